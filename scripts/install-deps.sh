@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages sco builds, tests and benchmarks with. Skips apt when all are present.
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libgdal-dev gdal-bin libproj-dev libgeos-dev libsqlite3-dev libsodium-dev
+  libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libtbb-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3-gdal python3-numpy time
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(otb-bin hyperfine)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: missing packages: ${missing[*]} (run as root, or install them)" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

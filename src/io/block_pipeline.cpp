@@ -1,0 +1,311 @@
+#include "io/block_pipeline.hpp"
+
+#include <gdal_priv.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "core/cancel.hpp"
+#include "core/error.hpp"
+#include "core/progress.hpp"
+#include "io/gdal_session.hpp"
+
+namespace sco::io {
+
+using core::ErrorCode;
+
+core::Grid check_inputs(const std::vector<PipelineInput>& inputs) {
+  if (inputs.empty()) core::fail(ErrorCode::kInvalidInput, "no input rasters");
+  core::Grid first;
+  std::string first_path;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    RasterDataset ds = RasterDataset::open(inputs[i].path);
+    ds.band(inputs[i].band);  // throws naming the file and its band count
+    core::Grid g = ds.grid();
+    if (i == 0) {
+      first = g;
+      first_path = inputs[i].path;
+      continue;
+    }
+    if (!first.same_geometry(g) || !same_crs(first.crs_wkt, g.crs_wkt)) {
+      core::fail(ErrorCode::kInvalidInput, "inputs are on different grids: '{}' is {} in {}, '{}' is {} in {}",
+                 first_path, first.describe(), crs_label(first.crs_wkt), inputs[i].path, g.describe(),
+                 crs_label(g.crs_wkt));
+    }
+  }
+  return first;
+}
+
+namespace {
+
+// Per-thread view of the inputs: its own dataset handles and read buffers.
+struct InputReader {
+  std::vector<RasterDataset> datasets;  // one per distinct path
+  struct Slot {
+    GDALRasterBand* band = nullptr;
+    GDALRasterBand* mask = nullptr;
+    BandInfo info;
+    double scale = 1.0, offset = 0.0;
+    std::vector<std::byte> buffer;
+    std::vector<std::uint8_t> mask_buffer;
+  };
+  std::vector<Slot> slots;
+
+  explicit InputReader(const std::vector<PipelineInput>& inputs) {
+    std::vector<std::string> paths;
+    for (const auto& in : inputs) {
+      std::size_t k = 0;
+      while (k < paths.size() && paths[k] != in.path) ++k;
+      if (k == paths.size()) {
+        paths.push_back(in.path);
+        datasets.push_back(RasterDataset::open(in.path));
+      }
+      Slot s;
+      s.band = datasets[k].band_handle(in.band);
+      s.info = datasets[k].band(in.band);
+      if (s.info.has_mask) s.mask = s.band->GetMaskBand();
+      const double base_scale = in.ignore_band_scaling ? 1.0 : s.info.scale;
+      const double base_offset = in.ignore_band_scaling ? 0.0 : s.info.offset;
+      s.scale = base_scale * in.scale;
+      s.offset = base_offset * in.scale + in.offset;
+      slots.push_back(std::move(s));
+    }
+  }
+
+  core::BlockView read(std::size_t i, const core::Window& w, const std::string& path) {
+    Slot& s = slots[i];
+    const std::size_t elem = core::size_of(s.info.type);
+    core::BlockView v;
+    v.type = s.info.type;
+    v.width = w.width;
+    v.height = w.height;
+    v.nodata = s.info.nodata;
+    v.scale = s.scale;
+    v.offset = s.offset;
+    const int bw = s.info.block_width, bh = s.info.block_height;
+    const bool one_block = w.x % bw == 0 && w.y % bh == 0 && w.width == std::min(bw, s.band->GetXSize() - w.x) &&
+                           w.height == std::min(bh, s.band->GetYSize() - w.y);
+    clear_gdal_error();
+    if (one_block) {
+      // A whole block: ReadBlock decodes straight into our buffer, bypassing the block cache.
+      s.buffer.resize(static_cast<std::size_t>(bw) * bh * elem);
+      if (s.band->ReadBlock(w.x / bw, w.y / bh, s.buffer.data()) != CE_None) {
+        core::fail(ErrorCode::kIo, "reading '{}' block at ({}, {}) failed: {}", path, w.x, w.y, take_gdal_error());
+      }
+      v.pitch = bw;
+    } else {
+      s.buffer.resize(static_cast<std::size_t>(w.pixels()) * elem);
+      if (s.band->RasterIO(GF_Read, w.x, w.y, w.width, w.height, s.buffer.data(), w.width, w.height,
+                           static_cast<GDALDataType>(to_gdal_type(s.info.type)), 0, 0, nullptr) != CE_None) {
+        core::fail(ErrorCode::kIo, "reading '{}' window at ({}, {}) failed: {}", path, w.x, w.y, take_gdal_error());
+      }
+      v.pitch = w.width;
+    }
+    v.data = s.buffer.data();
+    if (s.mask) {
+      s.mask_buffer.resize(static_cast<std::size_t>(w.pixels()));
+      if (s.mask->RasterIO(GF_Read, w.x, w.y, w.width, w.height, s.mask_buffer.data(), w.width, w.height, GDT_Byte,
+                           0, 0, nullptr) != CE_None) {
+        core::fail(ErrorCode::kIo, "reading the mask of '{}' failed: {}", path, take_gdal_error());
+      }
+      v.mask = s.mask_buffer.data();
+      v.mask_pitch = w.width;
+    }
+    return v;
+  }
+};
+
+struct OutBuffer {
+  std::vector<std::byte> data;
+  core::Window window;
+  std::int64_t index = -1;
+};
+
+}  // namespace
+
+PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, const OutputSpec& output_spec,
+                                  const WorkerFactory& make_worker, const PipelineOptions& options) {
+  init_gdal();
+  const auto t0 = std::chrono::steady_clock::now();
+  PipelineResult result;
+  result.grid = check_inputs(inputs);
+  check_output_path(output_spec.path);
+  {
+    std::error_code ec;
+    const auto out_abs = std::filesystem::weakly_canonical(output_spec.path, ec);
+    for (const auto& in : inputs) {
+      if (std::filesystem::weakly_canonical(in.path, ec) == out_abs) {
+        core::fail(ErrorCode::kInvalidInput, "the output '{}' is also an input; write to another file",
+                   output_spec.path);
+      }
+    }
+  }
+  const core::Grid& grid = result.grid;
+
+  // Tile the output like the inputs when they are tiled in a usual square size.
+  bool inputs_tiled = true;
+  int preferred = 0;
+  {
+    for (const auto& in : inputs) {
+      RasterDataset d = RasterDataset::open(in.path);
+      BandInfo b = d.band(in.band);
+      const bool tiled = b.block_width < grid.width || (b.block_width == b.block_height && b.block_width >= 128);
+      inputs_tiled = inputs_tiled && tiled;
+      if (&in == &inputs[0] && tiled && b.block_width == b.block_height && b.block_width >= 128 &&
+          b.block_width <= 2048 && (b.block_width & (b.block_width - 1)) == 0) {
+        preferred = b.block_width;
+      }
+    }
+  }
+  RasterOutput output(output_spec, grid, options.threads, preferred);
+  const int obw = output.block_width(), obh = output.block_height();
+  // Striped inputs are read in full-width rows of output tiles (one decode of each strip), as long
+  // as such a row stays small; tiled inputs in single output tiles.
+  int win_w = obw, win_h = obh;
+  if (!inputs_tiled && static_cast<std::int64_t>(grid.width) * obh <= 16LL * 1024 * 1024) win_w = grid.width;
+  const core::BlockLayout layout(grid.width, grid.height, win_w, win_h);
+  result.windows = layout.count();
+
+  const int threads = std::max(1, std::min<int>(options.threads, static_cast<int>(layout.count())));
+  const std::size_t out_elem = core::size_of(output_spec.type);
+  const std::size_t out_buffer_bytes = static_cast<std::size_t>(win_w) * win_h * out_elem;
+
+  core::Progress progress(options.progress_label, layout.count(), options.progress);
+  std::atomic<std::int64_t> next{0};
+  std::atomic<bool> stop{false};
+  std::exception_ptr first_error;
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<std::unique_ptr<OutBuffer>> pool;
+  for (int i = 0; i < 2 * threads; ++i) pool.push_back(std::make_unique<OutBuffer>());
+  std::map<std::int64_t, std::unique_ptr<OutBuffer>> ready;
+  std::int64_t next_to_write = 0;
+  GDALRasterBand* out_band = output.band();
+
+  auto record_error = [&](std::exception_ptr e) {
+    std::lock_guard lock(mutex);
+    if (!first_error) first_error = e;
+    stop = true;
+    cv.notify_all();
+  };
+
+  // Writes every consecutive ready buffer, in index order. Called with the mutex held.
+  auto drain = [&](std::unique_lock<std::mutex>&) {
+    for (auto it = ready.find(next_to_write); it != ready.end(); it = ready.find(next_to_write)) {
+      OutBuffer& b = *it->second;
+      const core::Window& w = b.window;
+      CPLErr err;
+      clear_gdal_error();
+      if (w.width == win_w && w.height == win_h && win_w == obw && win_h == obh) {
+        err = out_band->WriteBlock(w.x / obw, w.y / obh, b.data.data());
+      } else if (win_w == obw && win_h == obh) {
+        // An edge tile: the buffer has the full tile layout, padded with nodata.
+        err = out_band->WriteBlock(w.x / obw, w.y / obh, b.data.data());
+      } else {
+        err = out_band->RasterIO(GF_Write, w.x, w.y, w.width, w.height, b.data.data(), w.width, w.height,
+                                 static_cast<GDALDataType>(to_gdal_type(output_spec.type)), 0, 0, nullptr);
+      }
+      if (err != CE_None) {
+        core::fail(ErrorCode::kIo, "writing '{}' failed: {}", output_spec.path, take_gdal_error());
+      }
+      pool.push_back(std::move(it->second));
+      ready.erase(it);
+      ++next_to_write;
+    }
+    cv.notify_all();
+  };
+
+  auto work = [&]() {
+    try {
+      InputReader reader(inputs);
+      std::unique_ptr<BlockWorker> worker = make_worker();
+      std::vector<core::BlockView> views(inputs.size());
+      for (;;) {
+        if (stop.load() || core::cancel_requested()) return;
+        // Take a free buffer before a window index: then the lowest unwritten window always owns a
+        // buffer and the ordered writer cannot starve. Memory stays bounded by the pool.
+        std::unique_ptr<OutBuffer> buf;
+        std::int64_t i;
+        {
+          std::unique_lock lock(mutex);
+          cv.wait(lock, [&] { return !pool.empty() || stop.load(); });
+          if (stop.load()) return;
+          i = next.fetch_add(1);
+          if (i >= layout.count()) return;
+          buf = std::move(pool.back());
+          pool.pop_back();
+        }
+        const core::Window w = layout.window(i);
+        for (std::size_t k = 0; k < inputs.size(); ++k) views[k] = reader.read(k, w, inputs[k].path);
+        buf->data.resize(out_buffer_bytes);
+        buf->window = w;
+        buf->index = i;
+        core::MutableBlockView out;
+        out.type = output_spec.type;
+        out.data = buf->data.data();
+        out.pitch = (win_w == obw && win_h == obh) ? obw : w.width;
+        out.width = w.width;
+        out.height = w.height;
+        out.nodata = output_spec.nodata;
+        if (out.pitch != w.width || w.height != win_h) {
+          // Edge tile: fill the padding with nodata so the file's bytes are deterministic.
+          core::MutableBlockView full = out;
+          full.width = static_cast<int>(out.pitch);
+          full.height = win_h;
+          const std::size_t n = static_cast<std::size_t>(full.width) * full.height;
+          auto fill = [&](auto zero) {
+            using T = decltype(zero);
+            T* p = reinterpret_cast<T*>(buf->data.data());
+            std::fill(p, p + n, static_cast<T>(output_spec.nodata));
+          };
+          switch (output_spec.type) {
+            case core::DataType::kByte: fill(std::uint8_t{}); break;
+            case core::DataType::kInt8: fill(std::int8_t{}); break;
+            case core::DataType::kUInt16: fill(std::uint16_t{}); break;
+            case core::DataType::kInt16: fill(std::int16_t{}); break;
+            case core::DataType::kUInt32: fill(std::uint32_t{}); break;
+            case core::DataType::kInt32: fill(std::int32_t{}); break;
+            case core::DataType::kFloat32: fill(float{}); break;
+            case core::DataType::kFloat64: fill(double{}); break;
+          }
+        }
+        worker->process(views, out);
+        {
+          std::unique_lock lock(mutex);
+          ready.emplace(i, std::move(buf));
+          drain(lock);
+        }
+        progress.advance();
+      }
+    } catch (...) {
+      record_error(std::current_exception());
+    }
+  };
+
+  std::vector<std::thread> pool_threads;
+  for (int t = 1; t < threads; ++t) pool_threads.emplace_back(work);
+  work();
+  for (auto& t : pool_threads) t.join();
+  if (first_error) std::rethrow_exception(first_error);
+  core::throw_if_cancelled();
+  progress.finish();
+  const auto t1 = std::chrono::steady_clock::now();
+  result.compute_seconds = std::chrono::duration<double>(t1 - t0).count();
+
+  if (output_spec.format == OutputFormat::kCog) {
+    core::Progress cog_progress("writing COG", 1, options.progress);
+    output.commit(&cog_progress);
+    cog_progress.finish();
+  } else {
+    output.commit(nullptr);
+  }
+  result.finalize_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  return result;
+}
+
+}  // namespace sco::io

@@ -1,0 +1,58 @@
+#pragma once
+// The read -> compute -> write pipeline. Windows follow the output's tiling (which follows the
+// inputs' tiling when they are tiled); each worker thread has its own GDAL handles, reads its window
+// of every input (whole blocks through ReadBlock when the window is one block), runs the compute
+// kernel, and hands the result to an ordered writer. Memory is bounded by a fixed pool of output
+// buffers (2 per thread) and GDAL's block cache, whatever the raster's size; the file's tile order
+// is deterministic, so reruns are byte-identical.
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/block.hpp"
+#include "core/grid.hpp"
+#include "io/raster_dataset.hpp"
+#include "io/raster_output.hpp"
+
+namespace sco::io {
+
+struct PipelineInput {
+  std::string path;
+  int band = 1;
+  // Multiplied into the band's own scale/offset metadata: value * scale + offset.
+  double scale = 1.0;
+  double offset = 0.0;
+  bool ignore_band_scaling = false;  // use raw values even when the band has scale/offset metadata
+};
+
+// The compute step, one instance per worker thread (it may keep per-thread scratch state).
+class BlockWorker {
+ public:
+  virtual ~BlockWorker() = default;
+  virtual void process(std::span<const core::BlockView> inputs, const core::MutableBlockView& out) = 0;
+};
+using WorkerFactory = std::function<std::unique_ptr<BlockWorker>()>;
+
+struct PipelineOptions {
+  int threads = 1;
+  bool progress = false;
+  std::string progress_label = "computing";
+};
+
+struct PipelineResult {
+  core::Grid grid;
+  std::int64_t windows = 0;
+  double compute_seconds = 0.0;
+  double finalize_seconds = 0.0;
+};
+
+// Opens and checks every input (bands exist, same grid and CRS) and returns the common grid; the
+// message for mismatched grids names both files and both grids.
+core::Grid check_inputs(const std::vector<PipelineInput>& inputs);
+
+PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, const OutputSpec& output,
+                                  const WorkerFactory& make_worker, const PipelineOptions& options);
+
+}  // namespace sco::io

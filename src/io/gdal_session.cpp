@@ -1,0 +1,83 @@
+#include "io/gdal_session.hpp"
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <gdal.h>
+
+#include <cstdlib>
+#include <mutex>
+
+namespace sco::io {
+
+namespace {
+thread_local std::string t_last_error;
+
+extern "C" void capture_error(CPLErr level, CPLErrorNum, const char* message) {
+  if (level >= CE_Failure) {
+    t_last_error = message ? message : "";
+  }
+  // Warnings and debug output are not shown: sco reports its own warnings where they matter.
+}
+}  // namespace
+
+void init_gdal() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    GDALAllRegister();
+    CPLSetErrorHandler(capture_error);
+    if (std::getenv("GDAL_CACHEMAX") == nullptr) {
+      GDALSetCacheMax64(64LL * 1024 * 1024);
+    }
+  });
+}
+
+std::string take_gdal_error() {
+  std::string m = std::move(t_last_error);
+  t_last_error.clear();
+  return m;
+}
+
+void clear_gdal_error() {
+  t_last_error.clear();
+  CPLErrorReset();
+}
+
+core::DataType from_gdal_type(int gdal_type, const std::string& where) {
+  switch (static_cast<GDALDataType>(gdal_type)) {
+    case GDT_Byte: return core::DataType::kByte;
+    case GDT_UInt16: return core::DataType::kUInt16;
+    case GDT_Int16: return core::DataType::kInt16;
+    case GDT_UInt32: return core::DataType::kUInt32;
+    case GDT_Int32: return core::DataType::kInt32;
+    case GDT_Float32: return core::DataType::kFloat32;
+    case GDT_Float64: return core::DataType::kFloat64;
+#if GDAL_VERSION_NUM >= 3070000
+    case GDT_Int8: return core::DataType::kInt8;
+#endif
+    default:
+      core::fail(core::ErrorCode::kInvalidInput, "{}: data type {} is not supported (convert it with gdal_translate -ot)",
+                 where, GDALGetDataTypeName(static_cast<GDALDataType>(gdal_type)));
+  }
+}
+
+int to_gdal_type(core::DataType type) {
+  switch (type) {
+    case core::DataType::kByte: return GDT_Byte;
+    case core::DataType::kUInt16: return GDT_UInt16;
+    case core::DataType::kInt16: return GDT_Int16;
+    case core::DataType::kUInt32: return GDT_UInt32;
+    case core::DataType::kInt32: return GDT_Int32;
+    case core::DataType::kFloat32: return GDT_Float32;
+    case core::DataType::kFloat64: return GDT_Float64;
+    case core::DataType::kInt8:
+#if GDAL_VERSION_NUM >= 3070000
+      return GDT_Int8;
+#else
+      core::fail(core::ErrorCode::kInvalidInput, "int8 output needs GDAL 3.7 or later (this is GDAL {})",
+                 GDALVersionInfo("RELEASE_NAME"));
+#endif
+  }
+  return GDT_Unknown;
+}
+
+}  // namespace sco::io

@@ -1,0 +1,24 @@
+#pragma once
+// GDAL set-up and error capture. GDAL reports errors through a global handler; sco installs one that
+// keeps the last message per thread, and io/ turns failures into core::Error right where they
+// happen, so no GDAL error state escapes this folder.
+#include <string>
+
+#include "core/data_type.hpp"
+#include "core/error.hpp"
+
+
+namespace sco::io {
+
+// Idempotent. Registers drivers, installs the error handler, and bounds GDAL's block cache to 64 MiB
+// unless GDAL_CACHEMAX is set: a large cache fills with dirty blocks and costs time and memory.
+void init_gdal();
+
+// The last GDAL error message on this thread (empty when none), cleared by the call.
+std::string take_gdal_error();
+void clear_gdal_error();
+
+core::DataType from_gdal_type(int gdal_type, const std::string& where);
+int to_gdal_type(core::DataType type);
+
+}  // namespace sco::io

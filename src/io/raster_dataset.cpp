@@ -1,0 +1,185 @@
+#include "io/raster_dataset.hpp"
+
+#include <gdal_priv.h>
+#include <ogr_spatialref.h>
+#include <sys/stat.h>
+
+#include <cctype>
+
+#include "core/error.hpp"
+#include "io/gdal_session.hpp"
+
+namespace sco::io {
+
+using core::ErrorCode;
+
+BandRef parse_band_ref(const std::string& text) {
+  BandRef ref{text, 1, false};
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 >= text.size()) return ref;
+  const std::string tail = text.substr(colon + 1);
+  for (char c : tail) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return ref;
+  }
+  struct stat st {};
+  if (::stat(text.c_str(), &st) == 0) return ref;  // a file whose name really ends in ":N"
+  ref.path = text.substr(0, colon);
+  ref.band = std::stoi(tail);
+  ref.band_given = true;
+  if (ref.band < 1) core::fail(ErrorCode::kInvalidInput, "'{}': band numbers start at 1", text);
+  return ref;
+}
+
+RasterDataset RasterDataset::open(const std::string& path) {
+  init_gdal();
+  clear_gdal_error();
+  auto* ds = static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr,
+                                                  nullptr, nullptr));
+  if (ds == nullptr) {
+    std::string why = take_gdal_error();
+    VSIStatBufL st;
+    const bool is_special = path.rfind("/vsi", 0) == 0 || path.find(':') != std::string::npos;
+    if (!is_special && VSIStatL(path.c_str(), &st) != 0) {
+      core::fail(ErrorCode::kNotFound, "file not found: {}", path);
+    }
+    if (why.empty()) why = "not a format GDAL can read as a raster";
+    core::fail(ErrorCode::kInvalidInput, "cannot open '{}' as a raster: {}", path, why);
+  }
+  RasterDataset r(path, ds);
+  if (ds->GetRasterCount() == 0) {
+    auto subs = r.subdatasets();
+    if (!subs.empty()) {
+      std::string names;
+      for (std::size_t i = 0; i < subs.size() && i < 6; ++i) names += (i ? ", " : "") + subs[i].first;
+      core::fail(ErrorCode::kInvalidInput, "'{}' holds several rasters; open one of them: {}", path, names);
+    }
+    core::fail(ErrorCode::kInvalidInput, "'{}' has no raster bands", path);
+  }
+  return r;
+}
+
+RasterDataset::RasterDataset(RasterDataset&& o) noexcept : path_(std::move(o.path_)), ds_(o.ds_) { o.ds_ = nullptr; }
+RasterDataset& RasterDataset::operator=(RasterDataset&& o) noexcept {
+  if (this != &o) {
+    if (ds_) GDALClose(ds_);
+    path_ = std::move(o.path_);
+    ds_ = o.ds_;
+    o.ds_ = nullptr;
+  }
+  return *this;
+}
+RasterDataset::~RasterDataset() {
+  if (ds_) GDALClose(ds_);
+}
+
+core::Grid RasterDataset::grid() const {
+  core::Grid g;
+  g.width = ds_->GetRasterXSize();
+  g.height = ds_->GetRasterYSize();
+  double t[6];
+  if (ds_->GetGeoTransform(t) == CE_None) {
+    for (int i = 0; i < 6; ++i) g.transform[i] = t[i];
+  } else {
+    // GDAL's convention for rasters without georeferencing: pixel coordinates, y down.
+    g.transform = {0, 1, 0, 0, 0, 1};
+  }
+  clear_gdal_error();
+  if (const OGRSpatialReference* srs = ds_->GetSpatialRef()) {
+    char* wkt = nullptr;
+    const char* opts[] = {"FORMAT=WKT2_2019", nullptr};
+    if (srs->exportToWkt(&wkt, opts) == OGRERR_NONE && wkt) g.crs_wkt = wkt;
+    CPLFree(wkt);
+  }
+  return g;
+}
+
+int RasterDataset::band_count() const { return ds_->GetRasterCount(); }
+
+GDALRasterBand* RasterDataset::band_handle(int band) const {
+  if (band < 1 || band > ds_->GetRasterCount()) {
+    core::fail(ErrorCode::kNotFound, "'{}' has {} band{}; band {} does not exist", path_, ds_->GetRasterCount(),
+               ds_->GetRasterCount() == 1 ? "" : "s", band);
+  }
+  return ds_->GetRasterBand(band);
+}
+
+BandInfo RasterDataset::band(int band) const {
+  GDALRasterBand* b = band_handle(band);
+  BandInfo info;
+  info.index = band;
+  info.type = from_gdal_type(b->GetRasterDataType(), fmt::format("'{}' band {}", path_, band));
+  b->GetBlockSize(&info.block_width, &info.block_height);
+  int has = 0;
+  const double nd = b->GetNoDataValue(&has);
+  if (has) info.nodata = nd;
+  int has_scale = 0;
+  const double scale = b->GetScale(&has_scale);
+  if (has_scale) info.scale = scale;
+  int has_offset = 0;
+  const double offset = b->GetOffset(&has_offset);
+  if (has_offset) info.offset = offset;
+  info.description = b->GetDescription();
+  info.color_interpretation = GDALGetColorInterpretationName(b->GetColorInterpretation());
+  const int flags = b->GetMaskFlags();
+  info.has_mask = (flags & (GMF_ALL_VALID | GMF_NODATA)) == 0;
+  info.overview_count = b->GetOverviewCount();
+  return info;
+}
+
+std::string RasterDataset::driver_name() const {
+  return ds_->GetDriver() ? ds_->GetDriver()->GetDescription() : "";
+}
+
+std::vector<std::pair<std::string, std::string>> RasterDataset::metadata(const char* domain) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  char** md = ds_->GetMetadata(domain);
+  for (char** p = md; p && *p; ++p) {
+    char* key = nullptr;
+    const char* value = CPLParseNameValue(*p, &key);
+    if (key) {
+      out.emplace_back(key, value ? value : "");
+      CPLFree(key);
+    }
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> RasterDataset::subdatasets() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto md = metadata("SUBDATASETS");
+  for (const auto& [k, v] : md) {
+    if (k.size() > 5 && k.compare(k.size() - 5, 5, "_NAME") == 0) {
+      std::string desc;
+      const std::string desc_key = k.substr(0, k.size() - 5) + "_DESC";
+      for (const auto& [k2, v2] : md) {
+        if (k2 == desc_key) desc = v2;
+      }
+      out.emplace_back(v, desc);
+    }
+  }
+  return out;
+}
+
+bool same_crs(const std::string& wkt_a, const std::string& wkt_b) {
+  if (wkt_a.empty() || wkt_b.empty()) return wkt_a.empty() == wkt_b.empty();
+  if (wkt_a == wkt_b) return true;
+  OGRSpatialReference a, b;
+  if (a.importFromWkt(wkt_a.c_str()) != OGRERR_NONE || b.importFromWkt(wkt_b.c_str()) != OGRERR_NONE) return false;
+  const char* opts[] = {"IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES", "CRITERION=EQUIVALENT_EXCEPT_AXIS_ORDER_GEOGCRS",
+                        nullptr};
+  return a.IsSame(&b, opts) != 0;
+}
+
+std::string crs_label(const std::string& wkt) {
+  if (wkt.empty()) return "no CRS";
+  OGRSpatialReference srs;
+  if (srs.importFromWkt(wkt.c_str()) != OGRERR_NONE) return "unparsable CRS";
+  srs.AutoIdentifyEPSG();
+  const char* auth = srs.GetAuthorityName(nullptr);
+  const char* code = srs.GetAuthorityCode(nullptr);
+  if (auth && code) return fmt::format("{}:{}", auth, code);
+  const char* name = srs.GetName();
+  return name ? name : "unnamed CRS";
+}
+
+}  // namespace sco::io

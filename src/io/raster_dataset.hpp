@@ -1,0 +1,74 @@
+#pragma once
+// A raster file opened read-only through GDAL: its grid, bands and their properties. Not
+// thread-safe (GDAL datasets are not): each worker thread opens its own.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/data_type.hpp"
+#include "core/grid.hpp"
+
+class GDALDataset;
+class GDALRasterBand;
+
+namespace sco::io {
+
+struct BandInfo {
+  int index = 1;  // 1-based
+  core::DataType type = core::DataType::kByte;
+  int block_width = 0;
+  int block_height = 0;
+  std::optional<double> nodata;
+  double scale = 1.0;
+  double offset = 0.0;
+  std::string description;
+  std::string color_interpretation;
+  bool has_mask = false;  // a per-dataset mask or alpha band, beyond nodata
+  int overview_count = 0;
+};
+
+// "FILE[:BAND]": a trailing ":N" selects band N (default 1), unless the whole text names an
+// existing file.
+struct BandRef {
+  std::string path;
+  int band = 1;
+  bool band_given = false;
+};
+BandRef parse_band_ref(const std::string& text);
+
+class RasterDataset {
+ public:
+  // Throws kNotFound when the file does not exist, kInvalidInput when GDAL cannot read it as a
+  // raster, naming the file.
+  static RasterDataset open(const std::string& path);
+
+  RasterDataset(RasterDataset&&) noexcept;
+  RasterDataset& operator=(RasterDataset&&) noexcept;
+  ~RasterDataset();
+
+  const std::string& path() const { return path_; }
+  core::Grid grid() const;
+  int band_count() const;
+  // Throws kNotFound naming the file and its band count when `band` does not exist.
+  BandInfo band(int band) const;
+  std::string driver_name() const;
+  std::vector<std::pair<std::string, std::string>> metadata(const char* domain = nullptr) const;
+  std::vector<std::pair<std::string, std::string>> subdatasets() const;
+
+  GDALDataset* handle() const { return ds_; }
+  GDALRasterBand* band_handle(int band) const;
+
+ private:
+  RasterDataset(std::string path, GDALDataset* ds) : path_(std::move(path)), ds_(ds) {}
+  std::string path_;
+  GDALDataset* ds_ = nullptr;
+};
+
+// True when both CRS definitions describe the same CRS (PROJ's equivalence, ignoring axis order
+// metadata); two empty definitions are the same.
+bool same_crs(const std::string& wkt_a, const std::string& wkt_b);
+// "EPSG:31985" when the CRS has an EPSG code, else its name, else "no CRS".
+std::string crs_label(const std::string& wkt);
+
+}  // namespace sco::io

@@ -1,0 +1,67 @@
+#pragma once
+// A raster being written: created under a temporary name beside its final path, renamed only when
+// complete, removed if anything fails, so a reader never sees a half-written file.
+//
+// Formats: COG (default) is a cloud-optimised GeoTIFF, DEFLATE-compressed with overviews: the
+// pipeline writes an uncompressed tiled staging file that GDAL's COG driver then lays out (IFDs
+// first, overviews, tiles in order). GTiff is a plain tiled GeoTIFF written directly, uncompressed
+// unless COMPRESS is given.
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/data_type.hpp"
+#include "core/grid.hpp"
+#include "core/progress.hpp"
+
+class GDALDataset;
+class GDALRasterBand;
+
+namespace sco::io {
+
+enum class OutputFormat { kCog, kGTiff };
+OutputFormat parse_output_format(const std::string& name);  // "cog" | "gtiff", any case
+
+struct OutputSpec {
+  std::string path;
+  core::DataType type = core::DataType::kFloat32;
+  double nodata = 0.0;
+  OutputFormat format = OutputFormat::kCog;
+  std::vector<std::string> creation_options;  // KEY=VALUE, override sco's defaults
+  std::vector<std::pair<std::string, std::string>> metadata;
+  std::string band_description;
+};
+
+// Fails with one line naming the path when the output cannot be written there (no folder, not
+// writable, or the path is a folder).
+void check_output_path(const std::string& path);
+
+class RasterOutput {
+ public:
+  // preferred_block: the tile size to write in (usually the inputs' tile size), 0 for sco's default.
+  RasterOutput(OutputSpec spec, const core::Grid& grid, int threads, int preferred_block);
+  ~RasterOutput();
+  RasterOutput(const RasterOutput&) = delete;
+  RasterOutput& operator=(const RasterOutput&) = delete;
+
+  GDALRasterBand* band() const;
+  int block_width() const { return block_width_; }
+  int block_height() const { return block_height_; }
+  const OutputSpec& spec() const { return spec_; }
+
+  // Flushes, converts to COG if asked, renames to the final path. `progress` may be null.
+  void commit(core::Progress* progress);
+
+ private:
+  OutputSpec spec_;
+  int threads_;
+  std::string staging_path_;
+  std::string final_tmp_path_;
+  GDALDataset* ds_ = nullptr;
+  int block_width_ = 0;
+  int block_height_ = 0;
+  bool committed_ = false;
+};
+
+}  // namespace sco::io

@@ -1,0 +1,206 @@
+// The real `sco` binary on the real Landsat-7 sample (see data/manifest.tsv).
+#include <gtest/gtest.h>
+
+#include <gdal_priv.h>
+
+#include <cmath>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "io/gdal_session.hpp"
+#include "run_command.hpp"
+#include "support/temp_dir.hpp"
+
+using sco::test::run_sco;
+using sco::test::TempDir;
+
+namespace {
+
+const std::string kScene = std::string(SCO_SAMPLE_DIR) + "/L7_ETMs.tif";
+
+double pixel(const std::string& path, int x, int y) {
+  sco::io::init_gdal();
+  GDALDataset* ds = static_cast<GDALDataset*>(GDALOpen(path.c_str(), GA_ReadOnly));
+  EXPECT_NE(ds, nullptr) << path;
+  double v = std::nan("");
+  if (ds) {
+    EXPECT_EQ(ds->GetRasterBand(1)->RasterIO(GF_Read, x, y, 1, 1, &v, 1, 1, GDT_Float64, 0, 0), CE_None);
+    GDALClose(ds);
+  }
+  return v;
+}
+
+// One line on standard error, starting "sco: error:", containing `fragment`, and a non-zero exit.
+void expect_one_line_error(const sco::test::CommandResult& r, const std::string& fragment, int code) {
+  EXPECT_EQ(r.exit_code, code) << r.err;
+  EXPECT_EQ(r.err.rfind("sco: error: ", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err;
+}
+
+}  // namespace
+
+// Pixel values of the scene (bands 1-6: blue, green, red, nir, swir1, swir2), read with
+// `gdallocationinfo L7_ETMs.tif X Y`:
+//   (100, 100): 61 47 37 67 71 35
+//   (348, 351): 100 91 64 13 14 12   (the last row and column: an edge strip)
+//   (200, 50):  73 63 58 86 100 57
+struct IndexCase {
+  const char* index;
+  int x, y;
+  double expected;
+  const char* arithmetic;
+  // Evaluation is in float32: 1e-6 absolute, except where a small denominator amplifies round-off.
+  double tolerance = 1e-6;
+};
+void PrintTo(const IndexCase& c, std::ostream* os) { *os << c.index << " at (" << c.x << ", " << c.y << ")"; }
+
+class IndexOnLandsat : public ::testing::TestWithParam<IndexCase> {};
+
+TEST_P(IndexOnLandsat, MatchesHandComputedValue) {
+  const IndexCase& c = GetParam();
+  TempDir dir;
+  const std::string out = dir.file(std::string(c.index) + ".tif");
+  std::vector<std::string> args = {"-q", "index", c.index, "--input", kScene, "--sensor", "landsat7", "-o", out};
+  if (std::string(c.index) == "evi" || std::string(c.index) == "savi") {
+    args.insert(args.end(), {"--scale", "0.01"});  // DN/100 as reflectance, for the arithmetic
+  }
+  const auto r = run_sco(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NEAR(pixel(out, c.x, c.y), c.expected, c.tolerance) << c.arithmetic;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, IndexOnLandsat,
+    ::testing::Values(
+        IndexCase{"ndvi", 100, 100, 30.0 / 104.0, "(67-37)/(67+37) = 30/104"},
+        IndexCase{"ndvi", 348, 351, -51.0 / 77.0, "(13-64)/(13+64) = -51/77"},
+        IndexCase{"ndvi", 200, 50, 28.0 / 144.0, "(86-58)/(86+58) = 28/144"},
+        IndexCase{"ndwi", 100, 100, -20.0 / 114.0, "(47-67)/(47+67)"},
+        IndexCase{"mndwi", 100, 100, -24.0 / 118.0, "(47-71)/(47+71)"},
+        IndexCase{"mndwi", 348, 351, 77.0 / 105.0, "(91-14)/(91+14): water"},
+        IndexCase{"ndbi", 100, 100, 4.0 / 138.0, "(71-67)/(71+67)"},
+        IndexCase{"nbr", 100, 100, 32.0 / 102.0, "(67-35)/(67+35): SWIR2 is band 6 of the 6-band stack"},
+        IndexCase{"ndmi", 200, 50, -14.0 / 186.0, "(86-100)/(86+100)"},
+        IndexCase{"savi", 100, 100, 1.5 * 0.30 / 1.54, "1.5*(0.67-0.37)/(0.67+0.37+0.5)"},
+        IndexCase{"evi", 200, 50, 2.5 * 0.28 / (0.86 + 6 * 0.58 - 7.5 * 0.73 + 1),
+                  "2.5*(0.86-0.58)/(0.86+6*0.58-7.5*0.73+1) = 0.7/-0.135: float32 terms near 3.5 carry ~4e-7 "
+                  "of round-off, amplified 38x by the denominator",
+                  5e-5}),
+    [](const auto& param_info) { return std::string(param_info.param.index) + "_" + std::to_string(param_info.index); });
+
+TEST(Calc, ExpressionOverNamedBands) {
+  TempDir dir;
+  const std::string out = dir.file("ratio.tif");
+  const auto r = run_sco({"calc", "-i", "nir=" + kScene + ":4", "-i", "swir=" + kScene + ":5", "-e",
+                          "where(nir > swir, nir / swir, 0)", "-o", out, "--type", "float64", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["width"], 349);
+  EXPECT_EQ(j["type"], "float64");
+  EXPECT_EQ(j["statistics"]["valid_fraction"], 1.0);
+  EXPECT_NEAR(pixel(out, 100, 100), 0.0, 1e-12);          // 67 > 71 is false
+  EXPECT_NEAR(pixel(out, 0, 0), 0.0, 1e-12);              // 79 > 86 is false
+  EXPECT_NEAR(pixel(out, 348, 351), 0.0, 1e-12);          // 13 > 14 is false
+}
+
+TEST(Calc, ByteOutputWithNodataAndGTiff) {
+  TempDir dir;
+  const std::string out = dir.file("classes.tif");
+  // Water where MNDWI > 0 (class 1), else 0; GTiff output keeps the input's 349 x 352 grid.
+  const auto r = run_sco({"-q", "calc", "-i", "g=" + kScene + ":2", "-i", "s=" + kScene + ":5", "-e",
+                          "(g - s) / (g + s) > 0", "-o", out, "--type", "byte", "--nodata", "255", "--format", "GTiff"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(pixel(out, 348, 351), 1.0);  // 91 vs 14: water
+  EXPECT_EQ(pixel(out, 100, 100), 0.0);  // 47 vs 71: land
+}
+
+TEST(Info, JsonDescribesTheScene) {
+  const auto r = run_sco({"info", kScene, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["width"], 349);
+  EXPECT_EQ(j["height"], 352);
+  EXPECT_EQ(j["band_count"], 6);
+  EXPECT_EQ(j["crs"]["label"], "EPSG:31985");
+  EXPECT_EQ(j["bands"][0]["type"], "byte");
+  EXPECT_EQ(j["compression"], "DEFLATE");
+  // Olinda, Brazil: about 34.9 W, 8.0 S.
+  EXPECT_NEAR(j["bounds_wgs84"][0].get<double>(), -34.9166, 1e-3);
+  EXPECT_NEAR(j["bounds_wgs84"][1].get<double>(), -8.0409, 1e-3);
+}
+
+TEST(Info, StatsMatchNumpy) {
+  // Band 4 (NIR) statistics, computed independently with numpy:
+  //   /usr/bin/python3 -c "from osgeo import gdal; a=gdal.Open('L7_ETMs.tif').GetRasterBand(4).ReadAsArray();
+  //   print(a.min(), a.max(), a.mean())"  ->  9 255 59.23541286793436
+  const auto r = run_sco({"info", kScene, "--stats", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto st = nlohmann::json::parse(r.out)["bands"][3]["statistics"];
+  EXPECT_EQ(st["min"], 9.0);
+  EXPECT_EQ(st["max"], 255.0);
+  EXPECT_NEAR(st["mean"].get<double>(), 59.23541286793436, 1e-9);
+}
+
+TEST(Errors, OneClearLineAndNoOutputLeft) {
+  TempDir dir;
+  std::ofstream(dir.file("notes.tif")) << "not a raster";
+  const std::string out = dir.file("o.tif");
+  struct Case {
+    std::vector<std::string> args;
+    const char* fragment;
+    int code;
+  };
+  const std::vector<Case> cases = {
+      {{"calc", "-i", "a=" + dir.file("missing.tif"), "-e", "a", "-o", out}, "file not found", 3},
+      {{"calc", "-i", "a=" + dir.file("notes.tif"), "-e", "a", "-o", out}, "cannot open", 2},
+      {{"calc", "-i", "a=" + kScene + ":9", "-e", "a", "-o", out}, "has 6 bands; band 9 does not exist", 3},
+      {{"calc", "-i", "a=" + kScene, "-e", "(a + ", "-o", out}, "invalid expression at column 6", 2},
+      {{"calc", "-i", "a=" + kScene, "-e", "a + b", "-o", out}, "column 5: unknown input 'b'", 2},
+      {{"calc", "-i", "a=" + kScene, "-i", "e=" + std::string(SCO_SAMPLE_DIR) + "/elev.tif", "-e", "a + e", "-o", out},
+       "different grids", 2},
+      {{"index", "ndsi", "--input", kScene, "--sensor", "landsat7", "-o", out}, "unknown index 'ndsi'", 2},
+      {{"index", "ndvi", "--input", kScene, "--sensor", "spot5", "-o", out}, "unknown sensor 'spot5'", 2},
+      {{"index", "ndvi", "--input", kScene, "--sensor", "sentinel2", "-o", out}, "has 6 bands; no sentinel2", 2},
+      {{"index", "nbr", "--band", "nir=" + kScene + ":4", "-o", out}, "nbr needs the swir2 band", 2},
+      {{"calc", "-i", "a=" + kScene, "-e", "a", "-o", dir.file("no/such/dir/o.tif")}, "does not exist", 4},
+      {{"calc", "-i", "a=" + kScene, "-e", "a", "-o", "/proc/o.tif"}, "cannot", 4},
+      {{"calc", "-i", "a=" + kScene, "-e", "a", "-o", out, "--type", "complex"}, "unknown data type", 2},
+      {{"calc", "-i", "a=" + kScene, "-e", "a", "-o", out, "--type", "byte", "--nodata", "300"}, "does not fit", 2},
+      {{"calc", "-e", "a", "-o", out}, "--input is required", 2},
+  };
+  for (const auto& c : cases) {
+    const auto r = run_sco(c.args);
+    SCOPED_TRACE(c.args[0] + " ... " + c.fragment);
+    expect_one_line_error(r, c.fragment, c.code);
+    EXPECT_EQ(dir.files(), (std::vector<std::string>{"notes.tif"})) << "a partial output was left behind";
+  }
+}
+
+TEST(Index, ListFeedsDocsAndJson) {
+  const auto r = run_sco({"index", "--list", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 8u);
+  EXPECT_EQ(j[0]["id"], "ndvi");
+  const auto help = run_sco({"index", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("mndwi"), std::string::npos);
+}
+
+TEST(Index, WarnsWhenEviGetsDigitalNumbers) {
+  TempDir dir;
+  const auto r = run_sco({"index", "evi", "--input", kScene, "--sensor", "landsat7", "-o", dir.file("evi.tif")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: evi assumes surface reflectance"), std::string::npos) << r.err;
+}
+
+TEST(Demo, ComputesEveryIndexOfTheSample) {
+  TempDir dir;
+  const auto r = run_sco({"demo", "--data", SCO_SAMPLE_DIR, "--out", dir.path(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 8u);
+  for (const auto& row : j) EXPECT_TRUE(std::filesystem::exists(row["output"].get<std::string>()));
+}

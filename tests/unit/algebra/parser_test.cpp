@@ -1,0 +1,67 @@
+#include <gtest/gtest.h>
+
+#include "algebra/expression.hpp"
+
+using namespace sco::algebra;
+using sco::core::Error;
+
+namespace {
+std::string parsed(const std::string& s) { return to_string(parse_expression(s)); }
+
+// The error message of parsing `s` (empty when it parses).
+std::string parse_error(const std::string& s) {
+  try {
+    parse_expression(s);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(Parser, Precedence) {
+  EXPECT_EQ(parsed("a + b * c"), "(a + (b * c))");
+  EXPECT_EQ(parsed("(a + b) * c"), "((a + b) * c)");
+  EXPECT_EQ(parsed("a - b - c"), "((a - b) - c)");      // left-associative
+  EXPECT_EQ(parsed("a / b / c"), "((a / b) / c)");
+  EXPECT_EQ(parsed("a ^ b ^ c"), "(a ^ (b ^ c))");      // right-associative
+  EXPECT_EQ(parsed("-a ^ 2"), "(-(a ^ 2))");            // power binds tighter than unary minus
+  EXPECT_EQ(parsed("a < b + 1"), "(a < (b + 1))");
+  EXPECT_EQ(parsed("a < 1 and b > 2 or c"), "(((a < 1) and (b > 2)) or c)");
+  EXPECT_EQ(parsed("not a == b"), "(not (a == b))");
+  EXPECT_EQ(parsed("where(a >= 0.5, a, -1)"), "where((a >= 0.5), a, (-1))");
+  EXPECT_EQ(parsed("max(a, b, c)"), "max(a, b, c)");
+  EXPECT_EQ(parsed("1.5e3 + .25"), "(1500 + 0.25)");
+}
+
+TEST(Parser, ReferencedInputsInOrder) {
+  EXPECT_EQ(referenced_inputs(parse_expression("(nir - red) / (nir + red)")),
+            (std::vector<std::string>{"nir", "red"}));
+}
+
+TEST(Parser, ErrorsNameTheColumn) {
+  // Each case: the expression, the column (1-based) and a fragment of the message.
+  struct Case {
+    const char* expr;
+    int column;
+    const char* what;
+  };
+  const Case cases[] = {
+      {"a +", 4, "ends where an operand was expected"},
+      {"a + * b", 5, "unexpected '*'"},
+      {"(a + b", 7, "expected ')' to close the '(' at column 1"},
+      {"a + b)", 6, "unexpected ')'"},
+      {"a $ b", 3, "unexpected character '$'"},
+      {"foo(a)", 1, "unknown function 'foo'"},
+      {"where(a, b)", 1, "'where' takes 3 argument(s), got 2"},
+      {"sqrt", 1, "function 'sqrt' needs arguments"},
+      {"", 1, "empty"},
+      {"1e+", 2, "malformed exponent"},
+      {"min(a b)", 7, "expected ',' or ')'"},
+  };
+  for (const auto& c : cases) {
+    const std::string msg = parse_error(c.expr);
+    EXPECT_NE(msg.find("column " + std::to_string(c.column) + ":"), std::string::npos) << c.expr << " -> " << msg;
+    EXPECT_NE(msg.find(c.what), std::string::npos) << c.expr << " -> " << msg;
+  }
+}

@@ -1,0 +1,230 @@
+#include <gtest/gtest.h>
+
+#include <gdal_priv.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "algebra/block_evaluator.hpp"
+#include "algebra/expression.hpp"
+#include "core/error.hpp"
+#include "io/block_pipeline.hpp"
+#include "io/gdal_session.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace sco;
+
+namespace {
+
+// f(x, y): a pattern whose every pixel is checkable; -1 marks nodata on a diagonal stripe.
+int pattern(int x, int y) { return (x + y) % 97 == 0 ? -1 : (x * 7 + y * 3) % 1000; }
+
+const double kTransform[6] = {500000, 10, 0, 4600000, 0, -10};
+
+void write_raster(const std::string& path, int w, int h, GDALDataType type, std::vector<std::string> options,
+                  const std::function<double(int, int)>& f, std::optional<double> nodata, const double* transform = kTransform,
+                  int epsg = 32631, bool with_mask = false) {
+  io::init_gdal();
+  std::vector<const char*> opts;
+  for (auto& o : options) opts.push_back(o.c_str());
+  opts.push_back(nullptr);
+  GDALDataset* ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(path.c_str(), w, h, 1, type,
+                                                                            const_cast<char**>(opts.data()));
+  ASSERT_NE(ds, nullptr);
+  ds->SetGeoTransform(const_cast<double*>(transform));
+  OGRSpatialReference srs;
+  srs.importFromEPSG(epsg);
+  ds->SetSpatialRef(&srs);
+  if (nodata) ds->GetRasterBand(1)->SetNoDataValue(*nodata);
+  std::vector<double> row(w);
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) row[x] = f(x, y);
+    ASSERT_EQ(ds->GetRasterBand(1)->RasterIO(GF_Write, 0, y, w, 1, row.data(), w, 1, GDT_Float64, 0, 0), CE_None);
+  }
+  if (with_mask) {
+    // Per-dataset mask: the left 10 columns are masked out.
+    ASSERT_EQ(ds->CreateMaskBand(GMF_PER_DATASET), CE_None);
+    std::vector<std::uint8_t> m(w);
+    for (int x = 0; x < w; ++x) m[x] = x < 10 ? 0 : 255;
+    for (int y = 0; y < h; ++y) ds->GetRasterBand(1)->GetMaskBand()->RasterIO(GF_Write, 0, y, w, 1, m.data(), w, 1, GDT_Byte, 0, 0);
+  }
+  GDALClose(ds);
+}
+
+std::vector<double> read_all(const std::string& path, int* w = nullptr, int* h = nullptr) {
+  GDALDataset* ds = static_cast<GDALDataset*>(GDALOpen(path.c_str(), GA_ReadOnly));
+  EXPECT_NE(ds, nullptr) << path;
+  if (!ds) return {};
+  const int W = ds->GetRasterXSize(), H = ds->GetRasterYSize();
+  std::vector<double> v(static_cast<std::size_t>(W) * H);
+  EXPECT_EQ(ds->GetRasterBand(1)->RasterIO(GF_Read, 0, 0, W, H, v.data(), W, H, GDT_Float64, 0, 0), CE_None);
+  if (w) *w = W;
+  if (h) *h = H;
+  GDALClose(ds);
+  return v;
+}
+
+class ExprWorker : public io::BlockWorker {
+ public:
+  explicit ExprWorker(const algebra::Program& p) : ev_(p, algebra::Precision::kFloat32) {}
+  void process(std::span<const core::BlockView> in, const core::MutableBlockView& out) override { ev_.evaluate(in, out); }
+
+ private:
+  algebra::BlockEvaluator ev_;
+};
+
+io::PipelineResult run_expr(const std::string& expr, const std::vector<std::string>& names,
+                            const std::vector<io::PipelineInput>& inputs, const io::OutputSpec& out, int threads) {
+  const algebra::Program p = algebra::Program::compile(algebra::parse_expression(expr), names);
+  io::PipelineOptions opt;
+  opt.threads = threads;
+  return io::run_block_pipeline(inputs, out, [&] { return std::make_unique<ExprWorker>(p); }, opt);
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST(Pipeline, OddSizedTiledAndStripedInputsGiveEveryPixel) {
+  test::TempDir dir;
+  // 1000 x 700: neither a multiple of the 256 tiles of `a` nor of the one-row strips of `b`.
+  const int W = 1000, H = 700;
+  write_raster(dir.file("a.tif"), W, H, GDT_Int16, {"TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256"},
+               [](int x, int y) { return pattern(x, y); }, -1);
+  write_raster(dir.file("b.tif"), W, H, GDT_Byte, {"COMPRESS=DEFLATE"}, [](int x, int y) { return (x + 2 * y) % 200; },
+               std::nullopt);
+  for (int threads : {1, 2, 3}) {
+    io::OutputSpec out;
+    out.path = dir.file("out.tif");
+    out.type = core::DataType::kFloat32;
+    out.nodata = std::nan("");
+    const auto r = run_expr("a * 2 + b", {"a", "b"}, {{dir.file("a.tif"), 1}, {dir.file("b.tif"), 1}}, out, threads);
+    EXPECT_EQ(r.grid.width, W);
+    int w, h;
+    const auto v = read_all(out.path, &w, &h);
+    ASSERT_EQ(w, W);
+    ASSERT_EQ(h, H);
+    for (int y = 0; y < H; ++y) {
+      for (int x = 0; x < W; ++x) {
+        const double got = v[static_cast<std::size_t>(y) * W + x];
+        const int a = pattern(x, y);
+        if (a == -1) {
+          ASSERT_TRUE(std::isnan(got)) << x << "," << y;
+        } else {
+          ASSERT_EQ(got, a * 2 + (x + 2 * y) % 200) << x << "," << y << " threads " << threads;
+        }
+      }
+    }
+  }
+  // The output is a cloud-optimised GeoTIFF with the inputs' georeferencing and NaN nodata.
+  GDALDataset* ds = static_cast<GDALDataset*>(GDALOpen(dir.file("out.tif").c_str(), GA_ReadOnly));
+  ASSERT_NE(ds, nullptr);
+  EXPECT_STREQ(ds->GetMetadataItem("LAYOUT", "IMAGE_STRUCTURE"), "COG");
+  EXPECT_STREQ(ds->GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE"), "DEFLATE");
+  double t[6];
+  ds->GetGeoTransform(t);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(t[i], kTransform[i]);
+  EXPECT_STREQ(ds->GetSpatialRef()->GetAuthorityCode(nullptr), "32631");
+  int has = 0;
+  EXPECT_TRUE(std::isnan(ds->GetRasterBand(1)->GetNoDataValue(&has)));
+  EXPECT_TRUE(has);
+  GDALClose(ds);
+  // Nothing but the inputs and the output is left in the folder.
+  auto files = dir.files();
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{"a.tif", "b.tif", "out.tif"}));
+}
+
+TEST(Pipeline, MaskBandsAreCarriedThrough) {
+  test::TempDir dir;
+  write_raster(dir.file("m.tif"), 300, 40, GDT_UInt16, {}, [](int x, int) { return x; }, std::nullopt, kTransform, 32631, true);
+  io::OutputSpec out;
+  out.path = dir.file("o.tif");
+  out.type = core::DataType::kInt16;
+  out.nodata = -1;
+  out.format = io::OutputFormat::kGTiff;
+  run_expr("m + 1", {"m"}, {{dir.file("m.tif"), 1}}, out, 2);
+  const auto v = read_all(out.path);
+  for (int y = 0; y < 40; ++y)
+    for (int x = 0; x < 300; ++x) ASSERT_EQ(v[static_cast<std::size_t>(y) * 300 + x], x < 10 ? -1 : x + 1) << x;
+}
+
+TEST(Pipeline, RerunsAreByteIdentical) {
+  test::TempDir dir;
+  write_raster(dir.file("a.tif"), 1500, 900, GDT_Float32, {"TILED=YES"}, [](int x, int y) { return std::sin(x * 0.01) * y; },
+               std::nullopt);
+  for (auto format : {io::OutputFormat::kGTiff, io::OutputFormat::kCog}) {
+    io::OutputSpec out;
+    out.format = format;
+    out.nodata = -9999;
+    out.path = dir.file("1.tif");
+    run_expr("sqrt(abs(a))", {"a"}, {{dir.file("a.tif"), 1}}, out, 2);
+    out.path = dir.file("2.tif");
+    run_expr("sqrt(abs(a))", {"a"}, {{dir.file("a.tif"), 1}}, out, 2);
+    EXPECT_EQ(slurp(dir.file("1.tif")), slurp(dir.file("2.tif")));
+  }
+}
+
+TEST(Pipeline, MismatchedGridsNameBothFiles) {
+  test::TempDir dir;
+  write_raster(dir.file("a.tif"), 100, 100, GDT_Byte, {}, [](int, int) { return 1; }, std::nullopt);
+  const double shifted[6] = {500005, 10, 0, 4600000, 0, -10};
+  write_raster(dir.file("b.tif"), 100, 100, GDT_Byte, {}, [](int, int) { return 1; }, std::nullopt, shifted);
+  write_raster(dir.file("c.tif"), 100, 100, GDT_Byte, {}, [](int, int) { return 1; }, std::nullopt, kTransform, 32632);
+  io::OutputSpec out;
+  out.path = dir.file("o.tif");
+  for (const char* other : {"b.tif", "c.tif"}) {
+    try {
+      run_expr("a + b", {"a", "b"}, {{dir.file("a.tif"), 1}, {dir.file(other), 1}}, out, 1);
+      FAIL() << "no error for " << other;
+    } catch (const core::Error& e) {
+      const std::string msg = e.what();
+      EXPECT_EQ(e.code(), core::ErrorCode::kInvalidInput);
+      EXPECT_NE(msg.find("different grids"), std::string::npos) << msg;
+      EXPECT_NE(msg.find(dir.file("a.tif")), std::string::npos) << msg;
+      EXPECT_NE(msg.find(dir.file(other)), std::string::npos) << msg;
+    }
+  }
+  EXPECT_FALSE(std::filesystem::exists(out.path));
+}
+
+TEST(Pipeline, AFailingWorkerLeavesNoFileBehind) {
+  test::TempDir dir;
+  write_raster(dir.file("a.tif"), 2000, 2000, GDT_Byte, {"TILED=YES"}, [](int, int) { return 1; }, std::nullopt);
+  class Failing : public io::BlockWorker {
+   public:
+    void process(std::span<const core::BlockView>, const core::MutableBlockView&) override {
+      if (++n_ == 5) core::fail(core::ErrorCode::kIo, "disk full (simulated)");
+    }
+    int n_ = 0;
+  };
+  io::OutputSpec out;
+  out.path = dir.file("o.tif");
+  io::PipelineOptions opt;
+  opt.threads = 2;
+  EXPECT_THROW(io::run_block_pipeline({{dir.file("a.tif"), 1}}, out, [] { return std::make_unique<Failing>(); }, opt),
+               core::Error);
+  EXPECT_EQ(dir.files(), (std::vector<std::string>{"a.tif"}));
+}
+
+TEST(Pipeline, MissingBandAndOutputIsInput) {
+  test::TempDir dir;
+  write_raster(dir.file("a.tif"), 10, 10, GDT_Byte, {}, [](int, int) { return 1; }, std::nullopt);
+  io::OutputSpec out;
+  out.path = dir.file("o.tif");
+  try {
+    run_expr("a", {"a"}, {{dir.file("a.tif"), 2}}, out, 1);
+    FAIL();
+  } catch (const core::Error& e) {
+    EXPECT_EQ(e.code(), core::ErrorCode::kNotFound);
+    EXPECT_NE(std::string(e.what()).find("has 1 band; band 2 does not exist"), std::string::npos) << e.what();
+  }
+  out.path = dir.file("a.tif");
+  EXPECT_THROW(run_expr("a", {"a"}, {{dir.file("a.tif"), 1}}, out, 1), core::Error);
+}

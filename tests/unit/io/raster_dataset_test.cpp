@@ -1,0 +1,85 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "core/error.hpp"
+#include "io/raster_dataset.hpp"
+
+#include <ogr_spatialref.h>
+#include "support/temp_dir.hpp"
+
+using namespace sco;
+
+namespace {
+core::ErrorCode code_of(const std::function<void()>& f, std::string* msg = nullptr) {
+  try {
+    f();
+  } catch (const core::Error& e) {
+    if (msg) *msg = e.what();
+    return e.code();
+  }
+  ADD_FAILURE() << "no error";
+  return core::ErrorCode::kInternal;
+}
+const std::string kScene = std::string(SCO_SAMPLE_DIR) + "/L7_ETMs.tif";
+}  // namespace
+
+TEST(BandRef, ParsesTrailingBandNumber) {
+  EXPECT_EQ(io::parse_band_ref("a.tif").band, 1);
+  EXPECT_EQ(io::parse_band_ref("a.tif:4").band, 4);
+  EXPECT_EQ(io::parse_band_ref("a.tif:4").path, "a.tif");
+  EXPECT_EQ(io::parse_band_ref("dir/x:y.tif").path, "dir/x:y.tif");
+  // GDAL subdataset names keep their colons.
+  EXPECT_EQ(io::parse_band_ref("NETCDF:\"f.nc\":tas").path, "NETCDF:\"f.nc\":tas");
+  EXPECT_EQ(io::parse_band_ref("NETCDF:\"f.nc\":tas:3").band, 3);
+  EXPECT_THROW(io::parse_band_ref("a.tif:0"), core::Error);
+}
+
+TEST(RasterDataset, RealLandsatScene) {
+  const auto ds = io::RasterDataset::open(kScene);
+  const core::Grid g = ds.grid();
+  EXPECT_EQ(g.width, 349);
+  EXPECT_EQ(g.height, 352);
+  EXPECT_DOUBLE_EQ(g.transform[0], 288776.250000803149305);
+  EXPECT_NEAR(g.transform[1], 28.5, 1e-6);
+  EXPECT_EQ(io::crs_label(g.crs_wkt), "EPSG:31985");
+  EXPECT_EQ(ds.band_count(), 6);
+  const io::BandInfo b = ds.band(4);
+  EXPECT_EQ(b.type, core::DataType::kByte);
+  EXPECT_EQ(b.block_width, 349);
+  EXPECT_EQ(b.block_height, 3);
+  EXPECT_FALSE(b.nodata.has_value());
+  std::string msg;
+  EXPECT_EQ(code_of([&] { ds.band(7); }, &msg), core::ErrorCode::kNotFound);
+  EXPECT_NE(msg.find("has 6 bands; band 7 does not exist"), std::string::npos) << msg;
+}
+
+TEST(RasterDataset, ClearErrorsForBadFiles) {
+  test::TempDir dir;
+  std::string msg;
+  EXPECT_EQ(code_of([&] { io::RasterDataset::open(dir.file("nope.tif")); }, &msg), core::ErrorCode::kNotFound);
+  EXPECT_NE(msg.find("file not found: " + dir.file("nope.tif")), std::string::npos) << msg;
+  std::ofstream(dir.file("text.tif")) << "this is not a raster\n";
+  EXPECT_EQ(code_of([&] { io::RasterDataset::open(dir.file("text.tif")); }, &msg), core::ErrorCode::kInvalidInput);
+  EXPECT_NE(msg.find("cannot open '" + dir.file("text.tif") + "' as a raster"), std::string::npos) << msg;
+  // The NetCDF sample holds two variables: the error lists them.
+  EXPECT_EQ(code_of([&] { io::RasterDataset::open(std::string(SCO_SAMPLE_DIR) + "/bcsd_obs_1999.nc"); }, &msg),
+            core::ErrorCode::kInvalidInput);
+  EXPECT_NE(msg.find(":pr"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(":tas"), std::string::npos) << msg;
+}
+
+TEST(RasterDataset, SameCrsIgnoresDefinitionStyle) {
+  const auto ds = io::RasterDataset::open(kScene);
+  const std::string wkt = ds.grid().crs_wkt;
+  OGRSpatialReference srs;
+  srs.importFromEPSG(31985);
+  char* other = nullptr;
+  srs.exportToWkt(&other);  // WKT1, a different text for the same CRS
+  EXPECT_TRUE(io::same_crs(wkt, other));
+  CPLFree(other);
+  srs.importFromEPSG(31984);
+  srs.exportToWkt(&other);
+  EXPECT_FALSE(io::same_crs(wkt, other));
+  CPLFree(other);
+}
