@@ -24,8 +24,7 @@ class ExpressionWorker : public io::BlockWorker {
     total_.merge(stats_);
   }
   void process(std::span<const core::BlockView> inputs, const core::MutableBlockView& out) override {
-    evaluator_.evaluate(inputs, out);
-    stats_.add_block(out);
+    evaluator_.evaluate(inputs, out, &stats_);
   }
 
  private:

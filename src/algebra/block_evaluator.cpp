@@ -15,25 +15,26 @@ namespace {
 
 constexpr int kChunk = BlockEvaluator::kChunk;
 
+template <typename T>
+constexpr T kNaN = std::numeric_limits<T>::quiet_NaN();
+
 // x - x is 0 for finite x and NaN for infinities and NaN; unlike std::isfinite, it vectorises.
 template <typename T>
-inline std::uint8_t finite(T x) {
+inline bool finite(T x) {
   return (x - x) == T(0);
 }
+template <typename T>
+inline bool is_nan(T x) {
+  return x != x;
+}
 
-// Converts n source values to T, applying scale and offset; writes validity and returns whether
-// every value was valid.
+// Converts n source values to T (value * scale + offset); nodata, NaN and masked pixels become NaN.
 template <typename T, typename Src>
-bool load(const core::BlockView& in, const void* row, int x0, int n, T* dst, std::uint8_t* valid,
-          const std::uint8_t* mask_row) {
+void load(const core::BlockView& in, const void* row, int x0, int n, T* dst, const std::uint8_t* mask_row) {
   const Src* s = static_cast<const Src*>(row) + x0;
   const T scale = static_cast<T>(in.scale);
   const T offset = static_cast<T>(in.offset);
-  if (scale == T(1) && offset == T(0)) {
-    for (int i = 0; i < n; ++i) dst[i] = static_cast<T>(s[i]);
-  } else {
-    for (int i = 0; i < n; ++i) dst[i] = static_cast<T>(s[i]) * scale + offset;
-  }
+  const bool affine = scale != T(1) || offset != T(0);
   constexpr bool kFloat = !std::numeric_limits<Src>::is_integer;
   bool nodata_test = false;
   Src nodata{};
@@ -51,75 +52,147 @@ bool load(const core::BlockView& in, const void* row, int x0, int n, T* dst, std
       }
     }
   }
-  if (!kFloat && !nodata_test && mask_row == nullptr) return true;
-  for (int i = 0; i < n; ++i) {
-    std::uint8_t v = 1;
-    if constexpr (kFloat) v = s[i] == s[i];
-    if (nodata_test) v &= s[i] != nodata;
-    valid[i] = v;
+  // Separate loops per case keep each one simple enough to vectorise. NaN inputs stay NaN.
+  if (nodata_test) {
+    if (affine) {
+      for (int i = 0; i < n; ++i) dst[i] = s[i] == nodata ? kNaN<T> : static_cast<T>(s[i]) * scale + offset;
+    } else {
+      for (int i = 0; i < n; ++i) dst[i] = s[i] == nodata ? kNaN<T> : static_cast<T>(s[i]);
+    }
+  } else if (affine) {
+    for (int i = 0; i < n; ++i) dst[i] = static_cast<T>(s[i]) * scale + offset;
+  } else {
+    for (int i = 0; i < n; ++i) dst[i] = static_cast<T>(s[i]);
   }
   if (mask_row != nullptr) {
     const std::uint8_t* m = mask_row + x0;
-    for (int i = 0; i < n; ++i) valid[i] &= m[i] != 0;
+    for (int i = 0; i < n; ++i) dst[i] = m[i] != 0 ? dst[i] : kNaN<T>;
   }
-  return false;
 }
 
 template <typename T>
-bool load_any(const core::BlockView& in, int y, int x0, int n, T* dst, std::uint8_t* valid) {
+void load_any(const core::BlockView& in, int y, int x0, int n, T* dst) {
   const void* row = in.row(y);
   const std::uint8_t* mask_row = in.mask ? in.mask + static_cast<std::ptrdiff_t>(y) * in.mask_pitch : nullptr;
   switch (in.type) {
-    case DataType::kByte: return load<T, std::uint8_t>(in, row, x0, n, dst, valid, mask_row);
-    case DataType::kInt8: return load<T, std::int8_t>(in, row, x0, n, dst, valid, mask_row);
-    case DataType::kUInt16: return load<T, std::uint16_t>(in, row, x0, n, dst, valid, mask_row);
-    case DataType::kInt16: return load<T, std::int16_t>(in, row, x0, n, dst, valid, mask_row);
-    case DataType::kUInt32: return load<T, std::uint32_t>(in, row, x0, n, dst, valid, mask_row);
-    case DataType::kInt32: return load<T, std::int32_t>(in, row, x0, n, dst, valid, mask_row);
-    case DataType::kFloat32: return load<T, float>(in, row, x0, n, dst, valid, mask_row);
-    case DataType::kFloat64: return load<T, double>(in, row, x0, n, dst, valid, mask_row);
+    case DataType::kByte: return load<T, std::uint8_t>(in, row, x0, n, dst, mask_row);
+    case DataType::kInt8: return load<T, std::int8_t>(in, row, x0, n, dst, mask_row);
+    case DataType::kUInt16: return load<T, std::uint16_t>(in, row, x0, n, dst, mask_row);
+    case DataType::kInt16: return load<T, std::int16_t>(in, row, x0, n, dst, mask_row);
+    case DataType::kUInt32: return load<T, std::uint32_t>(in, row, x0, n, dst, mask_row);
+    case DataType::kInt32: return load<T, std::int32_t>(in, row, x0, n, dst, mask_row);
+    case DataType::kFloat32: return load<T, float>(in, row, x0, n, dst, mask_row);
+    case DataType::kFloat64: return load<T, double>(in, row, x0, n, dst, mask_row);
   }
-  return true;
 }
 
+// Per-chunk statistics of the finite values, added to the running totals in double.
+template <typename T>
+void accumulate_scalar(const T* v, int n, core::RunningStats& s) {
+  for (int i = 0; i < n; ++i) {
+    if (!finite(v[i])) continue;
+    const double x = static_cast<double>(v[i]);
+    s.min = std::min(s.min, x);
+    s.max = std::max(s.max, x);
+    s.sum += x;
+    s.sum_sq += x * x;
+    ++s.count;
+  }
+  s.total += n;
+}
+
+// Float chunks use explicit 4-lane vectors (GCC/Clang vector extensions): the compiler will not
+// vectorise float reductions by itself without -ffast-math, which would break the NaN rules. Lane
+// partial sums cover at most kChunk / 4 values, so float round-off stays below 1e-5 relative.
+typedef float Vec4f __attribute__((vector_size(16)));
+typedef std::int32_t Vec4i __attribute__((vector_size(16)));
+
+void accumulate(const float* v, int n, core::RunningStats& s) {
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  const Vec4f zero = {0, 0, 0, 0};
+  const Vec4f one = {1, 1, 1, 1};
+  const Vec4f inf = {kInf, kInf, kInf, kInf};
+  Vec4f lo = inf, hi = -inf, sum = zero, sq = zero, cnt = zero;
+  const int full = n - n % 4;
+  for (int i = 0; i < full; i += 4) {
+    Vec4f x;
+    std::memcpy(&x, v + i, sizeof x);
+    const Vec4i ok = (x - x) == zero;  // finite lanes
+    const Vec4f z = ok ? x : zero;
+    const Vec4f x_lo = ok ? x : inf;
+    const Vec4f x_hi = ok ? x : -inf;
+    lo = x_lo < lo ? x_lo : lo;
+    hi = x_hi > hi ? x_hi : hi;
+    sum += z;
+    sq += z * z;
+    cnt += ok ? one : zero;
+  }
+  double total_sum = 0.0, total_sq = 0.0, count = 0.0;
+  for (int k = 0; k < 4; ++k) {
+    s.min = std::min(s.min, static_cast<double>(lo[k]));
+    s.max = std::max(s.max, static_cast<double>(hi[k]));
+    total_sum += static_cast<double>(sum[k]);
+    total_sq += static_cast<double>(sq[k]);
+    count += static_cast<double>(cnt[k]);
+  }
+  s.sum += total_sum;
+  s.sum_sq += total_sq;
+  s.count += static_cast<std::int64_t>(count);
+  s.total += full;
+  accumulate_scalar(v + full, n - full, s);
+}
+
+void accumulate(const double* v, int n, core::RunningStats& s) { accumulate_scalar(v, n, s); }
+
 template <typename T, typename Dst>
-void store(const T* v, const std::uint8_t* valid, bool all_valid, int n, void* out_row, int x0,
-           double nodata_value) {
+void store(const T* v, int n, void* out_row, int x0, double nodata_value, core::RunningStats* stats) {
   Dst* d = static_cast<Dst*>(out_row) + x0;
   const Dst nd = static_cast<Dst>(nodata_value);
   if constexpr (std::numeric_limits<Dst>::is_integer) {
     const T lo = static_cast<T>(std::numeric_limits<Dst>::min());
     const T hi = static_cast<T>(std::numeric_limits<Dst>::max());
     for (int i = 0; i < n; ++i) {
-      const T r = std::nearbyint(std::clamp(v[i], lo, hi));
-      const bool ok = (all_valid || valid[i]) && finite(v[i]);
-      d[i] = ok ? static_cast<Dst>(r) : nd;
+      const T c = v[i] < lo ? lo : (v[i] > hi ? hi : v[i]);
+      d[i] = finite(v[i]) ? static_cast<Dst>(std::nearbyint(c)) : nd;
+    }
+    if (stats) {
+      // Statistics of what was written: the rounded values, without pixels equal to nodata.
+      for (int i = 0; i < n; ++i) {
+        if (d[i] == nd) {
+          ++stats->total;
+          continue;
+        }
+        const double x = static_cast<double>(d[i]);
+        stats->min = std::min(stats->min, x);
+        stats->max = std::max(stats->max, x);
+        stats->sum += x;
+        stats->sum_sq += x * x;
+        ++stats->count;
+        ++stats->total;
+      }
     }
   } else {
-    for (int i = 0; i < n; ++i) {
-      const bool ok = (all_valid || valid[i]) && finite(v[i]);
-      d[i] = ok ? static_cast<Dst>(v[i]) : nd;
-    }
+    for (int i = 0; i < n; ++i) d[i] = finite(v[i]) ? static_cast<Dst>(v[i]) : nd;
+    if (stats) accumulate(v, n, *stats);
   }
 }
 
 template <typename T>
-void store_any(const T* v, const std::uint8_t* valid, bool all_valid, int n, const core::MutableBlockView& out,
-               int y, int x0) {
+void store_any(const T* v, int n, const core::MutableBlockView& out, int y, int x0, core::RunningStats* stats) {
   void* row = out.row(y);
   switch (out.type) {
-    case DataType::kByte: return store<T, std::uint8_t>(v, valid, all_valid, n, row, x0, out.nodata);
-    case DataType::kInt8: return store<T, std::int8_t>(v, valid, all_valid, n, row, x0, out.nodata);
-    case DataType::kUInt16: return store<T, std::uint16_t>(v, valid, all_valid, n, row, x0, out.nodata);
-    case DataType::kInt16: return store<T, std::int16_t>(v, valid, all_valid, n, row, x0, out.nodata);
-    case DataType::kUInt32: return store<T, std::uint32_t>(v, valid, all_valid, n, row, x0, out.nodata);
-    case DataType::kInt32: return store<T, std::int32_t>(v, valid, all_valid, n, row, x0, out.nodata);
-    case DataType::kFloat32: return store<T, float>(v, valid, all_valid, n, row, x0, out.nodata);
-    case DataType::kFloat64: return store<T, double>(v, valid, all_valid, n, row, x0, out.nodata);
+    case DataType::kByte: return store<T, std::uint8_t>(v, n, row, x0, out.nodata, stats);
+    case DataType::kInt8: return store<T, std::int8_t>(v, n, row, x0, out.nodata, stats);
+    case DataType::kUInt16: return store<T, std::uint16_t>(v, n, row, x0, out.nodata, stats);
+    case DataType::kInt16: return store<T, std::int16_t>(v, n, row, x0, out.nodata, stats);
+    case DataType::kUInt32: return store<T, std::uint32_t>(v, n, row, x0, out.nodata, stats);
+    case DataType::kInt32: return store<T, std::int32_t>(v, n, row, x0, out.nodata, stats);
+    case DataType::kFloat32: return store<T, float>(v, n, row, x0, out.nodata, stats);
+    case DataType::kFloat64: return store<T, double>(v, n, row, x0, out.nodata, stats);
   }
 }
 
-// One register-or-constant operand, read as a[i].
+// One register-or-constant operand.
 template <typename T>
 struct Arg {
   const T* p;
@@ -127,12 +200,13 @@ struct Arg {
   bool is_const;
 };
 
-// Runs f over n lanes, with separate loops for constant operands so each loop vectorises.
 template <typename T, typename F>
 inline void map_unary(T* d, const Arg<T>& a, int n, F f) {
-  for (int i = 0; i < n; ++i) d[i] = f(a.p[i]);
+  const T* pa = a.p;
+  for (int i = 0; i < n; ++i) d[i] = f(pa[i]);
 }
 
+// Separate loops for constant operands, so that each loop vectorises.
 template <typename T, typename F>
 inline void map_binary(T* d, const Arg<T>& a, const Arg<T>& b, int n, F f) {
   if (a.is_const) {
@@ -150,9 +224,67 @@ inline void map_binary(T* d, const Arg<T>& a, const Arg<T>& b, int n, F f) {
   }
 }
 
+template <typename T, typename F>
+inline void map_ternary(T* d, const Arg<T>& a, const Arg<T>& b, const Arg<T>& c, int n, F f) {
+  // Constant operands are broadcast into scratch lanes once per chunk; ternaries are rare.
+  for (int i = 0; i < n; ++i) {
+    d[i] = f(a.is_const ? a.k : a.p[i], b.is_const ? b.k : b.p[i], c.is_const ? c.k : c.p[i]);
+  }
+}
+
+// A comparison or logical result: NaN when an operand is nodata, else 1 or 0.
 template <typename T>
-inline T pick(const Arg<T>& a, int i) {
-  return a.is_const ? a.k : a.p[i];
+inline T logical(bool value, T x, T z) {
+  return (is_nan(x) | is_nan(z)) ? kNaN<T> : (value ? T(1) : T(0));
+}
+
+// Domain-limited results: non-finite means nodata.
+template <typename T>
+inline T domain(T r) {
+  return finite(r) ? r : kNaN<T>;
+}
+
+template <typename T>
+void run_instruction(const Instruction& in, T* d, const Arg<T>& a, const Arg<T>& b, const Arg<T>& c, int n) {
+  switch (in.op) {
+    case Op::kNeg: return map_unary(d, a, n, [](T x) { return -x; });
+    case Op::kNot: return map_unary(d, a, n, [](T x) { return is_nan(x) ? x : (x == T(0) ? T(1) : T(0)); });
+    case Op::kAbs: return map_unary(d, a, n, [](T x) { return std::abs(x); });
+    case Op::kSqrt: return map_unary(d, a, n, [](T x) { return domain(std::sqrt(x)); });
+    case Op::kLog: return map_unary(d, a, n, [](T x) { return domain(std::log(x)); });
+    case Op::kLog10: return map_unary(d, a, n, [](T x) { return domain(std::log10(x)); });
+    case Op::kExp: return map_unary(d, a, n, [](T x) { return domain(std::exp(x)); });
+    case Op::kFloor: return map_unary(d, a, n, [](T x) { return std::floor(x); });
+    case Op::kCeil: return map_unary(d, a, n, [](T x) { return std::ceil(x); });
+    case Op::kRound: return map_unary(d, a, n, [](T x) { return std::round(x); });
+    case Op::kIsNodata: return map_unary(d, a, n, [](T x) { return is_nan(x) ? T(1) : T(0); });
+    case Op::kAdd: return map_binary(d, a, b, n, [](T x, T z) { return x + z; });
+    case Op::kSub: return map_binary(d, a, b, n, [](T x, T z) { return x - z; });
+    case Op::kMul: return map_binary(d, a, b, n, [](T x, T z) { return x * z; });
+    case Op::kDiv: return map_binary(d, a, b, n, [](T x, T z) { return domain(x / z); });
+    case Op::kPow: return map_binary(d, a, b, n, [](T x, T z) { return domain(std::pow(x, z)); });
+    case Op::kLt: return map_binary(d, a, b, n, [](T x, T z) { return logical(x < z, x, z); });
+    case Op::kLe: return map_binary(d, a, b, n, [](T x, T z) { return logical(x <= z, x, z); });
+    case Op::kGt: return map_binary(d, a, b, n, [](T x, T z) { return logical(x > z, x, z); });
+    case Op::kGe: return map_binary(d, a, b, n, [](T x, T z) { return logical(x >= z, x, z); });
+    case Op::kEq: return map_binary(d, a, b, n, [](T x, T z) { return logical(x == z, x, z); });
+    case Op::kNe: return map_binary(d, a, b, n, [](T x, T z) { return logical(x != z, x, z); });
+    case Op::kAnd:
+      return map_binary(d, a, b, n, [](T x, T z) { return logical((x != T(0)) & (z != T(0)), x, z); });
+    case Op::kOr:
+      return map_binary(d, a, b, n, [](T x, T z) { return logical((x != T(0)) | (z != T(0)), x, z); });
+    case Op::kMin:
+      return map_binary(d, a, b, n, [](T x, T z) { return (is_nan(x) | is_nan(z)) ? kNaN<T> : (z < x ? z : x); });
+    case Op::kMax:
+      return map_binary(d, a, b, n, [](T x, T z) { return (is_nan(x) | is_nan(z)) ? kNaN<T> : (z > x ? z : x); });
+    case Op::kClamp:
+      return map_ternary(d, a, b, c, n, [](T x, T lo, T hi) {
+        return (is_nan(lo) | is_nan(hi)) ? kNaN<T> : (x < lo ? lo : (x > hi ? hi : x));
+      });
+    case Op::kWhere:
+      // The condition's nodata wins; otherwise the branch taken, nodata or not.
+      return map_ternary(d, a, b, c, n, [](T cond, T x, T z) { return is_nan(cond) ? cond : (cond != T(0) ? x : z); });
+  }
 }
 
 }  // namespace
@@ -165,11 +297,10 @@ BlockEvaluator::BlockEvaluator(const Program& program, Precision precision)
   } else {
     values64_.assign(regs * kChunk, 0.0);
   }
-  valid_.assign(regs * kChunk, 1);
-  all_valid_.assign(regs, 1);
 }
 
-void BlockEvaluator::evaluate(std::span<const core::BlockView> inputs, const core::MutableBlockView& out) {
+void BlockEvaluator::evaluate(std::span<const core::BlockView> inputs, const core::MutableBlockView& out,
+                              core::RunningStats* stats) {
   if (static_cast<int>(inputs.size()) < program_.input_count()) {
     core::fail(core::ErrorCode::kInternal, "evaluator got {} inputs for {} slots", inputs.size(),
                program_.input_count());
@@ -181,135 +312,42 @@ void BlockEvaluator::evaluate(std::span<const core::BlockView> inputs, const cor
     }
   }
   if (precision_ == Precision::kFloat32) {
-    evaluate_typed<float>(inputs, out);
+    evaluate_typed<float>(inputs, out, stats);
   } else {
-    evaluate_typed<double>(inputs, out);
+    evaluate_typed<double>(inputs, out, stats);
   }
 }
 
 template <typename T>
-void BlockEvaluator::evaluate_typed(std::span<const core::BlockView> inputs, const core::MutableBlockView& out) {
+void BlockEvaluator::evaluate_typed(std::span<const core::BlockView> inputs, const core::MutableBlockView& out,
+                                    core::RunningStats* stats) {
   T* regs;
   if constexpr (std::is_same_v<T, float>) {
     regs = values32_.data();
   } else {
     regs = values64_.data();
   }
-  std::uint8_t* valid = valid_.data();
   auto reg = [&](int r) { return regs + static_cast<std::ptrdiff_t>(r) * kChunk; };
-  auto vreg = [&](int r) { return valid + static_cast<std::ptrdiff_t>(r) * kChunk; };
   auto arg = [&](const Operand& o) {
     return o.is_const ? Arg<T>{nullptr, static_cast<T>(o.value), true} : Arg<T>{reg(o.reg), T(0), false};
   };
-  // Validity of an operand over the chunk: nullptr when every lane is valid.
-  auto varg = [&](const Operand& o) -> const std::uint8_t* {
-    if (o.is_const || all_valid_[o.reg]) return nullptr;
-    return vreg(o.reg);
-  };
-
   const Operand& result = program_.result();
   for (int y = 0; y < out.height; ++y) {
     for (int x0 = 0; x0 < out.width; x0 += kChunk) {
       const int n = std::min(kChunk, out.width - x0);
       for (int s = 0; s < program_.input_count(); ++s) {
-        if (!program_.input_used(s)) continue;
-        all_valid_[s] = load_any<T>(inputs[s], y, x0, n, reg(s), vreg(s)) ? 1 : 0;
+        if (program_.input_used(s)) load_any<T>(inputs[s], y, x0, n, reg(s));
       }
       for (const Instruction& in : program_.instructions()) {
-        T* d = reg(in.dst);
-        std::uint8_t* vd = vreg(in.dst);
-        const Arg<T> a = arg(in.a);
-        const Arg<T> b = arg(in.b);
-        const std::uint8_t* va = varg(in.a);
-        const std::uint8_t* vb = varg(in.b);
-        const std::uint8_t* vc = varg(in.c);
-        bool dst_all_valid = va == nullptr && vb == nullptr;
-        switch (in.op) {
-          case Op::kNeg: map_unary(d, a, n, [](T x) { return -x; }); break;
-          case Op::kNot: map_unary(d, a, n, [](T x) { return x == T(0) ? T(1) : T(0); }); break;
-          case Op::kAbs: map_unary(d, a, n, [](T x) { return std::abs(x); }); break;
-          case Op::kSqrt: map_unary(d, a, n, [](T x) { return std::sqrt(x); }); break;
-          case Op::kLog: map_unary(d, a, n, [](T x) { return std::log(x); }); break;
-          case Op::kLog10: map_unary(d, a, n, [](T x) { return std::log10(x); }); break;
-          case Op::kExp: map_unary(d, a, n, [](T x) { return std::exp(x); }); break;
-          case Op::kFloor: map_unary(d, a, n, [](T x) { return std::floor(x); }); break;
-          case Op::kCeil: map_unary(d, a, n, [](T x) { return std::ceil(x); }); break;
-          case Op::kRound: map_unary(d, a, n, [](T x) { return std::round(x); }); break;
-          case Op::kAdd: map_binary(d, a, b, n, [](T x, T z) { return x + z; }); break;
-          case Op::kSub: map_binary(d, a, b, n, [](T x, T z) { return x - z; }); break;
-          case Op::kMul: map_binary(d, a, b, n, [](T x, T z) { return x * z; }); break;
-          case Op::kDiv: map_binary(d, a, b, n, [](T x, T z) { return x / z; }); break;
-          case Op::kPow: map_binary(d, a, b, n, [](T x, T z) { return std::pow(x, z); }); break;
-          case Op::kLt: map_binary(d, a, b, n, [](T x, T z) { return x < z ? T(1) : T(0); }); break;
-          case Op::kLe: map_binary(d, a, b, n, [](T x, T z) { return x <= z ? T(1) : T(0); }); break;
-          case Op::kGt: map_binary(d, a, b, n, [](T x, T z) { return x > z ? T(1) : T(0); }); break;
-          case Op::kGe: map_binary(d, a, b, n, [](T x, T z) { return x >= z ? T(1) : T(0); }); break;
-          case Op::kEq: map_binary(d, a, b, n, [](T x, T z) { return x == z ? T(1) : T(0); }); break;
-          case Op::kNe: map_binary(d, a, b, n, [](T x, T z) { return x != z ? T(1) : T(0); }); break;
-          case Op::kAnd:
-            map_binary(d, a, b, n, [](T x, T z) { return (x != T(0)) & (z != T(0)) ? T(1) : T(0); });
-            break;
-          case Op::kOr:
-            map_binary(d, a, b, n, [](T x, T z) { return (x != T(0)) | (z != T(0)) ? T(1) : T(0); });
-            break;
-          case Op::kMin: map_binary(d, a, b, n, [](T x, T z) { return z < x ? z : x; }); break;
-          case Op::kMax: map_binary(d, a, b, n, [](T x, T z) { return z > x ? z : x; }); break;
-          case Op::kClamp: {
-            const Arg<T> c = arg(in.c);
-            dst_all_valid = dst_all_valid && vc == nullptr;
-            for (int i = 0; i < n; ++i) {
-              const T x = pick(a, i), lo = pick(b, i), hi = pick(c, i);
-              d[i] = x < lo ? lo : (x > hi ? hi : x);
-            }
-            break;
-          }
-          case Op::kWhere: {
-            const Arg<T> c = arg(in.c);
-            // Validity: the condition's, and that of the branch taken.
-            dst_all_valid = va == nullptr && vb == nullptr && vc == nullptr;
-            if (!dst_all_valid) {
-              for (int i = 0; i < n; ++i) {
-                const bool cond = pick(a, i) != T(0);
-                const std::uint8_t v_branch = cond ? (vb ? vb[i] : 1) : (vc ? vc[i] : 1);
-                vd[i] = (va ? va[i] : 1) & v_branch;
-              }
-            }
-            for (int i = 0; i < n; ++i) d[i] = pick(a, i) != T(0) ? pick(b, i) : pick(c, i);
-            all_valid_[in.dst] = dst_all_valid ? 1 : 0;
-            continue;
-          }
-          case Op::kIsNodata: {
-            if (va == nullptr) {
-              std::fill(d, d + n, T(0));
-            } else {
-              for (int i = 0; i < n; ++i) d[i] = va[i] ? T(0) : T(1);
-            }
-            all_valid_[in.dst] = 1;
-            continue;
-          }
-        }
-        const bool domain = has_domain_limits(in.op);
-        if (dst_all_valid && !domain) {
-          all_valid_[in.dst] = 1;
-          continue;
-        }
-        // Combine operand validity (and the result's finiteness for domain-limited operations).
-        if (domain) {
-          for (int i = 0; i < n; ++i) {
-            vd[i] = (va ? va[i] : 1) & (vb ? vb[i] : 1) & finite(d[i]);
-          }
-        } else {
-          for (int i = 0; i < n; ++i) vd[i] = (va ? va[i] : 1) & (vb ? vb[i] : 1) & (vc ? vc[i] : 1);
-        }
-        all_valid_[in.dst] = 0;
+        run_instruction<T>(in, reg(in.dst), arg(in.a), arg(in.b), arg(in.c), n);
       }
       if (result.is_const) {
+        // The whole expression folded to a constant: broadcast it (register 0 is reloaded next chunk).
         T* tmp = reg(0);
         std::fill(tmp, tmp + n, static_cast<T>(result.value));
-        // reg(0) may be an input register; it is reloaded for the next chunk.
-        store_any<T>(tmp, nullptr, true, n, out, y, x0);
+        store_any<T>(tmp, n, out, y, x0, stats);
       } else {
-        store_any<T>(reg(result.reg), vreg(result.reg), all_valid_[result.reg] != 0, n, out, y, x0);
+        store_any<T>(reg(result.reg), n, out, y, x0, stats);
       }
     }
   }

@@ -10,6 +10,25 @@ namespace sco::algebra {
 using core::ErrorCode;
 
 double apply_scalar(Op op, double a, double b, double c) {
+  // Constants follow the evaluator's nodata rules: NaN is nodata and spreads through comparisons,
+  // logic, min/max and clamp too.
+  const double nan = std::nan("");
+  switch (op) {
+    case Op::kNot: case Op::kLt: case Op::kLe: case Op::kGt: case Op::kGe: case Op::kEq: case Op::kNe:
+    case Op::kAnd: case Op::kOr: case Op::kMin: case Op::kMax:
+      if (std::isnan(a) || std::isnan(b)) return nan;
+      break;
+    case Op::kClamp:
+      if (std::isnan(b) || std::isnan(c)) return nan;
+      break;
+    case Op::kWhere:
+      if (std::isnan(a)) return nan;
+      break;
+    case Op::kIsNodata:
+      return std::isnan(a) ? 1.0 : 0.0;
+    default:
+      break;
+  }
   switch (op) {
     case Op::kNeg: return -a;
     case Op::kNot: return a == 0.0 ? 1.0 : 0.0;
@@ -38,7 +57,7 @@ double apply_scalar(Op op, double a, double b, double c) {
     case Op::kFloor: return std::floor(a);
     case Op::kCeil: return std::ceil(a);
     case Op::kRound: return std::round(a);
-    case Op::kIsNodata: return 0.0;  // a constant is never nodata
+    case Op::kIsNodata: return std::isnan(a) ? 1.0 : 0.0;
   }
   return 0.0;
 }
@@ -100,10 +119,15 @@ class Compiler {
     bool all_const = true;
     for (const auto& o : ops) all_const = all_const && o.is_const;
     if (all_const) {
-      return Operand{true, -1, apply_scalar(op, ops[0].value, ops.size() > 1 ? ops[1].value : 0.0,
-                                            ops.size() > 2 ? ops[2].value : 0.0)};
+      double v = apply_scalar(op, ops[0].value, ops.size() > 1 ? ops[1].value : 0.0,
+                              ops.size() > 2 ? ops[2].value : 0.0);
+      if (has_domain_limits(op) && !std::isfinite(v)) v = std::nan("");
+      return Operand{true, -1, v};
     }
-    if (op == Op::kWhere && ops[0].is_const) return ops[0].value != 0.0 ? ops[1] : ops[2];
+    if (op == Op::kWhere && ops[0].is_const) {
+      if (std::isnan(ops[0].value)) return Operand{true, -1, std::nan("")};
+      return ops[0].value != 0.0 ? ops[1] : ops[2];
+    }
     // Registers of temporaries are released as soon as they are consumed, so a long expression
     // needs about as many registers as its depth.
     for (const auto& o : ops) release(o);
