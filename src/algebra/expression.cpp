@@ -136,7 +136,7 @@ class Parser {
       if (src_.substr(pos_, 2) == op) {
         pos_ += 2;
         tok_.kind = Tok::kOp;
-        tok_.text = op;
+        tok_.text.assign(op, 2);  // (assign with a length: operator= trips GCC 12 bug 105651)
         return;
       }
     }

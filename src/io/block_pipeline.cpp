@@ -3,6 +3,7 @@
 #include <gdal_priv.h>
 
 #include <atomic>
+#include <cstring>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -47,6 +48,10 @@ namespace {
 struct InputReader {
   std::vector<RasterDataset> datasets;  // one per distinct path
   struct Slot {
+    std::size_t dataset = 0;
+    // Another band of this pixel-interleaved file is read first in each window: GDAL's read of that
+    // band decodes the whole tile and leaves this band's block in its cache.
+    bool from_shared_tile = false;
     GDALRasterBand* band = nullptr;
     GDALRasterBand* mask = nullptr;
     BandInfo info;
@@ -66,6 +71,14 @@ struct InputReader {
         datasets.push_back(RasterDataset::open(in.path));
       }
       Slot s;
+      s.dataset = k;
+      for (const auto& earlier : slots) {
+        if (earlier.dataset == k && datasets[k].band_count() > 1) {
+          for (const auto& [key, value] : datasets[k].metadata("IMAGE_STRUCTURE")) {
+            if (key == "INTERLEAVE" && value == "PIXEL") s.from_shared_tile = true;
+          }
+        }
+      }
       s.band = datasets[k].band_handle(in.band);
       s.info = datasets[k].band(in.band);
       if (s.info.has_mask) s.mask = s.band->GetMaskBand();
@@ -94,6 +107,15 @@ struct InputReader {
     if (one_block) {
       // A whole block: ReadBlock decodes straight into our buffer, bypassing the block cache.
       s.buffer.resize(static_cast<std::size_t>(bw) * bh * elem);
+      if (s.from_shared_tile) {
+        if (GDALRasterBlock* cached = s.band->TryGetLockedBlockRef(w.x / bw, w.y / bh)) {
+          std::memcpy(s.buffer.data(), cached->GetDataRef(), s.buffer.size());
+          cached->DropLock();
+          v.pitch = bw;
+          v.data = s.buffer.data();
+          return finish_mask(s, v, w, path);
+        }
+      }
       if (s.band->ReadBlock(w.x / bw, w.y / bh, s.buffer.data()) != CE_None) {
         core::fail(ErrorCode::kIo, "reading '{}' block at ({}, {}) failed: {}", path, w.x, w.y, take_gdal_error());
       }
@@ -107,6 +129,10 @@ struct InputReader {
       v.pitch = w.width;
     }
     v.data = s.buffer.data();
+    return finish_mask(s, v, w, path);
+  }
+
+  core::BlockView finish_mask(Slot& s, core::BlockView v, const core::Window& w, const std::string& path) {
     if (s.mask) {
       s.mask_buffer.resize(static_cast<std::size_t>(w.pixels()));
       if (s.mask->RasterIO(GF_Read, w.x, w.y, w.width, w.height, s.mask_buffer.data(), w.width, w.height, GDT_Byte,

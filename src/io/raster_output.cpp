@@ -158,7 +158,10 @@ void RasterOutput::commit(core::Progress* progress) {
     GDALDriver* cog = GetGDALDriverManager()->GetDriverByName("COG");
     if (!cog) core::fail(ErrorCode::kInternal, "GDAL has no COG driver");
     const bool is_float = !core::is_integer(spec_.type);
+    // DEFLATE is readable everywhere; level 1 costs ~40% less time than the default 6 for ~1% more
+    // bytes on float indices (measured in bench/README.md). --co LEVEL=9 for archives.
     std::vector<std::string> opts = {"COMPRESS=DEFLATE",
+                                     "LEVEL=1",
                                      "PREDICTOR=YES",
                                      "BLOCKSIZE=512",
                                      "BIGTIFF=IF_SAFER",

@@ -47,7 +47,9 @@ void write_raster(const std::string& path, int w, int h, GDALDataType type, std:
     ASSERT_EQ(ds->CreateMaskBand(GMF_PER_DATASET), CE_None);
     std::vector<std::uint8_t> m(w);
     for (int x = 0; x < w; ++x) m[x] = x < 10 ? 0 : 255;
-    for (int y = 0; y < h; ++y) ds->GetRasterBand(1)->GetMaskBand()->RasterIO(GF_Write, 0, y, w, 1, m.data(), w, 1, GDT_Byte, 0, 0);
+    for (int y = 0; y < h; ++y) {
+      ASSERT_EQ(ds->GetRasterBand(1)->GetMaskBand()->RasterIO(GF_Write, 0, y, w, 1, m.data(), w, 1, GDT_Byte, 0, 0), CE_None);
+    }
   }
   GDALClose(ds);
 }
