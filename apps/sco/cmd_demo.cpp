@@ -37,10 +37,18 @@ void register_demo(CLI::App& app, GlobalOptions& global) {
     if (!global.quiet && !global.json) {
       std::printf("sco demo: spectral indices of the Landsat-7 ETM+ scene over Olinda, Brazil (%s)\n", scene.c_str());
       std::printf("The scene holds digital numbers (no calibration): normalized differences are computed on them as\n"
-                  "is; EVI and SAVI, whose constants assume reflectance, use DN/255 and are illustrative only.\n\n");
+                  "is; SAVI, whose constant assumes reflectance, uses DN/255 and is illustrative only.\n\n");
       std::printf("%-6s %-48s %9s %9s %9s %7s\n", "index", "output", "min", "max", "mean", "valid");
     }
     for (const auto& index : algebra::spectral_indices()) {
+      if (std::string(index.id) == "evi") {
+        // EVI's blue term makes its denominator cross zero on hazy digital numbers: the values would
+        // be meaningless, so the demo says so instead of showing them.
+        if (!global.quiet && !global.json) {
+          std::printf("%-6s skipped: needs surface reflectance; this sample holds uncalibrated digital numbers\n", index.id);
+        }
+        continue;
+      }
       IndexRequest req;
       req.index = index.id;
       req.input = scene;
