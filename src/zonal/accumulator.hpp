@@ -1,0 +1,63 @@
+#pragma once
+// Accumulates, for one zone and one band, everything the requested statistics need in one pass over
+// the zone's cells: coverage-weighted moments, extremes, weights, area, and (only when asked) a
+// histogram of value -> covered area. The histogram is a list of pairs compacted by sorting, which
+// turns into a dense table for 8- and 16-bit rasters once a zone is large, so memory follows the
+// number of distinct values, not of cells.
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "core/block.hpp"
+#include "zonal/statistic.hpp"
+
+namespace sco::zonal {
+
+class Accumulator {
+ public:
+  Accumulator() = default;
+  void reset(Needs needs, core::DataType type, double scale, double offset);
+
+  // Adds a window of `values` (width x rows) with its coverage fractions (row-major, same size),
+  // optional weights (same window) and the area in m2 of one cell of each row.
+  void add(const core::BlockView& values, const double* coverage, const core::BlockView* weights,
+           const double* row_cell_area);
+
+  // The statistic's value; NaN where undefined (no valid cell, no weight).
+  double value(const StatSpec& stat) const;
+  // (value, share of valid covered area) for each distinct value, ascending (for frac).
+  std::vector<std::pair<double, double>> fractions() const;
+
+  double covered() const { return cov_; }
+
+ private:
+  template <typename T>
+  void add_typed(const core::BlockView& values, const double* coverage, const core::BlockView* weights,
+                 const double* row_cell_area);
+  void compact() const;                        // sort and merge the pair list
+  const std::vector<std::pair<double, double>>& sorted_histogram() const;
+  double quantile(double q) const;
+
+  Needs needs_;
+  core::DataType type_ = core::DataType::kFloat32;
+  double scale_ = 1.0, offset_ = 0.0;
+  double cov_all_ = 0.0;  // coverage of all touched cells, nodata or not
+  double cov_ = 0.0;      // coverage of valid cells
+  double shift_ = 0.0;    // first valid value: moments about it keep the variance accurate
+  bool shifted_ = false;
+  double sum_ = 0.0, sum_d_ = 0.0, sum_d2_ = 0.0;
+  double min_ = 0.0, max_ = 0.0;
+  double w_sum_ = 0.0, wv_sum_ = 0.0;
+  double area_ = 0.0;
+  std::int64_t cells_ = 0;
+  // Histogram of raw values (before scale/offset).
+  mutable std::vector<std::pair<double, double>> pairs_;
+  mutable std::size_t sorted_upto_ = 0;
+  std::vector<double> dense_;  // index raw - dense_base_, for 8/16-bit types
+  double dense_base_ = 0.0;
+  bool dense_mode_ = false;
+  mutable std::vector<std::pair<double, double>> merged_;
+  mutable bool merged_valid_ = false;
+};
+
+}  // namespace sco::zonal

@@ -1,0 +1,142 @@
+#include "zonal/coverage.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.hpp"
+
+namespace sco::zonal {
+
+namespace {
+
+// -closed integral of x dy over a ring, in cell coordinates: the ring's area with the sign that
+// the accumulation below gives it.
+double ring_measure(const std::vector<Point>& ring) {
+  double s = 0.0;
+  for (std::size_t i = 0; i + 1 < ring.size(); ++i) {
+    s -= 0.5 * (ring[i].x + ring[i + 1].x) * (ring[i + 1].y - ring[i].y);
+  }
+  if (!ring.empty() && (ring.front().x != ring.back().x || ring.front().y != ring.back().y)) {
+    s -= 0.5 * (ring.back().x + ring.front().x) * (ring.front().y - ring.back().y);
+  }
+  return s;
+}
+
+}  // namespace
+
+ZoneEdges::ZoneEdges(const Zone& zone, const core::Grid& grid) {
+  const auto& t = grid.transform;
+  if (t[2] != 0.0 || t[4] != 0.0) {
+    core::fail(core::ErrorCode::kInvalidInput, "rotated rasters are not supported for zonal statistics (warp them first)");
+  }
+  double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
+  auto to_cell = [&](const Point& p) { return Point{(p.x - t[0]) / t[1], (p.y - t[3]) / t[5]}; };
+  auto add_ring = [&](const std::vector<Point>& world, bool exterior) {
+    if (world.size() < 3) return;
+    std::vector<Point> ring;
+    ring.reserve(world.size() + 1);
+    for (const auto& p : world) ring.push_back(to_cell(p));
+    if (ring.front().x != ring.back().x || ring.front().y != ring.back().y) ring.push_back(ring.front());
+    const double m = ring_measure(ring);
+    // Exteriors count positively, holes negatively, whatever the file's orientation.
+    const double sign = (m >= 0) == exterior ? 1.0 : -1.0;
+    area_cells_ += sign * m;
+    for (std::size_t i = 0; i + 1 < ring.size(); ++i) {
+      Point a = ring[i], b = ring[i + 1];
+      minx = std::min({minx, a.x, b.x});
+      maxx = std::max({maxx, a.x, b.x});
+      miny = std::min({miny, a.y, b.y});
+      maxy = std::max({maxy, a.y, b.y});
+      if (a.y == b.y) continue;  // horizontal edges enclose no height
+      double s = sign;
+      if (a.y > b.y) {
+        std::swap(a, b);
+        s = -s;
+      }
+      edges_.push_back({a.x, a.y, b.x, b.y, s});
+    }
+  };
+  for (const auto& part : zone.parts) {
+    add_ring(part.exterior, true);
+    for (const auto& h : part.holes) add_ring(h, false);
+  }
+  if (edges_.empty()) {
+    window_ = {0, 0, 0, 0};
+    return;
+  }
+  const int c0 = std::max(0, static_cast<int>(std::floor(minx)));
+  const int r0 = std::max(0, static_cast<int>(std::floor(miny)));
+  const int c1 = std::min(grid.width, static_cast<int>(std::ceil(maxx)));
+  const int r1 = std::min(grid.height, static_cast<int>(std::ceil(maxy)));
+  window_ = {c0, r0, std::max(0, c1 - c0), std::max(0, r1 - r0)};
+}
+
+void ZoneEdges::coverage(int row0, int rows, std::vector<double>& out, std::vector<double>& acc) const {
+  const int W = window_.width;
+  const int stride = W + 1;  // one spare cell: pieces at the right edge spill their cover there
+  acc.assign(static_cast<std::size_t>(stride) * rows, 0.0);
+  // Window-relative cell coordinates of this strip.
+  const double ox = window_.x;
+  const double oy = window_.y + row0;
+  for (const Edge& e : edges_) {
+    const double ya = e.y0 - oy, yb = e.y1 - oy;
+    if (yb <= 0.0 || ya >= rows) continue;
+    const double xa = e.x0 - ox, xb = e.x1 - ox;
+    const double dxdy = (xb - xa) / (yb - ya);
+    const int first_row = std::max(0, static_cast<int>(std::floor(ya)));
+    const int last_row = std::min(rows - 1, static_cast<int>(std::ceil(yb)) - 1);
+    for (int r = first_row; r <= last_row; ++r) {
+      // The piece of the edge inside row r.
+      const double y_top = std::max(ya, static_cast<double>(r));
+      const double y_bot = std::min(yb, static_cast<double>(r + 1));
+      if (y_bot <= y_top) continue;
+      const double x_top = xa + (y_top - ya) * dxdy;
+      const double x_bot = xa + (y_bot - ya) * dxdy;
+      double* row = acc.data() + static_cast<std::ptrdiff_t>(r) * stride;
+      // Walk the piece across columns, from its left end to its right end.
+      double xl = x_top, yl = y_top, xr = x_bot, yr = y_bot;
+      if (xl > xr) {
+        std::swap(xl, xr);
+        std::swap(yl, yr);
+      }
+      const double slope = (xr != xl) ? (yr - yl) / (xr - xl) : 0.0;  // dy per dx along the piece
+      double cx = xl, cy = yl;
+      while (true) {
+        const double col = std::floor(cx);
+        const double next_x = std::min(xr, col + 1.0);
+        const double ny = (next_x == xr) ? yr : yl + (next_x - xl) * slope;
+        // Height swept by this sub-piece, signed by the edge's direction and the ring's role.
+        const double h = std::abs(ny - cy) * e.sign;
+        if (h != 0.0) {
+          const int c = static_cast<int>(col);
+          if (c >= W) {
+            // Right of the window: covers nothing in it.
+          } else if (c < 0) {
+            row[0] += h;  // left of the window: covers whole cells from column 0 on
+          } else {
+            const double xm = 0.5 * (cx + next_x);
+            const double a = h * (col + 1.0 - xm);
+            row[c] += a;
+            row[c + 1] += h - a;
+          }
+        }
+        if (next_x >= xr) break;
+        cx = next_x;
+        cy = ny;
+      }
+    }
+  }
+  out.resize(static_cast<std::size_t>(W) * rows);
+  for (int r = 0; r < rows; ++r) {
+    const double* a = acc.data() + static_cast<std::ptrdiff_t>(r) * stride;
+    double* o = out.data() + static_cast<std::ptrdiff_t>(r) * W;
+    double run = 0.0;
+    for (int c = 0; c < W; ++c) {
+      run += a[c];
+      // Round-off leaves values like 1 + 1e-16 or -1e-17; cells are clamped to [0, 1].
+      o[c] = run < 1e-12 ? 0.0 : (run > 1.0 ? 1.0 : run);
+    }
+  }
+}
+
+}  // namespace sco::zonal

@@ -1,0 +1,53 @@
+#pragma once
+// Zonal statistics over one grid: for each zone, its coverage fractions are computed once per strip
+// of rows and reused for every band (and date) read on that grid, so extra bands cost reads, not
+// geometry. Memory is bounded: a zone is processed in strips of at most `strip_cells` cells, and
+// statistics are finalised per zone. Work is spread over threads by zone, in raster order so that
+// neighbouring zones share the file's cached blocks.
+#include <functional>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "core/block.hpp"
+#include "core/grid.hpp"
+#include "core/progress.hpp"
+#include "zonal/cell_area.hpp"
+#include "zonal/coverage.hpp"
+#include "zonal/statistic.hpp"
+
+namespace sco::zonal {
+
+// Per-thread access to the bands on one grid (implemented over GDAL in io/, in memory in tests).
+class BandReader {
+ public:
+  virtual ~BandReader() = default;
+  virtual int band_count() const = 0;
+  // Values of `band` in window `w`; the view stays valid until the next read of that band.
+  virtual core::BlockView read(int band, const core::Window& w) = 0;
+  virtual bool has_weights() const = 0;
+  virtual core::BlockView read_weights(const core::Window& w) = 0;
+};
+using BandReaderFactory = std::function<std::unique_ptr<BandReader>()>;
+
+struct BandResult {
+  std::vector<double> values;                          // one per requested statistic (NaN: undefined)
+  std::vector<std::pair<double, double>> fractions;    // (value, share) when frac is asked
+};
+
+struct ZoneResult {
+  bool overlaps = false;  // the zone covers part of at least one cell of the grid
+  std::vector<BandResult> bands;
+};
+
+struct ZonalOptions {
+  int threads = 1;
+  std::int64_t strip_cells = 1 << 20;
+  bool progress = false;
+};
+
+std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core::Grid& grid,
+                                      const CellAreaModel& area_model, const std::vector<StatSpec>& stats,
+                                      const BandReaderFactory& make_reader, const ZonalOptions& options);
+
+}  // namespace sco::zonal

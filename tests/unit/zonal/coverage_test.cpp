@@ -1,0 +1,169 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "core/error.hpp"
+#include "zonal/coverage.hpp"
+
+using namespace sco;
+using namespace sco::zonal;
+
+namespace {
+
+// A north-up grid of unit cells whose top-left corner is (0, height): cell (col c, row r) spans
+// x in [c, c + 1] and y in [height - r - 1, height - r].
+core::Grid unit_grid(int w, int h) { return core::Grid{w, h, {0, 1, 0, static_cast<double>(h), 0, -1}, ""}; }
+
+std::vector<Point> rect(double x0, double y0, double x1, double y1) {
+  return {{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}, {x0, y0}};
+}
+
+// Coverage of the whole grid (zeros outside the zone's window), row-major.
+std::vector<double> full_coverage(const Zone& z, const core::Grid& g) {
+  std::vector<double> out(static_cast<std::size_t>(g.width) * g.height, 0.0);
+  ZoneEdges e(z, g);
+  if (e.empty()) return out;
+  std::vector<double> cov, scratch;
+  e.coverage(0, e.window().height, cov, scratch);
+  const auto w = e.window();
+  for (int r = 0; r < w.height; ++r)
+    for (int c = 0; c < w.width; ++c)
+      out[static_cast<std::size_t>(w.y + r) * g.width + w.x + c] = cov[static_cast<std::size_t>(r) * w.width + c];
+  return out;
+}
+
+double at(const std::vector<double>& cov, const core::Grid& g, int col, int row) {
+  return cov[static_cast<std::size_t>(row) * g.width + col];
+}
+
+}  // namespace
+
+TEST(Coverage, AxisAlignedRectangleIsProductOfOverlaps) {
+  // x in [1.25, 3.5] overlaps columns 1, 2, 3 by 0.75, 1, 0.5; y in [6.5, 8.75] overlaps rows 1
+  // (y 8..9), 2 (7..8), 3 (6..7) by 0.75, 1, 0.5. Each cell's coverage is the product.
+  const auto g = unit_grid(10, 10);
+  const auto cov = full_coverage(Zone{{{rect(1.25, 6.5, 3.5, 8.75), {}}}}, g);
+  const double xs[] = {0, 0.75, 1, 0.5, 0, 0, 0, 0, 0, 0};
+  const double ys[] = {0, 0.75, 1, 0.5, 0, 0, 0, 0, 0, 0};
+  for (int r = 0; r < 10; ++r)
+    for (int c = 0; c < 10; ++c) EXPECT_NEAR(at(cov, g, c, r), xs[c] * ys[r], 1e-12) << c << "," << r;
+  EXPECT_NEAR(std::accumulate(cov.begin(), cov.end(), 0.0), 2.25 * 2.25, 1e-12);
+}
+
+TEST(Coverage, TriangleHalvesTheDiagonalCells) {
+  // Triangle (0,0) (2,0) (0,2) on a 2x2 grid: below x + y = 2. Cell [0,1]x[0,1] (row 1, col 0) is
+  // inside; [1,2]x[0,1] and [0,1]x[1,2] are cut in half along their diagonal; [1,2]x[1,2] is out.
+  const auto g = unit_grid(2, 2);
+  const auto cov = full_coverage(Zone{{{{{0, 0}, {2, 0}, {0, 2}, {0, 0}}, {}}}}, g);
+  EXPECT_NEAR(at(cov, g, 0, 1), 1.0, 1e-12);
+  EXPECT_NEAR(at(cov, g, 1, 1), 0.5, 1e-12);
+  EXPECT_NEAR(at(cov, g, 0, 0), 0.5, 1e-12);
+  EXPECT_NEAR(at(cov, g, 1, 0), 0.0, 1e-12);
+}
+
+TEST(Coverage, DiamondGivesHalvesAndWholes) {
+  // |x - 2| + |y - 2| <= 2 on a 4x4 grid: the 4 inner cells are covered, the 8 cells along the
+  // edges half (a triangle of half a cell), the 4 corner cells not at all. Area 8.
+  const auto g = unit_grid(4, 4);
+  const auto cov = full_coverage(Zone{{{{{2, 0}, {4, 2}, {2, 4}, {0, 2}, {2, 0}}, {}}}}, g);
+  for (int r = 0; r < 4; ++r) {
+    for (int c = 0; c < 4; ++c) {
+      const bool inner = (r == 1 || r == 2) && (c == 1 || c == 2);
+      const bool corner = (r == 0 || r == 3) && (c == 0 || c == 3);
+      EXPECT_NEAR(at(cov, g, c, r), inner ? 1.0 : (corner ? 0.0 : 0.5), 1e-12) << c << "," << r;
+    }
+  }
+}
+
+TEST(Coverage, HoleSubtractsWhateverTheRingOrientation) {
+  // Square [0,4]^2 with a hole [0.5,2.5]^2: cell [0,1]x[0,1] loses 0.5 x 0.5 = 0.25, cell
+  // [1,2]x[1,2] is entirely in the hole, cell [2,3]x[2,3] loses 0.25, cell [0,1]x[1,2] loses 0.5.
+  const auto g = unit_grid(4, 4);
+  auto hole = rect(0.5, 0.5, 2.5, 2.5);
+  for (bool reverse_hole : {false, true}) {
+    auto h = hole;
+    if (reverse_hole) std::reverse(h.begin(), h.end());
+    const auto cov = full_coverage(Zone{{{rect(0, 0, 4, 4), {h}}}}, g);
+    // world y [0,1] is row 3, [1,2] row 2, [2,3] row 1.
+    EXPECT_NEAR(at(cov, g, 0, 3), 0.75, 1e-12);
+    EXPECT_NEAR(at(cov, g, 1, 2), 0.0, 1e-12);
+    EXPECT_NEAR(at(cov, g, 2, 1), 0.75, 1e-12);
+    EXPECT_NEAR(at(cov, g, 0, 2), 0.5, 1e-12);
+    EXPECT_NEAR(at(cov, g, 3, 0), 1.0, 1e-12);
+    EXPECT_NEAR(std::accumulate(cov.begin(), cov.end(), 0.0), 16.0 - 4.0, 1e-12);
+  }
+}
+
+TEST(Coverage, PolygonSmallerThanACell) {
+  const auto g = unit_grid(3, 3);
+  const auto cov = full_coverage(Zone{{{rect(1.2, 1.3, 1.4, 1.7), {}}}}, g);
+  EXPECT_NEAR(at(cov, g, 1, 1), 0.2 * 0.4, 1e-12);
+  EXPECT_NEAR(std::accumulate(cov.begin(), cov.end(), 0.0), 0.08, 1e-12);
+}
+
+TEST(Coverage, StraddlingTheEdgeCountsOnlyWhatIsInside) {
+  // [-1, 1.5] x [2.5, 5] on a 4x4 grid whose top is y = 4: columns 0 (x 0..1) fully, 1 by 0.5;
+  // rows 0 (y 3..4) fully, 1 (y 2..3) by 0.5.
+  const auto g = unit_grid(4, 4);
+  ZoneEdges e(Zone{{{rect(-1, 2.5, 1.5, 5), {}}}}, g);
+  EXPECT_EQ(e.window(), (core::Window{0, 0, 2, 2}));
+  const auto cov = full_coverage(Zone{{{rect(-1, 2.5, 1.5, 5), {}}}}, g);
+  EXPECT_NEAR(at(cov, g, 0, 0), 1.0, 1e-12);
+  EXPECT_NEAR(at(cov, g, 1, 0), 0.5, 1e-12);
+  EXPECT_NEAR(at(cov, g, 0, 1), 0.5, 1e-12);
+  EXPECT_NEAR(at(cov, g, 1, 1), 0.25, 1e-12);
+  EXPECT_NEAR(e.area_cells(), 2.5 * 2.5, 1e-12);
+  // Entirely outside: no window.
+  EXPECT_TRUE(ZoneEdges(Zone{{{rect(10, 10, 12, 12), {}}}}, g).empty());
+}
+
+TEST(Coverage, MultipolygonPartsAdd) {
+  const auto g = unit_grid(4, 4);
+  const auto cov = full_coverage(Zone{{{rect(0, 0, 1, 1), {}}, {rect(2.5, 2.5, 4, 4), {}}}}, g);
+  EXPECT_NEAR(at(cov, g, 0, 3), 1.0, 1e-12);
+  EXPECT_NEAR(at(cov, g, 2, 1), 0.25, 1e-12);
+  EXPECT_NEAR(std::accumulate(cov.begin(), cov.end(), 0.0), 1.0 + 2.25, 1e-12);
+}
+
+TEST(Coverage, StripsGiveTheSameAsOnePass) {
+  // An irregular polygon with many vertices, computed in one pass and in strips of 3 rows.
+  const auto g = unit_grid(40, 30);
+  std::vector<Point> ring;
+  for (int i = 0; i < 37; ++i) {
+    const double a = 2 * 3.14159265358979 * i / 37;
+    const double rad = 12 + 3 * std::sin(5 * a);
+    ring.push_back({20 + rad * std::cos(a), 15 + rad * std::sin(a)});
+  }
+  ring.push_back(ring.front());
+  ZoneEdges e(Zone{{{ring, {}}}}, g);
+  std::vector<double> all, part, scratch;
+  e.coverage(0, e.window().height, all, scratch);
+  double total = 0;
+  for (int r0 = 0; r0 < e.window().height; r0 += 3) {
+    const int rows = std::min(3, e.window().height - r0);
+    e.coverage(r0, rows, part, scratch);
+    for (std::size_t i = 0; i < part.size(); ++i) {
+      ASSERT_NEAR(part[i], all[static_cast<std::size_t>(r0) * e.window().width + i], 1e-12);
+      total += part[i];
+    }
+  }
+  EXPECT_NEAR(total, e.area_cells(), 1e-9);  // the polygon lies inside the grid
+}
+
+TEST(Coverage, ScaledAndOffsetGridsUseCellUnits) {
+  // 30 m cells, origin (500000, 9000000): a 45 x 45 m square from the corner covers one cell, half
+  // of two neighbours and a quarter of the diagonal one.
+  const core::Grid g{5, 5, {500000, 30, 0, 9000000, 0, -30}, ""};
+  ZoneEdges e(Zone{{{rect(500000, 9000000 - 45, 500045, 9000000), {}}}}, g);
+  std::vector<double> cov, scratch;
+  e.coverage(0, e.window().height, cov, scratch);
+  ASSERT_EQ(e.window(), (core::Window{0, 0, 2, 2}));
+  EXPECT_NEAR(cov[0], 1.0, 1e-12);
+  EXPECT_NEAR(cov[1], 0.5, 1e-12);
+  EXPECT_NEAR(cov[2], 0.5, 1e-12);
+  EXPECT_NEAR(cov[3], 0.25, 1e-12);
+  const core::Grid rotated{5, 5, {0, 1, 0.1, 5, 0, -1}, ""};
+  EXPECT_THROW(ZoneEdges(Zone{{{rect(0, 0, 1, 1), {}}}}, rotated), core::Error);
+}

@@ -1,0 +1,180 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+#include "core/error.hpp"
+#include "zonal/accumulator.hpp"
+#include "zonal/cell_area.hpp"
+#include "zonal/zonal_engine.hpp"
+
+using namespace sco;
+using namespace sco::zonal;
+
+namespace {
+
+core::Grid unit_grid(int w, int h) { return core::Grid{w, h, {0, 1, 0, static_cast<double>(h), 0, -1}, ""}; }
+
+std::vector<Point> rect(double x0, double y0, double x1, double y1) {
+  return {{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}, {x0, y0}};
+}
+
+// In-memory bands on one grid, for the engine.
+class MemoryReader : public BandReader {
+ public:
+  MemoryReader(const core::Grid& g, std::vector<std::vector<float>> bands, std::optional<double> nodata,
+               std::vector<float> weights = {})
+      : g_(g), bands_(std::move(bands)), nodata_(nodata), weights_(std::move(weights)) {}
+  int band_count() const override { return static_cast<int>(bands_.size()); }
+  core::BlockView read(int band, const core::Window& w) override { return view(bands_[band].data(), w, nodata_); }
+  bool has_weights() const override { return !weights_.empty(); }
+  core::BlockView read_weights(const core::Window& w) override { return view(weights_.data(), w, std::nullopt); }
+
+ private:
+  core::BlockView view(const float* data, const core::Window& w, std::optional<double> nodata) const {
+    core::BlockView v;
+    v.type = core::DataType::kFloat32;
+    v.data = data + static_cast<std::ptrdiff_t>(w.y) * g_.width + w.x;
+    v.pitch = g_.width;
+    v.width = w.width;
+    v.height = w.height;
+    v.nodata = nodata;
+    return v;
+  }
+  core::Grid g_;
+  std::vector<std::vector<float>> bands_;
+  std::optional<double> nodata_;
+  std::vector<float> weights_;
+};
+
+std::map<std::string, double> run_one(const Zone& zone, const core::Grid& g, std::vector<float> band,
+                                      const std::string& stats, std::optional<double> nodata = std::nullopt,
+                                      std::vector<float> weights = {}, std::int64_t strip_cells = 1 << 20) {
+  const auto specs = parse_stats(stats);
+  ZonalOptions opt;
+  opt.strip_cells = strip_cells;
+  auto res = compute_zonal({zone}, g, CellAreaModel{}, specs,
+                           [&] { return std::make_unique<MemoryReader>(g, std::vector<std::vector<float>>{band}, nodata, weights); },
+                           opt);
+  std::map<std::string, double> out;
+  for (std::size_t i = 0; i < specs.size(); ++i) out[specs[i].name] = res[0].bands[0].values[i];
+  return out;
+}
+
+}  // namespace
+
+TEST(ZonalStats, WeightedByExactCoverage) {
+  // 4x4 grid, value = column + 10 * row. Square x [0.5, 2], y [2, 4] covers row 0 and row 1,
+  // columns 0 (half) and 1 (whole): cells (0,0)=0 w .5, (1,0)=1 w 1, (0,1)=10 w .5, (1,1)=11 w 1.
+  const auto g = unit_grid(4, 4);
+  std::vector<float> v(16);
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 4; ++c) v[r * 4 + c] = static_cast<float>(c + 10 * r);
+  const auto s = run_one(Zone{{{rect(0.5, 2, 2, 4), {}}}}, g, v,
+                         "count,sum,mean,min,max,variance,stddev,median,majority,minority,variety,cells,area");
+  // count = 0.5 + 1 + 0.5 + 1 = 3; sum = 0*.5 + 1 + 10*.5 + 11 = 17; mean = 17/3.
+  EXPECT_NEAR(s.at("count"), 3.0, 1e-12);
+  EXPECT_NEAR(s.at("sum"), 17.0, 1e-12);
+  EXPECT_NEAR(s.at("mean"), 17.0 / 3.0, 1e-12);
+  EXPECT_EQ(s.at("min"), 0.0);
+  EXPECT_EQ(s.at("max"), 11.0);
+  // variance = sum w (v - m)^2 / sum w = (.5*(17/3)^2 + (1-17/3)^2 + .5*(10-17/3)^2 + (11-17/3)^2)/3
+  const double m = 17.0 / 3.0;
+  const double var = (0.5 * m * m + (1 - m) * (1 - m) + 0.5 * (10 - m) * (10 - m) + (11 - m) * (11 - m)) / 3.0;
+  EXPECT_NEAR(s.at("variance"), var, 1e-9);
+  EXPECT_NEAR(s.at("stddev"), std::sqrt(var), 1e-9);
+  // Sorted: 0 (.5), 1 (1), 10 (.5), 11 (1); half of 3 is 1.5, reached at value 1.
+  EXPECT_EQ(s.at("median"), 1.0);
+  EXPECT_EQ(s.at("majority"), 1.0);   // weight 1, tie with 11: the smaller value
+  EXPECT_EQ(s.at("minority"), 0.0);   // weight .5, tie with 10
+  EXPECT_EQ(s.at("variety"), 4.0);
+  EXPECT_EQ(s.at("cells"), 4.0);
+  EXPECT_NEAR(s.at("area"), 3.0, 1e-12);  // unit cells, planar, metres
+}
+
+TEST(ZonalStats, NodataIsExcludedAndReported) {
+  const auto g = unit_grid(2, 1);
+  const auto s = run_one(Zone{{{rect(0, 0, 2, 1), {}}}}, g, {5, -9999}, "count,mean,valid_fraction", -9999.0);
+  EXPECT_EQ(s.at("count"), 1.0);
+  EXPECT_EQ(s.at("mean"), 5.0);
+  EXPECT_EQ(s.at("valid_fraction"), 0.5);
+}
+
+TEST(ZonalStats, QuantilesAndFractions) {
+  // Ten whole cells with values 1..10: the 90th percentile is 9 (cumulative 9/10 reached at 9).
+  const auto g = unit_grid(10, 1);
+  std::vector<float> v = {3, 1, 2, 5, 4, 7, 6, 9, 8, 10};
+  const auto s = run_one(Zone{{{rect(0, 0, 10, 1), {}}}}, g, v, "p90,quantile_10,median,q1");
+  EXPECT_EQ(s.at("quantile_90"), 9.0);
+  EXPECT_EQ(s.at("quantile_10"), 1.0);
+  EXPECT_EQ(s.at("median"), 5.0);
+  EXPECT_EQ(s.at("quantile_100"), 10.0);
+  // frac: classes 1 and 2 covering 3 and 1 whole cells.
+  const auto specs = parse_stats("frac");
+  auto res = compute_zonal({Zone{{{rect(0, 0, 4, 1), {}}}}}, unit_grid(4, 1), CellAreaModel{}, specs,
+                           [] { return std::make_unique<MemoryReader>(unit_grid(4, 1), std::vector<std::vector<float>>{{1, 1, 2, 1}}, std::nullopt); },
+                           ZonalOptions{});
+  ASSERT_EQ(res[0].bands[0].fractions.size(), 2u);
+  EXPECT_EQ(res[0].bands[0].fractions[0], (std::pair<double, double>{1.0, 0.75}));
+  EXPECT_EQ(res[0].bands[0].fractions[1], (std::pair<double, double>{2.0, 0.25}));
+}
+
+TEST(ZonalStats, WeightedMeanAndSum) {
+  // Population weights 1 and 3 on values 10 and 20: weighted mean (10 + 60) / 4 = 17.5.
+  const auto g = unit_grid(2, 1);
+  const auto s = run_one(Zone{{{rect(0, 0, 2, 1), {}}}}, g, {10, 20}, "weighted_mean,weighted_sum,mean", std::nullopt,
+                         {1, 3});
+  EXPECT_EQ(s.at("weighted_mean"), 17.5);
+  EXPECT_EQ(s.at("weighted_sum"), 70.0);
+  EXPECT_EQ(s.at("mean"), 15.0);
+}
+
+TEST(ZonalStats, StripsDoNotChangeResults) {
+  const auto g = unit_grid(50, 40);
+  std::vector<float> v(2000);
+  for (int i = 0; i < 2000; ++i) v[i] = static_cast<float>((i * 37) % 101);
+  const Zone z{{{{{3.3, 2.1}, {45.2, 5.7}, {30.1, 38.8}, {4.4, 30.0}, {3.3, 2.1}}, {rect(10, 10, 20, 20)}}}};
+  const auto one = run_one(z, g, v, "count,sum,mean,median,stddev,max");
+  const auto strips = run_one(z, g, v, "count,sum,mean,median,stddev,max", std::nullopt, {}, 60);
+  for (const auto& [k, val] : one) EXPECT_NEAR(strips.at(k), val, 1e-9 * std::max(1.0, std::abs(val))) << k;
+}
+
+TEST(ZonalStats, ZoneOutsideGivesEmptyRow) {
+  const auto g = unit_grid(4, 4);
+  const auto specs = parse_stats("count,mean");
+  auto res = compute_zonal({Zone{{{rect(10, 10, 11, 11), {}}}}}, g, CellAreaModel{}, specs,
+                           [&] { return std::make_unique<MemoryReader>(g, std::vector<std::vector<float>>{std::vector<float>(16, 1.f)}, std::nullopt); },
+                           ZonalOptions{});
+  EXPECT_FALSE(res[0].overlaps);
+  EXPECT_EQ(res[0].bands[0].values[0], 0.0);
+  EXPECT_TRUE(std::isnan(res[0].bands[0].values[1]));
+}
+
+TEST(ZonalStats, ParseErrorsNameTheStatistic) {
+  try {
+    parse_stats("mean,avg");
+    FAIL();
+  } catch (const core::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown statistic 'avg'"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(parse_stats("p150"), core::Error);
+  EXPECT_THROW(parse_stats("mean,mean"), core::Error);
+  EXPECT_EQ(parse_stats("q0.25")[0].name, "quantile_25");
+}
+
+TEST(CellArea, SphericalRowsShrinkTowardsThePoles) {
+  // A 1 x 1 degree cell at the equator: R^2 * (pi/180) * sin(1 deg) = 12363.718 km2.
+  const core::Grid g{360, 180, {-180, 1, 0, 90, 0, -1}, ""};
+  const CellAreaModel geo{true, 1.0};
+  const double deg = 3.14159265358979323846 / 180.0;
+  EXPECT_NEAR(cell_area(g, geo, 89), kEarthRadius * kEarthRadius * deg * std::sin(deg), 1e-3);
+  EXPECT_NEAR(cell_area(g, geo, 89) / 1e6, 12363.718, 0.001);
+  // All cells add up to the sphere's area, 4 pi R^2.
+  double total = 0;
+  for (int r = 0; r < 180; ++r) total += 360 * cell_area(g, geo, r);
+  EXPECT_NEAR(total / (4 * 3.14159265358979323846 * kEarthRadius * kEarthRadius), 1.0, 1e-12);
+  // Planar: 30 m cells are 900 m2; a CRS in feet converts.
+  const core::Grid utm{10, 10, {0, 30, 0, 0, 0, -30}, ""};
+  EXPECT_NEAR(cell_area(utm, CellAreaModel{false, 1.0}, 3), 900.0, 1e-9);
+  EXPECT_NEAR(cell_area(utm, CellAreaModel{false, 0.3048}, 3), 900.0 * 0.3048 * 0.3048, 1e-9);
+}
