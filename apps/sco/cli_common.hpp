@@ -43,6 +43,7 @@ int exit_code_for(core::ErrorCode code);
 void register_info(CLI::App& app, GlobalOptions& global);
 void register_calc(CLI::App& app, GlobalOptions& global);
 void register_index(CLI::App& app, GlobalOptions& global);
+void register_zonal(CLI::App& app, GlobalOptions& global);
 void register_demo(CLI::App& app, GlobalOptions& global);
 
 // Splits "KEY=VALUE"; the error names `what`.

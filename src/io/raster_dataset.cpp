@@ -170,6 +170,18 @@ bool same_crs(const std::string& wkt_a, const std::string& wkt_b) {
   return a.IsSame(&b, opts) != 0;
 }
 
+AreaModel area_model(const std::string& wkt) {
+  AreaModel m;
+  OGRSpatialReference srs;
+  if (wkt.empty() || srs.importFromWkt(wkt.c_str()) != OGRERR_NONE) {
+    m.known = false;
+    return m;
+  }
+  m.geographic = srs.IsGeographic() != 0;
+  if (!m.geographic) m.metres_per_unit = srs.GetLinearUnits(nullptr);
+  return m;
+}
+
 std::string crs_label(const std::string& wkt) {
   if (wkt.empty()) return "no CRS";
   OGRSpatialReference srs;

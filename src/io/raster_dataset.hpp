@@ -68,6 +68,14 @@ class RasterDataset {
 // True when both CRS definitions describe the same CRS (PROJ's equivalence, ignoring axis order
 // metadata); two empty definitions are the same.
 bool same_crs(const std::string& wkt_a, const std::string& wkt_b);
+// How to measure cell areas in this CRS: geographic (spherical) or projected with its unit in metres.
+struct AreaModel {
+  bool geographic = false;
+  double metres_per_unit = 1.0;
+  bool known = true;  // false when there is no CRS (areas are then in squared CRS units)
+};
+AreaModel area_model(const std::string& wkt);
+
 // "EPSG:31985" when the CRS has an EPSG code, else its name, else "no CRS".
 std::string crs_label(const std::string& wkt);
 

@@ -1,0 +1,92 @@
+#include "io/gdal_band_reader.hpp"
+
+#include <gdal_priv.h>
+
+#include "core/error.hpp"
+#include "io/gdal_session.hpp"
+#include "io/raster_dataset.hpp"
+
+namespace sco::io {
+
+namespace {
+
+class GdalBandReader : public zonal::BandReader {
+ public:
+  GdalBandReader(const std::vector<BandSpec>& bands, const BandSpec& weights) {
+    for (const auto& b : bands) slots_.push_back(open_slot(b));
+    if (!weights.path.empty()) {
+      weights_ = std::make_unique<Slot>(open_slot(weights));
+    }
+  }
+  int band_count() const override { return static_cast<int>(slots_.size()); }
+  core::BlockView read(int band, const core::Window& w) override { return read_slot(slots_[static_cast<std::size_t>(band)], w); }
+  bool has_weights() const override { return weights_ != nullptr; }
+  core::BlockView read_weights(const core::Window& w) override { return read_slot(*weights_, w); }
+
+ private:
+  struct Slot {
+    std::string path;
+    GDALRasterBand* band = nullptr;
+    GDALRasterBand* mask = nullptr;
+    BandInfo info;
+    std::vector<std::byte> buffer;
+    std::vector<std::uint8_t> mask_buffer;
+  };
+
+  Slot open_slot(const BandSpec& spec) {
+    std::size_t k = 0;
+    while (k < paths_.size() && paths_[k] != spec.path) ++k;
+    if (k == paths_.size()) {
+      paths_.push_back(spec.path);
+      datasets_.push_back(RasterDataset::open(spec.path));
+    }
+    Slot s;
+    s.path = spec.path;
+    s.band = datasets_[k].band_handle(spec.band);
+    s.info = datasets_[k].band(spec.band);
+    if (s.info.has_mask) s.mask = s.band->GetMaskBand();
+    return s;
+  }
+
+  core::BlockView read_slot(Slot& s, const core::Window& w) {
+    const std::size_t elem = core::size_of(s.info.type);
+    s.buffer.resize(static_cast<std::size_t>(w.pixels()) * elem);
+    clear_gdal_error();
+    if (s.band->RasterIO(GF_Read, w.x, w.y, w.width, w.height, s.buffer.data(), w.width, w.height,
+                         static_cast<GDALDataType>(to_gdal_type(s.info.type)), 0, 0, nullptr) != CE_None) {
+      core::fail(core::ErrorCode::kIo, "reading '{}' window at ({}, {}) failed: {}", s.path, w.x, w.y, take_gdal_error());
+    }
+    core::BlockView v;
+    v.type = s.info.type;
+    v.data = s.buffer.data();
+    v.pitch = w.width;
+    v.width = w.width;
+    v.height = w.height;
+    v.nodata = s.info.nodata;
+    v.scale = s.info.scale;
+    v.offset = s.info.offset;
+    if (s.mask) {
+      s.mask_buffer.resize(static_cast<std::size_t>(w.pixels()));
+      if (s.mask->RasterIO(GF_Read, w.x, w.y, w.width, w.height, s.mask_buffer.data(), w.width, w.height, GDT_Byte, 0, 0,
+                           nullptr) != CE_None) {
+        core::fail(core::ErrorCode::kIo, "reading the mask of '{}' failed: {}", s.path, take_gdal_error());
+      }
+      v.mask = s.mask_buffer.data();
+      v.mask_pitch = w.width;
+    }
+    return v;
+  }
+
+  std::vector<std::string> paths_;
+  std::vector<RasterDataset> datasets_;
+  std::vector<Slot> slots_;
+  std::unique_ptr<Slot> weights_;
+};
+
+}  // namespace
+
+std::unique_ptr<zonal::BandReader> make_gdal_band_reader(const std::vector<BandSpec>& bands, const BandSpec& weights) {
+  return std::make_unique<GdalBandReader>(bands, weights);
+}
+
+}  // namespace sco::io

@@ -1,0 +1,168 @@
+#include "io/vector_zones.hpp"
+
+#include <gdal_priv.h>
+#include <ogrsf_frmts.h>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "io/gdal_session.hpp"
+#include "io/raster_dataset.hpp"
+
+namespace sco::io {
+
+using core::ErrorCode;
+
+void GeometryDeleter::operator()(OGRGeometry* g) const { OGRGeometryFactory::destroyGeometry(g); }
+
+namespace {
+
+void add_polygon(const OGRPolygon* poly, zonal::Zone& zone) {
+  zonal::Polygon p;
+  auto ring_points = [](const OGRLinearRing* ring) {
+    std::vector<zonal::Point> pts;
+    if (!ring) return pts;
+    pts.reserve(static_cast<std::size_t>(ring->getNumPoints()));
+    for (int i = 0; i < ring->getNumPoints(); ++i) pts.push_back({ring->getX(i), ring->getY(i)});
+    return pts;
+  };
+  p.exterior = ring_points(poly->getExteriorRing());
+  for (int i = 0; i < poly->getNumInteriorRings(); ++i) p.holes.push_back(ring_points(poly->getInteriorRing(i)));
+  if (!p.exterior.empty()) zone.parts.push_back(std::move(p));
+}
+
+// Polygons of any geometry: polygons, multipolygons, collections (MakeValid output), curves.
+void collect_polygons(const OGRGeometry* g, zonal::Zone& zone) {
+  if (!g || g->IsEmpty()) return;
+  switch (wkbFlatten(g->getGeometryType())) {
+    case wkbPolygon:
+      add_polygon(g->toPolygon(), zone);
+      break;
+    case wkbMultiPolygon:
+    case wkbGeometryCollection:
+    case wkbMultiSurface: {
+      const auto* coll = g->toGeometryCollection();
+      for (int i = 0; i < coll->getNumGeometries(); ++i) collect_polygons(coll->getGeometryRef(i), zone);
+      break;
+    }
+    case wkbCurvePolygon: {
+      GeometryPtr lin(g->getLinearGeometry());
+      collect_polygons(lin.get(), zone);
+      break;
+    }
+    default:
+      break;  // points and lines enclose no area
+  }
+}
+
+}  // namespace
+
+VectorZones read_zones(const std::string& path, const std::string& layer_name, const std::string& id_field) {
+  init_gdal();
+  clear_gdal_error();
+  auto* ds = static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+  if (!ds) {
+    VSIStatBufL st;
+    if (VSIStatL(path.c_str(), &st) != 0) core::fail(ErrorCode::kNotFound, "file not found: {}", path);
+    core::fail(ErrorCode::kInvalidInput, "cannot open '{}' as a vector layer: {}", path, take_gdal_error());
+  }
+  std::unique_ptr<GDALDataset, void (*)(GDALDataset*)> guard(ds, [](GDALDataset* d) { GDALClose(d); });
+  OGRLayer* layer = nullptr;
+  if (layer_name.empty()) {
+    if (ds->GetLayerCount() == 0) core::fail(ErrorCode::kInvalidInput, "'{}' has no vector layer", path);
+    layer = ds->GetLayer(0);
+  } else {
+    layer = ds->GetLayerByName(layer_name.c_str());
+    if (!layer) {
+      std::string names;
+      for (int i = 0; i < ds->GetLayerCount(); ++i) names += (i ? ", " : "") + std::string(ds->GetLayer(i)->GetName());
+      core::fail(ErrorCode::kNotFound, "'{}' has no layer '{}' (layers: {})", path, layer_name, names);
+    }
+  }
+  VectorZones out;
+  out.path = path;
+  out.layer = layer->GetName();
+  out.id_field = id_field;
+  if (const OGRSpatialReference* srs = layer->GetSpatialRef()) {
+    char* wkt = nullptr;
+    const char* opts[] = {"FORMAT=WKT2_2019", nullptr};
+    if (srs->exportToWkt(&wkt, opts) == OGRERR_NONE && wkt) out.crs_wkt = wkt;
+    CPLFree(wkt);
+  }
+  int id_index = -1;
+  OGRFeatureDefn* defn = layer->GetLayerDefn();
+  if (!id_field.empty()) {
+    id_index = defn->GetFieldIndex(id_field.c_str());
+    if (id_index < 0) {
+      std::string names;
+      for (int i = 0; i < defn->GetFieldCount(); ++i) names += (i ? ", " : "") + std::string(defn->GetFieldDefn(i)->GetNameRef());
+      core::fail(ErrorCode::kNotFound, "layer '{}' of '{}' has no field '{}' (fields: {})", out.layer, path, id_field,
+                 names);
+    }
+  }
+  layer->ResetReading();
+  while (OGRFeature* f = layer->GetNextFeature()) {
+    std::unique_ptr<OGRFeature, void (*)(OGRFeature*)> fg(f, [](OGRFeature* x) { OGRFeature::DestroyFeature(x); });
+    std::string id = id_index >= 0 ? f->GetFieldAsString(id_index) : std::to_string(f->GetFID());
+    OGRGeometry* g = f->StealGeometry();
+    GeometryPtr geom(g);
+    if (!geom || geom->IsEmpty()) {
+      out.empty.push_back(id);
+      geom.reset();
+    } else if (!geom->IsValid()) {
+      clear_gdal_error();
+      GeometryPtr fixed(geom->MakeValid());
+      if (!fixed) {
+        core::fail(ErrorCode::kInvalidInput, "feature {} of '{}' has an invalid geometry that GEOS cannot repair: {}",
+                   id, path, take_gdal_error());
+      }
+      geom = std::move(fixed);
+      out.repaired.push_back(id);
+    }
+    out.ids.push_back(std::move(id));
+    out.geometries.push_back(std::move(geom));
+  }
+  if (out.ids.empty()) core::fail(ErrorCode::kInvalidInput, "layer '{}' of '{}' has no features", out.layer, path);
+  return out;
+}
+
+std::vector<zonal::Zone> zones_for_grid(const VectorZones& zones, const core::Grid& grid,
+                                        std::vector<std::string>& warnings) {
+  std::unique_ptr<OGRCoordinateTransformation, void (*)(OGRCoordinateTransformation*)> ct(
+      nullptr, [](OGRCoordinateTransformation* c) { OGRCoordinateTransformation::DestroyCT(c); });
+  if (zones.crs_wkt.empty() || grid.crs_wkt.empty()) {
+    if (zones.crs_wkt.empty() != grid.crs_wkt.empty()) {
+      warnings.push_back(fmt::format("'{}' or the raster has no CRS: coordinates are taken as they are", zones.path));
+    }
+  } else if (!same_crs(zones.crs_wkt, grid.crs_wkt)) {
+    OGRSpatialReference src, dst;
+    src.importFromWkt(zones.crs_wkt.c_str());
+    dst.importFromWkt(grid.crs_wkt.c_str());
+    src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    dst.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    clear_gdal_error();
+    ct.reset(OGRCreateCoordinateTransformation(&src, &dst));
+    if (!ct) {
+      core::fail(ErrorCode::kInvalidInput, "cannot transform the zones of '{}' ({}) to the raster's CRS ({}): {}",
+                 zones.path, crs_label(zones.crs_wkt), crs_label(grid.crs_wkt), take_gdal_error());
+    }
+  }
+  std::vector<zonal::Zone> out(zones.geometries.size());
+  for (std::size_t i = 0; i < zones.geometries.size(); ++i) {
+    const OGRGeometry* g = zones.geometries[i].get();
+    if (!g) continue;
+    if (ct) {
+      GeometryPtr copy(g->clone());
+      if (copy->transform(ct.get()) != OGRERR_NONE) {
+        core::fail(ErrorCode::kInvalidInput, "feature {} of '{}' cannot be transformed to {}", zones.ids[i], zones.path,
+                   crs_label(grid.crs_wkt));
+      }
+      collect_polygons(copy.get(), out[i]);
+    } else {
+      collect_polygons(g, out[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace sco::io
