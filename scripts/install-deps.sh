@@ -9,7 +9,7 @@ packages=(
   python3-gdal python3-numpy time
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(otb-bin hyperfine)
+  packages+=(otb-bin python3-rasterio hyperfine)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -154,6 +154,10 @@ void register_zonal(CLI::App& app, GlobalOptions& global) {
       std::vector<io::BandSpec> specs;
       for (std::size_t i : group) specs.push_back(bands[i].spec);
       zonal::ZonalOptions opt;
+      {
+        const io::RasterDataset first = io::RasterDataset::open(bands[group[0]].spec.path);
+        opt.locality_rows = std::max(1, first.band(bands[group[0]].spec.band).block_height);
+      }
       opt.threads = global.effective_threads();
       opt.progress = global.progress();
       const auto results = zonal::compute_zonal(

@@ -2,6 +2,8 @@
 
 #include <gdal_priv.h>
 
+#include <map>
+
 #include "core/error.hpp"
 #include "io/gdal_session.hpp"
 #include "io/raster_dataset.hpp"
@@ -14,17 +16,36 @@ class GdalBandReader : public zonal::BandReader {
  public:
   GdalBandReader(const std::vector<BandSpec>& bands, const BandSpec& weights) {
     for (const auto& b : bands) slots_.push_back(open_slot(b));
+    // Several bands of one file (dates of a stack) are read with one dataset-level RasterIO per
+    // window: each file block is then decoded once for all of them.
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      int n = 0;
+      for (std::size_t j = 0; j < slots_.size(); ++j) {
+        if (slots_[j].dataset == slots_[i].dataset && slots_[j].info.type == slots_[i].info.type && !slots_[j].mask) {
+          if (j < i) slots_[i].group_index++;
+          n++;
+        }
+      }
+      if (!slots_[i].mask) slots_[i].group_size = n;
+    }
     if (!weights.path.empty()) {
       weights_ = std::make_unique<Slot>(open_slot(weights));
     }
   }
   int band_count() const override { return static_cast<int>(slots_.size()); }
-  core::BlockView read(int band, const core::Window& w) override { return read_slot(slots_[static_cast<std::size_t>(band)], w); }
+  core::BlockView read(int band, const core::Window& w) override {
+    Slot& s = slots_[static_cast<std::size_t>(band)];
+    if (s.group_size > 1) return read_grouped(s, w);
+    return read_slot(s, w);
+  }
   bool has_weights() const override { return weights_ != nullptr; }
   core::BlockView read_weights(const core::Window& w) override { return read_slot(*weights_, w); }
 
  private:
   struct Slot {
+    std::size_t dataset = 0;
+    int group_size = 1;   // bands read from this dataset (of the same type) in one RasterIO
+    int group_index = 0;  // this band's place in that read
     std::string path;
     GDALRasterBand* band = nullptr;
     GDALRasterBand* mask = nullptr;
@@ -41,6 +62,7 @@ class GdalBandReader : public zonal::BandReader {
       datasets_.push_back(RasterDataset::open(spec.path));
     }
     Slot s;
+    s.dataset = k;
     s.path = spec.path;
     s.band = datasets_[k].band_handle(spec.band);
     s.info = datasets_[k].band(spec.band);
@@ -77,6 +99,48 @@ class GdalBandReader : public zonal::BandReader {
     return v;
   }
 
+  // One RasterIO for every grouped band of the slot's file, cached for the window.
+  core::BlockView read_grouped(Slot& s, const core::Window& w) {
+    Group& g = groups_[s.dataset];
+    if (!(g.window == w) || !g.loaded) {
+      std::vector<int> band_map;
+      for (const auto& other : slots_) {
+        if (other.dataset == s.dataset && other.group_size > 1 && other.info.type == s.info.type) {
+          band_map.push_back(other.info.index);
+        }
+      }
+      const std::size_t elem = core::size_of(s.info.type);
+      g.buffer.resize(static_cast<std::size_t>(w.pixels()) * elem * band_map.size());
+      clear_gdal_error();
+      if (datasets_[s.dataset].handle()->RasterIO(GF_Read, w.x, w.y, w.width, w.height, g.buffer.data(), w.width,
+                                                  w.height, static_cast<GDALDataType>(to_gdal_type(s.info.type)),
+                                                  static_cast<int>(band_map.size()), band_map.data(), 0, 0, 0,
+                                                  nullptr) != CE_None) {
+        core::fail(core::ErrorCode::kIo, "reading '{}' window at ({}, {}) failed: {}", s.path, w.x, w.y,
+                   take_gdal_error());
+      }
+      g.window = w;
+      g.loaded = true;
+    }
+    core::BlockView v;
+    v.type = s.info.type;
+    v.data = g.buffer.data() + static_cast<std::size_t>(s.group_index) * static_cast<std::size_t>(w.pixels()) *
+                                   core::size_of(s.info.type);
+    v.pitch = w.width;
+    v.width = w.width;
+    v.height = w.height;
+    v.nodata = s.info.nodata;
+    v.scale = s.info.scale;
+    v.offset = s.info.offset;
+    return v;
+  }
+
+  struct Group {
+    core::Window window;
+    bool loaded = false;
+    std::vector<std::byte> buffer;
+  };
+  std::map<std::size_t, Group> groups_;
   std::vector<std::string> paths_;
   std::vector<RasterDataset> datasets_;
   std::vector<Slot> slots_;

@@ -21,7 +21,7 @@ void Accumulator::reset(Needs needs, DataType type, double scale, double offset)
   cov_all_ = cov_ = 0.0;
   shift_ = 0.0;
   shifted_ = false;
-  sum_ = sum_d_ = sum_d2_ = 0.0;
+  sum_d_ = sum_d2_ = 0.0;
   min_ = std::numeric_limits<double>::infinity();
   max_ = -std::numeric_limits<double>::infinity();
   w_sum_ = wv_sum_ = 0.0;
@@ -35,100 +35,206 @@ void Accumulator::reset(Needs needs, DataType type, double scale, double offset)
   merged_valid_ = false;
 }
 
-template <typename T>
+// Reads weight x of a row of any type as a double.
+inline double weight_at(const core::BlockView& w, int y, int x) {
+  const void* row = w.row(y);
+  switch (w.type) {
+    case DataType::kFloat32: return static_cast<const float*>(row)[x];
+    case DataType::kFloat64: return static_cast<const double*>(row)[x];
+    case DataType::kByte: return static_cast<const std::uint8_t*>(row)[x];
+    case DataType::kUInt16: return static_cast<const std::uint16_t*>(row)[x];
+    case DataType::kInt16: return static_cast<const std::int16_t*>(row)[x];
+    case DataType::kUInt32: return static_cast<const std::uint32_t*>(row)[x];
+    case DataType::kInt32: return static_cast<const std::int32_t*>(row)[x];
+    case DataType::kInt8: return static_cast<const std::int8_t*>(row)[x];
+  }
+  return 0.0;
+}
+
+void Accumulator::hist_add(double key, double c) {
+  if (dense_mode_) {
+    dense_[static_cast<std::size_t>(key - dense_base_)] += c;
+    return;
+  }
+  pairs_.emplace_back(key, c);
+  const bool small_int = type_ == DataType::kByte || type_ == DataType::kInt8 || type_ == DataType::kUInt16 ||
+                         type_ == DataType::kInt16;
+  if (small_int && pairs_.size() >= kDenseAt) {
+    // A large zone on an 8/16-bit raster: move to a dense table (at most 65536 entries).
+    dense_base_ = core::type_min(type_);
+    dense_.assign(static_cast<std::size_t>(core::type_max(type_) - core::type_min(type_) + 1), 0.0);
+    for (const auto& [k, w] : pairs_) dense_[static_cast<std::size_t>(k - dense_base_)] += w;
+    pairs_.clear();
+    sorted_upto_ = 0;
+    dense_mode_ = true;
+  } else if (pairs_.size() >= kCompactAt + sorted_upto_) {
+    compact();
+  }
+}
+
+template <typename T, bool kHist, bool kWeights>
 void Accumulator::add_typed(const core::BlockView& v, const double* coverage, const core::BlockView* weights,
                             const double* row_cell_area) {
   const bool nodata_test = v.nodata.has_value() && !std::isnan(*v.nodata);
   const T nodata = nodata_test ? static_cast<T>(*v.nodata) : T{};
   // A nodata value the type cannot hold matches nothing.
   const bool nodata_exact = nodata_test && static_cast<double>(nodata) == *v.nodata;
-  const bool hist = needs_.histogram;
-  const bool use_w = needs_.weights && weights != nullptr;
-  const bool small_int = type_ == DataType::kByte || type_ == DataType::kInt8 || type_ == DataType::kUInt16 ||
-                         type_ == DataType::kInt16;
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  auto valid = [&](T raw, std::uint8_t m) {
+    bool ok = m != 0;
+    if constexpr (!std::numeric_limits<T>::is_integer) ok = ok & (raw == raw);
+    if (nodata_exact) ok = ok & (raw != nodata);
+    return ok;
+  };
   for (int y = 0; y < v.height; ++y) {
     const T* row = static_cast<const T*>(v.row(y));
     const double* cov = coverage + static_cast<std::ptrdiff_t>(y) * v.width;
     const std::uint8_t* mask = v.mask ? v.mask + static_cast<std::ptrdiff_t>(y) * v.mask_pitch : nullptr;
-    double row_cov_all = 0.0;
-    for (int x = 0; x < v.width; ++x) {
-      const double c = cov[x];
-      if (c <= 0.0) continue;
-      ++cells_;
-      row_cov_all += c;
-      const T raw = row[x];
-      if constexpr (!std::numeric_limits<T>::is_integer) {
-        if (raw != raw) continue;
-      }
-      if (nodata_exact && raw == nodata) continue;
-      if (mask && mask[x] == 0) continue;
-      const double val = static_cast<double>(raw) * scale_ + offset_;
-      if (!shifted_) {
-        shift_ = val;
-        shifted_ = true;
-      }
-      cov_ += c;
-      sum_ += c * val;
-      const double d = val - shift_;
-      sum_d_ += c * d;
-      sum_d2_ += c * d * d;
-      min_ = std::min(min_, val);
-      max_ = std::max(max_, val);
-      if (use_w) {
-        double w = 0.0;
-        switch (weights->type) {
-          case DataType::kFloat32: w = static_cast<const float*>(weights->row(y))[x]; break;
-          case DataType::kFloat64: w = static_cast<const double*>(weights->row(y))[x]; break;
-          case DataType::kByte: w = static_cast<const std::uint8_t*>(weights->row(y))[x]; break;
-          case DataType::kUInt16: w = static_cast<const std::uint16_t*>(weights->row(y))[x]; break;
-          case DataType::kInt16: w = static_cast<const std::int16_t*>(weights->row(y))[x]; break;
-          case DataType::kUInt32: w = static_cast<const std::uint32_t*>(weights->row(y))[x]; break;
-          case DataType::kInt32: w = static_cast<const std::int32_t*>(weights->row(y))[x]; break;
-          case DataType::kInt8: w = static_cast<const std::int8_t*>(weights->row(y))[x]; break;
-        }
-        // Nodata or NaN weights count as no weight.
-        if (std::isnan(w) || (weights->nodata && w == *weights->nodata)) w = 0.0;
-        w = w * weights->scale + weights->offset;
-        w_sum_ += c * w;
-        wv_sum_ += c * w * val;
-      }
-      if (hist) {
-        const double key = static_cast<double>(raw);
-        if (dense_mode_) {
-          dense_[static_cast<std::size_t>(key - dense_base_)] += c;
-        } else {
-          pairs_.emplace_back(key, c);
-          if (small_int && pairs_.size() >= kDenseAt) {
-            // Large zone on an 8/16-bit raster: move to a dense table (at most 65536 entries).
-            dense_base_ = core::type_min(type_);
-            dense_.assign(static_cast<std::size_t>(core::type_max(type_) - core::type_min(type_) + 1), 0.0);
-            for (const auto& [k, w] : pairs_) dense_[static_cast<std::size_t>(k - dense_base_)] += w;
-            pairs_.clear();
-            sorted_upto_ = 0;
-            dense_mode_ = true;
-          } else if (pairs_.size() >= kCompactAt + sorted_upto_) {
-            compact();
-          }
+    if (!shifted_) {
+      // Moments are taken about the first valid value, which keeps the variance accurate.
+      for (int x = 0; x < v.width; ++x) {
+        if (cov[x] > 0.0 && valid(row[x], mask ? mask[x] : 1)) {
+          shift_ = static_cast<double>(row[x]) * scale_ + offset_;
+          shifted_ = true;
+          break;
         }
       }
     }
-    cov_all_ += row_cov_all;
-    area_ += row_cov_all * row_cell_area[y];
+    const double shift = shift_, scale = scale_, offset = offset_;
+    // One branch-free pass for the moments, extremes, cells and area; this file is compiled with
+    // reassociation allowed so that these sums vectorise.
+    double cov_all = 0.0, cov_row = 0.0, d_row = 0.0, d2_row = 0.0, lo = kInf, hi = -kInf;
+    std::int64_t touched = 0;
+    // Two copies of the loop, with and without a mask: a load through a pointer that may be null
+    // cannot be vectorised.
+    // Explicit 2-lane vectors (GCC/Clang vector extensions): validity is a lane mask, nodata is
+    // compared as a double (NaN when there is none, which matches nothing), and min/max are lane
+    // selects, which the compiler will not vectorise by itself without assuming finite math.
+    typedef double Vec2d __attribute__((vector_size(16)));
+    typedef std::int64_t Vec2l __attribute__((vector_size(16)));
+    const double nd = nodata_exact ? static_cast<double>(nodata) : std::numeric_limits<double>::quiet_NaN();
+    const Vec2d zero = {0.0, 0.0}, one = {1.0, 1.0}, inf = {kInf, kInf};
+    const Vec2d vnd = {nd, nd}, vscale = {scale, scale}, voffset = {offset, offset}, vshift = {shift, shift};
+    Vec2d s_all = zero, s_touch = zero, s_cov = zero, s_d = zero, s_d2 = zero, v_lo = inf, v_hi = -inf;
+    const int pairs = v.width / 2;
+    for (int i = 0; i < pairs; ++i) {
+      const int x = 2 * i;
+      const Vec2d c = {cov[x], cov[x + 1]};
+      const Vec2d raw = {static_cast<double>(row[x]), static_cast<double>(row[x + 1])};
+      Vec2l ok = (c > zero) & (raw == raw) & (raw != vnd);
+      if (mask) {
+        const Vec2l m = {mask[x] != 0 ? -1 : 0, mask[x + 1] != 0 ? -1 : 0};
+        ok &= m;
+      }
+      const Vec2d val = raw * vscale + voffset;
+      const Vec2d w = ok ? c : zero;
+      const Vec2d d = ok ? val - vshift : zero;
+      s_all += c;
+      s_touch += c > zero ? one : zero;
+      s_cov += w;
+      s_d += w * d;
+      s_d2 += w * d * d;
+      const Vec2d lo_c = ok ? val : inf;
+      const Vec2d hi_c = ok ? val : -inf;
+      v_lo = lo_c < v_lo ? lo_c : v_lo;
+      v_hi = hi_c > v_hi ? hi_c : v_hi;
+    }
+    double touched_d = s_touch[0] + s_touch[1];
+    cov_all = s_all[0] + s_all[1];
+    cov_row = s_cov[0] + s_cov[1];
+    d_row = s_d[0] + s_d[1];
+    d2_row = s_d2[0] + s_d2[1];
+    lo = std::min(v_lo[0], v_lo[1]);
+    hi = std::max(v_hi[0], v_hi[1]);
+    if (v.width % 2) {
+      const int x = v.width - 1;
+      const double c = cov[x];
+      const double raw = static_cast<double>(row[x]);
+      const bool ok = c > 0.0 && raw == raw && raw != nd && (!mask || mask[x] != 0);
+      cov_all += c;
+      touched_d += c > 0.0 ? 1.0 : 0.0;
+      if (ok) {
+        const double val = raw * scale + offset;
+        const double d = val - shift;
+        cov_row += c;
+        d_row += c * d;
+        d2_row += c * d * d;
+        lo = std::min(lo, val);
+        hi = std::max(hi, val);
+      }
+    }
+    touched = static_cast<std::int64_t>(touched_d);
+    cells_ += touched;
+    cov_all_ += cov_all;
+    area_ += cov_all * row_cell_area[y];
+    cov_ += cov_row;
+    sum_d_ += d_row;
+    sum_d2_ += d2_row;
+    min_ = std::min(min_, lo);
+    max_ = std::max(max_, hi);
+    if constexpr (kWeights || kHist) {
+      // Runs of equal values go to the histogram as one entry: neighbouring cells often share a
+      // value, and repeated additions to one address would serialise.
+      double run_key = 0.0, run_w = 0.0;
+      bool run_open = false;
+      for (int x = 0; x < v.width; ++x) {
+        const double c = cov[x];
+        if (c <= 0.0) continue;
+        const T raw = row[x];
+        if (!valid(raw, mask ? mask[x] : 1)) continue;
+        if constexpr (kWeights) {
+          const double val = static_cast<double>(raw) * scale + offset;
+          double w = weight_at(*weights, y, x);
+          // Nodata or NaN weights count as no weight.
+          if (std::isnan(w) || (weights->nodata && w == *weights->nodata)) w = 0.0;
+          w = w * weights->scale + weights->offset;
+          w_sum_ += c * w;
+          wv_sum_ += c * w * val;
+        }
+        if constexpr (kHist) {
+          const double key = static_cast<double>(raw);
+          if (run_open && key == run_key) {
+            run_w += c;
+          } else {
+            if (run_open) hist_add(run_key, run_w);
+            run_key = key;
+            run_w = c;
+            run_open = true;
+          }
+        }
+      }
+      if constexpr (kHist) {
+        if (run_open) hist_add(run_key, run_w);
+      }
+    }
   }
   merged_valid_ = false;
+}
+
+template <typename T>
+void Accumulator::add_dispatch(const core::BlockView& v, const double* coverage, const core::BlockView* weights,
+                               const double* row_cell_area) {
+  const bool w = needs_.weights && weights != nullptr;
+  if (needs_.histogram) {
+    if (w) add_typed<T, true, true>(v, coverage, weights, row_cell_area);
+    else add_typed<T, true, false>(v, coverage, weights, row_cell_area);
+  } else {
+    if (w) add_typed<T, false, true>(v, coverage, weights, row_cell_area);
+    else add_typed<T, false, false>(v, coverage, weights, row_cell_area);
+  }
 }
 
 void Accumulator::add(const core::BlockView& v, const double* coverage, const core::BlockView* weights,
                       const double* row_cell_area) {
   switch (v.type) {
-    case DataType::kByte: return add_typed<std::uint8_t>(v, coverage, weights, row_cell_area);
-    case DataType::kInt8: return add_typed<std::int8_t>(v, coverage, weights, row_cell_area);
-    case DataType::kUInt16: return add_typed<std::uint16_t>(v, coverage, weights, row_cell_area);
-    case DataType::kInt16: return add_typed<std::int16_t>(v, coverage, weights, row_cell_area);
-    case DataType::kUInt32: return add_typed<std::uint32_t>(v, coverage, weights, row_cell_area);
-    case DataType::kInt32: return add_typed<std::int32_t>(v, coverage, weights, row_cell_area);
-    case DataType::kFloat32: return add_typed<float>(v, coverage, weights, row_cell_area);
-    case DataType::kFloat64: return add_typed<double>(v, coverage, weights, row_cell_area);
+    case DataType::kByte: return add_dispatch<std::uint8_t>(v, coverage, weights, row_cell_area);
+    case DataType::kInt8: return add_dispatch<std::int8_t>(v, coverage, weights, row_cell_area);
+    case DataType::kUInt16: return add_dispatch<std::uint16_t>(v, coverage, weights, row_cell_area);
+    case DataType::kInt16: return add_dispatch<std::int16_t>(v, coverage, weights, row_cell_area);
+    case DataType::kUInt32: return add_dispatch<std::uint32_t>(v, coverage, weights, row_cell_area);
+    case DataType::kInt32: return add_dispatch<std::int32_t>(v, coverage, weights, row_cell_area);
+    case DataType::kFloat32: return add_dispatch<float>(v, coverage, weights, row_cell_area);
+    case DataType::kFloat64: return add_dispatch<double>(v, coverage, weights, row_cell_area);
   }
 }
 
@@ -186,8 +292,9 @@ double Accumulator::value(const StatSpec& s) const {
   const bool any = cov_ > 0.0;
   switch (s.kind) {
     case StatKind::kCount: return cov_;
-    case StatKind::kSum: return any ? sum_ : 0.0;
-    case StatKind::kMean: return any ? sum_ / cov_ : nan;
+    // sum = sum of c (v - shift) + shift x sum of c
+    case StatKind::kSum: return any ? sum_d_ + shift_ * cov_ : 0.0;
+    case StatKind::kMean: return any ? shift_ + sum_d_ / cov_ : nan;
     case StatKind::kMin: return any ? min_ : nan;
     case StatKind::kMax: return any ? max_ : nan;
     case StatKind::kVariance:

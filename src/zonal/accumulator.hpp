@@ -31,9 +31,13 @@ class Accumulator {
   double covered() const { return cov_; }
 
  private:
-  template <typename T>
+  template <typename T, bool kHist, bool kWeights>
   void add_typed(const core::BlockView& values, const double* coverage, const core::BlockView* weights,
                  const double* row_cell_area);
+  template <typename T>
+  void add_dispatch(const core::BlockView& values, const double* coverage, const core::BlockView* weights,
+                    const double* row_cell_area);
+  void hist_add(double key, double weight);
   void compact() const;                        // sort and merge the pair list
   const std::vector<std::pair<double, double>>& sorted_histogram() const;
   double quantile(double q) const;
@@ -45,7 +49,7 @@ class Accumulator {
   double cov_ = 0.0;      // coverage of valid cells
   double shift_ = 0.0;    // first valid value: moments about it keep the variance accurate
   bool shifted_ = false;
-  double sum_ = 0.0, sum_d_ = 0.0, sum_d2_ = 0.0;
+  double sum_d_ = 0.0, sum_d2_ = 0.0;  // sum of c (v - shift) and c (v - shift)^2
   double min_ = 0.0, max_ = 0.0;
   double w_sum_ = 0.0, wv_sum_ = 0.0;
   double area_ = 0.0;

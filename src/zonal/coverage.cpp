@@ -71,10 +71,15 @@ ZoneEdges::ZoneEdges(const Zone& zone, const core::Grid& grid) {
   window_ = {c0, r0, std::max(0, c1 - c0), std::max(0, r1 - r0)};
 }
 
-void ZoneEdges::coverage(int row0, int rows, std::vector<double>& out, std::vector<double>& acc) const {
+void ZoneEdges::coverage(int row0, int rows, std::vector<double>& out, Scratch& scratch) const {
   const int W = window_.width;
   const int stride = W + 1;  // one spare cell: pieces at the right edge spill their cover there
-  acc.assign(static_cast<std::size_t>(stride) * rows, 0.0);
+  const std::size_t need = static_cast<std::size_t>(stride) * rows;
+  // acc is kept all-zero between calls (touched entries are reset below), so only growth costs.
+  if (scratch.acc.size() < need) scratch.acc.resize(need, 0.0);
+  if (scratch.touched.size() < static_cast<std::size_t>(rows)) scratch.touched.resize(static_cast<std::size_t>(rows));
+  for (int r = 0; r < rows; ++r) scratch.touched[static_cast<std::size_t>(r)].clear();
+  double* acc = scratch.acc.data();
   // Window-relative cell coordinates of this strip.
   const double ox = window_.x;
   const double oy = window_.y + row0;
@@ -92,7 +97,8 @@ void ZoneEdges::coverage(int row0, int rows, std::vector<double>& out, std::vect
       if (y_bot <= y_top) continue;
       const double x_top = xa + (y_top - ya) * dxdy;
       const double x_bot = xa + (y_bot - ya) * dxdy;
-      double* row = acc.data() + static_cast<std::ptrdiff_t>(r) * stride;
+      double* row = acc + static_cast<std::ptrdiff_t>(r) * stride;
+      std::vector<int>& touched = scratch.touched[static_cast<std::size_t>(r)];
       // Walk the piece across columns, from its left end to its right end.
       double xl = x_top, yl = y_top, xr = x_bot, yr = y_bot;
       if (xl > xr) {
@@ -113,11 +119,14 @@ void ZoneEdges::coverage(int row0, int rows, std::vector<double>& out, std::vect
             // Right of the window: covers nothing in it.
           } else if (c < 0) {
             row[0] += h;  // left of the window: covers whole cells from column 0 on
+            touched.push_back(0);
           } else {
             const double xm = 0.5 * (cx + next_x);
             const double a = h * (col + 1.0 - xm);
             row[c] += a;
             row[c + 1] += h - a;
+            touched.push_back(c);
+            touched.push_back(c + 1);
           }
         }
         if (next_x >= xr) break;
@@ -126,16 +135,31 @@ void ZoneEdges::coverage(int row0, int rows, std::vector<double>& out, std::vect
       }
     }
   }
+  // Running sums along each row. Between touched columns the sum is constant, so interior runs are
+  // filled in one go instead of adding zeros cell by cell.
   out.resize(static_cast<std::size_t>(W) * rows);
+  auto clamp01 = [](double v) { return v < 1e-12 ? 0.0 : (v > 1.0 ? 1.0 : v); };
   for (int r = 0; r < rows; ++r) {
-    const double* a = acc.data() + static_cast<std::ptrdiff_t>(r) * stride;
+    double* a = acc + static_cast<std::ptrdiff_t>(r) * stride;
     double* o = out.data() + static_cast<std::ptrdiff_t>(r) * W;
+    std::vector<int>& touched = scratch.touched[static_cast<std::size_t>(r)];
+    std::sort(touched.begin(), touched.end());
+    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
     double run = 0.0;
-    for (int c = 0; c < W; ++c) {
-      run += a[c];
+    int x = 0;
+    for (int c : touched) {
+      if (c >= W) {
+        a[c] = 0.0;
+        continue;
+      }
       // Round-off leaves values like 1 + 1e-16 or -1e-17; cells are clamped to [0, 1].
-      o[c] = run < 1e-12 ? 0.0 : (run > 1.0 ? 1.0 : run);
+      std::fill(o + x, o + c, clamp01(run));
+      run += a[c];
+      a[c] = 0.0;
+      o[c] = clamp01(run);
+      x = c + 1;
     }
+    std::fill(o + x, o + W, clamp01(run));
   }
 }
 

@@ -44,9 +44,15 @@ class ZoneEdges {
   // Area of the zone in cells (inside and outside the grid).
   double area_cells() const { return area_cells_; }
 
+  // Per-thread scratch space for coverage(), reused between calls.
+  struct Scratch {
+    std::vector<double> acc;                  // (width + 1) x rows, all zero between calls
+    std::vector<std::vector<int>> touched;    // per row: columns of acc that edges wrote to
+  };
+
   // Fills `out` (window.width * rows values, row-major) with the coverage fractions of rows
-  // [row0, row0 + rows) of window(), each in [0, 1]. `scratch` is reused between calls.
-  void coverage(int row0, int rows, std::vector<double>& out, std::vector<double>& scratch) const;
+  // [row0, row0 + rows) of window(), each in [0, 1].
+  void coverage(int row0, int rows, std::vector<double>& out, Scratch& scratch) const;
 
  private:
   struct Edge {

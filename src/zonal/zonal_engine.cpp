@@ -25,9 +25,11 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
   for (const auto& z : zones) edges.emplace_back(z, grid);
   std::vector<std::size_t> order(zones.size());
   std::iota(order.begin(), order.end(), 0);
+  const int band_rows = std::max(1, options.locality_rows);
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     const auto wa = edges[a].window(), wb = edges[b].window();
-    return wa.y != wb.y ? wa.y < wb.y : wa.x < wb.x;
+    const int ba = wa.y / band_rows, bb = wb.y / band_rows;
+    return ba != bb ? ba < bb : wa.x < wb.x;
   });
   std::vector<double> row_area(static_cast<std::size_t>(grid.height));
   for (int r = 0; r < grid.height; ++r) row_area[static_cast<std::size_t>(r)] = cell_area(grid, area_model, r);
@@ -44,7 +46,8 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
       const int bands = reader->band_count();
       const bool weights = needs.weights && reader->has_weights();
       std::vector<Accumulator> acc(static_cast<std::size_t>(bands));
-      std::vector<double> coverage, scratch;
+      std::vector<double> coverage;
+      ZoneEdges::Scratch scratch;
       for (;;) {
         if (stop.load() || core::cancel_requested()) return;
         const std::size_t k = next.fetch_add(1);

@@ -44,6 +44,9 @@ struct ZonalOptions {
   int threads = 1;
   std::int64_t strip_cells = 1 << 20;
   bool progress = false;
+  // Zones are visited in bands of this many rows, left to right within a band, so that the file's
+  // blocks are swept once (use the file's block height).
+  int locality_rows = 256;
 };
 
 std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core::Grid& grid,

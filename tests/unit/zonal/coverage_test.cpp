@@ -25,7 +25,8 @@ std::vector<double> full_coverage(const Zone& z, const core::Grid& g) {
   std::vector<double> out(static_cast<std::size_t>(g.width) * g.height, 0.0);
   ZoneEdges e(z, g);
   if (e.empty()) return out;
-  std::vector<double> cov, scratch;
+  std::vector<double> cov;
+  ZoneEdges::Scratch scratch;
   e.coverage(0, e.window().height, cov, scratch);
   const auto w = e.window();
   for (int r = 0; r < w.height; ++r)
@@ -138,7 +139,8 @@ TEST(Coverage, StripsGiveTheSameAsOnePass) {
   }
   ring.push_back(ring.front());
   ZoneEdges e(Zone{{{ring, {}}}}, g);
-  std::vector<double> all, part, scratch;
+  std::vector<double> all, part;
+  ZoneEdges::Scratch scratch;
   e.coverage(0, e.window().height, all, scratch);
   double total = 0;
   for (int r0 = 0; r0 < e.window().height; r0 += 3) {
@@ -157,7 +159,8 @@ TEST(Coverage, ScaledAndOffsetGridsUseCellUnits) {
   // of two neighbours and a quarter of the diagonal one.
   const core::Grid g{5, 5, {500000, 30, 0, 9000000, 0, -30}, ""};
   ZoneEdges e(Zone{{{rect(500000, 9000000 - 45, 500045, 9000000), {}}}}, g);
-  std::vector<double> cov, scratch;
+  std::vector<double> cov;
+  ZoneEdges::Scratch scratch;
   e.coverage(0, e.window().height, cov, scratch);
   ASSERT_EQ(e.window(), (core::Window{0, 0, 2, 2}));
   EXPECT_NEAR(cov[0], 1.0, 1e-12);

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <map>
 
 #include "core/error.hpp"
@@ -177,4 +179,55 @@ TEST(CellArea, SphericalRowsShrinkTowardsThePoles) {
   const core::Grid utm{10, 10, {0, 30, 0, 0, 0, -30}, ""};
   EXPECT_NEAR(cell_area(utm, CellAreaModel{false, 1.0}, 3), 900.0, 1e-9);
   EXPECT_NEAR(cell_area(utm, CellAreaModel{false, 0.3048}, 3), 900.0 * 0.3048 * 0.3048, 1e-9);
+}
+
+TEST(ZonalStats, LargeSixteenBitZonesUseTheDenseHistogramExactly) {
+  // 400 x 300 Int16 cells (120000 > the 32768 pairs after which a 16-bit zone turns dense), one zone
+  // over all of it, so every weight is 1: median, quantiles, majority and variety must equal what
+  // sorting all values gives.
+  const int W = 400, H = 300;
+  std::vector<std::int16_t> v(static_cast<std::size_t>(W) * H);
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) v[static_cast<std::size_t>(y) * W + x] = static_cast<std::int16_t>((x * 7 + y * 13) % 1000 - 500);
+  class Int16Reader : public BandReader {
+   public:
+    Int16Reader(const std::vector<std::int16_t>& d, int w) : d_(d), w_(w) {}
+    int band_count() const override { return 1; }
+    core::BlockView read(int, const core::Window& win) override {
+      core::BlockView b;
+      b.type = core::DataType::kInt16;
+      b.data = d_.data() + static_cast<std::ptrdiff_t>(win.y) * w_ + win.x;
+      b.pitch = w_;
+      b.width = win.width;
+      b.height = win.height;
+      return b;
+    }
+    bool has_weights() const override { return false; }
+    core::BlockView read_weights(const core::Window&) override { return {}; }
+
+   private:
+    const std::vector<std::int16_t>& d_;
+    int w_;
+  };
+  const auto g = unit_grid(W, H);
+  const auto specs = parse_stats("median,p25,majority,variety,min,max,count");
+  auto res = compute_zonal({Zone{{{rect(0, 0, W, H), {}}}}}, g, CellAreaModel{}, specs,
+                           [&] { return std::make_unique<Int16Reader>(v, W); }, ZonalOptions{});
+  std::vector<std::int16_t> sorted = v;
+  std::sort(sorted.begin(), sorted.end());
+  const std::size_t n = sorted.size();
+  // The smallest value whose cumulative count reaches q * n: index ceil(q * n) - 1.
+  EXPECT_EQ(res[0].bands[0].values[0], sorted[n / 2 - 1]);
+  EXPECT_EQ(res[0].bands[0].values[1], sorted[n / 4 - 1]);
+  std::map<int, int> counts;
+  for (auto x : v) counts[x]++;
+  int best = counts.begin()->first;
+  for (const auto& [k, c] : counts) {
+    if (c > counts[best]) best = k;
+  }
+  EXPECT_EQ(res[0].bands[0].values[2], best);
+  EXPECT_EQ(res[0].bands[0].values[3], static_cast<double>(counts.size()));
+  EXPECT_EQ(res[0].bands[0].values[4], sorted.front());
+  EXPECT_EQ(res[0].bands[0].values[5], sorted.back());
+  EXPECT_EQ(res[0].bands[0].values[6], static_cast<double>(n));
 }
