@@ -238,6 +238,38 @@ void Accumulator::add(const core::BlockView& v, const double* coverage, const co
   }
 }
 
+void Accumulator::merge(const Accumulator& o) {
+  cov_all_ += o.cov_all_;
+  cells_ += o.cells_;
+  area_ += o.area_;
+  w_sum_ += o.w_sum_;
+  wv_sum_ += o.wv_sum_;
+  if (o.shifted_) {
+    if (!shifted_) {
+      shift_ = o.shift_;
+      shifted_ = true;
+    }
+    // Re-centre the other's moments on this shift: with e = o.shift - shift,
+    // sum c (v - shift) = sum c (v - o.shift) + e sum c, and likewise for the squares.
+    const double e = o.shift_ - shift_;
+    sum_d2_ += o.sum_d2_ + 2.0 * e * o.sum_d_ + e * e * o.cov_;
+    sum_d_ += o.sum_d_ + e * o.cov_;
+    cov_ += o.cov_;
+    min_ = std::min(min_, o.min_);
+    max_ = std::max(max_, o.max_);
+  }
+  if (needs_.histogram) {
+    if (o.dense_mode_) {
+      for (std::size_t i = 0; i < o.dense_.size(); ++i) {
+        if (o.dense_[i] > 0.0) hist_add(static_cast<double>(i) + o.dense_base_, o.dense_[i]);
+      }
+    } else {
+      for (const auto& [k, w] : o.pairs_) hist_add(k, w);
+    }
+  }
+  merged_valid_ = false;
+}
+
 void Accumulator::compact() const {
   std::sort(pairs_.begin(), pairs_.end());
   std::size_t out = 0;

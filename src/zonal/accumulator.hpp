@@ -30,6 +30,9 @@ class Accumulator {
 
   double covered() const { return cov_; }
 
+  // Adds another accumulator of the same zone and band (a slice computed by another thread).
+  void merge(const Accumulator& other);
+
  private:
   template <typename T, bool kHist, bool kWeights>
   void add_typed(const core::BlockView& values, const double* coverage, const core::BlockView* weights,

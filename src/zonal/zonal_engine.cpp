@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <barrier>
 #include <cmath>
 #include <exception>
 #include <mutex>
@@ -18,101 +19,179 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
                                       const CellAreaModel& area_model, const std::vector<StatSpec>& stats,
                                       const BandReaderFactory& make_reader, const ZonalOptions& options) {
   const Needs needs = needs_of(stats);
-  std::vector<ZoneResult> results(zones.size());
-  // Geometry first (cheap): windows give the processing order.
+  const std::size_t n = zones.size();
+  std::vector<ZoneResult> results(n);
   std::vector<ZoneEdges> edges;
-  edges.reserve(zones.size());
+  edges.reserve(n);
   for (const auto& z : zones) edges.emplace_back(z, grid);
-  std::vector<std::size_t> order(zones.size());
-  std::iota(order.begin(), order.end(), 0);
-  const int band_rows = std::max(1, options.locality_rows);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    const auto wa = edges[a].window(), wb = edges[b].window();
-    const int ba = wa.y / band_rows, bb = wb.y / band_rows;
-    return ba != bb ? ba < bb : wa.x < wb.x;
-  });
   std::vector<double> row_area(static_cast<std::size_t>(grid.height));
   for (int r = 0; r < grid.height; ++r) row_area[static_cast<std::size_t>(r)] = cell_area(grid, area_model, r);
 
-  core::Progress progress("zonal", static_cast<std::int64_t>(zones.size()), options.progress);
+  // Raster-sequential: the grid is walked in bands of block rows, and in each band every zone that
+  // reaches it processes its slice, left to right. Each file block is then read once, however many
+  // zones share it, and only the zones of the current band hold accumulators.
+  const int band_rows = std::max(1, options.locality_rows);
+  const int band_count = std::max(1, (grid.height + band_rows - 1) / band_rows);
+  // A zone's slice of a band is one work item, or several when it is large (few big zones would
+  // otherwise leave threads idle); split slices accumulate per thread and merge.
+  struct Item {
+    std::size_t zone;
+    int y0, y1;
+    bool split;
+  };
+  std::vector<std::vector<Item>> band_items(static_cast<std::size_t>(band_count));
+  std::vector<int> last_band(n, -1);
+  std::vector<int> pending(n, 0);  // items left in the zone's last band
+  for (std::size_t z = 0; z < n; ++z) {
+    if (edges[z].empty()) continue;
+    const core::Window w = edges[z].window();
+    const int b0 = w.y / band_rows, b1 = (w.y + w.height - 1) / band_rows;
+    const int strip_rows = static_cast<int>(std::clamp<std::int64_t>(options.strip_cells / std::max(1, w.width), 1, w.height));
+    for (int b = b0; b <= b1; ++b) {
+      const int y0 = std::max(w.y, b * band_rows);
+      const int y1 = std::min(w.y + w.height, (b + 1) * band_rows);
+      const bool split = y1 - y0 > strip_rows;
+      for (int y = y0; y < y1; y += strip_rows) {
+        band_items[static_cast<std::size_t>(b)].push_back({z, y, std::min(y1, y + strip_rows), split});
+        if (b == b1) pending[z]++;
+      }
+    }
+    last_band[z] = b1;
+  }
+  for (auto& items : band_items) {
+    std::stable_sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
+      return edges[a.zone].window().x < edges[b.zone].window().x;
+    });
+  }
+
+  core::Progress progress("zonal", static_cast<std::int64_t>(n), options.progress);
+  std::vector<std::vector<Accumulator>> acc(n);  // per zone and band of the raster, while active
+  std::vector<char> started(n, 0);
+  std::mutex merge_mutex;  // guards accumulators of split slices, `started` and `pending`
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};
   std::exception_ptr error;
   std::mutex error_mutex;
+  auto record = [&](std::exception_ptr e) {
+    std::lock_guard lock(error_mutex);
+    if (!error) error = e;
+    stop = true;
+  };
 
-  auto work = [&]() {
-    try {
-      std::unique_ptr<BandReader> reader = make_reader();
-      const int bands = reader->band_count();
-      const bool weights = needs.weights && reader->has_weights();
-      std::vector<Accumulator> acc(static_cast<std::size_t>(bands));
-      std::vector<double> coverage;
-      ZoneEdges::Scratch scratch;
-      for (;;) {
-        if (stop.load() || core::cancel_requested()) return;
-        const std::size_t k = next.fetch_add(1);
-        if (k >= order.size()) return;
-        const std::size_t zi = order[k];
-        const ZoneEdges& ze = edges[zi];
-        ZoneResult& out = results[zi];
-        out.bands.assign(static_cast<std::size_t>(bands), BandResult{});
-        const core::Window win = ze.window();
-        bool started = false;
-        if (!ze.empty()) {
-          const int strip_rows =
-              static_cast<int>(std::clamp<std::int64_t>(options.strip_cells / std::max(1, win.width), 1, win.height));
-          for (int r0 = 0; r0 < win.height; r0 += strip_rows) {
-            const int rows = std::min(strip_rows, win.height - r0);
-            ze.coverage(r0, rows, coverage, scratch);
-            const core::Window strip{win.x, win.y + r0, win.width, rows};
-            core::BlockView wv;
-            if (weights) wv = reader->read_weights(strip);
-            for (int b = 0; b < bands; ++b) {
-              const core::BlockView v = reader->read(b, strip);
-              if (!started) acc[static_cast<std::size_t>(b)].reset(needs, v.type, v.scale, v.offset);
-              acc[static_cast<std::size_t>(b)].add(v, coverage.data(), weights ? &wv : nullptr,
-                                                   row_area.data() + strip.y);
-            }
-            started = true;
+  auto finalize = [&](std::size_t zi, int bands) {
+    ZoneResult& out = results[zi];
+    out.bands.assign(static_cast<std::size_t>(bands), BandResult{});
+    for (int b = 0; b < bands; ++b) {
+      BandResult& br = out.bands[static_cast<std::size_t>(b)];
+      if (!started[zi]) {
+        br.values.assign(stats.size(), std::nan(""));
+        for (std::size_t s = 0; s < stats.size(); ++s) {
+          const StatKind kind = stats[s].kind;
+          if (kind == StatKind::kCount || kind == StatKind::kCells || kind == StatKind::kArea ||
+              kind == StatKind::kVariety) {
+            br.values[s] = 0.0;
           }
         }
-        for (int b = 0; b < bands; ++b) {
-          BandResult& br = out.bands[static_cast<std::size_t>(b)];
-          if (!started) {
-            br.values.assign(stats.size(), std::nan(""));
-            for (std::size_t s = 0; s < stats.size(); ++s) {
-              const StatKind kind = stats[s].kind;
-              if (kind == StatKind::kCount || kind == StatKind::kCells || kind == StatKind::kArea ||
-                  kind == StatKind::kVariety) {
-                br.values[s] = 0.0;
+        continue;
+      }
+      const Accumulator& a = acc[zi][static_cast<std::size_t>(b)];
+      out.overlaps = out.overlaps || a.value(StatSpec{StatKind::kCells, 0.5, ""}) > 0;
+      for (const auto& s : stats) br.values.push_back(a.value(s));
+      if (needs.histogram) {
+        for (const auto& s : stats) {
+          if (s.kind == StatKind::kFrac) br.fractions = a.fractions();
+        }
+      }
+    }
+    std::vector<Accumulator>().swap(acc[zi]);  // free histograms as soon as a zone is done
+    progress.advance();
+  };
+
+  const int threads = std::max(1, options.threads);
+  std::barrier sync(threads);
+  int reader_bands = 0;
+  std::mutex bands_mutex;
+
+  auto work = [&](int tid) {
+    std::unique_ptr<BandReader> reader;
+    try {
+      reader = make_reader();
+      std::lock_guard lock(bands_mutex);
+      reader_bands = reader->band_count();
+    } catch (...) {
+      record(std::current_exception());
+    }
+    std::vector<double> coverage;
+    ZoneEdges::Scratch scratch;
+    std::vector<Accumulator> local;  // for split slices
+    for (int band = 0; band < band_count; ++band) {
+      if (tid == 0) next = 0;
+      sync.arrive_and_wait();  // every thread sees next == 0 and the previous band finished
+      const auto& items = band_items[static_cast<std::size_t>(band)];
+      for (;;) {
+        if (stop.load() || core::cancel_requested() || !reader) break;
+        const std::size_t k = next.fetch_add(1);
+        if (k >= items.size()) break;
+        const Item& item = items[k];
+        const std::size_t zi = item.zone;
+        try {
+          const ZoneEdges& ze = edges[zi];
+          const core::Window win = ze.window();
+          const int bands = reader->band_count();
+          const bool weights = needs.weights && reader->has_weights();
+          const int rows = item.y1 - item.y0;
+          ze.coverage(item.y0 - win.y, rows, coverage, scratch);
+          const core::Window strip{win.x, item.y0, win.width, rows};
+          core::BlockView wv;
+          if (weights) wv = reader->read_weights(strip);
+          // Unsplit slices own their zone's accumulators for this band; split ones build a local
+          // accumulator and merge it.
+          std::vector<Accumulator>* target = &local;
+          bool fresh = true;
+          if (!item.split) {
+            target = &acc[zi];
+            fresh = !started[zi];
+            if (fresh) target->resize(static_cast<std::size_t>(bands));
+          } else {
+            local.resize(static_cast<std::size_t>(bands));
+          }
+          for (int b = 0; b < bands; ++b) {
+            const core::BlockView v = reader->read(b, strip);
+            Accumulator& a = (*target)[static_cast<std::size_t>(b)];
+            if (fresh) a.reset(needs, v.type, v.scale, v.offset);
+            a.add(v, coverage.data(), weights ? &wv : nullptr, row_area.data() + strip.y);
+          }
+          bool done = false;
+          {
+            std::lock_guard lock(merge_mutex);
+            if (item.split) {
+              if (!started[zi]) {
+                acc[zi] = local;
+              } else {
+                for (int b = 0; b < bands; ++b) acc[zi][static_cast<std::size_t>(b)].merge(local[static_cast<std::size_t>(b)]);
               }
             }
-            continue;
+            started[zi] = 1;
+            if (last_band[zi] == band) done = --pending[zi] == 0;
           }
-          const Accumulator& a = acc[static_cast<std::size_t>(b)];
-          out.overlaps = out.overlaps || a.value(StatSpec{StatKind::kCells, 0.5, ""}) > 0;
-          for (const auto& s : stats) br.values.push_back(a.value(s));
-          if (needs.histogram) {
-            for (const auto& s : stats) {
-              if (s.kind == StatKind::kFrac) br.fractions = a.fractions();
-            }
-          }
+          if (done) finalize(zi, bands);
+        } catch (...) {
+          record(std::current_exception());
         }
-        progress.advance();
       }
-    } catch (...) {
-      std::lock_guard lock(error_mutex);
-      if (!error) error = std::current_exception();
-      stop = true;
+      sync.arrive_and_wait();  // the band is finished before `next` is reset
     }
   };
-  const int threads = std::max(1, std::min<int>(options.threads, static_cast<int>(std::max<std::size_t>(zones.size(), 1))));
   std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
   for (auto& t : pool) t.join();
   if (error) std::rethrow_exception(error);
   core::throw_if_cancelled();
+  // Zones outside the grid get empty rows.
+  for (std::size_t z = 0; z < n; ++z) {
+    if (last_band[z] < 0) finalize(z, reader_bands);
+  }
   progress.finish();
   return results;
 }
