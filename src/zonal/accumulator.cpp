@@ -9,6 +9,34 @@ namespace sco::zonal {
 using core::DataType;
 
 namespace {
+bool cpu_has_avx2() {
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return yes;
+}
+}  // namespace
+
+// The same kernel twice: for baseline x86-64 (2 double lanes) and for AVX2 + FMA (4 lanes). The
+// kernel uses only vector extensions and its own helpers, so nothing compiled for AVX2 is shared
+// with the baseline code.
+namespace kernel_base {
+#define SCO_LANES 2
+#include "zonal/moments_kernel.inc"
+#undef SCO_LANES
+}  // namespace kernel_base
+#if defined(__x86_64__) && defined(__GNUC__)
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+namespace kernel_avx2 {
+#define SCO_LANES 4
+#include "zonal/moments_kernel.inc"
+#undef SCO_LANES
+}  // namespace kernel_avx2
+#pragma GCC pop_options
+#else
+namespace kernel_avx2 = kernel_base;
+#endif
+
+namespace {
 constexpr std::size_t kCompactAt = 1 << 20;   // pairs before sorting and merging
 constexpr std::size_t kDenseAt = 1 << 15;     // pairs before an 8/16-bit zone turns dense
 }  // namespace
@@ -107,62 +135,21 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, co
     std::int64_t touched = 0;
     // Two copies of the loop, with and without a mask: a load through a pointer that may be null
     // cannot be vectorised.
-    // Explicit 2-lane vectors (GCC/Clang vector extensions): validity is a lane mask, nodata is
-    // compared as a double (NaN when there is none, which matches nothing), and min/max are lane
-    // selects, which the compiler will not vectorise by itself without assuming finite math.
-    typedef double Vec2d __attribute__((vector_size(16)));
-    typedef std::int64_t Vec2l __attribute__((vector_size(16)));
+    // The moments of one row, by the widest vector kernel this CPU has (moments_kernel.inc).
     const double nd = nodata_exact ? static_cast<double>(nodata) : std::numeric_limits<double>::quiet_NaN();
-    const Vec2d zero = {0.0, 0.0}, one = {1.0, 1.0}, inf = {kInf, kInf};
-    const Vec2d vnd = {nd, nd}, vscale = {scale, scale}, voffset = {offset, offset}, vshift = {shift, shift};
-    Vec2d s_all = zero, s_touch = zero, s_cov = zero, s_d = zero, s_d2 = zero, v_lo = inf, v_hi = -inf;
-    const int pairs = v.width / 2;
-    for (int i = 0; i < pairs; ++i) {
-      const int x = 2 * i;
-      const Vec2d c = {cov[x], cov[x + 1]};
-      const Vec2d raw = {static_cast<double>(row[x]), static_cast<double>(row[x + 1])};
-      Vec2l ok = (c > zero) & (raw == raw) & (raw != vnd);
-      if (mask) {
-        const Vec2l m = {mask[x] != 0 ? -1 : 0, mask[x + 1] != 0 ? -1 : 0};
-        ok &= m;
-      }
-      const Vec2d val = raw * vscale + voffset;
-      const Vec2d w = ok ? c : zero;
-      const Vec2d d = ok ? val - vshift : zero;
-      s_all += c;
-      s_touch += c > zero ? one : zero;
-      s_cov += w;
-      s_d += w * d;
-      s_d2 += w * d * d;
-      const Vec2d lo_c = ok ? val : inf;
-      const Vec2d hi_c = ok ? val : -inf;
-      v_lo = lo_c < v_lo ? lo_c : v_lo;
-      v_hi = hi_c > v_hi ? hi_c : v_hi;
+    RowMoments m;
+    if (cpu_has_avx2()) {
+      kernel_avx2::moments_row(row, cov, mask, v.width, nd, scale, offset, shift, m);
+    } else {
+      kernel_base::moments_row(row, cov, mask, v.width, nd, scale, offset, shift, m);
     }
-    double touched_d = s_touch[0] + s_touch[1];
-    cov_all = s_all[0] + s_all[1];
-    cov_row = s_cov[0] + s_cov[1];
-    d_row = s_d[0] + s_d[1];
-    d2_row = s_d2[0] + s_d2[1];
-    lo = std::min(v_lo[0], v_lo[1]);
-    hi = std::max(v_hi[0], v_hi[1]);
-    if (v.width % 2) {
-      const int x = v.width - 1;
-      const double c = cov[x];
-      const double raw = static_cast<double>(row[x]);
-      const bool ok = c > 0.0 && raw == raw && raw != nd && (!mask || mask[x] != 0);
-      cov_all += c;
-      touched_d += c > 0.0 ? 1.0 : 0.0;
-      if (ok) {
-        const double val = raw * scale + offset;
-        const double d = val - shift;
-        cov_row += c;
-        d_row += c * d;
-        d2_row += c * d * d;
-        lo = std::min(lo, val);
-        hi = std::max(hi, val);
-      }
-    }
+    const double touched_d = m.touched;
+    cov_all = m.cov_all;
+    cov_row = m.cov;
+    d_row = m.d;
+    d2_row = m.d2;
+    lo = m.lo;
+    hi = m.hi;
     touched = static_cast<std::int64_t>(touched_d);
     cells_ += touched;
     cov_all_ += cov_all;

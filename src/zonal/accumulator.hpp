@@ -13,6 +13,11 @@
 
 namespace sco::zonal {
 
+// Sums of one row, produced by the vector kernels (moments_kernel.inc).
+struct RowMoments {
+  double cov_all = 0, touched = 0, cov = 0, d = 0, d2 = 0, lo = 0, hi = 0;
+};
+
 class Accumulator {
  public:
   Accumulator() = default;
