@@ -33,13 +33,30 @@ class GdalBandReader : public zonal::BandReader {
     }
   }
   int band_count() const override { return static_cast<int>(slots_.size()); }
+  ~GdalBandReader() override {
+    for (auto& s : slots_) release(s);
+    if (weights_) release(*weights_);
+  }
   core::BlockView read(int band, const core::Window& w) override {
     Slot& s = slots_[static_cast<std::size_t>(band)];
+    if (!s.mask && inside_one_block(s, w)) return read_cached(s, w);
     if (s.group_size > 1) return read_grouped(s, w);
     return read_slot(s, w);
   }
+  int segment_width() const override {
+    int width = 0;
+    for (const auto& s : slots_) {
+      if (s.mask) return 0;
+      if (width == 0) width = s.info.block_width;
+      if (s.info.block_width != width) return 0;
+    }
+    return width;
+  }
   bool has_weights() const override { return weights_ != nullptr; }
-  core::BlockView read_weights(const core::Window& w) override { return read_slot(*weights_, w); }
+  core::BlockView read_weights(const core::Window& w) override {
+    if (!weights_->mask && inside_one_block(*weights_, w)) return read_cached(*weights_, w);
+    return read_slot(*weights_, w);
+  }
 
  private:
   struct Slot {
@@ -52,7 +69,46 @@ class GdalBandReader : public zonal::BandReader {
     BandInfo info;
     std::vector<std::byte> buffer;
     std::vector<std::uint8_t> mask_buffer;
+    GDALRasterBlock* locked = nullptr;  // the cached block handed out by the last read
   };
+
+  static void release(Slot& s) {
+    if (s.locked) {
+      s.locked->DropLock();
+      s.locked = nullptr;
+    }
+  }
+
+  static bool inside_one_block(const Slot& s, const core::Window& w) {
+    const int bw = s.info.block_width, bh = s.info.block_height;
+    return w.width > 0 && w.height > 0 && w.x / bw == (w.x + w.width - 1) / bw && w.y / bh == (w.y + w.height - 1) / bh;
+  }
+
+  // A window inside one block: a view into GDAL's cached block, without copying. The block stays
+  // locked (never evicted) until this band's next read.
+  core::BlockView read_cached(Slot& s, const core::Window& w) {
+    const int bw = s.info.block_width, bh = s.info.block_height;
+    const int bx = w.x / bw, by = w.y / bh;
+    if (!s.locked || s.locked->GetXOff() != bx || s.locked->GetYOff() != by) {
+      release(s);
+      clear_gdal_error();
+      s.locked = s.band->GetLockedBlockRef(bx, by);
+      if (!s.locked) {
+        core::fail(core::ErrorCode::kIo, "reading '{}' block ({}, {}) failed: {}", s.path, bx, by, take_gdal_error());
+      }
+    }
+    core::BlockView v;
+    v.type = s.info.type;
+    v.data = static_cast<const std::byte*>(s.locked->GetDataRef()) +
+             (static_cast<std::ptrdiff_t>(w.y - by * bh) * bw + (w.x - bx * bw)) * static_cast<std::ptrdiff_t>(core::size_of(s.info.type));
+    v.pitch = bw;
+    v.width = w.width;
+    v.height = w.height;
+    v.nodata = s.info.nodata;
+    v.scale = s.info.scale;
+    v.offset = s.info.offset;
+    return v;
+  }
 
   Slot open_slot(const BandSpec& spec) {
     std::size_t k = 0;

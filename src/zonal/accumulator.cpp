@@ -101,8 +101,8 @@ void Accumulator::hist_add(double key, double c) {
 }
 
 template <typename T, bool kHist, bool kWeights>
-void Accumulator::add_typed(const core::BlockView& v, const double* coverage, const core::BlockView* weights,
-                            const double* row_cell_area) {
+void Accumulator::add_typed(const core::BlockView& v, const double* coverage, std::ptrdiff_t coverage_pitch,
+                            const core::BlockView* weights, const double* row_cell_area) {
   const bool nodata_test = v.nodata.has_value() && !std::isnan(*v.nodata);
   const T nodata = nodata_test ? static_cast<T>(*v.nodata) : T{};
   // A nodata value the type cannot hold matches nothing.
@@ -116,7 +116,7 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, co
   };
   for (int y = 0; y < v.height; ++y) {
     const T* row = static_cast<const T*>(v.row(y));
-    const double* cov = coverage + static_cast<std::ptrdiff_t>(y) * v.width;
+    const double* cov = coverage + static_cast<std::ptrdiff_t>(y) * coverage_pitch;
     const std::uint8_t* mask = v.mask ? v.mask + static_cast<std::ptrdiff_t>(y) * v.mask_pitch : nullptr;
     if (!shifted_) {
       // Moments are taken about the first valid value, which keeps the variance accurate.
@@ -199,29 +199,29 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, co
 }
 
 template <typename T>
-void Accumulator::add_dispatch(const core::BlockView& v, const double* coverage, const core::BlockView* weights,
-                               const double* row_cell_area) {
+void Accumulator::add_dispatch(const core::BlockView& v, const double* coverage, std::ptrdiff_t pitch,
+                               const core::BlockView* weights, const double* row_cell_area) {
   const bool w = needs_.weights && weights != nullptr;
   if (needs_.histogram) {
-    if (w) add_typed<T, true, true>(v, coverage, weights, row_cell_area);
-    else add_typed<T, true, false>(v, coverage, weights, row_cell_area);
+    if (w) add_typed<T, true, true>(v, coverage, pitch, weights, row_cell_area);
+    else add_typed<T, true, false>(v, coverage, pitch, weights, row_cell_area);
   } else {
-    if (w) add_typed<T, false, true>(v, coverage, weights, row_cell_area);
-    else add_typed<T, false, false>(v, coverage, weights, row_cell_area);
+    if (w) add_typed<T, false, true>(v, coverage, pitch, weights, row_cell_area);
+    else add_typed<T, false, false>(v, coverage, pitch, weights, row_cell_area);
   }
 }
 
-void Accumulator::add(const core::BlockView& v, const double* coverage, const core::BlockView* weights,
-                      const double* row_cell_area) {
+void Accumulator::add(const core::BlockView& v, const double* coverage, std::ptrdiff_t pitch,
+                      const core::BlockView* weights, const double* row_cell_area) {
   switch (v.type) {
-    case DataType::kByte: return add_dispatch<std::uint8_t>(v, coverage, weights, row_cell_area);
-    case DataType::kInt8: return add_dispatch<std::int8_t>(v, coverage, weights, row_cell_area);
-    case DataType::kUInt16: return add_dispatch<std::uint16_t>(v, coverage, weights, row_cell_area);
-    case DataType::kInt16: return add_dispatch<std::int16_t>(v, coverage, weights, row_cell_area);
-    case DataType::kUInt32: return add_dispatch<std::uint32_t>(v, coverage, weights, row_cell_area);
-    case DataType::kInt32: return add_dispatch<std::int32_t>(v, coverage, weights, row_cell_area);
-    case DataType::kFloat32: return add_dispatch<float>(v, coverage, weights, row_cell_area);
-    case DataType::kFloat64: return add_dispatch<double>(v, coverage, weights, row_cell_area);
+    case DataType::kByte: return add_dispatch<std::uint8_t>(v, coverage, pitch, weights, row_cell_area);
+    case DataType::kInt8: return add_dispatch<std::int8_t>(v, coverage, pitch, weights, row_cell_area);
+    case DataType::kUInt16: return add_dispatch<std::uint16_t>(v, coverage, pitch, weights, row_cell_area);
+    case DataType::kInt16: return add_dispatch<std::int16_t>(v, coverage, pitch, weights, row_cell_area);
+    case DataType::kUInt32: return add_dispatch<std::uint32_t>(v, coverage, pitch, weights, row_cell_area);
+    case DataType::kInt32: return add_dispatch<std::int32_t>(v, coverage, pitch, weights, row_cell_area);
+    case DataType::kFloat32: return add_dispatch<float>(v, coverage, pitch, weights, row_cell_area);
+    case DataType::kFloat64: return add_dispatch<double>(v, coverage, pitch, weights, row_cell_area);
   }
 }
 
@@ -291,12 +291,60 @@ const std::vector<std::pair<double, double>>& Accumulator::sorted_histogram() co
 }
 
 double Accumulator::quantile(double q) const {
+  // Sparse histograms are not sorted for a quantile: a weighted quickselect (expected linear time)
+  // finds the smallest value whose cumulative covered area reaches the target. A relative tolerance
+  // absorbs round-off in the coverage fractions (q = 0.5 on two equal halves picks the lower one).
+  if (!dense_mode_ && !merged_valid_ && scale_ > 0 && !pairs_.empty()) {
+    double total = 0.0;
+    for (const auto& [k, w] : pairs_) total += w;
+    const double target = q * total * (1.0 - 1e-12);
+    auto& a = pairs_;
+    sorted_upto_ = 0;  // the selection reorders the pairs
+    std::size_t lo = 0, hi = a.size();
+    double below = 0.0;
+    if (target <= 0.0) {
+      double m = a[0].first;
+      for (const auto& [k, w] : a) m = std::min(m, k);
+      return m * scale_ + offset_;
+    }
+    while (hi - lo > 32) {
+      const double x = a[lo].first, y = a[lo + (hi - lo) / 2].first, z = a[hi - 1].first;
+      const double pivot = std::max(std::min(x, y), std::min(std::max(x, y), z));
+      // Three-way partition: [lo, lt) < pivot, [lt, gt) == pivot, [gt, hi) > pivot.
+      std::size_t lt = lo, i = lo, gt = hi;
+      double w_less = 0.0, w_eq = 0.0;
+      while (i < gt) {
+        if (a[i].first < pivot) {
+          w_less += a[i].second;
+          std::swap(a[lt++], a[i++]);
+        } else if (a[i].first > pivot) {
+          std::swap(a[i], a[--gt]);
+        } else {
+          w_eq += a[i].second;
+          ++i;
+        }
+      }
+      if (below + w_less >= target) {
+        hi = lt;
+      } else if (below + w_less + w_eq >= target) {
+        return pivot * scale_ + offset_;
+      } else {
+        below += w_less + w_eq;
+        lo = gt;
+      }
+    }
+    std::sort(a.begin() + static_cast<std::ptrdiff_t>(lo), a.begin() + static_cast<std::ptrdiff_t>(hi));
+    double cum = below;
+    for (std::size_t i = lo; i < hi; ++i) {
+      cum += a[i].second;
+      if (cum >= target) return a[i].first * scale_ + offset_;
+    }
+    return (hi > lo ? a[hi - 1].first : a.back().first) * scale_ + offset_;
+  }
   const auto& h = sorted_histogram();
   if (h.empty()) return std::nan("");
   double total = 0.0;
   for (const auto& [v, w] : h) total += w;
-  // The smallest value whose cumulative covered area reaches q of the total. A relative tolerance
-  // absorbs round-off in the coverage fractions (q = 0.5 on two equal halves picks the lower one).
   const double target = q * total * (1.0 - 1e-12);
   double cum = 0.0;
   for (const auto& [v, w] : h) {

@@ -23,10 +23,11 @@ class Accumulator {
   Accumulator() = default;
   void reset(Needs needs, core::DataType type, double scale, double offset);
 
-  // Adds a window of `values` (width x rows) with its coverage fractions (row-major, same size),
-  // optional weights (same window) and the area in m2 of one cell of each row.
-  void add(const core::BlockView& values, const double* coverage, const core::BlockView* weights,
-           const double* row_cell_area);
+  // Adds a window of `values` (width x rows) with its coverage fractions (row-major, rows
+  // `coverage_pitch` apart), optional weights (same window) and the area in m2 of one cell of each
+  // row.
+  void add(const core::BlockView& values, const double* coverage, std::ptrdiff_t coverage_pitch,
+           const core::BlockView* weights, const double* row_cell_area);
 
   // The statistic's value; NaN where undefined (no valid cell, no weight).
   double value(const StatSpec& stat) const;
@@ -40,11 +41,11 @@ class Accumulator {
 
  private:
   template <typename T, bool kHist, bool kWeights>
-  void add_typed(const core::BlockView& values, const double* coverage, const core::BlockView* weights,
-                 const double* row_cell_area);
+  void add_typed(const core::BlockView& values, const double* coverage, std::ptrdiff_t coverage_pitch,
+                 const core::BlockView* weights, const double* row_cell_area);
   template <typename T>
-  void add_dispatch(const core::BlockView& values, const double* coverage, const core::BlockView* weights,
-                    const double* row_cell_area);
+  void add_dispatch(const core::BlockView& values, const double* coverage, std::ptrdiff_t coverage_pitch,
+                    const core::BlockView* weights, const double* row_cell_area);
   void hist_add(double key, double weight);
   void compact() const;                        // sort and merge the pair list
   const std::vector<std::pair<double, double>>& sorted_histogram() const;

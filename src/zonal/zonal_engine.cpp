@@ -142,8 +142,6 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
           const int rows = item.y1 - item.y0;
           ze.coverage(item.y0 - win.y, rows, coverage, scratch);
           const core::Window strip{win.x, item.y0, win.width, rows};
-          core::BlockView wv;
-          if (weights) wv = reader->read_weights(strip);
           // Unsplit slices own their zone's accumulators for this band; split ones build a local
           // accumulator and merge it.
           std::vector<Accumulator>* target = &local;
@@ -155,11 +153,22 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
           } else {
             local.resize(static_cast<std::size_t>(bands));
           }
-          for (int b = 0; b < bands; ++b) {
-            const core::BlockView v = reader->read(b, strip);
-            Accumulator& a = (*target)[static_cast<std::size_t>(b)];
-            if (fresh) a.reset(needs, v.type, v.scale, v.offset);
-            a.add(v, coverage.data(), weights ? &wv : nullptr, row_area.data() + strip.y);
+          // Segments of the strip inside one column of the file's blocks.
+          const int seg = reader->segment_width();
+          for (int sx = strip.x; sx < strip.x + strip.width;) {
+            const int ex = seg > 0 ? std::min(strip.x + strip.width, (sx / seg + 1) * seg) : strip.x + strip.width;
+            const core::Window part{sx, strip.y, ex - sx, strip.height};
+            const double* cov = coverage.data() + (sx - strip.x);
+            core::BlockView wv;
+            if (weights) wv = reader->read_weights(part);
+            for (int b = 0; b < bands; ++b) {
+              const core::BlockView v = reader->read(b, part);
+              Accumulator& a = (*target)[static_cast<std::size_t>(b)];
+              if (fresh) a.reset(needs, v.type, v.scale, v.offset);
+              a.add(v, cov, strip.width, weights ? &wv : nullptr, row_area.data() + strip.y);
+            }
+            fresh = false;
+            sx = ex;
           }
           bool done = false;
           {

@@ -27,6 +27,10 @@ class BandReader {
   virtual core::BlockView read(int band, const core::Window& w) = 0;
   virtual bool has_weights() const = 0;
   virtual core::BlockView read_weights(const core::Window& w) = 0;
+  // When positive, windows that stay inside one column of blocks this wide are the cheapest to read
+  // (the reader can hand out the file's cached block without copying); the engine splits strips at
+  // these columns.
+  virtual int segment_width() const { return 0; }
 };
 using BandReaderFactory = std::function<std::unique_ptr<BandReader>()>;
 
