@@ -14,29 +14,12 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from bench_common import emit_table, timed, warm  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CO = ["TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512"]
-
-
-def warm(path):
-    with open(path, "rb") as f:
-        while f.read(1 << 24):
-            pass
-
-
-def timed(cmd, env_extra=None):
-    env = dict(os.environ)
-    env.update(env_extra or {})
-    with tempfile.NamedTemporaryFile("r") as t:
-        r = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", t.name] + cmd, env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if r.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr[-2000:]}")
-        wall, kb = t.read().split()[-2:]
-        return float(wall), int(kb) / 1024.0
 
 
 def tools(sco, inp, out):
@@ -94,11 +77,7 @@ def main():
         for name, _, _ in tools(args.sco, "x", "y"):
             wall, mem, _ = results[(label, name)]
             lines.append(f"| {label} | {name} | {wall:.2f} s | {mem:.0f} MiB | {wall / base:.1f}x |")
-    table = "\n".join(lines)
-    print("\n" + table)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(table + "\n")
+    emit_table(lines, args.markdown)
 
 
 if __name__ == "__main__":

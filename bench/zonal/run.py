@@ -7,29 +7,15 @@ Usage: bench/zonal/run.py [--runs N] [--sco PATH] [--markdown FILE]"""
 import argparse
 import os
 import statistics
+import sys
 import subprocess
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from bench_common import emit_table, timed, warm  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(HERE))
 OUT = os.path.join(ROOT, "bench", "out", "zonal")
 STATS = "count,sum,mean,min,max,stddev,median"
-
-
-def warm(path):
-    with open(path, "rb") as f:
-        while f.read(1 << 24):
-            pass
-
-
-def timed(cmd):
-    with tempfile.NamedTemporaryFile("r") as t:
-        r = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", t.name] + cmd, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, text=True)
-        if r.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr[-2000:]}")
-        wall, kb = t.read().split()[-2:]
-        return float(wall), int(kb) / 1024.0
 
 
 def main():
@@ -87,11 +73,7 @@ def main():
     for label, st, wall, mem in reuse:
         base = next(r for r in reuse if r[0] == "1 date" and r[1] == st)[2]
         lines.append(f"| {label} | {st} | {wall:.2f} s | {mem:.0f} MiB | {wall / base:.1f}x |")
-    table = "\n".join(lines)
-    print("\n" + table)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(table + "\n")
+    emit_table(lines, args.markdown)
 
 
 if __name__ == "__main__":

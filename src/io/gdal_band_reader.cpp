@@ -72,6 +72,20 @@ class GdalBandReader : public zonal::BandReader {
     GDALRasterBlock* locked = nullptr;  // the cached block handed out by the last read
   };
 
+  // A view of `w` in memory laid out with `pitch` elements per row, with the band's properties.
+  static core::BlockView view_of(const Slot& s, const void* data, std::ptrdiff_t pitch, const core::Window& w) {
+    core::BlockView v;
+    v.type = s.info.type;
+    v.data = data;
+    v.pitch = pitch;
+    v.width = w.width;
+    v.height = w.height;
+    v.nodata = s.info.nodata;
+    v.scale = s.info.scale;
+    v.offset = s.info.offset;
+    return v;
+  }
+
   static void release(Slot& s) {
     if (s.locked) {
       s.locked->DropLock();
@@ -97,17 +111,11 @@ class GdalBandReader : public zonal::BandReader {
         core::fail(core::ErrorCode::kIo, "reading '{}' block ({}, {}) failed: {}", s.path, bx, by, take_gdal_error());
       }
     }
-    core::BlockView v;
-    v.type = s.info.type;
-    v.data = static_cast<const std::byte*>(s.locked->GetDataRef()) +
-             (static_cast<std::ptrdiff_t>(w.y - by * bh) * bw + (w.x - bx * bw)) * static_cast<std::ptrdiff_t>(core::size_of(s.info.type));
-    v.pitch = bw;
-    v.width = w.width;
-    v.height = w.height;
-    v.nodata = s.info.nodata;
-    v.scale = s.info.scale;
-    v.offset = s.info.offset;
-    return v;
+    return view_of(s,
+                   static_cast<const std::byte*>(s.locked->GetDataRef()) +
+                       (static_cast<std::ptrdiff_t>(w.y - by * bh) * bw + (w.x - bx * bw)) *
+                           static_cast<std::ptrdiff_t>(core::size_of(s.info.type)),
+                   bw, w);
   }
 
   Slot open_slot(const BandSpec& spec) {
@@ -134,15 +142,7 @@ class GdalBandReader : public zonal::BandReader {
                          static_cast<GDALDataType>(to_gdal_type(s.info.type)), 0, 0, nullptr) != CE_None) {
       core::fail(core::ErrorCode::kIo, "reading '{}' window at ({}, {}) failed: {}", s.path, w.x, w.y, take_gdal_error());
     }
-    core::BlockView v;
-    v.type = s.info.type;
-    v.data = s.buffer.data();
-    v.pitch = w.width;
-    v.width = w.width;
-    v.height = w.height;
-    v.nodata = s.info.nodata;
-    v.scale = s.info.scale;
-    v.offset = s.info.offset;
+    core::BlockView v = view_of(s, s.buffer.data(), w.width, w);
     if (s.mask) {
       s.mask_buffer.resize(static_cast<std::size_t>(w.pixels()));
       if (s.mask->RasterIO(GF_Read, w.x, w.y, w.width, w.height, s.mask_buffer.data(), w.width, w.height, GDT_Byte, 0, 0,
@@ -178,17 +178,10 @@ class GdalBandReader : public zonal::BandReader {
       g.window = w;
       g.loaded = true;
     }
-    core::BlockView v;
-    v.type = s.info.type;
-    v.data = g.buffer.data() + static_cast<std::size_t>(s.group_index) * static_cast<std::size_t>(w.pixels()) *
-                                   core::size_of(s.info.type);
-    v.pitch = w.width;
-    v.width = w.width;
-    v.height = w.height;
-    v.nodata = s.info.nodata;
-    v.scale = s.info.scale;
-    v.offset = s.info.offset;
-    return v;
+    return view_of(s,
+                   g.buffer.data() + static_cast<std::size_t>(s.group_index) * static_cast<std::size_t>(w.pixels()) *
+                                         core::size_of(s.info.type),
+                   w.width, w);
   }
 
   struct Group {

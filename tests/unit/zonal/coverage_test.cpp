@@ -5,20 +5,16 @@
 #include <numeric>
 
 #include "core/error.hpp"
+#include "support/zonal_shapes.hpp"
 #include "zonal/coverage.hpp"
 
 using namespace sco;
 using namespace sco::zonal;
+using sco::test::rect;
+using sco::test::unit_grid;
 
 namespace {
 
-// A north-up grid of unit cells whose top-left corner is (0, height): cell (col c, row r) spans
-// x in [c, c + 1] and y in [height - r - 1, height - r].
-core::Grid unit_grid(int w, int h) { return core::Grid{w, h, {0, 1, 0, static_cast<double>(h), 0, -1}, ""}; }
-
-std::vector<Point> rect(double x0, double y0, double x1, double y1) {
-  return {{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}, {x0, y0}};
-}
 
 // Coverage of the whole grid (zeros outside the zone's window), row-major.
 std::vector<double> full_coverage(const Zone& z, const core::Grid& g) {

@@ -9,17 +9,15 @@
 #include "zonal/accumulator.hpp"
 #include "zonal/cell_area.hpp"
 #include "zonal/zonal_engine.hpp"
+#include "support/zonal_shapes.hpp"
 
 using namespace sco;
 using namespace sco::zonal;
+using sco::test::rect;
+using sco::test::unit_grid;
 
 namespace {
 
-core::Grid unit_grid(int w, int h) { return core::Grid{w, h, {0, 1, 0, static_cast<double>(h), 0, -1}, ""}; }
-
-std::vector<Point> rect(double x0, double y0, double x1, double y1) {
-  return {{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}, {x0, y0}};
-}
 
 // In-memory bands on one grid, for the engine.
 class MemoryReader : public BandReader {
