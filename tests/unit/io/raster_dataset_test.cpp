@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "io/raster_dataset.hpp"
+#include "io/time_axis.hpp"
 
 #include <ogr_spatialref.h>
 #include "support/temp_dir.hpp"
@@ -82,4 +83,20 @@ TEST(RasterDataset, SameCrsIgnoresDefinitionStyle) {
   srs.exportToWkt(&other);
   EXPECT_FALSE(io::same_crs(wkt, other));
   CPLFree(other);
+}
+
+TEST(TimeAxis, RealClimateGridIsTwelveMonthEnds1999) {
+  // bcsd_obs_1999.nc: "days since 1950-01-01 00:00:00", standard calendar. 1950-01-01 to
+  // 1999-01-01 is 49 * 365 + 12 leap days = 17897 days, so 17927 is 1999-01-31 and 18261 is
+  // 1999-12-31.
+  const auto ds = io::RasterDataset::open("NETCDF:\"" + std::string(SCO_SAMPLE_DIR) + "/bcsd_obs_1999.nc\":tas");
+  const io::TimeAxis axis = io::read_time_axis(ds);
+  ASSERT_EQ(axis.values.size(), 12u);
+  EXPECT_EQ(ds.band_count(), 12);
+  EXPECT_EQ(axis.units, "days since 1950-01-01 00:00:00");
+  EXPECT_EQ(axis.dates.front().iso(), "1999-01-31T00:00:00Z");
+  EXPECT_EQ(axis.dates[1].iso(), "1999-02-28T00:00:00Z");
+  EXPECT_EQ(axis.dates.back().iso(), "1999-12-31T00:00:00Z");
+  // A GeoTIFF has no time axis.
+  EXPECT_THROW(io::read_time_axis(io::RasterDataset::open(kScene)), core::Error);
 }

@@ -1,0 +1,41 @@
+#pragma once
+// CF-convention time axes (CF 1.x, section 4.4): values are offsets in a unit since a reference
+// date, "days since 1999-01-01 00:00:00", in one of the CF calendars. Decoding turns each value
+// into a calendar date in that calendar; no conversion between calendars is attempted (a 360_day
+// model's 30 February stays 30 February).
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sco::cube {
+
+enum class Calendar { kStandard, kProlepticGregorian, kJulian, kNoLeap, kAllLeap, kDay360 };
+
+// Parses the CF calendar attribute (case-insensitive): standard, gregorian, proleptic_gregorian,
+// julian, noleap, 365_day, all_leap, 366_day, 360_day. Throws naming the value otherwise.
+Calendar parse_calendar(std::string_view name);
+
+struct DateTime {
+  int year = 1970, month = 1, day = 1;
+  int hour = 0, minute = 0;
+  double second = 0.0;
+  bool operator==(const DateTime&) const = default;
+  std::string iso() const;  // "1999-03-16T00:00:00Z"
+};
+
+struct TimeUnits {
+  double seconds_per_unit = 86400.0;  // seconds, minutes, hours, days (CF discourages months/years)
+  DateTime reference;
+};
+
+// Parses "UNIT since YYYY-MM-DD[ hh:mm[:ss[.f]]][ timezone]". Throws naming the text.
+TimeUnits parse_time_units(std::string_view units);
+
+// Days from 0001-01-01 of the calendar to `date` (0 for that day), and back.
+double days_from_epoch(const DateTime& date, Calendar calendar);
+DateTime date_from_days(double days, Calendar calendar);
+
+// Decodes CF time values into dates.
+std::vector<DateTime> decode_times(const std::vector<double>& values, std::string_view units, std::string_view calendar);
+
+}  // namespace sco::cube

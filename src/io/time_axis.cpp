@@ -1,0 +1,51 @@
+#include "io/time_axis.hpp"
+
+#include <cstdlib>
+
+#include "core/error.hpp"
+#include "io/raster_dataset.hpp"
+
+namespace sco::io {
+
+TimeAxis read_time_axis(const RasterDataset& ds) {
+  TimeAxis axis;
+  const auto md = ds.metadata();
+  auto get = [&](const std::string& key) -> std::string {
+    for (const auto& [k, v] : md) {
+      if (k == key) return v;
+    }
+    return "";
+  };
+  // GDAL's netCDF driver lists extra dimensions as NETCDF_DIM_EXTRA={time} and their values as
+  // NETCDF_DIM_time_VALUES={v1,v2,...}; the variable's attributes come as time#units etc.
+  for (const std::string name : {"time", "t", "Time"}) {
+    const std::string values = get("NETCDF_DIM_" + name + "_VALUES");
+    if (values.empty()) continue;
+    axis.dimension = name;
+    const char* p = values.c_str();
+    while (*p) {
+      if (*p == '{' || *p == ',' || *p == '}' || *p == ' ') {
+        ++p;
+        continue;
+      }
+      char* end = nullptr;
+      const double v = std::strtod(p, &end);
+      if (end == p) core::fail(core::ErrorCode::kInvalidInput, "'{}': cannot read the {} values '{}'", ds.path(), name, values);
+      axis.values.push_back(v);
+      p = end;
+    }
+    axis.units = get(name + "#units");
+    axis.calendar = get(name + "#calendar");
+    break;
+  }
+  if (axis.values.empty()) core::fail(core::ErrorCode::kInvalidInput, "'{}' has no time dimension", ds.path());
+  if (axis.units.empty()) core::fail(core::ErrorCode::kInvalidInput, "'{}': the {} axis has no units", ds.path(), axis.dimension);
+  try {
+    axis.dates = cube::decode_times(axis.values, axis.units, axis.calendar);
+  } catch (const core::Error& e) {
+    core::fail(core::ErrorCode::kInvalidInput, "'{}': {}", ds.path(), e.what());
+  }
+  return axis;
+}
+
+}  // namespace sco::io

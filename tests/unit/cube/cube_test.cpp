@@ -1,0 +1,129 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "core/error.hpp"
+#include "cube/cf_time.hpp"
+#include "cube/reducers.hpp"
+#include "cube/trend.hpp"
+
+using namespace sco::cube;
+
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+std::string iso(const std::vector<double>& v, const char* units, const char* cal, std::size_t i) {
+  return decode_times(v, units, cal)[i].iso();
+}
+}  // namespace
+
+TEST(CfTime, StandardCalendarDaysAndHours) {
+  // 1999: January has 31 days, February 28.
+  const std::vector<double> days = {0, 31, 59.5, 364};
+  EXPECT_EQ(iso(days, "days since 1999-01-01", "standard", 0), "1999-01-01T00:00:00Z");
+  EXPECT_EQ(iso(days, "days since 1999-01-01", "standard", 1), "1999-02-01T00:00:00Z");
+  EXPECT_EQ(iso(days, "days since 1999-01-01", "gregorian", 2), "1999-03-01T12:00:00Z");
+  EXPECT_EQ(iso(days, "days since 1999-01-01 00:00:00", "standard", 3), "1999-12-31T00:00:00Z");
+  EXPECT_EQ(iso({36}, "hours since 1999-01-01 00:00:00", "standard", 0), "1999-01-02T12:00:00Z");
+  EXPECT_EQ(iso({90}, "minutes since 1999-12-31 23:00", "standard", 0), "2000-01-01T00:30:00Z");
+}
+
+TEST(CfTime, ModelCalendars) {
+  // 2000 is a leap year in the standard calendar: day 59 is 29 February; noleap has no 29
+  // February, so day 59 is 1 March; in all_leap even 2001 has a 29 February.
+  EXPECT_EQ(iso({59}, "days since 2000-01-01", "standard", 0), "2000-02-29T00:00:00Z");
+  EXPECT_EQ(iso({59}, "days since 2000-01-01", "noleap", 0), "2000-03-01T00:00:00Z");
+  EXPECT_EQ(iso({59}, "days since 2000-01-01", "365_day", 0), "2000-03-01T00:00:00Z");
+  EXPECT_EQ(iso({59}, "days since 2001-01-01", "all_leap", 0), "2001-02-29T00:00:00Z");
+  // 360_day: twelve 30-day months; day 59 is 30 February, day 360 the next new year.
+  EXPECT_EQ(iso({59}, "days since 2000-01-01", "360_day", 0), "2000-02-30T00:00:00Z");
+  EXPECT_EQ(iso({360}, "days since 2000-01-01", "360_day", 0), "2001-01-01T00:00:00Z");
+  // 1900 is a leap year in the Julian calendar, not in the Gregorian.
+  EXPECT_EQ(iso({59}, "days since 1900-01-01", "julian", 0), "1900-02-29T00:00:00Z");
+  EXPECT_EQ(iso({59}, "days since 1900-01-01", "proleptic_gregorian", 0), "1900-03-01T00:00:00Z");
+  // The standard calendar jumps from 4 to 15 October 1582.
+  EXPECT_EQ(iso({1}, "days since 1582-10-04", "standard", 0), "1582-10-15T00:00:00Z");
+  EXPECT_EQ(iso({1}, "days since 1582-10-04", "julian", 0), "1582-10-05T00:00:00Z");
+}
+
+TEST(CfTime, BadUnitsAndCalendarsNameTheText) {
+  EXPECT_THROW(decode_times({0}, "fortnights since 2000-01-01", "standard"), sco::core::Error);
+  EXPECT_THROW(decode_times({0}, "days after 2000-01-01", "standard"), sco::core::Error);
+  EXPECT_THROW(decode_times({0}, "days since yesterday", "standard"), sco::core::Error);
+  try {
+    decode_times({0}, "days since 2000-01-01", "mayan");
+    FAIL();
+  } catch (const sco::core::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown CF calendar 'mayan'"), std::string::npos);
+  }
+}
+
+TEST(Trend, PerfectIncreaseWithoutTies) {
+  // x = t on 5 steps: every pair increases, S = C(5,2) = 10; Var = 5*4*15/18 = 16.667;
+  // Z = (10 - 1)/sqrt(16.667) = 2.2045; p = P(|N(0,1)| > 2.2045) = 0.02749 (normal table).
+  const double t[] = {0, 1, 2, 3, 4}, x[] = {1, 2, 3, 4, 5};
+  std::vector<double> scratch;
+  const TrendResult r = trend(t, x, 5, scratch);
+  EXPECT_EQ(r.n, 5);
+  EXPECT_DOUBLE_EQ(r.slope, 1.0);
+  EXPECT_EQ(r.s, 10);
+  EXPECT_NEAR(r.var_s, 300.0 / 18.0, 1e-12);
+  EXPECT_NEAR(r.z, 9.0 / std::sqrt(300.0 / 18.0), 1e-12);
+  EXPECT_NEAR(r.p, 0.02749, 5e-5);
+}
+
+TEST(Trend, TiesCorrectTheVariance) {
+  // x = 1 1 2 3 at t = 0 1 2 3: pairs give 0 + + + + +, S = 5; one tie group of 2:
+  // Var = [4*3*13 - 2*1*9]/18 = 138/18; Z = 4/sqrt(138/18).
+  // Slopes 0, 1/2, 2/3, 1, 1, 1: median of six = (2/3 + 1)/2 = 5/6.
+  const double t[] = {0, 1, 2, 3}, x[] = {1, 1, 2, 3};
+  std::vector<double> scratch;
+  const TrendResult r = trend(t, x, 4, scratch);
+  EXPECT_EQ(r.s, 5);
+  EXPECT_NEAR(r.var_s, 138.0 / 18.0, 1e-12);
+  EXPECT_NEAR(r.z, 4.0 / std::sqrt(138.0 / 18.0), 1e-12);
+  EXPECT_NEAR(r.slope, 5.0 / 6.0, 1e-12);
+}
+
+TEST(Trend, MissingObservationsAreSkipped) {
+  // Valid (1,2), (2,4), (4,8): slopes 2, 2, 2; S = 3; Var = 3*2*11/18; decreasing series flips S.
+  const double t[] = {0, 1, 2, 3, 4}, x[] = {kNaN, 2, 4, kNaN, 8};
+  std::vector<double> scratch;
+  const TrendResult r = trend(t, x, 5, scratch);
+  EXPECT_EQ(r.n, 3);
+  EXPECT_DOUBLE_EQ(r.slope, 2.0);
+  EXPECT_EQ(r.s, 3);
+  EXPECT_NEAR(r.z, 2.0 / std::sqrt(66.0 / 18.0), 1e-12);
+  const double down[] = {5, 4, 3, 2, 1};
+  EXPECT_NEAR(trend(t, down, 5, scratch).z, -9.0 / std::sqrt(300.0 / 18.0), 1e-12);
+  const double one[] = {kNaN, kNaN, 3, kNaN, kNaN};
+  EXPECT_TRUE(std::isnan(trend(t, one, 5, scratch).slope));
+  EXPECT_EQ(trend(t, one, 5, scratch).p, 1.0);
+}
+
+TEST(Reducers, SkipMissingAndMatchNumpyPercentile) {
+  const double x[] = {4, kNaN, 1, 3, 2};
+  std::vector<double> scratch;
+  EXPECT_DOUBLE_EQ(series_mean(x, 5), 2.5);
+  EXPECT_DOUBLE_EQ(series_sum(x, 5), 10.0);
+  EXPECT_DOUBLE_EQ(series_min(x, 5), 1.0);
+  EXPECT_DOUBLE_EQ(series_max(x, 5), 4.0);
+  EXPECT_EQ(series_count(x, 5), 4u);
+  // numpy.percentile([1, 2, 3, 4], 90) = 3 + 0.7 * (4 - 3) = 3.7; the 50th = 2.5.
+  EXPECT_DOUBLE_EQ(series_percentile(x, 5, 0.9, scratch), 3.7);
+  EXPECT_DOUBLE_EQ(series_percentile(x, 5, 0.5, scratch), 2.5);
+  const double none[] = {kNaN, kNaN};
+  EXPECT_TRUE(std::isnan(series_mean(none, 2)));
+  EXPECT_TRUE(std::isnan(series_percentile(none, 2, 0.5, scratch)));
+}
+
+TEST(Reducers, RunsAreBrokenByMissingSteps) {
+  // Above 4: 5 6 | (missing) | 7 8 9 | 2 -> longest run 3, count 5.
+  const double x[] = {1, 5, 6, kNaN, 7, 8, 9, 2};
+  auto above4 = [](double v) { return v > 4; };
+  EXPECT_EQ(longest_run(x, 8, above4), 3u);
+  EXPECT_EQ(count_where(x, 8, above4), 5u);
+  // Dry spell: longest run below 1 mm.
+  const double pr[] = {0.2, 0, 0.5, 3, 0, 0, 0, 0.9, 12};
+  EXPECT_EQ(longest_run(pr, 9, [](double v) { return v < 1.0; }), 4u);
+}
