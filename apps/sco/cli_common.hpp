@@ -44,6 +44,7 @@ void register_info(CLI::App& app, GlobalOptions& global);
 void register_calc(CLI::App& app, GlobalOptions& global);
 void register_index(CLI::App& app, GlobalOptions& global);
 void register_zonal(CLI::App& app, GlobalOptions& global);
+void register_cube(CLI::App& app, GlobalOptions& global);
 void register_demo(CLI::App& app, GlobalOptions& global);
 
 // Splits "KEY=VALUE"; the error names `what`.

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   app::register_calc(app, global);
   app::register_index(app, global);
   app::register_zonal(app, global);
+  app::register_cube(app, global);
   app::register_demo(app, global);
 
   core::install_interrupt_handler();

@@ -30,6 +30,39 @@ BandRef parse_band_ref(const std::string& text) {
   return ref;
 }
 
+std::string resolve_variable(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 >= text.size()) return text;
+  const std::string path = text.substr(0, colon), var = text.substr(colon + 1);
+  bool numeric = true;
+  for (char c : var) numeric = numeric && std::isdigit(static_cast<unsigned char>(c));
+  struct stat st {};
+  if (numeric || ::stat(path.c_str(), &st) != 0 || ::stat(text.c_str(), &st) == 0) return text;
+  init_gdal();
+  clear_gdal_error();
+  auto* ds = static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+  if (!ds) core::fail(ErrorCode::kInvalidInput, "cannot open '{}' as a raster: {}", path, take_gdal_error());
+  std::string found, names;
+  char** md = ds->GetMetadata("SUBDATASETS");
+  for (char** p = md; p && *p; ++p) {
+    char* key = nullptr;
+    const char* value = CPLParseNameValue(*p, &key);
+    if (key && std::string(key).find("_NAME") != std::string::npos && value) {
+      const std::string name = value;
+      const auto sep = name.find_last_of(":/");
+      const std::string leaf = sep == std::string::npos ? name : name.substr(sep + 1);
+      names += (names.empty() ? "" : ", ") + leaf;
+      if (leaf == var) found = name;
+    }
+    CPLFree(key);
+  }
+  GDALClose(ds);
+  if (found.empty()) {
+    core::fail(ErrorCode::kNotFound, "'{}' has no variable '{}' (variables: {})", path, var, names.empty() ? "none" : names);
+  }
+  return found;
+}
+
 RasterDataset RasterDataset::open(const std::string& path) {
   init_gdal();
   clear_gdal_error();

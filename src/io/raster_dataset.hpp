@@ -37,6 +37,11 @@ struct BandRef {
 };
 BandRef parse_band_ref(const std::string& text);
 
+// "FILE:VARIABLE" for containers of several rasters (NetCDF, HDF5): the GDAL subdataset whose name
+// ends with the variable, e.g. NETCDF:"f.nc":tas. Other text is returned unchanged. Throws naming the
+// file and its variables when the variable does not exist.
+std::string resolve_variable(const std::string& text);
+
 class RasterDataset {
  public:
   // Throws kNotFound when the file does not exist, kInvalidInput when GDAL cannot read it as a

@@ -213,3 +213,70 @@ TEST(Demo, ComputesEveryIndexOfTheSample) {
   EXPECT_EQ(j[0]["index"], "ndvi");
   EXPECT_NEAR(j[0]["statistics"]["mean"].get<double>(), -0.0643246, 2e-6);
 }
+
+namespace {
+// The 12 monthly values of a NetCDF variable at one cell, read with GDAL directly.
+std::vector<double> series_at(const std::string& var, int x, int y, std::optional<double>* nodata = nullptr) {
+  sco::io::init_gdal();
+  const std::string name = "NETCDF:\"" + std::string(SCO_SAMPLE_DIR) + "/bcsd_obs_1999.nc\":" + var;
+  GDALDataset* ds = static_cast<GDALDataset*>(GDALOpen(name.c_str(), GA_ReadOnly));
+  std::vector<double> v;
+  for (int b = 1; b <= ds->GetRasterCount(); ++b) {
+    double px = 0;
+    EXPECT_EQ(ds->GetRasterBand(b)->RasterIO(GF_Read, x, y, 1, 1, &px, 1, 1, GDT_Float64, 0, 0), CE_None);
+    int has = 0;
+    const double nd = ds->GetRasterBand(b)->GetNoDataValue(&has);
+    if (nodata && has) *nodata = nd;
+    v.push_back(px);
+  }
+  GDALClose(ds);
+  return v;
+}
+}  // namespace
+
+TEST(Cube, MeanSlopeAndDrySpellOnTheRealClimateGrid) {
+  TempDir dir;
+  const std::string nc = std::string(SCO_SAMPLE_DIR) + "/bcsd_obs_1999.nc";
+  for (const char* op : {"mean", "sen_slope", "run_below:50", "count_above:25"}) {
+    const auto r = run_sco({"-q", "cube", "--input", nc + (std::string(op).rfind("run", 0) == 0 ? ":pr" : ":tas"), "--op", op,
+                            "-o", dir.file(std::string(op).substr(0, 5) + ".tif")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  // Cell (40, 16): independent arithmetic over the 12 values read with GDAL.
+  const auto tas = series_at("tas", 40, 16);
+  ASSERT_EQ(tas.size(), 12u);
+  double sum = 0;
+  for (double v : tas) sum += v;
+  EXPECT_NEAR(pixel(dir.file("mean.tif"), 40, 16), sum / 12.0, 1e-4);
+  // Sen's slope per year, brute force: times are the axis' day numbers / 365.25.
+  const double days[12] = {17927, 17955, 17986, 18016, 18047, 18077, 18108, 18139, 18169, 18200, 18230, 18261};
+  std::vector<double> slopes;
+  for (int i = 0; i < 12; ++i)
+    for (int j = i + 1; j < 12; ++j) slopes.push_back((tas[j] - tas[i]) / ((days[j] - days[i]) / 365.25));
+  std::sort(slopes.begin(), slopes.end());
+  const double median = 0.5 * (slopes[slopes.size() / 2 - 1] + slopes[slopes.size() / 2]);  // 66 slopes
+  EXPECT_NEAR(pixel(dir.file("sen_s.tif"), 40, 16), median, 1e-3 * std::max(1.0, std::abs(median)));
+  // Months above 25 degrees and the longest run of months below 50 (precipitation), by hand.
+  int hot = 0;
+  for (double v : tas) hot += v > 25;
+  EXPECT_EQ(pixel(dir.file("count.tif"), 40, 16), hot);
+  const auto pr = series_at("pr", 40, 16);
+  int best = 0, run = 0;
+  for (double v : pr) {
+    run = v < 50 ? run + 1 : 0;
+    best = std::max(best, run);
+  }
+  EXPECT_EQ(pixel(dir.file("run_b.tif"), 40, 16), best);
+}
+
+TEST(Cube, BadInputNamesTheVariableAndOperation) {
+  TempDir dir;
+  const std::string nc = std::string(SCO_SAMPLE_DIR) + "/bcsd_obs_1999.nc";
+  expect_one_line_error(run_sco({"cube", "--input", nc + ":rain", "--op", "mean", "-o", dir.file("o.tif")}),
+                        "has no variable 'rain' (variables: pr, tas)", 3);
+  expect_one_line_error(run_sco({"cube", "--input", nc + ":tas", "--op", "average", "-o", dir.file("o.tif")}),
+                        "unknown operation 'average'", 2);
+  expect_one_line_error(run_sco({"cube", "--input", nc + ":tas", "--op", "count_above", "-o", dir.file("o.tif")}),
+                        "needs a threshold", 2);
+  EXPECT_TRUE(dir.files().empty());
+}

@@ -1,0 +1,45 @@
+#pragma once
+// Per-pixel operations over a time series of rasters on one grid (a data cube), evaluated block by
+// block: every pixel's series is gathered from the time steps' blocks, reduced, and written.
+// Missing observations (nodata, NaN, masked) are skipped; a pixel without observation is nodata.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/block.hpp"
+
+namespace sco::cube {
+
+enum class SeriesOpKind {
+  kMean, kMin, kMax, kSum, kMedian, kPercentile, kCount,
+  kCountAbove, kCountBelow, kRunAbove, kRunBelow,
+  kSenSlope, kMkZ, kMkP,
+};
+
+struct SeriesOp {
+  SeriesOpKind kind = SeriesOpKind::kMean;
+  double param = 0.0;  // percentile in [0, 1], or the threshold
+  std::string name;    // as given, for metadata
+};
+
+// "mean", "min", "max", "sum", "median", "p90", "count", "count_above:30", "count_below:0",
+// "run_above:30", "run_below:1", "sen_slope", "mk_z", "mk_p". Throws naming the text.
+SeriesOp parse_series_op(std::string_view text);
+std::string series_ops_help();
+
+// Evaluates `op` for every pixel of a block. `steps[k]` is the block of time step k, `t[k]` its time
+// (in the unit the slope is wanted per, e.g. years). Output is written as float32 NaN for nodata.
+class SeriesEvaluator {
+ public:
+  SeriesEvaluator(SeriesOp op, std::vector<double> t);
+  void evaluate(const std::vector<core::BlockView>& steps, const core::MutableBlockView& out);
+
+ private:
+  double reduce(const double* x);
+  SeriesOp op_;
+  std::vector<double> t_;
+  std::vector<double> series_;   // steps x pixels of one row, step-major
+  std::vector<double> scratch_;
+};
+
+}  // namespace sco::cube
