@@ -36,10 +36,17 @@ class SeriesEvaluator {
 
  private:
   double reduce(const double* x);
+  bool row_wise() const;
+  void reduce_row(int width, float* out, float nodata);
+  double percentile(const double* x, double q);
+  double sen_slope(const double* x);
   SeriesOp op_;
   std::vector<double> t_;
+  std::vector<double> inv_dt_;   // 1 / (t_j - t_i) for i < j, in pair order (0 when t_j == t_i)
   std::vector<double> series_;   // steps x pixels of one row, step-major
   std::vector<double> scratch_;
+  std::vector<double> acc_a_, acc_b_;
+  std::vector<float> slopes_;
 };
 
 }  // namespace sco::cube
