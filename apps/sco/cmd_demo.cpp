@@ -1,5 +1,8 @@
-// sco demo: the whole chain on the real sample data. For now: the spectral indices of the Landsat-7
-// scene over Olinda, written as COGs, with a summary table.
+// sco demo: the whole chain on the real sample data: spectral indices of the Landsat-7 scene over
+// Olinda, NDVI per census tract, and hot months and mean temperature of 1999 per North Carolina
+// county from the monthly climate grid. Everything it prints comes from files it writes.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -7,7 +10,10 @@
 
 #include "algebra/spectral_index.hpp"
 #include "cli_common.hpp"
+#include "cube_job.hpp"
+#include "io/vector_zones.hpp"
 #include "raster_job.hpp"
+#include "zonal_job.hpp"
 
 #ifndef SCO_DEFAULT_SAMPLE_DIR
 #define SCO_DEFAULT_SAMPLE_DIR "data/sample"
@@ -60,9 +66,9 @@ void register_demo(CLI::App& app, GlobalOptions& global) {
       out.path = (fs::path(args->out) / (std::string(index.id) + ".tif")).string();
       job.output = out.to_spec();
       job.output.band_description = index.id;
-      GlobalOptions quiet = global;
-      quiet.quiet = true;
-      const auto result = run_expression_job(job, quiet);
+      GlobalOptions quiet_job = global;
+      quiet_job.quiet = true;
+      const auto result = run_expression_job(job, quiet_job);
       auto j = job_json(job, result);
       j["index"] = index.id;
       rows.push_back(j);
@@ -72,11 +78,89 @@ void register_demo(CLI::App& app, GlobalOptions& global) {
                     100.0 * static_cast<double>(s.count) / static_cast<double>(s.total));
       }
     }
+    // Figures per local entity: each Olinda census tract's mean NDVI (exact coverage).
+    GlobalOptions quiet = global;
+    quiet.quiet = true;
+    ZonalRequest tracts;
+    tracts.rasters = {(fs::path(args->out) / "ndvi.tif").string()};
+    tracts.zones = (fs::path(args->data) / "olinda1.shp").string();
+    tracts.id = "ID";
+    tracts.stats = "mean,count,valid_fraction";
+    tracts.output = (fs::path(args->out) / "olinda_tracts_ndvi.gpkg").string();
+    const ZonalJobResult tract_result = run_zonal_job(tracts, quiet);
+
+    // Climate: hot months (monthly mean above 25 C) and mean temperature of 1999 on the climate
+    // grid, then per North Carolina county; both rasters share one grid, so one coverage.
+    const std::string nc = (fs::path(args->data) / "bcsd_obs_1999.nc").string();
+    CubeRequest hot;
+    hot.input = nc + ":tas";
+    hot.op = "count_above:25";
+    hot.out.path = (fs::path(args->out) / "nc_hot_months_1999.tif").string();
+    run_cube_job(hot, quiet);
+    CubeRequest mean = hot;
+    mean.op = "mean";
+    mean.out.path = (fs::path(args->out) / "nc_mean_temperature_1999.tif").string();
+    run_cube_job(mean, quiet);
+    ZonalRequest counties;
+    counties.rasters = {"hot_months=" + hot.out.path, "temperature=" + mean.out.path};
+    counties.zones = (fs::path(args->data) / "nc.gpkg").string();
+    counties.id = "NAME";
+    counties.stats = "mean";
+    counties.output = (fs::path(args->out) / "nc_counties_climate_1999.gpkg").string();
+    const ZonalJobResult county_result = run_zonal_job(counties, quiet);
+
+    // Rows of a table sorted by a column, highest first (rows without a value last).
+    auto ranked = [](const io::ResultTable& t, std::size_t col) {
+      std::vector<std::size_t> order(t.ids.size());
+      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        const double va = t.rows[a][col], vb = t.rows[b][col];
+        if (std::isnan(va) != std::isnan(vb)) return std::isnan(vb);
+        return va > vb;
+      });
+      return order;
+    };
     if (global.json) {
-      std::printf("%s\n", rows.dump(2).c_str());
-    } else if (!global.quiet) {
-      std::printf("\nInspect one with: sco info %s/ndvi.tif\n", args->out.c_str());
+      nlohmann::json out = {{"indices", rows}};
+      auto table_json = [](const ZonalJobResult& r, const std::string& path) {
+        return nlohmann::json{{"output", path}, {"zones", r.zone_count}, {"columns", r.table.columns}, {"warnings", r.warnings}};
+      };
+      out["olinda_tracts"] = table_json(tract_result, tracts.output);
+      out["nc_counties"] = table_json(county_result, counties.output);
+      std::printf("%s\n", out.dump(2).c_str());
+      return;
     }
+    if (global.quiet) return;
+    const auto& tt = tract_result.table;
+    const auto order = ranked(tt, 0);
+    // Tracts are named by their neighbourhood (NM_BAIR; some have none) and census tract ID.
+    const io::VectorZones names = io::read_zones(tracts.zones, "", "NM_BAIR");
+    auto label = [&](std::size_t row) {
+      const std::string& n = names.ids[row];
+      return fmt::format("{} ({})", n.empty() ? "unnamed" : n, tt.ids[row]);
+    };
+    std::printf("\nNDVI per census tract (%zu tracts, exact cell coverage) -> %s\n", tt.ids.size(), tracts.output.c_str());
+    std::printf("  greenest:      ");
+    for (std::size_t i = 0; i < 3 && i < order.size(); ++i) {
+      std::printf("%s%s %.3f", i ? ", " : "", label(order[i]).c_str(), tt.rows[order[i]][0]);
+    }
+    std::printf("\n  least green:   ");
+    std::size_t shown = 0;
+    for (std::size_t i = order.size(); i-- > 0 && shown < 3;) {
+      if (std::isnan(tt.rows[order[i]][0])) continue;
+      std::printf("%s%s %.3f", shown ? ", " : "", label(order[i]).c_str(), tt.rows[order[i]][0]);
+      ++shown;
+    }
+    const auto& ct = county_result.table;
+    const auto hot_order = ranked(ct, 0);
+    std::printf("\n\nClimate 1999 per North Carolina county (%zu counties) -> %s\n", ct.ids.size(), counties.output.c_str());
+    std::printf("  most months with a mean above 25 C:\n");
+    for (std::size_t i = 0; i < 5 && i < hot_order.size(); ++i) {
+      std::printf("    %-14s %4.1f months, mean temperature %.1f C\n", ct.ids[hot_order[i]].c_str(), ct.rows[hot_order[i]][0],
+                  ct.rows[hot_order[i]][1]);
+    }
+    for (const auto& w : county_result.warnings) std::printf("  note: %s\n", w.c_str());
+    std::printf("\nInspect: sco info %s/ndvi.tif; open the .gpkg files in any GIS\n", args->out.c_str());
   });
 }
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.hpp"
+#include "zonal_job.hpp"
 #include "core/error.hpp"
 #include "io/gdal_band_reader.hpp"
 #include "io/raster_dataset.hpp"
@@ -74,12 +75,137 @@ std::string join_ids(const std::vector<std::string>& ids) {
 
 }  // namespace
 
+ZonalJobResult run_zonal_job(const ZonalRequest& req, const GlobalOptions& global) {
+  ZonalJobResult result;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto stats = zonal::parse_stats(req.stats);
+  const zonal::Needs needs = zonal::needs_of(stats);
+  if (needs.weights && req.weights.empty()) {
+    core::fail(ErrorCode::kInvalidInput, "weighted_mean and weighted_sum need --weights FILE[:BAND]");
+  }
+  if (req.output.empty() && !global.json) core::fail(ErrorCode::kInvalidInput, "give -o OUT.csv|.geojson|.gpkg, or --json");
+  if (!req.output.empty()) io::check_table_path(req.output);
+
+  const std::vector<RasterBand> bands = expand_rasters(req.rasters);
+  io::BandSpec weights;
+  core::Grid weights_grid;
+  if (!req.weights.empty()) {
+    const io::BandRef ref = io::parse_band_ref(req.weights);
+    const io::RasterDataset ds = io::RasterDataset::open(ref.path);
+    ds.band(ref.band);
+    weights = {ref.path, ref.band};
+    weights_grid = ds.grid();
+  }
+  io::VectorZones zones = io::read_zones(req.zones, req.layer, req.id);
+  std::vector<std::string> warnings;
+  if (!zones.repaired.empty()) {
+    warnings.push_back(fmt::format("{} invalid geometr{} repaired with GEOS: {}", zones.repaired.size(),
+                                   zones.repaired.size() == 1 ? "y" : "ies", join_ids(zones.repaired)));
+  }
+  if (!zones.empty.empty()) {
+    warnings.push_back(fmt::format("{} zone{} without a polygon geometry: {}", zones.empty.size(),
+                                   zones.empty.size() == 1 ? "" : "s", join_ids(zones.empty)));
+  }
+
+  // Group bands by grid: one coverage computation per group.
+  std::vector<std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < bands.size(); ++i) {
+    bool placed = false;
+    for (auto& g : groups) {
+      const core::Grid& gg = bands[g[0]].grid;
+      if (gg.same_geometry(bands[i].grid) && io::same_crs(gg.crs_wkt, bands[i].grid.crs_wkt)) {
+        g.push_back(i);
+        placed = true;
+        break;
+      }
+    }
+    if (!placed) groups.push_back({i});
+  }
+  const std::size_t n = zones.ids.size();
+  std::vector<std::vector<zonal::BandResult>> per_band(bands.size());
+  std::vector<bool> overlaps(n, false);
+  for (const auto& group : groups) {
+    const core::Grid& grid = bands[group[0]].grid;
+    const bool use_weights = needs.weights;
+    if (use_weights && !(grid.same_geometry(weights_grid) && io::same_crs(grid.crs_wkt, weights_grid.crs_wkt))) {
+      core::fail(ErrorCode::kInvalidInput, "--weights '{}' is {} in {}, but '{}' is {} in {}: they must share one grid",
+                 weights.path, weights_grid.describe(), io::crs_label(weights_grid.crs_wkt), bands[group[0]].spec.path,
+                 grid.describe(), io::crs_label(grid.crs_wkt));
+    }
+    const auto model = io::area_model(grid.crs_wkt);
+    if (!model.known) warnings.push_back(fmt::format("'{}' has no CRS: areas are in squared CRS units", bands[group[0]].spec.path));
+    const auto zone_geoms = io::zones_for_grid(zones, grid, warnings);
+    std::vector<io::BandSpec> specs;
+    for (std::size_t i : group) specs.push_back(bands[i].spec);
+    zonal::ZonalOptions opt;
+    {
+      const io::RasterDataset first = io::RasterDataset::open(bands[group[0]].spec.path);
+      opt.locality_rows = std::max(1, first.band(bands[group[0]].spec.band).block_height);
+    }
+    opt.threads = global.effective_threads();
+    opt.progress = global.progress();
+    const auto results = zonal::compute_zonal(
+        zone_geoms, grid, zonal::CellAreaModel{model.geographic, model.metres_per_unit}, stats,
+        [&] { return io::make_gdal_band_reader(specs, use_weights ? weights : io::BandSpec{}); }, opt);
+    for (std::size_t z = 0; z < n; ++z) {
+      overlaps[z] = overlaps[z] || results[z].overlaps;
+      for (std::size_t k = 0; k < group.size(); ++k) {
+        per_band[group[k]].resize(n);
+        per_band[group[k]][z] = results[z].bands[k];
+      }
+    }
+  }
+  std::vector<std::string> outside;
+  for (std::size_t z = 0; z < n; ++z) {
+    if (!overlaps[z] && zones.geometries[z]) outside.push_back(zones.ids[z]);
+  }
+  if (!outside.empty()) {
+    warnings.push_back(fmt::format("{} zone{} outside every raster (empty rows): {}", outside.size(),
+                                   outside.size() == 1 ? "" : "s", join_ids(outside)));
+  }
+
+  // The table: one column per band and statistic; frac expands into one column per value.
+  io::ResultTable table;
+  table.id_column = req.id.empty() ? "fid" : req.id;
+  table.ids = zones.ids;
+  table.rows.assign(n, {});
+  const bool prefix = bands.size() > 1;
+  for (std::size_t b = 0; b < bands.size(); ++b) {
+    const std::string pre = prefix ? bands[b].label + "_" : "";
+    for (std::size_t s = 0; s < stats.size(); ++s) {
+      if (stats[s].kind != zonal::StatKind::kFrac) {
+        table.columns.push_back(pre + stats[s].name);
+        for (std::size_t z = 0; z < n; ++z) table.rows[z].push_back(per_band[b][z].values[s]);
+        continue;
+      }
+      std::set<double> classes;
+      for (std::size_t z = 0; z < n; ++z) {
+        for (const auto& [v, share] : per_band[b][z].fractions) classes.insert(v);
+      }
+      for (double c : classes) {
+        table.columns.push_back(fmt::format("{}frac_{:g}", pre, c));
+        for (std::size_t z = 0; z < n; ++z) {
+          double share = per_band[b][z].fractions.empty() ? std::nan("") : 0.0;
+          for (const auto& [v, sh] : per_band[b][z].fractions) {
+            if (v == c) share = sh;
+          }
+          table.rows[z].push_back(share);
+        }
+      }
+    }
+  }
+  if (!req.output.empty()) io::write_table(table, req.output, zones);
+  result.table = std::move(table);
+  result.warnings = std::move(warnings);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  result.zone_count = n;
+  result.band_count = bands.size();
+  result.stat_count = stats.size();
+  return result;
+}
+
 void register_zonal(CLI::App& app, GlobalOptions& global) {
-  struct Args {
-    std::vector<std::string> rasters;
-    std::string zones, layer, id, stats, weights, output;
-  };
-  auto args = std::make_shared<Args>();
+  auto args = std::make_shared<ZonalRequest>();
   CLI::App* cmd = app.add_subcommand("zonal", "Statistics per zone (district, tract, county) with exact cell coverage");
   cmd->add_option("--raster", args->rasters,
                   "[NAME=]FILE[:BAND]; all bands when BAND is left out; repeat for more rasters or dates")
@@ -93,126 +219,9 @@ void register_zonal(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("-o,--output", args->output, "Table: .csv, .geojson (WGS 84) or .gpkg (with the zones' geometry)");
   cmd->footer(stats_help());
   cmd->callback([args, &global] {
-    const auto t0 = std::chrono::steady_clock::now();
-    const auto stats = zonal::parse_stats(args->stats);
-    const zonal::Needs needs = zonal::needs_of(stats);
-    if (needs.weights && args->weights.empty()) {
-      core::fail(ErrorCode::kInvalidInput, "weighted_mean and weighted_sum need --weights FILE[:BAND]");
-    }
-    if (args->output.empty() && !global.json) core::fail(ErrorCode::kInvalidInput, "give -o OUT.csv|.geojson|.gpkg, or --json");
-    if (!args->output.empty()) io::check_table_path(args->output);
-
-    const std::vector<RasterBand> bands = expand_rasters(args->rasters);
-    io::BandSpec weights;
-    core::Grid weights_grid;
-    if (!args->weights.empty()) {
-      const io::BandRef ref = io::parse_band_ref(args->weights);
-      const io::RasterDataset ds = io::RasterDataset::open(ref.path);
-      ds.band(ref.band);
-      weights = {ref.path, ref.band};
-      weights_grid = ds.grid();
-    }
-    io::VectorZones zones = io::read_zones(args->zones, args->layer, args->id);
-    std::vector<std::string> warnings;
-    if (!zones.repaired.empty()) {
-      warnings.push_back(fmt::format("{} invalid geometr{} repaired with GEOS: {}", zones.repaired.size(),
-                                     zones.repaired.size() == 1 ? "y" : "ies", join_ids(zones.repaired)));
-    }
-    if (!zones.empty.empty()) {
-      warnings.push_back(fmt::format("{} zone{} without a polygon geometry: {}", zones.empty.size(),
-                                     zones.empty.size() == 1 ? "" : "s", join_ids(zones.empty)));
-    }
-
-    // Group bands by grid: one coverage computation per group.
-    std::vector<std::vector<std::size_t>> groups;
-    for (std::size_t i = 0; i < bands.size(); ++i) {
-      bool placed = false;
-      for (auto& g : groups) {
-        const core::Grid& gg = bands[g[0]].grid;
-        if (gg.same_geometry(bands[i].grid) && io::same_crs(gg.crs_wkt, bands[i].grid.crs_wkt)) {
-          g.push_back(i);
-          placed = true;
-          break;
-        }
-      }
-      if (!placed) groups.push_back({i});
-    }
-    const std::size_t n = zones.ids.size();
-    std::vector<std::vector<zonal::BandResult>> per_band(bands.size());
-    std::vector<bool> overlaps(n, false);
-    for (const auto& group : groups) {
-      const core::Grid& grid = bands[group[0]].grid;
-      const bool use_weights = needs.weights;
-      if (use_weights && !(grid.same_geometry(weights_grid) && io::same_crs(grid.crs_wkt, weights_grid.crs_wkt))) {
-        core::fail(ErrorCode::kInvalidInput, "--weights '{}' is {} in {}, but '{}' is {} in {}: they must share one grid",
-                   weights.path, weights_grid.describe(), io::crs_label(weights_grid.crs_wkt), bands[group[0]].spec.path,
-                   grid.describe(), io::crs_label(grid.crs_wkt));
-      }
-      const auto model = io::area_model(grid.crs_wkt);
-      if (!model.known) warnings.push_back(fmt::format("'{}' has no CRS: areas are in squared CRS units", bands[group[0]].spec.path));
-      const auto zone_geoms = io::zones_for_grid(zones, grid, warnings);
-      std::vector<io::BandSpec> specs;
-      for (std::size_t i : group) specs.push_back(bands[i].spec);
-      zonal::ZonalOptions opt;
-      {
-        const io::RasterDataset first = io::RasterDataset::open(bands[group[0]].spec.path);
-        opt.locality_rows = std::max(1, first.band(bands[group[0]].spec.band).block_height);
-      }
-      opt.threads = global.effective_threads();
-      opt.progress = global.progress();
-      const auto results = zonal::compute_zonal(
-          zone_geoms, grid, zonal::CellAreaModel{model.geographic, model.metres_per_unit}, stats,
-          [&] { return io::make_gdal_band_reader(specs, use_weights ? weights : io::BandSpec{}); }, opt);
-      for (std::size_t z = 0; z < n; ++z) {
-        overlaps[z] = overlaps[z] || results[z].overlaps;
-        for (std::size_t k = 0; k < group.size(); ++k) {
-          per_band[group[k]].resize(n);
-          per_band[group[k]][z] = results[z].bands[k];
-        }
-      }
-    }
-    std::vector<std::string> outside;
-    for (std::size_t z = 0; z < n; ++z) {
-      if (!overlaps[z] && zones.geometries[z]) outside.push_back(zones.ids[z]);
-    }
-    if (!outside.empty()) {
-      warnings.push_back(fmt::format("{} zone{} outside every raster (empty rows): {}", outside.size(),
-                                     outside.size() == 1 ? "" : "s", join_ids(outside)));
-    }
-
-    // The table: one column per band and statistic; frac expands into one column per value.
-    io::ResultTable table;
-    table.id_column = args->id.empty() ? "fid" : args->id;
-    table.ids = zones.ids;
-    table.rows.assign(n, {});
-    const bool prefix = bands.size() > 1;
-    for (std::size_t b = 0; b < bands.size(); ++b) {
-      const std::string pre = prefix ? bands[b].label + "_" : "";
-      for (std::size_t s = 0; s < stats.size(); ++s) {
-        if (stats[s].kind != zonal::StatKind::kFrac) {
-          table.columns.push_back(pre + stats[s].name);
-          for (std::size_t z = 0; z < n; ++z) table.rows[z].push_back(per_band[b][z].values[s]);
-          continue;
-        }
-        std::set<double> classes;
-        for (std::size_t z = 0; z < n; ++z) {
-          for (const auto& [v, share] : per_band[b][z].fractions) classes.insert(v);
-        }
-        for (double c : classes) {
-          table.columns.push_back(fmt::format("{}frac_{:g}", pre, c));
-          for (std::size_t z = 0; z < n; ++z) {
-            double share = per_band[b][z].fractions.empty() ? std::nan("") : 0.0;
-            for (const auto& [v, sh] : per_band[b][z].fractions) {
-              if (v == c) share = sh;
-            }
-            table.rows[z].push_back(share);
-          }
-        }
-      }
-    }
-    if (!args->output.empty()) io::write_table(table, args->output, zones);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-
+    const ZonalJobResult r = run_zonal_job(*args, global);
+    const io::ResultTable& table = r.table;
+    const std::size_t n = r.zone_count;
     if (global.json) {
       nlohmann::json rows = nlohmann::json::array();
       for (std::size_t z = 0; z < n; ++z) {
@@ -224,13 +233,13 @@ void register_zonal(CLI::App& app, GlobalOptions& global) {
         }
         rows.push_back(row);
       }
-      nlohmann::json out = {{"zones", rows}, {"columns", table.columns}, {"warnings", warnings}, {"seconds", seconds}};
+      nlohmann::json out = {{"zones", rows}, {"columns", table.columns}, {"warnings", r.warnings}, {"seconds", r.seconds}};
       if (!args->output.empty()) out["output"] = args->output;
       std::printf("%s\n", out.dump(2).c_str());
     } else if (!global.quiet) {
-      for (const auto& w : warnings) std::fprintf(stderr, "sco: warning: %s\n", w.c_str());
-      std::printf("wrote %s: %zu zones x %zu band%s x %zu statistic%s in %.2f s\n", args->output.c_str(), n, bands.size(),
-                  bands.size() == 1 ? "" : "s", stats.size(), stats.size() == 1 ? "" : "s", seconds);
+      for (const auto& w : r.warnings) std::fprintf(stderr, "sco: warning: %s\n", w.c_str());
+      std::printf("wrote %s: %zu zones x %zu band%s x %zu statistic%s in %.2f s\n", args->output.c_str(), n, r.band_count,
+                  r.band_count == 1 ? "" : "s", r.stat_count, r.stat_count == 1 ? "" : "s", r.seconds);
     }
   });
 }

@@ -117,7 +117,19 @@ core::Grid RasterDataset::grid() const {
     g.transform = {0, 1, 0, 0, 0, 1};
   }
   clear_gdal_error();
-  if (const OGRSpatialReference* srs = ds_->GetSpatialRef()) {
+  const OGRSpatialReference* srs = ds_->GetSpatialRef();
+  OGRSpatialReference cf_default;
+  if (!srs) {
+    // CF: latitude/longitude coordinate axes without a grid_mapping are geographic coordinates
+    // (CF conventions 1.x, sections 4.1-4.2, 5.6); their datum is unspecified, so sco takes WGS 84.
+    bool lat = false, lon = false;
+    for (const auto& [k, v] : metadata()) {
+      if ((k == "lat#units" || k == "latitude#units") && v.rfind("degrees_north", 0) == 0) lat = true;
+      if ((k == "lon#units" || k == "longitude#units") && v.rfind("degrees_east", 0) == 0) lon = true;
+    }
+    if (lat && lon && cf_default.importFromEPSG(4326) == OGRERR_NONE) srs = &cf_default;
+  }
+  if (srs) {
     char* wkt = nullptr;
     const char* opts[] = {"FORMAT=WKT2_2019", nullptr};
     if (srs->exportToWkt(&wkt, opts) == OGRERR_NONE && wkt) g.crs_wkt = wkt;

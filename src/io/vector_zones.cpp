@@ -103,7 +103,14 @@ VectorZones read_zones(const std::string& path, const std::string& layer_name, c
   layer->ResetReading();
   while (OGRFeature* f = layer->GetNextFeature()) {
     std::unique_ptr<OGRFeature, void (*)(OGRFeature*)> fg(f, [](OGRFeature* x) { OGRFeature::DestroyFeature(x); });
-    std::string id = id_index >= 0 ? f->GetFieldAsString(id_index) : std::to_string(f->GetFID());
+    std::string id;
+    if (id_index < 0) {
+      id = std::to_string(f->GetFID());
+    } else if (defn->GetFieldDefn(id_index)->GetType() == OFTReal && f->IsFieldSetAndNotNull(id_index)) {
+      id = fmt::format("{:.15g}", f->GetFieldAsDouble(id_index));  // 28801, not 28801.000000000000000
+    } else {
+      id = f->GetFieldAsString(id_index);
+    }
     OGRGeometry* g = f->StealGeometry();
     GeometryPtr geom(g);
     if (!geom || geom->IsEmpty()) {

@@ -200,7 +200,8 @@ TEST(Demo, ComputesEveryIndexOfTheSample) {
   TempDir dir;
   const auto r = run_sco({"demo", "--data", SCO_SAMPLE_DIR, "--out", dir.path(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto j = nlohmann::json::parse(r.out);
+  const auto all = nlohmann::json::parse(r.out);
+  const auto& j = all["indices"];
   ASSERT_EQ(j.size(), 7u);  // EVI is skipped on uncalibrated digital numbers
   for (const auto& row : j) {
     EXPECT_TRUE(std::filesystem::exists(row["output"].get<std::string>()));
@@ -212,6 +213,13 @@ TEST(Demo, ComputesEveryIndexOfTheSample) {
   //   ((b4 - b3) / (b4 + b3)).mean() = -0.06432...
   EXPECT_EQ(j[0]["index"], "ndvi");
   EXPECT_NEAR(j[0]["statistics"]["mean"].get<double>(), -0.0643246, 2e-6);
+  // Figures per local entity: the 470 Olinda tracts and the 100 North Carolina counties, written.
+  EXPECT_EQ(all["olinda_tracts"]["zones"], 470);
+  EXPECT_EQ(all["nc_counties"]["zones"], 100);
+  EXPECT_EQ(all["nc_counties"]["columns"], (nlohmann::json{"hot_months_mean", "temperature_mean"}));
+  EXPECT_TRUE(all["nc_counties"]["warnings"].empty()) << all["nc_counties"]["warnings"].dump();
+  EXPECT_TRUE(std::filesystem::exists(all["olinda_tracts"]["output"].get<std::string>()));
+  EXPECT_TRUE(std::filesystem::exists(all["nc_counties"]["output"].get<std::string>()));
 }
 
 namespace {
@@ -267,6 +275,9 @@ TEST(Cube, MeanSlopeAndDrySpellOnTheRealClimateGrid) {
     best = std::max(best, run);
   }
   EXPECT_EQ(pixel(dir.file("run_b.tif"), 40, 16), best);
+  // The CF grid has latitude/longitude axes and no grid mapping: outputs are in WGS 84.
+  const auto info = run_sco({"info", dir.file("mean.tif"), "--json"});
+  EXPECT_EQ(nlohmann::json::parse(info.out)["crs"]["label"], "EPSG:4326");
 }
 
 TEST(Cube, BadInputNamesTheVariableAndOperation) {
