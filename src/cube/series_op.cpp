@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "cube/radix_select.hpp"
 #include "cube/reducers.hpp"
 #include "cube/trend.hpp"
 
@@ -167,11 +168,9 @@ double SeriesEvaluator::sen_slope(const double* x) {
   }
   const std::size_t m = slopes_.size();
   if (m == 0) return std::numeric_limits<double>::quiet_NaN();
-  std::nth_element(slopes_.begin(), slopes_.begin() + static_cast<std::ptrdiff_t>(m / 2), slopes_.end());
-  const double hi = slopes_[m / 2];
-  if (m % 2) return hi;
-  const double lo = *std::max_element(slopes_.begin(), slopes_.begin() + static_cast<std::ptrdiff_t>(m / 2));
-  return 0.5 * (lo + hi);
+  if (m % 2) return radix_select(slopes_.data(), m, m / 2, keys_);
+  const auto [lo, hi] = radix_select_pair(slopes_.data(), m, m / 2 - 1, keys_);
+  return 0.5 * (static_cast<double>(lo) + static_cast<double>(hi));
 }
 
 namespace {

@@ -2,6 +2,7 @@
 // Per-pixel operations over a time series of rasters on one grid (a data cube), evaluated block by
 // block: every pixel's series is gathered from the time steps' blocks, reduced, and written.
 // Missing observations (nodata, NaN, masked) are skipped; a pixel without observation is nodata.
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,7 @@ class SeriesEvaluator {
   std::vector<double> scratch_;
   std::vector<double> acc_a_, acc_b_;
   std::vector<float> slopes_;
+  std::vector<std::uint32_t> keys_;
 };
 
 }  // namespace sco::cube

@@ -127,3 +127,37 @@ TEST(Reducers, RunsAreBrokenByMissingSteps) {
   const double pr[] = {0.2, 0, 0.5, 3, 0, 0, 0, 0.9, 12};
   EXPECT_EQ(longest_run(pr, 9, [](double v) { return v < 1.0; }), 4u);
 }
+
+#include <algorithm>
+#include <random>
+
+#include "cube/radix_select.hpp"
+
+TEST(RadixSelect, AgreesWithSortingOnEveryRank) {
+  // Negative and positive values, zeros of both signs, ties, tiny and huge magnitudes.
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-5.0f, 5.0f);
+  std::vector<std::uint32_t> keys;
+  for (int round = 0; round < 50; ++round) {
+    std::vector<float> v(static_cast<std::size_t>(1 + round * 13));
+    for (auto& x : v) x = u(rng);
+    if (v.size() > 4) {
+      v[0] = 0.0f;
+      v[1] = -0.0f;
+      v[2] = v[3];
+      v[4] = 3.0e38f;
+    }
+    std::vector<float> sorted = v;
+    std::sort(sorted.begin(), sorted.end());
+    for (std::size_t k = 0; k < v.size(); ++k) {
+      const float got = radix_select(v.data(), v.size(), k, keys);
+      // -0 and +0 compare equal; everything else must be the same value.
+      ASSERT_EQ(got, sorted[k]) << "round " << round << " rank " << k;
+      if (k + 1 < v.size()) {
+        const auto [a, b] = radix_select_pair(v.data(), v.size(), k, keys);
+        ASSERT_EQ(a, sorted[k]);
+        ASSERT_EQ(b, sorted[k + 1]) << "round " << round << " rank " << k + 1;
+      }
+    }
+  }
+}
