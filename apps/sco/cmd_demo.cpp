@@ -40,6 +40,8 @@ void register_demo(CLI::App& app, GlobalOptions& global) {
     }
     fs::create_directories(args->out);
     nlohmann::json rows = nlohmann::json::array();
+    GlobalOptions quiet = global;  // the jobs run silently; the demo prints its own summary
+    quiet.quiet = true;
     if (!global.quiet && !global.json) {
       std::printf("sco demo: spectral indices of the Landsat-7 ETM+ scene over Olinda, Brazil (%s)\n", scene.c_str());
       std::printf("The scene holds digital numbers (no calibration): normalized differences are computed on them as\n"
@@ -66,9 +68,7 @@ void register_demo(CLI::App& app, GlobalOptions& global) {
       out.path = (fs::path(args->out) / (std::string(index.id) + ".tif")).string();
       job.output = out.to_spec();
       job.output.band_description = index.id;
-      GlobalOptions quiet_job = global;
-      quiet_job.quiet = true;
-      const auto result = run_expression_job(job, quiet_job);
+      const auto result = run_expression_job(job, quiet);
       auto j = job_json(job, result);
       j["index"] = index.id;
       rows.push_back(j);
@@ -79,8 +79,6 @@ void register_demo(CLI::App& app, GlobalOptions& global) {
       }
     }
     // Figures per local entity: each Olinda census tract's mean NDVI (exact coverage).
-    GlobalOptions quiet = global;
-    quiet.quiet = true;
     ZonalRequest tracts;
     tracts.rasters = {(fs::path(args->out) / "ndvi.tif").string()};
     tracts.zones = (fs::path(args->data) / "olinda1.shp").string();

@@ -188,28 +188,22 @@ void load_row(const core::BlockView& v, int y, double* dst, int n) {
 }
 }  // namespace
 
+// Operations that need each pixel's series in order (row-wise ones are handled by reduce_row).
 double SeriesEvaluator::reduce(const double* x) {
   const std::size_t n = t_.size();
   const double nan = std::numeric_limits<double>::quiet_NaN();
   if (series_count(x, n) == 0) return nan;
   const double thr = op_.param;
   switch (op_.kind) {
-    case SeriesOpKind::kMean: return series_mean(x, n);
-    case SeriesOpKind::kMin: return series_min(x, n);
-    case SeriesOpKind::kMax: return series_max(x, n);
-    case SeriesOpKind::kSum: return series_sum(x, n);
     case SeriesOpKind::kMedian: return percentile(x, 0.5);
     case SeriesOpKind::kPercentile: return percentile(x, op_.param);
-    case SeriesOpKind::kCount: return static_cast<double>(series_count(x, n));
-    case SeriesOpKind::kCountAbove: return static_cast<double>(count_where(x, n, [thr](double v) { return v > thr; }));
-    case SeriesOpKind::kCountBelow: return static_cast<double>(count_where(x, n, [thr](double v) { return v < thr; }));
     case SeriesOpKind::kRunAbove: return static_cast<double>(longest_run(x, n, [thr](double v) { return v > thr; }));
     case SeriesOpKind::kRunBelow: return static_cast<double>(longest_run(x, n, [thr](double v) { return v < thr; }));
     case SeriesOpKind::kSenSlope: return sen_slope(x);
     case SeriesOpKind::kMkZ: return trend(t_.data(), x, n, scratch_).z;
     case SeriesOpKind::kMkP: return trend(t_.data(), x, n, scratch_).p;
+    default: return nan;  // row-wise operations
   }
-  return nan;
 }
 
 void SeriesEvaluator::evaluate(const std::vector<core::BlockView>& steps, const core::MutableBlockView& out) {

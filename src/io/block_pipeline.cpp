@@ -20,33 +20,41 @@ namespace sco::io {
 
 using core::ErrorCode;
 
-core::Grid check_inputs(const std::vector<PipelineInput>& inputs) {
+namespace {
+
+// Opens each distinct input file once, checks its band and that all share one grid; returns the
+// grid and each input's band.
+core::Grid inspect_inputs(const std::vector<PipelineInput>& inputs, std::vector<BandInfo>* bands) {
   if (inputs.empty()) core::fail(ErrorCode::kInvalidInput, "no input rasters");
+  DatasetSet datasets;
   core::Grid first;
-  std::string first_path;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    RasterDataset ds = RasterDataset::open(inputs[i].path);
-    ds.band(inputs[i].band);  // throws naming the file and its band count
+    const RasterDataset& ds = datasets[datasets.open(inputs[i].path)];
+    const BandInfo b = ds.band(inputs[i].band);  // throws naming the file and its band count
+    if (bands) bands->push_back(b);
     core::Grid g = ds.grid();
     if (i == 0) {
-      first = g;
-      first_path = inputs[i].path;
+      first = std::move(g);
       continue;
     }
     if (!first.same_geometry(g) || !same_crs(first.crs_wkt, g.crs_wkt)) {
       core::fail(ErrorCode::kInvalidInput, "inputs are on different grids: '{}' is {} in {}, '{}' is {} in {}",
-                 first_path, first.describe(), crs_label(first.crs_wkt), inputs[i].path, g.describe(),
+                 inputs[0].path, first.describe(), crs_label(first.crs_wkt), inputs[i].path, g.describe(),
                  crs_label(g.crs_wkt));
     }
   }
   return first;
 }
 
+}  // namespace
+
+core::Grid check_inputs(const std::vector<PipelineInput>& inputs) { return inspect_inputs(inputs, nullptr); }
+
 namespace {
 
 // Per-thread view of the inputs: its own dataset handles and read buffers.
 struct InputReader {
-  std::vector<RasterDataset> datasets;  // one per distinct path
+  DatasetSet datasets;
   struct Slot {
     std::size_t dataset = 0;
     // Another band of this pixel-interleaved file is read first in each window: GDAL's read of that
@@ -62,14 +70,8 @@ struct InputReader {
   std::vector<Slot> slots;
 
   explicit InputReader(const std::vector<PipelineInput>& inputs) {
-    std::vector<std::string> paths;
     for (const auto& in : inputs) {
-      std::size_t k = 0;
-      while (k < paths.size() && paths[k] != in.path) ++k;
-      if (k == paths.size()) {
-        paths.push_back(in.path);
-        datasets.push_back(RasterDataset::open(in.path));
-      }
+      const std::size_t k = datasets.open(in.path);
       Slot s;
       s.dataset = k;
       for (const auto& earlier : slots) {
@@ -159,7 +161,8 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
   init_gdal();
   const auto t0 = std::chrono::steady_clock::now();
   PipelineResult result;
-  result.grid = check_inputs(inputs);
+  std::vector<BandInfo> input_bands;
+  result.grid = inspect_inputs(inputs, &input_bands);
   check_output_path(output_spec.path);
   {
     std::error_code ec;
@@ -176,16 +179,13 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
   // Tile the output like the inputs when they are tiled in a usual square size.
   bool inputs_tiled = true;
   int preferred = 0;
-  {
-    for (const auto& in : inputs) {
-      RasterDataset d = RasterDataset::open(in.path);
-      BandInfo b = d.band(in.band);
-      const bool tiled = b.block_width < grid.width || (b.block_width == b.block_height && b.block_width >= 128);
-      inputs_tiled = inputs_tiled && tiled;
-      if (&in == &inputs[0] && tiled && b.block_width == b.block_height && b.block_width >= 128 &&
-          b.block_width <= 2048 && (b.block_width & (b.block_width - 1)) == 0) {
-        preferred = b.block_width;
-      }
+  for (std::size_t i = 0; i < input_bands.size(); ++i) {
+    const BandInfo& b = input_bands[i];
+    const bool tiled = b.block_width < grid.width || (b.block_width == b.block_height && b.block_width >= 128);
+    inputs_tiled = inputs_tiled && tiled;
+    if (i == 0 && tiled && b.block_width == b.block_height && b.block_width >= 128 && b.block_width <= 2048 &&
+        (b.block_width & (b.block_width - 1)) == 0) {
+      preferred = b.block_width;
     }
   }
   RasterOutput output(output_spec, grid, options.threads, preferred);
@@ -227,10 +227,8 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
       const core::Window& w = b.window;
       CPLErr err;
       clear_gdal_error();
-      if (w.width == win_w && w.height == win_h && win_w == obw && win_h == obh) {
-        err = out_band->WriteBlock(w.x / obw, w.y / obh, b.data.data());
-      } else if (win_w == obw && win_h == obh) {
-        // An edge tile: the buffer has the full tile layout, padded with nodata.
+      if (win_w == obw && win_h == obh) {
+        // One output tile (edge tiles too: their buffer has the full tile layout, padded with nodata).
         err = out_band->WriteBlock(w.x / obw, w.y / obh, b.data.data());
       } else {
         err = out_band->RasterIO(GF_Write, w.x, w.y, w.width, w.height, b.data.data(), w.width, w.height,

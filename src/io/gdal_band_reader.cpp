@@ -119,12 +119,7 @@ class GdalBandReader : public zonal::BandReader {
   }
 
   Slot open_slot(const BandSpec& spec) {
-    std::size_t k = 0;
-    while (k < paths_.size() && paths_[k] != spec.path) ++k;
-    if (k == paths_.size()) {
-      paths_.push_back(spec.path);
-      datasets_.push_back(RasterDataset::open(spec.path));
-    }
+    const std::size_t k = datasets_.open(spec.path);
     Slot s;
     s.dataset = k;
     s.path = spec.path;
@@ -190,8 +185,7 @@ class GdalBandReader : public zonal::BandReader {
     std::vector<std::byte> buffer;
   };
   std::map<std::size_t, Group> groups_;
-  std::vector<std::string> paths_;
-  std::vector<RasterDataset> datasets_;
+  DatasetSet datasets_;
   std::vector<Slot> slots_;
   std::unique_ptr<Slot> weights_;
 };

@@ -205,6 +205,15 @@ std::vector<std::pair<std::string, std::string>> RasterDataset::subdatasets() co
   return out;
 }
 
+std::size_t DatasetSet::open(const std::string& path) {
+  for (std::size_t i = 0; i < paths_.size(); ++i) {
+    if (paths_[i] == path) return i;
+  }
+  datasets_.push_back(RasterDataset::open(path));
+  paths_.push_back(path);
+  return paths_.size() - 1;
+}
+
 bool same_crs(const std::string& wkt_a, const std::string& wkt_b) {
   if (wkt_a.empty() || wkt_b.empty()) return wkt_a.empty() == wkt_b.empty();
   if (wkt_a == wkt_b) return true;

@@ -70,6 +70,19 @@ class RasterDataset {
   GDALDataset* ds_ = nullptr;
 };
 
+// The datasets of a list of inputs, each distinct path opened once. Like RasterDataset, for one
+// thread at a time.
+class DatasetSet {
+ public:
+  // The index of `path`'s dataset, opening it on first use.
+  std::size_t open(const std::string& path);
+  const RasterDataset& operator[](std::size_t index) const { return datasets_[index]; }
+
+ private:
+  std::vector<std::string> paths_;
+  std::vector<RasterDataset> datasets_;
+};
+
 // True when both CRS definitions describe the same CRS (PROJ's equivalence, ignoring axis order
 // metadata); two empty definitions are the same.
 bool same_crs(const std::string& wkt_a, const std::string& wkt_b);

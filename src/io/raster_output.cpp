@@ -99,7 +99,6 @@ RasterOutput::RasterOutput(OutputSpec spec, const core::Grid& grid, int threads,
   GDALDriver* gtiff = GetGDALDriverManager()->GetDriverByName("GTiff");
   if (!gtiff) core::fail(ErrorCode::kInternal, "GDAL has no GTiff driver");
   const int block = preferred_block > 0 ? preferred_block : 512;
-  const bool is_float = !core::is_integer(spec_.type);
   std::vector<std::string> opts = {"TILED=YES", fmt::format("BLOCKXSIZE={}", block),
                                    fmt::format("BLOCKYSIZE={}", block), "BIGTIFF=IF_SAFER"};
   if (spec_.format == OutputFormat::kGTiff) {
@@ -132,7 +131,6 @@ RasterOutput::RasterOutput(OutputSpec spec, const core::Grid& grid, int threads,
   b->SetNoDataValue(spec_.nodata);
   if (!spec_.band_description.empty()) b->SetDescription(spec_.band_description.c_str());
   b->GetBlockSize(&block_width_, &block_height_);
-  (void)is_float;
 }
 
 RasterOutput::~RasterOutput() {

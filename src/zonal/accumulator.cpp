@@ -107,7 +107,6 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, st
   const T nodata = nodata_test ? static_cast<T>(*v.nodata) : T{};
   // A nodata value the type cannot hold matches nothing.
   const bool nodata_exact = nodata_test && static_cast<double>(nodata) == *v.nodata;
-  constexpr double kInf = std::numeric_limits<double>::infinity();
   auto valid = [&](T raw, std::uint8_t m) {
     bool ok = m != 0;
     if constexpr (!std::numeric_limits<T>::is_integer) ok = ok & (raw == raw);
@@ -129,13 +128,8 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, st
       }
     }
     const double shift = shift_, scale = scale_, offset = offset_;
-    // One branch-free pass for the moments, extremes, cells and area; this file is compiled with
-    // reassociation allowed so that these sums vectorise.
-    double cov_all = 0.0, cov_row = 0.0, d_row = 0.0, d2_row = 0.0, lo = kInf, hi = -kInf;
-    std::int64_t touched = 0;
-    // Two copies of the loop, with and without a mask: a load through a pointer that may be null
-    // cannot be vectorised.
-    // The moments of one row, by the widest vector kernel this CPU has (moments_kernel.inc).
+    // The moments, extremes, cells and area of the row in one pass, by the widest vector kernel
+    // this CPU has (moments_kernel.inc).
     const double nd = nodata_exact ? static_cast<double>(nodata) : std::numeric_limits<double>::quiet_NaN();
     RowMoments m;
     if (cpu_has_avx2()) {
@@ -143,22 +137,14 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, st
     } else {
       kernel_base::moments_row(row, cov, mask, v.width, nd, scale, offset, shift, m);
     }
-    const double touched_d = m.touched;
-    cov_all = m.cov_all;
-    cov_row = m.cov;
-    d_row = m.d;
-    d2_row = m.d2;
-    lo = m.lo;
-    hi = m.hi;
-    touched = static_cast<std::int64_t>(touched_d);
-    cells_ += touched;
-    cov_all_ += cov_all;
-    area_ += cov_all * row_cell_area[y];
-    cov_ += cov_row;
-    sum_d_ += d_row;
-    sum_d2_ += d2_row;
-    min_ = std::min(min_, lo);
-    max_ = std::max(max_, hi);
+    cells_ += static_cast<std::int64_t>(m.touched);
+    cov_all_ += m.cov_all;
+    area_ += m.cov_all * row_cell_area[y];
+    cov_ += m.cov;
+    sum_d_ += m.d;
+    sum_d2_ += m.d2;
+    min_ = std::min(min_, m.lo);
+    max_ = std::max(max_, m.hi);
     if constexpr (kWeights || kHist) {
       // Runs of equal values go to the histogram as one entry: neighbouring cells often share a
       // value, and repeated additions to one address would serialise.
