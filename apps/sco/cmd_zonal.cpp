@@ -83,7 +83,6 @@ ZonalJobResult run_zonal_job(const ZonalRequest& req, const GlobalOptions& globa
   if (needs.weights && req.weights.empty()) {
     core::fail(ErrorCode::kInvalidInput, "weighted_mean and weighted_sum need --weights FILE[:BAND]");
   }
-  if (req.output.empty() && !global.json) core::fail(ErrorCode::kInvalidInput, "give -o OUT.csv|.geojson|.gpkg, or --json");
   if (!req.output.empty()) io::check_table_path(req.output);
 
   const std::vector<RasterBand> bands = expand_rasters(req.rasters);
@@ -219,6 +218,7 @@ void register_zonal(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("-o,--output", args->output, "Table: .csv, .geojson (WGS 84) or .gpkg (with the zones' geometry)");
   cmd->footer(stats_help());
   cmd->callback([args, &global] {
+    if (args->output.empty() && !global.json) core::fail(ErrorCode::kInvalidInput, "give -o OUT.csv|.geojson|.gpkg, or --json");
     const ZonalJobResult r = run_zonal_job(*args, global);
     const io::ResultTable& table = r.table;
     const std::size_t n = r.zone_count;

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   app::register_index(app, global);
   app::register_zonal(app, global);
   app::register_cube(app, global);
+  app::register_indicators(app, global);
+  app::register_run(app, global);
   app::register_demo(app, global);
 
   core::install_interrupt_handler();

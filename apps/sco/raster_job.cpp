@@ -75,9 +75,11 @@ ExpressionJobResult run_expression_job(const ExpressionJob& job, const GlobalOpt
   for (std::size_t i = 0; i < names.size(); ++i) {
     input_list += fmt::format("{}{}={}:{}", i ? ";" : "", names[i], inputs[i].path, inputs[i].band);
   }
-  spec.metadata.emplace_back("SCO_EXPRESSION", job.expression);
-  spec.metadata.emplace_back("SCO_INPUTS", input_list);
-  spec.metadata.emplace_back("SCO_VERSION", core::kVersion);
+  if (job.record_inputs) {
+    spec.metadata.emplace_back("SCO_EXPRESSION", job.expression);
+    spec.metadata.emplace_back("SCO_INPUTS", input_list);
+    spec.metadata.emplace_back("SCO_VERSION", core::kVersion);
+  }
   for (const auto& kv : job.extra_metadata) spec.metadata.push_back(kv);
   if (spec.band_description.empty()) spec.band_description = job.expression;
 

@@ -20,6 +20,9 @@ struct ExpressionJob {
   io::OutputSpec output;
   bool double_precision = false;
   std::vector<std::pair<std::string, std::string>> extra_metadata;
+  // Record the expression and input paths in the output's metadata (recipes record their own
+  // provenance instead: their inputs are temporary views).
+  bool record_inputs = true;
 };
 
 struct ExpressionJobResult {

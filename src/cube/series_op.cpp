@@ -92,7 +92,7 @@ bool SeriesEvaluator::row_wise() const {
 }
 
 // Reducers that need no per-pixel order: one vectorisable pass per step over the whole row.
-void SeriesEvaluator::reduce_row(int w, float* out, float nodata) {
+void SeriesEvaluator::reduce_row(int w, float* out, float nodata, const float* thresholds) {
   const std::size_t n = t_.size();
   const double inf = std::numeric_limits<double>::infinity();
   acc_a_.assign(static_cast<std::size_t>(w), 0.0);  // sum, count of hits, or extreme
@@ -115,10 +115,18 @@ void SeriesEvaluator::reduce_row(int w, float* out, float nodata) {
         for (int i = 0; i < w; ++i) a[i] = (x[i] == x[i] && x[i] > a[i]) ? x[i] : a[i];
         break;
       case SeriesOpKind::kCountAbove:
-        for (int i = 0; i < w; ++i) a[i] += x[i] > thr ? 1.0 : 0.0;
+        if (thresholds) {
+          for (int i = 0; i < w; ++i) a[i] += x[i] > static_cast<double>(thresholds[i]) ? 1.0 : 0.0;
+        } else {
+          for (int i = 0; i < w; ++i) a[i] += x[i] > thr ? 1.0 : 0.0;
+        }
         break;
       case SeriesOpKind::kCountBelow:
-        for (int i = 0; i < w; ++i) a[i] += x[i] < thr ? 1.0 : 0.0;
+        if (thresholds) {
+          for (int i = 0; i < w; ++i) a[i] += x[i] < static_cast<double>(thresholds[i]) ? 1.0 : 0.0;
+        } else {
+          for (int i = 0; i < w; ++i) a[i] += x[i] < thr ? 1.0 : 0.0;
+        }
         break;
       default:
         break;
@@ -132,7 +140,8 @@ void SeriesEvaluator::reduce_row(int w, float* out, float nodata) {
       case SeriesOpKind::kCount: r = b[i]; break;
       default: r = a[i]; break;
     }
-    out[i] = b[i] > 0 && std::isfinite(r) ? static_cast<float>(r) : nodata;
+    const bool thr_ok = !thresholds || thresholds[i] == thresholds[i];
+    out[i] = b[i] > 0 && thr_ok && std::isfinite(r) ? static_cast<float>(r) : nodata;
   }
 }
 
@@ -178,22 +187,25 @@ template <typename T>
 void load_row(const core::BlockView& v, int y, double* dst, int n) {
   const T* row = static_cast<const T*>(v.row(y));
   const bool has_nd = v.nodata.has_value() && !std::isnan(*v.nodata);
-  const double nd = has_nd ? *v.nodata : 0.0;
+  // Nodata is compared in the band's own type: a float32 fill value of 1e20 is not the double 1e20.
+  const double nd_double = has_nd ? *v.nodata : 0.0;
+  const bool nd_fits = has_nd && nd_double >= static_cast<double>(std::numeric_limits<T>::lowest()) &&
+                       nd_double <= static_cast<double>(std::numeric_limits<T>::max());
+  const T nd = nd_fits ? static_cast<T>(nd_double) : T{};
   const std::uint8_t* mask = v.mask ? v.mask + static_cast<std::ptrdiff_t>(y) * v.mask_pitch : nullptr;
   for (int x = 0; x < n; ++x) {
     const double raw = static_cast<double>(row[x]);
-    const bool missing = raw != raw || (has_nd && raw == nd) || (mask && mask[x] == 0);
+    const bool missing = raw != raw || (nd_fits && row[x] == nd) || (mask && mask[x] == 0);
     dst[x] = missing ? std::numeric_limits<double>::quiet_NaN() : raw * v.scale + v.offset;
   }
 }
 }  // namespace
 
 // Operations that need each pixel's series in order (row-wise ones are handled by reduce_row).
-double SeriesEvaluator::reduce(const double* x) {
+double SeriesEvaluator::reduce(const double* x, double thr) {
   const std::size_t n = t_.size();
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  if (series_count(x, n) == 0) return nan;
-  const double thr = op_.param;
+  if (series_count(x, n) == 0 || thr != thr) return nan;
   switch (op_.kind) {
     case SeriesOpKind::kMedian: return percentile(x, 0.5);
     case SeriesOpKind::kPercentile: return percentile(x, op_.param);
@@ -206,7 +218,8 @@ double SeriesEvaluator::reduce(const double* x) {
   }
 }
 
-void SeriesEvaluator::evaluate(const std::vector<core::BlockView>& steps, const core::MutableBlockView& out) {
+void SeriesEvaluator::evaluate(const std::vector<core::BlockView>& steps, const core::MutableBlockView& out,
+                               const float* thresholds) {
   const std::size_t n = steps.size();
   if (n != t_.size()) core::fail(ErrorCode::kInternal, "{} steps for {} times", n, t_.size());
   if (out.type != core::DataType::kFloat32) core::fail(ErrorCode::kInternal, "cube outputs are float32");
@@ -230,12 +243,13 @@ void SeriesEvaluator::evaluate(const std::vector<core::BlockView>& steps, const 
     }
     float* o = static_cast<float*>(out.row(y));
     if (row_wise()) {
-      reduce_row(w, o, static_cast<float>(out.nodata));
+      reduce_row(w, o, static_cast<float>(out.nodata), thresholds ? thresholds + static_cast<std::ptrdiff_t>(y) * w : nullptr);
       continue;
     }
     for (int x = 0; x < w; ++x) {
       for (std::size_t k = 0; k < n; ++k) px[k] = series_[k * static_cast<std::size_t>(w) + static_cast<std::size_t>(x)];
-      const double r = reduce(px.data());
+      const double thr = thresholds ? static_cast<double>(thresholds[static_cast<std::ptrdiff_t>(y) * w + x]) : op_.param;
+      const double r = reduce(px.data(), thr);
       o[x] = std::isfinite(r) ? static_cast<float>(r) : static_cast<float>(out.nodata);
     }
   }

@@ -33,12 +33,16 @@ std::string series_ops_help();
 class SeriesEvaluator {
  public:
   SeriesEvaluator(SeriesOp op, std::vector<double> t);
-  void evaluate(const std::vector<core::BlockView>& steps, const core::MutableBlockView& out);
+  // `thresholds`, when given, holds one threshold per pixel of `out` (row-major, pitch out.width):
+  // count_above/below and run_above/below then compare each pixel with its own threshold (a NaN
+  // threshold gives nodata).
+  void evaluate(const std::vector<core::BlockView>& steps, const core::MutableBlockView& out,
+                const float* thresholds = nullptr);
 
  private:
-  double reduce(const double* x);
+  double reduce(const double* x, double threshold);
   bool row_wise() const;
-  void reduce_row(int width, float* out, float nodata);
+  void reduce_row(int width, float* out, float nodata, const float* thresholds);
   double percentile(const double* x, double q);
   double sen_slope(const double* x);
   SeriesOp op_;

@@ -2,8 +2,10 @@
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
+#include <cpl_string.h>
 #include <gdal.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 
@@ -78,6 +80,20 @@ int to_gdal_type(core::DataType type) {
 #endif
   }
   return GDT_Unknown;
+}
+
+std::vector<std::string> dataset_files(const std::string& path) {
+  init_gdal();
+  clear_gdal_error();
+  GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
+  if (!ds) core::fail(core::ErrorCode::kNotFound, "cannot open '{}': {}", path, take_gdal_error());
+  char** list = GDALGetFileList(ds);
+  std::vector<std::string> files;
+  for (char** p = list; p && *p; ++p) files.emplace_back(*p);
+  CSLDestroy(list);
+  GDALClose(ds);
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 }  // namespace sco::io

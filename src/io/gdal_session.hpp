@@ -3,6 +3,7 @@
 // keeps the last message per thread, and io/ turns failures into core::Error right where they
 // happen, so no GDAL error state escapes this folder.
 #include <string>
+#include <vector>
 
 #include "core/data_type.hpp"
 #include "core/error.hpp"
@@ -17,6 +18,10 @@ void init_gdal();
 // The last GDAL error message on this thread (empty when none), cleared by the call.
 std::string take_gdal_error();
 void clear_gdal_error();
+
+// The files that make up a dataset (a shapefile's .shp, .shx, .dbf, .prj...; a NetCDF subdataset's
+// file), sorted; throws kNotFound naming the path when GDAL cannot open it.
+std::vector<std::string> dataset_files(const std::string& path);
 
 core::DataType from_gdal_type(int gdal_type, const std::string& where);
 int to_gdal_type(core::DataType type);

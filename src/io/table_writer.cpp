@@ -52,12 +52,16 @@ void write_csv(const ResultTable& t, const std::string& tmp) {
   if (!f) core::fail(ErrorCode::kIo, "cannot write '{}': {}", tmp, std::strerror(errno));
   f << csv_field(t.id_column);
   for (const auto& c : t.columns) f << ',' << csv_field(c);
+  for (const auto& c : t.text_columns) f << ',' << csv_field(c);
   f << '\n';
   for (std::size_t i = 0; i < t.rows.size(); ++i) {
     f << csv_field(t.ids[i]);
     for (double v : t.rows[i]) {
       f << ',';
       if (std::isfinite(v)) f << fmt::format("{:.10g}", v);
+    }
+    if (i < t.text_rows.size()) {
+      for (const auto& v : t.text_rows[i]) f << ',' << csv_field(v);
     }
     f << '\n';
   }
@@ -90,6 +94,12 @@ void write_ogr(const ResultTable& t, const std::string& tmp, const VectorZones& 
       core::fail(ErrorCode::kIo, "cannot create field '{}' in '{}': {}", c, tmp, take_gdal_error());
     }
   }
+  for (const auto& c : t.text_columns) {
+    OGRFieldDefn def(c.c_str(), OFTString);
+    if (layer->CreateField(&def) != OGRERR_NONE) {
+      core::fail(ErrorCode::kIo, "cannot create field '{}' in '{}': {}", c, tmp, take_gdal_error());
+    }
+  }
   const bool transaction = layer->StartTransaction() == OGRERR_NONE;
   for (std::size_t i = 0; i < t.rows.size(); ++i) {
     OGRFeature f(layer->GetLayerDefn());
@@ -98,6 +108,13 @@ void write_ogr(const ResultTable& t, const std::string& tmp, const VectorZones& 
       const double v = t.rows[i][j];
       if (std::isfinite(v)) f.SetField(static_cast<int>(j + 1), v);
       else f.SetFieldNull(static_cast<int>(j + 1));
+    }
+    if (i < t.text_rows.size()) {
+      for (std::size_t j = 0; j < t.text_rows[i].size(); ++j) {
+        const int field = static_cast<int>(t.columns.size() + 1 + j);
+        if (t.text_rows[i][j].empty()) f.SetFieldNull(field);
+        else f.SetField(field, t.text_rows[i][j].c_str());
+      }
     }
     if (zones.geometries[i]) f.SetGeometry(zones.geometries[i].get());
     if (layer->CreateFeature(&f) != OGRERR_NONE) {

@@ -14,6 +14,9 @@ struct ResultTable {
   std::vector<std::string> columns;
   std::vector<std::string> ids;
   std::vector<std::vector<double>> rows;  // rows[i][j]: zone i, column j
+  // Text columns (e.g. a class label), written after the numeric ones.
+  std::vector<std::string> text_columns;
+  std::vector<std::vector<std::string>> text_rows;  // text_rows[i][j]: zone i, text column j
 };
 
 // The format follows the extension: .csv, .geojson / .json, .gpkg; anything else is an error.

@@ -1,0 +1,18 @@
+#pragma once
+// SHA-256 digests (FIPS 180-4) through libsodium, as lowercase hex: for provenance (recipes, input
+// files) and, later, signed products.
+#include <string>
+#include <string_view>
+
+namespace sco::core {
+
+std::string sha256_hex(std::string_view bytes);
+// Streams the file in 1 MiB pieces; throws kNotFound / kIo naming the file.
+std::string sha256_file(const std::string& path);
+
+}  // namespace sco::core
+
+namespace sco::core {
+// Standard base64 (RFC 4648, with padding), e.g. for images inlined in HTML reports.
+std::string base64(std::string_view bytes);
+}  // namespace sco::core

@@ -1,0 +1,12 @@
+# Writes a C++ file holding each built-in recipe's JSON text, in file-name order.
+string(REPLACE " " ";" RECIPES "${RECIPES}")
+list(SORT RECIPES)
+set(body "// Generated from recipes/*.json by embed_recipes.cmake; do not edit.\n#include <string_view>\n#include <vector>\nnamespace sco::indicators {\nconst std::vector<std::string_view>& builtin_recipe_texts() {\n  static const std::vector<std::string_view> texts = {\n")
+foreach(f ${RECIPES})
+  file(READ ${f} text)
+  string(APPEND body "    R\"sco_recipe(${text})sco_recipe\",\n")
+endforeach()
+string(APPEND body "  };\n  return texts;\n}\n}  // namespace sco::indicators\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)
+file(REMOVE ${OUT}.tmp)

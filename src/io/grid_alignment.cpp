@@ -1,0 +1,147 @@
+#include "io/grid_alignment.hpp"
+
+#include <gdal_priv.h>
+#include <gdal_utils.h>
+#include <ogr_spatialref.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "io/gdal_session.hpp"
+#include "io/raster_dataset.hpp"
+#include "io/vector_zones.hpp"
+
+namespace sco::io {
+
+using core::ErrorCode;
+
+std::string Bounds::describe() const { return fmt::format("[{:.6g}, {:.6g}, {:.6g}, {:.6g}]", min_x, min_y, max_x, max_y); }
+
+Bounds zones_bounds(const VectorZones& zones, const std::string& crs_wkt) {
+  OGREnvelope env;
+  bool any = false;
+  for (const auto& g : zones.geometries) {
+    if (!g) continue;
+    OGREnvelope e;
+    g->getEnvelope(&e);
+    if (any) env.Merge(e);
+    else env = e;
+    any = true;
+  }
+  if (!any) core::fail(ErrorCode::kInvalidInput, "'{}' has no polygon geometry", zones.path);
+  Bounds b{env.MinX, env.MinY, env.MaxX, env.MaxY};
+  if (zones.crs_wkt.empty() || crs_wkt.empty() || same_crs(zones.crs_wkt, crs_wkt)) return b;
+  OGRSpatialReference src, dst;
+  src.importFromWkt(zones.crs_wkt.c_str());
+  dst.importFromWkt(crs_wkt.c_str());
+  src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  dst.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&src, &dst));
+  if (!ct) core::fail(ErrorCode::kInvalidInput, "'{}': its CRS cannot be transformed to the data's", zones.path);
+  Bounds out;
+  if (!ct->TransformBounds(b.min_x, b.min_y, b.max_x, b.max_y, &out.min_x, &out.min_y, &out.max_x, &out.max_y, 21)) {
+    core::fail(ErrorCode::kInvalidInput, "'{}': its extent cannot be transformed to the data's CRS", zones.path);
+  }
+  return out;
+}
+
+Bounds grid_bounds(const core::Grid& g) {
+  const auto& t = g.transform;
+  const double xs[] = {t[0], t[0] + g.width * t[1] + g.height * t[2]};
+  const double ys[] = {t[3], t[3] + g.width * t[4] + g.height * t[5]};
+  return {std::min(xs[0], xs[1]), std::min(ys[0], ys[1]), std::max(xs[0], xs[1]), std::max(ys[0], ys[1])};
+}
+
+bool crop_grid(const core::Grid& grid, const Bounds& b, int margin, core::Grid& cropped) {
+  const auto& t = grid.transform;
+  if (t[2] != 0.0 || t[4] != 0.0) core::fail(ErrorCode::kInvalidInput, "rotated grids are not supported: {}", grid.describe());
+  // Column and row ranges (fractional) of the bounds.
+  double c0 = (b.min_x - t[0]) / t[1], c1 = (b.max_x - t[0]) / t[1];
+  double r0 = (b.min_y - t[3]) / t[5], r1 = (b.max_y - t[3]) / t[5];
+  if (c0 > c1) std::swap(c0, c1);
+  if (r0 > r1) std::swap(r0, r1);
+  const int x0 = std::max(0, static_cast<int>(std::floor(c0)) - margin);
+  const int x1 = std::min(grid.width, static_cast<int>(std::ceil(c1)) + margin);
+  const int y0 = std::max(0, static_cast<int>(std::floor(r0)) - margin);
+  const int y1 = std::min(grid.height, static_cast<int>(std::ceil(r1)) + margin);
+  if (c1 <= 0 || r1 <= 0 || c0 >= grid.width || r0 >= grid.height || x1 <= x0 || y1 <= y0) return false;
+  cropped = grid;
+  cropped.width = x1 - x0;
+  cropped.height = y1 - y0;
+  cropped.transform[0] = t[0] + x0 * t[1];
+  cropped.transform[3] = t[3] + y0 * t[5];
+  return true;
+}
+
+void check_resampling(const std::string& m) {
+  static const char* const kMethods[] = {"near", "bilinear", "cubic", "cubicspline", "lanczos", "average", "mode",
+                                         "min", "max", "med", "q1", "q3", "sum", "rms"};
+  for (const char* k : kMethods) {
+    if (m == k) return;
+  }
+  core::fail(ErrorCode::kInvalidInput,
+             "unknown resampling '{}' (near, bilinear, cubic, cubicspline, lanczos, average, mode, min, max, med, q1, q3, sum, rms)", m);
+}
+
+namespace {
+struct ArgList {
+  std::vector<std::string> items;
+  std::vector<char*> ptrs;
+  char** get() {
+    ptrs.clear();
+    for (auto& s : items) ptrs.push_back(s.data());
+    ptrs.push_back(nullptr);
+    return ptrs.data();
+  }
+};
+}  // namespace
+
+bool write_aligned_vrt(const std::string& source, const core::Grid& sg, const core::Grid& target,
+                       const std::string& resampling, const std::string& vrt_path) {
+  init_gdal();
+  check_resampling(resampling);
+  const auto& s = sg.transform;
+  const auto& t = target.transform;
+  const double col = (t[0] - s[0]) / s[1], row = (t[3] - s[3]) / s[5];
+  const bool aligned = same_crs(sg.crs_wkt, target.crs_wkt) && std::fabs(s[1] - t[1]) <= 1e-9 * std::fabs(t[1]) &&
+                       std::fabs(s[5] - t[5]) <= 1e-9 * std::fabs(t[5]) && s[2] == 0 && s[4] == 0 &&
+                       std::fabs(col - std::round(col)) < 1e-6 && std::fabs(row - std::round(row)) < 1e-6;
+  clear_gdal_error();
+  GDALDatasetH src = GDALOpenEx(source.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
+  if (!src) core::fail(ErrorCode::kInvalidInput, "cannot open '{}': {}", source, take_gdal_error());
+  std::unique_ptr<void, void (*)(void*)> guard(src, [](void* d) { GDALClose(static_cast<GDALDatasetH>(d)); });
+  const std::string target_wkt = target.crs_wkt;
+  ArgList args;
+  GDALDatasetH out = nullptr;
+  int usage_error = 0;
+  if (aligned) {
+    args.items = {"-of", "VRT", "-srcwin", fmt::format("{}", std::lround(col)), fmt::format("{}", std::lround(row)),
+                  fmt::format("{}", target.width), fmt::format("{}", target.height)};
+    if (!target_wkt.empty()) args.items.insert(args.items.end(), {"-a_srs", target_wkt});
+    GDALTranslateOptions* opts = GDALTranslateOptionsNew(args.get(), nullptr);
+    out = GDALTranslate(vrt_path.c_str(), src, opts, &usage_error);
+    GDALTranslateOptionsFree(opts);
+  } else {
+    if (sg.crs_wkt.empty() || target_wkt.empty()) {
+      core::fail(ErrorCode::kInvalidInput, "'{}' is on another grid than the first input and one of them has no CRS: cannot warp", source);
+    }
+    const Bounds b = grid_bounds(target);
+    args.items = {"-of", "VRT", "-s_srs", sg.crs_wkt, "-t_srs", target_wkt, "-te", fmt::format("{:.17g}", b.min_x),
+                  fmt::format("{:.17g}", b.min_y), fmt::format("{:.17g}", b.max_x), fmt::format("{:.17g}", b.max_y),
+                  "-ts", fmt::format("{}", target.width), fmt::format("{}", target.height), "-r", resampling};
+    GDALWarpAppOptions* opts = GDALWarpAppOptionsNew(args.get(), nullptr);
+    out = GDALWarp(vrt_path.c_str(), nullptr, 1, &src, opts, &usage_error);
+    GDALWarpAppOptionsFree(opts);
+  }
+  if (!out) core::fail(ErrorCode::kIo, "cannot bring '{}' onto the working grid: {}", source, take_gdal_error());
+  GDALClose(out);
+  return !aligned;
+}
+
+}  // namespace sco::io

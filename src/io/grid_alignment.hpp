@@ -1,0 +1,38 @@
+#pragma once
+// Bringing inputs onto one working grid: the window of a reference grid that covers an area of
+// interest, and virtual rasters (GDAL VRT) presenting any input on that grid, either as a plain
+// window (grids aligned) or warped with a stated resampling method. Nothing is copied: the VRT is
+// read block by block like any raster.
+#include <string>
+
+#include "core/grid.hpp"
+
+namespace sco::io {
+
+struct VectorZones;
+
+struct Bounds {
+  double min_x = 0, min_y = 0, max_x = 0, max_y = 0;
+  std::string describe() const;
+};
+
+// The extent of the zones in the CRS `crs_wkt` (edges densified, so curved edges after
+// reprojection are enclosed). Zones without CRS are taken as already in it.
+Bounds zones_bounds(const VectorZones& zones, const std::string& crs_wkt);
+Bounds grid_bounds(const core::Grid& grid);
+
+// The part of `grid` covering `bounds`, widened by `margin` cells and clipped to the grid. Returns
+// false when they do not overlap.
+bool crop_grid(const core::Grid& grid, const Bounds& bounds, int margin, core::Grid& cropped);
+
+// GDAL's resampling names: near, bilinear, cubic, cubicspline, lanczos, average, mode, min, max,
+// med, q1, q3, sum. Throws naming the method otherwise.
+void check_resampling(const std::string& method);
+
+// Writes `vrt_path`: `source` (a file or GDAL subdataset name, all bands) on `target`. When the
+// source's grid is `source_grid` aligned with `target` (same CRS and cell size, whole-cell offset)
+// the VRT is a window; otherwise a warp with `resampling`. Returns true when it warps.
+bool write_aligned_vrt(const std::string& source, const core::Grid& source_grid, const core::Grid& target,
+                       const std::string& resampling, const std::string& vrt_path);
+
+}  // namespace sco::io
