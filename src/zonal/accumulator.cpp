@@ -105,8 +105,12 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, st
                             const core::BlockView* weights, const double* row_cell_area) {
   const bool nodata_test = v.nodata.has_value() && !std::isnan(*v.nodata);
   const T nodata = nodata_test ? static_cast<T>(*v.nodata) : T{};
-  // A nodata value the type cannot hold matches nothing.
-  const bool nodata_exact = nodata_test && static_cast<double>(nodata) == *v.nodata;
+  // A nodata value an integer type cannot hold matches nothing; floating types compare in their own
+  // precision (a float32 fill value of 1e20 is the float nearest 1e20, as GDAL stores it).
+  bool nodata_exact = nodata_test && static_cast<double>(nodata) == *v.nodata;
+  if constexpr (!std::numeric_limits<T>::is_integer) {
+    nodata_exact = nodata_test && std::fabs(*v.nodata) <= static_cast<double>(std::numeric_limits<T>::max());
+  }
   auto valid = [&](T raw, std::uint8_t m) {
     bool ok = m != 0;
     if constexpr (!std::numeric_limits<T>::is_integer) ok = ok & (raw == raw);

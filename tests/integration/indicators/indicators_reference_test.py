@@ -1,0 +1,412 @@
+#!/usr/bin/env python3
+"""Built-in indicators on the real sample data against values computed independently here with
+GDAL and numpy: per-pixel results exactly (or to float32 rounding), per-district figures against a
+100-fold supersampled rasterisation of the districts (GDAL's rasterizer, a second tool). Also: the same
+recipe on two areas of interest, byte-identical reruns, a recipe file with a risk step, and the bad
+inputs the issue names, each failing before any output appears.
+
+Images compared between dates are the real Landsat-7 scene and copies of it under the transformations
+written below (test fixtures, not observations).
+
+Usage: indicators_reference_test.py SCO SAMPLE_DIR
+"""
+import filecmp
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+from osgeo import gdal, ogr
+
+gdal.UseExceptions()
+SCO, SAMPLE = sys.argv[1], sys.argv[2]
+NC = os.path.join(SAMPLE, "bcsd_obs_1999.nc")
+COUNTIES = os.path.join(SAMPLE, "nc.gpkg")
+SCENE = os.path.join(SAMPLE, "L7_ETMs.tif")
+TRACTS = os.path.join(SAMPLE, "olinda1.shp")
+TMP = tempfile.mkdtemp(prefix="sco-ind-")
+passed, failed = 0, 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what)
+
+
+def run(args, ok=True):
+    r = subprocess.run([SCO] + args, capture_output=True, text=True)
+    if ok and r.returncode != 0:
+        raise SystemExit(f"sco {' '.join(args)} failed: {r.stderr}")
+    return r
+
+
+def sco_run(recipe, inputs, aoi, out, idf, params=()):
+    args = ["--quiet", "run", recipe, "--aoi", aoi, "--id", idf, "--out", out]
+    for i in inputs:
+        args += ["--input", i]
+    for p in params:
+        args += ["--param", p]
+    run(args)
+    return out
+
+
+def read(path):
+    ds = gdal.Open(path)
+    a = ds.GetRasterBand(1).ReadAsArray().astype(np.float64)
+    return a, ds.GetGeoTransform()
+
+
+def table(path, key):
+    import csv
+    with open(path) as f:
+        return {row[key]: row for row in csv.DictReader(f)}
+
+
+def cut(full, full_gt, gt, shape):
+    """The window of `full` (leading axes kept) that the cropped output grid `gt` covers."""
+    c = int(round((gt[0] - full_gt[0]) / full_gt[1]))
+    r = int(round((gt[3] - full_gt[3]) / full_gt[5]))
+    return full[..., r:r + shape[0], c:c + shape[1]]
+
+
+def fractions(raster_path, zones_path, factor=20):
+    """Supersampled coverage of each zone over the raster's cells: array [zone, row, col]."""
+    src = gdal.Open(raster_path)
+    gt = src.GetGeoTransform()
+    w, h = src.RasterXSize, src.RasterYSize
+    fine = gdal.GetDriverByName("MEM").Create("", w * factor, h * factor, 1, gdal.GDT_Int32)
+    fine.SetGeoTransform([gt[0], gt[1] / factor, 0, gt[3], 0, gt[5] / factor])
+    fine.SetProjection(src.GetProjection())
+    vec = ogr.Open(zones_path)
+    layer = vec.GetLayer()
+    n = layer.GetFeatureCount()
+    mem = ogr.GetDriverByName("Memory").CreateDataSource("")
+    out = mem.CreateLayer("z", layer.GetSpatialRef(), ogr.wkbUnknown)
+    out.CreateField(ogr.FieldDefn("k", ogr.OFTInteger))
+    for i, f in enumerate(layer):
+        g = ogr.Feature(out.GetLayerDefn())
+        g.SetField("k", i + 1)
+        g.SetGeometry(f.GetGeometryRef().Clone())
+        out.CreateFeature(g)
+    gdal.RasterizeLayer(fine, [1], out, options=["ATTRIBUTE=k"])
+    labels = fine.GetRasterBand(1).ReadAsArray().reshape(h, factor, w, factor)
+    res = np.zeros((n, h, w))
+    for k in range(1, n + 1):
+        res[k - 1] = (labels == k).sum(axis=(1, 3)) / float(factor * factor)
+    return res
+
+
+def zone_ids(path, field):
+    ds = ogr.Open(path)
+    return [str(f.GetField(field)) if field != "ID" else "%.15g" % f.GetField(field) for f in ds.GetLayer()]
+
+
+def district_means(values, frac):
+    valid = ~np.isnan(values)
+    v = np.where(valid, values, 0.0)
+    w = frac * valid
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (w * v).sum(axis=(1, 2)) / w.sum(axis=(1, 2))
+
+
+def close(a, b, tol):
+    if a is None or a == "" or (isinstance(b, float) and math.isnan(b)):
+        return (a is None or a == "") and (isinstance(b, float) and math.isnan(b))
+    return abs(float(a) - b) <= tol * max(1.0, abs(b))
+
+
+def climate(var):
+    ds = gdal.Open(f'NETCDF:"{NC}":{var}')
+    a = ds.ReadAsArray().astype(np.float64)
+    a[a > 1e19] = np.nan
+    return a, ds.GetGeoTransform()
+
+
+tas, nc_gt = climate("tas")
+pr, _ = climate("pr")
+names = zone_ids(COUNTIES, "NAME")
+
+# 1. heat.hot_months: steps above 25 C ---------------------------------------------------------------
+out = sco_run("heat.hot_months", [f"tas={NC}:tas"], COUNTIES, os.path.join(TMP, "hot"), "NAME")
+got, gt = read(os.path.join(out, "hot_steps.tif"))
+expected = np.where(np.isnan(tas).all(axis=0), np.nan, (tas > 25).sum(axis=0))
+exp = cut(expected, nc_gt, gt, got.shape)
+check(np.array_equal(np.isnan(got), np.isnan(exp)), "hot_steps nodata pattern")
+check(np.nanmax(np.abs(got - exp)) == 0, f"hot_steps values differ by {np.nanmax(np.abs(got - exp))}")
+check(np.nanmax(got) == 3, f"hot_steps max {np.nanmax(got)} (1999: at most 3 months above 25 C)")
+frac_nc = fractions(os.path.join(out, "hot_steps.tif"), COUNTIES)
+means = district_means(got, frac_nc)
+rows = table(os.path.join(out, "hot_steps_by_district.csv"), "NAME")
+for k, name in enumerate(names):
+    r = rows[name]
+    check(close(r["mean"], means[k], 0.02), f"hot months {name}: {r['mean']} vs {means[k]}")
+    m = float(r["mean"])
+    check(r["class"] == ("low" if m < 1 else "high" if m >= 3 else "medium"), f"class of {name}")
+gj = json.load(open(os.path.join(out, "hot_steps_by_district.geojson")))
+check(len(gj["features"]) == 100 and gj["features"][0]["properties"]["class"] in ("low", "medium", "high"), "GeoJSON table")
+prov = json.load(open(os.path.join(out, "provenance.json")))
+check(prov["inputs"][0]["sources"][0]["files"][0]["sha256"] == "4457324cd44816c3674e8d7a1a243a4af84f77175962730dc716c705e2e44b2c",
+      "provenance: SHA-256 of the NetCDF input")
+md = gdal.Open(os.path.join(out, "hot_steps.tif")).GetMetadata()
+check(md.get("SCO_RECIPE_SHA256") == prov["recipe"]["sha256"] and "sha256:4457324c" in md.get("SCO_INPUTS", ""), "GeoTIFF provenance tags")
+check(gdal.Open(os.path.join(out, "hot_steps.tif")).GetMetadata("IMAGE_STRUCTURE").get("LAYOUT") == "COG", "output raster is a COG")
+html = open(os.path.join(out, "report.html")).read()
+check("data:image/png;base64," in html and "<svg" in html and "Provenance" in html and "Ashe" in html, "report content")
+
+# Byte-identical rerun, and the same recipe on another area of interest (the "transpose").
+again = sco_run("heat.hot_months", [f"tas={NC}:tas"], COUNTIES, os.path.join(TMP, "hot2"), "NAME")
+for f in ("hot_steps.tif", "hot_steps_by_district.csv", "hot_steps_by_district.geojson"):
+    check(filecmp.cmp(os.path.join(out, f), os.path.join(again, f), shallow=False), f"rerun gives identical {f}")
+subset = os.path.join(TMP, "coast.geojson")
+gdal.VectorTranslate(subset, COUNTIES, format="GeoJSON", where="NAME IN ('Dare','Hyde','Carteret','Pamlico','Beaufort')")
+other = sco_run("heat.hot_months", [f"tas={NC}:tas"], subset, os.path.join(TMP, "hot_coast"), "NAME")
+rows2 = table(os.path.join(other, "hot_steps_by_district.csv"), "NAME")
+check(sorted(rows2) == sorted(["Dare", "Hyde", "Carteret", "Pamlico", "Beaufort"]), "second area: its 5 districts")
+for name, r in rows2.items():
+    check(close(r["mean"], float(rows[name]["mean"]), 1e-9), f"second area: {name} {r['mean']} vs {rows[name]['mean']}")
+g2, _ = read(os.path.join(other, "hot_steps.tif"))
+check(g2.size < got.size, "second area: a smaller working grid")
+
+# 2. heat.anomaly: June-August mean minus the 1999 mean ----------------------------------------------
+out = sco_run("heat.anomaly", [f"tas={NC}:tas"], COUNTIES, os.path.join(TMP, "anom"), "NAME",
+              ["period_start=1999-06", "period_end=1999-08", "baseline_start=1999", "baseline_end=1999"])
+got, gt = read(os.path.join(out, "anomaly.tif"))
+with np.errstate(invalid="ignore"):
+    import warnings
+    warnings.simplefilter("ignore")
+    exp = cut(np.nanmean(tas[5:8], axis=0) - np.nanmean(tas, axis=0), nc_gt, gt, got.shape)
+check(np.nanmax(np.abs(got - exp)) < 1e-4, f"anomaly differs by {np.nanmax(np.abs(got - exp))}")
+check(np.nanmin(got) > 5, "summer is warmer than the year's mean everywhere")
+
+# 3. heat.trend: Sen's slope per decade and Mann-Kendall, per pixel and per district ------------------
+t_days = np.array([17927, 17955, 17986, 18016, 18047, 18077, 18108, 18139, 18169, 18200, 18230, 18261], float)
+t = t_days / 365.25 / 10.0  # decades; only differences matter
+
+
+def sen(x, t):
+    ok = ~np.isnan(x)
+    x, tt = x[ok], t[ok]
+    s = [(x[j] - x[i]) / (tt[j] - tt[i]) for i in range(len(x)) for j in range(i + 1, len(x))]
+    return float(np.median(s))
+
+
+def mann_kendall_p(x):
+    x = x[~np.isnan(x)]
+    n = len(x)
+    s = sum(np.sign(x[j] - x[i]) for i in range(n) for j in range(i + 1, n))
+    _, counts = np.unique(x, return_counts=True)
+    var = (n * (n - 1) * (2 * n + 5) - sum(c * (c - 1) * (2 * c + 5) for c in counts)) / 18.0
+    z = (s - 1) / math.sqrt(var) if s > 0 else (s + 1) / math.sqrt(var) if s < 0 else 0.0
+    return math.erfc(abs(z) / math.sqrt(2)), s
+
+
+out = sco_run("heat.trend", [f"tas={NC}:tas"], COUNTIES, os.path.join(TMP, "trend"), "NAME")
+slope, gt = read(os.path.join(out, "slope.tif"))
+pval, _ = read(os.path.join(out, "p_value.tif"))
+win = cut(tas, nc_gt, gt, slope.shape)
+for (r, c) in [(5, 5), (10, 40), (15, 60), (3, 70)]:
+    x = win[:, r, c]
+    if np.isnan(x).all():
+        check(np.isnan(slope[r, c]), f"slope nodata at {r},{c}")
+        continue
+    check(abs(slope[r, c] - sen(x, t)) < 1e-3 * max(1, abs(sen(x, t))), f"Sen's slope at {r},{c}: {slope[r, c]} vs {sen(x, t)}")
+    p, _ = mann_kendall_p(x)
+    check(abs(pval[r, c] - p) < 1e-6, f"Mann-Kendall p at {r},{c}: {pval[r, c]} vs {p}")
+frac_t = fractions(os.path.join(out, "slope.tif"), COUNTIES)
+series = np.array([district_means(win[k], frac_t) for k in range(12)])  # [step, district]
+rows = table(os.path.join(out, "trend_by_district.csv"), "NAME")
+for k, name in enumerate(names[:25]):
+    x = series[:, k]
+    r = rows[name]
+    check(close(r["slope"], sen(x, t), 2e-3), f"district slope {name}: {r['slope']} vs {sen(x, t)}")
+    p, s = mann_kendall_p(x)
+    check(float(r["mk_s"]) == s or abs(float(r["p_value"]) - p) < 0.05, f"district Mann-Kendall {name}: S {r['mk_s']} vs {s}")
+    check(r["significant"] == ("yes" if float(r["p_value"]) < 0.05 else "no"), f"significance of {name}")
+
+# 4. precipitation: total, maximum, wet extremes above the pixel's p90, dry spells below 100 mm --------
+out = sco_run("precipitation.total", [f"pr={NC}:pr"], COUNTIES, os.path.join(TMP, "prt"), "NAME")
+got, gt = read(os.path.join(out, "total.tif"))
+check(np.nanmax(np.abs(got - cut(np.nansum(pr, axis=0), nc_gt, gt, got.shape))) < 0.01, "precipitation total")
+got, gt = read(os.path.join(out, "wettest_step.tif"))
+check(np.nanmax(np.abs(got - cut(np.nanmax(pr, axis=0), nc_gt, gt, got.shape))) < 1e-3, "precipitation maximum")
+out = sco_run("precipitation.wet_extremes", [f"pr={NC}:pr"], COUNTIES, os.path.join(TMP, "prx"), "NAME")
+got, gt = read(os.path.join(out, "wet_extremes.tif"))
+p90 = np.nanpercentile(pr, 90, axis=0)
+exp = np.where(np.isnan(p90), np.nan, (pr > p90).sum(axis=0))
+check(np.nanmax(np.abs(got - cut(exp, nc_gt, gt, got.shape))) == 0, "wet extremes above each pixel's p90")
+out = sco_run("precipitation.dry_spells", [f"pr={NC}:pr"], COUNTIES, os.path.join(TMP, "prd"), "NAME")
+got, gt = read(os.path.join(out, "dry_spell.tif"))
+
+
+def longest_run(x):
+    best = run_ = 0
+    for v in x:
+        run_ = run_ + 1 if (not math.isnan(v) and v < 100) else 0
+        best = max(best, run_)
+    return best
+
+
+exp = np.full(pr.shape[1:], np.nan)
+for r in range(pr.shape[1]):
+    for c in range(pr.shape[2]):
+        if not np.isnan(pr[:, r, c]).all():
+            exp[r, c] = longest_run(pr[:, r, c])
+check(np.nanmax(np.abs(got - cut(exp, nc_gt, gt, got.shape))) == 0, "dry spells: longest run below 100 mm")
+
+# 5. Images: the real scene and transformed copies (test fixtures) ------------------------------------
+scene_ds = gdal.Open(SCENE)
+bands = scene_ds.ReadAsArray().astype(np.float64)  # 6 x rows x cols, Landsat-7 layout B1 B2 B3 B4 B5 B7
+scene_gt = scene_ds.GetGeoTransform()
+
+
+def write_scene(path, arr):
+    ds = gdal.GetDriverByName("GTiff").Create(path, arr.shape[2], arr.shape[1], arr.shape[0], gdal.GDT_Byte)
+    ds.SetGeoTransform(scene_gt)
+    ds.SetProjection(scene_ds.GetProjection())
+    for i in range(arr.shape[0]):
+        ds.GetRasterBand(i + 1).WriteArray(arr[i].astype(np.uint8))
+    ds = None
+
+
+def nd(a, b):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (a - b) / (a + b)
+    r[~np.isfinite(r)] = np.nan
+    return r
+
+
+tract_ids = zone_ids(TRACTS, "ID")
+tracts_ds = ogr.Open(TRACTS)  # the bindings crash if a layer outlives its datasource
+pop = [f.GetField("V014") for f in tracts_ds.GetLayer()]
+
+# urban.ndbi on the real scene.
+out = sco_run("urban.ndbi", [f"scene={SCENE}"], TRACTS, os.path.join(TMP, "ndbi"), "ID", ["sensor=landsat7", "population_field=V014"])
+got, gt = read(os.path.join(out, "ndbi.tif"))
+exp_ndbi = cut(nd(bands[4], bands[3]), scene_gt, gt, got.shape)
+check(np.nanmax(np.abs(got - exp_ndbi)) < 1e-6, f"NDBI differs by {np.nanmax(np.abs(got - exp_ndbi))}")
+frac_o = fractions(os.path.join(out, "ndbi.tif"), TRACTS)
+share = district_means(np.where(np.isnan(exp_ndbi), np.nan, (exp_ndbi > 0).astype(float)), frac_o)
+rows = table(os.path.join(out, "built_up_by_district.csv"), "ID")
+for k, tid in enumerate(tract_ids):
+    r = rows[tid]
+    check(close(r["exposed_fraction"], share[k], 0.03), f"built-up share tract {tid}: {r['exposed_fraction']} vs {share[k]}")
+    check(abs(float(r["exposed_residents"]) - float(r["exposed_fraction"]) * pop[k]) < 1e-6 * max(1, pop[k]), f"residents tract {tid}")
+
+# water.flood: "flood" = SWIR1 (band 5) set to 0 in rows 150..199, columns 100..199 of the scene.
+flood_scene = os.path.join(TMP, "flood_fixture.tif")
+fl = bands.copy()
+fl[4, 150:200, 100:200] = 0
+write_scene(flood_scene, fl)
+out = sco_run("water.flood", [f"scene={flood_scene}", f"baseline_scene={SCENE}"], TRACTS, os.path.join(TMP, "flood"), "ID",
+              ["sensor=landsat7", "population_field=V014"])
+got, gt = read(os.path.join(out, "flooded.tif"))
+m_new, m_old = nd(fl[1], fl[4]), nd(bands[1], bands[4])
+exp = np.where(np.isnan(m_new) | np.isnan(m_old), np.nan, ((m_new > 0) & ~(m_old > 0)).astype(float))
+exp = cut(exp, scene_gt, gt, got.shape)
+check(np.array_equal(np.nan_to_num(got, nan=-1), np.nan_to_num(exp, nan=-1)), "flooded pixels")
+check(np.nansum(got) > 100, f"the fixture floods pixels ({np.nansum(got)})")
+frac_f = fractions(os.path.join(out, "flooded.tif"), TRACTS)
+fshare = district_means(exp, frac_f)
+rows = table(os.path.join(out, "flood_by_district.csv"), "ID")
+for k, tid in enumerate(tract_ids):
+    check(close(rows[tid]["exposed_fraction"], fshare[k], 0.03), f"flooded share tract {tid}: {rows[tid]['exposed_fraction']} vs {fshare[k]}")
+
+# fire.dnbr: "burn" = NIR (band 4) halved in rows 50..119, columns 60..159.
+post = os.path.join(TMP, "burn_fixture.tif")
+bu = bands.copy()
+bu[3, 50:120, 60:160] = np.floor(bu[3, 50:120, 60:160] / 2)
+write_scene(post, bu)
+out = sco_run("fire.dnbr", [f"pre={SCENE}", f"post={post}"], TRACTS, os.path.join(TMP, "fire"), "ID", ["sensor=landsat7"])
+got, gt = read(os.path.join(out, "dnbr.tif"))
+exp = cut(nd(bands[3], bands[5]) - nd(bu[3], bu[5]), scene_gt, gt, got.shape)
+check(np.nanmax(np.abs(got - exp)) < 1e-6, "dNBR")
+sev, _ = read(os.path.join(out, "severity.tif"))
+edges = [-0.25, -0.1, 0.1, 0.27, 0.44, 0.66]
+exp_sev = np.where(np.isnan(got), np.nan, sum((got >= e).astype(float) for e in edges))
+check(np.array_equal(np.nan_to_num(sev, nan=-1), np.nan_to_num(exp_sev, nan=-1)), "USGS severity classes")
+check(np.nanmax(sev) >= 4 and np.nanmin(sev) <= 2, "the fixture burns with several severities")
+
+# vegetation.vci: history = NDVI - 0.1, 0.5 NDVI + 0.2, NDVI + 0.3 (three fixtures with dates).
+ndvi = nd(bands[3], bands[2])
+hist = []
+for k, (a, b) in enumerate([(1, -0.1), (0.5, 0.2), (1, 0.3)]):
+    p = os.path.join(TMP, f"ndvi_{2016 + k}-07-01.tif")
+    ds = gdal.GetDriverByName("GTiff").Create(p, ndvi.shape[1], ndvi.shape[0], 1, gdal.GDT_Float32)
+    ds.SetGeoTransform(scene_gt)
+    ds.SetProjection(scene_ds.GetProjection())
+    ds.GetRasterBand(1).SetNoDataValue(float("nan"))
+    ds.GetRasterBand(1).WriteArray(a * ndvi + b)
+    ds = None
+    hist.append(a * ndvi + b)
+out = sco_run("vegetation.vci", [f"scene={SCENE}"] + [f"ndvi_history={os.path.join(TMP, f'ndvi_{2016 + k}-07-01.tif')}" for k in range(3)],
+              TRACTS, os.path.join(TMP, "vci"), "ID", ["sensor=landsat7"])
+got, gt = read(os.path.join(out, "vci.tif"))
+h = np.array(hist).astype(np.float32).astype(np.float64)
+with np.errstate(invalid="ignore", divide="ignore"):
+    exp = np.clip(100 * (ndvi - h.min(0)) / (h.max(0) - h.min(0)), 0, 100)
+exp[~np.isfinite(exp)] = np.nan
+exp = cut(exp, scene_gt, gt, got.shape)
+check(np.nanmax(np.abs(got - exp)) < 1e-3, f"VCI differs by {np.nanmax(np.abs(got - exp))}")
+rows = table(os.path.join(out, "vci_by_district.csv"), "ID")
+labels = {r["class"] for r in rows.values()}
+check(labels <= {"drought", "fair", "good", ""}, f"VCI classes {labels}")
+
+# 6. A recipe file with a risk step: hazard = built-up share, exposure = residents -------------------
+recipe = {
+    "sco_recipe": 1, "id": "test.heat_risk", "version": "0.1", "title": "Built-up heat risk",
+    "references": ["test"],
+    "inputs": {"scene": {"kind": "image"}},
+    "steps": [
+        {"id": "ndbi", "op": "index.ndbi", "input": "scene", "sensor": "landsat7"},
+        {"id": "built", "op": "raster.calc", "expression": "ndbi > 0.1"},
+        {"id": "share", "op": "zonal.stats", "raster": "ndbi", "stats": ["mean"],
+         "exposure": {"mask": "built", "population_field": "V014"}, "output": True},
+        {"id": "risk", "op": "risk", "hazard": {"step": "share", "column": "exposed_fraction"},
+         "exposure": {"step": "share", "column": "residents"}, "classes": {"column": "risk", "thresholds": [0.2, 0.5]}, "output": True},
+    ],
+}
+rpath = os.path.join(TMP, "risk.json")
+json.dump(recipe, open(rpath, "w"))
+out = sco_run(rpath, [f"scene={SCENE}"], TRACTS, os.path.join(TMP, "risk"), "ID")
+rows = table(os.path.join(out, "risk.csv"), "ID")
+hz = np.array([float(rows[t]["hazard"]) for t in tract_ids])
+ex = np.array([float(rows[t]["exposure"]) for t in tract_ids])
+expected_risk = (hz - hz.min()) / (hz.max() - hz.min()) * (ex - ex.min()) / (ex.max() - ex.min())
+got_risk = np.array([float(rows[t]["risk"]) for t in tract_ids])
+check(np.max(np.abs(got_risk - expected_risk)) < 1e-9, "risk = normalised hazard x normalised exposure")
+
+# 7. Bad input: one clear line, exit 2, no output folder and nothing staged left -----------------------
+def bad(args, needle, code=2):
+    outdir = os.path.join(TMP, "bad_out")
+    r = run(["run"] + args + ["--out", outdir], ok=False)
+    check(r.returncode == code, f"exit {r.returncode} for {args[:2]} ({r.stderr.strip()})")
+    check(needle in r.stderr, f"message for {args[:2]}: {r.stderr.strip()!r} lacks {needle!r}")
+    check(r.stderr.count("\n") == 1, f"one line for {args[:2]}")
+    check(not os.path.exists(outdir) and not [f for f in os.listdir(TMP) if "sco-partial" in f], f"nothing left for {args[:2]}")
+
+
+broken = os.path.join(TMP, "broken.json")
+open(broken, "w").write('{\n  "sco_recipe": 1,\n  "id": "x"\n  "version": "1"\n}\n')
+bad([broken, "--input", f"tas={NC}:tas", "--aoi", COUNTIES], "not valid JSON at line 4, column")
+unknown = dict(recipe, steps=[dict(recipe["steps"][0], op="index.nvdi", output=True)])
+json.dump(unknown, open(os.path.join(TMP, "unknown.json"), "w"))
+bad([os.path.join(TMP, "unknown.json"), "--input", f"scene={SCENE}", "--aoi", TRACTS], "step 'ndbi': field 'op': unknown index 'nvdi'")
+bad(["heat.hot_months", "--input", f"tas={NC}:tas", "--aoi", COUNTIES, "--param", "treshold=30"], "has no parameter 'treshold'")
+bad(["water.flood", "--input", f"scene={SCENE}", "--aoi", TRACTS], "missing input 'baseline_scene'")
+bad(["heat.anomaly", "--input", f"tas={NC}:tas", "--aoi", COUNTIES, "--param", "baseline_start=1961", "--param", "baseline_end=1990"],
+    "field 'baseline': 1961..1990 is outside the data of input 'tas' (1999-01-31..1999-12-31)")
+bad(["heat.hot_months", "--input", f"tas={NC}:tas", "--aoi", os.path.join(SAMPLE, "lux.shp")], "does not overlap")
+bad(["heat.hot_months", "--input", f"tas={NC}:tsa", "--aoi", COUNTIES], "has no variable 'tsa' (variables: pr, tas)", code=3)
+bad(["heat.hot_months", "--input", f"tas={NC}:tas", "--aoi", COUNTIES, "--id", "NOM"], "has no field 'NOM'", code=3)
+
+shutil.rmtree(TMP)
+print(f"{passed} checks passed, {failed} failed")
+sys.exit(1 if failed else 0)
