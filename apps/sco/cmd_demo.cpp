@@ -1,6 +1,7 @@
 // sco demo: the whole chain on the real sample data: spectral indices of the Landsat-7 scene over
-// Olinda, NDVI per census tract, and hot months and mean temperature of 1999 per North Carolina
-// county from the monthly climate grid. Everything it prints comes from files it writes.
+// Olinda, NDVI per census tract, then indicator recipes: hot months, warming trend and dry spells per
+// North Carolina county from the monthly climate grids of 1999, built-up share and residents on
+// built-up land per Olinda tract. Everything it prints comes from files it writes.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -10,7 +11,7 @@
 
 #include "algebra/spectral_index.hpp"
 #include "cli_common.hpp"
-#include "cube_job.hpp"
+#include "recipe_runner.hpp"
 #include "io/vector_zones.hpp"
 #include "raster_job.hpp"
 #include "zonal_job.hpp"
@@ -87,25 +88,37 @@ void register_demo(CLI::App& app, GlobalOptions& global) {
     tracts.output = (fs::path(args->out) / "olinda_tracts_ndvi.gpkg").string();
     const ZonalJobResult tract_result = run_zonal_job(tracts, quiet);
 
-    // Climate: hot months (monthly mean above 25 C) and mean temperature of 1999 on the climate
-    // grid, then per North Carolina county; both rasters share one grid, so one coverage.
+    // Indicators as recipes: heat and precipitation per North Carolina county from the monthly grids
+    // of 1999, built-up share and residents on built-up land per Olinda census tract.
     const std::string nc = (fs::path(args->data) / "bcsd_obs_1999.nc").string();
-    CubeRequest hot;
-    hot.input = nc + ":tas";
-    hot.op = "count_above:25";
-    hot.out.path = (fs::path(args->out) / "nc_hot_months_1999.tif").string();
-    run_cube_job(hot, quiet);
-    CubeRequest mean = hot;
-    mean.op = "mean";
-    mean.out.path = (fs::path(args->out) / "nc_mean_temperature_1999.tif").string();
-    run_cube_job(mean, quiet);
-    ZonalRequest counties;
-    counties.rasters = {"hot_months=" + hot.out.path, "temperature=" + mean.out.path};
-    counties.zones = (fs::path(args->data) / "nc.gpkg").string();
-    counties.id = "NAME";
-    counties.stats = "mean";
-    counties.output = (fs::path(args->out) / "nc_counties_climate_1999.gpkg").string();
-    const ZonalJobResult county_result = run_zonal_job(counties, quiet);
+    const std::string counties_path = (fs::path(args->data) / "nc.gpkg").string();
+    struct Indicator {
+      const char* id;
+      std::string input;
+      std::string aoi, id_field;
+      std::vector<std::string> params;
+      const char* table;   // the table step to summarise
+      const char* column;  // and its column
+    };
+    const std::vector<Indicator> indicator_runs = {
+        {"heat.hot_months", "tas=" + nc + ":tas", counties_path, "NAME", {}, "hot_steps_by_district", "mean"},
+        {"heat.trend", "tas=" + nc + ":tas", counties_path, "NAME", {}, "trend_by_district", "slope"},
+        {"precipitation.dry_spells", "pr=" + nc + ":pr", counties_path, "NAME", {}, "dry_spell_by_district", "mean"},
+        {"urban.ndbi", "scene=" + scene, tracts.zones, "ID", {"sensor=landsat7", "population_field=V014"}, "built_up_by_district",
+         "exposed_residents"},
+    };
+    std::vector<std::pair<const Indicator*, RunResult>> indicator_results;
+    for (const auto& ind : indicator_runs) {
+      RunRequest rr;
+      rr.recipe = ind.id;
+      rr.inputs = {ind.input};
+      rr.aoi = ind.aoi;
+      rr.id = ind.id_field;
+      rr.params = ind.params;
+      rr.out = (fs::path(args->out) / ind.id).string();
+      rr.overwrite = true;
+      indicator_results.emplace_back(&ind, run_recipe(rr, quiet));
+    }
 
     // Rows of a table sorted by a column, highest first (rows without a value last).
     auto ranked = [](const io::ResultTable& t, std::size_t col) {
@@ -124,7 +137,11 @@ void register_demo(CLI::App& app, GlobalOptions& global) {
         return nlohmann::json{{"output", path}, {"zones", r.zone_count}, {"columns", r.table.columns}, {"warnings", r.warnings}};
       };
       out["olinda_tracts"] = table_json(tract_result, tracts.output);
-      out["nc_counties"] = table_json(county_result, counties.output);
+      nlohmann::json inds = nlohmann::json::array();
+      for (const auto& [ind, r] : indicator_results) {
+        inds.push_back({{"indicator", ind->id}, {"out", r.out}, {"tables", r.summary}, {"warnings", r.warnings}});
+      }
+      out["indicators"] = inds;
       std::printf("%s\n", out.dump(2).c_str());
       return;
     }
@@ -149,15 +166,25 @@ void register_demo(CLI::App& app, GlobalOptions& global) {
       std::printf("%s%s %.3f", shown ? ", " : "", label(order[i]).c_str(), tt.rows[order[i]][0]);
       ++shown;
     }
-    const auto& ct = county_result.table;
-    const auto hot_order = ranked(ct, 0);
-    std::printf("\n\nClimate 1999 per North Carolina county (%zu counties) -> %s\n", ct.ids.size(), counties.output.c_str());
-    std::printf("  most months with a mean above 25 C:\n");
-    for (std::size_t i = 0; i < 5 && i < hot_order.size(); ++i) {
-      std::printf("    %-14s %4.1f months, mean temperature %.1f C\n", ct.ids[hot_order[i]].c_str(), ct.rows[hot_order[i]][0],
-                  ct.rows[hot_order[i]][1]);
+    std::printf("\n\nIndicators (recipes; each folder has COG rasters, CSV + GeoJSON tables, report.html, provenance.json):\n");
+    for (const auto& [ind, r] : indicator_results) {
+      const io::ResultTable& t = r.tables.at(ind->table);
+      std::size_t col = 0;
+      while (col < t.columns.size() && t.columns[col] != ind->column) ++col;
+      const auto top = ranked(t, col);
+      std::printf("  %-25s -> %s/report.html\n    highest %s:", ind->id, r.out.c_str(), ind->column);
+      for (std::size_t i = 0; i < 3 && i < top.size(); ++i) {
+        std::string cls;
+        for (std::size_t c = 0; c < t.text_columns.size(); ++c) {
+          if (t.text_columns[c] == "class") cls = " " + t.text_rows[top[i]][c];
+        }
+        std::printf("%s %s %.3g%s", i ? "," : "", t.ids[top[i]].c_str(), t.rows[top[i]][col], cls.c_str());
+      }
+      std::printf("\n");
+      for (const auto& w : r.warnings) std::printf("    note: %s\n", w.c_str());
     }
-    for (const auto& w : county_result.warnings) std::printf("  note: %s\n", w.c_str());
+    std::printf("  Note: 12 months of one year: heat.trend shows the seasonal cycle, not a climate trend; the scene holds\n"
+                "  digital numbers, so NDBI is indicative only.\n");
     std::printf("\nInspect: sco info %s/ndvi.tif; open the .gpkg files in any GIS\n", args->out.c_str());
   });
 }

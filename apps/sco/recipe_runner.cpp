@@ -195,7 +195,9 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
   for (const auto& p : req.params) overrides.push_back(split_assignment(p, "--param"));
   const ind::ParamValues params = ind::bind_parameters(recipe, overrides);
   const std::vector<ind::Step> steps = ind::bind_steps(recipe, params);
-  io::check_resampling(req.resampling);
+  // The resampling: --resampling when given explicitly, else the recipe's, else bilinear.
+  const std::string resampling = !req.resampling.empty() ? req.resampling : !recipe.resampling.empty() ? recipe.resampling : "bilinear";
+  io::check_resampling(resampling);
   if (req.out.empty()) core::fail(ErrorCode::kInvalidInput, "give --out DIR");
   if (req.aoi.empty()) core::fail(ErrorCode::kInvalidInput, "give --aoi VECTOR (the districts)");
 
@@ -348,7 +350,7 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
 
   // 4. The area of interest and the working grid: the first input's grid, cut to the area.
   io::VectorZones zones = io::read_zones(req.aoi, req.layer, req.id);
-  const ResolvedInput& first = inputs.at(recipe.inputs.front().name);
+  const ResolvedInput& first = inputs.at(recipe.grid_like.empty() ? recipe.inputs.front().name : recipe.grid_like);
   const core::Grid ref_grid = io::RasterDataset::open(first.sources.front().path).grid();
   core::Grid grid;
   {
@@ -425,7 +427,7 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
       {"SCO_PARAMETERS", params_json.dump()},
       {"SCO_INPUTS", inputs_tag},
       {"SCO_AOI", req.aoi + (aoi_files.empty() ? "" : " sha256:" + aoi_files[0]["sha256"].get<std::string>())},
-      {"SCO_RESAMPLING", req.resampling},
+      {"SCO_RESAMPLING", resampling},
       {"SCO_VERSION", core::kVersion},
   };
 
@@ -436,8 +438,8 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
       Source& s = in.sources[k];
       s.prepared = (work / fmt::format("{}_{}.vrt", name, k)).string();
       const core::Grid g = io::RasterDataset::open(s.path).grid();
-      s.warped = io::write_aligned_vrt(s.path, g, grid, req.resampling, s.prepared);
-      if (s.warped) warped.push_back(fmt::format("{} ({} to the working grid with {})", s.given, g.describe(), req.resampling));
+      s.warped = io::write_aligned_vrt(s.path, g, grid, resampling, s.prepared);
+      if (s.warped) warped.push_back(fmt::format("{} ({} to the working grid with {})", s.given, g.describe(), resampling));
     }
   }
 
@@ -743,7 +745,7 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
       {"inputs", input_records},
       {"area_of_interest", {{"path", req.aoi}, {"layer", zones.layer}, {"id_field", req.id}, {"zones", zones.ids.size()}, {"files", aoi_files}}},
       {"grid", {{"width", grid.width}, {"height", grid.height}, {"transform", grid.transform}, {"crs", io::crs_label(grid.crs_wkt)}}},
-      {"resampling", req.resampling},
+      {"resampling", resampling},
       {"warped_inputs", warped},
       {"started", started},
       {"finished", now_utc()},
@@ -797,6 +799,7 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
     summary[id] = {{"districts", t.ids.size()}, {"columns", cols}};
   }
   result.summary = summary;
+  result.tables = std::move(tables);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
 }

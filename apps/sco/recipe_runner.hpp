@@ -2,12 +2,14 @@
 // Runs an indicator recipe (built-in or a file) on named inputs over an area of interest, into an
 // output folder that appears only when complete: COG rasters, a CSV and a GeoJSON table per
 // table step, report.html and provenance.json. Shared by `sco run` and the demo.
+#include <map>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "cli_common.hpp"
+#include "io/table_writer.hpp"
 
 namespace sco::app {
 
@@ -17,7 +19,7 @@ struct RunRequest {
   std::string aoi, layer, id;       // the area of interest: its layer and id field
   std::string out;                  // the output folder
   std::vector<std::string> params;  // KEY=VALUE
-  std::string resampling = "bilinear";
+  std::string resampling;  // empty: the recipe's, else bilinear
   bool overwrite = false;
 };
 
@@ -32,7 +34,8 @@ struct RunResult {
   std::vector<RunOutput> outputs;
   std::vector<std::string> warnings;
   nlohmann::json provenance;
-  nlohmann::json summary;  // per table: column summaries, for --json and the demo
+  nlohmann::json summary;  // per table: column summaries, for --json
+  std::map<std::string, io::ResultTable> tables;  // per table step (outputs or not)
   double seconds = 0.0;
 };
 

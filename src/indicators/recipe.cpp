@@ -261,7 +261,7 @@ Recipe parse_recipe(std::string_view text, const std::string& source) {
   };
   if (!doc.is_object()) core::fail(ErrorCode::kInvalidInput, "recipe '{}': expected a JSON object, got {}", source, doc.type_name());
   const std::set<std::string> top = {"sco_recipe", "id", "version", "title", "description", "category", "references",
-                                     "inputs", "parameters", "steps"};
+                                     "inputs", "parameters", "steps", "grid"};
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     if (!top.count(it.key())) {
       core::fail(ErrorCode::kInvalidInput, "recipe '{}': unknown field '{}' (fields: {})", source, it.key(),
@@ -293,7 +293,9 @@ Recipe parse_recipe(std::string_view text, const std::string& source) {
   if (!doc.contains("inputs") || !doc["inputs"].is_object() || doc["inputs"].empty()) {
     fail_top("inputs", "expected an object of named inputs, at least one");
   }
-  for (auto it = doc["inputs"].begin(); it != doc["inputs"].end(); ++it) {
+  // Inputs keep the order they are written in (the first one gives the working grid by default).
+  const nlohmann::ordered_json ordered = nlohmann::ordered_json::parse(text.begin(), text.end());
+  for (auto it = ordered["inputs"].begin(); it != ordered["inputs"].end(); ++it) {
     const std::string field = "inputs." + it.key();
     if (!valid_name(it.key())) fail_top(field, "input names are lowercase letters, digits and '_'");
     if (!it->is_object()) fail_top(field, "expected an object with 'kind'");
@@ -335,6 +337,17 @@ Recipe parse_recipe(std::string_view text, const std::string& source) {
       }
       r.parameters.push_back(p);
     }
+  }
+  if (doc.contains("grid")) {
+    const json& g = doc["grid"];
+    if (!g.is_object()) fail_top("grid", "expected {\"like\": INPUT, \"resampling\": METHOD}");
+    for (auto it = g.begin(); it != g.end(); ++it) {
+      if (it.key() != "like" && it.key() != "resampling") fail_top("grid." + it.key(), "unknown field (like, resampling)");
+      if (!it->is_string()) fail_top("grid." + it.key(), "expected a string");
+    }
+    r.grid_like = g.value("like", std::string());
+    r.resampling = g.value("resampling", std::string());
+    if (!r.grid_like.empty() && !r.find_input(r.grid_like)) fail_top("grid.like", fmt::format("'{}' is not an input of the recipe", r.grid_like));
   }
   if (!doc.contains("steps") || !doc["steps"].is_array() || doc["steps"].empty()) {
     fail_top("steps", "expected an array of steps, at least one");

@@ -100,6 +100,9 @@ struct Recipe {
   std::vector<std::string> references;
   std::vector<InputDecl> inputs;
   std::vector<ParamDecl> parameters;
+  // "grid": {"like": INPUT, "resampling": METHOD}: the working grid is that input's (default: the
+  // first input's), other inputs are warped to it with METHOD (default: the run's --resampling).
+  std::string grid_like, resampling;
   nlohmann::json document;  // as parsed
   std::string hash;         // SHA-256 of the canonical (sorted, compact) JSON
 

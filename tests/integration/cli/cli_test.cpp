@@ -213,13 +213,22 @@ TEST(Demo, ComputesEveryIndexOfTheSample) {
   //   ((b4 - b3) / (b4 + b3)).mean() = -0.06432...
   EXPECT_EQ(j[0]["index"], "ndvi");
   EXPECT_NEAR(j[0]["statistics"]["mean"].get<double>(), -0.0643246, 2e-6);
-  // Figures per local entity: the 470 Olinda tracts and the 100 North Carolina counties, written.
+  // Figures per local entity: the 470 Olinda tracts, then the indicators per county and per tract.
   EXPECT_EQ(all["olinda_tracts"]["zones"], 470);
-  EXPECT_EQ(all["nc_counties"]["zones"], 100);
-  EXPECT_EQ(all["nc_counties"]["columns"], (nlohmann::json{"hot_months_mean", "temperature_mean"}));
-  EXPECT_TRUE(all["nc_counties"]["warnings"].empty()) << all["nc_counties"]["warnings"].dump();
   EXPECT_TRUE(std::filesystem::exists(all["olinda_tracts"]["output"].get<std::string>()));
-  EXPECT_TRUE(std::filesystem::exists(all["nc_counties"]["output"].get<std::string>()));
+  const auto& inds = all["indicators"];
+  ASSERT_EQ(inds.size(), 4u);
+  for (const auto& ind : inds) {
+    const std::string out = ind["out"].get<std::string>();
+    EXPECT_TRUE(std::filesystem::exists(out + "/report.html")) << out;
+    EXPECT_TRUE(std::filesystem::exists(out + "/provenance.json")) << out;
+  }
+  // Hot months of 1999 (monthly mean above 25 C) per county: at most 3 months anywhere in North
+  // Carolina that year (checked against numpy in indicators_reference_test.py).
+  EXPECT_EQ(inds[0]["indicator"], "heat.hot_months");
+  EXPECT_EQ(inds[0]["tables"]["hot_steps_by_district"]["districts"], 100);
+  EXPECT_LE(inds[0]["tables"]["hot_steps_by_district"]["columns"]["max"]["max"].get<double>(), 3.0);
+  EXPECT_EQ(inds[3]["tables"]["built_up_by_district"]["districts"], 470);
 }
 
 namespace {

@@ -319,6 +319,20 @@ rows = table(os.path.join(out, "flood_by_district.csv"), "ID")
 for k, tid in enumerate(tract_ids):
     check(close(rows[tid]["exposed_fraction"], fshare[k], 0.03), f"flooded share tract {tid}: {rows[tid]['exposed_fraction']} vs {fshare[k]}")
 
+# The same with the baseline scene on another grid (the scene warped to WGS 84, a fixture): it is
+# brought back onto the current scene's grid by GDAL with the stated resampling.
+warped_baseline = os.path.join(TMP, "baseline_wgs84.tif")
+gdal.Warp(warped_baseline, SCENE, dstSRS="EPSG:4326", resampleAlg="near")
+out_w = os.path.join(TMP, "flood_warped")
+run(["--quiet", "run", "water.flood", "--input", f"scene={flood_scene}", "--input", f"baseline_scene={warped_baseline}", "--aoi", TRACTS,
+     "--id", "ID", "--param", "sensor=landsat7", "--resampling", "near", "--out", out_w])
+prov = json.load(open(os.path.join(out_w, "provenance.json")))
+check(prov["resampling"] == "near" and len(prov["warped_inputs"]) == 1 and "baseline_wgs84.tif" in prov["warped_inputs"][0],
+      f"warped input recorded: {prov['warped_inputs']}")
+gw, gtw = read(os.path.join(out_w, "flooded.tif"))
+check(gtw == gt and gw.shape == got.shape, "the working grid is the current scene's")
+check(abs(np.nansum(gw) - np.nansum(got)) < 0.1 * np.nansum(got), f"flooded pixels after warping {np.nansum(gw)} vs {np.nansum(got)}")
+
 # fire.dnbr: "burn" = NIR (band 4) halved in rows 50..119, columns 60..159.
 post = os.path.join(TMP, "burn_fixture.tif")
 bu = bands.copy()
