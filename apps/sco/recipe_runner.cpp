@@ -146,17 +146,58 @@ std::string now_utc() {
   return buf;
 }
 
+// A cube step's worker. Its inputs are the steps' blocks (main, then reference), then as many
+// quality blocks when the step has a quality cube, then the static mask when it has one: quality and
+// mask become each step's validity mask before the evaluation.
 class CubeWorker : public io::BlockWorker {
  public:
-  explicit CubeWorker(const cube::CubeStepSpec& spec) : eval_(spec) {}
+  CubeWorker(const cube::CubeStepSpec& spec, bool quality, std::vector<double> quality_valid, bool mask)
+      : eval_(spec), quality_(quality), quality_valid_(std::move(quality_valid)), mask_(mask) {}
   void process(std::span<const core::BlockView> inputs, const core::MutableBlockView& out) override {
-    blocks_.assign(inputs.begin(), inputs.end());
+    const std::size_t n = (inputs.size() - (mask_ ? 1 : 0)) / (quality_ ? 2 : 1);
+    blocks_.assign(inputs.begin(), inputs.begin() + static_cast<std::ptrdiff_t>(n));
+    if (!quality_ && !mask_) {
+      eval_.evaluate(blocks_, out);
+      return;
+    }
+    const int w = out.width, h = out.height;
+    masks_.resize(n * static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
+    const core::BlockView* static_mask = mask_ ? &inputs.back() : nullptr;
+    for (std::size_t k = 0; k < n; ++k) {
+      std::uint8_t* m = masks_.data() + k * static_cast<std::size_t>(w) * static_cast<std::size_t>(h);
+      const core::BlockView& b = blocks_[k];
+      const core::BlockView* q = quality_ ? &inputs[n + k] : nullptr;
+      for (int y = 0; y < h; ++y) {
+        for (int x = 0; x < w; ++x) {
+          bool ok = !b.mask || b.mask[static_cast<std::ptrdiff_t>(y) * b.mask_pitch + x] != 0;
+          if (q) ok = ok && quality_ok(*q, x, y);
+          if (static_mask) {
+            const double v = static_mask->value_at(x, y);
+            ok = ok && v == v && v != 0.0 && !(static_mask->nodata && v == *static_mask->nodata) &&
+                 !(static_mask->mask && static_mask->mask[static_cast<std::ptrdiff_t>(y) * static_mask->mask_pitch + x] == 0);
+          }
+          m[static_cast<std::ptrdiff_t>(y) * w + x] = ok ? 1 : 0;
+        }
+      }
+      blocks_[k].mask = m;
+      blocks_[k].mask_pitch = w;
+    }
     eval_.evaluate(blocks_, out);
   }
 
  private:
+  bool quality_ok(const core::BlockView& q, int x, int y) const {
+    const double v = q.value_at(x, y);
+    if (v != v || (q.nodata && v == *q.nodata)) return false;
+    if (quality_valid_.empty()) return v != 0.0;
+    return std::find(quality_valid_.begin(), quality_valid_.end(), v) != quality_valid_.end();
+  }
   cube::CubeStepEvaluator eval_;
+  bool quality_;
+  std::vector<double> quality_valid_;
+  bool mask_;
   std::vector<core::BlockView> blocks_;
+  std::vector<std::uint8_t> masks_;
 };
 
 // Removes the staging folder unless the run completed.
@@ -249,10 +290,9 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
                 in.calendar = cube::parse_calendar(axis.calendar);
                 in.time_note = fmt::format("CF time axis ({}, calendar {})", axis.units, axis.calendar.empty() ? "standard" : axis.calendar);
               }
-            } catch (const core::Error& e) {
-              if (ds.metadata().end() != std::find_if(ds.metadata().begin(), ds.metadata().end(), [](const auto& kv) {
-                    return kv.first.find("_VALUES") != std::string::npos;
-                  })) {
+            } catch (const core::Error&) {
+              const auto md = ds.metadata();
+              if (std::any_of(md.begin(), md.end(), [](const auto& kv) { return kv.first.find("_VALUES") != std::string::npos; })) {
                 throw;  // a time axis that exists but cannot be decoded
               }
             }
@@ -329,6 +369,10 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
   };
   std::map<std::string, Selection> selections;
   for (const auto& st : steps) {
+    if (!st.quality.empty() && inputs.at(st.quality).steps.size() != inputs.at(st.input).steps.size()) {
+      core::fail(ErrorCode::kInvalidInput, "recipe '{}': step '{}': field 'quality': cube '{}' has {} steps, '{}' has {}", recipe.source,
+                 st.id, st.quality, inputs.at(st.quality).steps.size(), st.input, inputs.at(st.input).steps.size());
+    }
     if (st.op == "cube.reduce") {
       selections[st.id] = {select(st, st.period, "period"), st.threshold_percentile ? select(st, st.baseline, "baseline") : std::vector<std::size_t>{}};
     } else if (st.op == "cube.trend" || st.op == "zonal.trend") {
@@ -552,6 +596,15 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
           cs.t_reference = years(in, sel.reference, st.per);
           for (std::size_t i : sel.reference) pin.push_back({in.sources[in.steps[i].first].prepared, in.steps[i].second});
         }
+        const bool has_quality = !st.quality.empty(), has_mask = !st.mask.empty();
+        if (has_quality) {
+          const ResolvedInput& q = inputs.at(st.quality);
+          for (std::size_t i : sel.main) pin.push_back({q.sources[q.steps[i].first].prepared, q.steps[i].second});
+          if (cs.form != cube::CubeStepSpec::Form::kReduce) {
+            for (std::size_t i : sel.reference) pin.push_back({q.sources[q.steps[i].first].prepared, q.steps[i].second});
+          }
+        }
+        if (has_mask) pin.push_back({raster_path.at(st.mask), 1});
         auto describe = [&](const std::vector<std::size_t>& idx) {
           if (in.dates.empty()) return fmt::format("steps {}..{}", idx.front() + 1, idx.back() + 1);
           return in.dates[idx.front()].iso().substr(0, 10) + ".." + in.dates[idx.back()].iso().substr(0, 10);
@@ -559,7 +612,8 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
         spec.metadata.emplace_back("SCO_TIME_STEPS", describe(sel.main) + (sel.reference.empty() ? "" : " vs " + describe(sel.reference)));
         io::PipelineOptions options;
         options.threads = global.effective_threads();
-        io::run_block_pipeline(pin, spec, [&] { return std::make_unique<CubeWorker>(cs); }, options);
+        io::run_block_pipeline(
+            pin, spec, [&] { return std::make_unique<CubeWorker>(cs, has_quality, st.quality_valid, has_mask); }, options);
       }
       raster_path[st.id] = spec.path;
       if (st.output) {

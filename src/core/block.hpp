@@ -27,6 +27,22 @@ struct BlockView {
   const void* row(int y) const {
     return static_cast<const std::byte*>(data) + static_cast<std::ptrdiff_t>(y) * pitch * size_of(type);
   }
+  // The raw value at (x, y) as a double (no validity test, no scale): for per-pixel tests outside
+  // the vectorised kernels.
+  double value_at(int x, int y) const {
+    const void* r = row(y);
+    switch (type) {
+      case DataType::kByte: return static_cast<const std::uint8_t*>(r)[x];
+      case DataType::kInt8: return static_cast<const std::int8_t*>(r)[x];
+      case DataType::kUInt16: return static_cast<const std::uint16_t*>(r)[x];
+      case DataType::kInt16: return static_cast<const std::int16_t*>(r)[x];
+      case DataType::kUInt32: return static_cast<const std::uint32_t*>(r)[x];
+      case DataType::kInt32: return static_cast<const std::int32_t*>(r)[x];
+      case DataType::kFloat32: return static_cast<const float*>(r)[x];
+      case DataType::kFloat64: return static_cast<const double*>(r)[x];
+    }
+    return 0.0;
+  }
 };
 
 struct MutableBlockView {

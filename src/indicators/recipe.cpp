@@ -545,14 +545,14 @@ std::vector<Step> bind_steps(const Recipe& r, const ParamValues& values) {
         if (!in && !st) rd.fail_field("expression", fmt::format("'{}' is neither an input nor an earlier step", name));
       }
     } else if (s.op == "cube.reduce") {
-      rd.allow({"input", "reducer", "threshold", "threshold_percentile", "percentile", "period", "baseline"});
+      rd.allow({"input", "reducer", "threshold", "threshold_percentile", "percentile", "period", "baseline", "mask", "quality", "quality_valid"});
       s.input = input_of_kind("input", InputKind::kCube);
       reducer(true);
       s.period = rd.period("period", false);
       s.baseline = rd.period("baseline", false);
       if (s.baseline.given && !s.threshold_percentile) rd.fail_field("baseline", "only used with threshold_percentile");
     } else if (s.op == "cube.trend") {
-      rd.allow({"input", "statistic", "per", "period"});
+      rd.allow({"input", "statistic", "per", "period", "mask", "quality", "quality_valid"});
       s.input = input_of_kind("input", InputKind::kCube);
       const std::string stat = rd.text("statistic", false, "sen_slope");
       if (stat != "sen_slope" && stat != "mk_z" && stat != "mk_p") rd.fail_field("statistic", fmt::format("'{}' is not sen_slope, mk_z or mk_p", stat));
@@ -564,8 +564,8 @@ std::vector<Step> bind_steps(const Recipe& r, const ParamValues& values) {
       s.period = rd.period("period", false);
     } else if (s.op == "cube.anomaly" || s.op == "cube.change") {
       const bool anomaly = s.op == "cube.anomaly";
-      rd.allow(anomaly ? std::vector<std::string>{"input", "reducer", "percentile", "period", "baseline", "relative"}
-                       : std::vector<std::string>{"input", "reducer", "percentile", "before", "after", "relative"});
+      rd.allow(anomaly ? std::vector<std::string>{"input", "reducer", "percentile", "period", "baseline", "relative", "mask", "quality", "quality_valid"}
+                       : std::vector<std::string>{"input", "reducer", "percentile", "before", "after", "relative", "mask", "quality", "quality_valid"});
       s.input = input_of_kind("input", InputKind::kCube);
       reducer(false);
       s.period = rd.period(anomaly ? "period" : "after", !anomaly);
@@ -650,6 +650,24 @@ std::vector<Step> bind_steps(const Recipe& r, const ParamValues& values) {
       if (rd.has("vulnerability")) s.vulnerability = column_ref("vulnerability", true);
     } else {
       rd.fail_field("op", fmt::format("unknown op '{}' (ops: {})", s.op, known_ops()));
+    }
+    if (s.op.rfind("cube.", 0) == 0) {
+      s.mask = raster_ref("mask", false);
+      if (rd.has("quality")) {
+        const std::string q = rd.text("quality", true);
+        const InputDecl* in = r.find_input(q);
+        if (!in || in->kind != InputKind::kCube) rd.fail_field("quality", fmt::format("'{}' is not a cube input of the recipe", q));
+        s.quality = q;
+      }
+      if (rd.has("quality_valid")) {
+        if (s.quality.empty()) rd.fail_field("quality_valid", "only used with 'quality'");
+        const json v = rd.value("quality_valid");
+        if (!v.is_array() || v.empty()) rd.fail_field("quality_valid", "expected an array of values");
+        for (const auto& x : v) {
+          if (!x.is_number()) rd.fail_field("quality_valid", "expected an array of numbers");
+          s.quality_valid.push_back(x.get<double>());
+        }
+      }
     }
     if (js.contains("classes")) {
       if (!s.makes_table()) rd.fail_field("classes", "only tables (zonal.stats, risk) have classes");

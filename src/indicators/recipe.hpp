@@ -80,6 +80,11 @@ struct Step {
   std::optional<double> threshold_percentile;  // count/run above or below a per-pixel percentile
   Period period, baseline;                     // baseline: anomaly; before/after: change
   bool relative = false;
+  // Masks of a cube step: `mask` a raster (input or step) whose 0 or nodata pixels are left out;
+  // `quality` a cube of the same steps whose value must be one of `quality_valid` (default: any
+  // non-zero value) for the step's observation to count (cloud / QA bands).
+  std::string mask, quality;
+  std::vector<double> quality_valid;
   double per = 1.0;  // trend slope per this many years
   double alpha = 0.05;  // zonal.trend: significance level of the Mann-Kendall test
   // zonal.stats (and zonal.trend: the district mean of every time step, then its trend)

@@ -397,6 +397,39 @@ expected_risk = (hz - hz.min()) / (hz.max() - hz.min()) * (ex - ex.min()) / (ex.
 got_risk = np.array([float(rows[t]["risk"]) for t in tract_ids])
 check(np.max(np.abs(got_risk - expected_risk)) < 1e-9, "risk = normalised hazard x normalised exposure")
 
+# 6b. Masks: a quality cube (a fixture: July flagged 0, every other month 1) and a static mask (a
+# fixture: the western half of the grid 0) on the hot-month count.
+qa_path, land_path = os.path.join(TMP, "qa.tif"), os.path.join(TMP, "land.tif")
+ds = gdal.GetDriverByName("GTiff").Create(qa_path, tas.shape[2], tas.shape[1], 12, gdal.GDT_Byte)
+ds.SetGeoTransform(nc_gt)
+ds.SetProjection("EPSG:4326")  # sco takes CF latitude/longitude grids as WGS 84
+for k in range(12):
+    ds.GetRasterBand(k + 1).WriteArray(np.full(tas.shape[1:], 0 if k == 6 else 1, np.uint8))
+ds = None
+ds = gdal.GetDriverByName("GTiff").Create(land_path, tas.shape[2], tas.shape[1], 1, gdal.GDT_Byte)
+ds.SetGeoTransform(nc_gt)
+ds.SetProjection("EPSG:4326")
+land = np.ones(tas.shape[1:], np.uint8)
+land[:, : tas.shape[2] // 2] = 0
+ds.GetRasterBand(1).WriteArray(land)
+ds = None
+masked = {
+    "sco_recipe": 1, "id": "test.masked_hot", "version": "0.1", "title": "masked", "references": ["test"],
+    "inputs": {"tas": {"kind": "cube"}, "qa": {"kind": "cube"}, "land": {"kind": "raster"}},
+    "steps": [{"id": "hot", "op": "cube.reduce", "input": "tas", "reducer": "count_above", "threshold": 25,
+               "quality": "qa", "quality_valid": [1], "mask": "land", "output": True},
+              {"id": "t", "op": "zonal.stats", "raster": "hot", "stats": ["mean"], "output": True}],
+}
+mpath = os.path.join(TMP, "masked.json")
+json.dump(masked, open(mpath, "w"))
+out = sco_run(mpath, [f"tas={NC}:tas", f"qa={qa_path}", f"land={land_path}"], COUNTIES, os.path.join(TMP, "masked"), "NAME")
+got, gt = read(os.path.join(out, "hot.tif"))
+keep = np.array([k != 6 for k in range(12)])
+exp = np.where(np.isnan(tas[keep]).all(axis=0) | (land == 0), np.nan, (tas[keep] > 25).sum(axis=0))
+exp = cut(exp, nc_gt, gt, got.shape)
+check(np.array_equal(np.nan_to_num(got, nan=-1), np.nan_to_num(exp, nan=-1)), "quality cube and static mask")
+check(np.nansum(got) < np.nansum(cut(np.where(land == 0, np.nan, (tas > 25).sum(axis=0)), nc_gt, gt, got.shape)), "July's hot months left out")
+
 # 7. Bad input: one clear line, exit 2, no output folder and nothing staged left -----------------------
 def bad(args, needle, code=2):
     outdir = os.path.join(TMP, "bad_out")
