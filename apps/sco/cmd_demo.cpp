@@ -166,7 +166,7 @@ void register_demo(CLI::App& app, GlobalOptions& global) {
       std::printf("%s%s %.3f", shown ? ", " : "", label(order[i]).c_str(), tt.rows[order[i]][0]);
       ++shown;
     }
-    std::printf("\n\nIndicators (recipes; each folder has COG rasters, CSV + GeoJSON tables, report.html, provenance.json):\n");
+    std::printf("\n\nIndicators (recipes; each folder has COG rasters, CSV, GeoJSON and GeoPackage tables, report.html, provenance.json):\n");
     for (const auto& [ind, r] : indicator_results) {
       const io::ResultTable& t = r.tables.at(ind->table);
       std::size_t col = 0;

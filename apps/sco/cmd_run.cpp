@@ -82,7 +82,7 @@ void register_run(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--param", args->params, "KEY=VALUE overriding a parameter of the recipe (repeatable)");
   cmd->add_option("--resampling", args->resampling, "How inputs on other grids are warped to the working grid: near, bilinear (default unless the recipe says), cubic, average, mode, ...");
   cmd->add_flag("--overwrite", args->overwrite, "Replace DIR when it exists (only once the new run is complete)");
-  cmd->footer("The output folder holds a COG per raster output, a CSV and a GeoJSON per table, report.html and provenance.json.\n"
+  cmd->footer("The output folder holds a COG per raster output, a CSV, a GeoJSON and a GeoPackage per table, report.html and provenance.json.\n"
               "Example: sco run heat.hot_months --input tas=bcsd_obs_1999.nc:tas --aoi nc.gpkg --id NAME --out nc_heat");
   cmd->callback([args, &global] {
     const RunResult r = run_recipe(*args, global);

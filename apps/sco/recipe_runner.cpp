@@ -734,10 +734,13 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
     if (!st.output) continue;
     const std::string csv = (staging.path / (st.id + ".csv")).string();
     const std::string geojson = (staging.path / (st.id + ".geojson")).string();
+    const std::string gpkg = (staging.path / (st.id + ".gpkg")).string();
     io::write_table(table, csv, zones);
     io::write_table(table, geojson, zones);
+    io::write_table(table, gpkg, zones);
     result.outputs.push_back({"table", st.id, csv, st.title, st.units});
     result.outputs.push_back({"table", st.id, geojson, st.title, st.units});
+    result.outputs.push_back({"table", st.id, gpkg, st.title, st.units});
 
     // The report's section for this table.
     ind::ReportTable rt;

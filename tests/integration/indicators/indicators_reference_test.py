@@ -151,6 +151,9 @@ for k, name in enumerate(names):
     m = float(r["mean"])
     check(r["class"] == ("low" if m < 1 else "high" if m >= 3 else "medium"), f"class of {name}")
 gj = json.load(open(os.path.join(out, "hot_steps_by_district.geojson")))
+gp = ogr.Open(os.path.join(out, "hot_steps_by_district.gpkg"))
+check(gp.GetLayer().GetFeatureCount() == 100, "GeoPackage table")
+gp = None
 check(len(gj["features"]) == 100 and gj["features"][0]["properties"]["class"] in ("low", "medium", "high"), "GeoJSON table")
 prov = json.load(open(os.path.join(out, "provenance.json")))
 check(prov["inputs"][0]["sources"][0]["files"][0]["sha256"] == "4457324cd44816c3674e8d7a1a243a4af84f77175962730dc716c705e2e44b2c",
