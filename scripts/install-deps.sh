@@ -6,8 +6,12 @@ packages=(
   libgdal-dev gdal-bin libproj-dev libgeos-dev libsqlite3-dev libsodium-dev
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libtbb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3-gdal python3-numpy time
+  python3-gdal python3-numpy python3-jsonschema time
 )
+# npm (for test tools and, later, the web map): Debian's nodejs + npm unless a node with npm is present.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(otb-bin python3-rasterio hyperfine)
 fi

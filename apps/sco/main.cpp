@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   app::register_cube(app, global);
   app::register_indicators(app, global);
   app::register_run(app, global);
+  app::register_ingest(app, global);
   app::register_demo(app, global);
 
   core::install_interrupt_handler();

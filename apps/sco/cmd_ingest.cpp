@@ -1,0 +1,42 @@
+// sco ingest PATH... --collection ID: rasters (files, folders recursively) into the node's STAC
+// catalog (--catalog DIR, else $SCO_HOME, else ./sco-data).
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/ingest.hpp"
+#include "catalog/store.hpp"
+#include "cli_common.hpp"
+
+namespace sco::app {
+
+void register_ingest(CLI::App& app, GlobalOptions& global) {
+  struct Args {
+    std::vector<std::string> paths;
+    std::string collection, datetime;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("ingest", "Register rasters in the node's STAC catalog");
+  cmd->add_option("PATH", args->paths, "Raster files or folders (searched recursively)")->required();
+  cmd->add_option("--collection", args->collection, "Collection id (created when absent)")->required();
+  cmd->add_option("--datetime", args->datetime, "Date of files that carry none (YYYY-MM-DD or RFC 3339)");
+  cmd->footer("Each raster becomes a STAC item: WGS 84 footprint and bbox, datetime (metadata, CF time axis or file\n"
+              "name), bands, data type, nodata, EPSG, SHA-256. Re-ingesting an unchanged file changes nothing.\n"
+              "The catalog is DIR/catalog.sqlite with DIR from --catalog, $SCO_HOME or ./sco-data.");
+  cmd->callback([args, &global] {
+    const auto store = catalog::open_sqlite_store(global.catalog_dir());
+    const auto r = catalog::ingest(*store, args->paths, args->collection, args->datetime, global.progress());
+    if (global.json) {
+      nlohmann::json j = {{"collection", args->collection}, {"inserted", r.inserted}, {"updated", r.updated},
+                          {"unchanged", r.unchanged}, {"skipped", r.skipped_files}, {"items", r.item_ids},
+                          {"catalog", global.catalog_dir()}};
+      std::printf("%s\n", j.dump(2).c_str());
+    } else if (!global.quiet) {
+      std::printf("%s: %d new, %d updated, %d unchanged item%s; %d file%s skipped (not rasters) -> %s/catalog.sqlite\n",
+                  args->collection.c_str(), r.inserted, r.updated, r.unchanged, r.unchanged == 1 ? "" : "s", r.skipped,
+                  r.skipped == 1 ? "" : "s", global.catalog_dir().c_str());
+    }
+  });
+}
+
+}  // namespace sco::app

@@ -1,0 +1,300 @@
+#include "catalog/ingest.hpp"
+
+#include <gdal_priv.h>
+#include <ogr_spatialref.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <regex>
+
+#include <fmt/format.h>
+
+#include "core/digest.hpp"
+#include "core/error.hpp"
+#include "core/progress.hpp"
+#include "io/gdal_session.hpp"
+#include "io/raster_dataset.hpp"
+#include "io/time_axis.hpp"
+
+namespace sco::catalog {
+
+using core::ErrorCode;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* stac_data_type(core::DataType t) {
+  switch (t) {
+    case core::DataType::kByte: return "uint8";
+    case core::DataType::kInt8: return "int8";
+    case core::DataType::kUInt16: return "uint16";
+    case core::DataType::kInt16: return "int16";
+    case core::DataType::kUInt32: return "uint32";
+    case core::DataType::kInt32: return "int32";
+    case core::DataType::kFloat32: return "float32";
+    case core::DataType::kFloat64: return "float64";
+  }
+  return "other";
+}
+
+json nodata_json(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return v;
+}
+
+// "YYYY-MM-DD", "YYYY:MM:DD hh:mm:ss" (TIFF), "YYYY-MM-DDThh:mm:ss[Z]" -> RFC 3339 UTC.
+std::string rfc3339(const std::string& text) {
+  static const std::regex re(R"((\d{4})[-:](\d{2})[-:](\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?)");
+  std::smatch m;
+  if (!std::regex_search(text, m, re)) return "";
+  const int month = std::stoi(m[2]), day = std::stoi(m[3]);
+  if (month < 1 || month > 12 || day < 1 || day > 31) return "";
+  return fmt::format("{}-{}-{}T{}:{}:{}Z", m[1].str(), m[2].str(), m[3].str(), m[4].matched ? m[4].str() : "00",
+                     m[5].matched ? m[5].str() : "00", m[6].matched ? m[6].str() : "00");
+}
+
+std::string iso_of(const cube::DateTime& d) {
+  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z", d.year, d.month, d.day, d.hour, d.minute, static_cast<int>(d.second));
+}
+
+std::string media_type(const io::RasterDataset& ds) {
+  const std::string driver = ds.driver_name();
+  if (driver == "GTiff") {
+    const auto md = ds.metadata("IMAGE_STRUCTURE");
+    for (const auto& [k, v] : md) {
+      if (k == "LAYOUT" && v == "COG") return "image/tiff; application=geotiff; profile=cloud-optimized";
+    }
+    return "image/tiff; application=geotiff";
+  }
+  if (driver == "netCDF") return "application/netcdf";
+  if (driver == "HDF5") return "application/x-hdf5";
+  if (driver == "JP2OpenJPEG") return "image/jp2";
+  if (driver == "PNG") return "image/png";
+  return "application/octet-stream";
+}
+
+}  // namespace
+
+json new_collection(const std::string& id, const std::string& title, const std::string& description, const std::string& license) {
+  return {{"type", "Collection"},
+          {"stac_version", "1.0.0"},
+          {"stac_extensions", json::array()},
+          {"id", id},
+          {"title", title.empty() ? id : title},
+          {"description", description.empty() ? "Collection " + id + " of this sco node" : description},
+          {"license", license.empty() ? "proprietary" : license},
+          {"extent", {{"spatial", {{"bbox", json::array({json::array({-180, -90, 180, 90})})}}},
+                      {"temporal", {{"interval", json::array({json::array({nullptr, nullptr})})}}}}},
+          {"links", json::array()}};
+}
+
+BuiltItem raster_item(const std::string& path, const std::string& collection, const ItemOptions& opt, const std::string& known_sha256) {
+  io::init_gdal();
+  // Containers (NetCDF, HDF5): one asset per variable; the grid is the first variable's.
+  std::vector<std::pair<std::string, std::string>> parts;  // asset key, GDAL name
+  {
+    io::clear_gdal_error();
+    GDALDatasetH h = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
+    if (!h) core::fail(ErrorCode::kInvalidInput, "'{}' is not a raster GDAL can read: {}", path, io::take_gdal_error());
+    char** sub = GDALGetMetadata(h, "SUBDATASETS");
+    if (GDALGetRasterCount(h) == 0) {
+      for (char** p = sub; p && *p; ++p) {
+        const std::string kv = *p;
+        const auto eq = kv.find('=');
+        if (eq == std::string::npos || kv.compare(eq - 5, 5, "_NAME") != 0) continue;
+        const std::string name = kv.substr(eq + 1);
+        const auto colon = name.rfind(':');
+        parts.emplace_back(colon == std::string::npos ? name : name.substr(colon + 1), name);
+      }
+    }
+    GDALClose(h);
+    if (parts.empty()) parts.emplace_back("data", path);
+  }
+  const io::RasterDataset ds = io::RasterDataset::open(parts.front().second);
+  const core::Grid g = ds.grid();
+  if (g.crs_wkt.empty()) core::fail(ErrorCode::kInvalidInput, "'{}' has no CRS: it cannot be placed on the map", path);
+
+  // Footprint: the grid's outline, 16 points per edge, in WGS 84 (longitude, latitude).
+  OGRSpatialReference src, wgs84;
+  src.importFromWkt(g.crs_wkt.c_str());
+  src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  wgs84.importFromEPSG(4326);
+  wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&src, &wgs84));
+  if (!ct) core::fail(ErrorCode::kInvalidInput, "'{}': its CRS cannot be transformed to WGS 84", path);
+  const auto& t = g.transform;
+  std::vector<double> xs, ys;
+  const int n = 16;
+  auto add = [&](double col, double row) {
+    xs.push_back(t[0] + col * t[1] + row * t[2]);
+    ys.push_back(t[3] + col * t[4] + row * t[5]);
+  };
+  for (int k = 0; k < n; ++k) add(g.width * k / static_cast<double>(n), 0);
+  for (int k = 0; k < n; ++k) add(g.width, g.height * k / static_cast<double>(n));
+  for (int k = 0; k < n; ++k) add(g.width * (n - k) / static_cast<double>(n), g.height);
+  for (int k = 0; k < n; ++k) add(0, g.height * (n - k) / static_cast<double>(n));
+  if (!ct->Transform(static_cast<int>(xs.size()), xs.data(), ys.data())) {
+    core::fail(ErrorCode::kInvalidInput, "'{}': its outline cannot be transformed to WGS 84", path);
+  }
+  json ring = json::array();
+  double w = 180, s = 90, e = -180, nn = -90;
+  auto round7 = [](double v) { return std::round(v * 1e7) / 1e7; };
+  for (std::size_t k = 0; k < xs.size(); ++k) {
+    ring.push_back({round7(xs[k]), round7(ys[k])});
+    w = std::min(w, xs[k]);
+    e = std::max(e, xs[k]);
+    s = std::min(s, ys[k]);
+    nn = std::max(nn, ys[k]);
+  }
+  ring.push_back(ring[0]);
+
+  json props = json::object();
+  // Datetime: the file's metadata, else its CF time axis, else a date in its name, else the one given.
+  const std::string given = opt.datetime.empty() ? "" : rfc3339(opt.datetime);
+  if (!opt.datetime.empty() && given.empty()) core::fail(ErrorCode::kInvalidInput, "--datetime '{}' is not a date", opt.datetime);
+  std::string datetime;
+  for (const auto& [k, v] : ds.metadata()) {
+    if (k == "TIFFTAG_DATETIME" || k == "ACQUISITIONDATETIME" || k == "DATE_ACQUIRED" || k == "datetime") datetime = rfc3339(v);
+    if (!datetime.empty()) break;
+  }
+  if (datetime.empty()) {
+    try {
+      const io::TimeAxis axis = io::read_time_axis(ds);
+      if (!axis.dates.empty()) {
+        props["start_datetime"] = iso_of(axis.dates.front());
+        props["end_datetime"] = iso_of(axis.dates.back());
+        props["datetime"] = nullptr;
+      }
+    } catch (const core::Error&) {
+    }
+  }
+  if (datetime.empty() && !props.contains("start_datetime")) datetime = rfc3339(fs::path(path).filename().string());
+  if (datetime.empty() && !props.contains("start_datetime")) datetime = given;
+  if (datetime.empty() && !props.contains("start_datetime")) {
+    core::fail(ErrorCode::kInvalidInput, "'{}' has no date in its metadata, time axis or name: give --datetime YYYY-MM-DD", path);
+  }
+  if (!datetime.empty()) props["datetime"] = datetime;
+
+  // Projection.
+  OGRSpatialReference crs;
+  crs.importFromWkt(g.crs_wkt.c_str());
+  const char* auth = crs.GetAuthorityName(nullptr);
+  const char* code = crs.GetAuthorityCode(nullptr);
+  if (auth && code && std::string(auth) == "EPSG") props["proj:epsg"] = std::stoi(code);
+  else {
+    props["proj:epsg"] = nullptr;
+    props["proj:wkt2"] = g.crs_wkt;
+  }
+  props["proj:shape"] = {g.height, g.width};
+  props["proj:transform"] = {t[1], t[2], t[0], t[4], t[5], t[3], 0, 0, 1};
+
+  BuiltItem out;
+  out.sha256 = known_sha256.empty() ? core::sha256_file(path) : known_sha256;
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  json assets = json::object();
+  for (const auto& [key, gdal_name] : parts) {
+    const io::RasterDataset part = io::RasterDataset::open(gdal_name);
+    json bands = json::array();
+    for (int b = 1; b <= part.band_count(); ++b) {
+      const io::BandInfo bi = part.band(b);
+      json band = {{"data_type", stac_data_type(bi.type)}, {"spatial_resolution", std::fabs(t[1])}};
+      if (bi.nodata) band["nodata"] = nodata_json(*bi.nodata);
+      if (bi.scale != 1.0) band["scale"] = bi.scale;
+      if (bi.offset != 0.0) band["offset"] = bi.offset;
+      if (!bi.description.empty()) band["sco:description"] = bi.description;
+      bands.push_back(band);
+    }
+    json asset = {{"href", fs::absolute(path).lexically_normal().string()},
+                  {"type", media_type(part)},
+                  {"title", key == "data" ? fs::path(path).filename().string() : key},
+                  {"roles", json::array({"data"})},
+                  {"file:checksum", "1220" + out.sha256},
+                  {"file:size", size},
+                  {"raster:bands", bands}};
+    if (key != "data") asset["sco:gdal_name"] = gdal_name;
+    assets[key] = asset;
+  }
+  out.item = {{"type", "Feature"},
+              {"stac_version", "1.0.0"},
+              {"stac_extensions", json::array({kRasterExtension, kProjectionExtension, kFileExtension})},
+              {"id", opt.id.empty() ? fs::path(path).stem().string() : opt.id},
+              {"collection", collection},
+              {"geometry", {{"type", "Polygon"}, {"coordinates", json::array({ring})}}},
+              {"bbox", {round7(w), round7(s), round7(e), round7(nn)}},
+              {"properties", props},
+              {"assets", assets},
+              // Links relative to the node's STAC API; the server makes them absolute.
+              {"links", json::array({{{"rel", "collection"}, {"href", "/stac/collections/" + collection}, {"type", "application/json"}}})}};
+  return out;
+}
+
+IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, const std::string& collection,
+                    const std::string& datetime, bool progress) {
+  io::init_gdal();
+  // The files, each with its item id: a file's stem, or its path under a given folder.
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const auto& p : paths) {
+    if (!fs::exists(p)) core::fail(ErrorCode::kNotFound, "'{}' not found", p);
+    if (fs::is_directory(p)) {
+      std::vector<fs::path> found;
+      for (const auto& e : fs::recursive_directory_iterator(p)) {
+        if (e.is_regular_file()) found.push_back(e.path());
+      }
+      std::sort(found.begin(), found.end());
+      for (const auto& f : found) {
+        std::string id = fs::relative(f, p).replace_extension().string();
+        std::replace(id.begin(), id.end(), '/', '_');
+        files.emplace_back(f.string(), id);
+      }
+    } else {
+      files.emplace_back(p, fs::path(p).stem().string());
+    }
+  }
+  IngestReport report;
+  core::Progress bar("ingesting", static_cast<std::int64_t>(files.size()), progress);
+  store.transaction([&] {
+    if (!store.collection(collection)) store.put_collection(new_collection(collection, "", "", ""));
+    for (const auto& [file, id] : files) {
+      const std::string ext = fs::path(file).extension().string();
+      // Sidecars GDAL reads with their raster, never rasters of their own.
+      if (ext == ".aux" || ext == ".xml" || ext == ".ovr" || ext == ".msk" || ext == ".prj" || ext == ".dbf" || ext == ".shx" ||
+          ext == ".json" || ext == ".html" || ext == ".csv" || ext == ".geojson" || ext == ".gpkg" || ext == ".shp" || ext == ".sqlite") {
+        ++report.skipped;
+        report.skipped_files.push_back(file);
+        bar.advance(1);
+        continue;
+      }
+      io::clear_gdal_error();
+      GDALDatasetH probe = GDALOpenEx(file.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
+      io::clear_gdal_error();
+      if (!probe) {
+        ++report.skipped;
+        report.skipped_files.push_back(file);
+        bar.advance(1);
+        continue;
+      }
+      GDALClose(probe);
+      const std::string sha = core::sha256_file(file);
+      const auto old = store.item_checksum(collection, id);
+      if (old && *old == sha) {
+        ++report.unchanged;
+      } else {
+        const BuiltItem built = raster_item(file, collection, {id, datetime}, sha);
+        const UpsertResult r = store.put_item(built.item, sha);
+        if (r == UpsertResult::kInserted) ++report.inserted;
+        else if (r == UpsertResult::kUpdated) ++report.updated;
+        else ++report.unchanged;
+      }
+      report.item_ids.push_back(id);
+      bar.advance(1);
+    }
+    store.refresh_extent(collection);
+  });
+  return report;
+}
+
+}  // namespace sco::catalog

@@ -1,0 +1,50 @@
+#pragma once
+// STAC items from raster files, and ingestion of files and folders into a catalog store.
+// An item carries its footprint in WGS 84 (the grid's outline, densified, reprojected), its bbox, its
+// datetime (given, from the file's metadata, its CF time axis or a date in its name), and the raster,
+// projection and file extensions: bands with data type, nodata, scale and offset; EPSG code, shape
+// and transform; size and SHA-256 (as a multihash).
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/store.hpp"
+
+namespace sco::catalog {
+
+inline constexpr const char* kRasterExtension = "https://stac-extensions.github.io/raster/v1.1.0/schema.json";
+inline constexpr const char* kProjectionExtension = "https://stac-extensions.github.io/projection/v1.1.0/schema.json";
+inline constexpr const char* kFileExtension = "https://stac-extensions.github.io/file/v2.1.0/schema.json";
+inline constexpr const char* kProcessingExtension = "https://stac-extensions.github.io/processing/v1.2.0/schema.json";
+
+struct ItemOptions {
+  std::string id;        // empty: the file's stem
+  std::string datetime;  // empty: from the file; else RFC 3339 or YYYY-MM-DD
+};
+
+// The item for one raster file (not yet stored) and the file's SHA-256. Throws naming the file when
+// it is not a raster, has no CRS, or has no date and none is given.
+struct BuiltItem {
+  nlohmann::json item;
+  std::string sha256;
+};
+BuiltItem raster_item(const std::string& path, const std::string& collection, const ItemOptions& options,
+                      const std::string& known_sha256 = "");
+
+// A new, empty collection document (STAC 1.0, license "proprietary" unless given).
+nlohmann::json new_collection(const std::string& id, const std::string& title, const std::string& description,
+                              const std::string& license);
+
+struct IngestReport {
+  int inserted = 0, updated = 0, unchanged = 0, skipped = 0;
+  std::vector<std::string> skipped_files;  // not rasters
+  std::vector<std::string> item_ids;
+};
+
+// Ingests files and folders (recursively) into `collection`, creating it when absent. A file whose
+// SHA-256 equals the stored item's is left alone. All of it lands in one transaction, or nothing.
+IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, const std::string& collection,
+                    const std::string& datetime, bool progress);
+
+}  // namespace sco::catalog

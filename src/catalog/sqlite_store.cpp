@@ -1,0 +1,271 @@
+// The embedded catalog store: one SQLite file, WAL journal (readers never wait for the writer),
+// items indexed by an R*Tree on their bounding box and by their datetime interval.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "catalog/store.hpp"
+#include "core/error.hpp"
+
+namespace sco::catalog {
+
+using core::ErrorCode;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+class Statement {
+ public:
+  Statement(sqlite3* db, const std::string& sql, const std::string& path) : db_(db), path_(path) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) {
+      core::fail(ErrorCode::kIo, "catalog '{}': {} ({})", path, sqlite3_errmsg(db), sql.substr(0, 60));
+    }
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  Statement& bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind(int i, double v) {
+    sqlite3_bind_double(stmt_, i, v);
+    return *this;
+  }
+  Statement& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    core::fail(rc == SQLITE_BUSY ? ErrorCode::kIo : ErrorCode::kIo, "catalog '{}': {}", path_, sqlite3_errmsg(db_));
+  }
+  std::string text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))) : "";
+  }
+  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  sqlite3_stmt* raw() const { return stmt_; }
+
+ private:
+  sqlite3* db_;
+  std::string path_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// The item's time interval: [datetime, datetime] or [start_datetime, end_datetime].
+std::pair<std::string, std::string> item_interval(const json& item) {
+  const json& p = item.at("properties");
+  if (p.contains("datetime") && p["datetime"].is_string()) return {p["datetime"], p["datetime"]};
+  return {p.value("start_datetime", std::string()), p.value("end_datetime", std::string())};
+}
+
+class SqliteStore : public CatalogStore {
+ public:
+  explicit SqliteStore(const std::string& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) core::fail(ErrorCode::kIo, "cannot create the catalog folder '{}': {}", dir, ec.message());
+    path_ = (std::filesystem::path(dir) / "catalog.sqlite").string();
+    if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+      const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      db_ = nullptr;
+      core::fail(ErrorCode::kIo, "cannot open the catalog '{}': {}", path_, why);
+    }
+    sqlite3_busy_timeout(db_, 5000);
+    try {
+      exec("PRAGMA journal_mode=WAL");
+      exec("PRAGMA foreign_keys=ON");
+      exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+      exec("CREATE TABLE IF NOT EXISTS collections(id TEXT PRIMARY KEY, doc TEXT NOT NULL)");
+      exec("CREATE TABLE IF NOT EXISTS items(key INTEGER PRIMARY KEY, collection TEXT NOT NULL REFERENCES collections(id), "
+           "id TEXT NOT NULL, start_dt TEXT NOT NULL, end_dt TEXT NOT NULL, checksum TEXT NOT NULL, doc TEXT NOT NULL, "
+           "UNIQUE(collection, id))");
+      exec("CREATE INDEX IF NOT EXISTS items_start ON items(start_dt)");
+      exec("CREATE INDEX IF NOT EXISTS items_end ON items(end_dt)");
+      exec("CREATE VIRTUAL TABLE IF NOT EXISTS items_bbox USING rtree(key, minx, maxx, miny, maxy)");
+      Statement v(db_, "SELECT value FROM meta WHERE key = 'sco_catalog_schema'", path_);
+      if (v.step()) {
+        if (v.text(0) != std::to_string(kSchemaVersion)) {
+          core::fail(ErrorCode::kInvalidInput, "catalog '{}' has schema version {}, this sco reads version {}", path_, v.text(0), kSchemaVersion);
+        }
+      } else {
+        exec(fmt::format("INSERT INTO meta VALUES('sco_catalog_schema', '{}')", kSchemaVersion));
+      }
+    } catch (const core::Error& e) {
+      sqlite3_close(db_);
+      db_ = nullptr;
+      const std::string msg = e.what();
+      if (msg.find("file is not a database") != std::string::npos || msg.find("malformed") != std::string::npos) {
+        core::fail(ErrorCode::kInvalidInput, "the catalog '{}' is corrupt or not a SQLite database: {}", path_, msg);
+      }
+      if (msg.find("locked") != std::string::npos || msg.find("busy") != std::string::npos) {
+        core::fail(ErrorCode::kIo, "the catalog '{}' is locked by another process", path_);
+      }
+      throw;
+    }
+  }
+  ~SqliteStore() override { sqlite3_close(db_); }
+
+  void put_collection(const json& c) override {
+    Statement s(db_, "INSERT INTO collections(id, doc) VALUES(?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc", path_);
+    s.bind(1, c.at("id").get<std::string>()).bind(2, c.dump());
+    s.step();
+  }
+
+  std::optional<json> collection(const std::string& id) const override {
+    Statement s(db_, "SELECT doc FROM collections WHERE id = ?", path_);
+    s.bind(1, id);
+    if (!s.step()) return std::nullopt;
+    return json::parse(s.text(0));
+  }
+
+  std::vector<json> collections() const override {
+    Statement s(db_, "SELECT doc FROM collections ORDER BY id", path_);
+    std::vector<json> out;
+    while (s.step()) out.push_back(json::parse(s.text(0)));
+    return out;
+  }
+
+  UpsertResult put_item(const json& item, const std::string& checksum) override {
+    const std::string coll = item.at("collection").get<std::string>(), id = item.at("id").get<std::string>();
+    if (!collection(coll)) core::fail(ErrorCode::kNotFound, "catalog: no collection '{}'", coll);
+    const auto old = item_checksum(coll, id);
+    if (old && *old == checksum) return UpsertResult::kUnchanged;
+    const auto [start, end] = item_interval(item);
+    const json& b = item.at("bbox");
+    std::int64_t key = 0;
+    {
+      Statement s(db_,
+                  "INSERT INTO items(collection, id, start_dt, end_dt, checksum, doc) VALUES(?, ?, ?, ?, ?, ?) "
+                  "ON CONFLICT(collection, id) DO UPDATE SET start_dt = excluded.start_dt, end_dt = excluded.end_dt, "
+                  "checksum = excluded.checksum, doc = excluded.doc RETURNING key",
+                  path_);
+      s.bind(1, coll).bind(2, id).bind(3, start).bind(4, end).bind(5, checksum).bind(6, item.dump());
+      s.step();
+      key = s.integer(0);
+      while (s.step()) {
+      }
+    }
+    {
+      Statement s(db_, "INSERT OR REPLACE INTO items_bbox(key, minx, maxx, miny, maxy) VALUES(?, ?, ?, ?, ?)", path_);
+      s.bind(1, key).bind(2, b[0].get<double>()).bind(3, b[2].get<double>()).bind(4, b[1].get<double>()).bind(5, b[3].get<double>());
+      s.step();
+    }
+    return old ? UpsertResult::kUpdated : UpsertResult::kInserted;
+  }
+
+  void refresh_extent(const std::string& id) override {
+    std::optional<json> c = collection(id);
+    if (!c) core::fail(ErrorCode::kNotFound, "catalog: no collection '{}'", id);
+    Statement s(db_,
+                "SELECT min(b.minx), min(b.miny), max(b.maxx), max(b.maxy), min(i.start_dt), max(i.end_dt), count(*) "
+                "FROM items i JOIN items_bbox b ON b.key = i.key WHERE i.collection = ?",
+                path_);
+    s.bind(1, id);
+    s.step();
+    if (s.integer(6) == 0) return;
+    json bbox = json::array();
+    for (int k = 0; k < 4; ++k) bbox.push_back(sqlite3_column_double(s.raw(), k));
+    (*c)["extent"] = {{"spatial", {{"bbox", json::array({bbox})}}}, {"temporal", {{"interval", json::array({json::array({s.text(4), s.text(5)})})}}}};
+    put_collection(*c);
+  }
+
+  std::optional<json> item(const std::string& collection, const std::string& id) const override {
+    Statement s(db_, "SELECT doc FROM items WHERE collection = ? AND id = ?", path_);
+    s.bind(1, collection).bind(2, id);
+    if (!s.step()) return std::nullopt;
+    return json::parse(s.text(0));
+  }
+
+  std::optional<std::string> item_checksum(const std::string& collection, const std::string& id) const override {
+    Statement s(db_, "SELECT checksum FROM items WHERE collection = ? AND id = ?", path_);
+    s.bind(1, collection).bind(2, id);
+    if (!s.step()) return std::nullopt;
+    return s.text(0);
+  }
+
+  SearchPage search(const SearchQuery& q) const override {
+    std::string from = "FROM items i";
+    std::string where = " WHERE 1";
+    if (q.bbox) from += " JOIN items_bbox b ON b.key = i.key AND b.maxx >= ? AND b.minx <= ? AND b.maxy >= ? AND b.miny <= ?";
+    auto in_list = [](const char* column, std::size_t n) {
+      std::string s = fmt::format(" AND {} IN (", column);
+      for (std::size_t k = 0; k < n; ++k) s += k ? ",?" : "?";
+      return s + ")";
+    };
+    if (!q.collections.empty()) where += in_list("i.collection", q.collections.size());
+    if (!q.ids.empty()) where += in_list("i.id", q.ids.size());
+    if (!q.datetime_start.empty()) where += " AND i.end_dt >= ?";
+    if (!q.datetime_end.empty()) where += " AND i.start_dt <= ?";
+    auto bind_all = [&](Statement& s) {
+      int i = 1;
+      if (q.bbox) s.bind(i++, q.bbox->west).bind(i++, q.bbox->east).bind(i++, q.bbox->south).bind(i++, q.bbox->north);
+      for (const auto& c : q.collections) s.bind(i++, c);
+      for (const auto& id : q.ids) s.bind(i++, id);
+      if (!q.datetime_start.empty()) s.bind(i++, q.datetime_start);
+      if (!q.datetime_end.empty()) s.bind(i++, q.datetime_end);
+      return i;
+    };
+    SearchPage page;
+    {
+      Statement s(db_, "SELECT count(*) " + from + where, path_);
+      bind_all(s);
+      s.step();
+      page.matched = s.integer(0);
+    }
+    Statement s(db_, "SELECT i.key, i.doc " + from + where + " AND i.key > ? ORDER BY i.key LIMIT ?", path_);
+    int i = bind_all(s);
+    s.bind(i++, q.after).bind(i, static_cast<std::int64_t>(q.limit) + 1);
+    std::int64_t last = 0;
+    while (s.step()) {
+      if (static_cast<int>(page.items.size()) == q.limit) {
+        page.next = last;
+        break;
+      }
+      last = s.integer(0);
+      page.items.push_back(json::parse(s.text(1)));
+    }
+    return page;
+  }
+
+  void transaction(const std::function<void()>& work) override {
+    std::lock_guard lock(tx_mutex_);
+    exec("BEGIN IMMEDIATE");
+    try {
+      work();
+      exec("COMMIT");
+    } catch (...) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
+
+ private:
+  void exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      const std::string msg = err ? err : sqlite3_errmsg(db_);
+      sqlite3_free(err);
+      core::fail(ErrorCode::kIo, "catalog '{}': {}", path_, msg);
+    }
+  }
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  std::recursive_mutex tx_mutex_;
+};
+
+}  // namespace
+
+std::unique_ptr<CatalogStore> open_sqlite_store(const std::string& dir) { return std::make_unique<SqliteStore>(dir); }
+
+}  // namespace sco::catalog

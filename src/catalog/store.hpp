@@ -1,0 +1,60 @@
+#pragma once
+// The catalog's storage: STAC collections and items as JSON documents, with what searches need
+// (bounding box, datetime interval, ids) indexed beside them. `CatalogStore` is the interface callers
+// use; `open_sqlite_store` is the embedded default (a PostgreSQL/PostGIS store can implement the same
+// interface later without touching callers).
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace sco::catalog {
+
+struct BBox {
+  double west = 0, south = 0, east = 0, north = 0;
+};
+
+struct SearchQuery {
+  std::vector<std::string> collections;  // empty: all
+  std::vector<std::string> ids;          // empty: all
+  std::optional<BBox> bbox;              // WGS 84; intersecting items
+  std::string datetime_start, datetime_end;  // ISO 8601 UTC, empty: open; items whose interval meets it
+  int limit = 10;
+  std::int64_t after = 0;  // paging: items after this key (from SearchPage::next)
+};
+
+struct SearchPage {
+  std::vector<nlohmann::json> items;
+  std::int64_t matched = 0;
+  std::optional<std::int64_t> next;  // the key to pass as `after` for the next page
+};
+
+enum class UpsertResult { kInserted, kUpdated, kUnchanged };
+
+class CatalogStore {
+ public:
+  virtual ~CatalogStore() = default;
+  virtual void put_collection(const nlohmann::json& collection) = 0;
+  virtual std::optional<nlohmann::json> collection(const std::string& id) const = 0;
+  virtual std::vector<nlohmann::json> collections() const = 0;
+  // Inserts or replaces; `checksum` identifies the content (unchanged when equal to the stored one).
+  // The collection must exist.
+  virtual UpsertResult put_item(const nlohmann::json& item, const std::string& checksum) = 0;
+  // Sets the collection's extent to the union of its items' bounding boxes and time intervals.
+  virtual void refresh_extent(const std::string& collection) = 0;
+  virtual std::optional<nlohmann::json> item(const std::string& collection, const std::string& id) const = 0;
+  virtual std::optional<std::string> item_checksum(const std::string& collection, const std::string& id) const = 0;
+  virtual SearchPage search(const SearchQuery& query) const = 0;
+  // Runs `work` in one transaction: all of it lands or none.
+  virtual void transaction(const std::function<void()>& work) = 0;
+};
+
+// Opens (creating when absent) DIR/catalog.sqlite: WAL journal, an R*Tree on item bounding boxes,
+// an index on datetimes. Throws naming the file when it is locked, corrupt or not a sco catalog.
+std::unique_ptr<CatalogStore> open_sqlite_store(const std::string& dir);
+
+}  // namespace sco::catalog

@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""sco ingest on the real sample data: items and collections validate against the STAC 1.0 JSON
+schemas and the extension schemas (offline, from ../shared/schemas), their footprints agree with
+GDAL's own WGS 84 extent, checksums with the data manifest; re-ingesting is a no-op, a changed file
+is updated, a corrupt catalog gives one clear error.
+
+Usage: catalog_test.py SCO SAMPLE_DIR SOURCE_DIR
+"""
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+from osgeo import gdal
+
+gdal.UseExceptions()
+SCO, SAMPLE, SOURCE = sys.argv[1], sys.argv[2], sys.argv[3]
+SCHEMAS = os.path.join(os.path.dirname(SOURCE), "shared", "schemas")
+GEOJSON = os.path.join(SOURCE, "tests", "tools", "node_modules", "geojson-schema")
+TMP = tempfile.mkdtemp(prefix="sco-cat-")
+passed, failed = 0, 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what)
+
+
+def sco(*args, ok=True):
+    r = subprocess.run([SCO, "--catalog", os.path.join(TMP, "cat")] + list(args), capture_output=True, text=True)
+    if ok and r.returncode != 0:
+        raise SystemExit(f"sco {args} failed: {r.stderr}")
+    return r
+
+
+def docs(kind):
+    db = sqlite3.connect(os.path.join(TMP, "cat", "catalog.sqlite"))
+    rows = db.execute(f"SELECT doc FROM {kind}").fetchall()
+    db.close()
+    return [json.loads(r[0]) for r in rows]
+
+
+# 1. Ingest the sample folder (the DEM and the scene carry no date: --datetime for them).
+r = json.loads(sco("--json", "ingest", SAMPLE, "--collection", "sample", "--datetime", "2020-06-01").stdout)
+check(r["inserted"] == 3 and sorted(r["items"]) == ["L7_ETMs", "bcsd_obs_1999", "elev"], f"three rasters ingested: {r}")
+check(len(r["skipped"]) == 10, f"ten non-raster files skipped: {len(r['skipped'])}")
+items = {i["id"]: i for i in docs("items")}
+
+manifest = {}
+for line in open(os.path.join(SOURCE, "data", "manifest.tsv")):
+    if line.startswith("#"):
+        continue
+    sha, _pkg, _path, name = line.rstrip("\n").split("\t")
+    manifest[name] = sha
+for name, item in items.items():
+    asset = next(iter(item["assets"].values()))
+    fname = os.path.basename(asset["href"])
+    check(asset["file:checksum"] == "1220" + manifest[fname], f"{name}: multihash SHA-256 matches the manifest")
+    check(asset["file:size"] == os.path.getsize(os.path.join(SAMPLE, fname)), f"{name}: file size")
+
+# Footprint against GDAL's own WGS 84 extent (gdalinfo -json).
+for name, fname in (("L7_ETMs", "L7_ETMs.tif"), ("elev", "elev.tif")):
+    info = gdal.Info(os.path.join(SAMPLE, fname), format="json")
+    ring = info["wgs84Extent"]["coordinates"][0]
+    lons, lats = [p[0] for p in ring], [p[1] for p in ring]
+    bbox = items[name]["bbox"]
+    check(abs(bbox[0] - min(lons)) < 1e-3 and abs(bbox[2] - max(lons)) < 1e-3 and abs(bbox[1] - min(lats)) < 1e-3 and
+          abs(bbox[3] - max(lats)) < 1e-3, f"{name}: bbox {bbox} vs GDAL {min(lons), min(lats), max(lons), max(lats)}")
+l7 = items["L7_ETMs"]
+check(l7["properties"]["proj:epsg"] == 31985, "L7: EPSG 31985 (SIRGAS 2000 / UTM 25S)")
+check(l7["properties"]["proj:shape"] == [352, 349], "L7: shape")
+check(len(l7["assets"]["data"]["raster:bands"]) == 6 and l7["assets"]["data"]["raster:bands"][0]["data_type"] == "uint8", "L7: 6 uint8 bands")
+check(l7["properties"]["datetime"] == "2020-06-01T00:00:00Z", "L7: the given datetime")
+nc = items["bcsd_obs_1999"]
+check(nc["properties"]["datetime"] is None and nc["properties"]["start_datetime"] == "1999-01-31T00:00:00Z" and
+      nc["properties"]["end_datetime"] == "1999-12-31T00:00:00Z", "NetCDF: interval from its CF time axis")
+check(sorted(nc["assets"]) == ["pr", "tas"] and len(nc["assets"]["tas"]["raster:bands"]) == 12, "NetCDF: one asset per variable")
+check(abs(nc["bbox"][0] + 85) < 1e-6 and abs(nc["bbox"][2] + 74.875) < 1e-6, f"NetCDF: bbox {nc['bbox']}")
+coll = docs("collections")[0]
+check(coll["extent"]["temporal"]["interval"][0] == ["1999-01-31T00:00:00Z", "2020-06-01T00:00:00Z"], "collection temporal extent")
+check(abs(coll["extent"]["spatial"]["bbox"][0][0] + 85) < 1e-6, "collection spatial extent")
+
+# 2. STAC schemas, offline.
+if not os.path.isdir(SCHEMAS):
+    print(f"skipped STAC schema validation: {SCHEMAS} is absent")
+else:
+    import jsonschema
+
+    store = {}
+    for root, _, files in os.walk(SCHEMAS):
+        for f in files:
+            if f.endswith(".json"):
+                s = json.load(open(os.path.join(root, f)))
+                if "$id" in s:
+                    store[s["$id"].rstrip("#")] = s
+    for f in os.listdir(GEOJSON):
+        if f.endswith(".json"):
+            store["https://geojson.org/schema/" + f] = json.load(open(os.path.join(GEOJSON, f)))
+    store["https://proj.org/schemas/v0.5/projjson.schema.json"] = json.load(open("/usr/share/proj/projjson.schema.json"))
+    # The core schemas refer to each other by relative paths under their $id.
+    for spec in ("item-spec", "collection-spec", "catalog-spec"):
+        d = os.path.join(SCHEMAS, "stac", "v1.0.0", spec)
+        for f in os.listdir(d):
+            if f.endswith(".json"):
+                store[f"https://schemas.stacspec.org/v1.0.0/{spec}/json-schema/{f}"] = json.load(open(os.path.join(d, f)))
+
+    def validate(doc, schema_id):
+        schema = store[schema_id]
+        resolver = jsonschema.RefResolver(schema_id, schema, store=store)
+        errors = sorted(jsonschema.Draft7Validator(schema, resolver=resolver).iter_errors(doc), key=str)
+        return [f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors[:3]]
+
+    item_schema = "https://schemas.stacspec.org/v1.0.0/item-spec/json-schema/item.json"
+    coll_schema = "https://schemas.stacspec.org/v1.0.0/collection-spec/json-schema/collection.json"
+    for name, item in items.items():
+        errs = validate(item, item_schema)
+        check(not errs, f"{name} is a valid STAC item: {errs}")
+        for ext in item["stac_extensions"]:
+            errs = validate(item, ext)
+            check(not errs, f"{name} is valid for {ext}: {errs}")
+    errs = validate(coll, coll_schema)
+    check(not errs, f"the collection is valid STAC: {errs}")
+
+# 3. Re-ingest: unchanged; a changed copy: updated; a file without date: one clear error.
+r = json.loads(sco("--json", "ingest", SAMPLE, "--collection", "sample", "--datetime", "2020-06-01").stdout)
+check(r["inserted"] == 0 and r["unchanged"] == 3 and r["updated"] == 0, f"re-ingest is a no-op: {r}")
+copy = os.path.join(TMP, "scene_2021-03-04.tif")
+shutil.copy(os.path.join(SAMPLE, "L7_ETMs.tif"), copy)
+r = json.loads(sco("--json", "ingest", copy, "--collection", "scenes").stdout)
+check(r["inserted"] == 1, "a dated file name needs no --datetime")
+ds = gdal.Open(copy, gdal.GA_Update)
+ds.GetRasterBand(1).WriteArray(ds.GetRasterBand(1).ReadAsArray() // 2)
+ds = None
+r = json.loads(sco("--json", "ingest", copy, "--collection", "scenes").stdout)
+check(r["updated"] == 1, f"a changed file is updated: {r}")
+item = [i for i in docs("items") if i["collection"] == "scenes"][0]
+check(item["properties"]["datetime"] == "2021-03-04T00:00:00Z", "date from the file name")
+r = sco("ingest", os.path.join(SAMPLE, "elev.tif"), "--collection", "dem", ok=False)
+check(r.returncode == 2 and "has no date" in r.stderr and r.stderr.count("\n") == 1, f"undated file: {r.stderr}")
+check(not any(c["id"] == "dem" for c in docs("collections")), "a failed ingest leaves nothing (one transaction)")
+r = sco("ingest", os.path.join(TMP, "nothing.tif"), "--collection", "x", ok=False)
+check(r.returncode == 3 and "not found" in r.stderr, f"missing path: {r.stderr}")
+
+# 4. A corrupt catalog file: one clear line at start-up.
+bad = os.path.join(TMP, "bad")
+os.makedirs(bad)
+open(os.path.join(bad, "catalog.sqlite"), "w").write("this is not a database" * 100)
+r = subprocess.run([SCO, "--catalog", bad, "ingest", copy, "--collection", "x"], capture_output=True, text=True)
+check(r.returncode == 2 and "corrupt or not a SQLite database" in r.stderr and r.stderr.count("\n") == 1, f"corrupt catalog: {r.stderr}")
+
+shutil.rmtree(TMP)
+print(f"{passed} checks passed, {failed} failed")
+sys.exit(1 if failed else 0)
