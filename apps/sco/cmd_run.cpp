@@ -82,6 +82,8 @@ void register_run(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--param", args->params, "KEY=VALUE overriding a parameter of the recipe (repeatable)");
   cmd->add_option("--resampling", args->resampling, "How inputs on other grids are warped to the working grid: near, bilinear (default unless the recipe says), cubic, average, mode, ...");
   cmd->add_flag("--overwrite", args->overwrite, "Replace DIR when it exists (only once the new run is complete)");
+  cmd->add_flag("--no-register", [args](std::int64_t) { args->register_outputs = false; },
+                "Do not add the rasters to the node's catalog (--catalog; by default they are, collection = indicator id)");
   cmd->footer("The output folder holds a COG per raster output, a CSV, a GeoJSON and a GeoPackage per table, report.html and provenance.json.\n"
               "Example: sco run heat.hot_months --input tas=bcsd_obs_1999.nc:tas --aoi nc.gpkg --id NAME --out nc_heat");
   cmd->callback([args, &global] {
@@ -89,7 +91,7 @@ void register_run(CLI::App& app, GlobalOptions& global) {
     if (global.json) {
       nlohmann::json outs = nlohmann::json::array();
       for (const auto& o : r.outputs) outs.push_back({{"kind", o.kind}, {"step", o.step}, {"path", o.path}, {"title", o.title}, {"units", o.units}});
-      nlohmann::json j = {{"recipe", r.recipe_id}, {"out", r.out}, {"outputs", outs}, {"tables", r.summary}, {"warnings", r.warnings}, {"seconds", r.seconds}};
+      nlohmann::json j = {{"recipe", r.recipe_id}, {"out", r.out}, {"outputs", outs}, {"tables", r.summary}, {"warnings", r.warnings}, {"seconds", r.seconds}, {"catalog_items", r.registered}};
       std::printf("%s\n", j.dump(2).c_str());
       return;
     }
@@ -97,6 +99,10 @@ void register_run(CLI::App& app, GlobalOptions& global) {
     if (global.quiet) return;
     std::printf("%s: wrote %s in %.2f s\n", r.recipe_id.c_str(), r.out.c_str(), r.seconds);
     for (const auto& o : r.outputs) std::printf("  %-10s %s\n", o.kind.c_str(), o.path.c_str());
+    if (!r.registered.empty()) {
+      std::printf("  catalog    %zu item%s in collection %s of %s\n", r.registered.size(), r.registered.size() == 1 ? "" : "s",
+                  r.recipe_id.c_str(), global.catalog_dir().c_str());
+    }
   });
 }
 

@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "catalog/ingest.hpp"
+#include "catalog/store.hpp"
 #include "core/cancel.hpp"
 #include "core/digest.hpp"
 #include "core/error.hpp"
@@ -836,6 +838,54 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
   result.outputs.push_back({"report", "", (out_dir / "report.html").string(), "report", ""});
   result.outputs.push_back({"provenance", "", (out_dir / "provenance.json").string(), "provenance", ""});
   result.out = out_dir.string();
+  // 9. The rasters join the node's catalog, with their provenance (processing extension, and the
+  // report and provenance.json as metadata assets). The items' time is the data's: the cube inputs'
+  // dates, else the run's.
+  if (req.register_outputs) {
+    std::string start, end;
+    for (const auto& [name, in] : inputs) {
+      if (in.dates.empty()) continue;
+      const std::string a = in.dates.front().iso(), b = in.dates.back().iso();
+      if (start.empty() || a < start) start = a;
+      if (end.empty() || b > end) end = b;
+    }
+    const auto store = catalog::open_sqlite_store(global.catalog_dir());
+    store->transaction([&] {
+      if (!store->collection(recipe.id)) {
+        store->put_collection(catalog::new_collection(recipe.id, recipe.title, recipe.description.empty() ? recipe.title : recipe.description, ""));
+      }
+      for (const auto& o : result.outputs) {
+        if (o.kind != "raster") continue;
+        const std::string item_id = out_dir.filename().string() + "-" + o.step;
+        catalog::BuiltItem built = catalog::raster_item(o.path, recipe.id, {item_id, start.empty() ? prov["finished"].get<std::string>() : start});
+        json& props = built.item["properties"];
+        if (!start.empty() && start != end) {
+          props["datetime"] = nullptr;
+          props["start_datetime"] = start;
+          props["end_datetime"] = end;
+        }
+        props["title"] = o.title;
+        if (!o.units.empty()) props["sco:units"] = o.units;
+        props["processing:software"] = {{"sco", core::kVersion}};
+        props["processing:lineage"] = fmt::format("recipe {} {} (sha256 {}), step {}", recipe.id, recipe.version, recipe.hash, o.step);
+        props["processing:level"] = "L4";
+        built.item["stac_extensions"].push_back(catalog::kProcessingExtension);
+        built.item["assets"]["provenance"] = {{"href", (out_dir / "provenance.json").string()}, {"type", "application/json"},
+                                              {"title", "provenance"}, {"roles", json::array({"metadata"})}};
+        built.item["assets"]["report"] = {{"href", (out_dir / "report.html").string()}, {"type", "text/html"},
+                                          {"title", "report"}, {"roles", json::array({"overview"})}};
+        for (const auto& t : result.outputs) {
+          if (t.kind == "table" && t.path.ends_with(".geojson")) {
+            built.item["assets"]["table_" + t.step] = {{"href", t.path}, {"type", "application/geo+json"}, {"title", t.title},
+                                                      {"roles", json::array({"data"})}};
+          }
+        }
+        store->put_item(built.item, built.sha256);
+        result.registered.push_back(item_id);
+      }
+      store->refresh_extent(recipe.id);
+    });
+  }
   result.provenance = prov;
   json summary = json::object();
   for (const auto& [id, t] : tables) {

@@ -21,6 +21,7 @@ struct RunRequest {
   std::vector<std::string> params;  // KEY=VALUE
   std::string resampling;  // empty: the recipe's, else bilinear
   bool overwrite = false;
+  bool register_outputs = true;  // add the rasters to the node's catalog (collection = recipe id)
 };
 
 struct RunOutput {
@@ -37,6 +38,7 @@ struct RunResult {
   nlohmann::json summary;  // per table: column summaries, for --json
   std::map<std::string, io::ResultTable> tables;  // per table step (outputs or not)
   double seconds = 0.0;
+  std::vector<std::string> registered;  // catalog item ids
 };
 
 RunResult run_recipe(const RunRequest& request, const GlobalOptions& global);

@@ -83,9 +83,21 @@ check(nc["properties"]["datetime"] is None and nc["properties"]["start_datetime"
       nc["properties"]["end_datetime"] == "1999-12-31T00:00:00Z", "NetCDF: interval from its CF time axis")
 check(sorted(nc["assets"]) == ["pr", "tas"] and len(nc["assets"]["tas"]["raster:bands"]) == 12, "NetCDF: one asset per variable")
 check(abs(nc["bbox"][0] + 85) < 1e-6 and abs(nc["bbox"][2] + 74.875) < 1e-6, f"NetCDF: bbox {nc['bbox']}")
-coll = docs("collections")[0]
+coll = [c for c in docs("collections") if c["id"] == "sample"][0]
 check(coll["extent"]["temporal"]["interval"][0] == ["1999-01-31T00:00:00Z", "2020-06-01T00:00:00Z"], "collection temporal extent")
 check(abs(coll["extent"]["spatial"]["bbox"][0][0] + 85) < 1e-6, "collection spatial extent")
+
+# An indicator run registers its rasters (processing extension, provenance assets).
+sco("--quiet", "run", "heat.hot_months", "--input", f"tas={os.path.join(SAMPLE, 'bcsd_obs_1999.nc')}:tas",
+    "--aoi", os.path.join(SAMPLE, "nc.gpkg"), "--id", "NAME", "--out", os.path.join(TMP, "hot"))
+run_items = [i for i in docs("items") if i["collection"] == "heat.hot_months"]
+check(len(run_items) == 1 and "https://stac-extensions.github.io/processing/v1.2.0/schema.json" in run_items[0]["stac_extensions"],
+      "sco run registered its raster with the processing extension")
+run_coll = [c for c in docs("collections") if c["id"] == "heat.hot_months"]
+check(len(run_coll) == 1, "the indicator's collection")
+validated = dict(items)
+for i in run_items:
+    validated["run:" + i["id"]] = i
 
 # 2. STAC schemas, offline.
 if not os.path.isdir(SCHEMAS):
@@ -119,14 +131,15 @@ else:
 
     item_schema = "https://schemas.stacspec.org/v1.0.0/item-spec/json-schema/item.json"
     coll_schema = "https://schemas.stacspec.org/v1.0.0/collection-spec/json-schema/collection.json"
-    for name, item in items.items():
+    for name, item in validated.items():
         errs = validate(item, item_schema)
         check(not errs, f"{name} is a valid STAC item: {errs}")
         for ext in item["stac_extensions"]:
             errs = validate(item, ext)
             check(not errs, f"{name} is valid for {ext}: {errs}")
-    errs = validate(coll, coll_schema)
-    check(not errs, f"the collection is valid STAC: {errs}")
+    for c in docs("collections"):
+        errs = validate(c, coll_schema)
+        check(not errs, f"collection {c['id']} is valid STAC: {errs}")
 
 # 3. Re-ingest: unchanged; a changed copy: updated; a file without date: one clear error.
 r = json.loads(sco("--json", "ingest", SAMPLE, "--collection", "sample", "--datetime", "2020-06-01").stdout)

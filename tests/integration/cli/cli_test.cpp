@@ -198,7 +198,7 @@ TEST(Index, WarnsWhenEviGetsDigitalNumbers) {
 
 TEST(Demo, ComputesEveryIndexOfTheSample) {
   TempDir dir;
-  const auto r = run_sco({"demo", "--data", SCO_SAMPLE_DIR, "--out", dir.path(), "--json"});
+  const auto r = run_sco({"--catalog", dir.file("catalog"), "demo", "--data", SCO_SAMPLE_DIR, "--out", dir.path(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto all = nlohmann::json::parse(r.out);
   const auto& j = all["indices"];

@@ -49,7 +49,7 @@ def run(args, ok=True):
 
 
 def sco_run(recipe, inputs, aoi, out, idf, params=()):
-    args = ["--quiet", "run", recipe, "--aoi", aoi, "--id", idf, "--out", out]
+    args = ["--quiet", "--catalog", os.path.join(TMP, "catalog"), "run", recipe, "--aoi", aoi, "--id", idf, "--out", out]
     for i in inputs:
         args += ["--input", i]
     for p in params:
@@ -163,6 +163,20 @@ check(md.get("SCO_RECIPE_SHA256") == prov["recipe"]["sha256"] and "sha256:445732
 check(gdal.Open(os.path.join(out, "hot_steps.tif")).GetMetadata("IMAGE_STRUCTURE").get("LAYOUT") == "COG", "output raster is a COG")
 html = open(os.path.join(out, "report.html")).read()
 check("data:image/png;base64," in html and "<svg" in html and "Provenance" in html and "Ashe" in html, "report content")
+
+# The rasters joined the node's catalog, with their provenance.
+import sqlite3
+db = sqlite3.connect(os.path.join(TMP, "catalog", "catalog.sqlite"))
+row = db.execute("SELECT doc FROM items WHERE collection = 'heat.hot_months' AND id = 'hot-hot_steps'").fetchone()
+db.close()
+check(row is not None, "sco run registered hot_steps in the catalog")
+if row:
+    reg = json.loads(row[0])
+    check(reg["properties"]["start_datetime"] == "1999-01-31T00:00:00Z" and reg["properties"]["end_datetime"] == "1999-12-31T00:00:00Z",
+          "registered item: the data's time interval")
+    check(reg["properties"]["processing:lineage"].startswith("recipe heat.hot_months 1.0.0 (sha256 " + prov["recipe"]["sha256"]),
+          "registered item: lineage with the recipe hash")
+    check(reg["assets"]["provenance"]["href"].endswith("/hot/provenance.json"), "registered item: provenance asset")
 
 # Byte-identical rerun, and the same recipe on another area of interest (the "transpose").
 again = sco_run("heat.hot_months", [f"tas={NC}:tas"], COUNTIES, os.path.join(TMP, "hot2"), "NAME")
@@ -327,7 +341,7 @@ for k, tid in enumerate(tract_ids):
 warped_baseline = os.path.join(TMP, "baseline_wgs84.tif")
 gdal.Warp(warped_baseline, SCENE, dstSRS="EPSG:4326", resampleAlg="near")
 out_w = os.path.join(TMP, "flood_warped")
-run(["--quiet", "run", "water.flood", "--input", f"scene={flood_scene}", "--input", f"baseline_scene={warped_baseline}", "--aoi", TRACTS,
+run(["--quiet", "--catalog", os.path.join(TMP, "catalog"), "run", "water.flood", "--input", f"scene={flood_scene}", "--input", f"baseline_scene={warped_baseline}", "--aoi", TRACTS,
      "--id", "ID", "--param", "sensor=landsat7", "--resampling", "near", "--out", out_w])
 prov = json.load(open(os.path.join(out_w, "provenance.json")))
 check(prov["resampling"] == "near" and len(prov["warped_inputs"]) == 1 and "baseline_wgs84.tif" in prov["warped_inputs"][0],
@@ -436,7 +450,7 @@ check(np.nansum(got) < np.nansum(cut(np.where(land == 0, np.nan, (tas > 25).sum(
 # 7. Bad input: one clear line, exit 2, no output folder and nothing staged left -----------------------
 def bad(args, needle, code=2):
     outdir = os.path.join(TMP, "bad_out")
-    r = run(["run"] + args + ["--out", outdir], ok=False)
+    r = run(["--catalog", os.path.join(TMP, "catalog"), "run"] + args + ["--out", outdir], ok=False)
     check(r.returncode == code, f"exit {r.returncode} for {args[:2]} ({r.stderr.strip()})")
     check(needle in r.stderr, f"message for {args[:2]}: {r.stderr.strip()!r} lacks {needle!r}")
     check(r.stderr.count("\n") == 1, f"one line for {args[:2]}")
