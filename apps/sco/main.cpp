@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   app::register_indicators(app, global);
   app::register_run(app, global);
   app::register_ingest(app, global);
+  app::register_serve(app, global);
   app::register_demo(app, global);
 
   core::install_interrupt_handler();

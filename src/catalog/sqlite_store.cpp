@@ -233,6 +233,7 @@ class SqliteStore : public CatalogStore {
         break;
       }
       last = s.integer(0);
+      page.keys.push_back(last);
       page.items.push_back(json::parse(s.text(1)));
     }
     return page;

@@ -29,6 +29,7 @@ struct SearchQuery {
 
 struct SearchPage {
   std::vector<nlohmann::json> items;
+  std::vector<std::int64_t> keys;  // each item's paging key
   std::int64_t matched = 0;
   std::optional<std::int64_t> next;  // the key to pass as `after` for the next page
 };

@@ -1,0 +1,111 @@
+#include <httplib.h>
+
+#include "server/http_server.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "catalog/store.hpp"
+#include "core/error.hpp"
+#include "io/gdal_session.hpp"
+#include "server/stac_api.hpp"
+
+namespace sco::server {
+
+namespace {
+std::atomic<bool> g_stop{false};
+extern "C" void on_signal(int) { g_stop = true; }
+
+void reply(httplib::Response& res, const ApiResponse& r) {
+  res.status = r.status;
+  res.set_content(r.body, r.content_type.c_str());
+}
+
+std::string base_url(const httplib::Request& req, const ServerOptions& o) {
+  const std::string host = req.get_header_value("Host");
+  return "http://" + (host.empty() ? fmt::format("{}:{}", o.host, o.port) : host);
+}
+}  // namespace
+
+void serve(const ServerOptions& o, const std::function<void(int)>& on_listening) {
+  io::init_gdal();
+  auto store = catalog::open_sqlite_store(o.catalog_dir);  // fails at start-up on a locked or corrupt catalog
+  StacApi stac(*store);
+  httplib::Server svr;
+  const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(std::max(threads, 2) * 4)); };
+  svr.set_keep_alive_max_count(1000);
+  svr.set_keep_alive_timeout(5);
+  svr.set_read_timeout(o.timeout_seconds, 0);
+  svr.set_write_timeout(o.timeout_seconds, 0);
+  svr.set_payload_max_length(o.max_body_bytes);
+  svr.set_default_headers({{"Access-Control-Allow-Origin", "*"}, {"Access-Control-Allow-Headers", "Content-Type, Authorization"},
+                           {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"}, {"Server", "sco"}});
+  if (o.access_log) {
+    svr.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+      std::fprintf(stderr, "%s \"%s %s\" %d %zu\n", req.remote_addr.c_str(), req.method.c_str(), req.target.c_str(), res.status,
+                   res.body.size());
+    });
+  }
+  svr.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "internal error";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    reply(res, error_response(500, "ServerError", what));
+  });
+  svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    const char* code = res.status == 413 ? "PayloadTooLarge" : res.status == 404 ? "NotFound" : res.status == 400 ? "BadRequest" : "Error";
+    reply(res, error_response(res.status, code, res.status == 413 ? "the request body is too large" : fmt::format("{} {}", req.method, req.path)));
+  });
+  svr.Options(R"(/.*)", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
+  svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content(R"({"status":"ok"})", "application/json"); });
+  svr.Get("/api", [&o](const httplib::Request& req, httplib::Response& res) {
+    res.set_content(openapi_json(base_url(req, o)), "application/vnd.oai.openapi+json;version=3.0");
+  });
+  auto stac_handler = [&stac, &o](const httplib::Request& req, httplib::Response& res) {
+    ApiRequest r;
+    r.method = req.method;
+    r.path = req.path;
+    for (const auto& [k, v] : req.params) r.query[k] = v;
+    r.body = req.body;
+    r.base_url = base_url(req, o);
+    if (req.path.find("..") != std::string::npos) {
+      reply(res, error_response(400, "BadRequest", "'..' is not allowed in paths"));
+      return;
+    }
+    reply(res, stac.handle(r));
+  };
+  svr.Get(R"(/stac(/.*)?)", stac_handler);
+  svr.Post(R"(/stac(/.*)?)", stac_handler);
+
+  g_stop = false;
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGINT, on_signal);
+  int port = o.port;
+  if (port == 0) {
+    port = svr.bind_to_any_port(o.host.c_str());
+    if (port < 0) core::fail(core::ErrorCode::kIo, "cannot listen on {}: no free port", o.host);
+  } else if (!svr.bind_to_port(o.host.c_str(), port)) {
+    core::fail(core::ErrorCode::kIo, "cannot listen on {}:{} (in use, or not an address of this machine)", o.host, port);
+  }
+  std::thread watcher([&svr] {
+    while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    svr.stop();
+  });
+  if (on_listening) on_listening(port);
+  svr.listen_after_bind();
+  g_stop = true;
+  watcher.join();
+}
+
+}  // namespace sco::server

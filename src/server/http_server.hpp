@@ -1,0 +1,25 @@
+#pragma once
+// sco's HTTP/1.1 server: keep-alive, a thread pool on all cores, read/write timeouts, a body size
+// limit (413), gzip for JSON when the client accepts it, CORS, an access log, JSON errors, and a
+// graceful stop on SIGTERM / SIGINT (requests in flight finish).
+#include <cstddef>
+#include <functional>
+#include <string>
+
+namespace sco::server {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int threads = 0;                  // 0: all cores
+  std::string catalog_dir;
+  std::size_t max_body_bytes = 1 << 20;
+  int timeout_seconds = 30;
+  bool access_log = true;
+};
+
+// Blocks until stopped by a signal. Throws naming the catalog when it cannot be opened, or the
+// address when it cannot be bound.
+void serve(const ServerOptions& options, const std::function<void(int port)>& on_listening = {});
+
+}  // namespace sco::server

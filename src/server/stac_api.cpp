@@ -1,0 +1,407 @@
+#include "server/stac_api.hpp"
+
+#include <ogr_geometry.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <regex>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "core/version.hpp"
+
+namespace sco::server {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr int kDefaultLimit = 10;
+constexpr int kMaxLimit = 10000;
+
+struct ApiError {
+  int status;
+  std::string code, description;
+};
+
+[[noreturn]] void bad(const std::string& field, const std::string& why) {
+  throw ApiError{400, "InvalidParameterValue", fmt::format("{}: {}", field, why)};
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  std::stringstream ss(s);
+  while (std::getline(ss, cur, sep)) {
+    if (!cur.empty()) out.push_back(cur);
+  }
+  return out;
+}
+
+double number(const std::string& text, const std::string& field) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v)) bad(field, fmt::format("'{}' is not a number", text));
+  return v;
+}
+
+catalog::BBox parse_bbox(const std::vector<double>& v, const std::string& field) {
+  if (v.size() != 4 && v.size() != 6) bad(field, "expected 4 (or 6) numbers: west,south,east,north");
+  const catalog::BBox b = v.size() == 4 ? catalog::BBox{v[0], v[1], v[2], v[3]} : catalog::BBox{v[0], v[1], v[3], v[4]};
+  if (b.south > b.north) bad(field, "south is above north");
+  if (b.south < -90 || b.north > 90 || b.west < -180 || b.east > 180) bad(field, "outside -180,-90,180,90");
+  if (b.west > b.east) bad(field, "boxes crossing the antimeridian are not supported; split the box in two");
+  return b;
+}
+
+// RFC 3339 date-time, or a date (taken at 00:00:00Z).
+std::string parse_instant(const std::string& s, const std::string& field, bool end) {
+  static const std::regex re(R"((\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?([Zz]|[+-]\d{2}:\d{2}))?)");
+  std::smatch m;
+  if (!std::regex_match(s, m, re)) bad(field, fmt::format("'{}' is not an RFC 3339 date-time", s));
+  if (m[7].matched && m[7].str() != "Z" && m[7].str() != "z" && m[7].str() != "+00:00") {
+    bad(field, fmt::format("'{}': give times in UTC (Z)", s));
+  }
+  if (!m[4].matched) return fmt::format("{}-{}-{}T{}", m[1].str(), m[2].str(), m[3].str(), end ? "23:59:59Z" : "00:00:00Z");
+  return fmt::format("{}-{}-{}T{}:{}:{}Z", m[1].str(), m[2].str(), m[3].str(), m[4].str(), m[5].str(), m[6].str());
+}
+
+void parse_datetime(const std::string& s, catalog::SearchQuery& q) {
+  const auto slash = s.find('/');
+  if (slash == std::string::npos) {
+    q.datetime_start = parse_instant(s, "datetime", false);
+    q.datetime_end = s.size() == 10 ? parse_instant(s, "datetime", true) : q.datetime_start;
+    return;
+  }
+  const std::string a = s.substr(0, slash), b = s.substr(slash + 1);
+  if ((a.empty() || a == "..") && (b.empty() || b == "..")) bad("datetime", "an interval needs at least one end");
+  if (!a.empty() && a != "..") q.datetime_start = parse_instant(a, "datetime", false);
+  if (!b.empty() && b != "..") q.datetime_end = parse_instant(b, "datetime", true);
+  if (!q.datetime_start.empty() && !q.datetime_end.empty() && q.datetime_end < q.datetime_start) bad("datetime", "the interval ends before it starts");
+}
+
+int parse_limit(const json& v) {
+  if (!v.is_number_integer()) bad("limit", "expected an integer");
+  const int limit = v.get<int>();
+  if (limit < 1 || limit > kMaxLimit) bad("limit", fmt::format("must lie in 1..{}", kMaxLimit));
+  return limit;
+}
+
+std::int64_t parse_token(const std::string& t) {
+  if (t.rfind("next:", 0) != 0) bad("token", "not a token of this server");
+  char* end = nullptr;
+  const long long v = std::strtoll(t.c_str() + 5, &end, 10);
+  if (*end || v < 0) bad("token", "not a token of this server");
+  return v;
+}
+
+using GeometryPtr = std::unique_ptr<OGRGeometry, void (*)(OGRGeometry*)>;
+GeometryPtr geometry_from_json(const json& g, const std::string& field) {
+  if (!g.is_object() || !g.contains("type")) bad(field, "expected a GeoJSON geometry");
+  OGRGeometry* geom = OGRGeometryFactory::createFromGeoJson(g.dump().c_str());
+  if (!geom) bad(field, "not a valid GeoJSON geometry");
+  return GeometryPtr(geom, [](OGRGeometry* p) { OGRGeometryFactory::destroyGeometry(p); });
+}
+
+struct Search {
+  catalog::SearchQuery query;
+  std::optional<json> intersects;
+};
+
+// Query parameters (GET) of /search or /collections/{id}/items.
+Search search_from_query(const std::map<std::string, std::string>& params) {
+  Search s;
+  s.query.limit = kDefaultLimit;
+  for (const auto& [k, v] : params) {
+    if (k == "bbox") {
+      std::vector<double> nums;
+      for (const auto& p : split(v, ',')) nums.push_back(number(p, "bbox"));
+      s.query.bbox = parse_bbox(nums, "bbox");
+    } else if (k == "datetime") {
+      parse_datetime(v, s.query);
+    } else if (k == "limit") {
+      char* end = nullptr;
+      const long l = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end) bad("limit", fmt::format("'{}' is not an integer", v));
+      s.query.limit = parse_limit(json(l));
+    } else if (k == "collections") {
+      s.query.collections = split(v, ',');
+    } else if (k == "ids") {
+      s.query.ids = split(v, ',');
+    } else if (k == "token") {
+      s.query.after = parse_token(v);
+    } else if (k == "intersects") {
+      try {
+        s.intersects = json::parse(v);
+      } catch (const json::exception&) {
+        bad("intersects", "not JSON");
+      }
+    } else if (k == "f") {
+      if (v != "json" && v != "geojson") bad("f", "only json is offered");
+    } else {
+      bad(k, "unknown parameter (bbox, datetime, intersects, limit, collections, ids, token)");
+    }
+  }
+  return s;
+}
+
+Search search_from_body(const std::string& body) {
+  json b;
+  try {
+    b = json::parse(body.empty() ? "{}" : body);
+  } catch (const json::parse_error& e) {
+    throw ApiError{400, "InvalidRequestBody", fmt::format("not valid JSON at byte {}", e.byte)};
+  }
+  if (!b.is_object()) throw ApiError{400, "InvalidRequestBody", "expected a JSON object"};
+  Search s;
+  s.query.limit = kDefaultLimit;
+  for (auto it = b.begin(); it != b.end(); ++it) {
+    const std::string& k = it.key();
+    const json& v = it.value();
+    if (k == "bbox") {
+      if (!v.is_array()) bad("bbox", "expected an array of numbers");
+      std::vector<double> nums;
+      for (const auto& x : v) {
+        if (!x.is_number()) bad("bbox", "expected an array of numbers");
+        nums.push_back(x.get<double>());
+      }
+      s.query.bbox = parse_bbox(nums, "bbox");
+    } else if (k == "datetime") {
+      if (!v.is_string()) bad("datetime", "expected a string");
+      parse_datetime(v.get<std::string>(), s.query);
+    } else if (k == "limit") {
+      s.query.limit = parse_limit(v);
+    } else if (k == "collections" || k == "ids") {
+      if (!v.is_array()) bad(k, "expected an array of strings");
+      for (const auto& x : v) {
+        if (!x.is_string()) bad(k, "expected an array of strings");
+        (k == "ids" ? s.query.ids : s.query.collections).push_back(x.get<std::string>());
+      }
+    } else if (k == "token") {
+      if (!v.is_string()) bad("token", "expected a string");
+      s.query.after = parse_token(v.get<std::string>());
+    } else if (k == "intersects") {
+      s.intersects = v;
+    } else {
+      bad(k, "unknown field (bbox, datetime, intersects, limit, collections, ids, token)");
+    }
+  }
+  if (s.intersects && s.query.bbox) bad("intersects", "give bbox or intersects, not both");
+  return s;
+}
+
+ApiResponse ok(const json& j, const std::string& type = "application/json") { return {200, type, j.dump()}; }
+
+std::string url_encode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ',' || c == ':' || c == '/') out += static_cast<char>(c);
+    else out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+}  // namespace
+
+ApiResponse error_response(int status, const std::string& code, const std::string& description) {
+  return {status, "application/json", json{{"code", code}, {"description", description}}.dump()};
+}
+
+std::string StacApi::conformance_json() {
+  return json{{"conformsTo",
+               {"https://api.stacspec.org/v1.0.0/core", "https://api.stacspec.org/v1.0.0/collections",
+                "https://api.stacspec.org/v1.0.0/item-search", "https://api.stacspec.org/v1.0.0/ogcapi-features",
+                "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+                "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"}}}
+      .dump();
+}
+
+ApiResponse StacApi::handle(const ApiRequest& req) const {
+  const std::string root = req.base_url + "/stac";
+  // Stored documents carry links relative to the node; make them absolute and add the standard ones.
+  auto item_out = [&](json item) {
+    const std::string coll = item.value("collection", std::string());
+    const std::string id = item.value("id", std::string());
+    item["links"] = json::array({{{"rel", "self"}, {"href", root + "/collections/" + url_encode(coll) + "/items/" + url_encode(id)}, {"type", "application/geo+json"}},
+                                 {{"rel", "parent"}, {"href", root + "/collections/" + url_encode(coll)}, {"type", "application/json"}},
+                                 {{"rel", "collection"}, {"href", root + "/collections/" + url_encode(coll)}, {"type", "application/json"}},
+                                 {{"rel", "root"}, {"href", root}, {"type", "application/json"}}});
+    return item;
+  };
+  auto collection_out = [&](json c) {
+    const std::string id = c.value("id", std::string());
+    c["links"] = json::array({{{"rel", "self"}, {"href", root + "/collections/" + url_encode(id)}, {"type", "application/json"}},
+                              {{"rel", "items"}, {"href", root + "/collections/" + url_encode(id) + "/items"}, {"type", "application/geo+json"}},
+                              {{"rel", "parent"}, {"href", root}, {"type", "application/json"}},
+                              {{"rel", "root"}, {"href", root}, {"type", "application/json"}}});
+    return c;
+  };
+  // One page of a search, with numberMatched / numberReturned and a next link.
+  auto run_search = [&](Search s, const std::string& self_path, bool post) {
+    catalog::SearchPage page;
+    if (s.intersects) {
+      GeometryPtr area = geometry_from_json(*s.intersects, "intersects");
+      OGREnvelope env;
+      area->getEnvelope(&env);
+      catalog::SearchQuery q = s.query;
+      q.bbox = catalog::BBox{env.MinX, env.MinY, env.MaxX, env.MaxY};
+      q.limit = std::max(q.limit, 100);
+      while (true) {
+        const catalog::SearchPage part = store_.search(q);
+        bool full = false;
+        for (std::size_t k = 0; k < part.items.size(); ++k) {
+          const json& item = part.items[k];
+          if (item.contains("geometry") && !item["geometry"].is_null()) {
+            GeometryPtr g = geometry_from_json(item["geometry"], "geometry");
+            if (g->Intersects(area.get())) page.items.push_back(item);
+          }
+          if (static_cast<int>(page.items.size()) == s.query.limit) {
+            full = true;
+            // More may follow: continue after this item.
+            if (k + 1 < part.items.size() || part.next) page.next = part.keys[k];
+            break;
+          }
+        }
+        if (full || !part.next) break;
+        q.after = *part.next;
+      }
+      page.matched = -1;
+    } else {
+      page = store_.search(s.query);
+    }
+    json features = json::array();
+    for (auto& it : page.items) features.push_back(item_out(it));
+    json fc = {{"type", "FeatureCollection"}, {"features", features}, {"numberReturned", page.items.size()}};
+    if (page.matched >= 0) fc["numberMatched"] = page.matched;
+    json links = json::array({{{"rel", "root"}, {"href", root}, {"type", "application/json"}}});
+    if (page.next) {
+      const std::string token = fmt::format("next:{}", *page.next);
+      if (post) {
+        json body = req.body.empty() ? json::object() : json::parse(req.body);
+        body["token"] = token;
+        links.push_back({{"rel", "next"}, {"href", req.base_url + self_path}, {"type", "application/geo+json"}, {"method", "POST"}, {"body", body}});
+      } else {
+        std::string q;
+        for (const auto& [k, v] : req.query) {
+          if (k != "token") q += (q.empty() ? "?" : "&") + k + "=" + url_encode(v);
+        }
+        q += (q.empty() ? "?" : "&") + std::string("token=") + token;
+        links.push_back({{"rel", "next"}, {"href", req.base_url + self_path + q}, {"type", "application/geo+json"}});
+      }
+    }
+    fc["links"] = links;
+    return ApiResponse{200, "application/geo+json", fc.dump()};
+  };
+
+  try {
+    const std::string& p = req.path;
+    static const std::regex coll_re("^/stac/collections/([^/]+)$");
+    static const std::regex items_re("^/stac/collections/([^/]+)/items$");
+    static const std::regex item_re("^/stac/collections/([^/]+)/items/([^/]+)$");
+    std::smatch m;
+    if ((p == "/stac" || p == "/stac/") && req.method == "GET") {
+      json links = json::array({{{"rel", "self"}, {"href", root}, {"type", "application/json"}},
+                                {{"rel", "root"}, {"href", root}, {"type", "application/json"}},
+                                {{"rel", "conformance"}, {"href", root + "/conformance"}, {"type", "application/json"}},
+                                {{"rel", "data"}, {"href", root + "/collections"}, {"type", "application/json"}},
+                                {{"rel", "search"}, {"href", root + "/search"}, {"type", "application/geo+json"}, {"method", "GET"}},
+                                {{"rel", "search"}, {"href", root + "/search"}, {"type", "application/geo+json"}, {"method", "POST"}},
+                                {{"rel", "service-desc"}, {"href", req.base_url + "/api"}, {"type", "application/vnd.oai.openapi+json;version=3.0"}}});
+      for (const auto& c : store_.collections()) {
+        links.push_back({{"rel", "child"}, {"href", root + "/collections/" + url_encode(c.value("id", ""))}, {"type", "application/json"},
+                         {"title", c.value("title", c.value("id", ""))}});
+      }
+      return ok({{"type", "Catalog"}, {"stac_version", "1.0.0"}, {"id", "sco"}, {"title", "sco observatory node"},
+                 {"description", "STAC API of a sco Space Climate Observatory node"},
+                 {"conformsTo", json::parse(conformance_json())["conformsTo"]}, {"links", links}});
+    }
+    if (p == "/stac/conformance" && req.method == "GET") return {200, "application/json", conformance_json()};
+    if (p == "/stac/collections" && req.method == "GET") {
+      json list = json::array();
+      for (auto& c : store_.collections()) list.push_back(collection_out(c));
+      return ok({{"collections", list},
+                 {"links", json::array({{{"rel", "self"}, {"href", root + "/collections"}, {"type", "application/json"}},
+                                        {{"rel", "root"}, {"href", root}, {"type", "application/json"}}})}});
+    }
+    if (std::regex_match(p, m, coll_re) && req.method == "GET") {
+      const auto c = store_.collection(m[1]);
+      if (!c) throw ApiError{404, "NotFound", fmt::format("no collection '{}'", m[1].str())};
+      return ok(collection_out(*c));
+    }
+    if (std::regex_match(p, m, items_re) && req.method == "GET") {
+      const std::string id = m[1];
+      if (!store_.collection(id)) throw ApiError{404, "NotFound", fmt::format("no collection '{}'", id)};
+      if (req.query.count("collections")) bad("collections", "not a parameter of a collection's items");
+      Search s = search_from_query(req.query);
+      s.query.collections = {id};
+      return run_search(s, p, false);
+    }
+    if (std::regex_match(p, m, item_re) && req.method == "GET") {
+      if (!store_.collection(m[1])) throw ApiError{404, "NotFound", fmt::format("no collection '{}'", m[1].str())};
+      const auto item = store_.item(m[1], m[2]);
+      if (!item) throw ApiError{404, "NotFound", fmt::format("no item '{}' in collection '{}'", m[2].str(), m[1].str())};
+      ApiResponse r = ok(item_out(*item));
+      r.content_type = "application/geo+json";
+      return r;
+    }
+    if (p == "/stac/search") {
+      if (req.method == "GET") return run_search(search_from_query(req.query), p, false);
+      if (req.method == "POST") return run_search(search_from_body(req.body), p, true);
+      throw ApiError{405, "MethodNotAllowed", "use GET or POST"};
+    }
+    throw ApiError{404, "NotFound", fmt::format("no route {} {}", req.method, p)};
+  } catch (const ApiError& e) {
+    return error_response(e.status, e.code, e.description);
+  } catch (const core::Error& e) {
+    return error_response(e.code() == core::ErrorCode::kInvalidInput ? 400 : 500, "ServerError", e.what());
+  }
+}
+
+std::string openapi_json(const std::string& base_url) {
+  auto param = [](const char* name, const char* in, const char* type, const char* desc) {
+    return json{{"name", name}, {"in", in}, {"required", std::string(in) == "path"}, {"schema", {{"type", type}}}, {"description", desc}};
+  };
+  const json search_params = json::array({param("bbox", "query", "string", "west,south,east,north in WGS 84"),
+                                          param("datetime", "query", "string", "RFC 3339 instant or interval a/b, ../b, a/.."),
+                                          param("intersects", "query", "string", "a GeoJSON geometry"),
+                                          param("limit", "query", "integer", "1..10000, default 10"),
+                                          param("collections", "query", "string", "comma-separated collection ids"),
+                                          param("ids", "query", "string", "comma-separated item ids"),
+                                          param("token", "query", "string", "paging token from a next link")});
+  auto get = [](const char* summary, json params = json::array()) {
+    return json{{"get", {{"summary", summary}, {"parameters", params},
+                         {"responses", {{"200", {{"description", "OK"}}}, {"400", {{"description", "bad parameter (JSON error naming it)"}}},
+                                        {"404", {{"description", "not found"}}}}}}}};
+  };
+  json paths = {
+      {"/healthz", get("liveness: {\"status\": \"ok\"}")},
+      {"/api", get("this OpenAPI document")},
+      {"/stac", get("STAC API landing page")},
+      {"/stac/conformance", get("conformance classes")},
+      {"/stac/collections", get("collections")},
+      {"/stac/collections/{collectionId}", get("one collection", json::array({param("collectionId", "path", "string", "collection id")}))},
+      {"/stac/collections/{collectionId}/items", get("items of a collection", [&] {
+         json p = search_params;
+         p.push_back(param("collectionId", "path", "string", "collection id"));
+         return p;
+       }())},
+      {"/stac/collections/{collectionId}/items/{itemId}",
+       get("one item", json::array({param("collectionId", "path", "string", "collection id"), param("itemId", "path", "string", "item id")}))},
+      {"/stac/search", get("item search", search_params)},
+  };
+  paths["/stac/search"]["post"] = {{"summary", "item search (JSON body: bbox, datetime, intersects, limit, collections, ids, token)"},
+                                   {"requestBody", {{"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}}},
+                                   {"responses", {{"200", {{"description", "OK"}}}, {"400", {{"description", "bad field"}}},
+                                                  {"413", {{"description", "body too large"}}}}}};
+  return json{{"openapi", "3.0.3"},
+              {"info", {{"title", "sco observatory node"}, {"version", core::kVersion}}},
+              {"servers", json::array({{{"url", base_url}}})},
+              {"paths", paths}}
+      .dump();
+}
+
+}  // namespace sco::server

@@ -1,0 +1,44 @@
+#pragma once
+// The STAC API 1.0 (core, collections, item search, OGC API Features items) over a catalog store,
+// independent of the HTTP library: a request is a method, a path, query parameters and a body; a
+// response a status, a media type and a body. Bad parameters give 400 with a JSON error naming the
+// parameter, unknown collections and items 404.
+#include <map>
+#include <string>
+
+#include "catalog/store.hpp"
+
+namespace sco::server {
+
+struct ApiRequest {
+  std::string method = "GET";
+  std::string path;                          // "/stac/search"
+  std::map<std::string, std::string> query;  // decoded query parameters
+  std::string body;
+  std::string base_url;                      // "http://127.0.0.1:8080", for absolute links
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+// {"code": ..., "description": ...}
+ApiResponse error_response(int status, const std::string& code, const std::string& description);
+
+class StacApi {
+ public:
+  explicit StacApi(catalog::CatalogStore& store) : store_(store) {}
+  // Routes under /stac; anything else is a 404.
+  ApiResponse handle(const ApiRequest& request) const;
+  static std::string conformance_json();
+
+ private:
+  catalog::CatalogStore& store_;
+};
+
+// The OpenAPI 3.0 document of the node's routes.
+std::string openapi_json(const std::string& base_url);
+
+}  // namespace sco::server

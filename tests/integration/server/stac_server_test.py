@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""sco serve on a catalog of the real sample data, through HTTP: the STAC API documents validate
+against the STAC schemas (offline), searches by bbox, datetime, ids and collections return what they
+should, paging by GET and POST visits every item once; GDAL's STACIT driver (a client nobody here
+wrote) opens a search result as a mosaic; bad requests get 400 / 404 / 413 JSON errors naming the
+field; SIGTERM stops the server cleanly.
+
+Usage: stac_server_test.py SCO SAMPLE_DIR SOURCE_DIR
+"""
+import gzip
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+
+from osgeo import gdal
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+import stac_schemas  # noqa: E402
+
+gdal.UseExceptions()
+SCO, SAMPLE, SOURCE = sys.argv[1], sys.argv[2], sys.argv[3]
+TMP = tempfile.mkdtemp(prefix="sco-srv-")
+CAT = os.path.join(TMP, "catalog")
+passed, failed = 0, 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what)
+
+
+def sco(*args):
+    subprocess.run([SCO, "--quiet", "--catalog", CAT] + list(args), check=True)
+
+
+# A catalog: the sample rasters, and 5 dated copies of the scene (2021-01-01 .. 2021-05-01).
+sco("ingest", SAMPLE, "--collection", "sample", "--datetime", "2020-06-01")
+scenes = os.path.join(TMP, "scenes")
+os.makedirs(scenes)
+for m in range(1, 6):
+    shutil.copy(os.path.join(SAMPLE, "L7_ETMs.tif"), os.path.join(scenes, f"olinda_2021-{m:02d}-01.tif"))
+sco("ingest", scenes, "--collection", "scenes")
+
+server = subprocess.Popen([SCO, "--catalog", CAT, "serve", "--port", "0", "--max-body", "10000"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+line = server.stdout.readline()
+port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", line).group(1))
+BASE = f"http://127.0.0.1:{port}"
+
+
+def get(path, data=None, headers=None):
+    req = urllib.request.Request(BASE + path, data=data.encode() if isinstance(data, str) else data, headers=headers or {})
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            body = r.read()
+            if r.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            return r.status, json.loads(body), r.headers
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null"), e.headers
+
+
+schemas = stac_schemas.StacSchemas(SOURCE)
+if not schemas.available:
+    print(f"skipped STAC schema validation: {schemas.root} is absent")
+try:
+    status, body, _ = get("/healthz")
+    check(status == 200 and body == {"status": "ok"}, "healthz")
+    status, api, _ = get("/api")
+    check(status == 200 and api["openapi"].startswith("3.") and "/stac/search" in api["paths"], "OpenAPI document")
+    status, landing, _ = get("/stac")
+    check(status == 200 and not schemas.errors(landing, stac_schemas.CATALOG), f"landing page is a valid STAC catalog: {schemas.errors(landing, stac_schemas.CATALOG)}")
+    check({"conformance", "data", "search", "service-desc"} <= {l["rel"] for l in landing["links"]}, "landing links")
+    status, conf, _ = get("/stac/conformance")
+    check("https://api.stacspec.org/v1.0.0/item-search" in conf["conformsTo"], "conformance: item search")
+    status, colls, headers = get("/stac/collections", headers={"Accept-Encoding": "gzip"})
+    check(headers.get("Content-Encoding") == "gzip", "JSON is gzipped for clients that accept it")
+    check(headers.get("Access-Control-Allow-Origin") == "*", "CORS header")
+    check(sorted(c["id"] for c in colls["collections"]) == ["sample", "scenes"], "two collections")
+    for c in colls["collections"]:
+        errs = schemas.errors(c, stac_schemas.COLLECTION)
+        check(not errs, f"collection {c['id']} valid: {errs}")
+    status, scoll, _ = get("/stac/collections/scenes")
+    check(scoll["extent"]["temporal"]["interval"][0] == ["2021-01-01T00:00:00Z", "2021-05-01T00:00:00Z"], "collection extent")
+
+    # Searches: Olinda's bbox finds the 6 scenes (5 dated copies + the sample scene), not NC or Luxembourg.
+    status, r, _ = get("/stac/search?bbox=-35,-8.1,-34.8,-7.9&limit=100")
+    check(status == 200 and sorted(f["id"] for f in r["features"]) ==
+          ["L7_ETMs", "olinda_2021-01-01", "olinda_2021-02-01", "olinda_2021-03-01", "olinda_2021-04-01", "olinda_2021-05-01"],
+          f"bbox search: {[f['id'] for f in r['features']]}")
+    for f in r["features"]:
+        errs = schemas.errors(f, stac_schemas.ITEM)
+        check(not errs, f"item {f['id']} valid: {errs}")
+    status, r, _ = get("/stac/search?datetime=2021-02-01T00:00:00Z/2021-03-15&collections=scenes")
+    check(sorted(f["id"] for f in r["features"]) == ["olinda_2021-02-01", "olinda_2021-03-01"], "datetime interval")
+    status, r, _ = get("/stac/search?datetime=../1999-06-30T00:00:00Z")
+    check([f["id"] for f in r["features"]] == ["bcsd_obs_1999"], "open interval meets the NetCDF's 1999 interval")
+    status, r, _ = get("/stac/search", data=json.dumps({"ids": ["elev", "olinda_2021-04-01"]}))
+    check(sorted(f["id"] for f in r["features"]) == ["elev", "olinda_2021-04-01"], "POST ids")
+    status, r, _ = get("/stac/search", data=json.dumps({"intersects": {"type": "Point", "coordinates": [6.0, 49.7]}}))
+    check([f["id"] for f in r["features"]] == ["elev"], f"intersects a point in Luxembourg: {[f['id'] for f in r['features']]}")
+    # Paging, GET and POST: 8 items by 3.
+    for method in ("GET", "POST"):
+        seen, pages = [], 0
+        status, page, _ = get("/stac/search?limit=3") if method == "GET" else get("/stac/search", data=json.dumps({"limit": 3}))
+        while True:
+            pages += 1
+            seen += [f["id"] for f in page["features"]]
+            nxt = [l for l in page["links"] if l["rel"] == "next"]
+            if not nxt:
+                break
+            if method == "GET":
+                status, page, _ = get(nxt[0]["href"][len(BASE):])
+            else:
+                check(nxt[0].get("method") == "POST", "POST next link")
+                status, page, _ = get(nxt[0]["href"][len(BASE):], data=json.dumps(nxt[0]["body"]))
+        check(pages == 3 and len(seen) == 8 and len(set(seen)) == 8, f"{method} paging: {pages} pages, {seen}")
+    status, item, _ = get("/stac/collections/scenes/items/olinda_2021-03-01")
+    check(status == 200 and item["properties"]["datetime"] == "2021-03-01T00:00:00Z", "one item")
+    check(any(l["rel"] == "self" and l["href"] == BASE + "/stac/collections/scenes/items/olinda_2021-03-01" for l in item["links"]), "self link")
+    status, items, _ = get("/stac/collections/scenes/items?limit=2")
+    check(status == 200 and items["numberMatched"] == 5 and items["numberReturned"] == 2, "collection items")
+
+    # A client nobody here wrote: GDAL's STACIT driver opens the search result as one mosaic.
+    ds = gdal.Open(f'STACIT:"{BASE}/stac/search?collections=scenes&datetime=2021-03-01T00:00:00Z"')
+    check(ds is not None and (ds.RasterXSize, ds.RasterYSize, ds.RasterCount) == (349, 352, 6), "STACIT opens the search")
+    if ds is not None:
+        a = ds.GetRasterBand(4).ReadAsArray()
+        ref_ds = gdal.Open(os.path.join(SAMPLE, "L7_ETMs.tif"))  # the bindings crash if a band outlives its dataset
+        ref = ref_ds.GetRasterBand(4).ReadAsArray()
+        check((a == ref).all(), "STACIT reads the scene's pixels")
+    ds = None
+
+    # Bad requests: one JSON error naming the field.
+    for path, status_wanted, needle in [
+        ("/stac/search?bbox=1,2,3", 400, "bbox"),
+        ("/stac/search?bbox=10,5,0,6", 400, "bbox"),
+        ("/stac/search?datetime=yesterday", 400, "datetime"),
+        ("/stac/search?limit=0", 400, "limit"),
+        ("/stac/search?limit=abc", 400, "limit"),
+        ("/stac/search?colour=red", 400, "colour"),
+        ("/stac/search?token=abc", 400, "token"),
+        ("/stac/collections/nope", 404, "nope"),
+        ("/stac/collections/scenes/items/nope", 404, "nope"),
+        ("/stac/collections/nope/items", 404, "nope"),
+        ("/nothing/here", 404, ""),
+    ]:
+        status, body, _ = get(path)
+        check(status == status_wanted and isinstance(body, dict) and "code" in body and needle in body.get("description", ""),
+              f"{path}: {status} {body}")
+    status, body, _ = get("/stac/search", data="{not json")
+    check(status == 400 and body["code"] == "InvalidRequestBody", f"invalid JSON body: {status} {body}")
+    status, body, _ = get("/stac/search", data=json.dumps({"limit": "ten"}))
+    check(status == 400 and "limit" in body["description"], f"limit as a string: {body}")
+    status, body, _ = get("/stac/search", data=json.dumps({"bbox": [0, 0, 1, 1], "pad": "x" * 20000}))
+    check(status == 413, f"oversized body: {status}")
+    status, body, _ = get("/stac/collections/..%2F..%2Fetc/items")
+    check(status in (400, 404), f"path traversal refused: {status}")
+finally:
+    server.send_signal(signal.SIGTERM)
+    try:
+        rc = server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        rc = None
+    log = server.stderr.read()
+check(rc == 0, f"SIGTERM stops the server cleanly (exit {rc})")
+check('"GET /healthz" 200' in log, "access log")
+shutil.rmtree(TMP)
+print(f"{passed} checks passed, {failed} failed")
+sys.exit(1 if failed else 0)
