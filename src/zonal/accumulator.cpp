@@ -63,22 +63,6 @@ void Accumulator::reset(Needs needs, DataType type, double scale, double offset)
   merged_valid_ = false;
 }
 
-// Reads weight x of a row of any type as a double.
-inline double weight_at(const core::BlockView& w, int y, int x) {
-  const void* row = w.row(y);
-  switch (w.type) {
-    case DataType::kFloat32: return static_cast<const float*>(row)[x];
-    case DataType::kFloat64: return static_cast<const double*>(row)[x];
-    case DataType::kByte: return static_cast<const std::uint8_t*>(row)[x];
-    case DataType::kUInt16: return static_cast<const std::uint16_t*>(row)[x];
-    case DataType::kInt16: return static_cast<const std::int16_t*>(row)[x];
-    case DataType::kUInt32: return static_cast<const std::uint32_t*>(row)[x];
-    case DataType::kInt32: return static_cast<const std::int32_t*>(row)[x];
-    case DataType::kInt8: return static_cast<const std::int8_t*>(row)[x];
-  }
-  return 0.0;
-}
-
 void Accumulator::hist_add(double key, double c) {
   if (dense_mode_) {
     dense_[static_cast<std::size_t>(key - dense_base_)] += c;
@@ -161,7 +145,7 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, st
         if (!valid(raw, mask ? mask[x] : 1)) continue;
         if constexpr (kWeights) {
           const double val = static_cast<double>(raw) * scale + offset;
-          double w = weight_at(*weights, y, x);
+          double w = weights->value_at(x, y);
           // Nodata or NaN weights count as no weight.
           if (std::isnan(w) || (weights->nodata && w == *weights->nodata)) w = 0.0;
           w = w * weights->scale + weights->offset;

@@ -17,22 +17,16 @@ import tempfile
 from osgeo import gdal
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from reference import Checks, supersampled_fractions  # noqa: E402
 import stac_schemas  # noqa: E402
 from stac_schemas import StacSchemas  # noqa: E402
 
 gdal.UseExceptions()
 SCO, SAMPLE, SOURCE = sys.argv[1], sys.argv[2], sys.argv[3]
 TMP = tempfile.mkdtemp(prefix="sco-cat-")
-passed, failed = 0, 0
+check = Checks()
 
 
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
 
 
 def sco(*args, ok=True):
@@ -141,5 +135,4 @@ r = subprocess.run([SCO, "--catalog", bad, "ingest", copy, "--collection", "x"],
 check(r.returncode == 2 and "corrupt or not a SQLite database" in r.stderr and r.stderr.count("\n") == 1, f"corrupt catalog: {r.stderr}")
 
 shutil.rmtree(TMP)
-print(f"{passed} checks passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish()

@@ -22,6 +22,9 @@ import tempfile
 import numpy as np
 from osgeo import gdal, ogr
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from reference import Checks, supersampled_fractions  # noqa: E402
+
 gdal.UseExceptions()
 SCO, SAMPLE = sys.argv[1], sys.argv[2]
 NC = os.path.join(SAMPLE, "bcsd_obs_1999.nc")
@@ -29,16 +32,9 @@ COUNTIES = os.path.join(SAMPLE, "nc.gpkg")
 SCENE = os.path.join(SAMPLE, "L7_ETMs.tif")
 TRACTS = os.path.join(SAMPLE, "olinda1.shp")
 TMP = tempfile.mkdtemp(prefix="sco-ind-")
-passed, failed = 0, 0
+check = Checks()
 
 
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
 
 
 def run(args, ok=True):
@@ -77,31 +73,9 @@ def cut(full, full_gt, gt, shape):
     return full[..., r:r + shape[0], c:c + shape[1]]
 
 
+
 def fractions(raster_path, zones_path, factor=20):
-    """Supersampled coverage of each zone over the raster's cells: array [zone, row, col]."""
-    src = gdal.Open(raster_path)
-    gt = src.GetGeoTransform()
-    w, h = src.RasterXSize, src.RasterYSize
-    fine = gdal.GetDriverByName("MEM").Create("", w * factor, h * factor, 1, gdal.GDT_Int32)
-    fine.SetGeoTransform([gt[0], gt[1] / factor, 0, gt[3], 0, gt[5] / factor])
-    fine.SetProjection(src.GetProjection())
-    vec = ogr.Open(zones_path)
-    layer = vec.GetLayer()
-    n = layer.GetFeatureCount()
-    mem = ogr.GetDriverByName("Memory").CreateDataSource("")
-    out = mem.CreateLayer("z", layer.GetSpatialRef(), ogr.wkbUnknown)
-    out.CreateField(ogr.FieldDefn("k", ogr.OFTInteger))
-    for i, f in enumerate(layer):
-        g = ogr.Feature(out.GetLayerDefn())
-        g.SetField("k", i + 1)
-        g.SetGeometry(f.GetGeometryRef().Clone())
-        out.CreateFeature(g)
-    gdal.RasterizeLayer(fine, [1], out, options=["ATTRIBUTE=k"])
-    labels = fine.GetRasterBand(1).ReadAsArray().reshape(h, factor, w, factor)
-    res = np.zeros((n, h, w))
-    for k in range(1, n + 1):
-        res[k - 1] = (labels == k).sum(axis=(1, 3)) / float(factor * factor)
-    return res
+    return supersampled_fractions(raster_path, zones_path, factor)
 
 
 def zone_ids(path, field):
@@ -472,5 +446,4 @@ bad(["heat.hot_months", "--input", f"tas={NC}:tsa", "--aoi", COUNTIES], "has no 
 bad(["heat.hot_months", "--input", f"tas={NC}:tas", "--aoi", COUNTIES, "--id", "NOM"], "has no field 'NOM'", code=3)
 
 shutil.rmtree(TMP)
-print(f"{passed} checks passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish()

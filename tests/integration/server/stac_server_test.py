@@ -22,22 +22,16 @@ import urllib.request
 from osgeo import gdal
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from reference import Checks, supersampled_fractions  # noqa: E402
 import stac_schemas  # noqa: E402
 
 gdal.UseExceptions()
 SCO, SAMPLE, SOURCE = sys.argv[1], sys.argv[2], sys.argv[3]
 TMP = tempfile.mkdtemp(prefix="sco-srv-")
 CAT = os.path.join(TMP, "catalog")
-passed, failed = 0, 0
+check = Checks()
 
 
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
 
 
 def sco(*args):
@@ -180,5 +174,4 @@ finally:
 check(rc == 0, f"SIGTERM stops the server cleanly (exit {rc})")
 check('"GET /healthz" 200' in log, "access log")
 shutil.rmtree(TMP)
-print(f"{passed} checks passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish()

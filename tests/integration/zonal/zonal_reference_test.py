@@ -11,7 +11,7 @@ GDAL, OGR/GEOS and numpy:
    20x finer, give reference weights; weighted_mean must agree within the supersampling error.
 
 Usage: zonal_reference_test.py SCO_BINARY SAMPLE_DIR
-Prints 'N passed, N failed' and exits non-zero on failure.
+Prints 'N checks passed, N failed' and exits non-zero on failure.
 """
 import json
 import os
@@ -22,18 +22,14 @@ import tempfile
 import numpy as np
 from osgeo import gdal, ogr, osr
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from reference import Checks, supersampled_fractions  # noqa: E402
+
 gdal.UseExceptions()
 SCO, SAMPLE = sys.argv[1], sys.argv[2]
-passed, failed = 0, 0
+check = Checks()
 
 
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
 
 
 def sco_zonal(args):
@@ -43,32 +39,6 @@ def sco_zonal(args):
     return json.loads(r.stdout)
 
 
-def supersampled_fractions(raster_path, zones_path, factor, burn_field=None):
-    """Coverage estimate per zone and cell: an array [zone, row, col] of fractions."""
-    src = gdal.Open(raster_path)
-    gt = src.GetGeoTransform()
-    w, h = src.RasterXSize, src.RasterYSize
-    fine = gdal.GetDriverByName("MEM").Create("", w * factor, h * factor, 1, gdal.GDT_Int32)
-    fine.SetGeoTransform([gt[0], gt[1] / factor, 0, gt[3], 0, gt[5] / factor])
-    fine.SetProjection(src.GetProjection())
-    vec = ogr.Open(zones_path)
-    layer = vec.GetLayer()
-    n = layer.GetFeatureCount()
-    # Burn 1-based feature order; the layer is reprojected by GDAL to the raster's CRS.
-    mem = ogr.GetDriverByName("Memory").CreateDataSource("")
-    out = mem.CreateLayer("z", layer.GetSpatialRef(), ogr.wkbUnknown)
-    out.CreateField(ogr.FieldDefn("k", ogr.OFTInteger))
-    for i, f in enumerate(layer):
-        g = ogr.Feature(out.GetLayerDefn())
-        g.SetField("k", i + 1)
-        g.SetGeometry(f.GetGeometryRef().Clone())
-        out.CreateFeature(g)
-    gdal.RasterizeLayer(fine, [1], out, options=["ATTRIBUTE=k"])
-    labels = fine.GetRasterBand(1).ReadAsArray().reshape(h, factor, w, factor)
-    fractions = np.zeros((n, h, w))
-    for k in range(1, n + 1):
-        fractions[k - 1] = (labels == k).sum(axis=(1, 3)) / float(factor * factor)
-    return fractions
 
 
 # 1. Luxembourg cantons over elevation ------------------------------------------------------------
@@ -161,5 +131,4 @@ for k, row in enumerate(res["zones"]):
     check(abs(row["weighted_mean"] - ref) < 0.01 + 0.02 * abs(ref), f"tract {row['fid']} weighted_mean {row['weighted_mean']} vs {ref}")
 check(checked > 400, f"only {checked} tracts with residents")
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish()
