@@ -8,13 +8,13 @@ namespace sco::app {
 
 void register_serve(CLI::App& app, GlobalOptions& global) {
   auto opts = std::make_shared<server::ServerOptions>();
-  CLI::App* cmd = app.add_subcommand("serve", "Serve the catalog: STAC API, OpenAPI document, health check");
+  CLI::App* cmd = app.add_subcommand("serve", "Serve the catalog: STAC API, OGC API Features (district tables), OpenAPI document, health check");
   cmd->add_option("--host", opts->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", opts->port, "Port (0: any free port, printed)")->capture_default_str();
   cmd->add_option("--max-body", opts->max_body_bytes, "Largest request body in bytes (larger: 413)")->capture_default_str();
   cmd->add_option("--timeout", opts->timeout_seconds, "Read and write timeout in seconds")->capture_default_str();
   cmd->footer("Routes: /healthz, /api (OpenAPI 3), /stac (STAC API 1.0: landing page, conformance, collections, items,\n"
-              "search by GET and POST). Stops cleanly on SIGTERM or Ctrl-C. Access log on standard error unless --quiet.");
+              "search by GET and POST), /features (OGC API - Features: the district tables of sco run). Stops cleanly on SIGTERM or Ctrl-C. Access log on standard error unless --quiet.");
   cmd->callback([opts, &global] {
     opts->catalog_dir = global.catalog_dir();
     opts->threads = global.threads;

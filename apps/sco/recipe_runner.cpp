@@ -1,5 +1,6 @@
 #include "recipe_runner.hpp"
 
+#include <ogr_spatialref.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -884,6 +885,30 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
         result.registered.push_back(item_id);
       }
       store->refresh_extent(recipe.id);
+      // The per-district tables, for OGC API Features.
+      for (const auto& o : result.outputs) {
+        if (o.kind != "table" || !o.path.ends_with(".geojson")) continue;
+        const io::Bounds b = io::zones_bounds(zones, "");
+        json bbox = json::array({b.min_x, b.min_y, b.max_x, b.max_y});
+        if (!zones.crs_wkt.empty()) {
+          OGRSpatialReference wgs84;
+          wgs84.importFromEPSG(4326);
+          char* wkt = nullptr;
+          wgs84.exportToWkt(&wkt);
+          const io::Bounds g = io::zones_bounds(zones, wkt);
+          CPLFree(wkt);
+          bbox = json::array({g.min_x, g.min_y, g.max_x, g.max_y});
+        }
+        store->put_feature_table({{"id", out_dir.filename().string() + "-" + o.step},
+                                  {"title", o.title + " (" + out_dir.filename().string() + ")"},
+                                  {"description", recipe.title + ": " + o.title},
+                                  {"path", o.path},
+                                  {"id_column", tables.count(o.step) ? tables.at(o.step).id_column : ""},
+                                  {"recipe", recipe.id},
+                                  {"units", o.units},
+                                  {"bbox", bbox}});
+        result.registered.push_back(out_dir.filename().string() + "-" + o.step);
+      }
     });
   }
   result.provenance = prov;

@@ -93,6 +93,7 @@ class SqliteStore : public CatalogStore {
       exec("CREATE INDEX IF NOT EXISTS items_start ON items(start_dt)");
       exec("CREATE INDEX IF NOT EXISTS items_end ON items(end_dt)");
       exec("CREATE VIRTUAL TABLE IF NOT EXISTS items_bbox USING rtree(key, minx, maxx, miny, maxy)");
+      exec("CREATE TABLE IF NOT EXISTS feature_tables(id TEXT PRIMARY KEY, doc TEXT NOT NULL)");
       Statement v(db_, "SELECT value FROM meta WHERE key = 'sco_catalog_schema'", path_);
       if (v.step()) {
         if (v.text(0) != std::to_string(kSchemaVersion)) {
@@ -178,6 +179,26 @@ class SqliteStore : public CatalogStore {
     for (int k = 0; k < 4; ++k) bbox.push_back(sqlite3_column_double(s.raw(), k));
     (*c)["extent"] = {{"spatial", {{"bbox", json::array({bbox})}}}, {"temporal", {{"interval", json::array({json::array({s.text(4), s.text(5)})})}}}};
     put_collection(*c);
+  }
+
+  void put_feature_table(const json& t) override {
+    Statement s(db_, "INSERT INTO feature_tables(id, doc) VALUES(?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc", path_);
+    s.bind(1, t.at("id").get<std::string>()).bind(2, t.dump());
+    s.step();
+  }
+
+  std::vector<json> feature_tables() const override {
+    Statement s(db_, "SELECT doc FROM feature_tables ORDER BY id", path_);
+    std::vector<json> out;
+    while (s.step()) out.push_back(json::parse(s.text(0)));
+    return out;
+  }
+
+  std::optional<json> feature_table(const std::string& id) const override {
+    Statement s(db_, "SELECT doc FROM feature_tables WHERE id = ?", path_);
+    s.bind(1, id);
+    if (!s.step()) return std::nullopt;
+    return json::parse(s.text(0));
   }
 
   std::optional<json> item(const std::string& collection, const std::string& id) const override {

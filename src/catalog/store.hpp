@@ -50,6 +50,11 @@ class CatalogStore {
   virtual std::optional<nlohmann::json> item(const std::string& collection, const std::string& id) const = 0;
   virtual std::optional<std::string> item_checksum(const std::string& collection, const std::string& id) const = 0;
   virtual SearchPage search(const SearchQuery& query) const = 0;
+  // Per-district tables (a run's GeoJSON outputs), served as OGC API Features collections:
+  // {"id", "title", "description", "path", "id_column", "bbox", "recipe", "units"}.
+  virtual void put_feature_table(const nlohmann::json& table) = 0;
+  virtual std::vector<nlohmann::json> feature_tables() const = 0;
+  virtual std::optional<nlohmann::json> feature_table(const std::string& id) const = 0;
   // Runs `work` in one transaction: all of it lands or none.
   virtual void transaction(const std::function<void()>& work) = 0;
 };

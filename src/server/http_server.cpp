@@ -13,6 +13,7 @@
 #include "catalog/store.hpp"
 #include "core/error.hpp"
 #include "io/gdal_session.hpp"
+#include "server/features_api.hpp"
 #include "server/stac_api.hpp"
 
 namespace sco::server {
@@ -36,6 +37,7 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   io::init_gdal();
   auto store = catalog::open_sqlite_store(o.catalog_dir);  // fails at start-up on a locked or corrupt catalog
   StacApi stac(*store);
+  FeaturesApi features(*store);
   httplib::Server svr;
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(std::max(threads, 2) * 4)); };
@@ -72,7 +74,7 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   svr.Get("/api", [&o](const httplib::Request& req, httplib::Response& res) {
     res.set_content(openapi_json(base_url(req, o)), "application/vnd.oai.openapi+json;version=3.0");
   });
-  auto stac_handler = [&stac, &o](const httplib::Request& req, httplib::Response& res) {
+  auto api_handler = [&stac, &features, &o](const httplib::Request& req, httplib::Response& res) {
     ApiRequest r;
     r.method = req.method;
     r.path = req.path;
@@ -83,10 +85,11 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
       reply(res, error_response(400, "BadRequest", "'..' is not allowed in paths"));
       return;
     }
-    reply(res, stac.handle(r));
+    reply(res, r.path.rfind("/features", 0) == 0 ? features.handle(r) : stac.handle(r));
   };
-  svr.Get(R"(/stac(/.*)?)", stac_handler);
-  svr.Post(R"(/stac(/.*)?)", stac_handler);
+  svr.Get(R"(/stac(/.*)?)", api_handler);
+  svr.Post(R"(/stac(/.*)?)", api_handler);
+  svr.Get(R"(/features(/.*)?)", api_handler);
 
   g_stop = false;
   std::signal(SIGTERM, on_signal);

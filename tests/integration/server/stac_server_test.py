@@ -45,6 +45,9 @@ os.makedirs(scenes)
 for m in range(1, 6):
     shutil.copy(os.path.join(SAMPLE, "L7_ETMs.tif"), os.path.join(scenes, f"olinda_2021-{m:02d}-01.tif"))
 sco("ingest", scenes, "--collection", "scenes")
+# An indicator run: its raster joins the STAC catalog, its per-county table OGC API Features.
+sco("run", "heat.hot_months", "--input", f"tas={os.path.join(SAMPLE, 'bcsd_obs_1999.nc')}:tas", "--aoi",
+    os.path.join(SAMPLE, "nc.gpkg"), "--id", "NAME", "--out", os.path.join(TMP, "nc_heat"))
 
 server = subprocess.Popen([SCO, "--catalog", CAT, "serve", "--port", "0", "--max-body", "10000"], stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True)
@@ -83,7 +86,7 @@ try:
     status, colls, headers = get("/stac/collections", headers={"Accept-Encoding": "gzip"})
     check(headers.get("Content-Encoding") == "gzip", "JSON is gzipped for clients that accept it")
     check(headers.get("Access-Control-Allow-Origin") == "*", "CORS header")
-    check(sorted(c["id"] for c in colls["collections"]) == ["sample", "scenes"], "two collections")
+    check(sorted(c["id"] for c in colls["collections"]) == ["heat.hot_months", "sample", "scenes"], "three collections")
     for c in colls["collections"]:
         errs = schemas.errors(c, stac_schemas.COLLECTION)
         check(not errs, f"collection {c['id']} valid: {errs}")
@@ -101,12 +104,13 @@ try:
     status, r, _ = get("/stac/search?datetime=2021-02-01T00:00:00Z/2021-03-15&collections=scenes")
     check(sorted(f["id"] for f in r["features"]) == ["olinda_2021-02-01", "olinda_2021-03-01"], "datetime interval")
     status, r, _ = get("/stac/search?datetime=../1999-06-30T00:00:00Z")
-    check([f["id"] for f in r["features"]] == ["bcsd_obs_1999"], "open interval meets the NetCDF's 1999 interval")
+    check(sorted(f["id"] for f in r["features"]) == ["bcsd_obs_1999", "nc_heat-hot_steps"],
+          f"open interval meets the 1999 intervals of the NetCDF and of the indicator: {[f['id'] for f in r['features']]}")
     status, r, _ = get("/stac/search", data=json.dumps({"ids": ["elev", "olinda_2021-04-01"]}))
     check(sorted(f["id"] for f in r["features"]) == ["elev", "olinda_2021-04-01"], "POST ids")
     status, r, _ = get("/stac/search", data=json.dumps({"intersects": {"type": "Point", "coordinates": [6.0, 49.7]}}))
     check([f["id"] for f in r["features"]] == ["elev"], f"intersects a point in Luxembourg: {[f['id'] for f in r['features']]}")
-    # Paging, GET and POST: 8 items by 3.
+    # Paging, GET and POST: 9 items by 3.
     for method in ("GET", "POST"):
         seen, pages = [], 0
         status, page, _ = get("/stac/search?limit=3") if method == "GET" else get("/stac/search", data=json.dumps({"limit": 3}))
@@ -121,7 +125,7 @@ try:
             else:
                 check(nxt[0].get("method") == "POST", "POST next link")
                 status, page, _ = get(nxt[0]["href"][len(BASE):], data=json.dumps(nxt[0]["body"]))
-        check(pages == 3 and len(seen) == 8 and len(set(seen)) == 8, f"{method} paging: {pages} pages, {seen}")
+        check(pages == 3 and len(seen) == 9 and len(set(seen)) == 9, f"{method} paging: {pages} pages, {seen}")
     status, item, _ = get("/stac/collections/scenes/items/olinda_2021-03-01")
     check(status == 200 and item["properties"]["datetime"] == "2021-03-01T00:00:00Z", "one item")
     check(any(l["rel"] == "self" and l["href"] == BASE + "/stac/collections/scenes/items/olinda_2021-03-01" for l in item["links"]), "self link")
@@ -138,6 +142,33 @@ try:
         check((a == ref).all(), "STACIT reads the scene's pixels")
     ds = None
 
+    # OGC API - Features: the county table, read by GDAL's OAPIF driver.
+    from osgeo import ogr
+    import csv
+    expected = {r["NAME"]: r for r in csv.DictReader(open(os.path.join(TMP, "nc_heat", "hot_steps_by_district.csv")))}
+    oapif = ogr.Open(f"OAPIF:{BASE}/features")
+    check(oapif is not None and oapif.GetLayerCount() == 1, "OAPIF lists the district table")
+    if oapif is not None:
+        layer = oapif.GetLayerByName("nc_heat-hot_steps_by_district")
+        check(layer is not None and layer.GetFeatureCount() == 100, "OAPIF: 100 counties")
+        n = 0
+        for f in layer:
+            name = f.GetField("NAME")
+            n += abs(f.GetField("mean") - float(expected[name]["mean"])) < 1e-9 and f.GetField("class") == expected[name]["class"]
+        check(n == 100, f"OAPIF: every county's figure and class ({n})")
+        layer = None
+    oapif = None
+    status, fc, _ = get("/features/collections/nc_heat-hot_steps_by_district/items?limit=30&offset=90")
+    check(status == 200 and fc["numberMatched"] == 100 and fc["numberReturned"] == 10, "Features paging by offset")
+    status, fc, _ = get("/features/collections/nc_heat-hot_steps_by_district/items?class=high")
+    highs = sorted(k for k, r in expected.items() if r["class"] == "high")
+    check(sorted(f["properties"]["NAME"] for f in fc["features"]) == highs[:10], f"property filter class=high")
+    status, fc, _ = get("/features/collections/nc_heat-hot_steps_by_district/items?bbox=-76,35,-75,36.5")
+    check(status == 200 and "Dare" in [f["properties"]["NAME"] for f in fc["features"]] and "Ashe" not in [f["properties"]["NAME"] for f in fc["features"]],
+          "Features bbox")
+    status, f, _ = get("/features/collections/nc_heat-hot_steps_by_district/items/Ashe")
+    check(status == 200 and f["id"] == "Ashe" and f["properties"]["mean"] == 0, "one district by its id")
+
     # Bad requests: one JSON error naming the field.
     for path, status_wanted, needle in [
         ("/stac/search?bbox=1,2,3", 400, "bbox"),
@@ -151,6 +182,10 @@ try:
         ("/stac/collections/scenes/items/nope", 404, "nope"),
         ("/stac/collections/nope/items", 404, "nope"),
         ("/nothing/here", 404, ""),
+        ("/features/collections/nope/items", 404, "nope"),
+        ("/features/collections/nc_heat-hot_steps_by_district/items/Atlantis", 404, "Atlantis"),
+        ("/features/collections/nc_heat-hot_steps_by_district/items?limit=-1", 400, "limit"),
+        ("/features/collections/nc_heat-hot_steps_by_district/items?colour=red", 400, "colour"),
     ]:
         status, body, _ = get(path)
         check(status == status_wanted and isinstance(body, dict) and "code" in body and needle in body.get("description", ""),

@@ -1,0 +1,214 @@
+#include "server/features_api.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <regex>
+
+#include <fmt/format.h>
+
+namespace sco::server {
+
+using nlohmann::json;
+
+namespace {
+
+struct Box {
+  double w = std::numeric_limits<double>::infinity(), s = w, e = -w, n = -w;
+  void add(const json& c) {
+    if (c.is_array() && c.size() >= 2 && c[0].is_number()) {
+      w = std::min(w, c[0].get<double>());
+      e = std::max(e, c[0].get<double>());
+      s = std::min(s, c[1].get<double>());
+      n = std::max(n, c[1].get<double>());
+      return;
+    }
+    if (c.is_array()) {
+      for (const auto& x : c) add(x);
+    }
+  }
+  bool meets(double bw, double bs, double be, double bn) const { return !(e < bw || w > be || n < bs || s > bn); }
+};
+
+std::string text_of(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_integer()) return std::to_string(v.get<long long>());
+  if (v.is_number()) return fmt::format("{:.15g}", v.get<double>());
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  return "";
+}
+
+ApiResponse fail(int status, const std::string& code, const std::string& what) { return error_response(status, code, what); }
+
+}  // namespace
+
+std::shared_ptr<const json> FeaturesApi::load(const std::string& path) const {
+  std::error_code ec;
+  const auto mtime = std::filesystem::last_write_time(path, ec);
+  if (ec) return nullptr;
+  const long long stamp = static_cast<long long>(mtime.time_since_epoch().count());
+  std::lock_guard lock(mutex_);
+  auto it = cache_.find(path);
+  if (it != cache_.end() && it->second.first == stamp) return it->second.second;
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return nullptr;
+  auto doc = std::make_shared<json>(json::parse(f, nullptr, false));
+  if (doc->is_discarded()) return nullptr;
+  // Feature ids: the table's id column, so that /items/{id} names a district.
+  cache_[path] = {stamp, doc};
+  return doc;
+}
+
+ApiResponse FeaturesApi::handle(const ApiRequest& req) const {
+  const std::string root = req.base_url + "/features";
+  const std::string& p = req.path;
+  static const std::regex coll_re("^/features/collections/([^/]+)$");
+  static const std::regex items_re("^/features/collections/([^/]+)/items$");
+  static const std::regex item_re("^/features/collections/([^/]+)/items/([^/]+)$");
+  std::smatch m;
+  auto link = [](const std::string& rel, const std::string& href, const std::string& type, const std::string& title = "") {
+    json l = {{"rel", rel}, {"href", href}, {"type", type}};
+    if (!title.empty()) l["title"] = title;
+    return l;
+  };
+  auto collection_doc = [&](const json& t) {
+    const std::string id = t.value("id", "");
+    return json{{"id", id},
+                {"title", t.value("title", id)},
+                {"description", t.value("description", "")},
+                {"itemType", "feature"},
+                {"crs", json::array({"http://www.opengis.net/def/crs/OGC/1.3/CRS84"})},
+                {"extent", {{"spatial", {{"bbox", json::array({t.value("bbox", json::array({-180, -90, 180, 90}))})}}}}},
+                {"links", json::array({link("self", root + "/collections/" + id, "application/json"),
+                                       link("items", root + "/collections/" + id + "/items", "application/geo+json")})}};
+  };
+  if (req.method != "GET") return fail(405, "MethodNotAllowed", "use GET");
+  if (p == "/features" || p == "/features/") {
+    return {200, "application/json",
+            json{{"title", "sco observatory node: indicators per district"},
+                 {"description", "OGC API - Features: the per-district tables of indicator runs"},
+                 {"links", json::array({link("self", root, "application/json"), link("conformance", root + "/conformance", "application/json"),
+                                        link("data", root + "/collections", "application/json"),
+                                        link("service-desc", req.base_url + "/api", "application/vnd.oai.openapi+json;version=3.0")})}}
+                .dump()};
+  }
+  if (p == "/features/conformance") {
+    return {200, "application/json",
+            json{{"conformsTo", {"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+                                 "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+                                 "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30"}}}
+                .dump()};
+  }
+  if (p == "/features/collections") {
+    json list = json::array();
+    for (const auto& t : store_.feature_tables()) list.push_back(collection_doc(t));
+    return {200, "application/json",
+            json{{"collections", list}, {"links", json::array({link("self", root + "/collections", "application/json")})}}.dump()};
+  }
+  if (std::regex_match(p, m, coll_re)) {
+    const auto t = store_.feature_table(m[1]);
+    if (!t) return fail(404, "NotFound", fmt::format("no collection '{}'", m[1].str()));
+    return {200, "application/json", collection_doc(*t).dump()};
+  }
+  const bool items = std::regex_match(p, m, items_re);
+  const bool one = !items && std::regex_match(p, m, item_re);
+  if (!items && !one) return fail(404, "NotFound", fmt::format("no route GET {}", p));
+  const auto t = store_.feature_table(m[1]);
+  if (!t) return fail(404, "NotFound", fmt::format("no collection '{}'", m[1].str()));
+  const auto doc = load(t->value("path", ""));
+  if (!doc) return fail(500, "ServerError", fmt::format("the table of '{}' cannot be read", m[1].str()));
+  const std::string id_column = t->value("id_column", "");
+  auto feature_id = [&](const json& f, std::size_t index) {
+    const json& props = f.value("properties", json::object());
+    if (!id_column.empty() && props.contains(id_column)) return text_of(props[id_column]);
+    return std::to_string(index + 1);
+  };
+  const json& features = doc->at("features");
+  if (one) {
+    for (std::size_t i = 0; i < features.size(); ++i) {
+      if (feature_id(features[i], i) == m[2].str()) {
+        json f = features[i];
+        f["id"] = m[2].str();
+        f["links"] = json::array({link("self", root + "/collections/" + m[1].str() + "/items/" + m[2].str(), "application/geo+json"),
+                                  link("collection", root + "/collections/" + m[1].str(), "application/json")});
+        return {200, "application/geo+json", f.dump()};
+      }
+    }
+    return fail(404, "NotFound", fmt::format("no feature '{}' in '{}'", m[2].str(), m[1].str()));
+  }
+  // Items: bbox, limit, offset, property filters.
+  long limit = 10, offset = 0;
+  std::optional<std::array<double, 4>> bbox;
+  std::vector<std::pair<std::string, std::string>> filters;
+  const json sample_props = features.empty() ? json::object() : features[0].value("properties", json::object());
+  for (const auto& [k, v] : req.query) {
+    auto integer = [&](long lo, long hi) {
+      char* end = nullptr;
+      const long x = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end || x < lo || x > hi) throw std::invalid_argument(fmt::format("{}: expected an integer in {}..{}", k, lo, hi));
+      return x;
+    };
+    try {
+      if (k == "limit") limit = integer(1, 10000);
+      else if (k == "offset") offset = integer(0, std::numeric_limits<int>::max());
+      else if (k == "bbox") {
+        std::array<double, 4> b{};
+        std::size_t n = 0, pos = 0;
+        while (n < 4) {
+          const std::size_t comma = v.find(',', pos);
+          const std::string part = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+          char* end = nullptr;
+          b[n++] = std::strtod(part.c_str(), &end);
+          if (part.empty() || *end) throw std::invalid_argument("bbox: expected west,south,east,north");
+          if (comma == std::string::npos) break;
+          pos = comma + 1;
+        }
+        if (n != 4 || v.find(',', pos) != std::string::npos) throw std::invalid_argument("bbox: expected west,south,east,north");
+        bbox = b;
+      } else if (k == "f") {
+        if (v != "json" && v != "geojson") throw std::invalid_argument("f: only json is offered");
+      } else if (sample_props.contains(k)) {
+        filters.emplace_back(k, v);
+      } else {
+        throw std::invalid_argument(fmt::format("{}: unknown parameter (limit, offset, bbox, or a property of the features)", k));
+      }
+    } catch (const std::invalid_argument& e) {
+      return fail(400, "InvalidParameterValue", e.what());
+    }
+  }
+  json page = json::array();
+  long matched = 0;
+  for (std::size_t i = 0; i < features.size(); ++i) {
+    const json& f = features[i];
+    if (bbox) {
+      Box b;
+      if (f.contains("geometry") && f["geometry"].is_object()) b.add(f["geometry"].value("coordinates", json::array()));
+      if (!b.meets((*bbox)[0], (*bbox)[1], (*bbox)[2], (*bbox)[3])) continue;
+    }
+    bool ok = true;
+    const json& props = f.value("properties", json::object());
+    for (const auto& [k, v] : filters) ok = ok && props.contains(k) && text_of(props[k]) == v;
+    if (!ok) continue;
+    if (matched >= offset && static_cast<long>(page.size()) < limit) {
+      json out = f;
+      out["id"] = feature_id(f, i);
+      page.push_back(out);
+    }
+    ++matched;
+  }
+  json links = json::array({link("self", req.base_url + p, "application/geo+json"), link("collection", root + "/collections/" + m[1].str(), "application/json")});
+  if (offset + limit < matched) {
+    std::string q;
+    for (const auto& [k, v] : req.query) {
+      if (k != "offset") q += (q.empty() ? "?" : "&") + k + "=" + v;
+    }
+    q += fmt::format("{}offset={}", q.empty() ? "?" : "&", offset + limit);
+    links.push_back(link("next", req.base_url + p + q, "application/geo+json"));
+  }
+  return {200, "application/geo+json",
+          json{{"type", "FeatureCollection"}, {"features", page}, {"numberMatched", matched}, {"numberReturned", page.size()}, {"links", links}}.dump()};
+}
+
+}  // namespace sco::server
