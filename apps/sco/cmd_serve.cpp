@@ -12,11 +12,16 @@ void register_serve(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--host", opts->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", opts->port, "Port (0: any free port, printed)")->capture_default_str();
   cmd->add_option("--max-body", opts->max_body_bytes, "Largest request body in bytes (larger: 413)")->capture_default_str();
+  auto cache_mb = std::make_shared<std::size_t>(256);
+  cmd->add_option("--tile-cache-mb", *cache_mb, "Memory for rendered tiles, MiB")->capture_default_str();
   cmd->add_option("--timeout", opts->timeout_seconds, "Read and write timeout in seconds")->capture_default_str();
   cmd->footer("Routes: /healthz, /api (OpenAPI 3), /stac (STAC API 1.0: landing page, conformance, collections, items,\n"
-              "search by GET and POST), /features (OGC API - Features: the district tables of sco run). Stops cleanly on SIGTERM or Ctrl-C. Access log on standard error unless --quiet.");
-  cmd->callback([opts, &global] {
+              "search by GET and POST), /features (OGC API - Features: the district tables of sco run),\n"
+              "/tiles/{collection}/{item}/{asset}/{z}/{x}/{y}.png with bidx, expression, rescale, colormap, resampling,\n"
+              "and .../tilejson.json. Stops cleanly on SIGTERM or Ctrl-C. Access log on standard error unless --quiet.");
+  cmd->callback([opts, cache_mb, &global] {
     opts->catalog_dir = global.catalog_dir();
+    opts->tile_cache_bytes = *cache_mb << 20;
     opts->threads = global.threads;
     opts->access_log = !global.quiet;
     server::serve(*opts, [&](int port) {

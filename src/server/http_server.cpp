@@ -15,6 +15,7 @@
 #include "io/gdal_session.hpp"
 #include "server/features_api.hpp"
 #include "server/stac_api.hpp"
+#include "server/tiles_api.hpp"
 
 namespace sco::server {
 
@@ -38,6 +39,7 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   auto store = catalog::open_sqlite_store(o.catalog_dir);  // fails at start-up on a locked or corrupt catalog
   StacApi stac(*store);
   FeaturesApi features(*store);
+  TilesApi tiles(*store, o.tile_cache_bytes);
   httplib::Server svr;
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(std::max(threads, 2) * 4)); };
@@ -90,6 +92,16 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   svr.Get(R"(/stac(/.*)?)", api_handler);
   svr.Post(R"(/stac(/.*)?)", api_handler);
   svr.Get(R"(/features(/.*)?)", api_handler);
+  svr.Get(R"(/tiles/.*)", [&tiles, &o](const httplib::Request& req, httplib::Response& res) {
+    ApiRequest r;
+    r.path = req.path;
+    for (const auto& [k, v] : req.params) r.query[k] = v;
+    r.base_url = base_url(req, o);
+    const ApiResponse a = tiles.handle(r, req.target);
+    res.status = a.status;
+    res.set_content(a.body, a.content_type.c_str());
+    if (a.status == 200 && a.content_type == "image/png") res.set_header("Cache-Control", "public, max-age=3600");
+  });
 
   g_stop = false;
   std::signal(SIGTERM, on_signal);

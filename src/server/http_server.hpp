@@ -15,6 +15,7 @@ struct ServerOptions {
   std::string catalog_dir;
   std::size_t max_body_bytes = 1 << 20;
   int timeout_seconds = 30;
+  std::size_t tile_cache_bytes = 256u << 20;  // rendered tiles kept in memory
   bool access_log = true;
 };
 

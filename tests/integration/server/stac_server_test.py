@@ -169,6 +169,56 @@ try:
     status, f, _ = get("/features/collections/nc_heat-hot_steps_by_district/items/Ashe")
     check(status == 200 and f["id"] == "Ashe" and f["properties"]["mean"] == 0, "one district by its id")
 
+    # Tiles: a Web Mercator tile of band 4 (NIR) over Olinda against GDAL's own warp of the same box.
+    import numpy as np
+
+    def png(path):
+        req = urllib.request.Request(BASE + path)
+        try:
+            with urllib.request.urlopen(req, timeout=20) as r:
+                return r.status, r.headers.get("Content-Type"), r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers.get("Content-Type"), e.read()
+
+    def decode(data):
+        gdal.FileFromMemBuffer("/vsimem/t.png", data)
+        d = gdal.Open("/vsimem/t.png")
+        a = d.ReadAsArray()
+        d = None
+        gdal.Unlink("/vsimem/t.png")
+        return a
+
+    status, tj, _ = get("/tiles/scenes/olinda_2021-01-01/data/tilejson.json")
+    check(status == 200 and tj["tilejson"] == "3.0.0" and abs(tj["bounds"][0] - item["bbox"][0]) < 1e-3, f"TileJSON: {tj}")
+    z, x, y = 12, 1651, 2139
+    status, ctype, data = png(f"/tiles/scenes/olinda_2021-01-01/data/{z}/{x}/{y}.png?bidx=4&rescale=0,255&colormap=greys")
+    check(status == 200 and ctype == "image/png", f"tile: {status} {ctype}")
+    rgba = decode(data)
+    half = 20037508.342789244
+    span = 2 * half / 2 ** z
+    box = (-half + x * span, half - (y + 1) * span, -half + (x + 1) * span, half - y * span)
+    ref = gdal.Warp("", os.path.join(SAMPLE, "L7_ETMs.tif"), format="MEM", dstSRS="EPSG:3857", outputBounds=box, width=256, height=256,
+                    resampleAlg="near", dstAlpha=True, errorThreshold=0)
+    nir, ref_alpha = ref.GetRasterBand(4).ReadAsArray(), ref.GetRasterBand(7).ReadAsArray()
+    inside = (rgba[3] > 0) & (ref_alpha > 0)
+    agree = (rgba[0][inside] == nir[inside]).mean()
+    check(inside.sum() > 10000 and agree > 0.99, f"tile pixels = GDAL warp (nearest): {inside.sum()} px, {agree:.4f} agree")
+    check(abs(int((rgba[3] > 0).sum()) - int((ref_alpha > 0).sum())) < 0.01 * 65536, "tile footprint = GDAL warp footprint")
+    status, _, data = png("/tiles/scenes/olinda_2021-01-01/data/12/0/0.png")
+    check(status == 200 and decode(data)[3].max() == 0, "a tile outside the raster is transparent")
+    status, _, data = png(f"/tiles/scenes/olinda_2021-01-01/data/{z}/{x}/{y}.png?expression=(b4-b3)/(b4%2Bb3)&rescale=-1,1&colormap=rdylgn")
+    check(status == 200 and decode(data)[3].max() == 255, "expression tile")
+    # A client nobody here wrote: GDAL's WMS driver reading the tiles as a TMS.
+    xml = (f"<GDAL_WMS><Service name=\"TMS\"><ServerUrl>{BASE}/tiles/scenes/olinda_2021-01-01/data/${{z}}/${{x}}/${{y}}.png?bidx=4&amp;rescale=0,255"
+           "</ServerUrl></Service><DataWindow><UpperLeftX>-20037508.342789244</UpperLeftX><UpperLeftY>20037508.342789244</UpperLeftY>"
+           "<LowerRightX>20037508.342789244</LowerRightX><LowerRightY>-20037508.342789244</LowerRightY><TileLevel>12</TileLevel>"
+           "<TileCountX>1</TileCountX><TileCountY>1</TileCountY><YOrigin>top</YOrigin></DataWindow><Projection>EPSG:3857</Projection>"
+           "<BlockSizeX>256</BlockSizeX><BlockSizeY>256</BlockSizeY><BandsCount>4</BandsCount><ZeroBlockHttpCodes>204,404</ZeroBlockHttpCodes></GDAL_WMS>")
+    wms = gdal.Open(xml)
+    via_wms = wms.GetRasterBand(1).ReadAsArray(x * 256, y * 256, 256, 256)
+    wms = None
+    check((via_wms == rgba[0]).all(), "GDAL's WMS (TMS) driver reads the same tile")
+
     # Bad requests: one JSON error naming the field.
     for path, status_wanted, needle in [
         ("/stac/search?bbox=1,2,3", 400, "bbox"),
@@ -183,6 +233,15 @@ try:
         ("/stac/collections/nope/items", 404, "nope"),
         ("/nothing/here", 404, ""),
         ("/features/collections/nope/items", 404, "nope"),
+        ("/tiles/scenes/olinda_2021-01-01/data/12/1651/2139.png?colormap=rainbow", 400, "colormap"),
+        ("/tiles/scenes/olinda_2021-01-01/data/12/1651/2139.png?bidx=9", 400, "bidx"),
+        ("/tiles/scenes/olinda_2021-01-01/data/12/1651/2139.png?bidx=1,2", 400, "bidx"),
+        ("/tiles/scenes/olinda_2021-01-01/data/12/1651/2139.png?rescale=5", 400, "rescale"),
+        ("/tiles/scenes/olinda_2021-01-01/data/12/1651/2139.png?expression=b4*2", 400, "rescale"),
+        ("/tiles/scenes/olinda_2021-01-01/data/30/1/1.png", 400, "z"),
+        ("/tiles/scenes/olinda_2021-01-01/data/2/9/1.png", 400, "x, y"),
+        ("/tiles/scenes/olinda_2021-01-01/nope/2/1/1.png", 404, "nope"),
+        ("/tiles/scenes/nope/data/2/1/1.png", 404, "nope"),
         ("/features/collections/nc_heat-hot_steps_by_district/items/Atlantis", 404, "Atlantis"),
         ("/features/collections/nc_heat-hot_steps_by_district/items?limit=-1", 400, "limit"),
         ("/features/collections/nc_heat-hot_steps_by_district/items?colour=red", 400, "colour"),

@@ -1,0 +1,350 @@
+#include "render/tile_renderer.hpp"
+
+#include <gdal_priv.h>
+#include <gdalwarper.h>
+#include <cpl_vsi.h>
+#include <ogr_spatialref.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "algebra/block_evaluator.hpp"
+#include "algebra/expression.hpp"
+#include "algebra/program.hpp"
+#include "core/error.hpp"
+#include "io/gdal_session.hpp"
+#include "io/raster_dataset.hpp"
+#include "render/colormap.hpp"
+
+namespace sco::render {
+
+using core::ErrorCode;
+
+namespace {
+
+constexpr double kHalf = 20037508.342789244;  // half the Web Mercator world width, metres
+
+// What every tile of a source needs, computed once per source.
+struct SourceMeta {
+  std::string crs_wkt;
+  bool gdal_has_crs = true;
+  int width = 0, height = 0, band_count = 0;
+  std::vector<double> overview_factors;  // per overview level: full width / overview width
+  std::array<double, 4> merc{};          // bounds in EPSG:3857
+  std::array<double, 4> wgs84{};
+  double merc_resolution = 0;            // metres per source pixel (approx.)
+  bool all_bytes = true;
+  std::vector<std::optional<double>> nodata;
+  std::pair<double, double> first_band_range{0, 255};
+};
+
+std::mutex g_meta_mutex;
+std::map<std::string, std::shared_ptr<const SourceMeta>> g_meta;
+
+struct DatasetCloser {
+  void operator()(GDALDataset* d) const { GDALClose(d); }
+};
+thread_local std::map<std::string, std::unique_ptr<GDALDataset, DatasetCloser>> t_open;
+
+GDALDataset* open_level(const std::string& source, int level) {
+  const std::string key = fmt::format("{}#{}", source, level);
+  auto it = t_open.find(key);
+  if (it != t_open.end()) return it->second.get();
+  if (t_open.size() > 64) t_open.clear();  // bounded per thread
+  const std::string lvl = fmt::format("OVERVIEW_LEVEL={}", level);
+  const char* opts[] = {lvl.c_str(), nullptr};
+  io::clear_gdal_error();
+  GDALDataset* ds = GDALDataset::FromHandle(
+      GDALOpenEx(source.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, level >= 0 ? opts : nullptr, nullptr));
+  if (!ds) core::fail(ErrorCode::kIo, "cannot open '{}' for tiles: {}", source, io::take_gdal_error());
+  t_open[key].reset(ds);
+  return ds;
+}
+
+std::shared_ptr<const SourceMeta> meta_of(const std::string& source) {
+  {
+    std::lock_guard lock(g_meta_mutex);
+    auto it = g_meta.find(source);
+    if (it != g_meta.end()) return it->second;
+  }
+  auto m = std::make_shared<SourceMeta>();
+  const io::RasterDataset rd = io::RasterDataset::open(source);
+  const core::Grid g = rd.grid();
+  if (g.crs_wkt.empty()) core::fail(ErrorCode::kInvalidInput, "'{}' has no CRS: it cannot be tiled", source);
+  m->crs_wkt = g.crs_wkt;
+  m->gdal_has_crs = rd.handle()->GetSpatialRef() != nullptr;
+  m->width = g.width;
+  m->height = g.height;
+  m->band_count = rd.band_count();
+  GDALRasterBand* b1 = rd.band_handle(1);
+  for (int k = 0; k < b1->GetOverviewCount(); ++k) m->overview_factors.push_back(static_cast<double>(g.width) / b1->GetOverview(k)->GetXSize());
+  for (int b = 1; b <= m->band_count; ++b) {
+    const io::BandInfo info = rd.band(b);
+    m->all_bytes = m->all_bytes && info.type == core::DataType::kByte;
+    m->nodata.push_back(info.nodata);
+  }
+  if (!m->all_bytes) {
+    double mm[2] = {0, 1};
+    if (b1->ComputeRasterMinMax(TRUE, mm) == CE_None) m->first_band_range = {mm[0], mm[1]};
+  }
+  // Bounds in Web Mercator and WGS 84 (edges densified).
+  OGRSpatialReference src, merc, wgs;
+  src.importFromWkt(g.crs_wkt.c_str());
+  src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  merc.importFromEPSG(3857);
+  wgs.importFromEPSG(4326);
+  wgs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  const auto& t = g.transform;
+  const double x0 = t[0], x1 = t[0] + g.width * t[1], y0 = t[3] + g.height * t[5], y1 = t[3];
+  std::unique_ptr<OGRCoordinateTransformation> to_wgs(OGRCreateCoordinateTransformation(&src, &wgs));
+  if (!to_wgs || !to_wgs->TransformBounds(std::min(x0, x1), std::min(y0, y1), std::max(x0, x1), std::max(y0, y1), &m->wgs84[0], &m->wgs84[1],
+                                          &m->wgs84[2], &m->wgs84[3], 21)) {
+    core::fail(ErrorCode::kInvalidInput, "'{}': its extent cannot be transformed to WGS 84", source);
+  }
+  m->wgs84[1] = std::max(m->wgs84[1], -85.05112878);
+  m->wgs84[3] = std::min(m->wgs84[3], 85.05112878);
+  std::unique_ptr<OGRCoordinateTransformation> to_merc(OGRCreateCoordinateTransformation(&wgs, &merc));
+  to_merc->TransformBounds(m->wgs84[0], m->wgs84[1], m->wgs84[2], m->wgs84[3], &m->merc[0], &m->merc[1], &m->merc[2], &m->merc[3], 21);
+  m->merc_resolution = std::max((m->merc[2] - m->merc[0]) / g.width, (m->merc[3] - m->merc[1]) / g.height);
+  std::lock_guard lock(g_meta_mutex);
+  g_meta[source] = m;
+  return m;
+}
+
+const std::string& transparent_png(int size) {
+  static std::mutex mutex;
+  static std::map<int, std::string> cache;
+  std::lock_guard lock(mutex);
+  auto it = cache.find(size);
+  if (it != cache.end()) return it->second;
+  std::vector<std::uint8_t> zeros(static_cast<std::size_t>(size) * size * 4, 0);
+  std::unique_ptr<GDALDataset> mem(GetGDALDriverManager()->GetDriverByName("MEM")->Create("", size, size, 4, GDT_Byte, nullptr));
+  for (int b = 1; b <= 4; ++b) (void)mem->GetRasterBand(b)->RasterIO(GF_Write, 0, 0, size, size, zeros.data(), size, size, GDT_Byte, 0, 0, nullptr);
+  const std::string vsi = "/vsimem/sco_tile_empty.png";
+  GDALClose(GetGDALDriverManager()->GetDriverByName("PNG")->CreateCopy(vsi.c_str(), mem.get(), FALSE, nullptr, nullptr, nullptr));
+  vsi_l_offset n = 0;
+  GByte* bytes = VSIGetMemFileBuffer(vsi.c_str(), &n, TRUE);
+  cache[size].assign(reinterpret_cast<const char*>(bytes), static_cast<std::size_t>(n));
+  CPLFree(bytes);
+  return cache[size];
+}
+
+GDALResampleAlg resample_alg(const std::string& r) {
+  if (r == "nearest" || r == "near") return GRA_NearestNeighbour;
+  if (r == "bilinear") return GRA_Bilinear;
+  if (r == "cubic") return GRA_Cubic;
+  if (r == "average") return GRA_Average;
+  if (r == "mode") return GRA_Mode;
+  core::fail(ErrorCode::kInvalidInput, "resampling: '{}' is not nearest, bilinear, cubic, average or mode", r);
+}
+
+std::atomic<std::uint64_t> g_png_counter{0};
+
+}  // namespace
+
+std::array<double, 4> tile_bounds(int z, int x, int y) {
+  const double span = 2 * kHalf / std::pow(2.0, z);
+  return {-kHalf + x * span, kHalf - (y + 1) * span, -kHalf + (x + 1) * span, kHalf - y * span};
+}
+
+SourceInfo source_info(const std::string& source) {
+  io::init_gdal();
+  const auto m = meta_of(source);
+  SourceInfo info{m->wgs84[0], m->wgs84[1], m->wgs84[2], m->wgs84[3], 0, 0, m->band_count};
+  // The zoom whose pixel is about the source's; a few levels below it still make sense.
+  const double z = std::log2(2 * kHalf / 256 / m->merc_resolution);
+  info.max_zoom = std::clamp(static_cast<int>(std::ceil(z)), 0, 24);
+  info.min_zoom = std::max(0, info.max_zoom - 8);
+  return info;
+}
+
+Tile render_tile(const TileRequest& r) {
+  io::init_gdal();
+  if (r.z < 0 || r.z > 24) core::fail(ErrorCode::kInvalidInput, "z: {} is outside 0..24", r.z);
+  const int n = 1 << r.z;
+  if (r.x < 0 || r.x >= n || r.y < 0 || r.y >= n) core::fail(ErrorCode::kInvalidInput, "x, y: ({}, {}) is outside zoom {} (0..{})", r.x, r.y, r.z, n - 1);
+  const GDALResampleAlg alg = resample_alg(r.resampling);
+  const ColourTable& colours = colormap(r.colormap.empty() ? "greys" : r.colormap);
+  const auto m = meta_of(r.source);
+
+  // Bands to warp: the expression's b1, b2, ... or bidx.
+  std::vector<int> bands = r.bands.empty() ? std::vector<int>{1} : r.bands;
+  std::optional<algebra::Program> program;
+  std::vector<std::string> names;
+  if (!r.expression.empty()) {
+    algebra::Expr e;
+    try {
+      e = algebra::parse_expression(r.expression);
+    } catch (const core::Error& err) {
+      core::fail(ErrorCode::kInvalidInput, "expression: {}", err.what());
+    }
+    bands.clear();
+    for (const auto& name : algebra::referenced_inputs(e)) {
+      char* end = nullptr;
+      const long b = name.size() > 1 && name[0] == 'b' ? std::strtol(name.c_str() + 1, &end, 10) : 0;
+      if (b < 1 || b > m->band_count || (end && *end)) {
+        core::fail(ErrorCode::kInvalidInput, "expression: '{}' is not a band (b1..b{})", name, m->band_count);
+      }
+      bands.push_back(static_cast<int>(b));
+      names.push_back(name);
+    }
+    if (bands.empty()) core::fail(ErrorCode::kInvalidInput, "expression: it uses no band");
+    program.emplace(algebra::Program::compile(e, names));
+    if (!r.rescale_given) core::fail(ErrorCode::kInvalidInput, "rescale: give min,max for an expression");
+  }
+  for (int b : bands) {
+    if (b < 1 || b > m->band_count) core::fail(ErrorCode::kInvalidInput, "bidx: band {} does not exist (1..{})", b, m->band_count);
+  }
+  const std::size_t out_bands = program ? 1 : bands.size();
+  if (out_bands != 1 && out_bands != 3) core::fail(ErrorCode::kInvalidInput, "bidx: give one band (coloured) or three (RGB), not {}", out_bands);
+
+  Tile tile;
+  const auto box = tile_bounds(r.z, r.x, r.y);
+  if (box[2] <= m->merc[0] || box[0] >= m->merc[2] || box[3] <= m->merc[1] || box[1] >= m->merc[3]) {
+    tile.png = transparent_png(r.size);
+    tile.empty = true;
+    return tile;
+  }
+  // The overview level whose pixel is at most the tile's pixel.
+  const double ratio = (box[2] - box[0]) / r.size / m->merc_resolution;
+  int level = -1;
+  for (std::size_t k = 0; k < m->overview_factors.size(); ++k) {
+    if (m->overview_factors[k] <= ratio) level = static_cast<int>(k);
+  }
+  GDALDataset* src = open_level(r.source, level);
+
+  const int size = r.size;
+  const int nb = static_cast<int>(bands.size());
+  std::unique_ptr<GDALDataset> dst(GetGDALDriverManager()->GetDriverByName("MEM")->Create("", size, size, nb + 1, GDT_Float32, nullptr));
+  double gt[6] = {box[0], (box[2] - box[0]) / size, 0, box[3], 0, -(box[3] - box[1]) / size};
+  dst->SetGeoTransform(gt);
+  OGRSpatialReference merc;
+  merc.importFromEPSG(3857);
+  dst->SetSpatialRef(&merc);
+  char** topts = nullptr;
+  if (!m->gdal_has_crs) topts = CSLSetNameValue(topts, "SRC_SRS", m->crs_wkt.c_str());
+  void* transformer = GDALCreateGenImgProjTransformer2(src, dst.get(), topts);
+  CSLDestroy(topts);
+  if (!transformer) core::fail(ErrorCode::kIo, "cannot reproject '{}' to Web Mercator: {}", r.source, io::take_gdal_error());
+  GDALWarpOptions* wo = GDALCreateWarpOptions();
+  wo->hSrcDS = src;
+  wo->hDstDS = dst.get();
+  wo->nBandCount = nb;
+  wo->panSrcBands = static_cast<int*>(CPLMalloc(sizeof(int) * static_cast<std::size_t>(nb)));
+  wo->panDstBands = static_cast<int*>(CPLMalloc(sizeof(int) * static_cast<std::size_t>(nb)));
+  bool any_nodata = false;
+  for (int k = 0; k < nb; ++k) {
+    wo->panSrcBands[k] = bands[static_cast<std::size_t>(k)];
+    wo->panDstBands[k] = k + 1;
+    any_nodata = any_nodata || m->nodata[static_cast<std::size_t>(bands[static_cast<std::size_t>(k)] - 1)].has_value();
+  }
+  if (any_nodata) {
+    wo->padfSrcNoDataReal = static_cast<double*>(CPLMalloc(sizeof(double) * static_cast<std::size_t>(nb)));
+    for (int k = 0; k < nb; ++k) {
+      const auto& nd = m->nodata[static_cast<std::size_t>(bands[static_cast<std::size_t>(k)] - 1)];
+      wo->padfSrcNoDataReal[k] = nd ? *nd : -1.2345e38;
+    }
+  }
+  wo->nDstAlphaBand = nb + 1;
+  wo->eResampleAlg = alg;
+  wo->pfnTransformer = GDALGenImgProjTransform;
+  wo->pTransformerArg = transformer;
+  wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "INIT_DEST", "0");
+  GDALWarpOperation op;
+  io::clear_gdal_error();
+  CPLErr err = op.Initialize(wo);
+  if (err == CE_None) err = op.ChunkAndWarpImage(0, 0, size, size);
+  GDALDestroyGenImgProjTransformer(transformer);
+  wo->pTransformerArg = nullptr;
+  GDALDestroyWarpOptions(wo);
+  if (err != CE_None) core::fail(ErrorCode::kIo, "warping '{}' failed: {}", r.source, io::take_gdal_error());
+
+  const std::size_t npx = static_cast<std::size_t>(size) * size;
+  std::vector<std::vector<float>> values(static_cast<std::size_t>(nb), std::vector<float>(npx));
+  std::vector<float> alpha(npx);
+  for (int k = 0; k < nb; ++k) {
+    (void)dst->GetRasterBand(k + 1)->RasterIO(GF_Read, 0, 0, size, size, values[static_cast<std::size_t>(k)].data(), size, size, GDT_Float32, 0, 0, nullptr);
+  }
+  (void)dst->GetRasterBand(nb + 1)->RasterIO(GF_Read, 0, 0, size, size, alpha.data(), size, size, GDT_Float32, 0, 0, nullptr);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (auto& v : values) {
+    for (std::size_t i = 0; i < npx; ++i) {
+      if (alpha[i] <= 0.0f) v[i] = nan;
+    }
+  }
+  std::vector<std::vector<float>> out;
+  if (program) {
+    std::vector<core::BlockView> views;
+    for (auto& v : values) views.push_back(core::BlockView{core::DataType::kFloat32, v.data(), size, size, size, std::nullopt, nullptr, 0, 1.0, 0.0});
+    out.emplace_back(npx);
+    core::MutableBlockView o{core::DataType::kFloat32, out[0].data(), size, size, size, std::nan("")};
+    algebra::BlockEvaluator eval(*program, algebra::Precision::kFloat32);
+    eval.evaluate(views, o);
+  } else {
+    out = std::move(values);
+  }
+  double lo = r.rescale_min, hi = r.rescale_max;
+  if (!r.rescale_given) {
+    if (m->all_bytes) {
+      lo = 0;
+      hi = 255;
+    } else {
+      lo = m->first_band_range.first;
+      hi = m->first_band_range.second;
+    }
+  }
+  const double scale = hi > lo ? 255.0 / (hi - lo) : 0.0;
+  std::vector<std::uint8_t> rgba(npx * 4);
+  for (std::size_t i = 0; i < npx; ++i) {
+    bool valid = true;
+    std::uint8_t level_of[3] = {0, 0, 0};
+    for (std::size_t k = 0; k < out.size(); ++k) {
+      const float v = out[k][i];
+      if (!(v == v)) {
+        valid = false;
+        break;
+      }
+      level_of[k] = static_cast<std::uint8_t>(std::clamp(std::lround((v - lo) * scale), 0L, 255L));
+    }
+    std::uint8_t* px = rgba.data() + i * 4;
+    if (!valid) {
+      px[0] = px[1] = px[2] = px[3] = 0;
+      continue;
+    }
+    if (out.size() == 1) {
+      const auto& c = colours[level_of[0]];
+      px[0] = c[0];
+      px[1] = c[1];
+      px[2] = c[2];
+    } else {
+      px[0] = level_of[0];
+      px[1] = level_of[1];
+      px[2] = level_of[2];
+    }
+    px[3] = 255;
+  }
+  std::unique_ptr<GDALDataset> mem(GetGDALDriverManager()->GetDriverByName("MEM")->Create("", size, size, 4, GDT_Byte, nullptr));
+  for (int b = 0; b < 4; ++b) {
+    (void)mem->GetRasterBand(b + 1)->RasterIO(GF_Write, 0, 0, size, size, rgba.data() + b, size, size, GDT_Byte, 4, 4 * size, nullptr);
+  }
+  const std::string vsi = fmt::format("/vsimem/sco_tile_{}.png", g_png_counter++);
+  const char* png_opts[] = {"ZLEVEL=1", nullptr};
+  GDALDataset* png = GetGDALDriverManager()->GetDriverByName("PNG")->CreateCopy(vsi.c_str(), mem.get(), FALSE, const_cast<char**>(png_opts), nullptr, nullptr);
+  if (!png) core::fail(ErrorCode::kInternal, "PNG encoding failed: {}", io::take_gdal_error());
+  GDALClose(png);
+  vsi_l_offset nbytes = 0;
+  GByte* bytes = VSIGetMemFileBuffer(vsi.c_str(), &nbytes, TRUE);
+  tile.png.assign(reinterpret_cast<const char*>(bytes), static_cast<std::size_t>(nbytes));
+  CPLFree(bytes);
+  VSIUnlink((vsi + ".aux.xml").c_str());
+  return tile;
+}
+
+}  // namespace sco::render

@@ -1,0 +1,130 @@
+#include "server/tiles_api.hpp"
+
+#include <cstdlib>
+#include <regex>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "render/colormap.hpp"
+#include "render/tile_renderer.hpp"
+
+namespace sco::server {
+
+using nlohmann::json;
+
+bool TileCache::get(const std::string& key, std::string& value) {
+  std::lock_guard lock(mutex_);
+  const auto it = index_.find(key);
+  if (it == index_.end()) return false;
+  order_.splice(order_.begin(), order_, it->second);
+  value = it->second->second;
+  return true;
+}
+
+void TileCache::put(const std::string& key, const std::string& value) {
+  if (value.size() > max_bytes_) return;
+  std::lock_guard lock(mutex_);
+  if (index_.count(key)) return;
+  order_.emplace_front(key, value);
+  index_[key] = order_.begin();
+  bytes_ += key.size() + value.size();
+  while (bytes_ > max_bytes_ && !order_.empty()) {
+    const auto& last = order_.back();
+    bytes_ -= last.first.size() + last.second.size();
+    index_.erase(last.first);
+    order_.pop_back();
+  }
+}
+
+std::size_t TileCache::bytes() const {
+  std::lock_guard lock(mutex_);
+  return bytes_;
+}
+
+ApiResponse TilesApi::handle(const ApiRequest& req, const std::string& key) {
+  static const std::regex tile_re(R"(^/tiles/([^/]+)/([^/]+)/([^/]+)/(\d+)/(\d+)/(\d+)\.png$)");
+  static const std::regex tilejson_re(R"(^/tiles/([^/]+)/([^/]+)/([^/]+)/tilejson\.json$)");
+  std::smatch m;
+  const bool is_tile = std::regex_match(req.path, m, tile_re);
+  const bool is_tilejson = !is_tile && std::regex_match(req.path, m, tilejson_re);
+  if (!is_tile && !is_tilejson) return error_response(404, "NotFound", "tiles are /tiles/{collection}/{item}/{asset}/{z}/{x}/{y}.png");
+  const std::string coll = m[1], item_id = m[2], asset = m[3];
+  const auto item = store_.item(coll, item_id);
+  if (!item) return error_response(404, "NotFound", fmt::format("no item '{}' in collection '{}'", item_id, coll));
+  if (!item->contains("assets") || !(*item)["assets"].contains(asset)) {
+    return error_response(404, "NotFound", fmt::format("item '{}' has no asset '{}'", item_id, asset));
+  }
+  const json& a = (*item)["assets"][asset];
+  if (!a.contains("raster:bands")) return error_response(400, "InvalidParameterValue", fmt::format("asset '{}' is not a raster", asset));
+  render::TileRequest t;
+  t.source = a.value("sco:gdal_name", a.value("href", ""));
+  try {
+    for (const auto& [k, v] : req.query) {
+      if (k == "bidx") {
+        std::size_t pos = 0;
+        while (pos <= v.size()) {
+          const std::size_t comma = v.find(',', pos);
+          const std::string part = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+          char* end = nullptr;
+          const long b = std::strtol(part.c_str(), &end, 10);
+          if (part.empty() || *end) core::fail(core::ErrorCode::kInvalidInput, "bidx: '{}' is not a band number", part);
+          t.bands.push_back(static_cast<int>(b));
+          if (comma == std::string::npos) break;
+          pos = comma + 1;
+        }
+      } else if (k == "expression") {
+        t.expression = v;
+      } else if (k == "rescale") {
+        const auto comma = v.find(',');
+        char* e1 = nullptr;
+        char* e2 = nullptr;
+        const std::string a1 = v.substr(0, comma), a2 = comma == std::string::npos ? "" : v.substr(comma + 1);
+        t.rescale_min = std::strtod(a1.c_str(), &e1);
+        t.rescale_max = std::strtod(a2.c_str(), &e2);
+        if (comma == std::string::npos || a1.empty() || a2.empty() || *e1 || *e2 || !(t.rescale_max > t.rescale_min)) {
+          core::fail(core::ErrorCode::kInvalidInput, "rescale: expected min,max with min < max, got '{}'", v);
+        }
+        t.rescale_given = true;
+      } else if (k == "colormap" || k == "colormap_name") {
+        render::colormap(v);  // validates
+        t.colormap = v;
+      } else if (k == "resampling") {
+        t.resampling = v;
+      } else {
+        core::fail(core::ErrorCode::kInvalidInput, "{}: unknown parameter (bidx, expression, rescale, colormap, resampling)", k);
+      }
+    }
+    if (is_tilejson) {
+      const render::SourceInfo info = render::source_info(t.source);
+      std::string query;
+      for (const auto& [k, v] : req.query) query += (query.empty() ? "?" : "&") + k + "=" + v;
+      const std::string base = fmt::format("{}/tiles/{}/{}/{}", req.base_url, coll, item_id, asset);
+      return {200, "application/json",
+              json{{"tilejson", "3.0.0"},
+                   {"name", coll + "/" + item_id + "/" + asset},
+                   {"tiles", json::array({base + "/{z}/{x}/{y}.png" + query})},
+                   {"minzoom", info.min_zoom},
+                   {"maxzoom", info.max_zoom},
+                   {"bounds", {info.west, info.south, info.east, info.north}},
+                   {"center", {(info.west + info.east) / 2, (info.south + info.north) / 2, info.min_zoom + 2}}}
+                  .dump()};
+    }
+    t.z = std::stoi(m[4]);
+    t.x = std::stoi(m[5]);
+    t.y = std::stoi(m[6]);
+    std::string cached;
+    if (cache_.get(key, cached)) return {200, "image/png", cached};
+    const render::Tile tile = render::render_tile(t);
+    cache_.put(key, tile.png);
+    return {200, "image/png", tile.png};
+  } catch (const core::Error& e) {
+    const int status = e.code() == core::ErrorCode::kInvalidInput ? 400 : e.code() == core::ErrorCode::kNotFound ? 404 : 500;
+    return error_response(status, status == 400 ? "InvalidParameterValue" : "ServerError", e.what());
+  } catch (const std::out_of_range&) {
+    return error_response(400, "InvalidParameterValue", "z, x, y: out of range");
+  }
+}
+
+}  // namespace sco::server
