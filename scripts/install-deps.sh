@@ -13,7 +13,7 @@ if ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(otb-bin python3-rasterio hyperfine)
+  packages+=(otb-bin python3-rasterio hyperfine wrk mapserver-bin curl)
 fi
 missing=()
 for p in "${packages[@]}"; do

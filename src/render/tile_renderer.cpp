@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <condition_variable>
+#include <thread>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -51,20 +53,66 @@ std::map<std::string, std::shared_ptr<const SourceMeta>> g_meta;
 struct DatasetCloser {
   void operator()(GDALDataset* d) const { GDALClose(d); }
 };
-thread_local std::map<std::string, std::unique_ptr<GDALDataset, DatasetCloser>> t_open;
+using OpenDatasets = std::map<std::string, std::unique_ptr<GDALDataset, DatasetCloser>>;
 
-GDALDataset* open_level(const std::string& source, int level) {
+// Rendering slots, one per core: a tile renders in a free slot, with that slot's open datasets.
+// Server threads beyond the cores wait here in turn, so tiles are not time-sliced among dozens of
+// connections (steadier latency) and open datasets stay bounded by the slots, not the threads.
+class RenderSlots {
+ public:
+  RenderSlots() : slots_(std::max(1u, std::thread::hardware_concurrency())) {
+    for (std::size_t k = 0; k < slots_.size(); ++k) free_.push_back(k);
+  }
+  std::size_t acquire() {
+    std::unique_lock lock(mutex_);
+    const std::uint64_t ticket = next_ticket_++;
+    cv_.wait(lock, [&] { return !free_.empty() && ticket == serving_; });
+    ++serving_;
+    const std::size_t k = free_.back();
+    free_.pop_back();
+    cv_.notify_all();
+    return k;
+  }
+  void release(std::size_t k) {
+    std::lock_guard lock(mutex_);
+    free_.push_back(k);
+    cv_.notify_all();
+  }
+  OpenDatasets& datasets(std::size_t k) { return slots_[k]; }
+
+ private:
+  std::vector<OpenDatasets> slots_;
+  std::vector<std::size_t> free_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::uint64_t next_ticket_ = 0, serving_ = 0;  // first come, first served
+};
+
+RenderSlots& slots() {
+  static RenderSlots s;
+  return s;
+}
+
+struct SlotGuard {
+  std::size_t k;
+  SlotGuard() : k(slots().acquire()) {}
+  ~SlotGuard() { slots().release(k); }
+  SlotGuard(const SlotGuard&) = delete;
+  SlotGuard& operator=(const SlotGuard&) = delete;
+};
+
+GDALDataset* open_level(OpenDatasets& open, const std::string& source, int level) {
   const std::string key = fmt::format("{}#{}", source, level);
-  auto it = t_open.find(key);
-  if (it != t_open.end()) return it->second.get();
-  if (t_open.size() > 64) t_open.clear();  // bounded per thread
+  auto it = open.find(key);
+  if (it != open.end()) return it->second.get();
+  if (open.size() > 64) open.clear();  // bounded per slot
   const std::string lvl = fmt::format("OVERVIEW_LEVEL={}", level);
   const char* opts[] = {lvl.c_str(), nullptr};
   io::clear_gdal_error();
   GDALDataset* ds = GDALDataset::FromHandle(
       GDALOpenEx(source.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, level >= 0 ? opts : nullptr, nullptr));
   if (!ds) core::fail(ErrorCode::kIo, "cannot open '{}' for tiles: {}", source, io::take_gdal_error());
-  t_open[key].reset(ds);
+  open[key].reset(ds);
   return ds;
 }
 
@@ -218,7 +266,8 @@ Tile render_tile(const TileRequest& r) {
   for (std::size_t k = 0; k < m->overview_factors.size(); ++k) {
     if (m->overview_factors[k] <= ratio) level = static_cast<int>(k);
   }
-  GDALDataset* src = open_level(r.source, level);
+  const SlotGuard slot;
+  GDALDataset* src = open_level(slots().datasets(slot.k), r.source, level);
 
   const int size = r.size;
   const int nb = static_cast<int>(bands.size());
@@ -254,13 +303,16 @@ Tile render_tile(const TileRequest& r) {
   }
   wo->nDstAlphaBand = nb + 1;
   wo->eResampleAlg = alg;
-  wo->pfnTransformer = GDALGenImgProjTransform;
-  wo->pTransformerArg = transformer;
+  // Exact reprojection at a grid of points, linear between them within 1/8 pixel (gdalwarp's default).
+  void* approx = GDALCreateApproxTransformer(GDALGenImgProjTransform, transformer, 0.125);
+  wo->pfnTransformer = GDALApproxTransform;
+  wo->pTransformerArg = approx;
   wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "INIT_DEST", "0");
   GDALWarpOperation op;
   io::clear_gdal_error();
   CPLErr err = op.Initialize(wo);
   if (err == CE_None) err = op.ChunkAndWarpImage(0, 0, size, size);
+  GDALDestroyApproxTransformer(approx);
   GDALDestroyGenImgProjTransformer(transformer);
   wo->pTransformerArg = nullptr;
   GDALDestroyWarpOptions(wo);

@@ -42,7 +42,10 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   TilesApi tiles(*store, o.tile_cache_bytes);
   httplib::Server svr;
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(std::max(threads, 2) * 4)); };
+  // httplib keeps a keep-alive connection on one pool thread: the pool bounds open connections, the
+  // cores bound the work. 32 threads per core, at least 128.
+  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(std::max(threads * 32, 128))); };
+  svr.set_tcp_nodelay(true);  // small JSON answers must not wait for delayed ACKs
   svr.set_keep_alive_max_count(1000);
   svr.set_keep_alive_timeout(5);
   svr.set_read_timeout(o.timeout_seconds, 0);
