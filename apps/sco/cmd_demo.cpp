@@ -12,6 +12,7 @@
 #include "algebra/spectral_index.hpp"
 #include "cli_common.hpp"
 #include "recipe_runner.hpp"
+#include "server/http_server.hpp"
 #include "io/vector_zones.hpp"
 #include "raster_job.hpp"
 #include "zonal_job.hpp"
@@ -27,12 +28,14 @@ void register_demo(CLI::App& app, GlobalOptions& global) {
     std::string data = SCO_DEFAULT_SAMPLE_DIR;
     std::string out = "sco-demo";
     int port = 8080;
+    bool serve = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("demo", "Run sco on the real sample data (scripts/fetch-data.sh) and summarise");
   cmd->add_option("--data", args->data, "Folder of the sample data")->capture_default_str();
   cmd->add_option("--out", args->out, "Folder for the outputs")->capture_default_str();
-  cmd->add_option("--port", args->port, "Port of the web map (reserved: the server arrives with the catalog)");
+  cmd->add_option("--port", args->port, "Port of the server with --serve")->capture_default_str();
+  cmd->add_flag("--serve", args->serve, "Then serve the catalog (STAC, district tables, tiles) on 127.0.0.1:PORT until Ctrl-C");
   cmd->callback([args, &global] {
     namespace fs = std::filesystem;
     const std::string scene = (fs::path(args->data) / "L7_ETMs.tif").string();
@@ -185,7 +188,21 @@ void register_demo(CLI::App& app, GlobalOptions& global) {
     }
     std::printf("  Note: 12 months of one year: heat.trend shows the seasonal cycle, not a climate trend; the scene holds\n"
                 "  digital numbers, so NDBI is indicative only.\n");
-    std::printf("\nInspect: sco info %s/ndvi.tif; open the .gpkg files in any GIS\n", args->out.c_str());
+    std::printf("\nThe indicators' rasters and district tables are in the catalog %s (collections named after the\n"
+                "indicators); `sco demo --serve` or `sco serve` publishes them.\n",
+                global.catalog_dir().c_str());
+    std::printf("Inspect: sco info %s/ndvi.tif; open the .gpkg files in any GIS\n", args->out.c_str());
+    if (args->serve) {
+      server::ServerOptions so;
+      so.host = "127.0.0.1";
+      so.port = args->port;
+      so.catalog_dir = global.catalog_dir();
+      so.access_log = false;
+      server::serve(so, [](int port) {
+        std::printf("\nServing on http://127.0.0.1:%d/ : /stac (catalog), /features (district tables), /tiles, /api. Ctrl-C stops.\n", port);
+        std::fflush(stdout);
+      });
+    }
   });
 }
 
