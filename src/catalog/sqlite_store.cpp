@@ -232,7 +232,9 @@ class SqliteStore : public CatalogStore {
     if (!q.datetime_end.empty()) where += " AND i.start_dt <= ?";
     auto bind_all = [&](Statement& s) {
       int i = 1;
-      if (q.bbox) s.bind(i++, q.bbox->west).bind(i++, q.bbox->east).bind(i++, q.bbox->south).bind(i++, q.bbox->north);
+      if (q.bbox) {
+        for (const double v : {q.bbox->west, q.bbox->east, q.bbox->south, q.bbox->north}) s.bind(i++, v);
+      }
       for (const auto& c : q.collections) s.bind(i++, c);
       for (const auto& id : q.ids) s.bind(i++, id);
       if (!q.datetime_start.empty()) s.bind(i++, q.datetime_start);
@@ -248,7 +250,8 @@ class SqliteStore : public CatalogStore {
     }
     Statement s(db_, "SELECT i.key, i.doc " + from + where + " AND i.key > ? ORDER BY i.key LIMIT ?", path_);
     int i = bind_all(s);
-    s.bind(i++, q.after).bind(i, static_cast<std::int64_t>(q.limit) + 1);
+    s.bind(i, q.after);
+    s.bind(i + 1, static_cast<std::int64_t>(q.limit) + 1);
     std::int64_t last = 0;
     while (s.step()) {
       if (static_cast<int>(page.items.size()) == q.limit) {

@@ -174,7 +174,11 @@ const std::string& transparent_png(int size) {
   if (it != cache.end()) return it->second;
   std::vector<std::uint8_t> zeros(static_cast<std::size_t>(size) * size * 4, 0);
   std::unique_ptr<GDALDataset> mem(GetGDALDriverManager()->GetDriverByName("MEM")->Create("", size, size, 4, GDT_Byte, nullptr));
-  for (int b = 1; b <= 4; ++b) (void)mem->GetRasterBand(b)->RasterIO(GF_Write, 0, 0, size, size, zeros.data(), size, size, GDT_Byte, 0, 0, nullptr);
+  for (int b = 1; b <= 4; ++b) {
+    if (mem->GetRasterBand(b)->RasterIO(GF_Write, 0, 0, size, size, zeros.data(), size, size, GDT_Byte, 0, 0, nullptr) != CE_None) {
+      core::fail(ErrorCode::kInternal, "cannot fill an empty tile");
+    }
+  }
   const std::string vsi = "/vsimem/sco_tile_empty.png";
   GDALClose(GetGDALDriverManager()->GetDriverByName("PNG")->CreateCopy(vsi.c_str(), mem.get(), FALSE, nullptr, nullptr, nullptr));
   vsi_l_offset n = 0;
@@ -321,10 +325,12 @@ Tile render_tile(const TileRequest& r) {
   const std::size_t npx = static_cast<std::size_t>(size) * size;
   std::vector<std::vector<float>> values(static_cast<std::size_t>(nb), std::vector<float>(npx));
   std::vector<float> alpha(npx);
-  for (int k = 0; k < nb; ++k) {
-    (void)dst->GetRasterBand(k + 1)->RasterIO(GF_Read, 0, 0, size, size, values[static_cast<std::size_t>(k)].data(), size, size, GDT_Float32, 0, 0, nullptr);
+  for (int k = 0; k <= nb; ++k) {
+    float* target = k < nb ? values[static_cast<std::size_t>(k)].data() : alpha.data();
+    if (dst->GetRasterBand(k + 1)->RasterIO(GF_Read, 0, 0, size, size, target, size, size, GDT_Float32, 0, 0, nullptr) != CE_None) {
+      core::fail(ErrorCode::kInternal, "cannot read the warped tile of '{}'", r.source);
+    }
   }
-  (void)dst->GetRasterBand(nb + 1)->RasterIO(GF_Read, 0, 0, size, size, alpha.data(), size, size, GDT_Float32, 0, 0, nullptr);
   const float nan = std::numeric_limits<float>::quiet_NaN();
   for (auto& v : values) {
     for (std::size_t i = 0; i < npx; ++i) {
@@ -384,7 +390,9 @@ Tile render_tile(const TileRequest& r) {
   }
   std::unique_ptr<GDALDataset> mem(GetGDALDriverManager()->GetDriverByName("MEM")->Create("", size, size, 4, GDT_Byte, nullptr));
   for (int b = 0; b < 4; ++b) {
-    (void)mem->GetRasterBand(b + 1)->RasterIO(GF_Write, 0, 0, size, size, rgba.data() + b, size, size, GDT_Byte, 4, 4 * size, nullptr);
+    if (mem->GetRasterBand(b + 1)->RasterIO(GF_Write, 0, 0, size, size, rgba.data() + b, size, size, GDT_Byte, 4, 4 * size, nullptr) != CE_None) {
+      core::fail(ErrorCode::kInternal, "cannot fill the tile picture");
+    }
   }
   const std::string vsi = fmt::format("/vsimem/sco_tile_{}.png", g_png_counter++);
   const char* png_opts[] = {"ZLEVEL=1", nullptr};

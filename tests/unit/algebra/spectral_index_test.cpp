@@ -33,13 +33,19 @@ TEST(SpectralIndex, SensorLayoutsByBandCount) {
   const SensorLayout* six = find_layout(*l7, 6);
   ASSERT_NE(six, nullptr);
   for (const auto& [role, band] : six->bands) {
-    if (role == BandRole::kSwir2) EXPECT_EQ(band, 6);
+    if (role == BandRole::kSwir2) {
+      EXPECT_EQ(band, 6);
+    }
   }
   const SensorLayout* s2 = find_layout(*find_sensor("sentinel2"), 12);
   ASSERT_NE(s2, nullptr);
   for (const auto& [role, band] : s2->bands) {
-    if (role == BandRole::kNir) EXPECT_EQ(band, 8);
-    if (role == BandRole::kSwir1) EXPECT_EQ(band, 11);
+    if (role == BandRole::kNir) {
+      EXPECT_EQ(band, 8);
+    }
+    if (role == BandRole::kSwir1) {
+      EXPECT_EQ(band, 11);
+    }
   }
   EXPECT_EQ(find_layout(*l7, 3), nullptr);
 }
