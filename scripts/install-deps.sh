@@ -7,6 +7,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libtbb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-gdal python3-numpy python3-jsonschema time
+  chromium
 )
 # npm (for test tools and, later, the web map): Debian's nodejs + npm unless a node with npm is present.
 if ! command -v npm >/dev/null 2>&1; then

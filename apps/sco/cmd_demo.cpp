@@ -198,8 +198,9 @@ void register_demo(CLI::App& app, GlobalOptions& global) {
       so.port = args->port;
       so.catalog_dir = global.catalog_dir();
       so.access_log = false;
+      so.web_dir = SCO_WEB_DIR;
       server::serve(so, [](int port) {
-        std::printf("\nServing on http://127.0.0.1:%d/ : /stac (catalog), /features (district tables), /tiles, /api. Ctrl-C stops.\n", port);
+        std::printf("\nOpen http://127.0.0.1:%d/ (the map; APIs: /stac, /features, /tiles, /api). Ctrl-C stops.\n", port);
         std::fflush(stdout);
       });
     }

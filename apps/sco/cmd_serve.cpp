@@ -14,6 +14,8 @@ void register_serve(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--max-body", opts->max_body_bytes, "Largest request body in bytes (larger: 413)")->capture_default_str();
   auto cache_mb = std::make_shared<std::size_t>(256);
   cmd->add_option("--tile-cache-mb", *cache_mb, "Memory for rendered tiles, MiB")->capture_default_str();
+  opts->web_dir = SCO_WEB_DIR;
+  cmd->add_option("--web", opts->web_dir, "Folder of the built web map served at /")->capture_default_str();
   cmd->add_option("--timeout", opts->timeout_seconds, "Read and write timeout in seconds")->capture_default_str();
   cmd->footer("Routes: /healthz, /api (OpenAPI 3), /stac (STAC API 1.0: landing page, conformance, collections, items,\n"
               "search by GET and POST), /features (OGC API - Features: the district tables of sco run),\n"

@@ -906,6 +906,8 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
                                   {"id_column", tables.count(o.step) ? tables.at(o.step).id_column : ""},
                                   {"recipe", recipe.id},
                                   {"units", o.units},
+                                  {"run", out_dir.filename().string()},
+                                  {"step", o.step},
                                   {"bbox", bbox}});
         result.registered.push_back(out_dir.filename().string() + "-" + o.step);
       }

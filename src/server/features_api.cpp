@@ -61,6 +61,17 @@ std::shared_ptr<const json> FeaturesApi::load(const std::string& path) const {
   return doc;
 }
 
+ApiResponse FeaturesApi::output_file(const std::string& table_id, const std::string& file, std::string& path) const {
+  static const std::regex safe("^[A-Za-z0-9][A-Za-z0-9._-]*$");
+  if (!std::regex_match(file, safe)) return fail(400, "BadRequest", fmt::format("'{}' is not a file name", file));
+  const auto t = store_.feature_table(table_id);
+  if (!t) return fail(404, "NotFound", fmt::format("no collection '{}'", table_id));
+  path = (std::filesystem::path(t->value("path", "")).parent_path() / file).string();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return fail(404, "NotFound", fmt::format("no file '{}' in the outputs of '{}'", file, table_id));
+  return {200, "", ""};
+}
+
 ApiResponse FeaturesApi::handle(const ApiRequest& req) const {
   const std::string root = req.base_url + "/features";
   const std::string& p = req.path;
@@ -81,8 +92,25 @@ ApiResponse FeaturesApi::handle(const ApiRequest& req) const {
                 {"itemType", "feature"},
                 {"crs", json::array({"http://www.opengis.net/def/crs/OGC/1.3/CRS84"})},
                 {"extent", {{"spatial", {{"bbox", json::array({t.value("bbox", json::array({-180, -90, 180, 90}))})}}}}},
-                {"links", json::array({link("self", root + "/collections/" + id, "application/json"),
-                                       link("items", root + "/collections/" + id + "/items", "application/geo+json")})}};
+                {"sco:recipe", t.value("recipe", "")},
+                {"sco:run", t.value("run", "")},
+                {"sco:id_column", t.value("id_column", "")},
+                {"sco:units", t.value("units", "")},
+                {"links", [&] {
+                   json links = json::array({link("self", root + "/collections/" + id, "application/json"),
+                                             link("items", root + "/collections/" + id + "/items", "application/geo+json")});
+                   // The run's report and downloads, served from its output folder.
+                   const std::string out = req.base_url + "/outputs/" + id + "/";
+                   const std::string step = t.value("step", "");
+                   links.push_back(link("describedby", out + "report.html", "text/html", "report"));
+                   if (!step.empty()) {
+                     links.push_back(link("enclosure", out + step + ".csv", "text/csv", "CSV"));
+                     links.push_back(link("enclosure", out + step + ".geojson", "application/geo+json", "GeoJSON"));
+                     links.push_back(link("enclosure", out + step + ".gpkg", "application/geopackage+sqlite3", "GeoPackage"));
+                   }
+                   links.push_back(link("enclosure", out + "provenance.json", "application/json", "provenance"));
+                   return links;
+                 }()}};
   };
   if (req.method != "GET") return fail(405, "MethodNotAllowed", "use GET");
   if (p == "/features" || p == "/features/") {

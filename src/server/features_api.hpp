@@ -17,6 +17,9 @@ class FeaturesApi {
  public:
   explicit FeaturesApi(catalog::CatalogStore& store) : store_(store) {}
   ApiResponse handle(const ApiRequest& request) const;
+  // The file `file` of the output folder of table `table_id` (a plain name, no path): status 200 and
+  // `path` set, or the error.
+  ApiResponse output_file(const std::string& table_id, const std::string& file, std::string& path) const;
 
  private:
   // The table's GeoJSON, parsed once per file version.

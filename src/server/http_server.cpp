@@ -3,6 +3,9 @@
 #include "server/http_server.hpp"
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -95,6 +98,23 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   svr.Get(R"(/stac(/.*)?)", api_handler);
   svr.Post(R"(/stac(/.*)?)", api_handler);
   svr.Get(R"(/features(/.*)?)", api_handler);
+  // The run outputs behind the district tables: reports and downloads.
+  svr.Get(R"(/outputs/([^/]+)/([^/]+))", [&features](const httplib::Request& req, httplib::Response& res) {
+    std::string path;
+    const ApiResponse check = features.output_file(req.matches[1], req.matches[2], path);
+    if (check.status != 200) {
+      reply(res, check);
+      return;
+    }
+    std::ifstream f(path, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    const std::string ext = std::filesystem::path(path).extension().string();
+    const char* type = ext == ".html" ? "text/html; charset=utf-8" : ext == ".json" ? "application/json" : ext == ".geojson" ? "application/geo+json"
+                       : ext == ".csv" ? "text/csv" : ext == ".tif" ? "image/tiff; application=geotiff" : ext == ".gpkg" ? "application/geopackage+sqlite3"
+                       : "application/octet-stream";
+    res.set_content(ss.str(), type);
+  });
   svr.Get(R"(/tiles/.*)", [&tiles, &o](const httplib::Request& req, httplib::Response& res) {
     ApiRequest r;
     r.path = req.path;
@@ -106,6 +126,15 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
     if (a.status == 200 && a.content_type == "image/png") res.set_header("Cache-Control", "public, max-age=3600");
   });
 
+  if (!o.web_dir.empty() && std::filesystem::is_directory(o.web_dir)) {
+    svr.set_mount_point("/", o.web_dir);  // httplib refuses paths that leave the folder
+  } else {
+    svr.Get("/", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("<!DOCTYPE html><title>sco</title><p>The web map is not built (web/dist): run scripts/build.sh. "
+                      "APIs: <a href=\"/stac\">/stac</a>, <a href=\"/features\">/features</a>, <a href=\"/api\">/api</a>.</p>",
+                      "text/html; charset=utf-8");
+    });
+  }
   g_stop = false;
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);

@@ -13,6 +13,7 @@ struct ServerOptions {
   int port = 8080;
   int threads = 0;                  // 0: all cores
   std::string catalog_dir;
+  std::string web_dir;  // the built web map (web/dist); empty or absent: no map at /
   std::size_t max_body_bytes = 1 << 20;
   int timeout_seconds = 30;
   std::size_t tile_cache_bytes = 256u << 20;  // rendered tiles kept in memory

@@ -1,0 +1,62 @@
+// Drives the web map in headless Chromium (Debian's, through playwright-core from npm): waits for
+// the indicator layer, clicks a district, and checks the popup and the map's pixels. Prints one JSON
+// line with what it saw; the Python test judges it.
+// Usage: node web_map.mjs BASE_URL SCREENSHOT.png
+import { createRequire } from "node:module";
+
+const require = createRequire(new URL("../../../web/package.json", import.meta.url));
+const { chromium } = require("playwright-core");
+const [base, shot] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"],
+});
+const result = { errors: [] };
+try {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  page.on("pageerror", (e) => result.errors.push(String(e)));
+  const external = [];
+  page.on("request", (r) => { const u = r.url(); if (!u.startsWith(base) && !u.startsWith("blob:") && !u.startsWith("data:")) external.push(u); });
+  await page.goto(base + "/", { waitUntil: "load" });
+  await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 60000 });
+  result.ready = await page.evaluate(() => document.body.dataset.ready);
+  await page.waitForFunction(() => window.scoMap && window.scoMap.loaded() && window.scoMap.areTilesLoaded(), null, { timeout: 60000 });
+  result.indicator = await page.evaluate(() => document.getElementById("indicator").value);
+  result.options = await page.evaluate(() => [...document.getElementById("indicator").options].map((o) => o.value));
+  result.legend = await page.evaluate(() => document.getElementById("legend").textContent);
+  result.rendered = await page.evaluate(() => window.scoMap.queryRenderedFeatures({ layers: ["districts-fill"] }).length);
+  result.raster = await page.evaluate(() => !!window.scoMap.getLayer("raster"));
+  // Click the middle of the first rendered district.
+  const point = await page.evaluate(() => {
+    const f = window.scoMap.queryRenderedFeatures({ layers: ["districts-fill"] })[0];
+    const ring = f.geometry.type === "Polygon" ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];
+    let x = 0, y = 0;
+    for (const c of ring) { x += c[0]; y += c[1]; }
+    const p = window.scoMap.project([x / ring.length, y / ring.length]);
+    const box = window.scoMap.getCanvas().getBoundingClientRect();
+    return { x: box.left + p.x, y: box.top + p.y };
+  });
+  await page.mouse.click(point.x, point.y);
+  await page.waitForSelector(".maplibregl-popup", { timeout: 10000 });
+  result.popup = await page.evaluate(() => document.querySelector(".maplibregl-popup").textContent);
+  // Pixels of the map canvas: how many differ from the empty background.
+  result.painted = await page.evaluate(() => {
+    const src = window.scoMap.getCanvas();
+    const c = document.createElement("canvas");
+    c.width = src.width; c.height = src.height;
+    const ctx = c.getContext("2d");
+    ctx.drawImage(src, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - 0xee) + Math.abs(d[i + 1] - 0xf2) + Math.abs(d[i + 2] - 0xf5) > 30) n++;
+    return n / (d.length / 4);
+  });
+  result.chart = await page.evaluate(() => !!document.querySelector("#chart canvas"));
+  result.external = external;
+  await page.screenshot({ path: shot });
+} catch (e) {
+  result.errors.push(String(e));
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));

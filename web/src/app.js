@@ -1,0 +1,157 @@
+// The observatory's web map: pick an indicator, see it over the districts (raster tiles and a
+// choropleth of the district figures), click a district for its values, exposure and links to the
+// report and downloads. Everything comes from this sco node: /features (district tables),
+// /stac (the catalog), /tiles (raster tiles).
+"use strict";
+
+const VIRIDIS = ["#440154", "#472c7a", "#3b518b", "#2c718e", "#21908d", "#27ad81", "#5cc863", "#aadc32", "#fde725"];
+const state = { map: null, tables: [], current: null, features: null, chart: null };
+
+async function getJSON(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(url + ": " + r.status);
+  return r.json();
+}
+
+function numericColumns(features, idColumn) {
+  const props = features.length ? features[0].properties : {};
+  return Object.keys(props).filter((k) => k !== idColumn && features.some((f) => typeof f.properties[k] === "number"));
+}
+
+function range(features, column) {
+  let lo = Infinity, hi = -Infinity;
+  for (const f of features) {
+    const v = f.properties[column];
+    if (typeof v === "number" && isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  }
+  if (!(lo < hi)) hi = lo + 1;
+  return [lo, hi];
+}
+
+function fmt(v) {
+  if (typeof v !== "number") return v === null || v === undefined ? "–" : String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a >= 1e6 || a < 1e-3) ? v.toExponential(3) : a >= 100 ? v.toFixed(0) : v.toPrecision(3);
+}
+
+function colourExpression(column, lo, hi) {
+  const stops = [];
+  VIRIDIS.forEach((c, i) => stops.push(lo + (hi - lo) * i / (VIRIDIS.length - 1), c));
+  return ["case", ["==", ["typeof", ["get", column]], "number"], ["interpolate", ["linear"], ["get", column], ...stops], "#cccccc"];
+}
+
+function setLegend(column, lo, hi, units) {
+  document.getElementById("legend").innerHTML =
+    `<div class="bar" style="background:linear-gradient(to right,${VIRIDIS.join(",")})"></div>` +
+    `<div class="ends"><span>${fmt(lo)}</span><span>${column}${units ? " (" + units + ")" : ""}</span><span>${fmt(hi)}</span></div>`;
+}
+
+function drawChart(column) {
+  const el = document.getElementById("chart");
+  el.innerHTML = "";
+  const rows = state.features.filter((f) => typeof f.properties[column] === "number")
+    .sort((a, b) => b.properties[column] - a.properties[column]);
+  if (!rows.length) return;
+  const xs = rows.map((_, i) => i + 1), ys = rows.map((f) => f.properties[column]);
+  state.chart = new uPlot({
+    width: 300, height: 160, legend: { show: false },
+    scales: { x: { time: false } },
+    axes: [{ label: "district rank" }, { size: 50 }],
+    series: [{}, { label: column, stroke: "#2c718e", fill: "rgba(44,113,142,0.25)", paths: uPlot.paths.bars({ size: [0.9, 20] }) }],
+  }, [xs, ys], el);
+}
+
+async function showRaster(table) {
+  const map = state.map;
+  if (map.getLayer("raster")) map.removeLayer("raster");
+  if (map.getSource("raster")) map.removeSource("raster");
+  if (!document.getElementById("raster").checked || !table["sco:recipe"]) return;
+  const found = await getJSON(`/stac/search?collections=${encodeURIComponent(table["sco:recipe"])}&limit=100`);
+  const item = found.features.find((f) => f.id.startsWith(table["sco:run"] + "-"));
+  if (!item) return;
+  const band = item.assets.data["raster:bands"][0];
+  const lo = band.statistics ? band.statistics.minimum : undefined;
+  const hi = band.statistics ? band.statistics.maximum : undefined;
+  const [tlo, thi] = lo !== undefined ? [lo, hi] : range(state.features, state.column);
+  const tiles = `/tiles/${encodeURIComponent(table["sco:recipe"])}/${encodeURIComponent(item.id)}/data/{z}/{x}/{y}.png?colormap=viridis&rescale=${tlo},${thi}`;
+  map.addSource("raster", { type: "raster", tiles: [location.origin + tiles], tileSize: 256 });
+  map.addLayer({ id: "raster", type: "raster", source: "raster", paint: { "raster-opacity": 0.75 } }, "districts-fill");
+}
+
+async function selectIndicator(id) {
+  const table = state.tables.find((t) => t.id === id);
+  state.current = table;
+  const fc = await getJSON(`/features/collections/${encodeURIComponent(id)}/items?limit=10000`);
+  state.features = fc.features;
+  const idColumn = table["sco:id_column"] || "";
+  const columns = numericColumns(fc.features, idColumn);
+  const colSelect = document.getElementById("column");
+  colSelect.innerHTML = columns.map((c) => `<option>${c}</option>`).join("");
+  const preferred = ["exposed_residents", "exposed_fraction", "slope", "risk", "mean"].find((c) => columns.includes(c));
+  colSelect.value = preferred || columns[0];
+  const map = state.map;
+  const data = { type: "FeatureCollection", features: fc.features };
+  if (map.getSource("districts")) map.getSource("districts").setData(data);
+  else {
+    map.addSource("districts", { type: "geojson", data });
+    map.addLayer({ id: "districts-fill", type: "fill", source: "districts", paint: { "fill-opacity": 0.65 } });
+    map.addLayer({ id: "districts-line", type: "line", source: "districts", paint: { "line-color": "#222", "line-width": 0.6 } });
+  }
+  showColumn(colSelect.value);
+  const b = table.extent.spatial.bbox[0];
+  map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 20, duration: 0 });
+  const links = table.links.filter((l) => l.rel === "describedby" || l.rel === "enclosure");
+  document.getElementById("downloads").innerHTML = links.map((l) => `<a href="${l.href}">${l.title}</a>`).join("");
+  document.getElementById("summary").textContent = `${fc.numberMatched} districts · ${table.description}`;
+  await showRaster(table);
+}
+
+function showColumn(column) {
+  state.column = column;
+  const [lo, hi] = range(state.features, column);
+  state.map.setPaintProperty("districts-fill", "fill-color", colourExpression(column, lo, hi));
+  setLegend(column, lo, hi, state.current["sco:units"]);
+  drawChart(column);
+}
+
+function popup(e) {
+  const f = e.features[0];
+  const p = f.properties;
+  const rows = Object.entries(p).map(([k, v]) => {
+    const cls = k === "class" || k === "significant" ? ` class="class-${v}"` : "";
+    return `<tr><td>${k}</td><td${cls}>${fmt(typeof v === "string" && v !== "" && !isNaN(+v) ? +v : v)}</td></tr>`;
+  }).join("");
+  const report = state.current.links.find((l) => l.rel === "describedby");
+  new maplibregl.Popup({ maxWidth: "320px" }).setLngLat(e.lngLat)
+    .setHTML(`<div class="popup"><table>${rows}</table>${report ? `<p><a href="${report.href}">report</a></p>` : ""}</div>`)
+    .addTo(state.map);
+}
+
+async function main() {
+  state.map = new maplibregl.Map({
+    container: "map",
+    style: { version: 8, sources: {}, layers: [{ id: "background", type: "background", paint: { "background-color": "#eef2f5" } }] },
+    center: [0, 20], zoom: 1, preserveDrawingBuffer: true, attributionControl: false,
+  });
+  window.scoMap = state.map;  // for tests and the browser console
+  await new Promise((ok) => state.map.on("load", ok));
+  state.map.on("click", "districts-fill", popup);
+  state.map.on("mouseenter", "districts-fill", () => { state.map.getCanvas().style.cursor = "pointer"; });
+  state.map.on("mouseleave", "districts-fill", () => { state.map.getCanvas().style.cursor = ""; });
+  const list = await getJSON("/features/collections");
+  state.tables = list.collections;
+  const sel = document.getElementById("indicator");
+  sel.innerHTML = state.tables.map((t) => `<option value="${t.id}">${t.title}</option>`).join("");
+  sel.onchange = () => selectIndicator(sel.value);
+  document.getElementById("column").onchange = (e) => showColumn(e.target.value);
+  document.getElementById("raster").onchange = () => showRaster(state.current);
+  const layers = await getJSON("/stac/collections");
+  document.getElementById("layers").innerHTML = layers.collections.map((c) => {
+    const t = c.extent.temporal.interval[0];
+    return `<li>${c.title} <small>${t[0] ? t[0].slice(0, 10) : ""}${t[1] && t[1] !== t[0] ? "–" + t[1].slice(0, 10) : ""}</small></li>`;
+  }).join("");
+  if (state.tables.length) await selectIndicator(state.tables[0].id);
+  document.body.dataset.ready = "1";
+}
+
+main().catch((e) => { document.getElementById("summary").textContent = "error: " + e.message; document.body.dataset.ready = "error"; });
