@@ -11,6 +11,8 @@
 
 #include "algebra/spectral_index.hpp"
 #include "cli_common.hpp"
+#include "catalog/ingest.hpp"
+#include "catalog/store.hpp"
 #include "recipe_runner.hpp"
 #include "server/http_server.hpp"
 #include "io/vector_zones.hpp"
@@ -122,6 +124,10 @@ void register_demo(CLI::App& app, GlobalOptions& global) {
       rr.overwrite = true;
       indicator_results.emplace_back(&ind, run_recipe(rr, quiet));
     }
+    // The climate grid joins the catalog too (it carries its dates); the scene and the DEM carry none
+    // and the demo does not invent one (`sco ingest --datetime` registers them).
+    const auto store = catalog::open_sqlite_store(global.catalog_dir());
+    catalog::ingest(*store, {nc}, "climate-grids", "", false);
 
     // Rows of a table sorted by a column, highest first (rows without a value last).
     auto ranked = [](const io::ResultTable& t, std::size_t col) {
