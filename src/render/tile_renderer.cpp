@@ -24,6 +24,7 @@
 #include "io/gdal_session.hpp"
 #include "io/raster_dataset.hpp"
 #include "render/colormap.hpp"
+#include "render/png_encoder.hpp"
 
 namespace sco::render {
 
@@ -172,19 +173,8 @@ const std::string& transparent_png(int size) {
   std::lock_guard lock(mutex);
   auto it = cache.find(size);
   if (it != cache.end()) return it->second;
-  std::vector<std::uint8_t> zeros(static_cast<std::size_t>(size) * size * 4, 0);
-  std::unique_ptr<GDALDataset> mem(GetGDALDriverManager()->GetDriverByName("MEM")->Create("", size, size, 4, GDT_Byte, nullptr));
-  for (int b = 1; b <= 4; ++b) {
-    if (mem->GetRasterBand(b)->RasterIO(GF_Write, 0, 0, size, size, zeros.data(), size, size, GDT_Byte, 0, 0, nullptr) != CE_None) {
-      core::fail(ErrorCode::kInternal, "cannot fill an empty tile");
-    }
-  }
-  const std::string vsi = "/vsimem/sco_tile_empty.png";
-  GDALClose(GetGDALDriverManager()->GetDriverByName("PNG")->CreateCopy(vsi.c_str(), mem.get(), FALSE, nullptr, nullptr, nullptr));
-  vsi_l_offset n = 0;
-  GByte* bytes = VSIGetMemFileBuffer(vsi.c_str(), &n, TRUE);
-  cache[size].assign(reinterpret_cast<const char*>(bytes), static_cast<std::size_t>(n));
-  CPLFree(bytes);
+  const std::vector<std::uint8_t> zeros(static_cast<std::size_t>(size) * size * 4, 0);
+  cache[size] = encode_png_rgba(zeros.data(), size, size, 9);
   return cache[size];
 }
 
@@ -197,7 +187,6 @@ GDALResampleAlg resample_alg(const std::string& r) {
   core::fail(ErrorCode::kInvalidInput, "resampling: '{}' is not nearest, bilinear, cubic, average or mode", r);
 }
 
-std::atomic<std::uint64_t> g_png_counter{0};
 
 }  // namespace
 
@@ -275,7 +264,17 @@ Tile render_tile(const TileRequest& r) {
 
   const int size = r.size;
   const int nb = static_cast<int>(bands.size());
-  std::unique_ptr<GDALDataset> dst(GetGDALDriverManager()->GetDriverByName("MEM")->Create("", size, size, nb + 1, GDT_Float32, nullptr));
+  // The warper writes straight into these buffers (MEM bands over our memory): bands, then alpha.
+  const std::size_t npx = static_cast<std::size_t>(size) * size;
+  std::vector<std::vector<float>> values(static_cast<std::size_t>(nb), std::vector<float>(npx));
+  std::vector<float> alpha(npx);
+  std::unique_ptr<GDALDataset> dst(GetGDALDriverManager()->GetDriverByName("MEM")->Create("", size, size, 0, GDT_Float32, nullptr));
+  for (int k = 0; k <= nb; ++k) {
+    float* buffer = k < nb ? values[static_cast<std::size_t>(k)].data() : alpha.data();
+    const std::string ptr = fmt::format("DATAPOINTER={}", static_cast<const void*>(buffer));
+    const char* band_opts[] = {ptr.c_str(), nullptr};
+    if (dst->AddBand(GDT_Float32, const_cast<char**>(band_opts)) != CE_None) core::fail(ErrorCode::kInternal, "cannot prepare a tile buffer");
+  }
   double gt[6] = {box[0], (box[2] - box[0]) / size, 0, box[3], 0, -(box[3] - box[1]) / size};
   dst->SetGeoTransform(gt);
   OGRSpatialReference merc;
@@ -322,15 +321,6 @@ Tile render_tile(const TileRequest& r) {
   GDALDestroyWarpOptions(wo);
   if (err != CE_None) core::fail(ErrorCode::kIo, "warping '{}' failed: {}", r.source, io::take_gdal_error());
 
-  const std::size_t npx = static_cast<std::size_t>(size) * size;
-  std::vector<std::vector<float>> values(static_cast<std::size_t>(nb), std::vector<float>(npx));
-  std::vector<float> alpha(npx);
-  for (int k = 0; k <= nb; ++k) {
-    float* target = k < nb ? values[static_cast<std::size_t>(k)].data() : alpha.data();
-    if (dst->GetRasterBand(k + 1)->RasterIO(GF_Read, 0, 0, size, size, target, size, size, GDT_Float32, 0, 0, nullptr) != CE_None) {
-      core::fail(ErrorCode::kInternal, "cannot read the warped tile of '{}'", r.source);
-    }
-  }
   const float nan = std::numeric_limits<float>::quiet_NaN();
   for (auto& v : values) {
     for (std::size_t i = 0; i < npx; ++i) {
@@ -388,22 +378,7 @@ Tile render_tile(const TileRequest& r) {
     }
     px[3] = 255;
   }
-  std::unique_ptr<GDALDataset> mem(GetGDALDriverManager()->GetDriverByName("MEM")->Create("", size, size, 4, GDT_Byte, nullptr));
-  for (int b = 0; b < 4; ++b) {
-    if (mem->GetRasterBand(b + 1)->RasterIO(GF_Write, 0, 0, size, size, rgba.data() + b, size, size, GDT_Byte, 4, 4 * size, nullptr) != CE_None) {
-      core::fail(ErrorCode::kInternal, "cannot fill the tile picture");
-    }
-  }
-  const std::string vsi = fmt::format("/vsimem/sco_tile_{}.png", g_png_counter++);
-  const char* png_opts[] = {"ZLEVEL=1", nullptr};
-  GDALDataset* png = GetGDALDriverManager()->GetDriverByName("PNG")->CreateCopy(vsi.c_str(), mem.get(), FALSE, const_cast<char**>(png_opts), nullptr, nullptr);
-  if (!png) core::fail(ErrorCode::kInternal, "PNG encoding failed: {}", io::take_gdal_error());
-  GDALClose(png);
-  vsi_l_offset nbytes = 0;
-  GByte* bytes = VSIGetMemFileBuffer(vsi.c_str(), &nbytes, TRUE);
-  tile.png.assign(reinterpret_cast<const char*>(bytes), static_cast<std::size_t>(nbytes));
-  CPLFree(bytes);
-  VSIUnlink((vsi + ".aux.xml").c_str());
+  tile.png = encode_png_rgba(rgba.data(), size, size, 1);
   return tile;
 }
 
