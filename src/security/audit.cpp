@@ -1,0 +1,141 @@
+#include "security/audit.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "core/digest.hpp"
+#include "core/error.hpp"
+#include "security/jcs.hpp"
+#include "security/keys.hpp"
+
+namespace sco::security {
+
+using core::ErrorCode;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+constexpr const char* kGenesis = "0000000000000000000000000000000000000000000000000000000000000000";
+
+std::string entry_hash(json entry) {
+  entry.erase("hash");
+  return core::sha256_hex(canonical_json(entry));
+}
+
+std::vector<std::string> lines_of(const fs::path& p) {
+  std::vector<std::string> lines;
+  std::ifstream f(p);
+  std::string line;
+  while (std::getline(f, line)) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+std::string now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+}  // namespace
+
+void audit(const std::string& dir, const NodeKeys& keys, const std::string& event, const json& detail) {
+  fs::create_directories(dir);
+  const fs::path log = fs::path(dir) / "audit.log", head = fs::path(dir) / "audit.head";
+  const int fd = ::open(log.c_str(), O_RDWR | O_CREAT | O_APPEND, 0640);
+  if (fd < 0) core::fail(ErrorCode::kIo, "cannot open the audit log '{}'", log.string());
+  ::flock(fd, LOCK_EX);
+  std::size_t seq = 0;
+  std::string prev = kGenesis;
+  const auto lines = lines_of(log);
+  if (!lines.empty()) {
+    const json last = json::parse(lines.back(), nullptr, false);
+    if (last.is_discarded()) {
+      ::close(fd);
+      core::fail(ErrorCode::kInvalidInput, "the audit log '{}' ends with a broken line: run sco audit verify", log.string());
+    }
+    seq = last.value("seq", std::size_t{0}) + 1;
+    prev = last.value("hash", std::string(kGenesis));
+  }
+  json entry = {{"seq", seq}, {"time", now()}, {"event", event}, {"detail", detail}, {"prev", prev}};
+  entry["hash"] = entry_hash(entry);
+  const std::string line = entry.dump() + "\n";
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  // The head: seq and hash signed by the node, written atomically.
+  const json h = {{"seq", seq}, {"hash", entry["hash"]}, {"signature", keys.sign(fmt::format("{}:{}", seq, entry["hash"].get<std::string>()))},
+                  {"key_id", keys.public_key().key_id()}};
+  const fs::path tmp = head.string() + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    f << h.dump() << "\n";
+  }
+  fs::rename(tmp, head);
+  ::flock(fd, LOCK_UN);
+  ::close(fd);
+  if (!ok) core::fail(ErrorCode::kIo, "cannot append to the audit log '{}'", log.string());
+}
+
+AuditCheck verify_audit(const std::string& dir) {
+  AuditCheck c;
+  const fs::path log = fs::path(dir) / "audit.log", head = fs::path(dir) / "audit.head";
+  const auto lines = lines_of(log);
+  std::string prev = kGenesis;
+  std::size_t expect = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const json e = json::parse(lines[i], nullptr, false);
+    const std::string where = fmt::format("line {}", i + 1);
+    if (e.is_discarded() || !e.is_object()) {
+      c.problems.push_back(where + ": not a JSON entry");
+      continue;
+    }
+    const std::size_t seq = e.value("seq", std::size_t{0});
+    if (seq != expect) c.problems.push_back(fmt::format("{}: entry {} where {} was expected (an entry removed or moved)", where, seq, expect));
+    if (e.value("prev", "") != prev) c.problems.push_back(where + ": does not follow the previous entry (removed, inserted or reordered)");
+    if (entry_hash(e) != e.value("hash", "")) c.problems.push_back(where + ": its content does not match its hash (edited)");
+    prev = e.value("hash", "");
+    expect = seq + 1;
+    ++c.entries;
+  }
+  if (fs::exists(head)) {
+    std::ifstream f(head);
+    json h = json::parse(f, nullptr, false);
+    if (h.is_discarded()) {
+      c.problems.push_back("audit.head: unreadable");
+    } else {
+      bool signed_ok = false;
+      for (const auto& k : trusted_keys(dir)) {
+        if (k.key_id() == h.value("key_id", "")) {
+          signed_ok = verify_signature(k, fmt::format("{}:{}", h.value("seq", std::size_t{0}), h.value("hash", "")), h.value("signature", ""));
+        }
+      }
+      if (!signed_ok) c.problems.push_back("audit.head: its signature is not the node's (edited)");
+      if (h.value("hash", "") != prev || h.value("seq", std::size_t{0}) + 1 != expect) {
+        c.problems.push_back(fmt::format("the log ends at entry {} but the signed head names entry {} (entries removed at the end)",
+                                         expect == 0 ? 0 : expect - 1, h.value("seq", std::size_t{0})));
+      }
+    }
+  } else if (!lines.empty()) {
+    c.problems.push_back("audit.head is missing");
+  }
+  c.ok = c.problems.empty();
+  return c;
+}
+
+std::vector<std::string> audit_tail(const std::string& dir, std::size_t n) {
+  auto lines = lines_of(fs::path(dir) / "audit.log");
+  if (lines.size() > n) lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(n));
+  return lines;
+}
+
+}  // namespace sco::security

@@ -1,0 +1,118 @@
+#include "security/tokens.hpp"
+
+#include <sodium.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+
+namespace sco::security {
+
+using core::ErrorCode;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string hex(const unsigned char* p, std::size_t n) {
+  std::string out(n * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), p, n);
+  out.pop_back();
+  return out;
+}
+
+std::string keyed_hash(const std::string& secret, const std::string& salt_hex) {
+  unsigned char salt[32];
+  std::size_t n = 0;
+  sodium_hex2bin(salt, sizeof salt, salt_hex.data(), salt_hex.size(), nullptr, &n, nullptr);
+  unsigned char out[32];
+  crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), salt, n);
+  return hex(out, sizeof out);
+}
+
+json load(const std::string& dir) {
+  const fs::path p = fs::path(dir) / "tokens.json";
+  if (!fs::exists(p)) return json::array();
+  std::ifstream f(p);
+  json j = json::parse(f, nullptr, false);
+  if (j.is_discarded() || !j.is_array()) core::fail(ErrorCode::kInvalidInput, "'{}' is corrupt", p.string());
+  return j;
+}
+
+void save(const std::string& dir, const json& j) {
+  fs::create_directories(dir);
+  const fs::path p = fs::path(dir) / "tokens.json", tmp = p.string() + fmt::format(".tmp-{}", ::getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    f << j.dump(2) << "\n";
+    if (!f) core::fail(ErrorCode::kIo, "cannot write '{}'", tmp.string());
+  }
+  fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write);
+  fs::rename(tmp, p);
+}
+
+TokenInfo info_of(const json& t) {
+  return {t.value("id", ""), t.value("owner", ""), t.value("role", ""), t.value("created", ""), t.value("revoked", false)};
+}
+
+}  // namespace
+
+std::string create_token(const std::string& dir, const std::string& owner, const std::string& role, TokenInfo* info) {
+  if (sodium_init() < 0) core::fail(ErrorCode::kInternal, "libsodium could not be initialised");
+  if (role != "admin" && role != "partner" && role != "reader") core::fail(ErrorCode::kInvalidInput, "--role: '{}' is not admin, partner or reader", role);
+  if (owner.empty()) core::fail(ErrorCode::kInvalidInput, "--owner: who holds the token");
+  unsigned char id[6], secret[32], salt[32];
+  randombytes_buf(id, sizeof id);
+  randombytes_buf(secret, sizeof secret);
+  randombytes_buf(salt, sizeof salt);
+  const std::string id_hex = hex(id, sizeof id), secret_hex = hex(secret, sizeof secret), salt_hex = hex(salt, sizeof salt);
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char created[32];
+  std::strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  json all = load(dir);
+  all.push_back({{"id", id_hex}, {"owner", owner}, {"role", role}, {"created", created}, {"revoked", false}, {"salt", salt_hex},
+                 {"hash", keyed_hash(secret_hex, salt_hex)}});
+  save(dir, all);
+  if (info) *info = info_of(all.back());
+  return "sco_" + id_hex + "_" + secret_hex;
+}
+
+std::vector<TokenInfo> list_tokens(const std::string& dir) {
+  std::vector<TokenInfo> out;
+  for (const auto& t : load(dir)) out.push_back(info_of(t));
+  return out;
+}
+
+void revoke_token(const std::string& dir, const std::string& id) {
+  json all = load(dir);
+  for (auto& t : all) {
+    if (t.value("id", "") == id) {
+      t["revoked"] = true;
+      save(dir, all);
+      return;
+    }
+  }
+  core::fail(ErrorCode::kNotFound, "no token '{}' (sco token list)", id);
+}
+
+std::optional<TokenInfo> check_token(const std::string& dir, const std::string& token) {
+  if (token.size() != 4 + 12 + 1 + 64 || token.rfind("sco_", 0) != 0 || token[16] != '_') return std::nullopt;
+  const std::string id = token.substr(4, 12), secret = token.substr(17);
+  for (const auto& t : load(dir)) {
+    if (t.value("id", "") != id) continue;
+    const std::string want = t.value("hash", ""), got = keyed_hash(secret, t.value("salt", ""));
+    if (want.size() == got.size() && sodium_memcmp(want.data(), got.data(), want.size()) == 0 && !t.value("revoked", false)) return info_of(t);
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+}  // namespace sco::security
