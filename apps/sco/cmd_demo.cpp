@@ -14,6 +14,7 @@
 #include "catalog/ingest.hpp"
 #include "catalog/store.hpp"
 #include "recipe_runner.hpp"
+#include "security/keys.hpp"
 #include "server/http_server.hpp"
 #include "io/vector_zones.hpp"
 #include "raster_job.hpp"
@@ -127,7 +128,8 @@ void register_demo(CLI::App& app, GlobalOptions& global) {
     // The climate grid joins the catalog too (it carries its dates); the scene and the DEM carry none
     // and the demo does not invent one (`sco ingest --datetime` registers them).
     const auto store = catalog::open_sqlite_store(global.catalog_dir());
-    catalog::ingest(*store, {nc}, "climate-grids", "", false);
+    const auto keys = security::NodeKeys::load_or_create(global.catalog_dir());
+    catalog::ingest(*store, {nc}, "climate-grids", "", false, [&keys](nlohmann::json& item) { security::sign_item(item, keys); });
 
     // Rows of a table sorted by a column, highest first (rows without a value last).
     auto ranked = [](const io::ResultTable& t, std::size_t col) {

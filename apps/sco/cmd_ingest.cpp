@@ -7,6 +7,8 @@
 #include "catalog/ingest.hpp"
 #include "catalog/store.hpp"
 #include "cli_common.hpp"
+#include "security/audit.hpp"
+#include "security/keys.hpp"
 
 namespace sco::app {
 
@@ -25,7 +27,12 @@ void register_ingest(CLI::App& app, GlobalOptions& global) {
               "The catalog is DIR/catalog.sqlite with DIR from --catalog, $SCO_HOME or ./sco-data.");
   cmd->callback([args, &global] {
     const auto store = catalog::open_sqlite_store(global.catalog_dir());
-    const auto r = catalog::ingest(*store, args->paths, args->collection, args->datetime, global.progress());
+    const auto keys = security::NodeKeys::load_or_create(global.catalog_dir());
+    const auto r = catalog::ingest(*store, args->paths, args->collection, args->datetime, global.progress(),
+                                   [&keys](nlohmann::json& item) { security::sign_item(item, keys); });
+    security::audit(global.catalog_dir(), keys, "ingest",
+                    {{"collection", args->collection}, {"paths", args->paths}, {"inserted", r.inserted}, {"updated", r.updated},
+                     {"unchanged", r.unchanged}});
     if (global.json) {
       nlohmann::json j = {{"collection", args->collection}, {"inserted", r.inserted}, {"updated", r.updated},
                           {"unchanged", r.unchanged}, {"skipped", r.skipped_files}, {"items", r.item_ids},

@@ -18,6 +18,8 @@
 #include "catalog/ingest.hpp"
 #include "catalog/store.hpp"
 #include "core/cancel.hpp"
+#include "security/audit.hpp"
+#include "security/keys.hpp"
 #include "core/digest.hpp"
 #include "core/error.hpp"
 #include "core/version.hpp"
@@ -851,6 +853,7 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
       if (end.empty() || b > end) end = b;
     }
     const auto store = catalog::open_sqlite_store(global.catalog_dir());
+    const auto keys = security::NodeKeys::load_or_create(global.catalog_dir());
     store->transaction([&] {
       if (!store->collection(recipe.id)) {
         store->put_collection(catalog::new_collection(recipe.id, recipe.title, recipe.description.empty() ? recipe.title : recipe.description, ""));
@@ -881,6 +884,7 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
                                                       {"roles", json::array({"data"})}};
           }
         }
+        security::sign_item(built.item, keys);
         store->put_item(built.item, built.sha256);
         result.registered.push_back(item_id);
       }
@@ -912,6 +916,8 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
         result.registered.push_back(out_dir.filename().string() + "-" + o.step);
       }
     });
+    security::audit(global.catalog_dir(), keys, "run.register",
+                    {{"recipe", recipe.id}, {"recipe_sha256", recipe.hash}, {"out", out_dir.string()}, {"items", result.registered}});
   }
   result.provenance = prov;
   json summary = json::object();

@@ -233,7 +233,7 @@ BuiltItem raster_item(const std::string& path, const std::string& collection, co
 }
 
 IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, const std::string& collection,
-                    const std::string& datetime, bool progress) {
+                    const std::string& datetime, bool progress, const std::function<void(nlohmann::json&)>& sign) {
   io::init_gdal();
   // The files, each with its item id: a file's stem, or its path under a given folder.
   std::vector<std::pair<std::string, std::string>> files;
@@ -283,7 +283,8 @@ IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, 
       if (old && *old == sha) {
         ++report.unchanged;
       } else {
-        const BuiltItem built = raster_item(file, collection, {id, datetime}, sha);
+        BuiltItem built = raster_item(file, collection, {id, datetime}, sha);
+        if (sign) sign(built.item);
         const UpsertResult r = store.put_item(built.item, sha);
         if (r == UpsertResult::kInserted) ++report.inserted;
         else if (r == UpsertResult::kUpdated) ++report.updated;

@@ -4,6 +4,7 @@
 // datetime (given, from the file's metadata, its CF time axis or a date in its name), and the raster,
 // projection and file extensions: bands with data type, nodata, scale and offset; EPSG code, shape
 // and transform; size and SHA-256 (as a multihash).
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -44,7 +45,8 @@ struct IngestReport {
 
 // Ingests files and folders (recursively) into `collection`, creating it when absent. A file whose
 // SHA-256 equals the stored item's is left alone. All of it lands in one transaction, or nothing.
+// `sign`, when given, signs each new or changed item before it is stored (the node's key).
 IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, const std::string& collection,
-                    const std::string& datetime, bool progress);
+                    const std::string& datetime, bool progress, const std::function<void(nlohmann::json&)>& sign = {});
 
 }  // namespace sco::catalog
