@@ -15,13 +15,15 @@ namespace sco::app {
 void register_ingest(CLI::App& app, GlobalOptions& global) {
   struct Args {
     std::vector<std::string> paths;
-    std::string collection, datetime;
+    std::string collection, datetime, visibility;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("ingest", "Register rasters in the node's STAC catalog");
   cmd->add_option("PATH", args->paths, "Raster files or folders (searched recursively)")->required();
   cmd->add_option("--collection", args->collection, "Collection id (created when absent)")->required();
   cmd->add_option("--datetime", args->datetime, "Date of files that carry none (YYYY-MM-DD or RFC 3339)");
+  cmd->add_option("--visibility", args->visibility, "Who may see the collection: public (default), partners or private")
+      ->check(CLI::IsMember({"public", "partners", "private"}));
   cmd->footer("Each raster becomes a STAC item: WGS 84 footprint and bbox, datetime (metadata, CF time axis or file\n"
               "name), bands, data type, nodata, EPSG, SHA-256. Re-ingesting an unchanged file changes nothing.\n"
               "The catalog is DIR/catalog.sqlite with DIR from --catalog, $SCO_HOME or ./sco-data.");
@@ -30,6 +32,14 @@ void register_ingest(CLI::App& app, GlobalOptions& global) {
     const auto keys = security::NodeKeys::load_or_create(global.catalog_dir());
     const auto r = catalog::ingest(*store, args->paths, args->collection, args->datetime, global.progress(),
                                    [&keys](nlohmann::json& item) { security::sign_item(item, keys); });
+    if (!args->visibility.empty()) {
+      auto c = store->collection(args->collection);
+      if (c && c->value("sco:visibility", std::string("public")) != args->visibility) {
+        (*c)["sco:visibility"] = args->visibility;
+        store->put_collection(*c);
+        security::audit(global.catalog_dir(), keys, "collection.visibility", {{"collection", args->collection}, {"visibility", args->visibility}});
+      }
+    }
     security::audit(global.catalog_dir(), keys, "ingest",
                     {{"collection", args->collection}, {"paths", args->paths}, {"inserted", r.inserted}, {"updated", r.updated},
                      {"unchanged", r.unchanged}});

@@ -82,6 +82,8 @@ void register_run(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--param", args->params, "KEY=VALUE overriding a parameter of the recipe (repeatable)");
   cmd->add_option("--resampling", args->resampling, "How inputs on other grids are warped to the working grid: near, bilinear (default unless the recipe says), cubic, average, mode, ...");
   cmd->add_flag("--overwrite", args->overwrite, "Replace DIR when it exists (only once the new run is complete)");
+  cmd->add_option("--visibility", args->visibility, "Who may see the indicator's collection on this node: public, partners, private")
+      ->check(CLI::IsMember({"public", "partners", "private"}));
   cmd->add_flag("--no-register", [args](std::int64_t) { args->register_outputs = false; },
                 "Do not add the rasters to the node's catalog (--catalog; by default they are, collection = indicator id)");
   cmd->footer("The output folder holds a COG per raster output, a CSV, a GeoJSON and a GeoPackage per table, report.html and provenance.json.\n"

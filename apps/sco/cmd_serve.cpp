@@ -16,6 +16,7 @@ void register_serve(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--tile-cache-mb", *cache_mb, "Memory for rendered tiles, MiB")->capture_default_str();
   opts->web_dir = SCO_WEB_DIR;
   cmd->add_option("--web", opts->web_dir, "Folder of the built web map served at /")->capture_default_str();
+  cmd->add_option("--rate-limit", opts->rate_limit, "Requests per second per token or address (429 beyond; 0: none)")->capture_default_str();
   cmd->add_option("--timeout", opts->timeout_seconds, "Read and write timeout in seconds")->capture_default_str();
   cmd->footer("Routes: /healthz, /api (OpenAPI 3), /stac (STAC API 1.0: landing page, conformance, collections, items,\n"
               "search by GET and POST), /features (OGC API - Features: the district tables of sco run),\n"

@@ -858,6 +858,11 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
       if (!store->collection(recipe.id)) {
         store->put_collection(catalog::new_collection(recipe.id, recipe.title, recipe.description.empty() ? recipe.title : recipe.description, ""));
       }
+      if (!req.visibility.empty()) {
+        json c = *store->collection(recipe.id);
+        c["sco:visibility"] = req.visibility;
+        store->put_collection(c);
+      }
       for (const auto& o : result.outputs) {
         if (o.kind != "raster") continue;
         const std::string item_id = out_dir.filename().string() + "-" + o.step;

@@ -21,7 +21,8 @@ struct RunRequest {
   std::vector<std::string> params;  // KEY=VALUE
   std::string resampling;  // empty: the recipe's, else bilinear
   bool overwrite = false;
-  bool register_outputs = true;  // add the rasters to the node's catalog (collection = recipe id)
+  bool register_outputs = true;
+  std::string visibility;  // of the indicator's collection when given: public, partners, private  // add the rasters to the node's catalog (collection = recipe id)
 };
 
 struct RunOutput {

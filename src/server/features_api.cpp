@@ -42,6 +42,12 @@ std::string text_of(const json& v) {
 
 ApiResponse fail(int status, const std::string& code, const std::string& what) { return error_response(status, code, what); }
 
+ApiResponse refusal(const Caller& caller) {
+  const int status = refusal_status(caller);
+  return fail(status, status == 401 ? "Unauthorized" : "Forbidden",
+              status == 401 ? "this collection needs a token (Authorization: Bearer TOKEN)" : "this token may not read this collection");
+}
+
 }  // namespace
 
 std::shared_ptr<const json> FeaturesApi::load(const std::string& path) const {
@@ -61,11 +67,18 @@ std::shared_ptr<const json> FeaturesApi::load(const std::string& path) const {
   return doc;
 }
 
-ApiResponse FeaturesApi::output_file(const std::string& table_id, const std::string& file, std::string& path) const {
+// A district table is visible as its indicator's collection is.
+bool FeaturesApi::visible(const json& table, const Caller& caller) const {
+  const auto c = store_.collection(table.value("recipe", ""));
+  return may_see(caller, c ? visibility_of(*c) : std::string("public"));
+}
+
+ApiResponse FeaturesApi::output_file(const std::string& table_id, const std::string& file, std::string& path, const Caller& caller) const {
   static const std::regex safe("^[A-Za-z0-9][A-Za-z0-9._-]*$");
   if (!std::regex_match(file, safe)) return fail(400, "BadRequest", fmt::format("'{}' is not a file name", file));
   const auto t = store_.feature_table(table_id);
   if (!t) return fail(404, "NotFound", fmt::format("no collection '{}'", table_id));
+  if (!visible(*t, caller)) return refusal(caller);
   path = (std::filesystem::path(t->value("path", "")).parent_path() / file).string();
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) return fail(404, "NotFound", fmt::format("no file '{}' in the outputs of '{}'", file, table_id));
@@ -131,13 +144,16 @@ ApiResponse FeaturesApi::handle(const ApiRequest& req) const {
   }
   if (p == "/features/collections") {
     json list = json::array();
-    for (const auto& t : store_.feature_tables()) list.push_back(collection_doc(t));
+    for (const auto& t : store_.feature_tables()) {
+      if (visible(t, req.caller)) list.push_back(collection_doc(t));
+    }
     return {200, "application/json",
             json{{"collections", list}, {"links", json::array({link("self", root + "/collections", "application/json")})}}.dump()};
   }
   if (std::regex_match(p, m, coll_re)) {
     const auto t = store_.feature_table(m[1]);
     if (!t) return fail(404, "NotFound", fmt::format("no collection '{}'", m[1].str()));
+    if (!visible(*t, req.caller)) return refusal(req.caller);
     return {200, "application/json", collection_doc(*t).dump()};
   }
   const bool items = std::regex_match(p, m, items_re);
@@ -145,6 +161,7 @@ ApiResponse FeaturesApi::handle(const ApiRequest& req) const {
   if (!items && !one) return fail(404, "NotFound", fmt::format("no route GET {}", p));
   const auto t = store_.feature_table(m[1]);
   if (!t) return fail(404, "NotFound", fmt::format("no collection '{}'", m[1].str()));
+  if (!visible(*t, req.caller)) return refusal(req.caller);
   const auto doc = load(t->value("path", ""));
   if (!doc) return fail(500, "ServerError", fmt::format("the table of '{}' cannot be read", m[1].str()));
   const std::string id_column = t->value("id_column", "");

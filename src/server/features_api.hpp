@@ -19,11 +19,12 @@ class FeaturesApi {
   ApiResponse handle(const ApiRequest& request) const;
   // The file `file` of the output folder of table `table_id` (a plain name, no path): status 200 and
   // `path` set, or the error.
-  ApiResponse output_file(const std::string& table_id, const std::string& file, std::string& path) const;
+  ApiResponse output_file(const std::string& table_id, const std::string& file, std::string& path, const Caller& caller) const;
 
  private:
   // The table's GeoJSON, parsed once per file version.
   std::shared_ptr<const nlohmann::json> load(const std::string& path) const;
+  bool visible(const nlohmann::json& table, const Caller& caller) const;
   catalog::CatalogStore& store_;
   mutable std::mutex mutex_;
   mutable std::map<std::string, std::pair<long long, std::shared_ptr<const nlohmann::json>>> cache_;

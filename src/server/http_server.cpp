@@ -3,6 +3,9 @@
 #include "server/http_server.hpp"
 
 #include <atomic>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -19,6 +22,9 @@
 #include "server/features_api.hpp"
 #include "server/stac_api.hpp"
 #include "server/tiles_api.hpp"
+#include "security/audit.hpp"
+#include "security/keys.hpp"
+#include "security/tokens.hpp"
 
 namespace sco::server {
 
@@ -35,11 +41,84 @@ std::string base_url(const httplib::Request& req, const ServerOptions& o) {
   const std::string host = req.get_header_value("Host");
   return "http://" + (host.empty() ? fmt::format("{}:{}", o.host, o.port) : host);
 }
+// Tokens and rate limits in front of every route. A token's check is remembered for a few seconds,
+// so authorization costs a map lookup, not a file read and a hash, per request.
+class Gatekeeper {
+ public:
+  Gatekeeper(const ServerOptions& o, const security::NodeKeys& keys) : o_(o), keys_(keys) {}
+
+  // Fills `caller`; false with `res` set (401 or 429) when the request must stop here.
+  bool admit(const httplib::Request& req, httplib::Response& res, Caller& caller) {
+    const std::string auth = req.get_header_value("Authorization");
+    if (!auth.empty()) {
+      if (auth.rfind("Bearer ", 0) != 0) return refuse(req, res, 401, "Unauthorized", "Authorization: use Bearer TOKEN");
+      const std::optional<security::TokenInfo> info = check(auth.substr(7));
+      if (!info) return refuse(req, res, 401, "Unauthorized", "the token is unknown, malformed or revoked");
+      caller.role = parse_role(info->role);
+      caller.token_id = info->id;
+    }
+    if (o_.rate_limit > 0 && !take(caller.token_id.empty() ? "ip:" + req.remote_addr : "token:" + caller.token_id)) {
+      res.set_header("Retry-After", "1");
+      reply(res, error_response(429, "TooManyRequests", fmt::format("more than {} requests per second", o_.rate_limit)));
+      return false;
+    }
+    return true;
+  }
+
+  void audit_refusal(const httplib::Request& req, int status, const Caller& caller) {
+    security::audit(o_.catalog_dir, keys_, "access.refused",
+                    {{"status", status}, {"path", req.path}, {"address", req.remote_addr}, {"token", caller.token_id}});
+  }
+
+ private:
+  bool refuse(const httplib::Request& req, httplib::Response& res, int status, const char* code, const std::string& why) {
+    reply(res, error_response(status, code, why));
+    audit_refusal(req, status, Caller{});
+    return false;
+  }
+
+  std::optional<security::TokenInfo> check(const std::string& token) {
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(mutex_);
+      auto it = tokens_.find(token);
+      if (it != tokens_.end() && now - it->second.first < std::chrono::seconds(5)) return it->second.second;
+    }
+    auto info = security::check_token(o_.catalog_dir, token);
+    std::lock_guard lock(mutex_);
+    if (tokens_.size() > 10000) tokens_.clear();
+    tokens_[token] = {now, info};
+    return info;
+  }
+
+  // A token bucket per caller: `rate_limit` per second, bursts up to twice that.
+  bool take(const std::string& key) {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mutex_);
+    auto& [tokens, last] = buckets_[key];
+    const double cap = 2.0 * o_.rate_limit;
+    if (last.time_since_epoch().count() == 0) tokens = cap;
+    tokens = std::min(cap, tokens + std::chrono::duration<double>(now - last).count() * o_.rate_limit);
+    last = now;
+    if (tokens < 1.0) return false;
+    tokens -= 1.0;
+    return true;
+  }
+
+  const ServerOptions& o_;
+  const security::NodeKeys& keys_;
+  std::mutex mutex_;
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, std::optional<security::TokenInfo>>> tokens_;
+  std::map<std::string, std::pair<double, std::chrono::steady_clock::time_point>> buckets_;
+};
+
 }  // namespace
 
 void serve(const ServerOptions& o, const std::function<void(int)>& on_listening) {
   io::init_gdal();
   auto store = catalog::open_sqlite_store(o.catalog_dir);  // fails at start-up on a locked or corrupt catalog
+  const auto keys = security::NodeKeys::load_or_create(o.catalog_dir);
+  Gatekeeper gate(o, keys);
   StacApi stac(*store);
   FeaturesApi features(*store);
   TilesApi tiles(*store, o.tile_cache_bytes);
@@ -82,8 +161,9 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   svr.Get("/api", [&o](const httplib::Request& req, httplib::Response& res) {
     res.set_content(openapi_json(base_url(req, o)), "application/vnd.oai.openapi+json;version=3.0");
   });
-  auto api_handler = [&stac, &features, &o](const httplib::Request& req, httplib::Response& res) {
+  auto api_handler = [&stac, &features, &o, &gate](const httplib::Request& req, httplib::Response& res) {
     ApiRequest r;
+    if (!gate.admit(req, res, r.caller)) return;
     r.method = req.method;
     r.path = req.path;
     for (const auto& [k, v] : req.params) r.query[k] = v;
@@ -93,16 +173,21 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
       reply(res, error_response(400, "BadRequest", "'..' is not allowed in paths"));
       return;
     }
-    reply(res, r.path.rfind("/features", 0) == 0 ? features.handle(r) : stac.handle(r));
+    const ApiResponse a = r.path.rfind("/features", 0) == 0 ? features.handle(r) : stac.handle(r);
+    if (a.status == 401 || a.status == 403) gate.audit_refusal(req, a.status, r.caller);
+    reply(res, a);
   };
   svr.Get(R"(/stac(/.*)?)", api_handler);
   svr.Post(R"(/stac(/.*)?)", api_handler);
   svr.Get(R"(/features(/.*)?)", api_handler);
   // The run outputs behind the district tables: reports and downloads.
-  svr.Get(R"(/outputs/([^/]+)/([^/]+))", [&features](const httplib::Request& req, httplib::Response& res) {
+  svr.Get(R"(/outputs/([^/]+)/([^/]+))", [&features, &gate](const httplib::Request& req, httplib::Response& res) {
+    Caller caller;
+    if (!gate.admit(req, res, caller)) return;
     std::string path;
-    const ApiResponse check = features.output_file(req.matches[1], req.matches[2], path);
+    const ApiResponse check = features.output_file(req.matches[1], req.matches[2], path, caller);
     if (check.status != 200) {
+      if (check.status == 401 || check.status == 403) gate.audit_refusal(req, check.status, caller);
       reply(res, check);
       return;
     }
@@ -115,12 +200,14 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
                        : "application/octet-stream";
     res.set_content(ss.str(), type);
   });
-  svr.Get(R"(/tiles/.*)", [&tiles, &o](const httplib::Request& req, httplib::Response& res) {
+  svr.Get(R"(/tiles/.*)", [&tiles, &o, &gate](const httplib::Request& req, httplib::Response& res) {
     ApiRequest r;
+    if (!gate.admit(req, res, r.caller)) return;
     r.path = req.path;
     for (const auto& [k, v] : req.params) r.query[k] = v;
     r.base_url = base_url(req, o);
     const ApiResponse a = tiles.handle(r, req.target);
+    if (a.status == 401 || a.status == 403) gate.audit_refusal(req, a.status, r.caller);
     res.status = a.status;
     res.set_content(a.body, a.content_type.c_str());
     if (a.status == 200 && a.content_type == "image/png") res.set_header("Cache-Control", "public, max-age=3600");

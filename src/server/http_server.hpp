@@ -16,6 +16,7 @@ struct ServerOptions {
   std::string web_dir;  // the built web map (web/dist); empty or absent: no map at /
   std::size_t max_body_bytes = 1 << 20;
   int timeout_seconds = 30;
+  double rate_limit = 5000;  // requests per second per token or address (bursts of twice); 0: no limit
   std::size_t tile_cache_bytes = 256u << 20;  // rendered tiles kept in memory
   bool access_log = true;
 };

@@ -2,6 +2,7 @@
 
 #include <ogr_geometry.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <memory>
@@ -241,8 +242,29 @@ ApiResponse StacApi::handle(const ApiRequest& req) const {
     return c;
   };
   // One page of a search, with numberMatched / numberReturned and a next link.
+  // Collections the caller may see; searches never reach the others (results, counts, links).
+  auto visible_ids = [&] {
+    std::vector<std::string> ids;
+    bool all = true;
+    for (const auto& c : store_.collections()) {
+      if (may_see(req.caller, visibility_of(c))) ids.push_back(c.value("id", ""));
+      else all = false;
+    }
+    return std::make_pair(all, ids);
+  };
   auto run_search = [&](Search s, const std::string& self_path, bool post) {
     catalog::SearchPage page;
+    {
+      const auto [all, ids] = visible_ids();
+      if (!all) {
+        std::vector<std::string> allowed;
+        for (const auto& id : s.query.collections.empty() ? ids : s.query.collections) {
+          if (std::find(ids.begin(), ids.end(), id) != ids.end()) allowed.push_back(id);
+        }
+        if (allowed.empty()) allowed.push_back("\x01none");  // nothing visible: an id no collection has
+        s.query.collections = allowed;
+      }
+    }
     if (s.intersects) {
       GeometryPtr area = geometry_from_json(*s.intersects, "intersects");
       OGREnvelope env;
@@ -297,6 +319,13 @@ ApiResponse StacApi::handle(const ApiRequest& req) const {
     return ApiResponse{200, "application/geo+json", fc.dump()};
   };
 
+  auto check_visible = [&](const json& c) {
+    if (!may_see(req.caller, visibility_of(c))) {
+      const int status = refusal_status(req.caller);
+      throw ApiError{status, status == 401 ? "Unauthorized" : "Forbidden",
+                     status == 401 ? "this collection needs a token (Authorization: Bearer TOKEN)" : "this token may not read this collection"};
+    }
+  };
   try {
     const std::string& p = req.path;
     static const std::regex coll_re("^/stac/collections/([^/]+)$");
@@ -312,6 +341,7 @@ ApiResponse StacApi::handle(const ApiRequest& req) const {
                                 {{"rel", "search"}, {"href", root + "/search"}, {"type", "application/geo+json"}, {"method", "POST"}},
                                 {{"rel", "service-desc"}, {"href", req.base_url + "/api"}, {"type", "application/vnd.oai.openapi+json;version=3.0"}}});
       for (const auto& c : store_.collections()) {
+        if (!may_see(req.caller, visibility_of(c))) continue;
         links.push_back({{"rel", "child"}, {"href", root + "/collections/" + url_encode(c.value("id", ""))}, {"type", "application/json"},
                          {"title", c.value("title", c.value("id", ""))}});
       }
@@ -322,7 +352,9 @@ ApiResponse StacApi::handle(const ApiRequest& req) const {
     if (p == "/stac/conformance" && req.method == "GET") return {200, "application/json", conformance_json()};
     if (p == "/stac/collections" && req.method == "GET") {
       json list = json::array();
-      for (auto& c : store_.collections()) list.push_back(collection_out(c));
+      for (auto& c : store_.collections()) {
+        if (may_see(req.caller, visibility_of(c))) list.push_back(collection_out(c));
+      }
       return ok({{"collections", list},
                  {"links", json::array({{{"rel", "self"}, {"href", root + "/collections"}, {"type", "application/json"}},
                                         {{"rel", "root"}, {"href", root}, {"type", "application/json"}}})}});
@@ -330,18 +362,23 @@ ApiResponse StacApi::handle(const ApiRequest& req) const {
     if (std::regex_match(p, m, coll_re) && req.method == "GET") {
       const auto c = store_.collection(m[1]);
       if (!c) throw ApiError{404, "NotFound", fmt::format("no collection '{}'", m[1].str())};
+      check_visible(*c);
       return ok(collection_out(*c));
     }
     if (std::regex_match(p, m, items_re) && req.method == "GET") {
       const std::string id = m[1];
-      if (!store_.collection(id)) throw ApiError{404, "NotFound", fmt::format("no collection '{}'", id)};
+      const auto c = store_.collection(id);
+      if (!c) throw ApiError{404, "NotFound", fmt::format("no collection '{}'", id)};
+      check_visible(*c);
       if (req.query.count("collections")) bad("collections", "not a parameter of a collection's items");
       Search s = search_from_query(req.query);
       s.query.collections = {id};
       return run_search(s, p, false);
     }
     if (std::regex_match(p, m, item_re) && req.method == "GET") {
-      if (!store_.collection(m[1])) throw ApiError{404, "NotFound", fmt::format("no collection '{}'", m[1].str())};
+      const auto c = store_.collection(m[1]);
+      if (!c) throw ApiError{404, "NotFound", fmt::format("no collection '{}'", m[1].str())};
+      check_visible(*c);
       const auto item = store_.item(m[1], m[2]);
       if (!item) throw ApiError{404, "NotFound", fmt::format("no item '{}' in collection '{}'", m[2].str(), m[1].str())};
       ApiResponse r = ok(item_out(*item));

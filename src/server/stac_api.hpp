@@ -7,6 +7,7 @@
 #include <string>
 
 #include "catalog/store.hpp"
+#include "server/access.hpp"
 
 namespace sco::server {
 
@@ -16,6 +17,7 @@ struct ApiRequest {
   std::map<std::string, std::string> query;  // decoded query parameters
   std::string body;
   std::string base_url;                      // "http://127.0.0.1:8080", for absolute links
+  Caller caller;                             // who asks (access.hpp)
 };
 
 struct ApiResponse {

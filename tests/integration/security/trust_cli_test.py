@@ -93,5 +93,67 @@ check(json.loads(sco(A, "--json", "token", "list").stdout)[0]["revoked"], "token
 r = sco(A, "token", "create", "--owner", "x", "--role", "root", ok=False)
 check(r.returncode == 2 and "--role" in r.stderr, "unknown role")
 
+# Access control on node A: a partners-only collection and indicator, a reader and a partner token.
+sco(A, "-q", "ingest", os.path.join(SAMPLE, "bcsd_obs_1999.nc"), "--collection", "open")
+restricted = os.path.join(TMP, "restricted_2021-06-01.tif")
+shutil.copy(os.path.join(SAMPLE, "L7_ETMs.tif"), restricted)
+sco(A, "-q", "ingest", restricted, "--collection", "restricted", "--visibility", "partners")
+sco(A, "-q", "run", "heat.hot_months", "--input", f"tas={os.path.join(SAMPLE, 'bcsd_obs_1999.nc')}:tas", "--aoi",
+    os.path.join(SAMPLE, "nc.gpkg"), "--id", "NAME", "--out", os.path.join(TMP, "nc_heat"), "--visibility", "partners")
+partner = json.loads(sco(A, "--json", "token", "create", "--owner", "agency-b", "--role", "partner").stdout)["token"]
+reader = json.loads(sco(A, "--json", "token", "create", "--owner", "citizen", "--role", "reader").stdout)["token"]
+server = subprocess.Popen([SCO, "--catalog", A, "serve", "--port", "0", "--rate-limit", "50"], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True)
+port = int(re.search(r":(\d+)/", server.stdout.readline()).group(1))
+
+
+def http(path, token=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+import time  # noqa: E402
+import urllib.error  # noqa: E402
+try:
+    hidden = ["restricted", "restricted_2021-06-01", "heat.hot_months", "nc_heat"]
+    for who, token in (("anonymous", None), ("reader", reader)):
+        for path in ("/stac", "/stac/collections", "/stac/search?limit=100", "/features/collections", "/stac/search?collections=restricted"):
+            status, body = http(path, token)
+            text = body.decode()
+            check(status == 200 and not any(h in text for h in hidden), f"{who} {path}: no trace of the partners-only data ({status})")
+        status, body = http("/stac/search?limit=100", token)
+        check(json.loads(body)["numberMatched"] == 2, f"{who}: the count knows only the two public items")
+        want = 401 if token is None else 403
+        for path in ("/stac/collections/restricted", "/stac/collections/restricted/items/restricted_2021-06-01",
+                     "/tiles/restricted/restricted_2021-06-01/data/12/1651/2139.png", "/features/collections/nc_heat-hot_steps_by_district/items",
+                     "/outputs/nc_heat-hot_steps_by_district/report.html"):
+            status, _ = http(path, token)
+            check(status == want, f"{who} {path}: {status}, expected {want}")
+    status, body = http("/stac/search?limit=100", partner)
+    check(status == 200 and json.loads(body)["numberMatched"] == 4, f"the partner sees everything: {json.loads(body).get('numberMatched')}")
+    for path in ("/stac/collections/restricted/items/restricted_2021-06-01", "/tiles/restricted/restricted_2021-06-01/data/12/1651/2139.png",
+                 "/features/collections/nc_heat-hot_steps_by_district/items", "/outputs/nc_heat-hot_steps_by_district/report.html"):
+        status, _ = http(path, partner)
+        check(status == 200, f"partner {path}: {status}")
+    status, body = http("/stac", "sco_000000000000_" + "0" * 64)
+    check(status == 401 and b"Unauthorized" in body, "a bad token: 401")
+    sco(A, "-q", "token", "revoke", json.loads(sco(A, "--json", "token", "list").stdout)[-2]["id"])
+    time.sleep(6)  # the server remembers a token's check for 5 s
+    status, _ = http("/stac", partner)
+    check(status == 401, f"a revoked token: {status}")
+    codes = [http("/healthz")[0] for _ in range(0)] + [http("/stac/conformance")[0] for _ in range(150)]
+    check(429 in codes and codes[0] == 200, f"rate limit: {codes.count(429)} of 150 refused with 429")
+finally:
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=10)
+refusals = [json.loads(l) for l in sco(A, "audit", "tail", "-n", "100").stdout.splitlines() if '"access.refused"' in l]
+check(len(refusals) >= 10, f"refusals are audited ({len(refusals)})")
+
 shutil.rmtree(TMP)
 check.finish()
