@@ -3,8 +3,11 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <map>
 #include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -124,14 +127,14 @@ class SqliteStore : public CatalogStore {
   }
 
   std::optional<json> collection(const std::string& id) const override {
-    Statement s(db_, "SELECT doc FROM collections WHERE id = ?", path_);
+    Statement s(reader(), "SELECT doc FROM collections WHERE id = ?", path_);
     s.bind(1, id);
     if (!s.step()) return std::nullopt;
     return json::parse(s.text(0));
   }
 
   std::vector<json> collections() const override {
-    Statement s(db_, "SELECT doc FROM collections ORDER BY id", path_);
+    Statement s(reader(), "SELECT doc FROM collections ORDER BY id", path_);
     std::vector<json> out;
     while (s.step()) out.push_back(json::parse(s.text(0)));
     return out;
@@ -188,28 +191,28 @@ class SqliteStore : public CatalogStore {
   }
 
   std::vector<json> feature_tables() const override {
-    Statement s(db_, "SELECT doc FROM feature_tables ORDER BY id", path_);
+    Statement s(reader(), "SELECT doc FROM feature_tables ORDER BY id", path_);
     std::vector<json> out;
     while (s.step()) out.push_back(json::parse(s.text(0)));
     return out;
   }
 
   std::optional<json> feature_table(const std::string& id) const override {
-    Statement s(db_, "SELECT doc FROM feature_tables WHERE id = ?", path_);
+    Statement s(reader(), "SELECT doc FROM feature_tables WHERE id = ?", path_);
     s.bind(1, id);
     if (!s.step()) return std::nullopt;
     return json::parse(s.text(0));
   }
 
   std::optional<json> item(const std::string& collection, const std::string& id) const override {
-    Statement s(db_, "SELECT doc FROM items WHERE collection = ? AND id = ?", path_);
+    Statement s(reader(), "SELECT doc FROM items WHERE collection = ? AND id = ?", path_);
     s.bind(1, collection).bind(2, id);
     if (!s.step()) return std::nullopt;
     return json::parse(s.text(0));
   }
 
   std::optional<std::string> item_checksum(const std::string& collection, const std::string& id) const override {
-    Statement s(db_, "SELECT checksum FROM items WHERE collection = ? AND id = ?", path_);
+    Statement s(reader(), "SELECT checksum FROM items WHERE collection = ? AND id = ?", path_);
     s.bind(1, collection).bind(2, id);
     if (!s.step()) return std::nullopt;
     return s.text(0);
@@ -243,12 +246,12 @@ class SqliteStore : public CatalogStore {
     };
     SearchPage page;
     {
-      Statement s(db_, "SELECT count(*) " + from + where, path_);
+      Statement s(reader(), "SELECT count(*) " + from + where, path_);
       bind_all(s);
       s.step();
       page.matched = s.integer(0);
     }
-    Statement s(db_, "SELECT i.key, i.doc " + from + where + " AND i.key > ? ORDER BY i.key LIMIT ?", path_);
+    Statement s(reader(), "SELECT i.key, i.doc " + from + where + " AND i.key > ? ORDER BY i.key LIMIT ?", path_);
     int i = bind_all(s);
     s.bind(i, q.after);
     s.bind(i + 1, static_cast<std::int64_t>(q.limit) + 1);
@@ -268,16 +271,44 @@ class SqliteStore : public CatalogStore {
   void transaction(const std::function<void()>& work) override {
     std::lock_guard lock(tx_mutex_);
     exec("BEGIN IMMEDIATE");
+    tx_thread_ = std::this_thread::get_id();
     try {
       work();
       exec("COMMIT");
+      tx_thread_ = std::thread::id();
     } catch (...) {
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      tx_thread_ = std::thread::id();
       throw;
     }
   }
 
  private:
+  // Reads go through one read-only connection per thread (WAL lets them run beside the writer and
+  // each other); the thread inside a transaction reads through the writer, to see its own changes.
+  sqlite3* reader() const {
+    if (tx_thread_.load() == std::this_thread::get_id()) return db_;
+    struct Connections {
+      std::map<std::uint64_t, sqlite3*> open;
+      ~Connections() {
+        for (auto& [k, c] : open) sqlite3_close(c);
+      }
+    };
+    thread_local Connections conns;
+    auto it = conns.open.find(serial_);
+    if (it != conns.open.end()) return it->second;
+    sqlite3* c = nullptr;
+    if (sqlite3_open_v2(path_.c_str(), &c, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+      sqlite3_close(c);
+      return db_;  // fall back to the shared connection
+    }
+    sqlite3_busy_timeout(c, 5000);
+    // A small page cache per reader: the server may run a hundred threads; the OS caches the file.
+    sqlite3_exec(c, "PRAGMA cache_size=-512", nullptr, nullptr, nullptr);
+    conns.open[serial_] = c;
+    return c;
+  }
+
   void exec(const std::string& sql) {
     char* err = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
@@ -289,6 +320,12 @@ class SqliteStore : public CatalogStore {
   std::string path_;
   sqlite3* db_ = nullptr;
   std::recursive_mutex tx_mutex_;
+  std::atomic<std::thread::id> tx_thread_{};
+  const std::uint64_t serial_ = next_serial();
+  static std::uint64_t next_serial() {
+    static std::atomic<std::uint64_t> n{0};
+    return ++n;
+  }
 };
 
 }  // namespace
