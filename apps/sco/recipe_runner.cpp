@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -18,6 +17,7 @@
 #include "catalog/ingest.hpp"
 #include "catalog/store.hpp"
 #include "core/cancel.hpp"
+#include "core/clock.hpp"
 #include "security/audit.hpp"
 #include "security/keys.hpp"
 #include "core/digest.hpp"
@@ -142,15 +142,6 @@ json file_records(const std::string& path) {
   return files;
 }
 
-std::string now_utc() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // A cube step's worker. Its inputs are the steps' blocks (main, then reference), then as many
 // quality blocks when the step has a quality cube, then the static mask when it has one: quality and
 // mask become each step's validity mask before the evaluation.
@@ -221,7 +212,7 @@ struct StagingGuard {
 
 RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
   const auto t0 = std::chrono::steady_clock::now();
-  const std::string started = now_utc();
+  const std::string started = core::utc_now();
   io::init_gdal();
   RunResult result;
 
@@ -810,7 +801,7 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
       {"resampling", resampling},
       {"warped_inputs", warped},
       {"started", started},
-      {"finished", now_utc()},
+      {"finished", core::utc_now()},
       {"outputs", outputs},
       {"warnings", result.warnings},
   };

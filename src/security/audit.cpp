@@ -4,13 +4,13 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
 
+#include "core/clock.hpp"
 #include "core/digest.hpp"
 #include "core/error.hpp"
 #include "security/jcs.hpp"
@@ -40,14 +40,6 @@ std::vector<std::string> lines_of(const fs::path& p) {
   return lines;
 }
 
-std::string now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 }  // namespace
 
 void audit(const std::string& dir, const NodeKeys& keys, const std::string& event, const json& detail) {
@@ -68,7 +60,7 @@ void audit(const std::string& dir, const NodeKeys& keys, const std::string& even
     seq = last.value("seq", std::size_t{0}) + 1;
     prev = last.value("hash", std::string(kGenesis));
   }
-  json entry = {{"seq", seq}, {"time", now()}, {"event", event}, {"detail", detail}, {"prev", prev}};
+  json entry = {{"seq", seq}, {"time", core::utc_now()}, {"event", event}, {"detail", detail}, {"prev", prev}};
   entry["hash"] = entry_hash(entry);
   const std::string line = entry.dump() + "\n";
   const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;

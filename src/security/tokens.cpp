@@ -3,13 +3,13 @@
 #include <sodium.h>
 #include <unistd.h>
 
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/clock.hpp"
 #include "core/error.hpp"
 
 namespace sco::security {
@@ -72,11 +72,7 @@ std::string create_token(const std::string& dir, const std::string& owner, const
   randombytes_buf(secret, sizeof secret);
   randombytes_buf(salt, sizeof salt);
   const std::string id_hex = hex(id, sizeof id), secret_hex = hex(secret, sizeof secret), salt_hex = hex(salt, sizeof salt);
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char created[32];
-  std::strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  const std::string created = core::utc_now();
   json all = load(dir);
   all.push_back({{"id", id_hex}, {"owner", owner}, {"role", role}, {"created", created}, {"revoked", false}, {"salt", salt_hex},
                  {"hash", keyed_hash(secret_hex, salt_hex)}});
