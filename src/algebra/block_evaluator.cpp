@@ -35,23 +35,9 @@ void load(const core::BlockView& in, const void* row, int x0, int n, T* dst, con
   const T scale = static_cast<T>(in.scale);
   const T offset = static_cast<T>(in.offset);
   const bool affine = scale != T(1) || offset != T(0);
-  constexpr bool kFloat = !std::numeric_limits<Src>::is_integer;
-  bool nodata_test = false;
-  Src nodata{};
-  if (in.nodata) {
-    const double nd = *in.nodata;
-    // A nodata value the type cannot hold can never match a pixel.
-    if constexpr (kFloat) {
-      nodata_test = !std::isnan(nd);
-      nodata = static_cast<Src>(nd);
-    } else {
-      if (nd >= static_cast<double>(std::numeric_limits<Src>::min()) &&
-          nd <= static_cast<double>(std::numeric_limits<Src>::max()) && nd == std::floor(nd)) {
-        nodata_test = true;
-        nodata = static_cast<Src>(nd);
-      }
-    }
-  }
+  const std::optional<Src> nd = core::nodata_as<Src>(in.nodata);
+  const bool nodata_test = nd.has_value();
+  const Src nodata = nd.value_or(Src{});
   // Separate loops per case keep each one simple enough to vectorise. NaN inputs stay NaN.
   if (nodata_test) {
     if (affine) {

@@ -1,8 +1,10 @@
 #pragma once
 // Views of one block of pixels in memory: typed data with a row pitch and an optional validity mask.
 // The pipeline in io/ fills them from files; kernels in algebra/ and zonal/ read and write them.
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 
 #include "core/data_type.hpp"
@@ -44,6 +46,25 @@ struct BlockView {
     return 0.0;
   }
 };
+
+// A band's nodata value in the band's own type T, or nothing when no pixel can equal it: a NaN
+// nodata (NaN is always invalid and tested on its own), or a value T cannot hold (out of range, or
+// fractional for an integer type). Floating types compare in their own precision, as GDAL stores
+// the value: a float32 fill value of 1e20 is the float nearest 1e20, not the double 1e20.
+template <typename T>
+std::optional<T> nodata_as(std::optional<double> nodata) {
+  if (!nodata || std::isnan(*nodata)) return std::nullopt;
+  const double v = *nodata;
+  if constexpr (std::numeric_limits<T>::is_integer) {
+    if (v < static_cast<double>(std::numeric_limits<T>::min()) || v > static_cast<double>(std::numeric_limits<T>::max()) ||
+        v != std::floor(v)) {
+      return std::nullopt;
+    }
+  } else {
+    if (std::isfinite(v) && std::fabs(v) > static_cast<double>(std::numeric_limits<T>::max())) return std::nullopt;
+  }
+  return static_cast<T>(v);
+}
 
 struct MutableBlockView {
   DataType type = DataType::kFloat32;

@@ -186,12 +186,9 @@ namespace {
 template <typename T>
 void load_row(const core::BlockView& v, int y, double* dst, int n) {
   const T* row = static_cast<const T*>(v.row(y));
-  const bool has_nd = v.nodata.has_value() && !std::isnan(*v.nodata);
-  // Nodata is compared in the band's own type: a float32 fill value of 1e20 is not the double 1e20.
-  const double nd_double = has_nd ? *v.nodata : 0.0;
-  const bool nd_fits = has_nd && nd_double >= static_cast<double>(std::numeric_limits<T>::lowest()) &&
-                       nd_double <= static_cast<double>(std::numeric_limits<T>::max());
-  const T nd = nd_fits ? static_cast<T>(nd_double) : T{};
+  const std::optional<T> nodata = core::nodata_as<T>(v.nodata);
+  const bool nd_fits = nodata.has_value();
+  const T nd = nodata.value_or(T{});
   const std::uint8_t* mask = v.mask ? v.mask + static_cast<std::ptrdiff_t>(y) * v.mask_pitch : nullptr;
   for (int x = 0; x < n; ++x) {
     const double raw = static_cast<double>(row[x]);

@@ -87,14 +87,9 @@ void Accumulator::hist_add(double key, double c) {
 template <typename T, bool kHist, bool kWeights>
 void Accumulator::add_typed(const core::BlockView& v, const double* coverage, std::ptrdiff_t coverage_pitch,
                             const core::BlockView* weights, const double* row_cell_area) {
-  const bool nodata_test = v.nodata.has_value() && !std::isnan(*v.nodata);
-  const T nodata = nodata_test ? static_cast<T>(*v.nodata) : T{};
-  // A nodata value an integer type cannot hold matches nothing; floating types compare in their own
-  // precision (a float32 fill value of 1e20 is the float nearest 1e20, as GDAL stores it).
-  bool nodata_exact = nodata_test && static_cast<double>(nodata) == *v.nodata;
-  if constexpr (!std::numeric_limits<T>::is_integer) {
-    nodata_exact = nodata_test && std::fabs(*v.nodata) <= static_cast<double>(std::numeric_limits<T>::max());
-  }
+  const std::optional<T> band_nodata = core::nodata_as<T>(v.nodata);
+  const bool nodata_exact = band_nodata.has_value();
+  const T nodata = band_nodata.value_or(T{});
   auto valid = [&](T raw, std::uint8_t m) {
     bool ok = m != 0;
     if constexpr (!std::numeric_limits<T>::is_integer) ok = ok & (raw == raw);

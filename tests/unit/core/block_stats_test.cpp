@@ -3,6 +3,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/block.hpp"
 #include "core/block_stats.hpp"
 
 using namespace sco::core;
@@ -24,4 +25,19 @@ TEST(RunningStats, SkipsNodataAndNaN) {
   t.merge(s);
   EXPECT_EQ(t.count, 8);
   EXPECT_DOUBLE_EQ(t.mean(), 3);
+}
+
+// The one nodata rule every kernel (band math, zonal, cube) uses.
+TEST(NodataAs, InTheBandsOwnType) {
+  using sco::core::nodata_as;
+  EXPECT_FALSE(nodata_as<float>(std::nullopt).has_value());
+  EXPECT_FALSE(nodata_as<float>(std::nan("")).has_value());
+  EXPECT_EQ(*nodata_as<float>(1e20), 1e20f);  // the float nearest 1e20, as GDAL stores it
+  EXPECT_NE(static_cast<double>(*nodata_as<float>(1e20)), 1e20);
+  EXPECT_FALSE(nodata_as<float>(1e300).has_value());  // a float32 band cannot hold it
+  EXPECT_TRUE(std::isinf(*nodata_as<float>(-INFINITY)));
+  EXPECT_EQ(*nodata_as<std::uint8_t>(255.0), 255);
+  EXPECT_FALSE(nodata_as<std::uint8_t>(256.0).has_value());
+  EXPECT_FALSE(nodata_as<std::int16_t>(-0.5).has_value());
+  EXPECT_EQ(*nodata_as<std::int16_t>(-32768.0), -32768);
 }
