@@ -354,14 +354,16 @@ Recipe parse_recipe(std::string_view text, const std::string& source) {
   }
   r.document = doc;
   r.hash = core::sha256_hex(doc.dump());
-  // Check the steps once with the default parameters (a required parameter gets a placeholder of
-  // its type), so a recipe with a wrong step fails on loading, not half-way through a run.
+  // When every parameter has a default, the steps are checked now, so a wrong step fails on loading
+  // (and `sco indicators` only lists recipes that run). Otherwise they are checked by bind_steps
+  // once the run's values are known, still before any data is opened.
   ParamValues defaults;
+  bool complete = true;
   for (const auto& p : r.parameters) {
-    if (!p.default_value.is_null()) defaults[p.name] = p.default_value;
-    else defaults[p.name] = p.type == ParamType::kNumber ? json(0.0) : p.type == ParamType::kBoolean ? json(false) : json("");
+    if (p.default_value.is_null()) complete = false;
+    else defaults[p.name] = p.default_value;
   }
-  bind_steps(r, defaults);
+  if (complete) bind_steps(r, defaults);
   return r;
 }
 

@@ -102,6 +102,23 @@ TEST(Recipe, StepErrorsNameStepAndField) {
                 .find("field 'hazard.column': step 'a' has no numeric column 'max'"), std::string::npos);
 }
 
+TEST(Recipe, RequiredParametersAreCheckedWithTheRunsValues) {
+  // A required date parameter: the recipe loads; its steps are checked once the value is given.
+  const std::string text = R"({"sco_recipe": 1, "id": "x", "version": "1", "title": "t", "inputs": {"tas": {"kind": "cube"}},
+    "parameters": {"start": {"type": "string"}},
+    "steps": [{"id": "a", "op": "cube.anomaly", "input": "tas", "baseline": ["${start}", "2000"], "output": true}]})";
+  const Recipe r = parse_recipe(text, "r.json");
+  EXPECT_THROW(bind_parameters(r, {}), core::Error);  // needs --param start=...
+  const auto steps = bind_steps(r, bind_parameters(r, {{"start", "1991"}}));
+  EXPECT_EQ(steps[0].baseline.first, 19910101);
+  try {
+    bind_steps(r, bind_parameters(r, {{"start", "soon"}}));
+    FAIL() << "a bad date must be refused";
+  } catch (const core::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("step 'a': field 'baseline': 'soon' is not a date"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Recipe, ParameterErrorsNameTheParameter) {
   const Recipe r = parse_recipe(kValid, "r.json");
   auto err = [&](const std::string& k, const std::string& v) {
