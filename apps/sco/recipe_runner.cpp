@@ -58,6 +58,7 @@ struct Source {
   std::optional<cube::DateTime> date;
   std::string prepared;  // the VRT on the working grid
   bool warped = false;
+  core::Grid grid;       // the source's own grid
 };
 
 struct ResolvedInput {
@@ -267,6 +268,7 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
     for (std::size_t k = 0; k < in.sources.size(); ++k) {
       Source& s = in.sources[k];
       const io::RasterDataset ds = io::RasterDataset::open(s.path);
+      s.grid = ds.grid();
       if (s.band > 0) ds.band(s.band);  // throws naming the file and its band count
       switch (in.decl->kind) {
         case ind::InputKind::kRaster:
@@ -391,7 +393,7 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
   // 4. The area of interest and the working grid: the first input's grid, cut to the area.
   io::VectorZones zones = io::read_zones(req.aoi, req.layer, req.id);
   const ResolvedInput& first = inputs.at(recipe.grid_like.empty() ? recipe.inputs.front().name : recipe.grid_like);
-  const core::Grid ref_grid = io::RasterDataset::open(first.sources.front().path).grid();
+  const core::Grid& ref_grid = first.sources.front().grid;
   core::Grid grid;
   {
     const io::Bounds b = io::zones_bounds(zones, ref_grid.crs_wkt);
@@ -403,7 +405,7 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
   }
   for (const auto& [name, in] : inputs) {
     for (const auto& s : in.sources) {
-      const core::Grid g = io::RasterDataset::open(s.path).grid();
+      const core::Grid& g = s.grid;
       core::Grid unused;
       const io::Bounds b = io::zones_bounds(zones, g.crs_wkt);
       if (!io::crop_grid(g, b, 0, unused)) {
@@ -412,16 +414,19 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
       }
     }
   }
+  // A numeric attribute of the districts (residents, vulnerability), NaN where empty or not a number.
+  auto numeric_field = [&](const std::string& field) {
+    std::vector<double> values;
+    for (const auto& text : io::read_zones(req.aoi, req.layer, field).ids) {
+      char* end = nullptr;
+      const double x = std::strtod(text.c_str(), &end);
+      values.push_back(text.empty() || *end ? std::nan("") : x);
+    }
+    return values;
+  };
   std::vector<double> population;
   for (const auto& st : steps) {
-    if (!st.population_field.empty() && population.empty()) {
-      const io::VectorZones pop = io::read_zones(req.aoi, req.layer, st.population_field);
-      for (const auto& v : pop.ids) {
-        char* end = nullptr;
-        const double x = std::strtod(v.c_str(), &end);
-        population.push_back(v.empty() || *end ? std::nan("") : x);
-      }
-    }
+    if (!st.population_field.empty() && population.empty()) population = numeric_field(st.population_field);
   }
 
   // 5. The output folder: staged beside its final place, renamed when complete.
@@ -477,9 +482,8 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
     for (std::size_t k = 0; k < in.sources.size(); ++k) {
       Source& s = in.sources[k];
       s.prepared = (work / fmt::format("{}_{}.vrt", name, k)).string();
-      const core::Grid g = io::RasterDataset::open(s.path).grid();
-      s.warped = io::write_aligned_vrt(s.path, g, grid, resampling, s.prepared);
-      if (s.warped) warped.push_back(fmt::format("{} ({} to the working grid with {})", s.given, g.describe(), resampling));
+      s.warped = io::write_aligned_vrt(s.path, s.grid, grid, resampling, s.prepared);
+      if (s.warped) warped.push_back(fmt::format("{} ({} to the working grid with {})", s.given, s.grid.describe(), resampling));
     }
   }
 
@@ -544,6 +548,8 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
     t.text_rows.resize(t.rows.size());
     for (std::size_t i = 0; i < t.rows.size(); ++i) t.text_rows[i].push_back(v[i]);
   };
+
+  std::vector<zonal::Zone> zone_geoms;  // the districts in the working grid's CRS, for report maps
 
   // 7. The steps, in order.
   for (std::size_t si = 0; si < steps.size(); ++si) {
@@ -691,16 +697,7 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
     } else if (st.op == "risk") {
       auto factor = [&](const ind::TableColumnRef& ref) -> std::vector<double> {
         if (!ref.given) return {};
-        if (!ref.field.empty()) {
-          const io::VectorZones f = io::read_zones(req.aoi, req.layer, ref.field);
-          std::vector<double> v;
-          for (const auto& text : f.ids) {
-            char* end = nullptr;
-            const double x = std::strtod(text.c_str(), &end);
-            v.push_back(text.empty() || *end ? std::nan("") : x);
-          }
-          return v;
-        }
+        if (!ref.field.empty()) return numeric_field(ref.field);
         return column(tables.at(ref.step), ref.column);
       };
       const auto hazard = factor(st.hazard), exposure = factor(st.exposure), vulnerability = factor(st.vulnerability);
@@ -753,8 +750,10 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
     rt.text_rows = table.text_rows;
     rt.main_column = main_column;
     rt.map.palette = palette;
-    std::vector<std::string> zone_warnings;
-    const auto zone_geoms = io::zones_for_grid(zones, grid, zone_warnings);
+    if (zone_geoms.empty()) {
+      std::vector<std::string> zone_warnings;
+      zone_geoms = io::zones_for_grid(zones, grid, zone_warnings);
+    }
     int pic_w = 0, pic_h = 0;
     if (!picture_raster.empty()) {
       const io::MapPicture pic = io::render_map_picture(picture_raster, ind::palette(palette), 640);
@@ -857,7 +856,12 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
       for (const auto& o : result.outputs) {
         if (o.kind != "raster") continue;
         const std::string item_id = out_dir.filename().string() + "-" + o.step;
-        catalog::BuiltItem built = catalog::raster_item(o.path, recipe.id, {item_id, start.empty() ? prov["finished"].get<std::string>() : start});
+        std::string sha;  // computed for provenance.json already
+        for (const auto& rec : prov["outputs"]) {
+          if (rec["path"] == fs::path(o.path).filename().string()) sha = rec["sha256"].get<std::string>();
+        }
+        catalog::BuiltItem built =
+            catalog::raster_item(o.path, recipe.id, {item_id, start.empty() ? prov["finished"].get<std::string>() : start}, sha);
         json& props = built.item["properties"];
         if (!start.empty() && start != end) {
           props["datetime"] = nullptr;
