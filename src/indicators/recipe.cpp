@@ -83,7 +83,7 @@ long date_key(const std::string& text, bool end, const std::string& where) {
 class StepReader {
  public:
   StepReader(const Recipe& recipe, const json& step, std::size_t index, const ParamValues& values)
-      : recipe_(recipe), step_(step), values_(values) {
+      : step_(step), values_(values) {
     label_ = fmt::format("recipe '{}': step {}", recipe.source, index + 1);
     if (step.contains("id") && step["id"].is_string()) {
       label_ = fmt::format("recipe '{}': step '{}'", recipe.source, step["id"].get<std::string>());
@@ -201,7 +201,6 @@ class StepReader {
   }
 
  private:
-  const Recipe& recipe_;
   const json& step_;
   const ParamValues& values_;
   std::string label_;

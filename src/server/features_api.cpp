@@ -62,7 +62,6 @@ std::shared_ptr<const json> FeaturesApi::load(const std::string& path) const {
   if (!f) return nullptr;
   auto doc = std::make_shared<json>(json::parse(f, nullptr, false));
   if (doc->is_discarded()) return nullptr;
-  // Feature ids: the table's id column, so that /items/{id} names a district.
   cache_[path] = {stamp, doc};
   return doc;
 }
