@@ -51,6 +51,7 @@ void register_run(CLI::App& app, GlobalOptions& global);
 void register_ingest(CLI::App& app, GlobalOptions& global);
 void register_serve(CLI::App& app, GlobalOptions& global);
 void register_trust(CLI::App& app, GlobalOptions& global);
+void register_sync(CLI::App& app, GlobalOptions& global);
 
 // Splits "KEY=VALUE"; the error names `what`.
 std::pair<std::string, std::string> split_assignment(const std::string& text, const char* what);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.hpp"
+#include "federation/sync.hpp"
 #include "core/error.hpp"
 #include "security/audit.hpp"
 #include "security/keys.hpp"
@@ -103,15 +104,29 @@ void register_trust(CLI::App& app, GlobalOptions& global) {
   });
 
   // sco verify ITEM_OR_DIR
-  auto target = std::make_shared<std::string>();
+  struct VerifyArgs {
+    std::string target;
+    federation::ClientOptions client;
+    bool insecure = false;
+  };
+  auto va = std::make_shared<VerifyArgs>();
   CLI::App* verify = app.add_subcommand("verify", "Check signatures and asset checksums of STAC items (a file or a folder)");
-  verify->add_option("ITEM_OR_DIR", *target, "An item (or FeatureCollection) JSON file, or a folder of them")->required();
-  verify->callback([&global, target] {
+  verify->add_option("ITEM_OR_DIR", va->target, "An item (or FeatureCollection) JSON file, or a folder of them")->required();
+  verify->add_option("--token", va->client.token, "Token for assets on the item's own node (its self link's address only)");
+  verify->add_option("--ca-cert", va->client.ca_cert, "PEM file of the CA (or self-signed certificate) of the node's HTTPS");
+  verify->add_flag("--insecure", va->insecure, "Do not verify TLS certificates (signatures and checksums are still checked)");
+  verify->footer("Assets that are local files are hashed in place; assets with http(s) hrefs are fetched and hashed.");
+  verify->callback([&global, va] {
     const auto trusted = security::trusted_keys(global.catalog_dir());
     int bad = 0, good = 0;
     json results = json::array();
-    for (const auto& [source, item] : items_in(*target)) {
-      const auto v = security::verify_item(item, trusted, true);
+    federation::ClientOptions client = va->client;
+    client.verify_tls = !va->insecure;
+    const std::string scratch = (fs::path(global.catalog_dir()) / "sync" / "verify").string();
+    for (const auto& [source, item] : items_in(va->target)) {
+      auto v = security::verify_item(item, trusted, true);
+      for (auto& p : federation::check_remote_assets(item, client, scratch)) v.problems.push_back(std::move(p));
+      v.ok = v.problems.empty();
       (v.ok ? good : bad) += 1;
       results.push_back({{"file", source}, {"item", item.value("id", "")}, {"ok", v.ok}, {"signer", v.signer}, {"problems", v.problems}});
       if (!global.json && !global.quiet) {

@@ -218,6 +218,27 @@ class SqliteStore : public CatalogStore {
     return s.text(0);
   }
 
+  std::map<std::string, std::string> item_checksums(const std::string& collection) const override {
+    Statement s(reader(), "SELECT id, checksum FROM items WHERE collection = ?", path_);
+    s.bind(1, collection);
+    std::map<std::string, std::string> out;
+    while (s.step()) out.emplace(s.text(0), s.text(1));
+    return out;
+  }
+
+  bool delete_item(const std::string& collection, const std::string& id) override {
+    Statement s(db_, "DELETE FROM items WHERE collection = ? AND id = ? RETURNING key", path_);
+    s.bind(1, collection).bind(2, id);
+    if (!s.step()) return false;
+    const std::int64_t key = s.integer(0);
+    while (s.step()) {
+    }
+    Statement b(db_, "DELETE FROM items_bbox WHERE key = ?", path_);
+    b.bind(1, key);
+    b.step();
+    return true;
+  }
+
   SearchPage search(const SearchQuery& q) const override {
     // With a box, the R*Tree drives the search (CROSS JOIN keeps SQLite from scanning the items and
     // probing the tree row by row).

@@ -5,6 +5,7 @@
 // interface later without touching callers).
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +50,10 @@ class CatalogStore {
   virtual void refresh_extent(const std::string& collection) = 0;
   virtual std::optional<nlohmann::json> item(const std::string& collection, const std::string& id) const = 0;
   virtual std::optional<std::string> item_checksum(const std::string& collection, const std::string& id) const = 0;
+  // Every item of a collection: id -> checksum (what a sync compares against a partner's listing).
+  virtual std::map<std::string, std::string> item_checksums(const std::string& collection) const = 0;
+  // Removes an item; false when there was none.
+  virtual bool delete_item(const std::string& collection, const std::string& id) = 0;
   virtual SearchPage search(const SearchQuery& query) const = 0;
   // Per-district tables (a run's GeoJSON outputs), served as OGC API Features collections:
   // {"id", "title", "description", "path", "id_column", "bbox", "recipe", "units"}.

@@ -172,6 +172,11 @@ std::string item_signing_bytes(const json& item) {
   json copy = item;
   copy.erase("links");
   copy.erase("sco:signature");
+  if (copy.contains("assets") && copy["assets"].is_object()) {
+    for (auto& a : copy["assets"]) {
+      if (a.is_object()) a.erase("href");
+    }
+  }
   return canonical_json(copy);
 }
 

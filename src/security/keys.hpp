@@ -3,8 +3,9 @@
 //   DIR/keys/node.key   the secret key, base64, file mode 0600, created on first use
 //   DIR/keys/node.pub   "sco-ed25519 BASE64 NAME": the public key as partners receive it
 //   DIR/trust/NAME.pub  the partner keys this node trusts
-// An item's signature covers its RFC 8785 canonical JSON without "links" (rewritten by every server)
-// and without the signature itself; it is stored in the item as "sco:signature":
+// An item's signature covers its RFC 8785 canonical JSON without "links" (rewritten by every server),
+// without its assets' "href"s (where a copy lives changes from node to node; what it holds is pinned
+// by the signed "file:checksum" and "file:size") and without the signature itself; it is stored in the item as "sco:signature":
 // {"alg": "Ed25519", "key_id": first 16 hex digits of SHA-256(public key), "signer": NAME, "value": base64}.
 #include <optional>
 #include <string>

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <map>
+#include <memory>
+#include <vector>
 #include <mutex>
 #include <optional>
 #include <filesystem>
@@ -199,6 +201,39 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
                        : ext == ".csv" ? "text/csv" : ext == ".tif" ? "image/tiff; application=geotiff" : ext == ".gpkg" ? "application/geopackage+sqlite3"
                        : "application/octet-stream";
     res.set_content(ss.str(), type);
+  });
+  // Item assets, streamed from their files; httplib answers Range requests (206) on content providers
+  // of known length, which GDAL's /vsicurl/ and resumed syncs rely on.
+  svr.Get(R"(/assets/([^/]+)/([^/]+)/([^/]+))", [&stac, &gate](const httplib::Request& req, httplib::Response& res) {
+    Caller caller;
+    if (!gate.admit(req, res, caller)) return;
+    std::string path, type;
+    const ApiResponse check = stac.asset_file(req.matches[1], req.matches[2], req.matches[3], caller, path, type);
+    if (check.status != 200) {
+      if (check.status == 401 || check.status == 403) gate.audit_refusal(req, check.status, caller);
+      reply(res, check);
+      return;
+    }
+    auto file = std::make_shared<std::ifstream>(path, std::ios::binary);
+    std::error_code ec;
+    const auto size = static_cast<std::size_t>(std::filesystem::file_size(path, ec));
+    if (!*file || ec) {
+      reply(res, error_response(500, "ServerError", "cannot read the asset's file"));
+      return;
+    }
+    res.set_content_provider(size, type.c_str(), [file](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+      std::vector<char> buf(std::min<std::size_t>(length, 1 << 16));
+      file->clear();
+      file->seekg(static_cast<std::streamoff>(offset));
+      std::size_t left = length;
+      while (left > 0) {
+        file->read(buf.data(), static_cast<std::streamsize>(std::min(left, buf.size())));
+        const auto got = static_cast<std::size_t>(file->gcount());
+        if (got == 0 || !sink.write(buf.data(), got)) return false;
+        left -= got;
+      }
+      return true;
+    });
   });
   svr.Get(R"(/tiles/.*)", [&tiles, &o, &gate](const httplib::Request& req, httplib::Response& res) {
     ApiRequest r;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <regex>
 #include <sstream>
@@ -13,11 +14,13 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/url.hpp"
 #include "core/version.hpp"
 
 namespace sco::server {
 
 using nlohmann::json;
+using core::url_encode;
 
 namespace {
 
@@ -197,14 +200,6 @@ Search search_from_body(const std::string& body) {
 
 ApiResponse ok(const json& j, const std::string& type = "application/json") { return {200, type, j.dump()}; }
 
-std::string url_encode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ',' || c == ':' || c == '/') out += static_cast<char>(c);
-    else out += fmt::format("%{:02X}", c);
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -227,6 +222,16 @@ ApiResponse StacApi::handle(const ApiRequest& req) const {
   auto item_out = [&](json item) {
     const std::string coll = item.value("collection", std::string());
     const std::string id = item.value("id", std::string());
+    // Assets stored as this node's files are served under /assets: clients get a URL, never a path.
+    if (item.contains("assets") && item["assets"].is_object()) {
+      for (auto it = item["assets"].begin(); it != item["assets"].end(); ++it) {
+        if (!it->is_object()) continue;
+        const std::string href = it->value("href", std::string());
+        if (!href.empty() && href.find("://") == std::string::npos) {
+          (*it)["href"] = req.base_url + "/assets/" + url_encode(coll) + "/" + url_encode(id) + "/" + url_encode(it.key());
+        }
+      }
+    }
     item["links"] = json::array({{{"rel", "self"}, {"href", root + "/collections/" + url_encode(coll) + "/items/" + url_encode(id)}, {"type", "application/geo+json"}},
                                  {{"rel", "parent"}, {"href", root + "/collections/" + url_encode(coll)}, {"type", "application/json"}},
                                  {{"rel", "collection"}, {"href", root + "/collections/" + url_encode(coll)}, {"type", "application/json"}},
@@ -398,6 +403,30 @@ ApiResponse StacApi::handle(const ApiRequest& req) const {
   }
 }
 
+ApiResponse StacApi::asset_file(const std::string& collection, const std::string& item_id, const std::string& asset, const Caller& caller,
+                                std::string& path, std::string& type) const {
+  const auto c = store_.collection(collection);
+  if (!c) return error_response(404, "NotFound", fmt::format("no collection '{}'", collection));
+  if (!may_see(caller, visibility_of(*c))) {
+    const int status = refusal_status(caller);
+    return error_response(status, status == 401 ? "Unauthorized" : "Forbidden",
+                          status == 401 ? "this collection needs a token (Authorization: Bearer TOKEN)" : "this token may not read this collection");
+  }
+  const auto item = store_.item(collection, item_id);
+  if (!item) return error_response(404, "NotFound", fmt::format("no item '{}' in collection '{}'", item_id, collection));
+  if (!item->contains("assets") || !(*item)["assets"].contains(asset)) {
+    return error_response(404, "NotFound", fmt::format("item '{}' has no asset '{}'", item_id, asset));
+  }
+  const json& a = (*item)["assets"][asset];
+  path = a.value("href", std::string());
+  type = a.value("type", std::string("application/octet-stream"));
+  std::error_code ec;
+  if (path.empty() || path.find("://") != std::string::npos || !std::filesystem::is_regular_file(path, ec)) {
+    return error_response(404, "NotFound", fmt::format("asset '{}' of item '{}' is not a file of this node", asset, item_id));
+  }
+  return {200, "", ""};
+}
+
 std::string openapi_json(const std::string& base_url) {
   auto param = [](const char* name, const char* in, const char* type, const char* desc) {
     return json{{"name", name}, {"in", in}, {"required", std::string(in) == "path"}, {"schema", {{"type", type}}}, {"description", desc}};
@@ -429,6 +458,10 @@ std::string openapi_json(const std::string& base_url) {
       {"/stac/collections/{collectionId}/items/{itemId}",
        get("one item", json::array({param("collectionId", "path", "string", "collection id"), param("itemId", "path", "string", "item id")}))},
       {"/stac/search", get("item search", search_params)},
+      {"/assets/{collectionId}/{itemId}/{asset}",
+       get("an asset's bytes (HTTP range requests; the same access rules as its collection)",
+           json::array({param("collectionId", "path", "string", "collection"), param("itemId", "path", "string", "item"),
+                        param("asset", "path", "string", "asset key")}))},
       {"/features", get("OGC API - Features landing page: indicator tables per district")},
       {"/tiles/{collectionId}/{itemId}/{asset}/{z}/{x}/{y}.png",
        get("a Web Mercator tile (PNG; transparent outside the raster)",

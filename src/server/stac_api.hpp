@@ -35,6 +35,11 @@ class StacApi {
   // Routes under /stac; anything else is a 404.
   ApiResponse handle(const ApiRequest& request) const;
   static std::string conformance_json();
+  // The local file behind GET /assets/{collection}/{item}/{asset}: status 200 with `path` and the
+  // asset's media `type`; 404 for unknown ones and assets that are not files of this node; 401 / 403
+  // for collections the caller may not see.
+  ApiResponse asset_file(const std::string& collection, const std::string& item, const std::string& asset, const Caller& caller,
+                         std::string& path, std::string& type) const;
 
  private:
   catalog::CatalogStore& store_;

@@ -45,32 +45,34 @@ server = subprocess.Popen([SCO, "--catalog", A, "serve", "--port", "0"], stdout=
 port = int(re.search(r":(\d+)/", server.stdout.readline()).group(1))
 try:
     item = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/stac/collections/scenes/items/scene_2021-05-01").read())
+    # The served asset is a URL on A: verify fetches it while A serves.
+    check(item["assets"]["data"]["href"].startswith(f"http://127.0.0.1:{port}/assets/"), "assets are served as URLs, not paths")
+    path = os.path.join(TMP, "item.json")
+    json.dump(item, open(path, "w"))
+
+    r = sco(B, "verify", path, ok=False)
+    check(r.returncode == 2 and "which this node does not trust" in r.stdout, f"untrusted signer: {r.stdout}")
+    sco(B, "-q", "trust", "add", "agency-a", key_a)
+    r = sco(B, "--json", "verify", path)
+    v = json.loads(r.stdout)
+    check(v["verified"] == 1 and v["items"][0]["signer"] == "agency-a", f"verified from A's server: {v}")
+
+    changed = dict(item, properties=dict(item["properties"], datetime="2021-05-02T00:00:00Z"))
+    json.dump(changed, open(path, "w"))
+    r = sco(B, "verify", path, ok=False)
+    check(r.returncode == 2 and "does not match its content" in r.stdout, f"changed property: {r.stdout}")
+
+    json.dump(item, open(path, "w"))
+    with open(scene, "r+b") as f:  # one byte of the asset
+        f.seek(5000)
+        b = f.read(1)
+        f.seek(5000)
+        f.write(bytes([b[0] ^ 1]))
+    r = sco(B, "verify", path, ok=False)
+    check(r.returncode == 2 and "does not match its checksum" in r.stdout, f"altered asset: {r.stdout}")
 finally:
     server.send_signal(signal.SIGTERM)
     server.wait(timeout=10)
-path = os.path.join(TMP, "item.json")
-json.dump(item, open(path, "w"))
-
-r = sco(B, "verify", path, ok=False)
-check(r.returncode == 2 and "which this node does not trust" in r.stdout, f"untrusted signer: {r.stdout}")
-sco(B, "-q", "trust", "add", "agency-a", key_a)
-r = sco(B, "--json", "verify", path)
-v = json.loads(r.stdout)
-check(v["verified"] == 1 and v["items"][0]["signer"] == "agency-a", f"verified from A's server: {v}")
-
-changed = dict(item, properties=dict(item["properties"], datetime="2021-05-02T00:00:00Z"))
-json.dump(changed, open(path, "w"))
-r = sco(B, "verify", path, ok=False)
-check(r.returncode == 2 and "does not match its content" in r.stdout, f"changed property: {r.stdout}")
-
-json.dump(item, open(path, "w"))
-with open(scene, "r+b") as f:  # one byte of the asset
-    f.seek(5000)
-    b = f.read(1)
-    f.seek(5000)
-    f.write(bytes([b[0] ^ 1]))
-r = sco(B, "verify", path, ok=False)
-check(r.returncode == 2 and "does not match its checksum" in r.stdout, f"altered asset: {r.stdout}")
 
 # The audit log: intact, then one edited line.
 r = sco(A, "--json", "audit", "verify")

@@ -75,6 +75,22 @@ TEST(CatalogStore, SearchesByBoxTimeIdsAndPages) {
   EXPECT_EQ(store->put_item(make_item(1, "a"), "other"), catalog::UpsertResult::kUpdated);
 }
 
+TEST(CatalogStore, ChecksumsAndDeletion) {
+  TempDir dir;
+  auto store = catalog::open_sqlite_store(dir.path());
+  store->put_collection(catalog::new_collection("a", "", "", ""));
+  for (int i = 0; i < 3; ++i) store->put_item(make_item(i, "a"), fmt::format("sum{}", i));
+  const auto sums = store->item_checksums("a");
+  ASSERT_EQ(sums.size(), 3u);
+  EXPECT_EQ(sums.at(make_item(1, "a")["id"].get<std::string>()), "sum1");
+  EXPECT_TRUE(store->delete_item("a", make_item(1, "a")["id"]));
+  EXPECT_FALSE(store->delete_item("a", make_item(1, "a")["id"]));
+  EXPECT_EQ(store->item_checksums("a").size(), 2u);
+  catalog::SearchQuery q;
+  q.collections = {"a"};
+  EXPECT_EQ(store->search(q).matched, 2);
+}
+
 TEST(CatalogStore, FailedTransactionLeavesNothing) {
   TempDir dir;
   auto store = catalog::open_sqlite_store(dir.path());

@@ -62,6 +62,14 @@ TEST(Keys, SignVerifyTamperAndTrust) {
   // Links are not signed (every server rewrites them); a property is.
   item["links"] = json::array({{{"rel", "self"}, {"href", "http://elsewhere/x"}}});
   EXPECT_TRUE(verify_item(item, trusted_keys(b.path()), false).ok);
+  // An asset's href is not signed (each node keeps its copy elsewhere); its checksum is.
+  item["assets"] = {{"data", {{"href", "/a/x.tif"}, {"file:checksum", "1220" + std::string(64, 'a')}}}};
+  sign_item(item, ka);
+  item["assets"]["data"]["href"] = "https://b.example/assets/x";
+  EXPECT_TRUE(verify_item(item, trusted_keys(b.path()), false).ok);
+  item["assets"]["data"]["file:checksum"] = "1220" + std::string(64, 'b');
+  EXPECT_FALSE(verify_item(item, trusted_keys(b.path()), false).ok);
+  item["assets"]["data"]["file:checksum"] = "1220" + std::string(64, 'a');
   item["properties"]["v"] = 1.6;
   EXPECT_NE(verify_item(item, trusted_keys(b.path()), false).problems.at(0).find("does not match its content"), std::string::npos);
   json unsigned_item = {{"id", "y"}};
