@@ -17,18 +17,26 @@ void register_serve(CLI::App& app, GlobalOptions& global) {
   opts->web_dir = SCO_WEB_DIR;
   cmd->add_option("--web", opts->web_dir, "Folder of the built web map served at /")->capture_default_str();
   cmd->add_option("--rate-limit", opts->rate_limit, "Requests per second per token or address (429 beyond; 0: none)")->capture_default_str();
+  cmd->add_option("--tls-cert", opts->tls_cert, "PEM certificate (chain) for HTTPS; with --tls-key");
+  cmd->add_option("--tls-key", opts->tls_key, "PEM private key of --tls-cert");
+  cmd->add_flag("--trust-proxy", opts->trust_proxy,
+                "Behind a reverse proxy: take links' scheme and host from X-Forwarded-Proto / -Host and the client's\n"
+                "address (rate limits, audit) from X-Forwarded-For. Only when the proxy is the sole way in.");
   cmd->add_option("--timeout", opts->timeout_seconds, "Read and write timeout in seconds")->capture_default_str();
   cmd->footer("Routes: /healthz, /api (OpenAPI 3), /stac (STAC API 1.0: landing page, conformance, collections, items,\n"
               "search by GET and POST), /features (OGC API - Features: the district tables of sco run),\n"
               "/tiles/{collection}/{item}/{asset}/{z}/{x}/{y}.png with bidx, expression, rescale, colormap, resampling,\n"
-              "and .../tilejson.json. Stops cleanly on SIGTERM or Ctrl-C. Access log on standard error unless --quiet.");
+              "and .../tilejson.json, /assets/{collection}/{item}/{asset} (range requests), /outputs (run reports and downloads).\n"
+              "HTTPS with --tls-cert and --tls-key, or behind a reverse proxy (docs/deployment.md). Tokens:\n"
+              "Authorization: Bearer TOKEN (sco token create). Stops cleanly on SIGTERM or Ctrl-C. Access log on standard\n"
+              "error unless --quiet.");
   cmd->callback([opts, cache_mb, &global] {
     opts->catalog_dir = global.catalog_dir();
     opts->tile_cache_bytes = *cache_mb << 20;
     opts->threads = global.threads;
     opts->access_log = !global.quiet;
     server::serve(*opts, [&](int port) {
-      if (!global.quiet) std::printf("sco serve: http://%s:%d/ (catalog %s)\n", opts->host.c_str(), port, opts->catalog_dir.c_str());
+      if (!global.quiet) std::printf("sco serve: %s://%s:%d/ (catalog %s)\n", opts->tls_cert.empty() ? "http" : "https", opts->host.c_str(), port, opts->catalog_dir.c_str());
       std::fflush(stdout);
     });
   });

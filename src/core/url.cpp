@@ -1,17 +1,16 @@
 #include "core/url.hpp"
 
-#include <cctype>
-
 #include <fmt/format.h>
+
+#include <cctype>
 
 namespace sco::core {
 
-std::string url_encode(const std::string &text) {
+std::string url_encode(const std::string& text) {
   std::string out;
   out.reserve(text.size());
   for (const unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
-        c == ',' || c == ':' || c == '/')
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ',' || c == ':' || c == '/')
       out += static_cast<char>(c);
     else
       out += fmt::format("%{:02X}", c);
@@ -19,4 +18,4 @@ std::string url_encode(const std::string &text) {
   return out;
 }
 
-} // namespace sco::core
+}  // namespace sco::core

@@ -1,5 +1,7 @@
 #include "federation/sync.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -7,13 +9,11 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <set>
 #include <thread>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "catalog/store.hpp"
 #include "core/clock.hpp"
@@ -31,51 +31,40 @@ using nlohmann::json;
 namespace {
 
 // Ids become folder names here: one path segment, no leading dot.
-const std::regex &safe_name() {
+const std::regex& safe_name() {
   static const std::regex re("^[A-Za-z0-9][A-Za-z0-9._:~-]*$");
   return re;
 }
 
-std::string string_field(const json &j, const char *key) {
-  if (!j.is_object() || !j.contains(key) || !j[key].is_string())
-    return "";
+std::string string_field(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) return "";
   return j[key].get<std::string>();
 }
 
-// A file name for an asset's local copy: its key (made safe) and an extension
-// from its media type (or from its href), so that the copy opens by name in
-// GDAL and browsers.
-std::string local_name(const std::string &key, const std::string &type,
-                       const std::string &href) {
+// A file name for an asset's local copy: its key (made safe) and an extension from its media type
+// (or from its href), so that the copy opens by name in GDAL and browsers.
+std::string local_name(const std::string& key, const std::string& type, const std::string& href) {
   std::string name;
-  for (const char c : key)
-    name += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
-             c == '_' || c == '.')
-                ? c
-                : '_';
-  if (name.empty() || name[0] == '.')
-    name = "asset" + name;
-  static const std::pair<const char *, const char *> by_type[] = {
-      {"image/tiff", ".tif"},
-      {"application/x-netcdf", ".nc"},
-      {"application/netcdf", ".nc"},
-      {"application/x-hdf5", ".h5"},
-      {"application/geo+json", ".geojson"},
-      {"application/json", ".json"},
-      {"text/html", ".html"},
-      {"text/csv", ".csv"},
-      {"application/geopackage+sqlite3", ".gpkg"},
-      {"image/png", ".png"},
-      {"image/jpeg", ".jpg"}};
-  for (const auto &[prefix, ext] : by_type) {
-    if (type.rfind(prefix, 0) == 0)
-      return name + ext;
+  for (const char c : key) name += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+  if (name.empty() || name[0] == '.') name = "asset" + name;
+  static const std::pair<const char*, const char*> by_type[] = {{"image/tiff", ".tif"},
+                                                                {"application/x-netcdf", ".nc"},
+                                                                {"application/netcdf", ".nc"},
+                                                                {"application/x-hdf5", ".h5"},
+                                                                {"application/geo+json", ".geojson"},
+                                                                {"application/json", ".json"},
+                                                                {"text/html", ".html"},
+                                                                {"text/csv", ".csv"},
+                                                                {"application/geopackage+sqlite3", ".gpkg"},
+                                                                {"image/png", ".png"},
+                                                                {"image/jpeg", ".jpg"}};
+  for (const auto& [prefix, ext] : by_type) {
+    if (type.rfind(prefix, 0) == 0) return name + ext;
   }
   static const std::regex ext_re(R"(\.([A-Za-z0-9]{1,5})$)");
   std::smatch m;
   const std::string path = href.substr(0, href.find('?'));
-  if (std::regex_search(path, m, ext_re))
-    return name + "." + m[1].str();
+  if (std::regex_search(path, m, ext_re)) return name + "." + m[1].str();
   return name;
 }
 
@@ -96,38 +85,33 @@ struct Job {
 // One distinct content to fetch (several assets may share it).
 struct Unit {
   Url url;
-  std::string sha256;     // hex
-  std::int64_t size = -1; // file:size when the partner gave it
-  fs::path staged;        // DIR/sync/staging/SHA256
+  std::string sha256;      // hex
+  std::int64_t size = -1;  // file:size when the partner gave it
+  fs::path staged;         // DIR/sync/staging/SHA256
   std::vector<fs::path> finals;
-  fs::path ready; // where the verified bytes are once fetched or found
+  fs::path ready;  // where the verified bytes are once fetched or found
   bool reused = false;
   std::uint64_t bytes = 0;
-  std::string label; // "item 'x': asset 'k'", the first that names this content
-  std::string problem; // content that failed its checks
-  std::string error;   // a transfer that did not complete
+  std::string label;    // "item 'x': asset 'k'", the first that names this content
+  std::string problem;  // content that failed its checks
+  std::string error;    // a transfer that did not complete
 };
 
-std::string plural(std::size_t n, const char *word) {
-  return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
-}
+std::string plural(std::size_t n, const char* word) { return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s"); }
 
-bool file_matches(const fs::path &p, const Unit &u) {
+bool file_matches(const fs::path& p, const Unit& u) {
   std::error_code ec;
-  if (!fs::is_regular_file(p, ec))
-    return false;
+  if (!fs::is_regular_file(p, ec)) return false;
   const auto size = static_cast<std::int64_t>(fs::file_size(p, ec));
-  if (ec || (u.size >= 0 && size != u.size))
-    return false;
+  if (ec || (u.size >= 0 && size != u.size)) return false;
   return core::sha256_file(p.string()) == u.sha256;
 }
 
 // Fetches or finds one unit's bytes and checks them; never throws.
-void fetch(Unit &u, const Url &base, const ClientOptions &options,
-           std::map<std::string, std::unique_ptr<HttpClient>> &clients) {
+void fetch(Unit& u, const Url& base, const ClientOptions& options, std::map<std::string, std::unique_ptr<HttpClient>>& clients) {
   try {
-    for (const auto &f : u.finals) { // a copy committed by an earlier sync (an
-                                     // item whose asset did not change)
+    // A copy committed by an earlier sync (an item that changed, but not this asset).
+    for (const auto& f : u.finals) {
       if (file_matches(f, u)) {
         u.ready = f;
         u.reused = true;
@@ -139,57 +123,49 @@ void fetch(Unit &u, const Url &base, const ClientOptions &options,
       const auto size = static_cast<std::int64_t>(fs::file_size(u.staged, ec));
       if (u.size >= 0 && size > u.size) {
         fs::remove(u.staged, ec);
-      } else if ((u.size < 0 || size == u.size) &&
-                 core::sha256_file(u.staged.string()) == u.sha256) {
-        u.ready = u.staged; // fetched whole by an interrupted sync
+      } else if ((u.size < 0 || size == u.size) && core::sha256_file(u.staged.string()) == u.sha256) {
+        u.ready = u.staged;  // fetched whole by an interrupted sync
         u.reused = true;
         return;
       } else if (u.size >= 0 && size == u.size) {
-        fs::remove(u.staged, ec); // whole but wrong: fetch again
+        fs::remove(u.staged, ec);  // whole but wrong: fetch again
       }
     }
     const std::string origin = u.url.origin();
-    auto &client = clients[origin];
-    if (!client)
-      client =
-          std::make_unique<HttpClient>(u.url, options, origin == base.origin());
-    u.bytes = client->download(u.url.path.empty() ? "/" : u.url.path,
-                               u.staged.string());
+    auto& client = clients[origin];
+    if (!client) client = std::make_unique<HttpClient>(u.url, options, origin == base.origin());
+    u.bytes = client->download(u.url.path.empty() ? "/" : u.url.path, u.staged.string());
     const auto size = static_cast<std::int64_t>(fs::file_size(u.staged, ec));
     if (u.size >= 0 && size != u.size) {
-      u.problem = fmt::format("received {} bytes where the signed item says {} "
-                              "(truncated or altered in transit)",
-                              size, u.size);
+      u.problem = fmt::format(
+          "received {} bytes where the signed item says {} "
+          "(truncated or altered in transit)",
+          size, u.size);
     } else if (core::sha256_file(u.staged.string()) != u.sha256) {
-      u.problem = "the bytes received do not match the signed file:checksum "
-                  "(altered at the source or in transit)";
+      u.problem =
+          "the bytes received do not match the signed file:checksum "
+          "(altered at the source or in transit)";
     }
     if (!u.problem.empty()) {
       fs::remove(u.staged, ec);
       return;
     }
     u.ready = u.staged;
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     u.error = e.what();
   }
 }
 
-} // namespace
+}  // namespace
 
-SyncReport sync_collection(const SyncOptions &o) {
+SyncReport sync_collection(const SyncOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   std::string from = o.from;
-  while (!from.empty() && from.back() == '/')
-    from.pop_back();
-  if (from.size() >= 5 && from.compare(from.size() - 5, 5, "/stac") == 0)
-    from.resize(from.size() - 5);
+  while (!from.empty() && from.back() == '/') from.pop_back();
+  if (from.size() >= 5 && from.compare(from.size() - 5, 5, "/stac") == 0) from.resize(from.size() - 5);
   const Url base = parse_url(from, "--from");
-  if (base.path.find_first_of("?#") != std::string::npos)
-    core::fail(ErrorCode::kInvalidInput, "--from: '{}' must not have a query",
-               o.from);
-  if (!std::regex_match(o.collection, safe_name()))
-    core::fail(ErrorCode::kInvalidInput,
-               "--collection: '{}' is not a collection id", o.collection);
+  if (base.path.find_first_of("?#") != std::string::npos) core::fail(ErrorCode::kInvalidInput, "--from: '{}' must not have a query", o.from);
+  if (!std::regex_match(o.collection, safe_name())) core::fail(ErrorCode::kInvalidInput, "--collection: '{}' is not a collection id", o.collection);
   const std::string coll = o.collection;
   const std::string stac = base.path + "/stac";
   SyncReport report;
@@ -197,65 +173,46 @@ SyncReport sync_collection(const SyncOptions &o) {
   report.from = from;
 
   HttpClient api(base, o.client, true);
-  const json remote =
-      api.get_json(stac + "/collections/" + core::url_encode(coll));
-  if (string_field(remote, "id") != coll)
-    core::fail(ErrorCode::kInvalidInput, "{}{}: not the collection '{}'",
-               base.origin(), stac, coll);
+  const json remote = api.get_json(stac + "/collections/" + core::url_encode(coll));
+  if (string_field(remote, "id") != coll) core::fail(ErrorCode::kInvalidInput, "{}{}: not the collection '{}'", base.origin(), stac, coll);
 
   auto store = catalog::open_sqlite_store(o.catalog_dir);
   const auto keys = security::NodeKeys::load_or_create(o.catalog_dir);
-  std::set<std::string>
-      signers; // of every item synced so far, this time and before
+  std::set<std::string> signers;  // of every item synced so far, this time and before
   if (const auto local = store->collection(coll)) {
     const json origin = local->value("sco:origin", json());
-    if (origin.is_object() && origin.contains("signers") &&
-        origin["signers"].is_array()) {
-      for (const auto &n : origin["signers"]) {
-        if (n.is_string())
-          signers.insert(n.get<std::string>());
+    if (origin.is_object() && origin.contains("signers") && origin["signers"].is_array()) {
+      for (const auto& n : origin["signers"]) {
+        if (n.is_string()) signers.insert(n.get<std::string>());
       }
     }
     if (!origin.is_object()) {
-      core::fail(
-          ErrorCode::kInvalidInput,
-          "collection '{}' exists on this node and is not a partner's copy (it "
-          "was ingested or run here); sync into another catalog (--catalog)",
-          coll);
+      core::fail(ErrorCode::kInvalidInput,
+                 "collection '{}' exists on this node and is not a partner's copy (it "
+                 "was ingested or run here); sync into another catalog (--catalog)",
+                 coll);
     }
     if (string_field(origin, "url") != from) {
-      core::fail(ErrorCode::kInvalidInput,
-                 "collection '{}' on this node is a copy of {}'s, not of {}'s",
-                 coll, string_field(origin, "url"), from);
+      core::fail(ErrorCode::kInvalidInput, "collection '{}' on this node is a copy of {}'s, not of {}'s", coll, string_field(origin, "url"), from);
     }
   }
 
   // 1. The partner's listing, page by page.
   std::vector<json> listed;
-  std::string target =
-      fmt::format("{}/collections/{}/items?limit={}", stac,
-                  core::url_encode(coll), std::clamp(o.page_size, 1, 10000));
+  std::string target = fmt::format("{}/collections/{}/items?limit={}", stac, core::url_encode(coll), std::clamp(o.page_size, 1, 10000));
   while (!target.empty()) {
     json page = api.get_json(target);
-    if (!page.is_object() || !page.contains("features") ||
-        !page["features"].is_array()) {
-      core::fail(ErrorCode::kInvalidInput,
-                 "{}{}: not a STAC item collection (no features)",
-                 base.origin(), target);
+    if (!page.is_object() || !page.contains("features") || !page["features"].is_array()) {
+      core::fail(ErrorCode::kInvalidInput, "{}{}: not a STAC item collection (no features)", base.origin(), target);
     }
-    for (auto &f : page["features"])
-      listed.push_back(std::move(f));
+    for (auto& f : page["features"]) listed.push_back(std::move(f));
     target.clear();
     if (page.contains("links") && page["links"].is_array()) {
-      for (const auto &l : page["links"]) {
-        if (string_field(l, "rel") != "next")
-          continue;
-        const Url next =
-            parse_url(string_field(l, "href"), "the partner's next link");
+      for (const auto& l : page["links"]) {
+        if (string_field(l, "rel") != "next") continue;
+        const Url next = parse_url(string_field(l, "href"), "the partner's next link");
         if (next.origin() != base.origin()) {
-          core::fail(ErrorCode::kInvalidInput,
-                     "the partner's next link leaves its origin ({}): refused",
-                     string_field(l, "href"));
+          core::fail(ErrorCode::kInvalidInput, "the partner's next link leaves its origin ({}): refused", string_field(l, "href"));
         }
         target = next.path;
       }
@@ -270,7 +227,7 @@ SyncReport sync_collection(const SyncOptions &o) {
   std::vector<std::string> problems;
   std::vector<Incoming> incoming;
   std::set<std::string> seen;
-  for (auto &item : listed) {
+  for (auto& item : listed) {
     const std::string id = string_field(item, "id");
     if (id.empty()) {
       problems.push_back("an item without an id");
@@ -288,22 +245,15 @@ SyncReport sync_collection(const SyncOptions &o) {
       continue;
     }
     if (string_field(item, "collection") != coll) {
-      problems.push_back(
-          fmt::format("item '{}' belongs to collection '{}', not '{}'", id,
-                      string_field(item, "collection"), coll));
+      problems.push_back(fmt::format("item '{}' belongs to collection '{}', not '{}'", id, string_field(item, "collection"), coll));
       continue;
     }
-    if (!item.contains("bbox") || !item["bbox"].is_array() ||
-        item["bbox"].size() < 4 || !item.contains("properties") ||
+    if (!item.contains("bbox") || !item["bbox"].is_array() || item["bbox"].size() < 4 || !item.contains("properties") ||
         !item["properties"].is_object()) {
-      problems.push_back(
-          fmt::format("item '{}' has no bbox or properties", id));
+      problems.push_back(fmt::format("item '{}' has no bbox or properties", id));
       continue;
     }
-    const std::string checksum =
-        "signed:" +
-        core::sha256_hex(security::item_signing_bytes(item) +
-                         item.value("sco:signature", json()).dump());
+    const std::string checksum = "signed:" + core::sha256_hex(security::item_signing_bytes(item) + item.value("sco:signature", json()).dump());
     const auto old = have.find(id);
     if (old != have.end() && old->second == checksum) {
       ++report.unchanged;
@@ -311,13 +261,11 @@ SyncReport sync_collection(const SyncOptions &o) {
     }
     const security::Verdict v = security::verify_item(item, trusted, false);
     problems.insert(problems.end(), v.problems.begin(), v.problems.end());
-    if (v.ok)
-      signers.insert(v.signer);
+    if (v.ok) signers.insert(v.signer);
     bool assets_ok = true;
     if (item.contains("assets")) {
       if (!item["assets"].is_object()) {
-        problems.push_back(
-            fmt::format("item '{}': assets is not an object", id));
+        problems.push_back(fmt::format("item '{}': assets is not an object", id));
         continue;
       }
       for (auto it = item["assets"].begin(); it != item["assets"].end(); ++it) {
@@ -330,45 +278,28 @@ SyncReport sync_collection(const SyncOptions &o) {
                           "so its content cannot be proved",
                           id, it.key()));
           assets_ok = false;
-        } else if (href.rfind("http://", 0) != 0 &&
-                   href.rfind("https://", 0) != 0) {
-          problems.push_back(
-              fmt::format("item '{}': asset '{}' has no http(s) href ('{}')",
-                          id, it.key(), href));
+        } else if (href.rfind("http://", 0) != 0 && href.rfind("https://", 0) != 0) {
+          problems.push_back(fmt::format("item '{}': asset '{}' has no http(s) href ('{}')", id, it.key(), href));
           assets_ok = false;
-        } else if (it->contains("file:size") &&
-                   (!(*it)["file:size"].is_number_integer() ||
-                    (*it)["file:size"].get<std::int64_t>() < 0)) {
-          problems.push_back(fmt::format(
-              "item '{}': asset '{}' has an invalid file:size", id, it.key()));
+        } else if (it->contains("file:size") && (!(*it)["file:size"].is_number_integer() || (*it)["file:size"].get<std::int64_t>() < 0)) {
+          problems.push_back(fmt::format("item '{}': asset '{}' has an invalid file:size", id, it.key()));
           assets_ok = false;
         }
       }
     }
-    if (v.ok && assets_ok)
-      incoming.push_back({item, checksum, old != have.end()});
+    if (v.ok && assets_ok) incoming.push_back({item, checksum, old != have.end()});
   }
-  auto reject = [&](const std::string &what) {
+  auto reject = [&](const std::string& what) {
     security::audit(o.catalog_dir, keys, "sync.rejected",
-                    {{"from", from},
-                     {"collection", coll},
-                     {"problems", problems.size()},
-                     {"first", problems.front()}});
-    throw SyncRejected(
-        fmt::format(
-            "sync of '{}' from {} rejected, nothing was committed: {}{}", coll,
-            from, what,
-            problems.size() > 1
-                ? fmt::format(" (and {} more: see above)", problems.size() - 1)
-                : ""),
-        problems);
+                    {{"from", from}, {"collection", coll}, {"problems", problems.size()}, {"first", problems.front()}});
+    throw SyncRejected(fmt::format("sync of '{}' from {} rejected, nothing was committed: {}{}", coll, from, what,
+                                   problems.size() > 1 ? fmt::format(" (and {} more: see above)", problems.size() - 1) : ""),
+                       problems);
   };
-  if (!problems.empty())
-    reject(problems.front());
+  if (!problems.empty()) reject(problems.front());
   std::vector<std::string> removed;
-  for (const auto &[id, sum] : have) {
-    if (!seen.count(id))
-      removed.push_back(id);
+  for (const auto& [id, sum] : have) {
+    if (!seen.count(id)) removed.push_back(id);
   }
 
   // 4. The assets of new and changed items, each distinct content once.
@@ -379,29 +310,20 @@ SyncReport sync_collection(const SyncOptions &o) {
   std::vector<Unit> units;
   std::map<std::string, std::size_t> unit_of;
   for (std::size_t i = 0; i < incoming.size(); ++i) {
-    const json &item = incoming[i].item;
-    if (!item.contains("assets"))
-      continue;
+    const json& item = incoming[i].item;
+    if (!item.contains("assets")) continue;
     for (auto it = item["assets"].begin(); it != item["assets"].end(); ++it) {
       const std::string sha = string_field(*it, "file:checksum").substr(4);
       const std::string href = string_field(*it, "href");
-      Job job{i, it.key(),
-              dest / string_field(item, "id") /
-                  (sha.substr(0, 12) + "-" +
-                   local_name(it.key(), string_field(*it, "type"), href))};
+      Job job{i, it.key(), dest / string_field(item, "id") / (sha.substr(0, 12) + "-" + local_name(it.key(), string_field(*it, "type"), href))};
       auto [pos, fresh] = unit_of.emplace(sha, units.size());
       job.unit = pos->second;
       if (fresh) {
         Unit u;
-        u.label = fmt::format("item '{}': asset '{}'", string_field(item, "id"),
-                              it.key());
-        u.url =
-            parse_url(href, fmt::format("item '{}': asset '{}'",
-                                        string_field(item, "id"), it.key()));
+        u.label = fmt::format("item '{}': asset '{}'", string_field(item, "id"), it.key());
+        u.url = parse_url(href, fmt::format("item '{}': asset '{}'", string_field(item, "id"), it.key()));
         u.sha256 = sha;
-        u.size = it->contains("file:size")
-                     ? (*it)["file:size"].get<std::int64_t>()
-                     : -1;
+        u.size = it->contains("file:size") ? (*it)["file:size"].get<std::int64_t>() : -1;
         u.staged = staging / sha;
         units.push_back(std::move(u));
       }
@@ -424,73 +346,52 @@ SyncReport sync_collection(const SyncOptions &o) {
         }
       }
     };
-    const int n = std::clamp<int>(
-        o.threads, 1, static_cast<int>(std::max<std::size_t>(1, units.size())));
+    const int n = std::clamp<int>(o.threads, 1, static_cast<int>(std::max<std::size_t>(1, units.size())));
     std::vector<std::thread> pool;
-    for (int t = 1; t < n; ++t)
-      pool.emplace_back(worker);
+    for (int t = 1; t < n; ++t) pool.emplace_back(worker);
     worker();
-    for (auto &t : pool)
-      t.join();
+    for (auto& t : pool) t.join();
   }
   std::size_t interrupted = 0;
   std::string first_error;
-  for (const auto &u : units) {
-    if (!u.problem.empty())
-      problems.push_back(fmt::format("{}: {}", u.label, u.problem));
-    if (!u.error.empty() && interrupted++ == 0)
-      first_error = u.error;
+  for (const auto& u : units) {
+    if (!u.problem.empty()) problems.push_back(fmt::format("{}: {}", u.label, u.problem));
+    if (!u.error.empty() && interrupted++ == 0) first_error = u.error;
     report.bytes_downloaded += u.bytes;
-    (u.reused ? report.assets_reused : report.assets_downloaded) +=
-        u.ready.empty() ? 0 : 1;
+    (u.reused ? report.assets_reused : report.assets_downloaded) += u.ready.empty() ? 0 : 1;
   }
-  if (!problems.empty())
-    reject(problems.front());
+  if (!problems.empty()) reject(problems.front());
   if (interrupted) {
     std::size_t kept = 0;
-    for (const auto &u : units)
-      kept += !u.ready.empty();
-    security::audit(o.catalog_dir, keys, "sync.interrupted",
-                    {{"from", from},
-                     {"collection", coll},
-                     {"fetched", kept},
-                     {"missing", interrupted}});
+    for (const auto& u : units) kept += !u.ready.empty();
+    security::audit(o.catalog_dir, keys, "sync.interrupted", {{"from", from}, {"collection", coll}, {"fetched", kept}, {"missing", interrupted}});
     core::fail(ErrorCode::kIo,
                "sync of '{}' from {} interrupted, nothing was committed: {} of "
                "{} not fetched ({}); {} verified, kept for the next run",
-               coll, from, interrupted, plural(units.size(), "asset"),
-               first_error, kept);
+               coll, from, interrupted, plural(units.size(), "asset"), first_error, kept);
   }
 
-  // 5. Files into place (new names: a committed item's files are never
-  // overwritten), then one
+  // 5. Files into place (new names: a committed item's files are never overwritten), then one
   //    transaction for the items, the removals and the collection.
   std::vector<fs::path> old_files;
-  for (const auto &inc : incoming) {
-    if (!inc.update)
-      continue;
-    if (const auto old = store->item(coll, string_field(inc.item, "id"));
-        old && old->contains("assets")) {
-      for (const auto &a : (*old)["assets"])
-        old_files.emplace_back(string_field(a, "href"));
+  for (const auto& inc : incoming) {
+    if (!inc.update) continue;
+    if (const auto old = store->item(coll, string_field(inc.item, "id")); old && old->contains("assets")) {
+      for (const auto& a : (*old)["assets"]) old_files.emplace_back(string_field(a, "href"));
     }
   }
-  for (const auto &id : removed) {
-    if (const auto old = store->item(coll, id);
-        old && old->contains("assets")) {
-      for (const auto &a : (*old)["assets"])
-        old_files.emplace_back(string_field(a, "href"));
+  for (const auto& id : removed) {
+    if (const auto old = store->item(coll, id); old && old->contains("assets")) {
+      for (const auto& a : (*old)["assets"]) old_files.emplace_back(string_field(a, "href"));
     }
   }
   std::set<fs::path> placed;
   std::vector<std::map<std::string, fs::path>> finals_of(incoming.size());
-  for (const auto &job : jobs)
-    finals_of[job.incoming][job.key] = job.final_path;
-  for (const auto &job : jobs) {
-    const Unit &u = units[job.unit];
+  for (const auto& job : jobs) finals_of[job.incoming][job.key] = job.final_path;
+  for (const auto& job : jobs) {
+    const Unit& u = units[job.unit];
     std::error_code ec;
-    if (fs::exists(job.final_path, ec) &&
-        (job.final_path == u.ready || file_matches(job.final_path, u))) {
+    if (fs::exists(job.final_path, ec) && (job.final_path == u.ready || file_matches(job.final_path, u))) {
       placed.insert(job.final_path);
       continue;
     }
@@ -498,68 +399,52 @@ SyncReport sync_collection(const SyncOptions &o) {
     const fs::path tmp = job.final_path.string() + ".part";
     fs::remove(tmp, ec);
     fs::create_hard_link(u.ready, tmp, ec);
-    if (ec)
-      fs::copy_file(u.ready, tmp, fs::copy_options::overwrite_existing);
+    if (ec) fs::copy_file(u.ready, tmp, fs::copy_options::overwrite_existing);
     fs::rename(tmp, job.final_path);
     placed.insert(job.final_path);
   }
   json doc = remote;
   doc.erase("links");
-  doc["sco:origin"] = {{"url", from},
-                       {"collection", coll},
-                       {"synced", core::utc_now()},
-                       {"signers", signers}};
-  if (!o.visibility.empty())
-    doc["sco:visibility"] = o.visibility;
+  doc["sco:origin"] = {{"url", from}, {"collection", coll}, {"synced", core::utc_now()}, {"signers", signers}};
+  if (!o.visibility.empty()) doc["sco:visibility"] = o.visibility;
   store->transaction([&] {
     store->put_collection(doc);
-    for (const auto &inc : incoming) {
+    for (const auto& inc : incoming) {
       json local = inc.item;
       const std::string id = string_field(local, "id");
       json via = json::array();
       if (local.contains("links") && local["links"].is_array()) {
-        for (const auto &l : local["links"]) {
-          if (string_field(l, "rel") == "self")
-            via.push_back({{"rel", "via"},
-                           {"href", string_field(l, "href")},
-                           {"type", "application/geo+json"}});
+        for (const auto& l : local["links"]) {
+          if (string_field(l, "rel") == "self") via.push_back({{"rel", "via"}, {"href", string_field(l, "href")}, {"type", "application/geo+json"}});
         }
       }
       local["links"] = via;
-      for (const auto &[key, path] : finals_of[&inc - incoming.data()])
-        local["assets"][key]["href"] = path.string();
+      for (const auto& [key, path] : finals_of[&inc - incoming.data()]) local["assets"][key]["href"] = path.string();
       const auto r = store->put_item(local, inc.checksum);
-      (r == catalog::UpsertResult::kInserted ? report.added : report.updated) +=
-          r == catalog::UpsertResult::kUnchanged ? 0 : 1;
+      (r == catalog::UpsertResult::kInserted ? report.added : report.updated) += r == catalog::UpsertResult::kUnchanged ? 0 : 1;
     }
-    for (const auto &id : removed)
-      report.removed += store->delete_item(coll, id) ? 1 : 0;
+    for (const auto& id : removed) report.removed += store->delete_item(coll, id) ? 1 : 0;
     store->refresh_extent(coll);
   });
 
-  // Afterwards: each received item beside its files (what `sco verify
-  // DIR/synced` checks), the replaced files, the removed items' folders, the
-  // staging copies.
+  // Afterwards: each received item beside its files (what `sco verify DIR/synced` checks), the
+  // replaced files, the removed items' folders, the staging copies.
   std::error_code ec;
   for (std::size_t i = 0; i < incoming.size(); ++i) {
     json local = incoming[i].item;
     local.erase("links");
-    for (const auto &[key, path] : finals_of[i])
-      local["assets"][key]["href"] = path.string();
+    for (const auto& [key, path] : finals_of[i]) local["assets"][key]["href"] = path.string();
     const fs::path file = dest / string_field(local, "id") / "item.json";
     fs::create_directories(file.parent_path(), ec);
     std::ofstream(file.string() + ".part") << local.dump(2) << '\n';
     fs::rename(file.string() + ".part", file, ec);
   }
-  for (const auto &f : old_files) {
-    if (!placed.count(f) && f.string().rfind(dest.string(), 0) == 0)
-      fs::remove(f, ec);
+  for (const auto& f : old_files) {
+    if (!placed.count(f) && f.string().rfind(dest.string(), 0) == 0) fs::remove(f, ec);
   }
-  for (const auto &id : removed)
-    fs::remove_all(dest / id, ec);
-  for (const auto &u : units) {
-    if (u.ready == u.staged)
-      fs::remove(u.staged, ec);
+  for (const auto& id : removed) fs::remove_all(dest / id, ec);
+  for (const auto& u : units) {
+    if (u.ready == u.staged) fs::remove(u.staged, ec);
   }
   security::audit(o.catalog_dir, keys, "sync",
                   {{"from", from},
@@ -571,27 +456,21 @@ SyncReport sync_collection(const SyncOptions &o) {
                    {"assets", report.assets_downloaded},
                    {"bytes", report.bytes_downloaded}});
   report.signers.assign(signers.begin(), signers.end());
-  report.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-          .count();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;
 }
 
-std::vector<std::string> check_remote_assets(const json &item,
-                                             const ClientOptions &options,
-                                             const std::string &scratch_dir) {
+std::vector<std::string> check_remote_assets(const json& item, const ClientOptions& options, const std::string& scratch_dir) {
   std::vector<std::string> problems;
-  if (!item.is_object() || !item.contains("assets") ||
-      !item["assets"].is_object())
-    return problems;
+  if (!item.is_object() || !item.contains("assets") || !item["assets"].is_object()) return problems;
   const std::string id = string_field(item, "id");
   std::string token_origin;
   if (item.contains("links") && item["links"].is_array()) {
-    for (const auto &l : item["links"]) {
+    for (const auto& l : item["links"]) {
       if (string_field(l, "rel") == "self") {
         try {
           token_origin = parse_url(string_field(l, "href")).origin();
-        } catch (const core::Error &) {
+        } catch (const core::Error&) {
         }
       }
     }
@@ -600,45 +479,33 @@ std::vector<std::string> check_remote_assets(const json &item,
   fs::create_directories(scratch_dir);
   for (auto it = item["assets"].begin(); it != item["assets"].end(); ++it) {
     const std::string href = string_field(*it, "href");
-    if (href.rfind("http://", 0) != 0 && href.rfind("https://", 0) != 0)
-      continue;
+    if (href.rfind("http://", 0) != 0 && href.rfind("https://", 0) != 0) continue;
     const std::string sum = string_field(*it, "file:checksum");
     if (sum.size() != 68 || sum.rfind("1220", 0) != 0) {
-      problems.push_back(fmt::format(
-          "item '{}': asset '{}' has no SHA-256 file:checksum", id, it.key()));
+      problems.push_back(fmt::format("item '{}': asset '{}' has no SHA-256 file:checksum", id, it.key()));
       continue;
     }
-    const fs::path tmp =
-        fs::path(scratch_dir) / fmt::format("verify-{}", sum.substr(4));
+    const fs::path tmp = fs::path(scratch_dir) / fmt::format("verify-{}", sum.substr(4));
     std::error_code ec;
     fs::remove(tmp, ec);
     try {
-      const Url url =
-          parse_url(href, fmt::format("item '{}': asset '{}'", id, it.key()));
-      auto &client = clients[url.origin()];
-      if (!client)
-        client = std::make_unique<HttpClient>(url, options,
-                                              url.origin() == token_origin);
+      const Url url = parse_url(href, fmt::format("item '{}': asset '{}'", id, it.key()));
+      auto& client = clients[url.origin()];
+      if (!client) client = std::make_unique<HttpClient>(url, options, url.origin() == token_origin);
       client->download(url.path.empty() ? "/" : url.path, tmp.string());
       const auto size = static_cast<std::int64_t>(fs::file_size(tmp, ec));
-      if (it->contains("file:size") && (*it)["file:size"].is_number_integer() &&
-          (*it)["file:size"].get<std::int64_t>() != size) {
-        problems.push_back(fmt::format(
-            "item '{}': asset '{}' ({}): {} bytes, the signed item says {}", id,
-            it.key(), href, size, (*it)["file:size"].get<std::int64_t>()));
+      if (it->contains("file:size") && (*it)["file:size"].is_number_integer() && (*it)["file:size"].get<std::int64_t>() != size) {
+        problems.push_back(fmt::format("item '{}': asset '{}' ({}): {} bytes, the signed item says {}", id, it.key(), href, size,
+                                       (*it)["file:size"].get<std::int64_t>()));
       } else if (core::sha256_file(tmp.string()) != sum.substr(4)) {
-        problems.push_back(fmt::format(
-            "item '{}': asset '{}' ({}) does not match its checksum", id,
-            it.key(), href));
+        problems.push_back(fmt::format("item '{}': asset '{}' ({}) does not match its checksum", id, it.key(), href));
       }
-    } catch (const core::Error &e) {
-      problems.push_back(
-          fmt::format("item '{}': asset '{}' could not be fetched: {}", id,
-                      it.key(), e.what()));
+    } catch (const core::Error& e) {
+      problems.push_back(fmt::format("item '{}': asset '{}' could not be fetched: {}", id, it.key(), e.what()));
     }
     fs::remove(tmp, ec);
   }
   return problems;
 }
 
-} // namespace sco::federation
+}  // namespace sco::federation

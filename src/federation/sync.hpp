@@ -1,27 +1,19 @@
 #pragma once
-// Federation sync: a partner's collection pulled through its STAC API into this
-// node's catalog.
-//   1. the partner's collection and every item of it are listed (paged,
-//   following `next` links on
+// Federation sync: a partner's collection pulled through its STAC API into this node's catalog.
+//   1. the partner's collection and every item of it are listed (paged, following `next` links on
 //      the partner's own origin only);
-//   2. items whose signed content is unchanged since the last sync are skipped
-//   (incremental);
-//   3. every new or changed item's signature is verified against this node's
-//   trusted keys, and every
-//      asset must carry a file:checksum — before any byte of an asset is
-//      fetched;
-//   4. assets are downloaded into DIR/sync/staging (named by their expected
-//   SHA-256, so that an
-//      interrupted sync continues them with Range requests) and each is checked
-//      against its size and signed checksum;
-//   5. only when every item and asset of the batch passed are the files moved
-//   under
-//      DIR/synced/COLLECTION/ITEM/ and the items, the removals and the
-//      collection committed in one catalog transaction. Any failure leaves the
-//      catalog as it was.
-// Received items keep the partner's content and signature byte for byte (only
-// asset hrefs point to the local copies, and hrefs are outside the signature);
-// the collection records where it came from in "sco:origin".
+//   2. items whose signed content is unchanged since the last sync are skipped (incremental);
+//   3. every new or changed item's signature is verified against this node's trusted keys, and every
+//      asset must carry a file:checksum, before any byte of an asset is fetched;
+//   4. assets are downloaded into DIR/sync/staging (named by their expected SHA-256, so that an
+//      interrupted sync continues them with Range requests) and each is checked against its signed
+//      size and checksum;
+//   5. only when every item and asset of the batch passed are the files moved under
+//      DIR/synced/COLLECTION/ITEM/ and the items, the removals and the collection committed in one
+//      catalog transaction. Any failure leaves the catalog as it was.
+// Received items keep the partner's content and signature byte for byte (only asset hrefs point to
+// the local copies, and hrefs are outside the signature); the collection records where it came from
+// in "sco:origin".
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -35,16 +27,13 @@
 namespace sco::federation {
 
 struct SyncOptions {
-  std::string from; // the partner's base URL: http(s)://host:port[/prefix],
-                    // with or without /stac
-  std::string collection; // the partner's collection id (kept as is here: it is
-                          // part of the signed items)
+  std::string from;        // the partner's base URL: http(s)://host:port[/prefix], with or without /stac
+  std::string collection;  // the partner's collection id (kept here as is: it is part of the signed items)
   ClientOptions client;
   std::string catalog_dir;
-  std::string
-      visibility;  // this node's visibility of the copy; empty: the partner's
-  int threads = 4; // parallel downloads
-  int page_size = 1000; // items per listing request
+  std::string visibility;  // this node's visibility of the copy; empty: the partner's
+  int threads = 4;         // parallel downloads
+  int page_size = 1000;    // items per listing request
   // Called as downloads finish: (assets done, assets to fetch).
   std::function<void(std::int64_t, std::int64_t)> progress;
 };
@@ -60,24 +49,20 @@ struct SyncReport {
 
 // A sync that was refused: what failed, item by item; nothing was committed.
 class SyncRejected : public core::Error {
-public:
-  SyncRejected(const std::string &message, std::vector<std::string> problems)
-      : core::Error(core::ErrorCode::kInvalidInput, message),
-        problems_(std::move(problems)) {}
-  const std::vector<std::string> &problems() const { return problems_; }
+ public:
+  SyncRejected(const std::string& message, std::vector<std::string> problems)
+      : core::Error(core::ErrorCode::kInvalidInput, message), problems_(std::move(problems)) {}
+  const std::vector<std::string>& problems() const { return problems_; }
 
-private:
+ private:
   std::vector<std::string> problems_;
 };
 
-SyncReport sync_collection(const SyncOptions &options);
+SyncReport sync_collection(const SyncOptions& options);
 
-// For `sco verify` on an item as a partner serves it: fetches each asset with
-// an http(s) href into a temporary file under `scratch_dir` and compares it
-// with the signed file:size and file:checksum. The token goes only to the
-// origin of the item's "self" link. Returns what fails, one line each.
-std::vector<std::string> check_remote_assets(const nlohmann::json &item,
-                                             const ClientOptions &options,
-                                             const std::string &scratch_dir);
+// For `sco verify` on an item as a partner serves it: fetches each asset with an http(s) href into a
+// temporary file under `scratch_dir` and compares it with the signed file:size and file:checksum.
+// The token goes only to the origin of the item's "self" link. Returns what fails, one line each.
+std::vector<std::string> check_remote_assets(const nlohmann::json& item, const ClientOptions& options, const std::string& scratch_dir);
 
-} // namespace sco::federation
+}  // namespace sco::federation

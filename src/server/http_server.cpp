@@ -39,9 +39,30 @@ void reply(httplib::Response& res, const ApiResponse& r) {
   res.set_content(r.body, r.content_type.c_str());
 }
 
+// The address clients reach the node at, for absolute links: behind a reverse proxy that says so
+// (--trust-proxy), the proxy's X-Forwarded-Proto / X-Forwarded-Host.
 std::string base_url(const httplib::Request& req, const ServerOptions& o) {
-  const std::string host = req.get_header_value("Host");
-  return "http://" + (host.empty() ? fmt::format("{}:{}", o.host, o.port) : host);
+  std::string scheme = o.tls_cert.empty() ? "http" : "https";
+  std::string host = req.get_header_value("Host");
+  if (o.trust_proxy) {
+    const std::string fp = req.get_header_value("X-Forwarded-Proto"), fh = req.get_header_value("X-Forwarded-Host");
+    if (fp == "http" || fp == "https") scheme = fp;
+    if (!fh.empty() && fh.find_first_of("/ \\\"<>") == std::string::npos) host = fh.substr(0, fh.find(','));
+  }
+  return scheme + "://" + (host.empty() ? fmt::format("{}:{}", o.host, o.port) : host);
+}
+
+// The client's address: the proxy's X-Forwarded-For (its last hop) when --trust-proxy.
+std::string client_address(const httplib::Request& req, const ServerOptions& o) {
+  if (o.trust_proxy) {
+    std::string ff = req.get_header_value("X-Forwarded-For");
+    if (!ff.empty()) {
+      ff = ff.substr(ff.rfind(',') == std::string::npos ? 0 : ff.rfind(',') + 1);
+      ff.erase(0, ff.find_first_not_of(' '));
+      if (!ff.empty()) return ff;
+    }
+  }
+  return req.remote_addr;
 }
 // Tokens and rate limits in front of every route. A token's check is remembered for a few seconds,
 // so authorization costs a map lookup, not a file read and a hash, per request.
@@ -59,7 +80,7 @@ class Gatekeeper {
       caller.role = parse_role(info->role);
       caller.token_id = info->id;
     }
-    if (o_.rate_limit > 0 && !take(caller.token_id.empty() ? "ip:" + req.remote_addr : "token:" + caller.token_id)) {
+    if (o_.rate_limit > 0 && !take(caller.token_id.empty() ? "ip:" + client_address(req, o_) : "token:" + caller.token_id)) {
       res.set_header("Retry-After", "1");
       reply(res, error_response(429, "TooManyRequests", fmt::format("more than {} requests per second", o_.rate_limit)));
       return false;
@@ -69,7 +90,7 @@ class Gatekeeper {
 
   void audit_refusal(const httplib::Request& req, int status, const Caller& caller) {
     security::audit(o_.catalog_dir, keys_, "access.refused",
-                    {{"status", status}, {"path", req.path}, {"address", req.remote_addr}, {"token", caller.token_id}});
+                    {{"status", status}, {"path", req.path}, {"address", client_address(req, o_)}, {"token", caller.token_id}});
   }
 
  private:
@@ -124,7 +145,23 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   StacApi stac(*store);
   FeaturesApi features(*store);
   TilesApi tiles(*store, o.tile_cache_bytes);
-  httplib::Server svr;
+  std::unique_ptr<httplib::Server> server;
+  if (!o.tls_cert.empty() || !o.tls_key.empty()) {
+    if (o.tls_cert.empty() || o.tls_key.empty()) core::fail(core::ErrorCode::kInvalidInput, "HTTPS needs both --tls-cert and --tls-key");
+    for (const auto& [opt, file] : {std::pair{"--tls-cert", o.tls_cert}, std::pair{"--tls-key", o.tls_key}}) {
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(file, ec)) core::fail(core::ErrorCode::kNotFound, "{}: no file '{}'", opt, file);
+    }
+    auto tls = std::make_unique<httplib::SSLServer>(o.tls_cert.c_str(), o.tls_key.c_str());
+    if (!tls->is_valid()) {
+      core::fail(core::ErrorCode::kInvalidInput, "--tls-cert '{}' / --tls-key '{}': not a PEM certificate and its matching private key", o.tls_cert,
+                 o.tls_key);
+    }
+    server = std::move(tls);
+  } else {
+    server = std::make_unique<httplib::Server>();
+  }
+  httplib::Server& svr = *server;
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   // httplib keeps a keep-alive connection on one pool thread: the pool bounds open connections, the
   // cores bound the work. 32 threads per core, at least 128.

@@ -1,5 +1,5 @@
 #pragma once
-// sco's HTTP/1.1 server: keep-alive, a thread pool on all cores, read/write timeouts, a body size
+// sco's HTTP/1.1 server (HTTPS with a certificate and key): keep-alive, a thread pool on all cores, read/write timeouts, a body size
 // limit (413), gzip for JSON when the client accepts it, CORS, an access log, JSON errors, and a
 // graceful stop on SIGTERM / SIGINT (requests in flight finish).
 #include <cstddef>
@@ -19,6 +19,8 @@ struct ServerOptions {
   double rate_limit = 5000;  // requests per second per token or address (bursts of twice); 0: no limit
   std::size_t tile_cache_bytes = 256u << 20;  // rendered tiles kept in memory
   bool access_log = true;
+  std::string tls_cert, tls_key;  // PEM files: HTTPS (OpenSSL) when given
+  bool trust_proxy = false;       // behind a reverse proxy: links and client addresses from X-Forwarded-*
 };
 
 // Blocks until stopped by a signal. Throws naming the catalog when it cannot be opened, or the

@@ -307,6 +307,42 @@ try:
     check(sorted(db_items(C, "scenes")) == sorted(db_items(A, "scenes")), "the resumed copy is complete")
     check(os.listdir(os.path.join(C, "sync", "staging")) == [], "staging emptied after the commit")
 
+    # HTTPS natively: A with a self-signed certificate; a client without it refuses, with it syncs.
+    cert, key = os.path.join(TMP, "cert.pem"), os.path.join(TMP, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    r = sco(A, "serve", "--port", "0", "--tls-cert", key, "--tls-key", key, ok=False)
+    check(r.returncode == 2 and "not a PEM certificate" in r.stderr, f"a bad certificate: {r.stderr.strip()}")
+    server_tls, port_tls = serve(A, "--tls-cert", cert, "--tls-key", key)
+    try:
+        T = os.path.join(TMP, "node_t")
+        sco(T, "-q", "trust", "add", "agency-a", key_a)
+        url_tls = f"https://127.0.0.1:{port_tls}"
+        r = sco(T, "sync", "--from", url_tls, "--collection", "scenes", "--token", partner, ok=False)
+        check(r.returncode == 4 and "--ca-cert" in r.stderr, f"an unknown certificate is refused: {r.stderr.strip()}")
+        rep = json.loads(sco(T, "--json", "sync", "--from", url_tls, "--collection", "scenes", "--token", partner, "--ca-cert", cert).stdout)
+        hrefs = {i["assets"]["data"]["href"] for i in db_items(T, "scenes").values()}
+        check(rep["added"] == 7 and all(h.startswith(os.path.join(T, "synced")) for h in hrefs), f"sync over HTTPS: {rep['added']}")
+        import ssl
+        ctx = ssl.create_default_context(cafile=cert)
+        req = urllib.request.Request(url_tls + "/stac/collections/scenes/items?limit=1", headers={"Authorization": "Bearer " + partner})
+        page = json.loads(urllib.request.urlopen(req, context=ctx, timeout=10).read())
+        check(page["features"][0]["assets"]["data"]["href"].startswith(url_tls + "/assets/"), "links name https:// under TLS")
+    finally:
+        stop(server_tls)
+
+    # Behind a reverse proxy (--trust-proxy): links follow X-Forwarded-Proto / -Host.
+    server_rp, port_rp = serve(A, "--trust-proxy")
+    try:
+        req = urllib.request.Request(f"http://127.0.0.1:{port_rp}/stac", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "node-a.example.org"})
+        landing = json.loads(urllib.request.urlopen(req, timeout=10).read())
+        check(landing["links"][0]["href"] == "https://node-a.example.org/stac", f"proxied links: {landing['links'][0]['href']}")
+    finally:
+        stop(server_rp)
+    req = urllib.request.Request(f"http://127.0.0.1:{port_a}/stac", headers={"X-Forwarded-Host": "evil.example"})
+    check("evil" not in urllib.request.urlopen(req, timeout=10).read().decode(), "without --trust-proxy the headers are ignored")
+
     # A signature by a node B does not trust.
     sco(E, "-q", "ingest", os.path.join(SRC, "scene_2021-05-01.tif"), "--collection", "scenes")
     server_e, port_e = serve(E)
