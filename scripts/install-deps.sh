@@ -13,9 +13,13 @@ packages=(
 if ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
 fi
-if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(otb-bin python3-rasterio hyperfine wrk mapserver-bin curl)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --bench) packages+=(otb-bin python3-rasterio hyperfine wrk mapserver-bin curl) ;;
+    --sanitize) packages+=(clang libclang-rt-14-dev) ;;  # libFuzzer and the sanitizer runtimes for clang
+    *) echo "install-deps: unknown option $arg (--bench, --sanitize)" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -314,7 +314,8 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
         in.time_note = "dates of the files (@DATE, file name or metadata)";
         std::vector<std::size_t> order(in.sources.size());
         for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-        auto key = [&](std::size_t i) { return std::make_tuple(in.dates[i].year, in.dates[i].month, in.dates[i].day); };
+        const auto& dates = in.dates;  // a named reference: clang 14 lambdas cannot capture structured bindings
+        auto key = [&dates](std::size_t i) { return std::make_tuple(dates[i].year, dates[i].month, dates[i].day); };
         std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
         std::vector<std::pair<std::size_t, int>> st;
         std::vector<cube::DateTime> dt;

@@ -187,7 +187,21 @@ class Parser {
     return lhs;
   }
 
+  // Nesting (parentheses, function arguments, chains of unary operators) is bounded, so that a hostile
+  // expression fails with a message instead of overflowing the stack.
+  static constexpr int kMaxDepth = 200;
+  struct Nesting {
+    Parser& p;
+    explicit Nesting(Parser& parser) : p(parser) {
+      if (++p.depth_ > kMaxDepth) p.error(p.tok_.column, fmt::format("the expression nests deeper than {} levels", kMaxDepth));
+    }
+    ~Nesting() { --p.depth_; }
+    Nesting(const Nesting&) = delete;
+    Nesting& operator=(const Nesting&) = delete;
+  };
+
   Expr parse_not() {
+    const Nesting guard(*this);
     if (is_keyword("not")) {
       const int col = tok_.column;
       advance();
@@ -241,6 +255,7 @@ class Parser {
   }
 
   Expr parse_unary() {
+    const Nesting guard(*this);
     if (is_op("-") || is_op("+")) {
       const bool negate = tok_.text == "-";
       const int col = tok_.column;
@@ -347,6 +362,7 @@ class Parser {
   std::string_view src_;
   std::size_t pos_ = 0;
   Token tok_;
+  int depth_ = 0;
 };
 
 void collect_inputs(const Expr& e, std::vector<std::string>& out) {

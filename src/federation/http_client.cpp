@@ -109,6 +109,8 @@ json HttpClient::get_json(const std::string& target) {
     return json::parse(r->body);
   } catch (const json::parse_error& e) {
     core::fail(ErrorCode::kInvalidInput, "{}: the answer is not JSON (byte {}: {})", url, e.byte, e.what());
+  } catch (const json::exception& e) {
+    core::fail(ErrorCode::kInvalidInput, "{}: the answer is not usable JSON ({})", url, e.what());
   }
 }
 

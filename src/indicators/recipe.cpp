@@ -242,7 +242,35 @@ std::string known_ops() {
   return join(ops);
 }
 
+namespace {
+// A field of the wrong JSON type that a check above did not name: one clear line, not a crash.
+[[noreturn]] void fail_json_type(const std::string& where, const nlohmann::json::exception& e) {
+  std::string what = e.what();
+  if (const auto close = what.find("] "); close != std::string::npos) what = what.substr(close + 2);
+  core::fail(ErrorCode::kInvalidInput, "{}: a field has the wrong JSON type or shape ({})", where, what);
+}
+Recipe parse_recipe_checked(std::string_view text, const std::string& source);
+std::vector<Step> bind_steps_checked(const Recipe& r, const ParamValues& values);
+}  // namespace
+
 Recipe parse_recipe(std::string_view text, const std::string& source) {
+  try {
+    return parse_recipe_checked(text, source);
+  } catch (const nlohmann::json::exception& e) {
+    fail_json_type(fmt::format("recipe '{}'", source), e);
+  }
+}
+
+std::vector<Step> bind_steps(const Recipe& r, const ParamValues& values) {
+  try {
+    return bind_steps_checked(r, values);
+  } catch (const nlohmann::json::exception& e) {
+    fail_json_type(fmt::format("recipe '{}'", r.source), e);
+  }
+}
+
+namespace {
+Recipe parse_recipe_checked(std::string_view text, const std::string& source) {
   Recipe r;
   r.source = source;
   json doc;
@@ -324,9 +352,18 @@ Recipe parse_recipe(std::string_view text, const std::string& source) {
       else fail_top(field + ".type", fmt::format("'{}' is not number, string or boolean", type));
       p.title = it->value("title", std::string());
       p.units = it->value("units", std::string());
-      if (it->contains("minimum")) p.minimum = (*it)["minimum"].get<double>();
-      if (it->contains("maximum")) p.maximum = (*it)["maximum"].get<double>();
-      if (it->contains("choices")) p.choices = (*it)["choices"].get<std::vector<std::string>>();
+      for (const char* bound : {"minimum", "maximum"}) {
+        if (!it->contains(bound)) continue;
+        if (!(*it)[bound].is_number()) fail_top(field + "." + bound, "expected a number");
+        (std::string(bound) == "minimum" ? p.minimum : p.maximum) = (*it)[bound].get<double>();
+      }
+      if (it->contains("choices")) {
+        const json& c = (*it)["choices"];
+        if (!c.is_array() || !std::all_of(c.begin(), c.end(), [](const json& x) { return x.is_string(); })) {
+          fail_top(field + ".choices", "expected a list of strings");
+        }
+        p.choices = c.get<std::vector<std::string>>();
+      }
       if (it->contains("default")) {
         const json& d = (*it)["default"];
         const bool ok = (p.type == ParamType::kNumber && d.is_number()) || (p.type == ParamType::kString && d.is_string()) ||
@@ -365,6 +402,8 @@ Recipe parse_recipe(std::string_view text, const std::string& source) {
   if (complete) bind_steps(r, defaults);
   return r;
 }
+
+}  // namespace
 
 Recipe load_recipe_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -441,7 +480,8 @@ std::vector<std::string> table_columns(const Step& s) {
   return cols;
 }
 
-std::vector<Step> bind_steps(const Recipe& r, const ParamValues& values) {
+namespace {
+std::vector<Step> bind_steps_checked(const Recipe& r, const ParamValues& values) {
   std::vector<Step> steps;
   const json& list = r.document.at("steps");
   auto find_step = [&](const std::string& id) -> const Step* {
@@ -700,5 +740,7 @@ std::vector<Step> bind_steps(const Recipe& r, const ParamValues& values) {
   if (!any_output) core::fail(ErrorCode::kInvalidInput, "recipe '{}': no step has \"output\": true", r.source);
   return steps;
 }
+
+}  // namespace
 
 }  // namespace sco::indicators

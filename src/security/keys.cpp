@@ -169,6 +169,7 @@ PublicKey trust_key(const std::string& dir, const std::string& name, const std::
 }
 
 std::string item_signing_bytes(const json& item) {
+  if (!item.is_object()) return canonical_json(item);
   json copy = item;
   copy.erase("links");
   copy.erase("sco:signature");
@@ -185,32 +186,43 @@ void sign_item(json& item, const NodeKeys& keys) {
   item["sco:signature"] = {{"alg", "Ed25519"}, {"key_id", keys.public_key().key_id()}, {"signer", keys.public_key().name}, {"value", sig}};
 }
 
+namespace {
+// A string member, or `fallback` when absent or not a string: what arrives from partners may be anything.
+std::string text_of(const json& j, const char* key, const std::string& fallback = "") {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : fallback;
+}
+}  // namespace
+
 Verdict verify_item(const json& item, const std::vector<PublicKey>& trusted, bool check_files) {
   Verdict v;
-  const std::string id = item.value("id", std::string("?"));
+  if (!item.is_object()) {
+    v.problems.push_back("an item that is not a JSON object");
+    return v;
+  }
+  const std::string id = text_of(item, "id", "?");
   if (!item.contains("sco:signature") || !item["sco:signature"].is_object()) {
     v.problems.push_back(fmt::format("item '{}' is not signed", id));
     return v;
   }
   const json& s = item["sco:signature"];
-  const std::string key_id = s.value("key_id", ""), value = s.value("value", "");
+  const std::string key_id = text_of(s, "key_id"), value = text_of(s, "value");
   const PublicKey* key = nullptr;
   for (const auto& k : trusted) {
     if (k.key_id() == key_id) key = &k;
   }
-  if (s.value("alg", "") != "Ed25519") {
-    v.problems.push_back(fmt::format("item '{}': signature algorithm '{}' is not Ed25519", id, s.value("alg", "")));
+  if (text_of(s, "alg") != "Ed25519") {
+    v.problems.push_back(fmt::format("item '{}': signature algorithm '{}' is not Ed25519", id, text_of(s, "alg")));
   } else if (!key) {
-    v.problems.push_back(fmt::format("item '{}' is signed by key {} ('{}'), which this node does not trust", id, key_id, s.value("signer", "")));
+    v.problems.push_back(fmt::format("item '{}' is signed by key {} ('{}'), which this node does not trust", id, key_id, text_of(s, "signer")));
   } else if (!verify_signature(*key, item_signing_bytes(item), value)) {
     v.problems.push_back(fmt::format("item '{}': the signature by '{}' does not match its content (changed after signing)", id, key->name));
   } else {
     v.signer = key->name;
   }
-  if (check_files && item.contains("assets")) {
+  if (check_files && item.contains("assets") && item["assets"].is_object()) {
     for (auto it = item["assets"].begin(); it != item["assets"].end(); ++it) {
-      const std::string href = it->value("href", "");
-      const std::string want = it->value("file:checksum", "");
+      const std::string href = text_of(*it, "href");
+      const std::string want = text_of(*it, "file:checksum");
       if (want.empty() || href.empty() || !fs::is_regular_file(href)) continue;
       const std::string got = "1220" + core::sha256_file(href);
       if (got != want) v.problems.push_back(fmt::format("item '{}': asset '{}' ({}) does not match its checksum", id, it.key(), href));

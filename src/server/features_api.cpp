@@ -132,14 +132,14 @@ ApiResponse FeaturesApi::handle(const ApiRequest& req) const {
                  {"links", json::array({link("self", root, "application/json"), link("conformance", root + "/conformance", "application/json"),
                                         link("data", root + "/collections", "application/json"),
                                         link("service-desc", req.base_url + "/api", "application/vnd.oai.openapi+json;version=3.0")})}}
-                .dump()};
+                .dump(-1, ' ', false, json::error_handler_t::replace)};
   }
   if (p == "/features/conformance") {
     return {200, "application/json",
             json{{"conformsTo", {"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
                                  "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
                                  "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30"}}}
-                .dump()};
+                .dump(-1, ' ', false, json::error_handler_t::replace)};
   }
   if (p == "/features/collections") {
     json list = json::array();
@@ -147,13 +147,13 @@ ApiResponse FeaturesApi::handle(const ApiRequest& req) const {
       if (visible(t, req.caller)) list.push_back(collection_doc(t));
     }
     return {200, "application/json",
-            json{{"collections", list}, {"links", json::array({link("self", root + "/collections", "application/json")})}}.dump()};
+            json{{"collections", list}, {"links", json::array({link("self", root + "/collections", "application/json")})}}.dump(-1, ' ', false, json::error_handler_t::replace)};
   }
   if (std::regex_match(p, m, coll_re)) {
     const auto t = store_.feature_table(m[1]);
     if (!t) return fail(404, "NotFound", fmt::format("no collection '{}'", m[1].str()));
     if (!visible(*t, req.caller)) return refusal(req.caller);
-    return {200, "application/json", collection_doc(*t).dump()};
+    return {200, "application/json", collection_doc(*t).dump(-1, ' ', false, json::error_handler_t::replace)};
   }
   const bool items = std::regex_match(p, m, items_re);
   const bool one = !items && std::regex_match(p, m, item_re);
@@ -177,7 +177,7 @@ ApiResponse FeaturesApi::handle(const ApiRequest& req) const {
         f["id"] = m[2].str();
         f["links"] = json::array({link("self", root + "/collections/" + m[1].str() + "/items/" + m[2].str(), "application/geo+json"),
                                   link("collection", root + "/collections/" + m[1].str(), "application/json")});
-        return {200, "application/geo+json", f.dump()};
+        return {200, "application/geo+json", f.dump(-1, ' ', false, json::error_handler_t::replace)};
       }
     }
     return fail(404, "NotFound", fmt::format("no feature '{}' in '{}'", m[2].str(), m[1].str()));
@@ -187,7 +187,9 @@ ApiResponse FeaturesApi::handle(const ApiRequest& req) const {
   std::optional<std::array<double, 4>> bbox;
   std::vector<std::pair<std::string, std::string>> filters;
   const json sample_props = features.empty() ? json::object() : features[0].value("properties", json::object());
-  for (const auto& [k, v] : req.query) {
+  for (const auto& param : req.query) {
+    const std::string& k = param.first;  // named copies: lambdas cannot capture structured bindings in C++20 (clang)
+    const std::string& v = param.second;
     auto integer = [&](long lo, long hi) {
       char* end = nullptr;
       const long x = std::strtol(v.c_str(), &end, 10);
@@ -252,7 +254,7 @@ ApiResponse FeaturesApi::handle(const ApiRequest& req) const {
     links.push_back(link("next", req.base_url + p + q, "application/geo+json"));
   }
   return {200, "application/geo+json",
-          json{{"type", "FeatureCollection"}, {"features", page}, {"numberMatched", matched}, {"numberReturned", page.size()}, {"links", links}}.dump()};
+          json{{"type", "FeatureCollection"}, {"features", page}, {"numberMatched", matched}, {"numberReturned", page.size()}, {"links", links}}.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
 }  // namespace sco::server

@@ -159,6 +159,9 @@ Search search_from_body(const std::string& body) {
     b = json::parse(body.empty() ? "{}" : body);
   } catch (const json::parse_error& e) {
     throw ApiError{400, "InvalidRequestBody", fmt::format("not valid JSON at byte {}", e.byte)};
+  } catch (const json::exception& e) {  // e.g. a number too large for a double
+    std::string what = e.what();
+    throw ApiError{400, "InvalidRequestBody", "not usable JSON: " + what.substr(what.find("] ") == std::string::npos ? 0 : what.find("] ") + 2)};
   }
   if (!b.is_object()) throw ApiError{400, "InvalidRequestBody", "expected a JSON object"};
   Search s;
@@ -198,13 +201,13 @@ Search search_from_body(const std::string& body) {
   return s;
 }
 
-ApiResponse ok(const json& j, const std::string& type = "application/json") { return {200, type, j.dump()}; }
+ApiResponse ok(const json& j, const std::string& type = "application/json") { return {200, type, j.dump(-1, ' ', false, json::error_handler_t::replace)}; }
 
 
 }  // namespace
 
 ApiResponse error_response(int status, const std::string& code, const std::string& description) {
-  return {status, "application/json", json{{"code", code}, {"description", description}}.dump()};
+  return {status, "application/json", json{{"code", code}, {"description", description}}.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
 std::string StacApi::conformance_json() {
@@ -213,7 +216,7 @@ std::string StacApi::conformance_json() {
                 "https://api.stacspec.org/v1.0.0/item-search", "https://api.stacspec.org/v1.0.0/ogcapi-features",
                 "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
                 "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"}}}
-      .dump();
+      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 ApiResponse StacApi::handle(const ApiRequest& req) const {
@@ -321,7 +324,7 @@ ApiResponse StacApi::handle(const ApiRequest& req) const {
       }
     }
     fc["links"] = links;
-    return ApiResponse{200, "application/geo+json", fc.dump()};
+    return ApiResponse{200, "application/geo+json", fc.dump(-1, ' ', false, json::error_handler_t::replace)};
   };
 
   auto check_visible = [&](const json& c) {
@@ -493,7 +496,7 @@ std::string openapi_json(const std::string& base_url) {
               {"info", {{"title", "sco observatory node"}, {"version", core::kVersion}}},
               {"servers", json::array({{{"url", base_url}}})},
               {"paths", paths}}
-      .dump();
+      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace sco::server

@@ -115,7 +115,7 @@ ApiResponse TilesApi::handle(const ApiRequest& req, const std::string& key) {
                    {"maxzoom", info.max_zoom},
                    {"bounds", {info.west, info.south, info.east, info.north}},
                    {"center", {(info.west + info.east) / 2, (info.south + info.north) / 2, info.min_zoom + 2}}}
-                  .dump()};
+                  .dump(-1, ' ', false, json::error_handler_t::replace)};
     }
     t.z = std::stoi(m[4]);
     t.x = std::stoi(m[5]);

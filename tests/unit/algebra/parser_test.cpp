@@ -65,3 +65,17 @@ TEST(Parser, ErrorsNameTheColumn) {
     EXPECT_NE(msg.find(c.what), std::string::npos) << c.expr << " -> " << msg;
   }
 }
+
+// Found by fuzz/fuzz_expression: deep nesting overflowed the stack; it is an error now.
+TEST(Parser, DeepNestingIsAnErrorNotACrash) {
+  const std::string deep = std::string(5000, '(') + "a" + std::string(5000, ')');
+  try {
+    sco::algebra::parse_expression(deep);
+    FAIL() << "no error";
+  } catch (const sco::core::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("nests deeper than 200 levels"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(sco::algebra::parse_expression(std::string(3000, '-') + "a"), sco::core::Error);
+  // 50 levels are fine.
+  EXPECT_NO_THROW(sco::algebra::parse_expression(std::string(50, '(') + "a + 1" + std::string(50, ')')));
+}

@@ -169,5 +169,17 @@ TEST(Tables, ClassesAndRisk) {
   EXPECT_DOUBLE_EQ(normalise({0, 0})[0], 0.0);
 }
 
+// Found by fuzz/fuzz_recipe: a field of the wrong JSON type threw a library exception (a crash of
+// the command); now one error naming the field, or the recipe and the type mismatch.
+TEST(Recipe, WrongJsonTypesAreErrorsNotCrashes) {
+  std::string bad = kValid;
+  bad.replace(bad.find("\"maximum\": 60"), 13, "\"maximum\": \"60\"");
+  EXPECT_NE(error_of(bad).find("field 'parameters.thr.maximum': expected a number"), std::string::npos) << error_of(bad);
+  bad = kValid;
+  bad.replace(bad.find("\"type\": \"string\""), 16, "\"type\": 7");
+  EXPECT_NE(error_of(bad).find("recipe 'r.json'"), std::string::npos) << error_of(bad);
+  EXPECT_NE(error_of(R"({"sco_recipe": 1, "id": "x", "version": 1e999})").find("recipe 'r.json'"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sco::indicators
