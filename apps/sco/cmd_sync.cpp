@@ -87,6 +87,9 @@ void register_sync(CLI::App& app, GlobalOptions& global) {
                                          {"assets_reused", r.assets_reused},
                                          {"bytes_downloaded", r.bytes_downloaded},
                                          {"seconds", r.seconds},
+                                         {"list_seconds", r.list_seconds},
+                                         {"fetch_seconds", r.fetch_seconds},
+                                         {"commit_seconds", r.commit_seconds},
                                          {"items_per_second", r.seconds > 0 ? static_cast<double>(r.added + r.updated) / r.seconds : 0.0},
                                          {"signers", r.signers}}
                               .dump(2)

@@ -56,19 +56,11 @@ def main():
     key = os.path.join(OUT, "a.pub")
     subprocess.run([args.sco, "--catalog", a, "keys", "export", "-o", key], check=True, capture_output=True)
     subprocess.run([args.sco, "-q", "--catalog", b, "trust", "add", "agency-a", key], check=True)
-    server = subprocess.Popen([args.sco, "--quiet", "--catalog", a, "serve", "--port", "0", "--rate-limit", "0"], stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True)
-    time.sleep(0.5)
+    port = 18767
+    server = subprocess.Popen([args.sco, "--quiet", "--catalog", a, "serve", "--port", str(port), "--rate-limit", "0"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
     try:
-        port = None
-        # --quiet hides the banner: find the port from /proc.
-        for _ in range(50):
-            out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout
-            m = re.search(rf"127\.0\.0\.1:(\d+)\s.*pid={server.pid},", out)
-            if m:
-                port = int(m.group(1))
-                break
-            time.sleep(0.1)
         url = f"http://127.0.0.1:{port}"
         rep_file = os.path.join(OUT, "sync.json")
         with open(rep_file, "w") as f:
@@ -97,6 +89,8 @@ def main():
         f"| A: sco ingest (footprint, SHA-256, Ed25519 signature per item) | {t_ingest:.1f} s | {args.items / t_ingest:.0f} items/s | {m_ingest:.0f} MiB |",
         f"| B: first sync (list, verify {rep['added']} signatures, fetch + hash {rep['assets_downloaded']} assets, one commit) | {wall:.1f} s | "
         f"{rep['added'] / wall:.0f} items/s, {mb / wall:.1f} MB/s ({mb:.1f} MB) | {peak:.0f} MiB (A's server: {server_peak:.0f} MiB) |",
+        f"| of which: listing + signature checks / downloads + hashes / placing + commit | {rep['list_seconds']:.1f} s / "
+        f"{rep['fetch_seconds']:.1f} s / {rep['commit_seconds']:.1f} s | | |",
         f"| B: second sync (nothing new: listing compared) | {t_again:.2f} s | {args.items / t_again:.0f} items/s compared | |",
         f"| B: sco verify of the {args.items} copies (signatures + SHA-256 of local files) | {v_wall:.1f} s | {args.items / v_wall:.0f} items/s | |",
     ]

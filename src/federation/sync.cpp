@@ -287,7 +287,7 @@ SyncReport sync_collection(const SyncOptions& o) {
         }
       }
     }
-    if (v.ok && assets_ok) incoming.push_back({item, checksum, old != have.end()});
+    if (v.ok && assets_ok) incoming.push_back({std::move(item), checksum, old != have.end()});
   }
   auto reject = [&](const std::string& what) {
     security::audit(o.catalog_dir, keys, "sync.rejected",
@@ -302,6 +302,9 @@ SyncReport sync_collection(const SyncOptions& o) {
     if (!seen.count(id)) removed.push_back(id);
   }
 
+  auto since = [](std::chrono::steady_clock::time_point t) { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count(); };
+  report.list_seconds = since(t0);
+  const auto t_fetch = std::chrono::steady_clock::now();
   // 4. The assets of new and changed items, each distinct content once.
   const fs::path staging = fs::path(o.catalog_dir) / "sync" / "staging";
   const fs::path dest = fs::path(o.catalog_dir) / "synced" / coll;
@@ -371,6 +374,8 @@ SyncReport sync_collection(const SyncOptions& o) {
                coll, from, interrupted, plural(units.size(), "asset"), first_error, kept);
   }
 
+  report.fetch_seconds = since(t_fetch);
+  const auto t_commit = std::chrono::steady_clock::now();
   // 5. Files into place (new names: a committed item's files are never overwritten), then one
   //    transaction for the items, the removals and the collection.
   std::vector<fs::path> old_files;
@@ -456,7 +461,8 @@ SyncReport sync_collection(const SyncOptions& o) {
                    {"assets", report.assets_downloaded},
                    {"bytes", report.bytes_downloaded}});
   report.signers.assign(signers.begin(), signers.end());
-  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  report.commit_seconds = since(t_commit);
+  report.seconds = since(t0);
   return report;
 }
 

@@ -44,6 +44,7 @@ struct SyncReport {
   std::int64_t assets_downloaded = 0, assets_reused = 0;
   std::uint64_t bytes_downloaded = 0;
   double seconds = 0;
+  double list_seconds = 0, fetch_seconds = 0, commit_seconds = 0;  // listing + checks, downloads, placing + commit
   std::vector<std::string> signers;
 };
 

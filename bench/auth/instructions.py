@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""The cost of authorization counted in instructions, not seconds: `sco serve` runs under valgrind's
+callgrind (which counts every instruction the process executes, the same for the same work whatever
+else the machine does), answers the same N search and N tile requests, one at a time, once without
+and once with a partner token; a run with no request gives the start-up and shut-down count to
+subtract. Per request: (run - start-up) / N. This measures what throughput runs (bench/auth/run.py)
+cannot resolve on a shared 2-core machine: differences well under the +-5 % of their noise.
+Usage: bench/auth/instructions.py [--sco PATH] [--requests N] [--markdown FILE]"""
+import argparse
+import glob
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tiles"))
+from bench_common import emit_table  # noqa: E402
+import run as tiles_bench  # noqa: E402
+
+
+def instructions(sco, cat, paths, token, out_dir, tag):
+    port = 18790
+    out = os.path.join(out_dir, f"callgrind.{tag}.out")
+    for f in glob.glob(out + "*"):
+        os.remove(f)
+    server = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--dump-instr=no", sco, "--quiet",
+                               "--catalog", cat, "serve", "--port", str(port), "--tile-cache-mb", "0", "--rate-limit", "0", "--threads", "1"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):  # valgrind starts slowly
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=5).read()
+            break
+        except OSError:
+            time.sleep(0.1)
+    for p in paths:
+        req = urllib.request.Request(base + p, headers={"Authorization": "Bearer " + token} if token else {})
+        with urllib.request.urlopen(req, timeout=120) as r:
+            r.read()
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=300)
+    total = 0
+    for f in glob.glob(out + "*"):
+        m = re.search(r"^totals:\s+(\d+)", open(f).read(), re.M)
+        total += int(m.group(1)) if m else 0
+    return total
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sco", default=os.path.join(tiles_bench.ROOT, "build", "apps", "sco", "sco"))
+    ap.add_argument("--requests", type=int, default=100)
+    ap.add_argument("--markdown", default=None)
+    args = ap.parse_args()
+    cog = tiles_bench.make_cog()
+    cat = tiles_bench.make_catalog(args.sco, cog)
+    token = json.loads(subprocess.run([args.sco, "--json", "--catalog", cat, "token", "create", "--owner", "bench", "--role", "partner"],
+                                      capture_output=True, text=True, check=True).stdout)["token"]
+    rng = random.Random(3)
+    search = []
+    for _ in range(args.requests):
+        lon, lat = rng.uniform(-170, 160), rng.uniform(-70, 60)
+        y = rng.randint(2000, 2019)
+        search.append(f"/stac/search?collections=generated&bbox={lon:.3f},{lat:.3f},{lon + 10:.3f},{lat + 10:.3f}"
+                      f"&datetime={y}-01-01T00:00:00Z/{y + 1}-06-30T00:00:00Z&limit=10")
+    tiles = []
+    for _ in range(args.requests):  # zoom 12 tiles over the raster (bounds from its item)
+        z = 12
+        x0, y0 = tiles_bench.tile_of(-34.85, -8.0, z)
+        x1, y1 = tiles_bench.tile_of(-34.0, -8.9, z)
+        tiles.append(f"/tiles/s2size/s2size_nir_cog/data/{z}/{rng.randint(x0, x1)}/{rng.randint(y0, y1)}.png?rescale=0,10200&colormap=viridis")
+    out_dir = tiles_bench.OUT
+    base = instructions(args.sco, cat, [], None, out_dir, "startup")
+    rows = []
+    for name, paths in (("search", search), ("tiles", tiles)):
+        plain = (instructions(args.sco, cat, paths, None, out_dir, f"{name}_none") - base) / len(paths)
+        with_token = (instructions(args.sco, cat, paths, token, out_dir, f"{name}_token") - base) / len(paths)
+        rows.append((name, plain, with_token))
+        print(name, plain, with_token, flush=True)
+    lines = [f"Instructions executed by the server per request (valgrind callgrind, {args.requests} requests one at a time, start-up subtracted)",
+             "", "| load | without a token | with a partner token | authorization cost |", "|---|---|---|---|"]
+    for name, plain, with_token in rows:
+        lines.append(f"| {name} | {plain / 1e6:.3f} M | {with_token / 1e6:.3f} M | {with_token - plain:+,.0f} instructions ({100 * (with_token / plain - 1):+.2f}%) |")
+    emit_table(lines, args.markdown)
+
+
+if __name__ == "__main__":
+    main()
