@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -342,6 +343,25 @@ try:
         stop(server_rp)
     req = urllib.request.Request(f"http://127.0.0.1:{port_a}/stac", headers={"X-Forwarded-Host": "evil.example"})
     check("evil" not in urllib.request.urlopen(req, timeout=10).read().decode(), "without --trust-proxy the headers are ignored")
+
+    # A slow client (headers never finished) is dropped after --timeout; others are still served.
+    import socket
+    server_slow, port_slow = serve(A, "--timeout", "1")
+    try:
+        slow = socket.create_connection(("127.0.0.1", port_slow))
+        slow.sendall(b"GET /stac HTTP/1.1\r\nHost: x\r\n")  # and nothing more
+        slow.settimeout(10)
+        t0 = time.time()
+        try:
+            got = slow.recv(4096)
+        except (ConnectionResetError, socket.timeout):
+            got = b"timeout"
+        waited = time.time() - t0
+        status = urllib.request.urlopen(f"http://127.0.0.1:{port_slow}/healthz", timeout=5).status
+        check(got != b"timeout" and waited < 5 and status == 200, f"slow client dropped after {waited:.1f} s ({got[:40]!r}); others served")
+        slow.close()
+    finally:
+        stop(server_slow)
 
     # A signature by a node B does not trust.
     sco(E, "-q", "ingest", os.path.join(SRC, "scene_2021-05-01.tif"), "--collection", "scenes")
