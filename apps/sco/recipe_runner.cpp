@@ -497,6 +497,7 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
     if (in.decl->kind == ind::InputKind::kRaster) raster_path[name] = in.sources[0].prepared;
   }
   std::map<std::string, io::ResultTable> tables;
+  std::map<std::string, json> series_docs;  // zonal.trend steps: each district's series, for the web map's charts
   ind::ReportModel report;
   report.title = recipe.title;
   report.recipe_id = recipe.id;
@@ -695,6 +696,15 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
       }
       add_text_column(table, "significant", significant);
       main_column = "slope";
+      json dates = json::array(), by_id = json::object();
+      for (std::size_t i : sel.main) dates.push_back(in.dates[i].iso().substr(0, 10));
+      for (std::size_t r = 0; r < series.ids.size(); ++r) {
+        json values = json::array();
+        for (double v : series.rows[r]) values.push_back(v == v ? json(v) : json());
+        by_id[series.ids[r]] = values;
+      }
+      series_docs[st.id] = {{"step", st.id}, {"id_column", series.id_column}, {"statistic", "mean"}, {"slope_units", st.units},
+                            {"slope_per", st.per == 10.0 ? "decade" : "year"}, {"dates", dates}, {"series", by_id}};
     } else if (st.op == "risk") {
       auto factor = [&](const ind::TableColumnRef& ref) -> std::vector<double> {
         if (!ref.given) return {};
@@ -732,6 +742,9 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
     io::write_table(table, csv, zones);
     io::write_table(table, geojson, zones);
     io::write_table(table, gpkg, zones);
+    if (series_docs.count(st.id)) {
+      std::ofstream((staging.path / (st.id + "_series.json")).string()) << series_docs.at(st.id).dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+    }
     result.outputs.push_back({"table", st.id, csv, st.title, st.units});
     result.outputs.push_back({"table", st.id, geojson, st.title, st.units});
     result.outputs.push_back({"table", st.id, gpkg, st.title, st.units});
@@ -913,6 +926,7 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
                                   {"units", o.units},
                                   {"run", out_dir.filename().string()},
                                   {"step", o.step},
+                                  {"series", fs::exists(out_dir / (o.step + "_series.json"))},
                                   {"bbox", bbox}});
         result.registered.push_back(out_dir.filename().string() + "-" + o.step);
       }

@@ -119,6 +119,8 @@ ApiResponse FeaturesApi::handle(const ApiRequest& req) const {
                      links.push_back(link("enclosure", out + step + ".csv", "text/csv", "CSV"));
                      links.push_back(link("enclosure", out + step + ".geojson", "application/geo+json", "GeoJSON"));
                      links.push_back(link("enclosure", out + step + ".gpkg", "application/geopackage+sqlite3", "GeoPackage"));
+                     // zonal.trend tables: each district's series over the steps (the web map's trend chart).
+                     if (t.value("series", false)) links.push_back(link("related", out + step + "_series.json", "application/json", "series"));
                    }
                    links.push_back(link("enclosure", out + "provenance.json", "application/json", "provenance"));
                    return links;

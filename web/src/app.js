@@ -1,6 +1,6 @@
 // The observatory's web map: pick an indicator, see it over the districts (raster tiles and a
-// choropleth of the district figures), click a district for its values, exposure and links to the
-// report and downloads. Everything comes from this sco node: /features (district tables),
+// choropleth of the district figures), click a district for its values, exposure, its series and
+// trend (for trend indicators) and links to the report and downloads. Everything comes from this sco node: /features (district tables),
 // /stac (the catalog), /tiles (raster tiles).
 "use strict";
 
@@ -78,6 +78,40 @@ async function showRaster(table) {
   map.addLayer({ id: "raster", type: "raster", source: "raster", paint: { "raster-opacity": 0.75 } }, "districts-fill");
 }
 
+// A catalog layer: its items in time order; a date list when it has several; the chosen date's
+// raster as tiles (first band, stretched over the band's statistics when the item has them).
+async function showLayer(id) {
+  document.querySelectorAll("#layers li").forEach((li) => li.classList.toggle("active", li.dataset.id === id));
+  const found = await getJSON(`/stac/collections/${encodeURIComponent(id)}/items?limit=1000`);
+  const items = found.features.filter((f) => f.assets && Object.values(f.assets).some((a) => (a.type || "").startsWith("image/tiff")));
+  const when = (f) => f.properties.datetime || f.properties.start_datetime || "";
+  items.sort((a, b) => when(a).localeCompare(when(b)));
+  state.layerItems = items;
+  const dates = document.getElementById("dates");
+  dates.innerHTML = items.map((f, i) => `<option value="${i}">${when(f).slice(0, 10)} · ${f.id}</option>`).join("");
+  dates.hidden = items.length < 2;
+  if (items.length) {
+    dates.value = String(items.length - 1);
+    await showItem(items[items.length - 1]);
+  }
+}
+
+async function showItem(item) {
+  const map = state.map;
+  if (map.getLayer("layer")) map.removeLayer("layer");
+  if (map.getSource("layer")) map.removeSource("layer");
+  if (!item) return;
+  const key = Object.keys(item.assets).find((k) => (item.assets[k].type || "").startsWith("image/tiff"));
+  const band = (item.assets[key]["raster:bands"] || [{}])[0];
+  const st = band.statistics;
+  const rescale = st && isFinite(st.minimum) && isFinite(st.maximum) && st.maximum > st.minimum ? `&rescale=${st.minimum},${st.maximum}` : "";
+  const tiles = `/tiles/${encodeURIComponent(item.collection)}/${encodeURIComponent(item.id)}/${encodeURIComponent(key)}/{z}/{x}/{y}.png?bidx=1&colormap=viridis${rescale}`;
+  map.addSource("layer", { type: "raster", tiles: [location.origin + tiles], tileSize: 256 });
+  map.addLayer({ id: "layer", type: "raster", source: "layer", paint: { "raster-opacity": 0.8 } }, map.getLayer("districts-fill") ? "districts-fill" : undefined);
+  if (item.bbox && !state.current) map.fitBounds([[item.bbox[0], item.bbox[1]], [item.bbox[2], item.bbox[3]]], { padding: 20, duration: 0 });
+  document.getElementById("layer-note").textContent = `${item.collection} · ${(item.properties.datetime || "").slice(0, 10)}`;
+}
+
 async function selectIndicator(id) {
   const table = state.tables.find((t) => t.id === id);
   state.current = table;
@@ -114,7 +148,34 @@ function showColumn(column) {
   drawChart(column);
 }
 
-function popup(e) {
+// Each district's series over the steps (zonal.trend tables), fetched once per table.
+async function seriesOf(table) {
+  const link = table.links.find((l) => l.rel === "related" && l.title === "series");
+  if (!link) return null;
+  state.series = state.series || {};
+  if (!state.series[table.id]) state.series[table.id] = getJSON(link.href).catch(() => null);
+  return state.series[table.id];
+}
+
+// The district's series as a line, with its Sen slope drawn through the series' median point.
+function trendChart(el, doc, values, slope) {
+  const xs = doc.dates.map((d) => Date.parse(d + "T00:00:00Z") / 1000);
+  const ys = values.map((v) => (v === null ? null : v));
+  const series = [{}, { label: doc.statistic, stroke: "#2c718e", width: 2, points: { show: true, size: 4 } }];
+  const data = [xs, ys];
+  if (typeof slope === "number" && isFinite(slope)) {
+    const perSecond = slope / ((doc.slope_per === "decade" ? 10 : 1) * 365.25 * 86400);
+    const ok = xs.map((x, i) => [x, ys[i]]).filter(([, y]) => y !== null);
+    const mx = ok.map(([x]) => x).sort((a, b) => a - b)[Math.floor(ok.length / 2)];
+    const my = ok.map(([, y]) => y).sort((a, b) => a - b)[Math.floor(ok.length / 2)];
+    data.push(xs.map((x) => my + perSecond * (x - mx)));
+    series.push({ label: "Sen slope", stroke: "#d95f02", dash: [6, 4], width: 1.5, points: { show: false } });
+  }
+  new uPlot({ width: 280, height: 140, legend: { show: false }, scales: { x: { time: true } },
+              axes: [{ size: 30 }, { size: 44 }], series }, data, el);
+}
+
+async function popup(e) {
   const f = e.features[0];
   const p = f.properties;
   const rows = Object.entries(p).map(([k, v]) => {
@@ -122,9 +183,14 @@ function popup(e) {
     return `<tr><td>${k}</td><td${cls}>${fmt(typeof v === "string" && v !== "" && !isNaN(+v) ? +v : v)}</td></tr>`;
   }).join("");
   const report = state.current.links.find((l) => l.rel === "describedby");
-  new maplibregl.Popup({ maxWidth: "320px" }).setLngLat(e.lngLat)
-    .setHTML(`<div class="popup"><table>${rows}</table>${report ? `<p><a href="${report.href}">report</a></p>` : ""}</div>`)
+  const table = state.current;
+  const doc = await seriesOf(table);
+  const values = doc && doc.series[p[doc.id_column]];
+  const chart = values ? `<h3>${doc.statistic} per step, ${doc.dates[0]} – ${doc.dates[doc.dates.length - 1]}</h3><div class="popup-chart"></div>` : "";
+  const box = new maplibregl.Popup({ maxWidth: "320px" }).setLngLat(e.lngLat)
+    .setHTML(`<div class="popup">${chart}<table>${rows}</table>${report ? `<p><a href="${report.href}">report</a></p>` : ""}</div>`)
     .addTo(state.map);
+  if (values) trendChart(box.getElement().querySelector(".popup-chart"), doc, values, p.slope === undefined ? undefined : +p.slope);
 }
 
 async function main() {
@@ -146,10 +212,13 @@ async function main() {
   document.getElementById("column").onchange = (e) => showColumn(e.target.value);
   document.getElementById("raster").onchange = () => showRaster(state.current);
   const layers = await getJSON("/stac/collections");
-  document.getElementById("layers").innerHTML = layers.collections.map((c) => {
+  const ul = document.getElementById("layers");
+  ul.innerHTML = layers.collections.map((c) => {
     const t = c.extent.temporal.interval[0];
-    return `<li>${c.title} <small>${t[0] ? t[0].slice(0, 10) : ""}${t[1] && t[1] !== t[0] ? "–" + t[1].slice(0, 10) : ""}</small></li>`;
+    return `<li data-id="${c.id}">${c.title || c.id} <small>${t[0] ? t[0].slice(0, 10) : ""}${t[1] && t[1] !== t[0] ? "–" + t[1].slice(0, 10) : ""}</small></li>`;
   }).join("");
+  ul.onclick = (ev) => { const li = ev.target.closest("li"); if (li) showLayer(li.dataset.id); };
+  document.getElementById("dates").onchange = (ev) => showItem(state.layerItems[+ev.target.value]);
   if (state.tables.length) await selectIndicator(state.tables[0].id);
   document.body.dataset.ready = "1";
 }
