@@ -8,6 +8,8 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -23,6 +25,20 @@ namespace {
 
 constexpr int kSchemaVersion = 1;
 
+// Prepared statements kept per read-only connection (by SQL text): a search prepares nothing.
+struct StatementCache {
+  std::unordered_map<std::string, sqlite3_stmt*> statements;
+  ~StatementCache() {
+    for (auto& [sql, stmt] : statements) sqlite3_finalize(stmt);
+  }
+};
+
+// A connection to read through, with its statement cache (none for the writer).
+struct ReadHandle {
+  sqlite3* db;
+  StatementCache* cache;
+};
+
 class Statement {
  public:
   Statement(sqlite3* db, const std::string& sql, const std::string& path) : db_(db), path_(path) {
@@ -30,7 +46,37 @@ class Statement {
       core::fail(ErrorCode::kIo, "catalog '{}': {} ({})", path, sqlite3_errmsg(db), sql.substr(0, 60));
     }
   }
-  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(ReadHandle h, const std::string& sql, const std::string& path) : db_(h.db), path_(path) {
+    if (h.cache) {
+      auto it = h.cache->statements.find(sql);
+      if (it != h.cache->statements.end() && it->second) {
+        stmt_ = it->second;
+        it->second = nullptr;  // borrowed until this statement ends (a nested use prepares its own)
+        cache_ = h.cache;
+        sql_ = sql;
+        return;
+      }
+    }
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) {
+      core::fail(ErrorCode::kIo, "catalog '{}': {} ({})", path, sqlite3_errmsg(db_), sql.substr(0, 60));
+    }
+    if (h.cache && h.cache->statements.size() < 256) {
+      cache_ = h.cache;
+      sql_ = sql;
+    }
+  }
+  ~Statement() {
+    if (cache_) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+      sqlite3_stmt*& slot = cache_->statements[sql_];
+      if (!slot) {
+        slot = stmt_;
+        return;
+      }
+    }
+    sqlite3_finalize(stmt_);
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
   Statement& bind(int i, const std::string& v) {
@@ -62,6 +108,8 @@ class Statement {
   sqlite3* db_;
   std::string path_;
   sqlite3_stmt* stmt_ = nullptr;
+  StatementCache* cache_ = nullptr;
+  std::string sql_;
 };
 
 // The item's time interval: [datetime, datetime] or [start_datetime, end_datetime].
@@ -307,27 +355,35 @@ class SqliteStore : public CatalogStore {
  private:
   // Reads go through one read-only connection per thread (WAL lets them run beside the writer and
   // each other); the thread inside a transaction reads through the writer, to see its own changes.
-  sqlite3* reader() const {
-    if (tx_thread_.load() == std::this_thread::get_id()) return db_;
+  ReadHandle reader() const {
+    if (tx_thread_.load() == std::this_thread::get_id()) return {db_, nullptr};
+    struct Connection {
+      sqlite3* db = nullptr;
+      std::unique_ptr<StatementCache> cache = std::make_unique<StatementCache>();
+    };
     struct Connections {
-      std::map<std::uint64_t, sqlite3*> open;
+      std::map<std::uint64_t, Connection> open;
       ~Connections() {
-        for (auto& [k, c] : open) sqlite3_close(c);
+        for (auto& [k, c] : open) {
+          c.cache.reset();  // statements before their connection
+          sqlite3_close(c.db);
+        }
       }
     };
     thread_local Connections conns;
     auto it = conns.open.find(serial_);
-    if (it != conns.open.end()) return it->second;
+    if (it != conns.open.end()) return {it->second.db, it->second.cache.get()};
     sqlite3* c = nullptr;
     if (sqlite3_open_v2(path_.c_str(), &c, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
       sqlite3_close(c);
-      return db_;  // fall back to the shared connection
+      return {db_, nullptr};  // fall back to the shared connection
     }
     sqlite3_busy_timeout(c, 5000);
     // A small page cache per reader: the server may run a hundred threads; the OS caches the file.
     sqlite3_exec(c, "PRAGMA cache_size=-512", nullptr, nullptr, nullptr);
-    conns.open[serial_] = c;
-    return c;
+    Connection& conn = conns.open[serial_];
+    conn.db = c;
+    return {conn.db, conn.cache.get()};
   }
 
   void exec(const std::string& sql) {
