@@ -79,6 +79,7 @@ class Gatekeeper {
       if (!info) return refuse(req, res, 401, "Unauthorized", "the token is unknown, malformed or revoked");
       caller.role = parse_role(info->role);
       caller.token_id = info->id;
+      audit_use(req, *info);
     }
     if (o_.rate_limit > 0 && !take(caller.token_id.empty() ? "ip:" + client_address(req, o_) : "token:" + caller.token_id)) {
       res.set_header("Retry-After", "1");
@@ -86,6 +87,20 @@ class Gatekeeper {
       return false;
     }
     return true;
+  }
+
+  // Token use goes to the audit log when a token is first seen by this server and then at most once
+  // an hour per token (with the address and the path that used it), not on every request.
+  void audit_use(const httplib::Request& req, const security::TokenInfo& info) {
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(mutex_);
+      auto it = used_.find(info.id);
+      if (it != used_.end() && now - it->second < std::chrono::hours(1)) return;
+      used_[info.id] = now;
+    }
+    security::audit(o_.catalog_dir, keys_, "token.used",
+                    {{"token", info.id}, {"owner", info.owner}, {"role", info.role}, {"address", client_address(req, o_)}, {"path", req.path}});
   }
 
   void audit_refusal(const httplib::Request& req, int status, const Caller& caller) {
@@ -133,6 +148,7 @@ class Gatekeeper {
   std::mutex mutex_;
   std::map<std::string, std::pair<std::chrono::steady_clock::time_point, std::optional<security::TokenInfo>>> tokens_;
   std::map<std::string, std::pair<double, std::chrono::steady_clock::time_point>> buckets_;
+  std::map<std::string, std::chrono::steady_clock::time_point> used_;  // token id -> last audited use
 };
 
 }  // namespace

@@ -376,6 +376,9 @@ try:
     check(json.loads(sco(B, "--json", "audit", "verify").stdout)["ok"], "B's audit log intact")
     events = [json.loads(l)["event"] for l in sco(B, "audit", "tail", "-n", "50").stdout.splitlines()]
     check(events.count("sync.rejected") >= 3, f"rejections are audited ({events.count('sync.rejected')})")
+    uses = [json.loads(l) for l in sco(A, "audit", "tail", "-n", "200").stdout.splitlines() if '"token.used"' in l]
+    check(any(u["detail"]["owner"] == "agency-b" and u["detail"]["role"] == "partner" for u in uses) and len(uses) < 20,
+          f"token use is audited on A, not on every request ({len(uses)} entries)")
 finally:
     stop(server_a)
     if server_b:
