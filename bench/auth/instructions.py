@@ -84,12 +84,7 @@ def main():
     token = json.loads(subprocess.run([args.sco, "--json", "--catalog", cat, "token", "create", "--owner", "bench", "--role", "partner"],
                                       capture_output=True, text=True, check=True).stdout)["token"]
     rng = random.Random(3)
-    search = []
-    for _ in range(args.requests):
-        lon, lat = rng.uniform(-170, 160), rng.uniform(-70, 60)
-        y = rng.randint(2000, 2019)
-        search.append(f"/stac/search?collections=generated&bbox={lon:.3f},{lat:.3f},{lon + 10:.3f},{lat + 10:.3f}"
-                      f"&datetime={y}-01-01T00:00:00Z/{y + 1}-06-30T00:00:00Z&limit=10")
+    search = [u[len("http://x"):] for u in tiles_bench.search_load("http://x", rng, args.requests)]
     tiles = []
     for _ in range(args.requests):  # zoom 12 tiles over the raster (bounds from its item)
         z = 12

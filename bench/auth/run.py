@@ -52,25 +52,8 @@ def main():
     base = f"http://127.0.0.1:{port}"
     results = {}
     try:
-        tj = json.loads(subprocess.run(["curl", "-s", f"{base}/tiles/s2size/s2size_nir_cog/data/tilejson.json"], capture_output=True,
-                                       text=True, check=True).stdout)
-        w, s, e, n = tj["bounds"]
         rng = random.Random(1)
-        tiles = []
-        for _ in range(4000):
-            z = rng.randint(8, 15)
-            x0, y0 = tiles_bench.tile_of(w, n, z)
-            x1, y1 = tiles_bench.tile_of(e, s, z)
-            tiles.append((z, rng.randint(x0, x1), rng.randint(y0, y1)))
-        loads = {
-            "tiles": [f"{base}/tiles/s2size/s2size_nir_cog/data/{z}/{x}/{y}.png?rescale=0,10200&colormap=viridis" for z, x, y in tiles],
-            "search": [],
-        }
-        for _ in range(4000):
-            lon, lat = rng.uniform(-170, 160), rng.uniform(-70, 60)
-            y = rng.randint(2000, 2019)
-            loads["search"].append(f"{base}/stac/search?collections=generated&bbox={lon:.3f},{lat:.3f},{lon + 10:.3f},{lat + 10:.3f}"
-                                   f"&datetime={y}-01-01T00:00:00Z/{y + 1}-06-30T00:00:00Z&limit=10")
+        loads = {"tiles": tiles_bench.tile_load(base, rng)[1], "search": tiles_bench.search_load(base, rng)}
         warm(cog)
         tiles_bench.wrk(loads["tiles"], 5, out, "auth_warmup")
         for name, urls in loads.items():

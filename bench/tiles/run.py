@@ -100,6 +100,32 @@ request = function() return wrk.format("GET", paths[math.random(#paths)]{{header
     return rps, lat(50), lat(99), errors
 
 
+def tile_load(base, rng, n=4000):
+    """n tiles at random zooms 8..15 and positions over the COG (bounds from its TileJSON): the
+    (z, x, y) list and the URLs."""
+    tj = json.loads(subprocess.run(["curl", "-s", f"{base}/tiles/s2size/s2size_nir_cog/data/tilejson.json"], capture_output=True,
+                                   text=True, check=True).stdout)
+    w, s, e, n_ = tj["bounds"]
+    tiles = []
+    for _ in range(n):
+        z = rng.randint(8, 15)
+        x0, y0 = tile_of(w, n_, z)
+        x1, y1 = tile_of(e, s, z)
+        tiles.append((z, rng.randint(x0, x1), rng.randint(y0, y1)))
+    return tiles, [f"{base}/tiles/s2size/s2size_nir_cog/data/{z}/{x}/{y}.png?rescale=0,10200&colormap=viridis" for z, x, y in tiles]
+
+
+def search_load(base, rng, n=4000):
+    """n STAC searches: a random 10-degree box and an 18-month interval over the generated items."""
+    out = []
+    for _ in range(n):
+        lon, lat = rng.uniform(-170, 160), rng.uniform(-70, 60)
+        y = rng.randint(2000, 2019)
+        out.append(f"{base}/stac/search?collections=generated&bbox={lon:.3f},{lat:.3f},{lon + 10:.3f},{lat + 10:.3f}"
+                   f"&datetime={y}-01-01T00:00:00Z/{y + 1}-06-30T00:00:00Z&limit=10")
+    return out
+
+
 def peak_mib(pid):
     with open(f"/proc/{pid}/status") as f:
         return int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024
@@ -122,27 +148,13 @@ def main():
     time.sleep(1.0)
     base = f"http://127.0.0.1:{port}"
     try:
-        tj = json.loads(subprocess.run(["curl", "-s", f"{base}/tiles/s2size/s2size_nir_cog/data/tilejson.json"], capture_output=True,
-                                       text=True, check=True).stdout)
-        w, s, e, n = tj["bounds"]
         rng = random.Random(1)
-        tiles = []
-        for _ in range(4000):
-            z = rng.randint(8, 15)
-            x0, y0 = tile_of(w, n, z)
-            x1, y1 = tile_of(e, s, z)
-            tiles.append((z, rng.randint(x0, x1), rng.randint(y0, y1)))
-        urls = [f"{base}/tiles/s2size/s2size_nir_cog/data/{z}/{x}/{y}.png?rescale=0,10200&colormap=viridis" for z, x, y in tiles]
+        tiles, urls = tile_load(base, rng)
         warm(cog)
         wrk(urls, 5, OUT, "warmup")  # opens datasets and overviews, fills the page cache: not measured
         t_rps, t_p50, t_p99, t_err = wrk(urls, args.seconds, OUT, "tiles")
         print(("sco tiles", t_rps, t_p50, t_p99, t_err), flush=True)
-        searches = []
-        for _ in range(4000):
-            lon, lat = rng.uniform(-170, 160), rng.uniform(-70, 60)
-            y = rng.randint(2000, 2019)
-            searches.append(f"{base}/stac/search?collections=generated&bbox={lon:.3f},{lat:.3f},{lon + 10:.3f},{lat + 10:.3f}"
-                            f"&datetime={y}-01-01T00:00:00Z/{y + 1}-06-30T00:00:00Z&limit=10")
+        searches = search_load(base, rng)
         s_rps, s_p50, s_p99, s_err = wrk(searches, args.seconds, OUT, "search")
         print(("sco search", s_rps, s_p50, s_p99, s_err), flush=True)
         # Authorization cost: the same loads with a partner token checked on every request.

@@ -42,11 +42,7 @@ std::string text_of(const json& v) {
 
 ApiResponse fail(int status, const std::string& code, const std::string& what) { return error_response(status, code, what); }
 
-ApiResponse refusal(const Caller& caller) {
-  const int status = refusal_status(caller);
-  return fail(status, status == 401 ? "Unauthorized" : "Forbidden",
-              status == 401 ? "this collection needs a token (Authorization: Bearer TOKEN)" : "this token may not read this collection");
-}
+ApiResponse refusal(const Caller& caller) { return refusal_response(caller); }
 
 }  // namespace
 

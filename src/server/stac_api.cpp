@@ -329,9 +329,9 @@ ApiResponse StacApi::handle(const ApiRequest& req) const {
 
   auto check_visible = [&](const json& c) {
     if (!may_see(req.caller, visibility_of(c))) {
-      const int status = refusal_status(req.caller);
-      throw ApiError{status, status == 401 ? "Unauthorized" : "Forbidden",
-                     status == 401 ? "this collection needs a token (Authorization: Bearer TOKEN)" : "this token may not read this collection"};
+      const ApiResponse r = refusal_response(req.caller);
+      const json body = json::parse(r.body);
+      throw ApiError{r.status, body["code"], body["description"]};
     }
   };
   try {
@@ -406,21 +406,30 @@ ApiResponse StacApi::handle(const ApiRequest& req) const {
   }
 }
 
-ApiResponse StacApi::asset_file(const std::string& collection, const std::string& item_id, const std::string& asset, const Caller& caller,
-                                std::string& path, std::string& type) const {
-  const auto c = store_.collection(collection);
+ApiResponse refusal_response(const Caller& caller) {
+  const int status = refusal_status(caller);
+  return error_response(status, status == 401 ? "Unauthorized" : "Forbidden",
+                        status == 401 ? "this collection needs a token (Authorization: Bearer TOKEN)" : "this token may not read this collection");
+}
+
+ApiResponse find_asset(const catalog::CatalogStore& store, const Caller& caller, const std::string& collection, const std::string& item_id,
+                       const std::string& asset, json& found) {
+  const auto c = store.collection(collection);
   if (!c) return error_response(404, "NotFound", fmt::format("no collection '{}'", collection));
-  if (!may_see(caller, visibility_of(*c))) {
-    const int status = refusal_status(caller);
-    return error_response(status, status == 401 ? "Unauthorized" : "Forbidden",
-                          status == 401 ? "this collection needs a token (Authorization: Bearer TOKEN)" : "this token may not read this collection");
-  }
-  const auto item = store_.item(collection, item_id);
+  if (!may_see(caller, visibility_of(*c))) return refusal_response(caller);
+  const auto item = store.item(collection, item_id);
   if (!item) return error_response(404, "NotFound", fmt::format("no item '{}' in collection '{}'", item_id, collection));
   if (!item->contains("assets") || !(*item)["assets"].contains(asset)) {
     return error_response(404, "NotFound", fmt::format("item '{}' has no asset '{}'", item_id, asset));
   }
-  const json& a = (*item)["assets"][asset];
+  found = (*item)["assets"][asset];
+  return {200, "", ""};
+}
+
+ApiResponse StacApi::asset_file(const std::string& collection, const std::string& item_id, const std::string& asset, const Caller& caller,
+                                std::string& path, std::string& type) const {
+  json a;
+  if (ApiResponse r = find_asset(store_, caller, collection, item_id, asset, a); r.status != 200) return r;
   path = a.value("href", std::string());
   type = a.value("type", std::string("application/octet-stream"));
   std::error_code ec;

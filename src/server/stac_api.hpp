@@ -28,6 +28,12 @@ struct ApiResponse {
 
 // {"code": ..., "description": ...}
 ApiResponse error_response(int status, const std::string& code, const std::string& description);
+// 401 (no token) or 403 (a token without the right) for a collection the caller may not see.
+ApiResponse refusal_response(const Caller& caller);
+// An item's asset as the routes that serve it look it up: 404 for an unknown collection, item or
+// asset, 401 / 403 for a collection the caller may not see; status 200 with `asset` set otherwise.
+ApiResponse find_asset(const catalog::CatalogStore& store, const Caller& caller, const std::string& collection, const std::string& item,
+                       const std::string& asset, nlohmann::json& found);
 
 class StacApi {
  public:

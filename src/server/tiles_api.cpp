@@ -51,18 +51,8 @@ ApiResponse TilesApi::handle(const ApiRequest& req, const std::string& key) {
   const bool is_tilejson = !is_tile && std::regex_match(req.path, m, tilejson_re);
   if (!is_tile && !is_tilejson) return error_response(404, "NotFound", "tiles are /tiles/{collection}/{item}/{asset}/{z}/{x}/{y}.png");
   const std::string coll = m[1], item_id = m[2], asset = m[3];
-  const auto collection = store_.collection(coll);
-  if (collection && !may_see(req.caller, visibility_of(*collection))) {
-    const int status = refusal_status(req.caller);
-    return error_response(status, status == 401 ? "Unauthorized" : "Forbidden",
-                          status == 401 ? "this collection needs a token (Authorization: Bearer TOKEN)" : "this token may not read this collection");
-  }
-  const auto item = store_.item(coll, item_id);
-  if (!item) return error_response(404, "NotFound", fmt::format("no item '{}' in collection '{}'", item_id, coll));
-  if (!item->contains("assets") || !(*item)["assets"].contains(asset)) {
-    return error_response(404, "NotFound", fmt::format("item '{}' has no asset '{}'", item_id, asset));
-  }
-  const json& a = (*item)["assets"][asset];
+  json a;
+  if (ApiResponse r = find_asset(store_, req.caller, coll, item_id, asset, a); r.status != 200) return r;
   if (!a.contains("raster:bands")) return error_response(400, "InvalidParameterValue", fmt::format("asset '{}' is not a raster", asset));
   render::TileRequest t;
   t.source = a.value("sco:gdal_name", a.value("href", ""));

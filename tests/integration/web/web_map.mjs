@@ -13,6 +13,16 @@ const browser = await chromium.launch({
   args: ["--no-sandbox", "--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"],
 });
 const result = { errors: [] };
+// In the page: the screen point at the middle of the first rendered district's outer ring.
+const firstDistrictPoint = () => {
+  const f = window.scoMap.queryRenderedFeatures({ layers: ["districts-fill"] })[0];
+  const ring = f.geometry.type === "Polygon" ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];
+  let x = 0, y = 0;
+  for (const c of ring) { x += c[0]; y += c[1]; }
+  const p = window.scoMap.project([x / ring.length, y / ring.length]);
+  const box = window.scoMap.getCanvas().getBoundingClientRect();
+  return { x: box.left + p.x, y: box.top + p.y };
+};
 try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   page.on("pageerror", (e) => result.errors.push(String(e)));
@@ -28,15 +38,7 @@ try {
   result.rendered = await page.evaluate(() => window.scoMap.queryRenderedFeatures({ layers: ["districts-fill"] }).length);
   result.raster = await page.evaluate(() => !!window.scoMap.getLayer("raster"));
   // Click the middle of the first rendered district.
-  const point = await page.evaluate(() => {
-    const f = window.scoMap.queryRenderedFeatures({ layers: ["districts-fill"] })[0];
-    const ring = f.geometry.type === "Polygon" ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];
-    let x = 0, y = 0;
-    for (const c of ring) { x += c[0]; y += c[1]; }
-    const p = window.scoMap.project([x / ring.length, y / ring.length]);
-    const box = window.scoMap.getCanvas().getBoundingClientRect();
-    return { x: box.left + p.x, y: box.top + p.y };
-  });
+  const point = await page.evaluate(firstDistrictPoint);
   await page.mouse.click(point.x, point.y);
   await page.waitForSelector(".maplibregl-popup", { timeout: 10000 });
   result.popup = await page.evaluate(() => document.querySelector(".maplibregl-popup").textContent);
@@ -65,15 +67,7 @@ try {
       const f = window.scoMap.queryRenderedFeatures({ layers: ["districts-fill"] });
       return window.scoMap.loaded() && f.length > 0 && "slope" in f[0].properties;
     }, null, { timeout: 30000 });
-    const p2 = await page.evaluate(() => {
-      const f = window.scoMap.queryRenderedFeatures({ layers: ["districts-fill"] })[0];
-      const ring = f.geometry.type === "Polygon" ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];
-      let x = 0, y = 0;
-      for (const c of ring) { x += c[0]; y += c[1]; }
-      const p = window.scoMap.project([x / ring.length, y / ring.length]);
-      const box = window.scoMap.getCanvas().getBoundingClientRect();
-      return { x: box.left + p.x, y: box.top + p.y };
-    });
+    const p2 = await page.evaluate(firstDistrictPoint);
     await page.mouse.click(p2.x, p2.y);
     await page.waitForSelector(".maplibregl-popup .popup-chart canvas", { timeout: 10000 });
     result.trendPopup = await page.evaluate(() => {
