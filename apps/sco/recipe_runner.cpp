@@ -867,6 +867,23 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
         c["sco:visibility"] = req.visibility;
         store->put_collection(c);
       }
+      // Every asset carries its size and SHA-256 (file extension), so that partners who sync the
+      // product can prove each file: from provenance.json's records, or hashed here (itself).
+      std::map<std::string, json> file_fields;
+      auto with_file = [&](json asset) {
+        const std::string path = asset["href"].get<std::string>();
+        auto it = file_fields.find(path);
+        if (it == file_fields.end()) {
+          std::string sha;
+          for (const auto& rec : prov["outputs"]) {
+            if (rec["path"] == fs::path(path).filename().string()) sha = rec["sha256"].get<std::string>();
+          }
+          if (sha.empty()) sha = core::sha256_file(path);
+          it = file_fields.emplace(path, json{{"file:checksum", "1220" + sha}, {"file:size", fs::file_size(path)}}).first;
+        }
+        asset.update(it->second);
+        return asset;
+      };
       for (const auto& o : result.outputs) {
         if (o.kind != "raster") continue;
         const std::string item_id = out_dir.filename().string() + "-" + o.step;
@@ -888,14 +905,14 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
         props["processing:lineage"] = fmt::format("recipe {} {} (sha256 {}), step {}", recipe.id, recipe.version, recipe.hash, o.step);
         props["processing:level"] = "L4";
         built.item["stac_extensions"].push_back(catalog::kProcessingExtension);
-        built.item["assets"]["provenance"] = {{"href", (out_dir / "provenance.json").string()}, {"type", "application/json"},
-                                              {"title", "provenance"}, {"roles", json::array({"metadata"})}};
-        built.item["assets"]["report"] = {{"href", (out_dir / "report.html").string()}, {"type", "text/html"},
-                                          {"title", "report"}, {"roles", json::array({"overview"})}};
+        built.item["assets"]["provenance"] = with_file({{"href", (out_dir / "provenance.json").string()}, {"type", "application/json"},
+                                                        {"title", "provenance"}, {"roles", json::array({"metadata"})}});
+        built.item["assets"]["report"] = with_file({{"href", (out_dir / "report.html").string()}, {"type", "text/html"},
+                                                    {"title", "report"}, {"roles", json::array({"overview"})}});
         for (const auto& t : result.outputs) {
           if (t.kind == "table" && t.path.ends_with(".geojson")) {
-            built.item["assets"]["table_" + t.step] = {{"href", t.path}, {"type", "application/geo+json"}, {"title", t.title},
-                                                      {"roles", json::array({"data"})}};
+            built.item["assets"]["table_" + t.step] = with_file({{"href", t.path}, {"type", "application/geo+json"}, {"title", t.title},
+                                                                {"roles", json::array({"data"})}});
           }
         }
         security::sign_item(built.item, keys);

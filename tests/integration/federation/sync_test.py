@@ -235,6 +235,18 @@ try:
     r = sco(B, "--json", "verify", item_file, "--token", b_admin)
     check(json.loads(r.stdout)["verified"] == 1, "sco verify fetches and checks the asset over HTTP")
 
+    # A joint product: an indicator run on A (raster, report, provenance, district table per item).
+    sco(A, "-q", "run", "heat.hot_months", "--input", f"tas={os.path.join(SAMPLE, 'bcsd_obs_1999.nc')}:tas", "--aoi",
+        os.path.join(SAMPLE, "nc.gpkg"), "--id", "NAME", "--out", os.path.join(TMP, "nc_heat"), "--visibility", "partners")
+    rep = json.loads(sco(B, "--json", "sync", "--from", URL_A, "--collection", "heat.hot_months", "--token", partner).stdout)
+    run_items = db_items(B, "heat.hot_months")
+    kinds = {k for it in run_items.values() for k in it["assets"]}
+    same = all(sha256(a["href"]) == a["file:checksum"][4:] for it in run_items.values() for a in it["assets"].values())
+    check(rep["added"] == 1 and {"data", "report", "provenance", "table_hot_steps_by_district"} <= kinds and same,
+          f"an indicator run syncs with its report, provenance and district table, each checked: {sorted(kinds)}")
+    names = {os.path.basename(a["href"]).split("-", 1)[1] for it in run_items.values() for a in it["assets"].values()}
+    check({"data.tif", "report.html", "provenance.json", "table_hot_steps_by_district.geojson"} <= names, f"copies keep their kind of file: {names}")
+
     # Incremental: nothing new, then one new item and one removed on A.
     rep = json.loads(sco(B, "--json", "sync", "--from", URL_A, "--collection", "scenes", "--token", partner).stdout)
     check(rep["unchanged"] == 6 and rep["added"] == 0 and rep["bytes_downloaded"] == 0, f"second sync is a no-op: {rep}")
