@@ -869,15 +869,18 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
       }
       // Every asset carries its size and SHA-256 (file extension), so that partners who sync the
       // product can prove each file: from provenance.json's records, or hashed here (itself).
+      std::map<std::string, std::string> recorded;  // output file name -> SHA-256, from provenance.json
+      for (const auto& rec : prov["outputs"]) recorded[rec["path"].get<std::string>()] = rec["sha256"].get<std::string>();
+      auto recorded_sha = [&](const std::string& path) {
+        const auto it = recorded.find(fs::path(path).filename().string());
+        return it != recorded.end() ? it->second : std::string();
+      };
       std::map<std::string, json> file_fields;
       auto with_file = [&](json asset) {
         const std::string path = asset["href"].get<std::string>();
         auto it = file_fields.find(path);
         if (it == file_fields.end()) {
-          std::string sha;
-          for (const auto& rec : prov["outputs"]) {
-            if (rec["path"] == fs::path(path).filename().string()) sha = rec["sha256"].get<std::string>();
-          }
+          std::string sha = recorded_sha(path);
           if (sha.empty()) sha = core::sha256_file(path);
           it = file_fields.emplace(path, json{{"file:checksum", "1220" + sha}, {"file:size", fs::file_size(path)}}).first;
         }
@@ -887,10 +890,7 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
       for (const auto& o : result.outputs) {
         if (o.kind != "raster") continue;
         const std::string item_id = out_dir.filename().string() + "-" + o.step;
-        std::string sha;  // computed for provenance.json already
-        for (const auto& rec : prov["outputs"]) {
-          if (rec["path"] == fs::path(o.path).filename().string()) sha = rec["sha256"].get<std::string>();
-        }
+        const std::string sha = recorded_sha(o.path);  // computed for provenance.json already
         catalog::BuiltItem built =
             catalog::raster_item(o.path, recipe.id, {item_id, start.empty() ? prov["finished"].get<std::string>() : start}, sha);
         json& props = built.item["properties"];

@@ -20,12 +20,14 @@
 #include "core/digest.hpp"
 #include "core/url.hpp"
 #include "security/audit.hpp"
+#include "security/jcs.hpp"
 #include "security/keys.hpp"
 
 namespace sco::federation {
 
 namespace fs = std::filesystem;
 using core::ErrorCode;
+using security::string_member;
 using nlohmann::json;
 
 namespace {
@@ -36,10 +38,6 @@ const std::regex& safe_name() {
   return re;
 }
 
-std::string string_field(const json& j, const char* key) {
-  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) return "";
-  return j[key].get<std::string>();
-}
 
 // A file name for an asset's local copy: its key (made safe) and an extension from its media type
 // (or from its href), so that the copy opens by name in GDAL and browsers.
@@ -107,8 +105,45 @@ bool file_matches(const fs::path& p, const Unit& u) {
   return core::sha256_file(p.string()) == u.sha256;
 }
 
+// Clients by origin, one keep-alive connection each; the token goes to `token_origin` only.
+class ClientPool {
+ public:
+  ClientPool(const ClientOptions& options, std::string token_origin) : options_(options), token_origin_(std::move(token_origin)) {}
+  HttpClient& to(const Url& url) {
+    auto& c = clients_[url.origin()];
+    if (!c) c = std::make_unique<HttpClient>(url, options_, url.origin() == token_origin_);
+    return *c;
+  }
+
+ private:
+  const ClientOptions& options_;
+  std::string token_origin_;
+  std::map<std::string, std::unique_ptr<HttpClient>> clients_;
+};
+
+// What a download gave, against the signed size (-1: not given) and SHA-256.
+struct Received {
+  std::uint64_t bytes = 0;  // received by this call
+  std::int64_t size = 0;    // of the whole file
+  bool size_ok = true, checksum_ok = true;
+  bool ok() const { return size_ok && checksum_ok; }
+};
+
+// Fetches `url` into `file` (continuing what it holds) and checks it; a file that fails is removed.
+// Throws (kIo) when the transfer breaks off, leaving what arrived.
+Received fetch_checked(ClientPool& pool, const Url& url, const fs::path& file, std::int64_t size, const std::string& sha256) {
+  Received r;
+  r.bytes = pool.to(url).download(url.path.empty() ? "/" : url.path, file.string());
+  std::error_code ec;
+  r.size = static_cast<std::int64_t>(fs::file_size(file, ec));
+  r.size_ok = size < 0 || r.size == size;
+  r.checksum_ok = r.size_ok && core::sha256_file(file.string()) == sha256;
+  if (!r.ok()) fs::remove(file, ec);
+  return r;
+}
+
 // Fetches or finds one unit's bytes and checks them; never throws.
-void fetch(Unit& u, const Url& base, const ClientOptions& options, std::map<std::string, std::unique_ptr<HttpClient>>& clients) {
+void fetch(Unit& u, ClientPool& pool) {
   try {
     // A copy committed by an earlier sync (an item that changed, but not this asset).
     for (const auto& f : u.finals) {
@@ -131,26 +166,15 @@ void fetch(Unit& u, const Url& base, const ClientOptions& options, std::map<std:
         fs::remove(u.staged, ec);  // whole but wrong: fetch again
       }
     }
-    const std::string origin = u.url.origin();
-    auto& client = clients[origin];
-    if (!client) client = std::make_unique<HttpClient>(u.url, options, origin == base.origin());
-    u.bytes = client->download(u.url.path.empty() ? "/" : u.url.path, u.staged.string());
-    const auto size = static_cast<std::int64_t>(fs::file_size(u.staged, ec));
-    if (u.size >= 0 && size != u.size) {
-      u.problem = fmt::format(
-          "received {} bytes where the signed item says {} "
-          "(truncated or altered in transit)",
-          size, u.size);
-    } else if (core::sha256_file(u.staged.string()) != u.sha256) {
-      u.problem =
-          "the bytes received do not match the signed file:checksum "
-          "(altered at the source or in transit)";
+    const Received r = fetch_checked(pool, u.url, u.staged, u.size, u.sha256);
+    u.bytes = r.bytes;
+    if (!r.size_ok) {
+      u.problem = fmt::format("received {} bytes where the signed item says {} (truncated or altered in transit)", r.size, u.size);
+    } else if (!r.checksum_ok) {
+      u.problem = "the bytes received do not match the signed file:checksum (altered at the source or in transit)";
+    } else {
+      u.ready = u.staged;
     }
-    if (!u.problem.empty()) {
-      fs::remove(u.staged, ec);
-      return;
-    }
-    u.ready = u.staged;
   } catch (const std::exception& e) {
     u.error = e.what();
   }
@@ -174,7 +198,7 @@ SyncReport sync_collection(const SyncOptions& o) {
 
   HttpClient api(base, o.client, true);
   const json remote = api.get_json(stac + "/collections/" + core::url_encode(coll));
-  if (string_field(remote, "id") != coll) core::fail(ErrorCode::kInvalidInput, "{}{}: not the collection '{}'", base.origin(), stac, coll);
+  if (string_member(remote, "id") != coll) core::fail(ErrorCode::kInvalidInput, "{}{}: not the collection '{}'", base.origin(), stac, coll);
 
   auto store = catalog::open_sqlite_store(o.catalog_dir);
   const auto keys = security::NodeKeys::load_or_create(o.catalog_dir);
@@ -192,8 +216,8 @@ SyncReport sync_collection(const SyncOptions& o) {
                  "was ingested or run here); sync into another catalog (--catalog)",
                  coll);
     }
-    if (string_field(origin, "url") != from) {
-      core::fail(ErrorCode::kInvalidInput, "collection '{}' on this node is a copy of {}'s, not of {}'s", coll, string_field(origin, "url"), from);
+    if (string_member(origin, "url") != from) {
+      core::fail(ErrorCode::kInvalidInput, "collection '{}' on this node is a copy of {}'s, not of {}'s", coll, string_member(origin, "url"), from);
     }
   }
 
@@ -209,10 +233,10 @@ SyncReport sync_collection(const SyncOptions& o) {
     target.clear();
     if (page.contains("links") && page["links"].is_array()) {
       for (const auto& l : page["links"]) {
-        if (string_field(l, "rel") != "next") continue;
-        const Url next = parse_url(string_field(l, "href"), "the partner's next link");
+        if (string_member(l, "rel") != "next") continue;
+        const Url next = parse_url(string_member(l, "href"), "the partner's next link");
         if (next.origin() != base.origin()) {
-          core::fail(ErrorCode::kInvalidInput, "the partner's next link leaves its origin ({}): refused", string_field(l, "href"));
+          core::fail(ErrorCode::kInvalidInput, "the partner's next link leaves its origin ({}): refused", string_member(l, "href"));
         }
         target = next.path;
       }
@@ -228,7 +252,7 @@ SyncReport sync_collection(const SyncOptions& o) {
   std::vector<Incoming> incoming;
   std::set<std::string> seen;
   for (auto& item : listed) {
-    const std::string id = string_field(item, "id");
+    const std::string id = string_member(item, "id");
     if (id.empty()) {
       problems.push_back("an item without an id");
       continue;
@@ -244,8 +268,8 @@ SyncReport sync_collection(const SyncOptions& o) {
       problems.push_back(fmt::format("item '{}' is listed twice", id));
       continue;
     }
-    if (string_field(item, "collection") != coll) {
-      problems.push_back(fmt::format("item '{}' belongs to collection '{}', not '{}'", id, string_field(item, "collection"), coll));
+    if (string_member(item, "collection") != coll) {
+      problems.push_back(fmt::format("item '{}' belongs to collection '{}', not '{}'", id, string_member(item, "collection"), coll));
       continue;
     }
     if (!item.contains("bbox") || !item["bbox"].is_array() || item["bbox"].size() < 4 || !item.contains("properties") ||
@@ -253,13 +277,14 @@ SyncReport sync_collection(const SyncOptions& o) {
       problems.push_back(fmt::format("item '{}' has no bbox or properties", id));
       continue;
     }
-    const std::string checksum = "signed:" + core::sha256_hex(security::item_signing_bytes(item) + item.value("sco:signature", json()).dump());
+    const std::string signed_bytes = security::item_signing_bytes(item);
+    const std::string checksum = "signed:" + core::sha256_hex(signed_bytes + item.value("sco:signature", json()).dump());
     const auto old = have.find(id);
     if (old != have.end() && old->second == checksum) {
       ++report.unchanged;
       continue;
     }
-    const security::Verdict v = security::verify_item(item, trusted, false);
+    const security::Verdict v = security::verify_item(item, trusted, false, &signed_bytes);
     problems.insert(problems.end(), v.problems.begin(), v.problems.end());
     if (v.ok) signers.insert(v.signer);
     bool assets_ok = true;
@@ -269,9 +294,9 @@ SyncReport sync_collection(const SyncOptions& o) {
         continue;
       }
       for (auto it = item["assets"].begin(); it != item["assets"].end(); ++it) {
-        const std::string href = string_field(*it, "href");
+        const std::string href = string_member(*it, "href");
         std::smatch m;
-        const std::string sum = string_field(*it, "file:checksum");
+        const std::string sum = string_member(*it, "file:checksum");
         if (!std::regex_match(sum, m, checksum_re)) {
           problems.push_back(
               fmt::format("item '{}': asset '{}' has no SHA-256 file:checksum, "
@@ -316,15 +341,15 @@ SyncReport sync_collection(const SyncOptions& o) {
     const json& item = incoming[i].item;
     if (!item.contains("assets")) continue;
     for (auto it = item["assets"].begin(); it != item["assets"].end(); ++it) {
-      const std::string sha = string_field(*it, "file:checksum").substr(4);
-      const std::string href = string_field(*it, "href");
-      Job job{i, it.key(), dest / string_field(item, "id") / (sha.substr(0, 12) + "-" + local_name(it.key(), string_field(*it, "type"), href))};
+      const std::string sha = string_member(*it, "file:checksum").substr(4);
+      const std::string href = string_member(*it, "href");
+      Job job{i, it.key(), dest / string_member(item, "id") / (sha.substr(0, 12) + "-" + local_name(it.key(), string_member(*it, "type"), href))};
       auto [pos, fresh] = unit_of.emplace(sha, units.size());
       job.unit = pos->second;
       if (fresh) {
         Unit u;
-        u.label = fmt::format("item '{}': asset '{}'", string_field(item, "id"), it.key());
-        u.url = parse_url(href, fmt::format("item '{}': asset '{}'", string_field(item, "id"), it.key()));
+        u.label = fmt::format("item '{}': asset '{}'", string_member(item, "id"), it.key());
+        u.url = parse_url(href, fmt::format("item '{}': asset '{}'", string_member(item, "id"), it.key()));
         u.sha256 = sha;
         u.size = it->contains("file:size") ? (*it)["file:size"].get<std::int64_t>() : -1;
         u.staged = staging / sha;
@@ -339,9 +364,9 @@ SyncReport sync_collection(const SyncOptions& o) {
     std::atomic<std::int64_t> done{0};
     std::mutex progress_mutex;
     auto worker = [&] {
-      std::map<std::string, std::unique_ptr<HttpClient>> clients;
+      ClientPool pool(o.client, base.origin());
       for (std::size_t k; (k = next++) < units.size();) {
-        fetch(units[k], base, o.client, clients);
+        fetch(units[k], pool);
         const std::int64_t d = ++done;
         if (o.progress) {
           std::lock_guard lock(progress_mutex);
@@ -381,13 +406,13 @@ SyncReport sync_collection(const SyncOptions& o) {
   std::vector<fs::path> old_files;
   for (const auto& inc : incoming) {
     if (!inc.update) continue;
-    if (const auto old = store->item(coll, string_field(inc.item, "id")); old && old->contains("assets")) {
-      for (const auto& a : (*old)["assets"]) old_files.emplace_back(string_field(a, "href"));
+    if (const auto old = store->item(coll, string_member(inc.item, "id")); old && old->contains("assets")) {
+      for (const auto& a : (*old)["assets"]) old_files.emplace_back(string_member(a, "href"));
     }
   }
   for (const auto& id : removed) {
     if (const auto old = store->item(coll, id); old && old->contains("assets")) {
-      for (const auto& a : (*old)["assets"]) old_files.emplace_back(string_field(a, "href"));
+      for (const auto& a : (*old)["assets"]) old_files.emplace_back(string_member(a, "href"));
     }
   }
   std::set<fs::path> placed;
@@ -416,11 +441,11 @@ SyncReport sync_collection(const SyncOptions& o) {
     store->put_collection(doc);
     for (const auto& inc : incoming) {
       json local = inc.item;
-      const std::string id = string_field(local, "id");
+      const std::string id = string_member(local, "id");
       json via = json::array();
       if (local.contains("links") && local["links"].is_array()) {
         for (const auto& l : local["links"]) {
-          if (string_field(l, "rel") == "self") via.push_back({{"rel", "via"}, {"href", string_field(l, "href")}, {"type", "application/geo+json"}});
+          if (string_member(l, "rel") == "self") via.push_back({{"rel", "via"}, {"href", string_member(l, "href")}, {"type", "application/geo+json"}});
         }
       }
       local["links"] = via;
@@ -439,7 +464,7 @@ SyncReport sync_collection(const SyncOptions& o) {
     json local = incoming[i].item;
     local.erase("links");
     for (const auto& [key, path] : finals_of[i]) local["assets"][key]["href"] = path.string();
-    const fs::path file = dest / string_field(local, "id") / "item.json";
+    const fs::path file = dest / string_member(local, "id") / "item.json";
     fs::create_directories(file.parent_path(), ec);
     std::ofstream(file.string() + ".part") << local.dump(2) << '\n';
     fs::rename(file.string() + ".part", file, ec);
@@ -469,24 +494,24 @@ SyncReport sync_collection(const SyncOptions& o) {
 std::vector<std::string> check_remote_assets(const json& item, const ClientOptions& options, const std::string& scratch_dir) {
   std::vector<std::string> problems;
   if (!item.is_object() || !item.contains("assets") || !item["assets"].is_object()) return problems;
-  const std::string id = string_field(item, "id");
+  const std::string id = string_member(item, "id");
   std::string token_origin;
   if (item.contains("links") && item["links"].is_array()) {
     for (const auto& l : item["links"]) {
-      if (string_field(l, "rel") == "self") {
+      if (string_member(l, "rel") == "self") {
         try {
-          token_origin = parse_url(string_field(l, "href")).origin();
+          token_origin = parse_url(string_member(l, "href")).origin();
         } catch (const core::Error&) {
         }
       }
     }
   }
-  std::map<std::string, std::unique_ptr<HttpClient>> clients;
+  ClientPool pool(options, token_origin);
   fs::create_directories(scratch_dir);
   for (auto it = item["assets"].begin(); it != item["assets"].end(); ++it) {
-    const std::string href = string_field(*it, "href");
+    const std::string href = string_member(*it, "href");
     if (href.rfind("http://", 0) != 0 && href.rfind("https://", 0) != 0) continue;
-    const std::string sum = string_field(*it, "file:checksum");
+    const std::string sum = string_member(*it, "file:checksum");
     if (sum.size() != 68 || sum.rfind("1220", 0) != 0) {
       problems.push_back(fmt::format("item '{}': asset '{}' has no SHA-256 file:checksum", id, it.key()));
       continue;
@@ -496,14 +521,11 @@ std::vector<std::string> check_remote_assets(const json& item, const ClientOptio
     fs::remove(tmp, ec);
     try {
       const Url url = parse_url(href, fmt::format("item '{}': asset '{}'", id, it.key()));
-      auto& client = clients[url.origin()];
-      if (!client) client = std::make_unique<HttpClient>(url, options, url.origin() == token_origin);
-      client->download(url.path.empty() ? "/" : url.path, tmp.string());
-      const auto size = static_cast<std::int64_t>(fs::file_size(tmp, ec));
-      if (it->contains("file:size") && (*it)["file:size"].is_number_integer() && (*it)["file:size"].get<std::int64_t>() != size) {
-        problems.push_back(fmt::format("item '{}': asset '{}' ({}): {} bytes, the signed item says {}", id, it.key(), href, size,
-                                       (*it)["file:size"].get<std::int64_t>()));
-      } else if (core::sha256_file(tmp.string()) != sum.substr(4)) {
+      const std::int64_t want = it->contains("file:size") && (*it)["file:size"].is_number_integer() ? (*it)["file:size"].get<std::int64_t>() : -1;
+      const Received r = fetch_checked(pool, url, tmp, want, sum.substr(4));
+      if (!r.size_ok) {
+        problems.push_back(fmt::format("item '{}': asset '{}' ({}): {} bytes, the signed item says {}", id, it.key(), href, r.size, want));
+      } else if (!r.checksum_ok) {
         problems.push_back(fmt::format("item '{}': asset '{}' ({}) does not match its checksum", id, it.key(), href));
       }
     } catch (const core::Error& e) {

@@ -141,4 +141,10 @@ std::string canonical_json(const nlohmann::json& value) {
   return out;
 }
 
+std::string string_member(const nlohmann::json& object, const char* key, const std::string& fallback) {
+  if (!object.is_object()) return fallback;
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
 }  // namespace sco::security

@@ -12,4 +12,8 @@ std::string canonical_json(const nlohmann::json& value);
 // One number as RFC 8785 writes it (throws for NaN and infinities, which JSON cannot hold).
 std::string canonical_number(double v);
 
+// A string member of a JSON object, or `fallback` when the value is not an object or the member is
+// absent or not a string: what arrives from partners may be anything, and must not throw.
+std::string string_member(const nlohmann::json& object, const char* key, const std::string& fallback = "");
+
 }  // namespace sco::security

@@ -186,43 +186,36 @@ void sign_item(json& item, const NodeKeys& keys) {
   item["sco:signature"] = {{"alg", "Ed25519"}, {"key_id", keys.public_key().key_id()}, {"signer", keys.public_key().name}, {"value", sig}};
 }
 
-namespace {
-// A string member, or `fallback` when absent or not a string: what arrives from partners may be anything.
-std::string text_of(const json& j, const char* key, const std::string& fallback = "") {
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : fallback;
-}
-}  // namespace
-
-Verdict verify_item(const json& item, const std::vector<PublicKey>& trusted, bool check_files) {
+Verdict verify_item(const json& item, const std::vector<PublicKey>& trusted, bool check_files, const std::string* signing_bytes) {
   Verdict v;
   if (!item.is_object()) {
     v.problems.push_back("an item that is not a JSON object");
     return v;
   }
-  const std::string id = text_of(item, "id", "?");
+  const std::string id = string_member(item, "id", "?");
   if (!item.contains("sco:signature") || !item["sco:signature"].is_object()) {
     v.problems.push_back(fmt::format("item '{}' is not signed", id));
     return v;
   }
   const json& s = item["sco:signature"];
-  const std::string key_id = text_of(s, "key_id"), value = text_of(s, "value");
+  const std::string key_id = string_member(s, "key_id"), value = string_member(s, "value");
   const PublicKey* key = nullptr;
   for (const auto& k : trusted) {
     if (k.key_id() == key_id) key = &k;
   }
-  if (text_of(s, "alg") != "Ed25519") {
-    v.problems.push_back(fmt::format("item '{}': signature algorithm '{}' is not Ed25519", id, text_of(s, "alg")));
+  if (string_member(s, "alg") != "Ed25519") {
+    v.problems.push_back(fmt::format("item '{}': signature algorithm '{}' is not Ed25519", id, string_member(s, "alg")));
   } else if (!key) {
-    v.problems.push_back(fmt::format("item '{}' is signed by key {} ('{}'), which this node does not trust", id, key_id, text_of(s, "signer")));
-  } else if (!verify_signature(*key, item_signing_bytes(item), value)) {
+    v.problems.push_back(fmt::format("item '{}' is signed by key {} ('{}'), which this node does not trust", id, key_id, string_member(s, "signer")));
+  } else if (!verify_signature(*key, signing_bytes ? *signing_bytes : item_signing_bytes(item), value)) {
     v.problems.push_back(fmt::format("item '{}': the signature by '{}' does not match its content (changed after signing)", id, key->name));
   } else {
     v.signer = key->name;
   }
   if (check_files && item.contains("assets") && item["assets"].is_object()) {
     for (auto it = item["assets"].begin(); it != item["assets"].end(); ++it) {
-      const std::string href = text_of(*it, "href");
-      const std::string want = text_of(*it, "file:checksum");
+      const std::string href = string_member(*it, "href");
+      const std::string want = string_member(*it, "file:checksum");
       if (want.empty() || href.empty() || !fs::is_regular_file(href)) continue;
       const std::string got = "1220" + core::sha256_file(href);
       if (got != want) v.problems.push_back(fmt::format("item '{}': asset '{}' ({}) does not match its checksum", id, it.key(), href));

@@ -55,6 +55,8 @@ struct Verdict {
 };
 // Checks the signature against `trusted`, and each asset's file:checksum when its href is a local
 // file that exists (`check_files`).
-Verdict verify_item(const nlohmann::json& item, const std::vector<PublicKey>& trusted, bool check_files);
+// `signing_bytes`, when the caller has them already (item_signing_bytes(item)), saves computing them again.
+Verdict verify_item(const nlohmann::json& item, const std::vector<PublicKey>& trusted, bool check_files,
+                    const std::string* signing_bytes = nullptr);
 
 }  // namespace sco::security

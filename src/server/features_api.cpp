@@ -42,7 +42,6 @@ std::string text_of(const json& v) {
 
 ApiResponse fail(int status, const std::string& code, const std::string& what) { return error_response(status, code, what); }
 
-ApiResponse refusal(const Caller& caller) { return refusal_response(caller); }
 
 }  // namespace
 
@@ -73,7 +72,7 @@ ApiResponse FeaturesApi::output_file(const std::string& table_id, const std::str
   if (!std::regex_match(file, safe)) return fail(400, "BadRequest", fmt::format("'{}' is not a file name", file));
   const auto t = store_.feature_table(table_id);
   if (!t) return fail(404, "NotFound", fmt::format("no collection '{}'", table_id));
-  if (!visible(*t, caller)) return refusal(caller);
+  if (!visible(*t, caller)) return refusal_response(caller);
   path = (std::filesystem::path(t->value("path", "")).parent_path() / file).string();
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) return fail(404, "NotFound", fmt::format("no file '{}' in the outputs of '{}'", file, table_id));
@@ -125,19 +124,17 @@ ApiResponse FeaturesApi::handle(const ApiRequest& req) const {
   if (req.method != "GET") return fail(405, "MethodNotAllowed", "use GET");
   if (p == "/features" || p == "/features/") {
     return {200, "application/json",
-            json{{"title", "sco observatory node: indicators per district"},
+            json_text(json{{"title", "sco observatory node: indicators per district"},
                  {"description", "OGC API - Features: the per-district tables of indicator runs"},
                  {"links", json::array({link("self", root, "application/json"), link("conformance", root + "/conformance", "application/json"),
                                         link("data", root + "/collections", "application/json"),
-                                        link("service-desc", req.base_url + "/api", "application/vnd.oai.openapi+json;version=3.0")})}}
-                .dump(-1, ' ', false, json::error_handler_t::replace)};
+                                        link("service-desc", req.base_url + "/api", "application/vnd.oai.openapi+json;version=3.0")})}})};
   }
   if (p == "/features/conformance") {
     return {200, "application/json",
-            json{{"conformsTo", {"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+            json_text(json{{"conformsTo", {"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
                                  "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-                                 "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30"}}}
-                .dump(-1, ' ', false, json::error_handler_t::replace)};
+                                 "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30"}}})};
   }
   if (p == "/features/collections") {
     json list = json::array();
@@ -145,20 +142,20 @@ ApiResponse FeaturesApi::handle(const ApiRequest& req) const {
       if (visible(t, req.caller)) list.push_back(collection_doc(t));
     }
     return {200, "application/json",
-            json{{"collections", list}, {"links", json::array({link("self", root + "/collections", "application/json")})}}.dump(-1, ' ', false, json::error_handler_t::replace)};
+            json_text(json{{"collections", list}, {"links", json::array({link("self", root + "/collections", "application/json")})}})};
   }
   if (std::regex_match(p, m, coll_re)) {
     const auto t = store_.feature_table(m[1]);
     if (!t) return fail(404, "NotFound", fmt::format("no collection '{}'", m[1].str()));
-    if (!visible(*t, req.caller)) return refusal(req.caller);
-    return {200, "application/json", collection_doc(*t).dump(-1, ' ', false, json::error_handler_t::replace)};
+    if (!visible(*t, req.caller)) return refusal_response(req.caller);
+    return {200, "application/json", json_text(collection_doc(*t))};
   }
   const bool items = std::regex_match(p, m, items_re);
   const bool one = !items && std::regex_match(p, m, item_re);
   if (!items && !one) return fail(404, "NotFound", fmt::format("no route GET {}", p));
   const auto t = store_.feature_table(m[1]);
   if (!t) return fail(404, "NotFound", fmt::format("no collection '{}'", m[1].str()));
-  if (!visible(*t, req.caller)) return refusal(req.caller);
+  if (!visible(*t, req.caller)) return refusal_response(req.caller);
   const auto doc = load(t->value("path", ""));
   if (!doc) return fail(500, "ServerError", fmt::format("the table of '{}' cannot be read", m[1].str()));
   const std::string id_column = t->value("id_column", "");
@@ -175,7 +172,7 @@ ApiResponse FeaturesApi::handle(const ApiRequest& req) const {
         f["id"] = m[2].str();
         f["links"] = json::array({link("self", root + "/collections/" + m[1].str() + "/items/" + m[2].str(), "application/geo+json"),
                                   link("collection", root + "/collections/" + m[1].str(), "application/json")});
-        return {200, "application/geo+json", f.dump(-1, ' ', false, json::error_handler_t::replace)};
+        return {200, "application/geo+json", json_text(f)};
       }
     }
     return fail(404, "NotFound", fmt::format("no feature '{}' in '{}'", m[2].str(), m[1].str()));
@@ -252,7 +249,7 @@ ApiResponse FeaturesApi::handle(const ApiRequest& req) const {
     links.push_back(link("next", req.base_url + p + q, "application/geo+json"));
   }
   return {200, "application/geo+json",
-          json{{"type", "FeatureCollection"}, {"features", page}, {"numberMatched", matched}, {"numberReturned", page.size()}, {"links", links}}.dump(-1, ' ', false, json::error_handler_t::replace)};
+          json_text(json{{"type", "FeatureCollection"}, {"features", page}, {"numberMatched", matched}, {"numberReturned", page.size()}, {"links", links}})};
 }
 
 }  // namespace sco::server

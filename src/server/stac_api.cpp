@@ -32,6 +32,13 @@ struct ApiError {
   std::string code, description;
 };
 
+// 401 (no token) or 403 (a token without the right) for a collection the caller may not see.
+ApiError refusal_error(const Caller& caller) {
+  const int status = refusal_status(caller);
+  return status == 401 ? ApiError{401, "Unauthorized", "this collection needs a token (Authorization: Bearer TOKEN)"}
+                       : ApiError{403, "Forbidden", "this token may not read this collection"};
+}
+
 [[noreturn]] void bad(const std::string& field, const std::string& why) {
   throw ApiError{400, "InvalidParameterValue", fmt::format("{}: {}", field, why)};
 }
@@ -201,22 +208,23 @@ Search search_from_body(const std::string& body) {
   return s;
 }
 
-ApiResponse ok(const json& j, const std::string& type = "application/json") { return {200, type, j.dump(-1, ' ', false, json::error_handler_t::replace)}; }
+ApiResponse ok(const json& j, const std::string& type = "application/json") { return {200, type, json_text(j)}; }
 
 
 }  // namespace
 
+std::string json_text(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 ApiResponse error_response(int status, const std::string& code, const std::string& description) {
-  return {status, "application/json", json{{"code", code}, {"description", description}}.dump(-1, ' ', false, json::error_handler_t::replace)};
+  return {status, "application/json", json_text(json{{"code", code}, {"description", description}})};
 }
 
 std::string StacApi::conformance_json() {
-  return json{{"conformsTo",
+  return json_text(json{{"conformsTo",
                {"https://api.stacspec.org/v1.0.0/core", "https://api.stacspec.org/v1.0.0/collections",
                 "https://api.stacspec.org/v1.0.0/item-search", "https://api.stacspec.org/v1.0.0/ogcapi-features",
                 "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-                "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"}}}
-      .dump(-1, ' ', false, json::error_handler_t::replace);
+                "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"}}});
 }
 
 ApiResponse StacApi::handle(const ApiRequest& req) const {
@@ -324,14 +332,12 @@ ApiResponse StacApi::handle(const ApiRequest& req) const {
       }
     }
     fc["links"] = links;
-    return ApiResponse{200, "application/geo+json", fc.dump(-1, ' ', false, json::error_handler_t::replace)};
+    return ApiResponse{200, "application/geo+json", json_text(fc)};
   };
 
   auto check_visible = [&](const json& c) {
     if (!may_see(req.caller, visibility_of(c))) {
-      const ApiResponse r = refusal_response(req.caller);
-      const json body = json::parse(r.body);
-      throw ApiError{r.status, body["code"], body["description"]};
+      throw refusal_error(req.caller);
     }
   };
   try {
@@ -407,9 +413,8 @@ ApiResponse StacApi::handle(const ApiRequest& req) const {
 }
 
 ApiResponse refusal_response(const Caller& caller) {
-  const int status = refusal_status(caller);
-  return error_response(status, status == 401 ? "Unauthorized" : "Forbidden",
-                        status == 401 ? "this collection needs a token (Authorization: Bearer TOKEN)" : "this token may not read this collection");
+  const ApiError e = refusal_error(caller);
+  return error_response(e.status, e.code, e.description);
 }
 
 ApiResponse find_asset(const catalog::CatalogStore& store, const Caller& caller, const std::string& collection, const std::string& item_id,
@@ -501,11 +506,10 @@ std::string openapi_json(const std::string& base_url) {
                                    {"requestBody", {{"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}}},
                                    {"responses", {{"200", {{"description", "OK"}}}, {"400", {{"description", "bad field"}}},
                                                   {"413", {{"description", "body too large"}}}}}};
-  return json{{"openapi", "3.0.3"},
+  return json_text(json{{"openapi", "3.0.3"},
               {"info", {{"title", "sco observatory node"}, {"version", core::kVersion}}},
               {"servers", json::array({{{"url", base_url}}})},
-              {"paths", paths}}
-      .dump(-1, ' ', false, json::error_handler_t::replace);
+              {"paths", paths}});
 }
 
 }  // namespace sco::server

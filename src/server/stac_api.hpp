@@ -6,6 +6,8 @@
 #include <map>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "catalog/store.hpp"
 #include "server/access.hpp"
 
@@ -25,6 +27,10 @@ struct ApiResponse {
   std::string content_type = "application/json";
   std::string body;
 };
+
+// Compact JSON for a response body. Strings echoed from a request may hold invalid UTF-8: they are
+// replaced (U+FFFD), never thrown.
+std::string json_text(const nlohmann::json& value);
 
 // {"code": ..., "description": ...}
 ApiResponse error_response(int status, const std::string& code, const std::string& description);

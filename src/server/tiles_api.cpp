@@ -98,14 +98,13 @@ ApiResponse TilesApi::handle(const ApiRequest& req, const std::string& key) {
       for (const auto& [k, v] : req.query) query += (query.empty() ? "?" : "&") + k + "=" + v;
       const std::string base = fmt::format("{}/tiles/{}/{}/{}", req.base_url, coll, item_id, asset);
       return {200, "application/json",
-              json{{"tilejson", "3.0.0"},
+              json_text(json{{"tilejson", "3.0.0"},
                    {"name", coll + "/" + item_id + "/" + asset},
                    {"tiles", json::array({base + "/{z}/{x}/{y}.png" + query})},
                    {"minzoom", info.min_zoom},
                    {"maxzoom", info.max_zoom},
                    {"bounds", {info.west, info.south, info.east, info.north}},
-                   {"center", {(info.west + info.east) / 2, (info.south + info.north) / 2, info.min_zoom + 2}}}
-                  .dump(-1, ' ', false, json::error_handler_t::replace)};
+                   {"center", {(info.west + info.east) / 2, (info.south + info.north) / 2, info.min_zoom + 2}}})};
     }
     t.z = std::stoi(m[4]);
     t.x = std::stoi(m[5]);

@@ -61,10 +61,18 @@ function drawChart(column) {
   }, [xs, ys], el);
 }
 
-async function showRaster(table) {
+// Puts (or, with no tiles, removes) a raster tile layer under the districts.
+function setRasterLayer(id, tiles, opacity) {
   const map = state.map;
-  if (map.getLayer("raster")) map.removeLayer("raster");
-  if (map.getSource("raster")) map.removeSource("raster");
+  if (map.getLayer(id)) map.removeLayer(id);
+  if (map.getSource(id)) map.removeSource(id);
+  if (!tiles) return;
+  map.addSource(id, { type: "raster", tiles: [location.origin + tiles], tileSize: 256 });
+  map.addLayer({ id, type: "raster", source: id, paint: { "raster-opacity": opacity } }, map.getLayer("districts-fill") ? "districts-fill" : undefined);
+}
+
+async function showRaster(table) {
+  setRasterLayer("raster", null);
   if (!document.getElementById("raster").checked || !table["sco:recipe"]) return;
   const found = await getJSON(`/stac/search?collections=${encodeURIComponent(table["sco:recipe"])}&limit=100`);
   const item = found.features.find((f) => f.id.startsWith(table["sco:run"] + "-"));
@@ -73,9 +81,7 @@ async function showRaster(table) {
   const lo = band.statistics ? band.statistics.minimum : undefined;
   const hi = band.statistics ? band.statistics.maximum : undefined;
   const [tlo, thi] = lo !== undefined ? [lo, hi] : range(state.features, state.column);
-  const tiles = `/tiles/${encodeURIComponent(table["sco:recipe"])}/${encodeURIComponent(item.id)}/data/{z}/{x}/{y}.png?colormap=viridis&rescale=${tlo},${thi}`;
-  map.addSource("raster", { type: "raster", tiles: [location.origin + tiles], tileSize: 256 });
-  map.addLayer({ id: "raster", type: "raster", source: "raster", paint: { "raster-opacity": 0.75 } }, "districts-fill");
+  setRasterLayer("raster", `/tiles/${encodeURIComponent(table["sco:recipe"])}/${encodeURIComponent(item.id)}/data/{z}/{x}/{y}.png?colormap=viridis&rescale=${tlo},${thi}`, 0.75);
 }
 
 // A catalog layer: its items in time order; a date list when it has several; the chosen date's
@@ -98,16 +104,13 @@ async function showLayer(id) {
 
 async function showItem(item) {
   const map = state.map;
-  if (map.getLayer("layer")) map.removeLayer("layer");
-  if (map.getSource("layer")) map.removeSource("layer");
+  setRasterLayer("layer", null);
   if (!item) return;
   const key = Object.keys(item.assets).find((k) => (item.assets[k].type || "").startsWith("image/tiff"));
   const band = (item.assets[key]["raster:bands"] || [{}])[0];
   const st = band.statistics;
   const rescale = st && isFinite(st.minimum) && isFinite(st.maximum) && st.maximum > st.minimum ? `&rescale=${st.minimum},${st.maximum}` : "";
-  const tiles = `/tiles/${encodeURIComponent(item.collection)}/${encodeURIComponent(item.id)}/${encodeURIComponent(key)}/{z}/{x}/{y}.png?bidx=1&colormap=viridis${rescale}`;
-  map.addSource("layer", { type: "raster", tiles: [location.origin + tiles], tileSize: 256 });
-  map.addLayer({ id: "layer", type: "raster", source: "layer", paint: { "raster-opacity": 0.8 } }, map.getLayer("districts-fill") ? "districts-fill" : undefined);
+  setRasterLayer("layer", `/tiles/${encodeURIComponent(item.collection)}/${encodeURIComponent(item.id)}/${encodeURIComponent(key)}/{z}/{x}/{y}.png?bidx=1&colormap=viridis${rescale}`, 0.8);
   if (item.bbox && !state.current) map.fitBounds([[item.bbox[0], item.bbox[1]], [item.bbox[2], item.bbox[3]]], { padding: 20, duration: 0 });
   document.getElementById("layer-note").textContent = `${item.collection} · ${(item.properties.datetime || "").slice(0, 10)}`;
 }
