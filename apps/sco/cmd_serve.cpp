@@ -14,6 +14,11 @@ void register_serve(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--max-body", opts->max_body_bytes, "Largest request body in bytes (larger: 413)")->capture_default_str();
   auto cache_mb = std::make_shared<std::size_t>(256);
   cmd->add_option("--tile-cache-mb", *cache_mb, "Memory for rendered tiles, MiB")->capture_default_str();
+  auto raster_mb = std::make_shared<std::size_t>(512);
+  cmd->add_option("--raster-cache-mb", *raster_mb,
+                  "Memory for decoded raster blocks that tiles are cut from (GDAL's block cache), MiB; the server's\n"
+                  "memory stays within about this plus --tile-cache-mb plus some 100 MiB")
+      ->capture_default_str();
   opts->web_dir = SCO_WEB_DIR;
   cmd->add_option("--web", opts->web_dir, "Folder of the built web map served at /")->capture_default_str();
   cmd->add_option("--rate-limit", opts->rate_limit, "Requests per second per token or address (429 beyond; 0: none)")->capture_default_str();
@@ -30,9 +35,10 @@ void register_serve(CLI::App& app, GlobalOptions& global) {
               "HTTPS with --tls-cert and --tls-key, or behind a reverse proxy (docs/deployment.md). Tokens:\n"
               "Authorization: Bearer TOKEN (sco token create). Stops cleanly on SIGTERM or Ctrl-C. Access log on standard\n"
               "error unless --quiet.");
-  cmd->callback([opts, cache_mb, &global] {
+  cmd->callback([opts, cache_mb, raster_mb, &global] {
     opts->catalog_dir = global.catalog_dir();
     opts->tile_cache_bytes = *cache_mb << 20;
+    opts->raster_cache_bytes = *raster_mb << 20;
     opts->threads = global.threads;
     opts->access_log = !global.quiet;
     server::serve(*opts, [&](int port) {

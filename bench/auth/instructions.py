@@ -28,9 +28,10 @@ from bench_common import emit_table  # noqa: E402
 import run as tiles_bench  # noqa: E402
 
 
-def instructions(sco, cat, paths, token, out_dir, tag):
+def instructions(sco, cat, paths, token, out_dir, tag, warm_paths=None):
     """Instructions per request in the steady state: one keep-alive connection (so one server
-    thread, with its warm caches), 10 warm-up requests, counters zeroed, then the measured ones."""
+    thread, with its warm caches), 10 warm-up requests (or `warm_paths`), counters zeroed, then the
+    measured ones."""
     port = 18790
     out = os.path.join(out_dir, f"callgrind.{tag}.out")
     for f in glob.glob(out + "*"):
@@ -54,7 +55,7 @@ def instructions(sco, cat, paths, token, out_dir, tag):
         if r.status != 200:
             raise SystemExit(f"{p}: {r.status}")
 
-    for p in paths[:10]:
+    for p in paths[:10] if warm_paths is None else warm_paths:
         get(p)
     subprocess.run(["callgrind_control", "--zero", str(server.pid)], check=True, capture_output=True)
     for p in paths:

@@ -33,6 +33,11 @@ void init_gdal() {
   });
 }
 
+void set_gdal_cache_bytes(std::size_t bytes) {
+  init_gdal();
+  GDALSetCacheMax64(static_cast<GIntBig>(bytes));
+}
+
 std::string take_gdal_error() {
   std::string m = std::move(t_last_error);
   t_last_error.clear();

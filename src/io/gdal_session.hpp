@@ -2,6 +2,7 @@
 // GDAL set-up and error capture. GDAL reports errors through a global handler; sco installs one that
 // keeps the last message per thread, and io/ turns failures into core::Error right where they
 // happen, so no GDAL error state escapes this folder.
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,9 @@ namespace sco::io {
 // Idempotent. Registers drivers, installs the error handler, and bounds GDAL's block cache to 64 MiB
 // unless GDAL_CACHEMAX is set: a large cache fills with dirty blocks and costs time and memory.
 void init_gdal();
+// Sets GDAL's block cache (decoded raster blocks shared by all threads) to `bytes`, after init_gdal.
+// A tile server wants it large: a tile then costs a copy of cached blocks, not their decompression.
+void set_gdal_cache_bytes(std::size_t bytes);
 
 // The last GDAL error message on this thread (empty when none), cleared by the call.
 std::string take_gdal_error();

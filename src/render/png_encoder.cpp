@@ -1,8 +1,9 @@
 #include "render/png_encoder.hpp"
 
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "core/error.hpp"
@@ -10,6 +11,7 @@
 namespace sco::render {
 
 namespace {
+
 void put32(std::string& out, std::uint32_t v) {
   const char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
   out.append(b, 4);
@@ -19,10 +21,52 @@ void chunk(std::string& out, const char* type, const std::uint8_t* data, std::si
   put32(out, static_cast<std::uint32_t>(n));
   const std::size_t start = out.size();
   out.append(type, 4);
-  out.append(reinterpret_cast<const char*>(data), n);
-  const uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(out.data() + start), static_cast<uInt>(n + 4));
-  put32(out, static_cast<std::uint32_t>(crc));
+  if (n) out.append(reinterpret_cast<const char*>(data), n);
+  put32(out, libdeflate_crc32(0, out.data() + start, n + 4));
 }
+
+struct CompressorFree {
+  void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
+};
+
+// One compressor per thread and level: allocating one costs more than compressing a tile.
+libdeflate_compressor* compressor(int level) {
+  if (level < 0 || level > 12) core::fail(core::ErrorCode::kInternal, "PNG: DEFLATE level {} is outside 0..12", level);
+  thread_local std::unique_ptr<libdeflate_compressor, CompressorFree> cache[13];
+  auto& c = cache[level];
+  if (!c) c.reset(libdeflate_alloc_compressor(level));
+  if (!c) core::fail(core::ErrorCode::kInternal, "PNG: out of memory for a compressor");
+  return c.get();
+}
+
+// Signature, IHDR, the zlib stream of `raw` (filtered scanlines) as IDAT, IEND; `extra` chunks
+// (PLTE, tRNS) go between IHDR and IDAT.
+std::string assemble(int width, int height, std::uint8_t colour_type, const std::vector<std::uint8_t>& raw, int level,
+                     const std::vector<std::pair<const char*, std::vector<std::uint8_t>>>& extra) {
+  libdeflate_compressor* c = compressor(level);
+  std::vector<std::uint8_t> z(libdeflate_zlib_compress_bound(c, raw.size()));
+  const std::size_t zlen = libdeflate_zlib_compress(c, raw.data(), raw.size(), z.data(), z.size());
+  if (zlen == 0) core::fail(core::ErrorCode::kInternal, "PNG: DEFLATE compression failed");
+  std::string out;
+  out.reserve(zlen + 1100);
+  out.append("\x89PNG\r\n\x1a\n", 8);
+  std::uint8_t ihdr[13];
+  for (int k = 0; k < 4; ++k) {
+    ihdr[k] = static_cast<std::uint8_t>(static_cast<std::uint32_t>(width) >> (24 - 8 * k));
+    ihdr[4 + k] = static_cast<std::uint8_t>(static_cast<std::uint32_t>(height) >> (24 - 8 * k));
+  }
+  ihdr[8] = 8;  // bit depth
+  ihdr[9] = colour_type;
+  ihdr[10] = 0;  // deflate
+  ihdr[11] = 0;  // adaptive filtering
+  ihdr[12] = 0;  // no interlace
+  chunk(out, "IHDR", ihdr, sizeof ihdr);
+  for (const auto& [type, data] : extra) chunk(out, type, data.data(), data.size());
+  chunk(out, "IDAT", z.data(), zlen);
+  chunk(out, "IEND", nullptr, 0);
+  return out;
+}
+
 }  // namespace
 
 std::string encode_png_rgba(const std::uint8_t* rgba, int width, int height, int level) {
@@ -42,26 +86,31 @@ std::string encode_png_rgba(const std::uint8_t* rgba, int width, int height, int
     dst[0] = 2;
     for (std::size_t i = 0; i < row; ++i) dst[1 + i] = static_cast<std::uint8_t>(cur[i] - up[i]);
   }
-  uLongf zlen = compressBound(static_cast<uLong>(raw.size()));
-  std::vector<std::uint8_t> z(zlen);
-  if (compress2(z.data(), &zlen, raw.data(), static_cast<uLong>(raw.size()), level) != Z_OK) {
-    core::fail(core::ErrorCode::kInternal, "PNG: zlib compression failed");
+  return assemble(width, height, 6, raw, level, {});
+}
+
+std::string encode_png_indexed(const std::uint8_t* index, int width, int height, const std::vector<std::array<std::uint8_t, 4>>& palette,
+                               int level) {
+  if (palette.empty() || palette.size() > 256) core::fail(core::ErrorCode::kInternal, "PNG: a palette has 1..256 entries, not {}", palette.size());
+  const std::size_t row = static_cast<std::size_t>(width);
+  // Indices are not magnitudes: no filter (type 0) on every row, as the PNG specification advises.
+  std::vector<std::uint8_t> raw((row + 1) * static_cast<std::size_t>(height));
+  for (int y = 0; y < height; ++y) {
+    std::uint8_t* dst = raw.data() + static_cast<std::size_t>(y) * (row + 1);
+    dst[0] = 0;
+    std::memcpy(dst + 1, index + static_cast<std::size_t>(y) * row, row);
   }
-  std::string out("\x89PNG\r\n\x1a\n", 8);
-  std::uint8_t ihdr[13];
-  for (int k = 0; k < 4; ++k) {
-    ihdr[k] = static_cast<std::uint8_t>(static_cast<std::uint32_t>(width) >> (24 - 8 * k));
-    ihdr[4 + k] = static_cast<std::uint8_t>(static_cast<std::uint32_t>(height) >> (24 - 8 * k));
+  std::vector<std::uint8_t> plte, trns;
+  std::size_t last_translucent = 0;
+  for (std::size_t k = 0; k < palette.size(); ++k) {
+    plte.insert(plte.end(), palette[k].begin(), palette[k].begin() + 3);
+    if (palette[k][3] != 255) last_translucent = k + 1;
   }
-  ihdr[8] = 8;   // bit depth
-  ihdr[9] = 6;   // colour type: RGBA
-  ihdr[10] = 0;  // deflate
-  ihdr[11] = 0;  // adaptive filtering
-  ihdr[12] = 0;  // no interlace
-  chunk(out, "IHDR", ihdr, sizeof ihdr);
-  chunk(out, "IDAT", z.data(), zlen);
-  chunk(out, "IEND", nullptr, 0);
-  return out;
+  // tRNS lists alphas up to the last entry that is not opaque; later entries are opaque.
+  for (std::size_t k = 0; k < last_translucent; ++k) trns.push_back(palette[k][3]);
+  std::vector<std::pair<const char*, std::vector<std::uint8_t>>> extra{{"PLTE", std::move(plte)}};
+  if (!trns.empty()) extra.emplace_back("tRNS", std::move(trns));
+  return assemble(width, height, 3, raw, level, extra);
 }
 
 }  // namespace sco::render

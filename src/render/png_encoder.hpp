@@ -1,14 +1,23 @@
 #pragma once
-// A PNG encoder for RGBA8 tiles (ISO/IEC 15948 / W3C PNG): one IDAT of zlib-compressed scanlines,
-// each with the "Up" filter (the row minus the row above, which suits map tiles), at a fast zlib
-// level. Written here because a tile's encoding is most of its cost: GDAL's PNG driver goes through a
-// dataset, a copy and a virtual file.
+// A PNG encoder for map tiles (ISO/IEC 15948 / W3C PNG): one IDAT of DEFLATE-compressed scanlines
+// (libdeflate, whose fast levels compress several times faster than zlib's for the same size). Two
+// forms: RGBA8 with the "Up" filter (the row minus the row above, which suits map tiles), and 8-bit
+// indexed colour with a palette and a tRNS chunk (a coloured single band: a quarter of the bytes
+// to compress and to send). Written here because a tile's encoding is most of its cost: GDAL's PNG
+// driver goes through a dataset, a copy and a virtual file.
+#include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace sco::render {
 
-// `rgba`: width x height x 4 bytes, rows top to bottom. `level`: zlib level 0..9.
+// `rgba`: width x height x 4 bytes, rows top to bottom. `level`: DEFLATE level 0..12 (libdeflate).
 std::string encode_png_rgba(const std::uint8_t* rgba, int width, int height, int level = 1);
+
+// `index`: width x height palette indices, rows top to bottom; `palette`: 1..256 RGBA entries
+// (alpha < 255 goes to tRNS). Every index must be < palette.size().
+std::string encode_png_indexed(const std::uint8_t* index, int width, int height, const std::vector<std::array<std::uint8_t, 4>>& palette,
+                               int level = 1);
 
 }  // namespace sco::render

@@ -25,6 +25,7 @@
 #include "io/raster_dataset.hpp"
 #include "render/colormap.hpp"
 #include "render/png_encoder.hpp"
+#include "render/resample.hpp"
 
 namespace sco::render {
 
@@ -45,6 +46,7 @@ struct SourceMeta {
   double merc_resolution = 0;            // metres per source pixel (approx.)
   bool all_bytes = true;
   std::vector<std::optional<double>> nodata;
+  std::vector<core::DataType> types;
   std::pair<double, double> first_band_range{0, 255};
 };
 
@@ -55,6 +57,14 @@ struct DatasetCloser {
   void operator()(GDALDataset* d) const { GDALClose(d); }
 };
 using OpenDatasets = std::map<std::string, std::unique_ptr<GDALDataset, DatasetCloser>>;
+
+// What a rendering slot keeps between tiles: open datasets (one per source and overview level) and
+// the transformation from Web Mercator to each source's CRS (PROJ objects are not shared between
+// threads, and making one costs more than a tile's pixels).
+struct SlotState {
+  OpenDatasets datasets;
+  std::map<std::string, std::unique_ptr<OGRCoordinateTransformation>> to_source;
+};
 
 // Rendering slots, one per core: a tile renders in a free slot, with that slot's open datasets.
 // Server threads beyond the cores wait here in turn, so tiles are not time-sliced among dozens of
@@ -79,10 +89,10 @@ class RenderSlots {
     free_.push_back(k);
     cv_.notify_all();
   }
-  OpenDatasets& datasets(std::size_t k) { return slots_[k]; }
+  SlotState& state(std::size_t k) { return slots_[k]; }
 
  private:
-  std::vector<OpenDatasets> slots_;
+  std::vector<SlotState> slots_;
   std::vector<std::size_t> free_;
   std::mutex mutex_;
   std::condition_variable cv_;
@@ -138,6 +148,7 @@ std::shared_ptr<const SourceMeta> meta_of(const std::string& source) {
     const io::BandInfo info = rd.band(b);
     m->all_bytes = m->all_bytes && info.type == core::DataType::kByte;
     m->nodata.push_back(info.nodata);
+    m->types.push_back(info.type);
   }
   if (!m->all_bytes) {
     double mm[2] = {0, 1};
@@ -173,8 +184,8 @@ const std::string& transparent_png(int size) {
   std::lock_guard lock(mutex);
   auto it = cache.find(size);
   if (it != cache.end()) return it->second;
-  const std::vector<std::uint8_t> zeros(static_cast<std::size_t>(size) * size * 4, 0);
-  cache[size] = encode_png_rgba(zeros.data(), size, size, 9);
+  const std::vector<std::uint8_t> zeros(static_cast<std::size_t>(size) * size, 0);
+  cache[size] = encode_png_indexed(zeros.data(), size, size, {{0, 0, 0, 0}}, 12);
   return cache[size];
 }
 
@@ -187,6 +198,150 @@ GDALResampleAlg resample_alg(const std::string& r) {
   core::fail(ErrorCode::kInvalidInput, "resampling: '{}' is not nearest, bilinear, cubic, average or mode", r);
 }
 
+
+// libdeflate level for tiles: level 1 is its fastest, and within a few per cent of the best size on
+// map tiles (the palette does most of the work).
+constexpr int kPngLevel = 1;
+
+// Bigger windows than this (pixels) go through GDAL's warper, which works in chunks.
+constexpr std::size_t kMaxWindowPixels = std::size_t{4096} * 4096;
+
+OGRCoordinateTransformation* to_source(SlotState& state, const std::string& source, const SourceMeta& m) {
+  auto& ct = state.to_source[source];
+  if (!ct) {
+    OGRSpatialReference merc, crs;
+    merc.importFromEPSG(3857);
+    merc.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    crs.importFromWkt(m.crs_wkt.c_str());
+    crs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    io::clear_gdal_error();
+    ct.reset(OGRCreateCoordinateTransformation(&merc, &crs));
+    if (!ct) core::fail(ErrorCode::kIo, "cannot reproject '{}' to Web Mercator: {}", source, io::take_gdal_error());
+  }
+  return ct.get();
+}
+
+// The tile warped here (nearest or bilinear): pixel centres to source pixels through a grid of
+// exact points (render/resample), one window of the overview level read at its own resolution
+// (whole blocks from GDAL's cache), sampled. Empty if the window is too big (GDAL's warper then).
+std::vector<std::vector<float>> warp_here(SlotState& state, GDALDataset* src, const SourceMeta& m, const std::string& source,
+                                          const std::array<double, 4>& box, int size, const std::vector<int>& bands, Resampling resampling) {
+  OGRCoordinateTransformation* ct = to_source(state, source, m);
+  double gt[6], inv[6];
+  if (src->GetGeoTransform(gt) != CE_None || !GDALInvGeoTransform(gt, inv)) {
+    core::fail(ErrorCode::kInvalidInput, "'{}' has no invertible geotransform: it cannot be tiled", source);
+  }
+  const double rx = (box[2] - box[0]) / size, ry = (box[3] - box[1]) / size;
+  std::vector<int> ok;
+  const PointTransform transform = [&](double* u, double* v, std::size_t n) {
+    for (std::size_t p = 0; p < n; ++p) {
+      u[p] = box[0] + u[p] * rx;
+      v[p] = box[3] - v[p] * ry;
+    }
+    ok.assign(n, 0);
+    std::vector<char> good(n, 0);
+    if (!ct->Transform(static_cast<int>(n), u, v, nullptr, ok.data()) && std::find(ok.begin(), ok.end(), TRUE) == ok.end()) return good;
+    for (std::size_t p = 0; p < n; ++p) {
+      if (!ok[p] || !std::isfinite(u[p]) || !std::isfinite(v[p])) continue;
+      const double x = inv[0] + u[p] * inv[1] + v[p] * inv[2];
+      const double y = inv[3] + u[p] * inv[4] + v[p] * inv[5];
+      u[p] = x;
+      v[p] = y;
+      good[p] = 1;
+    }
+    return good;
+  };
+  const PixelCoordinates coords = pixel_coordinates(size, transform);
+  const int width = src->GetRasterXSize(), height = src->GetRasterYSize();
+  const SourceWindow win = source_window(coords, width, height, resampling == Resampling::kBilinear ? 1 : 0);
+  const std::size_t npx = static_cast<std::size_t>(size) * size;
+  std::vector<std::vector<float>> values(bands.size(), std::vector<float>(npx, std::numeric_limits<float>::quiet_NaN()));
+  if (win.empty()) return values;
+  const std::size_t window_pixels = static_cast<std::size_t>(win.width()) * static_cast<std::size_t>(win.height());
+  if (window_pixels > kMaxWindowPixels) return {};
+  std::vector<std::uint8_t> buffer;
+  for (std::size_t k = 0; k < bands.size(); ++k) {
+    const auto b = static_cast<std::size_t>(bands[k] - 1);
+    const core::DataType type = m.types[b];
+    buffer.resize(window_pixels * core::size_of(type));
+    io::clear_gdal_error();
+    if (src->GetRasterBand(bands[k])->RasterIO(GF_Read, win.x0, win.y0, win.width(), win.height(), buffer.data(), win.width(), win.height(),
+                                               static_cast<GDALDataType>(io::to_gdal_type(type)), 0, 0, nullptr) != CE_None) {
+      core::fail(ErrorCode::kIo, "reading '{}' band {} for a tile failed: {}", source, bands[k], io::take_gdal_error());
+    }
+    sample_band(buffer.data(), type, win, width, height, m.nodata[b], coords, resampling, values[k].data());
+  }
+  return values;
+}
+
+// The tile warped by GDAL's warper (cubic, average, mode; very large windows).
+std::vector<std::vector<float>> warp_with_gdal(GDALDataset* src, const SourceMeta& m, const std::string& source, const std::array<double, 4>& box,
+                                               int size, const std::vector<int>& bands, GDALResampleAlg alg) {
+  const int nb = static_cast<int>(bands.size());
+  // The warper writes straight into these buffers (MEM bands over our memory): bands, then alpha.
+  const std::size_t npx = static_cast<std::size_t>(size) * size;
+  std::vector<std::vector<float>> values(static_cast<std::size_t>(nb), std::vector<float>(npx));
+  std::vector<float> alpha(npx);
+  std::unique_ptr<GDALDataset> dst(GetGDALDriverManager()->GetDriverByName("MEM")->Create("", size, size, 0, GDT_Float32, nullptr));
+  for (int k = 0; k <= nb; ++k) {
+    float* buffer = k < nb ? values[static_cast<std::size_t>(k)].data() : alpha.data();
+    const std::string ptr = fmt::format("DATAPOINTER={}", static_cast<const void*>(buffer));
+    const char* band_opts[] = {ptr.c_str(), nullptr};
+    if (dst->AddBand(GDT_Float32, const_cast<char**>(band_opts)) != CE_None) core::fail(ErrorCode::kInternal, "cannot prepare a tile buffer");
+  }
+  double gt[6] = {box[0], (box[2] - box[0]) / size, 0, box[3], 0, -(box[3] - box[1]) / size};
+  dst->SetGeoTransform(gt);
+  OGRSpatialReference merc;
+  merc.importFromEPSG(3857);
+  dst->SetSpatialRef(&merc);
+  char** topts = nullptr;
+  if (!m.gdal_has_crs) topts = CSLSetNameValue(topts, "SRC_SRS", m.crs_wkt.c_str());
+  void* transformer = GDALCreateGenImgProjTransformer2(src, dst.get(), topts);
+  CSLDestroy(topts);
+  if (!transformer) core::fail(ErrorCode::kIo, "cannot reproject '{}' to Web Mercator: {}", source, io::take_gdal_error());
+  GDALWarpOptions* wo = GDALCreateWarpOptions();
+  wo->hSrcDS = src;
+  wo->hDstDS = dst.get();
+  wo->nBandCount = nb;
+  wo->panSrcBands = static_cast<int*>(CPLMalloc(sizeof(int) * static_cast<std::size_t>(nb)));
+  wo->panDstBands = static_cast<int*>(CPLMalloc(sizeof(int) * static_cast<std::size_t>(nb)));
+  bool any_nodata = false;
+  for (int k = 0; k < nb; ++k) {
+    wo->panSrcBands[k] = bands[static_cast<std::size_t>(k)];
+    wo->panDstBands[k] = k + 1;
+    any_nodata = any_nodata || m.nodata[static_cast<std::size_t>(bands[static_cast<std::size_t>(k)] - 1)].has_value();
+  }
+  if (any_nodata) {
+    wo->padfSrcNoDataReal = static_cast<double*>(CPLMalloc(sizeof(double) * static_cast<std::size_t>(nb)));
+    for (int k = 0; k < nb; ++k) {
+      const auto& nd = m.nodata[static_cast<std::size_t>(bands[static_cast<std::size_t>(k)] - 1)];
+      wo->padfSrcNoDataReal[k] = nd ? *nd : -1.2345e38;
+    }
+  }
+  wo->nDstAlphaBand = nb + 1;
+  wo->eResampleAlg = alg;
+  // Exact reprojection at a grid of points, linear between them within 1/8 pixel (gdalwarp's default).
+  void* approx = GDALCreateApproxTransformer(GDALGenImgProjTransform, transformer, 0.125);
+  wo->pfnTransformer = GDALApproxTransform;
+  wo->pTransformerArg = approx;
+  wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "INIT_DEST", "0");
+  GDALWarpOperation op;
+  io::clear_gdal_error();
+  CPLErr err = op.Initialize(wo);
+  if (err == CE_None) err = op.ChunkAndWarpImage(0, 0, size, size);
+  GDALDestroyApproxTransformer(approx);
+  GDALDestroyGenImgProjTransformer(transformer);
+  wo->pTransformerArg = nullptr;
+  GDALDestroyWarpOptions(wo);
+  if (err != CE_None) core::fail(ErrorCode::kIo, "warping '{}' failed: {}", source, io::take_gdal_error());
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (auto& v : values) {
+    for (std::size_t i = 0; i < npx; ++i) {
+      if (alpha[i] <= 0.0f) v[i] = nan;
+    }
+  }
+  return values;
+}
 
 }  // namespace
 
@@ -260,73 +415,18 @@ Tile render_tile(const TileRequest& r) {
     if (m->overview_factors[k] <= ratio) level = static_cast<int>(k);
   }
   const SlotGuard slot;
-  GDALDataset* src = open_level(slots().datasets(slot.k), r.source, level);
+  SlotState& state = slots().state(slot.k);
+  GDALDataset* src = open_level(state.datasets, r.source, level);
 
   const int size = r.size;
-  const int nb = static_cast<int>(bands.size());
-  // The warper writes straight into these buffers (MEM bands over our memory): bands, then alpha.
   const std::size_t npx = static_cast<std::size_t>(size) * size;
-  std::vector<std::vector<float>> values(static_cast<std::size_t>(nb), std::vector<float>(npx));
-  std::vector<float> alpha(npx);
-  std::unique_ptr<GDALDataset> dst(GetGDALDriverManager()->GetDriverByName("MEM")->Create("", size, size, 0, GDT_Float32, nullptr));
-  for (int k = 0; k <= nb; ++k) {
-    float* buffer = k < nb ? values[static_cast<std::size_t>(k)].data() : alpha.data();
-    const std::string ptr = fmt::format("DATAPOINTER={}", static_cast<const void*>(buffer));
-    const char* band_opts[] = {ptr.c_str(), nullptr};
-    if (dst->AddBand(GDT_Float32, const_cast<char**>(band_opts)) != CE_None) core::fail(ErrorCode::kInternal, "cannot prepare a tile buffer");
+  // The bands at the tile's pixels, NaN where there is no value (nodata, outside the raster).
+  std::vector<std::vector<float>> values;
+  if (alg == GRA_NearestNeighbour || alg == GRA_Bilinear) {
+    values = warp_here(state, src, *m, r.source, box, size, bands, alg == GRA_Bilinear ? Resampling::kBilinear : Resampling::kNearest);
   }
-  double gt[6] = {box[0], (box[2] - box[0]) / size, 0, box[3], 0, -(box[3] - box[1]) / size};
-  dst->SetGeoTransform(gt);
-  OGRSpatialReference merc;
-  merc.importFromEPSG(3857);
-  dst->SetSpatialRef(&merc);
-  char** topts = nullptr;
-  if (!m->gdal_has_crs) topts = CSLSetNameValue(topts, "SRC_SRS", m->crs_wkt.c_str());
-  void* transformer = GDALCreateGenImgProjTransformer2(src, dst.get(), topts);
-  CSLDestroy(topts);
-  if (!transformer) core::fail(ErrorCode::kIo, "cannot reproject '{}' to Web Mercator: {}", r.source, io::take_gdal_error());
-  GDALWarpOptions* wo = GDALCreateWarpOptions();
-  wo->hSrcDS = src;
-  wo->hDstDS = dst.get();
-  wo->nBandCount = nb;
-  wo->panSrcBands = static_cast<int*>(CPLMalloc(sizeof(int) * static_cast<std::size_t>(nb)));
-  wo->panDstBands = static_cast<int*>(CPLMalloc(sizeof(int) * static_cast<std::size_t>(nb)));
-  bool any_nodata = false;
-  for (int k = 0; k < nb; ++k) {
-    wo->panSrcBands[k] = bands[static_cast<std::size_t>(k)];
-    wo->panDstBands[k] = k + 1;
-    any_nodata = any_nodata || m->nodata[static_cast<std::size_t>(bands[static_cast<std::size_t>(k)] - 1)].has_value();
-  }
-  if (any_nodata) {
-    wo->padfSrcNoDataReal = static_cast<double*>(CPLMalloc(sizeof(double) * static_cast<std::size_t>(nb)));
-    for (int k = 0; k < nb; ++k) {
-      const auto& nd = m->nodata[static_cast<std::size_t>(bands[static_cast<std::size_t>(k)] - 1)];
-      wo->padfSrcNoDataReal[k] = nd ? *nd : -1.2345e38;
-    }
-  }
-  wo->nDstAlphaBand = nb + 1;
-  wo->eResampleAlg = alg;
-  // Exact reprojection at a grid of points, linear between them within 1/8 pixel (gdalwarp's default).
-  void* approx = GDALCreateApproxTransformer(GDALGenImgProjTransform, transformer, 0.125);
-  wo->pfnTransformer = GDALApproxTransform;
-  wo->pTransformerArg = approx;
-  wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "INIT_DEST", "0");
-  GDALWarpOperation op;
-  io::clear_gdal_error();
-  CPLErr err = op.Initialize(wo);
-  if (err == CE_None) err = op.ChunkAndWarpImage(0, 0, size, size);
-  GDALDestroyApproxTransformer(approx);
-  GDALDestroyGenImgProjTransformer(transformer);
-  wo->pTransformerArg = nullptr;
-  GDALDestroyWarpOptions(wo);
-  if (err != CE_None) core::fail(ErrorCode::kIo, "warping '{}' failed: {}", r.source, io::take_gdal_error());
+  if (values.empty()) values = warp_with_gdal(src, *m, r.source, box, size, bands, alg);
 
-  const float nan = std::numeric_limits<float>::quiet_NaN();
-  for (auto& v : values) {
-    for (std::size_t i = 0; i < npx; ++i) {
-      if (alpha[i] <= 0.0f) v[i] = nan;
-    }
-  }
   std::vector<std::vector<float>> out;
   if (program) {
     std::vector<core::BlockView> views;
@@ -349,36 +449,70 @@ Tile render_tile(const TileRequest& r) {
     }
   }
   const double scale = hi > lo ? 255.0 / (hi - lo) : 0.0;
-  std::vector<std::uint8_t> rgba(npx * 4);
-  for (std::size_t i = 0; i < npx; ++i) {
-    bool valid = true;
-    std::uint8_t level_of[3] = {0, 0, 0};
-    for (std::size_t k = 0; k < out.size(); ++k) {
-      const float v = out[k][i];
-      if (!(v == v)) {
-        valid = false;
-        break;
+  // 0..255 after rescaling, kNoLevel where a value is missing.
+  constexpr std::uint16_t kNoLevel = 256;
+  auto level_at = [&](const std::vector<float>& band, std::size_t i) -> std::uint16_t {
+    const float v = band[i];
+    if (!(v == v)) return kNoLevel;
+    const double t = std::clamp((v - lo) * scale, 0.0, 255.0);
+    return static_cast<std::uint16_t>(t + 0.5);
+  };
+  if (out.size() == 1) {
+    // One band through a colour map: an indexed PNG holding the levels the tile uses, transparent
+    // first; RGBA only when all 256 levels and transparency occur together.
+    std::vector<std::uint16_t> levels(npx);
+    std::array<bool, 257> used{};
+    for (std::size_t i = 0; i < npx; ++i) {
+      levels[i] = level_at(out[0], i);
+      used[levels[i]] = true;
+    }
+    const auto n_used = static_cast<std::size_t>(std::count(used.begin(), used.end(), true));
+    if (n_used <= 256) {
+      std::array<std::uint8_t, 257> index{};
+      std::vector<std::array<std::uint8_t, 4>> palette;
+      if (used[kNoLevel]) {
+        index[kNoLevel] = 0;
+        palette.push_back({0, 0, 0, 0});
       }
-      level_of[k] = static_cast<std::uint8_t>(std::clamp(std::lround((v - lo) * scale), 0L, 255L));
+      for (std::size_t l = 0; l < 256; ++l) {
+        if (!used[l]) continue;
+        index[l] = static_cast<std::uint8_t>(palette.size());
+        palette.push_back({colours[l][0], colours[l][1], colours[l][2], 255});
+      }
+      std::vector<std::uint8_t> pixels(npx);
+      for (std::size_t i = 0; i < npx; ++i) pixels[i] = index[levels[i]];
+      tile.png = encode_png_indexed(pixels.data(), size, size, palette, kPngLevel);
+      return tile;
     }
-    std::uint8_t* px = rgba.data() + i * 4;
-    if (!valid) {
-      px[0] = px[1] = px[2] = px[3] = 0;
-      continue;
-    }
-    if (out.size() == 1) {
-      const auto& c = colours[level_of[0]];
+    std::vector<std::uint8_t> rgba(npx * 4, 0);
+    for (std::size_t i = 0; i < npx; ++i) {
+      if (levels[i] == kNoLevel) continue;
+      const auto& c = colours[levels[i]];
+      std::uint8_t* px = rgba.data() + i * 4;
       px[0] = c[0];
       px[1] = c[1];
       px[2] = c[2];
-    } else {
-      px[0] = level_of[0];
-      px[1] = level_of[1];
-      px[2] = level_of[2];
+      px[3] = 255;
     }
+    tile.png = encode_png_rgba(rgba.data(), size, size, kPngLevel);
+    return tile;
+  }
+  std::vector<std::uint8_t> rgba(npx * 4, 0);
+  for (std::size_t i = 0; i < npx; ++i) {
+    std::uint16_t l[3];
+    bool valid = true;
+    for (std::size_t k = 0; k < 3 && valid; ++k) {
+      l[k] = level_at(out[k], i);
+      valid = l[k] != kNoLevel;
+    }
+    if (!valid) continue;
+    std::uint8_t* px = rgba.data() + i * 4;
+    px[0] = static_cast<std::uint8_t>(l[0]);
+    px[1] = static_cast<std::uint8_t>(l[1]);
+    px[2] = static_cast<std::uint8_t>(l[2]);
     px[3] = 255;
   }
-  tile.png = encode_png_rgba(rgba.data(), size, size, 1);
+  tile.png = encode_png_rgba(rgba.data(), size, size, kPngLevel);
   return tile;
 }
 

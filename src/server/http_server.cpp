@@ -160,6 +160,7 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   Gatekeeper gate(o, keys);
   StacApi stac(*store);
   FeaturesApi features(*store);
+  io::set_gdal_cache_bytes(o.raster_cache_bytes);
   TilesApi tiles(*store, o.tile_cache_bytes);
   std::unique_ptr<httplib::Server> server;
   if (!o.tls_cert.empty() || !o.tls_key.empty()) {

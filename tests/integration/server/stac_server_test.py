@@ -181,8 +181,11 @@ try:
             return e.code, e.headers.get("Content-Type"), e.read()
 
     def decode(data):
+        """A tile as RGBA (4, h, w), an indexed PNG expanded through its palette as a browser does."""
         gdal.FileFromMemBuffer("/vsimem/t.png", data)
         d = gdal.Open("/vsimem/t.png")
+        if d.RasterCount == 1 and d.GetRasterBand(1).GetColorTable() is not None:
+            d = gdal.Translate("", d, format="MEM", rgbExpand="rgba")
         a = d.ReadAsArray()
         d = None
         gdal.Unlink("/vsimem/t.png")
@@ -204,6 +207,18 @@ try:
     agree = (rgba[0][inside] == nir[inside]).mean()
     check(inside.sum() > 10000 and agree > 0.99, f"tile pixels = GDAL warp (nearest): {inside.sum()} px, {agree:.4f} agree")
     check(abs(int((rgba[3] > 0).sum()) - int((ref_alpha > 0).sum())) < 0.01 * 65536, "tile footprint = GDAL warp footprint")
+    check(data[25:26] == b"\x03" and b"PLTE" in data[:2000], "a coloured band is sent as an indexed PNG")
+    # Bilinear (sco's own kernel) and cubic (GDAL's warper) against GDAL's warp of the same box.
+    for alg, tolerance, share in (("bilinear", 1, 0.99), ("cubic", 1, 0.99)):
+        status, _, data = png(f"/tiles/scenes/olinda_2021-01-01/data/{z}/{x}/{y}.png?bidx=4&rescale=0,255&colormap=greys&resampling={alg}")
+        got = decode(data)
+        ref = gdal.Warp("", os.path.join(SAMPLE, "L7_ETMs.tif"), format="MEM", dstSRS="EPSG:3857", outputBounds=box, width=256, height=256,
+                        resampleAlg=alg, dstAlpha=True, errorThreshold=0, outputType=gdal.GDT_Float32)
+        want, want_alpha = ref.GetRasterBand(4).ReadAsArray(), ref.GetRasterBand(7).ReadAsArray()
+        both = (got[3] > 0) & (want_alpha > 0)
+        close = (np.abs(got[0][both].astype(float) - np.clip(np.round(want[both]), 0, 255)) <= tolerance).mean()
+        print(f"{alg}: {close:.4f} of {both.sum()} px within {tolerance}")
+        check(status == 200 and both.sum() > 10000 and close > share, f"{alg} tile = GDAL warp within {tolerance} level: {close:.4f} of {both.sum()} px")
     status, _, data = png("/tiles/scenes/olinda_2021-01-01/data/12/0/0.png")
     check(status == 200 and decode(data)[3].max() == 0, "a tile outside the raster is transparent")
     status, _, data = png(f"/tiles/scenes/olinda_2021-01-01/data/{z}/{x}/{y}.png?expression=(b4-b3)/(b4%2Bb3)&rescale=-1,1&colormap=rdylgn")
