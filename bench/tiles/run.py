@@ -65,7 +65,8 @@ def make_catalog(sco, cog):
                 "properties": {"datetime": day}, "assets": {}, "links": []}
         cur = db.execute("INSERT INTO items(collection, id, start_dt, end_dt, checksum, doc) VALUES('generated', ?, ?, ?, ?, ?)",
                          (f"g{k}", day, day, str(k), json.dumps(item)))
-        db.execute("INSERT INTO items_bbox(key, minx, maxx, miny, maxy) VALUES(?, ?, ?, ?, ?)", (cur.lastrowid, w, w + 0.1, s, s + 0.1))
+        db.execute("INSERT INTO items_bbox(key, minx, maxx, miny, maxy, mint, maxt) VALUES(?, ?, ?, ?, ?, julianday(?) - 1, julianday(?) + 1)",
+                   (cur.lastrowid, w, w + 0.1, s, s + 0.1, day, day))
     db.commit()
     db.close()
     return cat

@@ -23,7 +23,16 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 2: the R*Tree has time as a third dimension (Julian days of the item's interval, widened by a day
+// on each side so that time zones and the tree's 32-bit rounding never leave out an item the exact
+// text comparison would keep; an open end is +-1e30), so that a search with a box and an interval
+// descends only into branches that match both and reads only those items' rows. Version 1
+// catalogs are migrated on opening.
+constexpr int kSchemaVersion = 2;
+constexpr const char* kBboxTable = "rtree(key, minx, maxx, miny, maxy, mint, maxt)";
+// The tree's time bounds from an item's start_dt / end_dt (SQLite's julianday reads RFC 3339).
+constexpr const char* kMinT = "coalesce(julianday({}) - 1, -1e30)";
+constexpr const char* kMaxT = "coalesce(julianday({}) + 1, 1e30)";
 
 // Prepared statements kept per read-only connection (by SQL text): a search prepares nothing.
 struct StatementCache {
@@ -143,15 +152,19 @@ class SqliteStore : public CatalogStore {
            "UNIQUE(collection, id))");
       exec("CREATE INDEX IF NOT EXISTS items_start ON items(start_dt)");
       exec("CREATE INDEX IF NOT EXISTS items_end ON items(end_dt)");
-      exec("CREATE VIRTUAL TABLE IF NOT EXISTS items_bbox USING rtree(key, minx, maxx, miny, maxy)");
+      exec(fmt::format("CREATE VIRTUAL TABLE IF NOT EXISTS items_bbox USING {}", kBboxTable));
       exec("CREATE TABLE IF NOT EXISTS feature_tables(id TEXT PRIMARY KEY, doc TEXT NOT NULL)");
-      Statement v(db_, "SELECT value FROM meta WHERE key = 'sco_catalog_schema'", path_);
-      if (v.step()) {
-        if (v.text(0) != std::to_string(kSchemaVersion)) {
-          core::fail(ErrorCode::kInvalidInput, "catalog '{}' has schema version {}, this sco reads version {}", path_, v.text(0), kSchemaVersion);
-        }
-      } else {
+      std::string version;
+      {
+        Statement v(db_, "SELECT value FROM meta WHERE key = 'sco_catalog_schema'", path_);
+        if (v.step()) version = v.text(0);
+      }
+      if (version.empty()) {
         exec(fmt::format("INSERT INTO meta VALUES('sco_catalog_schema', '{}')", kSchemaVersion));
+      } else if (version == "1") {
+        migrate_from_1();
+      } else if (version != std::to_string(kSchemaVersion)) {
+        core::fail(ErrorCode::kInvalidInput, "catalog '{}' has schema version {}, this sco reads version {}", path_, version, kSchemaVersion);
       }
     } catch (const core::Error& e) {
       sqlite3_close(db_);
@@ -209,8 +222,12 @@ class SqliteStore : public CatalogStore {
       }
     }
     {
-      Statement s(db_, "INSERT OR REPLACE INTO items_bbox(key, minx, maxx, miny, maxy) VALUES(?, ?, ?, ?, ?)", path_);
+      Statement s(db_,
+                  fmt::format("INSERT OR REPLACE INTO items_bbox(key, minx, maxx, miny, maxy, mint, maxt) VALUES(?, ?, ?, ?, ?, {}, {})",
+                              fmt::format(kMinT, "nullif(?, '')"), fmt::format(kMaxT, "nullif(?, '')")),
+                  path_);
       s.bind(1, key).bind(2, b[0].get<double>()).bind(3, b[2].get<double>()).bind(4, b[1].get<double>()).bind(5, b[3].get<double>());
+      s.bind(6, start).bind(7, end);
       s.step();
     }
     return old ? UpsertResult::kUpdated : UpsertResult::kInserted;
@@ -290,9 +307,15 @@ class SqliteStore : public CatalogStore {
   SearchPage search(const SearchQuery& q) const override {
     // With a box, the R*Tree drives the search (CROSS JOIN keeps SQLite from scanning the items and
     // probing the tree row by row).
+    // probing the tree row by row); an interval also bounds the tree's time dimension, so that only
+    // items near both are joined, then compared exactly.
     std::string from = "FROM items i";
     std::string where = " WHERE 1";
-    if (q.bbox) from = "FROM items_bbox b CROSS JOIN items i ON i.key = b.key AND b.maxx >= ? AND b.minx <= ? AND b.maxy >= ? AND b.miny <= ?";
+    if (q.bbox) {
+      from = "FROM items_bbox b CROSS JOIN items i ON i.key = b.key AND b.maxx >= ? AND b.minx <= ? AND b.maxy >= ? AND b.miny <= ?";
+      if (!q.datetime_start.empty()) from += " AND b.maxt >= coalesce(julianday(?), -1e30)";
+      if (!q.datetime_end.empty()) from += " AND b.mint <= coalesce(julianday(?), 1e30)";
+    }
     auto in_list = [](const char* column, std::size_t n) {
       std::string s = fmt::format(" AND {} IN (", column);
       for (std::size_t k = 0; k < n; ++k) s += k ? ",?" : "?";
@@ -306,6 +329,8 @@ class SqliteStore : public CatalogStore {
       int i = 1;
       if (q.bbox) {
         for (const double v : {q.bbox->west, q.bbox->east, q.bbox->south, q.bbox->north}) s.bind(i++, v);
+        if (!q.datetime_start.empty()) s.bind(i++, q.datetime_start);
+        if (!q.datetime_end.empty()) s.bind(i++, q.datetime_end);
       }
       for (const auto& c : q.collections) s.bind(i++, c);
       for (const auto& id : q.ids) s.bind(i++, id);
@@ -353,6 +378,25 @@ class SqliteStore : public CatalogStore {
   }
 
  private:
+  // Version 1 -> 2: the R*Tree rebuilt with the auxiliary columns, in one transaction.
+  void migrate_from_1() {
+    exec("BEGIN IMMEDIATE");
+    try {
+      exec("DROP TABLE IF EXISTS items_bbox_v2");
+      exec(fmt::format("CREATE VIRTUAL TABLE items_bbox_v2 USING {}", kBboxTable));
+      exec(fmt::format("INSERT INTO items_bbox_v2(key, minx, maxx, miny, maxy, mint, maxt) "
+                       "SELECT b.key, b.minx, b.maxx, b.miny, b.maxy, {}, {} FROM items_bbox b JOIN items i ON i.key = b.key",
+                       fmt::format(kMinT, "nullif(i.start_dt, '')"), fmt::format(kMaxT, "nullif(i.end_dt, '')")));
+      exec("DROP TABLE items_bbox");
+      exec("ALTER TABLE items_bbox_v2 RENAME TO items_bbox");
+      exec(fmt::format("UPDATE meta SET value = '{}' WHERE key = 'sco_catalog_schema'", kSchemaVersion));
+      exec("COMMIT");
+    } catch (...) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
+
   // Reads go through one read-only connection per thread (WAL lets them run beside the writer and
   // each other); the thread inside a transaction reads through the writer, to see its own changes.
   ReadHandle reader() const {

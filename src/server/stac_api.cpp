@@ -312,7 +312,8 @@ ApiResponse StacApi::handle(const ApiRequest& req) const {
       page = store_.search(s.query);
     }
     json features = json::array();
-    for (auto& it : page.items) features.push_back(item_out(it));
+    features.get_ref<json::array_t&>().reserve(page.items.size());
+    for (auto& it : page.items) features.push_back(item_out(std::move(it)));
     json fc = {{"type", "FeatureCollection"}, {"features", features}, {"numberReturned", page.items.size()}};
     if (page.matched >= 0) fc["numberMatched"] = page.matched;
     json links = json::array({{{"rel", "root"}, {"href", root}, {"type", "application/json"}}});
