@@ -16,6 +16,10 @@
 #include <cstdio>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <fmt/format.h>
 
 #include "catalog/store.hpp"
@@ -64,6 +68,25 @@ std::string client_address(const httplib::Request& req, const ServerOptions& o) 
   }
   return req.remote_addr;
 }
+// cpp-httplib (as Debian builds it) listens with a backlog of 5: when more clients connect at once
+// than the accept loop takes in, the kernel drops their handshakes and they wait a second or more
+// for a retransmission (64 clients connecting together lost several requests to 3 s+ stalls). The
+// listening socket is found among this process's descriptors and given the system's maximum.
+void widen_listen_backlog(int port) {
+  for (int fd = 0; fd < 4096; ++fd) {
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof addr;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    const int bound = addr.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port)
+                      : addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                                                   : -1;
+    if (bound == port) ::listen(fd, SOMAXCONN);
+  }
+}
+
 // Tokens and rate limits in front of every route. A token's check is remembered for a few seconds,
 // so authorization costs a map lookup, not a file read and a hash, per request.
 class Gatekeeper {
@@ -192,9 +215,17 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   svr.set_default_headers({{"Access-Control-Allow-Origin", "*"}, {"Access-Control-Allow-Headers", "Content-Type, Authorization"},
                            {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"}, {"Server", "sco"}});
   if (o.access_log) {
+    // Each request's time from routing to the end of its response, in ms (a connection is served by
+    // one thread at a time, so the start is kept per thread).
+    static thread_local std::chrono::steady_clock::time_point t_start;
+    svr.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+      t_start = std::chrono::steady_clock::now();
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
     svr.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-      std::fprintf(stderr, "%s \"%s %s\" %d %zu\n", req.remote_addr.c_str(), req.method.c_str(), req.target.c_str(), res.status,
-                   res.body.size());
+      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_start).count();
+      std::fprintf(stderr, "%s \"%s %s\" %d %zu %.1fms\n", req.remote_addr.c_str(), req.method.c_str(), req.target.c_str(), res.status,
+                   res.body.size(), ms);
     });
   }
   svr.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
@@ -321,6 +352,7 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   } else if (!svr.bind_to_port(o.host.c_str(), port)) {
     core::fail(core::ErrorCode::kIo, "cannot listen on {}:{} (in use, or not an address of this machine)", o.host, port);
   }
+  widen_listen_backlog(port);
   std::thread watcher([&svr] {
     while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     svr.stop();
