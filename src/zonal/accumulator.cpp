@@ -13,6 +13,10 @@ bool cpu_has_avx2() {
   static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return yes;
 }
+bool cpu_has_avx512() {
+  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  return yes;
+}
 }  // namespace
 
 // The same kernel twice: for baseline x86-64 (2 double lanes) and for AVX2 + FMA (4 lanes). The
@@ -32,8 +36,18 @@ namespace kernel_avx2 {
 #undef SCO_LANES
 }  // namespace kernel_avx2
 #pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
+namespace kernel_avx512 {
+#define SCO_LANES 8
+#include "zonal/moments_kernel.inc"
+#undef SCO_LANES
+}  // namespace kernel_avx512
+#pragma GCC pop_options
 #else
 namespace kernel_avx2 = kernel_base;
+namespace kernel_avx512 = kernel_base;
+bool cpu_has_avx512() { return false; }
 #endif
 
 namespace {
@@ -96,8 +110,14 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, st
     if (nodata_exact) ok = ok & (raw != nodata);
     return ok;
   };
+  constexpr int kAhead = 8;  // rows prefetched ahead: a zone's row is short and the next one a raster row away
   for (int y = 0; y < v.height; ++y) {
     const T* row = static_cast<const T*>(v.row(y));
+    if (y + kAhead < v.height) {
+      const char* next = static_cast<const char*>(v.row(y + kAhead));
+      const std::size_t bytes = static_cast<std::size_t>(v.width) * sizeof(T);
+      for (std::size_t off = 0; off < bytes; off += 64) __builtin_prefetch(next + off, 0, 0);
+    }
     const double* cov = coverage + static_cast<std::ptrdiff_t>(y) * coverage_pitch;
     const std::uint8_t* mask = v.mask ? v.mask + static_cast<std::ptrdiff_t>(y) * v.mask_pitch : nullptr;
     if (!shifted_) {
@@ -115,7 +135,9 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, st
     // this CPU has (moments_kernel.inc).
     const double nd = nodata_exact ? static_cast<double>(nodata) : std::numeric_limits<double>::quiet_NaN();
     RowMoments m;
-    if (cpu_has_avx2()) {
+    if (cpu_has_avx512()) {
+      kernel_avx512::moments_row(row, cov, mask, v.width, nd, scale, offset, shift, m);
+    } else if (cpu_has_avx2()) {
       kernel_avx2::moments_row(row, cov, mask, v.width, nd, scale, offset, shift, m);
     } else {
       kernel_base::moments_row(row, cov, mask, v.width, nd, scale, offset, shift, m);
