@@ -140,6 +140,7 @@ ZonalJobResult run_zonal_job(const ZonalRequest& req, const GlobalOptions& globa
     {
       const io::RasterDataset first = io::RasterDataset::open(bands[group[0]].spec.path);
       opt.locality_rows = std::max(1, first.band(bands[group[0]].spec.band).block_height);
+      opt.locality_cols = std::max(1, first.band(bands[group[0]].spec.band).block_width);
     }
     opt.threads = global.effective_threads();
     opt.progress = global.progress();

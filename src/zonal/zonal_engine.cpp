@@ -63,6 +63,18 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
       return edges[a.zone].window().x < edges[b.zone].window().x;
     });
   }
+  // Work is handed out by column: the items of a band whose zones start in one column of
+  // `locality_cols` cells (chunk k is items [chunks[k], chunks[k + 1])).
+  const int cols = std::max(1, options.locality_cols);
+  std::vector<std::vector<std::size_t>> band_chunks(band_items.size());
+  for (std::size_t b = 0; b < band_items.size(); ++b) {
+    const auto& items = band_items[b];
+    auto& chunks = band_chunks[b];
+    for (std::size_t k = 0; k < items.size(); ++k) {
+      if (k == 0 || edges[items[k].zone].window().x / cols != edges[items[k - 1].zone].window().x / cols) chunks.push_back(k);
+    }
+    chunks.push_back(items.size());
+  }
 
   core::Progress progress("zonal", static_cast<std::int64_t>(n), options.progress);
   std::vector<std::vector<Accumulator>> acc(n);  // per zone and band of the raster, while active
@@ -128,11 +140,17 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
       if (tid == 0) next = 0;
       sync.arrive_and_wait();  // every thread sees next == 0 and the previous band finished
       const auto& items = band_items[static_cast<std::size_t>(band)];
+      const auto& chunks = band_chunks[static_cast<std::size_t>(band)];
+      std::size_t k = 0, chunk_end = 0;
       for (;;) {
         if (stop.load() || core::cancel_requested() || !reader) break;
-        const std::size_t k = next.fetch_add(1);
-        if (k >= items.size()) break;
-        const Item& item = items[k];
+        if (k == chunk_end) {
+          const std::size_t c = next.fetch_add(1);
+          if (c + 1 >= chunks.size()) break;
+          k = chunks[c];
+          chunk_end = chunks[c + 1];
+        }
+        const Item& item = items[k++];
         const std::size_t zi = item.zone;
         try {
           const ZoneEdges& ze = edges[zi];

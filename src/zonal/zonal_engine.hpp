@@ -51,6 +51,10 @@ struct ZonalOptions {
   // Zones are visited in bands of this many rows, left to right within a band, so that the file's
   // blocks are swept once (use the file's block height).
   int locality_rows = 256;
+  // Within a band, threads take the zones of one column of this many cells at a time (use the file's
+  // block width): each thread then reads its own columns' blocks, where zones handed out one by one
+  // had every thread read nearly every block through its own file handle.
+  int locality_cols = 256;
 };
 
 std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core::Grid& grid,
