@@ -64,14 +64,18 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
     });
   }
   // Work is handed out by column: the items of a band whose zones start in one column of
-  // `locality_cols` cells (chunk k is items [chunks[k], chunks[k + 1])).
+  // `locality_cols` cells (chunk k is items [chunks[k], chunks[k + 1])); a slice of a split zone is a
+  // chunk of its own, so that a few large zones still keep every thread busy.
   const int cols = std::max(1, options.locality_cols);
   std::vector<std::vector<std::size_t>> band_chunks(band_items.size());
   for (std::size_t b = 0; b < band_items.size(); ++b) {
     const auto& items = band_items[b];
     auto& chunks = band_chunks[b];
     for (std::size_t k = 0; k < items.size(); ++k) {
-      if (k == 0 || edges[items[k].zone].window().x / cols != edges[items[k - 1].zone].window().x / cols) chunks.push_back(k);
+      if (k == 0 || items[k].split || items[k - 1].split ||
+          edges[items[k].zone].window().x / cols != edges[items[k - 1].zone].window().x / cols) {
+        chunks.push_back(k);
+      }
     }
     chunks.push_back(items.size());
   }
