@@ -14,6 +14,15 @@ constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 // Every pixel centre transformed exactly (the last resort: near a projection's edge, or where the
 // transformation bends too much within a grid cell).
+// Source pixel coordinates beyond +-1e9 are far outside any raster: clamped there, they stay outside
+// and convert to float without overflow (NaN stays NaN).
+void clamp_points(double* u, double* v, std::size_t n) {
+  for (std::size_t p = 0; p < n; ++p) {
+    if (u[p] == u[p]) u[p] = std::clamp(u[p], -1e9, 1e9);
+    if (v[p] == v[p]) v[p] = std::clamp(v[p], -1e9, 1e9);
+  }
+}
+
 PixelCoordinates make_coordinates(int size) {
   PixelCoordinates c;
   c.size = size;
@@ -32,6 +41,7 @@ PixelCoordinates exact(int size, const PointTransform& transform) {
     }
   }
   const std::vector<char> ok = transform(u.data(), v.data(), n);
+  clamp_points(u.data(), v.data(), n);
   PixelCoordinates c = make_coordinates(size);
   float x0 = std::numeric_limits<float>::infinity(), y0 = x0, x1 = -x0, y1 = -x0;
   for (std::size_t p = 0; p < n; ++p) {
@@ -145,6 +155,7 @@ PixelCoordinates pixel_coordinates(int size, const PointTransform& transform, in
     }
     const std::vector<char> ok = transform(u.data(), v.data(), u.size());
     if (std::find(ok.begin(), ok.end(), 0) != ok.end()) break;  // part of the tile has no image: exactly
+    clamp_points(u.data(), v.data(), u.size());
     auto gx = [&](int k, int l) { return u[static_cast<std::size_t>(l) * g + k]; };
     auto gy = [&](int k, int l) { return v[static_cast<std::size_t>(l) * g + k]; };
     double worst = 0;

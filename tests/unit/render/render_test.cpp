@@ -182,3 +182,22 @@ TEST(Resample, NearestAndBilinearByHand) {
   EXPECT_FLOAT_EQ(out[5], (20 + 30 + 60) / 3.0f);
   EXPECT_TRUE(std::isnan(out[6]));
 }
+
+TEST(Resample, FarAwayPointsStayOutsideWithoutOverflow) {
+  // A transformation that sends the tile beyond any float: the coordinates are clamped, the window
+  // is empty and every sample is missing.
+  const render::PointTransform far = [](double* u, double* v, std::size_t n) {
+    for (std::size_t p = 0; p < n; ++p) {
+      u[p] = 1e300 + u[p];
+      v[p] = -1e300;
+    }
+    return std::vector<char>(n, 1);
+  };
+  const auto c = render::pixel_coordinates(64, far);
+  EXPECT_TRUE(render::source_window(c, 1000, 1000, 1).empty());
+  const std::vector<float> src(4, 1.0f);
+  std::vector<float> out(64 * 64);
+  render::sample_band(src.data(), core::DataType::kFloat32, render::SourceWindow{0, 0, 2, 2}, 2, 2, std::nullopt, c,
+                      render::Resampling::kNearest, out.data());
+  for (float v : out) ASSERT_TRUE(std::isnan(v));
+}
