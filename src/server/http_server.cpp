@@ -25,6 +25,7 @@
 #include "catalog/store.hpp"
 #include "core/error.hpp"
 #include "io/gdal_session.hpp"
+#include "server/fair_gate.hpp"
 #include "server/features_api.hpp"
 #include "server/stac_api.hpp"
 #include "server/tiles_api.hpp"
@@ -182,6 +183,7 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   const auto keys = security::NodeKeys::load_or_create(o.catalog_dir);
   Gatekeeper gate(o, keys);
   StacApi stac(*store);
+  FairGate api_gate;  // STAC and Features requests compute one per core, in arrival order
   FeaturesApi features(*store);
   io::set_gdal_cache_bytes(o.raster_cache_bytes);
   TilesApi tiles(*store, o.tile_cache_bytes);
@@ -248,7 +250,7 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   svr.Get("/api", [&o](const httplib::Request& req, httplib::Response& res) {
     res.set_content(openapi_json(base_url(req, o)), "application/vnd.oai.openapi+json;version=3.0");
   });
-  auto api_handler = [&stac, &features, &o, &gate](const httplib::Request& req, httplib::Response& res) {
+  auto api_handler = [&stac, &features, &o, &gate, &api_gate](const httplib::Request& req, httplib::Response& res) {
     ApiRequest r;
     if (!gate.admit(req, res, r.caller)) return;
     r.method = req.method;
@@ -260,7 +262,10 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
       reply(res, error_response(400, "BadRequest", "'..' is not allowed in paths"));
       return;
     }
-    const ApiResponse a = r.path.rfind("/features", 0) == 0 ? features.handle(r) : stac.handle(r);
+    const ApiResponse a = [&] {
+      const FairGate::Pass pass(api_gate);
+      return r.path.rfind("/features", 0) == 0 ? features.handle(r) : stac.handle(r);
+    }();
     if (a.status == 401 || a.status == 403) gate.audit_refusal(req, a.status, r.caller);
     reply(res, a);
   };
