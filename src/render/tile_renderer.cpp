@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <condition_variable>
 #include <thread>
 #include <cmath>
 #include <map>
@@ -21,6 +20,7 @@
 #include "algebra/expression.hpp"
 #include "algebra/program.hpp"
 #include "core/error.hpp"
+#include "core/fair_gate.hpp"
 #include "io/gdal_session.hpp"
 #include "io/raster_dataset.hpp"
 #include "render/colormap.hpp"
@@ -67,36 +67,18 @@ struct SlotState {
 };
 
 // Rendering slots, one per core: a tile renders in a free slot, with that slot's open datasets.
-// Server threads beyond the cores wait here in turn, so tiles are not time-sliced among dozens of
-// connections (steadier latency) and open datasets stay bounded by the slots, not the threads.
+// Server threads beyond the cores wait in arrival order (core::FairGate), so tiles are not
+// time-sliced among dozens of connections (steadier latency) and open datasets stay bounded by the
+// slots, not the threads.
 class RenderSlots {
  public:
-  RenderSlots() : slots_(std::max(1u, std::thread::hardware_concurrency())) {
-    for (std::size_t k = 0; k < slots_.size(); ++k) free_.push_back(k);
-  }
-  std::size_t acquire() {
-    std::unique_lock lock(mutex_);
-    const std::uint64_t ticket = next_ticket_++;
-    cv_.wait(lock, [&] { return !free_.empty() && ticket == serving_; });
-    ++serving_;
-    const std::size_t k = free_.back();
-    free_.pop_back();
-    cv_.notify_all();
-    return k;
-  }
-  void release(std::size_t k) {
-    std::lock_guard lock(mutex_);
-    free_.push_back(k);
-    cv_.notify_all();
-  }
-  SlotState& state(std::size_t k) { return slots_[k]; }
+  RenderSlots() : states_(gate_.width()) {}
+  core::FairGate& gate() { return gate_; }
+  SlotState& state(std::size_t k) { return states_[k]; }
 
  private:
-  std::vector<SlotState> slots_;
-  std::vector<std::size_t> free_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::uint64_t next_ticket_ = 0, serving_ = 0;  // first come, first served
+  core::FairGate gate_;
+  std::vector<SlotState> states_;
 };
 
 RenderSlots& slots() {
@@ -105,11 +87,8 @@ RenderSlots& slots() {
 }
 
 struct SlotGuard {
-  std::size_t k;
-  SlotGuard() : k(slots().acquire()) {}
-  ~SlotGuard() { slots().release(k); }
-  SlotGuard(const SlotGuard&) = delete;
-  SlotGuard& operator=(const SlotGuard&) = delete;
+  core::FairGate::Pass pass{slots().gate()};
+  std::size_t k = pass.place();
 };
 
 GDALDataset* open_level(OpenDatasets& open, const std::string& source, int level) {

@@ -24,8 +24,8 @@
 
 #include "catalog/store.hpp"
 #include "core/error.hpp"
+#include "core/fair_gate.hpp"
 #include "io/gdal_session.hpp"
-#include "server/fair_gate.hpp"
 #include "server/features_api.hpp"
 #include "server/stac_api.hpp"
 #include "server/tiles_api.hpp"
@@ -183,7 +183,7 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   const auto keys = security::NodeKeys::load_or_create(o.catalog_dir);
   Gatekeeper gate(o, keys);
   StacApi stac(*store);
-  FairGate api_gate;  // STAC and Features requests compute one per core, in arrival order
+  core::FairGate api_gate(2 * std::max(1u, std::thread::hardware_concurrency()));  // STAC and Features requests, in arrival order
   FeaturesApi features(*store);
   io::set_gdal_cache_bytes(o.raster_cache_bytes);
   TilesApi tiles(*store, o.tile_cache_bytes);
@@ -263,7 +263,7 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
       return;
     }
     const ApiResponse a = [&] {
-      const FairGate::Pass pass(api_gate);
+      const core::FairGate::Pass pass(api_gate);
       return r.path.rfind("/features", 0) == 0 ? features.handle(r) : stac.handle(r);
     }();
     if (a.status == 401 || a.status == 403) gate.audit_refusal(req, a.status, r.caller);

@@ -1,4 +1,4 @@
-// The gate in front of the API handlers: never more than its width inside, admitted in arrival order.
+// The gate in front of the API handlers and tile rendering: never more than its width inside, admitted in arrival order.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -7,18 +7,18 @@
 #include <thread>
 #include <vector>
 
-#include "server/fair_gate.hpp"
+#include "core/fair_gate.hpp"
 
 using namespace sco;
 
 TEST(FairGate, NeverMoreThanItsWidthInside) {
-  server::FairGate gate(2);
+  core::FairGate gate(2);
   std::atomic<int> inside{0}, most{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 16; ++t) {
     threads.emplace_back([&] {
       for (int k = 0; k < 50; ++k) {
-        const server::FairGate::Pass pass(gate);
+        const core::FairGate::Pass pass(gate);
         const int now = ++inside;
         int seen = most.load();
         while (now > seen && !most.compare_exchange_weak(seen, now)) {
@@ -35,15 +35,15 @@ TEST(FairGate, NeverMoreThanItsWidthInside) {
 TEST(FairGate, AdmitsInArrivalOrder) {
   // Width 1, held by the test while 8 threads queue one after another (each starts once the previous
   // one is waiting): released, they must enter in the order they arrived.
-  server::FairGate gate(1);
+  core::FairGate gate(1);
   std::vector<int> order;
   std::mutex order_mutex;
   std::vector<std::thread> threads;
   {
-    const server::FairGate::Pass held(gate);
+    const core::FairGate::Pass held(gate);
     for (int t = 0; t < 8; ++t) {
       threads.emplace_back([&, t] {
-        const server::FairGate::Pass pass(gate);
+        const core::FairGate::Pass pass(gate);
         std::lock_guard lock(order_mutex);
         order.push_back(t);
       });
