@@ -201,6 +201,22 @@ class SqliteStore : public CatalogStore {
     return out;
   }
 
+  std::vector<std::pair<std::string, std::optional<std::string>>> collection_member(const std::string& key) const override {
+    Statement s(reader(), "SELECT id, json_type(doc, ?1), json_extract(doc, ?1) FROM collections ORDER BY id", path_);
+    std::string path = "$.\"";
+    for (const char ch : key) {
+      if (ch == '"' || ch == '\\') path += '\\';
+      path += ch;
+    }
+    s.bind(1, path + "\"");
+    std::vector<std::pair<std::string, std::optional<std::string>>> out;
+    while (s.step()) {
+      const bool absent = sqlite3_column_type(s.raw(), 1) == SQLITE_NULL;
+      out.emplace_back(s.text(0), absent ? std::nullopt : std::optional<std::string>(s.text(1) == "text" ? s.text(2) : std::string()));
+    }
+    return out;
+  }
+
   UpsertResult put_item(const json& item, const std::string& checksum) override {
     const std::string coll = item.at("collection").get<std::string>(), id = item.at("id").get<std::string>();
     if (!collection(coll)) core::fail(ErrorCode::kNotFound, "catalog: no collection '{}'", coll);

@@ -43,6 +43,9 @@ class CatalogStore {
   virtual void put_collection(const nlohmann::json& collection) = 0;
   virtual std::optional<nlohmann::json> collection(const std::string& id) const = 0;
   virtual std::vector<nlohmann::json> collections() const = 0;
+  // Each collection's id with its top-level member `key` when that is a string; nullopt when the
+  // member is absent, "" when it is there but not a string. Reads one member, not whole documents.
+  virtual std::vector<std::pair<std::string, std::optional<std::string>>> collection_member(const std::string& key) const = 0;
   // Inserts or replaces; `checksum` identifies the content (unchanged when equal to the stored one).
   // The collection must exist.
   virtual UpsertResult put_item(const nlohmann::json& item, const std::string& checksum) = 0;

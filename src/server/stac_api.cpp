@@ -262,8 +262,10 @@ ApiResponse StacApi::handle(const ApiRequest& req) const {
   auto visible_ids = [&] {
     std::vector<std::string> ids;
     bool all = true;
-    for (const auto& c : store_.collections()) {
-      if (may_see(req.caller, visibility_of(c))) ids.push_back(c.value("id", ""));
+    // One member read per collection (searches run this on every request); a visibility that is not
+    // a string is treated as private.
+    for (const auto& [id, v] : store_.collection_member("sco:visibility")) {
+      if (may_see(req.caller, v ? (v->empty() ? "private" : *v) : "public")) ids.push_back(id);
       else all = false;
     }
     return std::make_pair(all, ids);

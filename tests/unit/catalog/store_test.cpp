@@ -181,3 +181,20 @@ TEST(CatalogStore, MigratesAVersion1Catalog) {
   // Opened again: already version 2, same answers.
   EXPECT_EQ(catalog::open_sqlite_store(dir.path())->search(q).matched, 2);
 }
+
+TEST(CatalogStore, ReadsOneMemberOfEveryCollection) {
+  TempDir dir;
+  auto store = catalog::open_sqlite_store(dir.path());
+  json a = catalog::new_collection("a", "", "", "");
+  a["sco:visibility"] = "partners";
+  json b = catalog::new_collection("b", "", "", "");
+  b["sco:visibility"] = 3;  // not a string
+  store->put_collection(a);
+  store->put_collection(b);
+  store->put_collection(catalog::new_collection("c", "", "", ""));
+  const auto m = store->collection_member("sco:visibility");
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m[0], (std::pair<std::string, std::optional<std::string>>{"a", "partners"}));
+  EXPECT_EQ(m[1], (std::pair<std::string, std::optional<std::string>>{"b", ""}));
+  EXPECT_EQ(m[2], (std::pair<std::string, std::optional<std::string>>{"c", std::nullopt}));
+}
