@@ -367,13 +367,17 @@ class SqliteStore : public CatalogStore {
     s.bind(i + 1, static_cast<std::int64_t>(q.limit) + 1);
     std::int64_t last = 0;
     while (s.step()) {
-      if (static_cast<int>(page.items.size()) == q.limit) {
+      if (static_cast<int>(page.keys.size()) == q.limit) {
         page.next = last;
         break;
       }
       last = s.integer(0);
       page.keys.push_back(last);
-      page.items.push_back(json::parse(s.text(1)));
+      if (q.raw) {
+        page.documents.push_back(s.text(1));
+      } else {
+        page.items.push_back(json::parse(s.text(1)));
+      }
     }
     return page;
   }

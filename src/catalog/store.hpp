@@ -26,10 +26,12 @@ struct SearchQuery {
   std::string datetime_start, datetime_end;  // ISO 8601 UTC, empty: open; items whose interval meets it
   int limit = 10;
   std::int64_t after = 0;  // paging: items after this key (from SearchPage::next)
+  bool raw = false;        // fill SearchPage::documents (stored JSON text) instead of items
 };
 
 struct SearchPage {
   std::vector<nlohmann::json> items;
+  std::vector<std::string> documents;  // with SearchQuery::raw: each item's stored JSON text
   std::vector<std::int64_t> keys;  // each item's paging key
   std::int64_t matched = 0;
   std::optional<std::int64_t> next;  // the key to pass as `after` for the next page

@@ -16,6 +16,7 @@
 #include "core/error.hpp"
 #include "core/url.hpp"
 #include "core/version.hpp"
+#include "server/item_text.hpp"
 
 namespace sco::server {
 
@@ -311,13 +312,33 @@ ApiResponse StacApi::handle(const ApiRequest& req) const {
       }
       page.matched = -1;
     } else {
+      s.query.raw = true;
       page = store_.search(s.query);
     }
-    json features = json::array();
-    features.get_ref<json::array_t&>().reserve(page.items.size());
-    for (auto& it : page.items) features.push_back(item_out(std::move(it)));
-    json fc = {{"type", "FeatureCollection"}, {"features", features}, {"numberReturned", page.items.size()}};
-    if (page.matched >= 0) fc["numberMatched"] = page.matched;
+    // Features as text: stored items are copied with their links replaced (server/item_text), and
+    // parsed only when an asset href must change too.
+    auto links_of = [&](std::string_view id_view, std::string_view coll_view) {
+      const std::string id(id_view), coll(coll_view);
+      return json_text(json::array({{{"rel", "self"}, {"href", root + "/collections/" + url_encode(coll) + "/items/" + url_encode(id)}, {"type", "application/geo+json"}},
+                                    {{"rel", "parent"}, {"href", root + "/collections/" + url_encode(coll)}, {"type", "application/json"}},
+                                    {{"rel", "collection"}, {"href", root + "/collections/" + url_encode(coll)}, {"type", "application/json"}},
+                                    {{"rel", "root"}, {"href", root}, {"type", "application/json"}}}));
+    };
+    std::string features = "[";
+    std::size_t returned = 0;
+    auto add_feature = [&](const std::string& text) {
+      if (returned++) features += ',';
+      features += text;
+    };
+    for (auto& it : page.items) add_feature(json_text(item_out(std::move(it))));
+    for (const auto& doc : page.documents) {
+      if (auto text = served_item_text(doc, links_of)) {
+        add_feature(*text);
+      } else {
+        add_feature(json_text(item_out(json::parse(doc))));
+      }
+    }
+    features += ']';
     json links = json::array({{{"rel", "root"}, {"href", root}, {"type", "application/json"}}});
     if (page.next) {
       const std::string token = fmt::format("next:{}", *page.next);
@@ -334,8 +355,10 @@ ApiResponse StacApi::handle(const ApiRequest& req) const {
         links.push_back({{"rel", "next"}, {"href", req.base_url + self_path + q}, {"type", "application/geo+json"}});
       }
     }
-    fc["links"] = links;
-    return ApiResponse{200, "application/geo+json", json_text(fc)};
+    std::string fc = "{\"type\":\"FeatureCollection\",\"features\":" + features + fmt::format(",\"numberReturned\":{}", returned);
+    if (page.matched >= 0) fc += fmt::format(",\"numberMatched\":{}", page.matched);
+    fc += ",\"links\":" + json_text(links) + "}";
+    return ApiResponse{200, "application/geo+json", std::move(fc)};
   };
 
   auto check_visible = [&](const json& c) {
