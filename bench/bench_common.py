@@ -1,4 +1,5 @@
 """Helpers shared by the benchmark scripts: warm a file into the page cache, time a command."""
+import json
 import os
 import subprocess
 import tempfile
@@ -31,3 +32,10 @@ def emit_table(lines, markdown_path=None):
     if markdown_path:
         with open(markdown_path, "w") as f:
             f.write(table + "\n")
+
+
+def partner_token(sco, catalog, owner="bench"):
+    """A new partner token on the node at `catalog` (sco token create), for loads that check one."""
+    out = subprocess.run([sco, "--json", "--catalog", catalog, "token", "create", "--owner", owner, "--role", "partner"],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)["token"]

@@ -11,7 +11,6 @@ Usage: bench/auth/instructions.py [--sco PATH] [--requests N] [--markdown FILE]"
 import argparse
 import glob
 import http.client
-import json
 import os
 import random
 import re
@@ -24,7 +23,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tiles"))
-from bench_common import emit_table  # noqa: E402
+from bench_common import emit_table, partner_token  # noqa: E402
 import run as tiles_bench  # noqa: E402
 
 
@@ -82,8 +81,7 @@ def main():
     args = ap.parse_args()
     cog = tiles_bench.make_cog()
     cat = tiles_bench.make_catalog(args.sco, cog)
-    token = json.loads(subprocess.run([args.sco, "--json", "--catalog", cat, "token", "create", "--owner", "bench", "--role", "partner"],
-                                      capture_output=True, text=True, check=True).stdout)["token"]
+    token = partner_token(args.sco, cat)
     rng = random.Random(3)
     search = [u[len("http://x"):] for u in tiles_bench.search_load("http://x", rng, args.requests)]
     tiles = []

@@ -7,10 +7,8 @@ Two measures per load: requests/s (median of the rounds), and the server's CPU t
 two cores and so shows small differences that throughput hides.
 Usage: bench/auth/run.py [--sco PATH] [--seconds N] [--rounds R] [--markdown FILE]"""
 import argparse
-import json
 import os
 import random
-import re
 import signal
 import statistics
 import subprocess
@@ -20,7 +18,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tiles"))
-from bench_common import emit_table, warm  # noqa: E402
+from bench_common import emit_table, warm, partner_token  # noqa: E402
 import run as tiles_bench  # noqa: E402  (bench/tiles/run.py: the COG, the 100000-item catalog, wrk)
 
 CLK = os.sysconf("SC_CLK_TCK")
@@ -43,8 +41,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     cog = tiles_bench.make_cog()
     cat = tiles_bench.make_catalog(args.sco, cog)
-    token = json.loads(subprocess.run([args.sco, "--json", "--catalog", cat, "token", "create", "--owner", "bench", "--role", "partner"],
-                                      capture_output=True, text=True, check=True).stdout)["token"]
+    token = partner_token(args.sco, cat)
     port = 18766
     server = subprocess.Popen([args.sco, "--quiet", "--catalog", cat, "serve", "--port", str(port), "--tile-cache-mb", "0", "--rate-limit", "0"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -17,7 +17,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from bench_common import emit_table, timed  # noqa: E402
+from bench_common import emit_table, timed, partner_token  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(HERE))
 OUT = os.path.join(ROOT, "bench", "out", "sync")
 
@@ -51,8 +51,7 @@ def main():
     for d in (a, b):
         shutil.rmtree(d, ignore_errors=True)
     t_ingest, m_ingest = timed([args.sco, "-q", "--catalog", a, "ingest", src_dir, "--collection", "bench", "--visibility", "partners"])
-    token = json.loads(subprocess.run([args.sco, "--json", "--catalog", a, "token", "create", "--owner", "b", "--role", "partner"],
-                                      capture_output=True, text=True, check=True).stdout)["token"]
+    token = partner_token(args.sco, a, "b")
     key = os.path.join(OUT, "a.pub")
     subprocess.run([args.sco, "--catalog", a, "keys", "export", "-o", key], check=True, capture_output=True)
     subprocess.run([args.sco, "-q", "--catalog", b, "trust", "add", "agency-a", key], check=True)

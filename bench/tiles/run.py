@@ -21,7 +21,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from bench_common import emit_table, warm  # noqa: E402
+from bench_common import emit_table, warm, partner_token  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(HERE))
 OUT = os.path.join(ROOT, "bench", "out", "tiles")
 HALF = 20037508.342789244
@@ -142,8 +142,7 @@ def main():
     cog = make_cog()
     cat = make_catalog(args.sco, cog)
     port = 18765
-    token = json.loads(subprocess.run([args.sco, "--json", "--catalog", cat, "token", "create", "--owner", "bench", "--role", "partner"],
-                                      capture_output=True, text=True, check=True).stdout)["token"]
+    token = partner_token(args.sco, cat)
     server = subprocess.Popen([args.sco, "--quiet", "--catalog", cat, "serve", "--port", str(port), "--tile-cache-mb", "0", "--rate-limit", "0"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)
@@ -188,7 +187,7 @@ END
 """)
     config = os.path.join(OUT, "mapserver.conf")
     with open(config, "w") as f:
-        f.write(f'CONFIG\n  ENV\n    MS_MAP_PATTERN "."\n  END\nEND\n')
+        f.write('CONFIG\n  ENV\n    MS_MAP_PATTERN "."\n  END\nEND\n')
     env = dict(os.environ, MAPSERVER_CONFIG_FILE=config, REQUEST_METHOD="GET")
     sample = tiles[:200]
     t0 = time.time()

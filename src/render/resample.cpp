@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/block.hpp"
 #include "core/error.hpp"
 
 namespace sco::render {
@@ -67,30 +68,14 @@ void sample(const T* data, const SourceWindow& w, int width, int height, std::op
             Resampling resampling, float* out) {
   const std::size_t n = c.count();
   const std::size_t pitch = static_cast<std::size_t>(w.width());
-  const bool has_nodata = nodata.has_value();
-  const double nd = nodata.value_or(0.0);
-  // Integer rasters compare exactly in double; float rasters compare in their own precision (a
-  // nodata of -3.4e38 written as a double must still match the float32 pixels that hold it).
-  auto is_nodata = [&](T v) {
-    if constexpr (std::is_floating_point_v<T>) {
-      return has_nodata && v == static_cast<T>(nd);
-    } else {
-      return has_nodata && static_cast<double>(v) == nd;
-    }
-  };
+  // The nodata value as a T when a T can hold it (otherwise no pixel can be nodata).
+  const std::optional<T> nd = core::nodata_as<T>(nodata);
+  const bool match_nodata = nd.has_value();
+  const T nd_t = nd.value_or(T{});
+  auto is_nodata = [&](T v) { return match_nodata && v == nd_t; };
   auto at = [&](int col, int row) { return data[static_cast<std::size_t>(row - w.y0) * pitch + static_cast<std::size_t>(col - w.x0)]; };
   if (resampling == Resampling::kNearest) {
     // Branch-free: a pixel outside the source reads the window's first value and is masked after.
-    // The nodata value as a T, when a T can hold it (otherwise no pixel can be nodata).
-    bool match_nodata = has_nodata;
-    T nd_t{};
-    if constexpr (std::is_floating_point_v<T>) {
-      nd_t = static_cast<T>(nd);
-    } else {
-      match_nodata = has_nodata && nd >= static_cast<double>(std::numeric_limits<T>::lowest()) &&
-                     nd <= static_cast<double>(std::numeric_limits<T>::max()) && nd == std::floor(nd);
-      if (match_nodata) nd_t = static_cast<T>(nd);
-    }
     const float fw = static_cast<float>(width), fh = static_cast<float>(height);
     const float* cx = c.x.get();
     const float* cy = c.y.get();
@@ -99,8 +84,8 @@ void sample(const T* data, const SourceWindow& w, int width, int height, std::op
       const bool inside = x >= 0.0f && y >= 0.0f && x < fw && y < fh;  // false for NaN
       const int col = std::clamp(inside ? static_cast<int>(x) : w.x0, w.x0, w.x1 - 1);
       const int row = std::clamp(inside ? static_cast<int>(y) : w.y0, w.y0, w.y1 - 1);
-      const T v = data[static_cast<std::size_t>(row - w.y0) * pitch + static_cast<std::size_t>(col - w.x0)];
-      out[p] = inside && !(match_nodata && v == nd_t) ? static_cast<float>(v) : kNaN;
+      const T v = at(col, row);
+      out[p] = inside && !is_nodata(v) ? static_cast<float>(v) : kNaN;
     }
     return;
   }

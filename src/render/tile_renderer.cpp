@@ -234,10 +234,10 @@ std::vector<std::vector<float>> warp_here(SlotState& state, GDALDataset* src, co
   const int width = src->GetRasterXSize(), height = src->GetRasterYSize();
   const SourceWindow win = source_window(coords, width, height, resampling == Resampling::kBilinear ? 1 : 0);
   const std::size_t npx = static_cast<std::size_t>(size) * size;
-  std::vector<std::vector<float>> values(bands.size(), std::vector<float>(npx, std::numeric_limits<float>::quiet_NaN()));
-  if (win.empty()) return values;
+  if (win.empty()) return std::vector<std::vector<float>>(bands.size(), std::vector<float>(npx, std::numeric_limits<float>::quiet_NaN()));
   const std::size_t window_pixels = static_cast<std::size_t>(win.width()) * static_cast<std::size_t>(win.height());
   if (window_pixels > kMaxWindowPixels) return {};
+  std::vector<std::vector<float>> values(bands.size(), std::vector<float>(npx));  // every pixel is sampled
   std::vector<std::uint8_t> buffer;
   for (std::size_t k = 0; k < bands.size(); ++k) {
     const auto b = static_cast<std::size_t>(bands[k] - 1);
@@ -320,6 +320,74 @@ std::vector<std::vector<float>> warp_with_gdal(GDALDataset* src, const SourceMet
     }
   }
   return values;
+}
+
+// The bands (one coloured, or three as RGB; NaN = missing) rescaled from lo..hi to 0..255 and encoded:
+// one band as an indexed PNG holding the levels the tile uses, transparent first (RGBA only when all
+// 256 levels and transparency occur together); three bands as RGBA.
+std::string encode_tile(const std::vector<std::vector<float>>& out, double lo, double hi, const ColourTable& colours, int size) {
+  const std::size_t npx = static_cast<std::size_t>(size) * size;
+  const double scale = hi > lo ? 255.0 / (hi - lo) : 0.0;
+  // 0..255 after rescaling, kNoLevel where a value is missing.
+  constexpr std::uint16_t kNoLevel = 256;
+  auto level_at = [&](const std::vector<float>& band, std::size_t i) -> std::uint16_t {
+    const float v = band[i];
+    if (!(v == v)) return kNoLevel;
+    const double t = std::clamp((v - lo) * scale, 0.0, 255.0);
+    return static_cast<std::uint16_t>(t + 0.5);
+  };
+  if (out.size() == 1) {
+    std::vector<std::uint16_t> levels(npx);
+    std::array<bool, 257> used{};
+    for (std::size_t i = 0; i < npx; ++i) {
+      levels[i] = level_at(out[0], i);
+      used[levels[i]] = true;
+    }
+    const auto n_used = static_cast<std::size_t>(std::count(used.begin(), used.end(), true));
+    if (n_used <= 256) {
+      std::array<std::uint8_t, 257> index{};
+      std::vector<std::array<std::uint8_t, 4>> palette;
+      if (used[kNoLevel]) {
+        index[kNoLevel] = 0;
+        palette.push_back({0, 0, 0, 0});
+      }
+      for (std::size_t l = 0; l < 256; ++l) {
+        if (!used[l]) continue;
+        index[l] = static_cast<std::uint8_t>(palette.size());
+        palette.push_back({colours[l][0], colours[l][1], colours[l][2], 255});
+      }
+      std::vector<std::uint8_t> pixels(npx);
+      for (std::size_t i = 0; i < npx; ++i) pixels[i] = index[levels[i]];
+      return encode_png_indexed(pixels.data(), size, size, palette, kPngLevel);
+    }
+    std::vector<std::uint8_t> rgba(npx * 4, 0);
+    for (std::size_t i = 0; i < npx; ++i) {
+      if (levels[i] == kNoLevel) continue;
+      const auto& c = colours[levels[i]];
+      std::uint8_t* px = rgba.data() + i * 4;
+      px[0] = c[0];
+      px[1] = c[1];
+      px[2] = c[2];
+      px[3] = 255;
+    }
+    return encode_png_rgba(rgba.data(), size, size, kPngLevel);
+  }
+  std::vector<std::uint8_t> rgba(npx * 4, 0);
+  for (std::size_t i = 0; i < npx; ++i) {
+    std::uint16_t l[3];
+    bool valid = true;
+    for (std::size_t k = 0; k < 3 && valid; ++k) {
+      l[k] = level_at(out[k], i);
+      valid = l[k] != kNoLevel;
+    }
+    if (!valid) continue;
+    std::uint8_t* px = rgba.data() + i * 4;
+    px[0] = static_cast<std::uint8_t>(l[0]);
+    px[1] = static_cast<std::uint8_t>(l[1]);
+    px[2] = static_cast<std::uint8_t>(l[2]);
+    px[3] = 255;
+  }
+  return encode_png_rgba(rgba.data(), size, size, kPngLevel);
 }
 
 }  // namespace
@@ -427,71 +495,7 @@ Tile render_tile(const TileRequest& r) {
       hi = m->first_band_range.second;
     }
   }
-  const double scale = hi > lo ? 255.0 / (hi - lo) : 0.0;
-  // 0..255 after rescaling, kNoLevel where a value is missing.
-  constexpr std::uint16_t kNoLevel = 256;
-  auto level_at = [&](const std::vector<float>& band, std::size_t i) -> std::uint16_t {
-    const float v = band[i];
-    if (!(v == v)) return kNoLevel;
-    const double t = std::clamp((v - lo) * scale, 0.0, 255.0);
-    return static_cast<std::uint16_t>(t + 0.5);
-  };
-  if (out.size() == 1) {
-    // One band through a colour map: an indexed PNG holding the levels the tile uses, transparent
-    // first; RGBA only when all 256 levels and transparency occur together.
-    std::vector<std::uint16_t> levels(npx);
-    std::array<bool, 257> used{};
-    for (std::size_t i = 0; i < npx; ++i) {
-      levels[i] = level_at(out[0], i);
-      used[levels[i]] = true;
-    }
-    const auto n_used = static_cast<std::size_t>(std::count(used.begin(), used.end(), true));
-    if (n_used <= 256) {
-      std::array<std::uint8_t, 257> index{};
-      std::vector<std::array<std::uint8_t, 4>> palette;
-      if (used[kNoLevel]) {
-        index[kNoLevel] = 0;
-        palette.push_back({0, 0, 0, 0});
-      }
-      for (std::size_t l = 0; l < 256; ++l) {
-        if (!used[l]) continue;
-        index[l] = static_cast<std::uint8_t>(palette.size());
-        palette.push_back({colours[l][0], colours[l][1], colours[l][2], 255});
-      }
-      std::vector<std::uint8_t> pixels(npx);
-      for (std::size_t i = 0; i < npx; ++i) pixels[i] = index[levels[i]];
-      tile.png = encode_png_indexed(pixels.data(), size, size, palette, kPngLevel);
-      return tile;
-    }
-    std::vector<std::uint8_t> rgba(npx * 4, 0);
-    for (std::size_t i = 0; i < npx; ++i) {
-      if (levels[i] == kNoLevel) continue;
-      const auto& c = colours[levels[i]];
-      std::uint8_t* px = rgba.data() + i * 4;
-      px[0] = c[0];
-      px[1] = c[1];
-      px[2] = c[2];
-      px[3] = 255;
-    }
-    tile.png = encode_png_rgba(rgba.data(), size, size, kPngLevel);
-    return tile;
-  }
-  std::vector<std::uint8_t> rgba(npx * 4, 0);
-  for (std::size_t i = 0; i < npx; ++i) {
-    std::uint16_t l[3];
-    bool valid = true;
-    for (std::size_t k = 0; k < 3 && valid; ++k) {
-      l[k] = level_at(out[k], i);
-      valid = l[k] != kNoLevel;
-    }
-    if (!valid) continue;
-    std::uint8_t* px = rgba.data() + i * 4;
-    px[0] = static_cast<std::uint8_t>(l[0]);
-    px[1] = static_cast<std::uint8_t>(l[1]);
-    px[2] = static_cast<std::uint8_t>(l[2]);
-    px[3] = 255;
-  }
-  tile.png = encode_png_rgba(rgba.data(), size, size, kPngLevel);
+  tile.png = encode_tile(out, lo, hi, colours, size);
   return tile;
 }
 

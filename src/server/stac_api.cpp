@@ -230,6 +230,13 @@ std::string StacApi::conformance_json() {
 
 ApiResponse StacApi::handle(const ApiRequest& req) const {
   const std::string root = req.base_url + "/stac";
+  // An item's standard links, absolute on this node.
+  auto item_links = [&](const std::string& coll, const std::string& id) {
+    return json::array({{{"rel", "self"}, {"href", root + "/collections/" + url_encode(coll) + "/items/" + url_encode(id)}, {"type", "application/geo+json"}},
+                        {{"rel", "parent"}, {"href", root + "/collections/" + url_encode(coll)}, {"type", "application/json"}},
+                        {{"rel", "collection"}, {"href", root + "/collections/" + url_encode(coll)}, {"type", "application/json"}},
+                        {{"rel", "root"}, {"href", root}, {"type", "application/json"}}});
+  };
   // Stored documents carry links relative to the node; make them absolute and add the standard ones.
   auto item_out = [&](json item) {
     const std::string coll = item.value("collection", std::string());
@@ -244,10 +251,7 @@ ApiResponse StacApi::handle(const ApiRequest& req) const {
         }
       }
     }
-    item["links"] = json::array({{{"rel", "self"}, {"href", root + "/collections/" + url_encode(coll) + "/items/" + url_encode(id)}, {"type", "application/geo+json"}},
-                                 {{"rel", "parent"}, {"href", root + "/collections/" + url_encode(coll)}, {"type", "application/json"}},
-                                 {{"rel", "collection"}, {"href", root + "/collections/" + url_encode(coll)}, {"type", "application/json"}},
-                                 {{"rel", "root"}, {"href", root}, {"type", "application/json"}}});
+    item["links"] = item_links(coll, id);
     return item;
   };
   auto collection_out = [&](json c) {
@@ -317,13 +321,7 @@ ApiResponse StacApi::handle(const ApiRequest& req) const {
     }
     // Features as text: stored items are copied with their links replaced (server/item_text), and
     // parsed only when an asset href must change too.
-    auto links_of = [&](std::string_view id_view, std::string_view coll_view) {
-      const std::string id(id_view), coll(coll_view);
-      return json_text(json::array({{{"rel", "self"}, {"href", root + "/collections/" + url_encode(coll) + "/items/" + url_encode(id)}, {"type", "application/geo+json"}},
-                                    {{"rel", "parent"}, {"href", root + "/collections/" + url_encode(coll)}, {"type", "application/json"}},
-                                    {{"rel", "collection"}, {"href", root + "/collections/" + url_encode(coll)}, {"type", "application/json"}},
-                                    {{"rel", "root"}, {"href", root}, {"type", "application/json"}}}));
-    };
+    auto links_of = [&](std::string_view id, std::string_view coll) { return json_text(item_links(std::string(coll), std::string(id))); };
     std::string features = "[";
     std::size_t returned = 0;
     auto add_feature = [&](const std::string& text) {

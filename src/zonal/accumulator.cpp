@@ -47,7 +47,6 @@ namespace kernel_avx512 {
 #else
 namespace kernel_avx2 = kernel_base;
 namespace kernel_avx512 = kernel_base;
-bool cpu_has_avx512() { return false; }
 #endif
 
 namespace {
