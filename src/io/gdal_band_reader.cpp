@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "io/gdal_session.hpp"
+#include "io/mapped_blocks.hpp"
 #include "io/raster_dataset.hpp"
 
 namespace sco::io {
@@ -39,7 +40,7 @@ class GdalBandReader : public zonal::BandReader {
   }
   core::BlockView read(int band, const core::Window& w) override {
     Slot& s = slots_[static_cast<std::size_t>(band)];
-    if (!s.mask && inside_one_block(s, w)) return read_cached(s, w);
+    if (!s.mask && inside_one_block(s, w)) return read_in_block(s, w);
     if (s.group_size > 1) return read_grouped(s, w);
     return read_slot(s, w);
   }
@@ -53,8 +54,14 @@ class GdalBandReader : public zonal::BandReader {
     return width;
   }
   bool has_weights() const override { return weights_ != nullptr; }
+  void done_above(int y) override {
+    for (auto& s : slots_) {
+      if (s.mapped) s.mapped->release_above(y);
+    }
+    if (weights_ && weights_->mapped) weights_->mapped->release_above(y);
+  }
   core::BlockView read_weights(const core::Window& w) override {
-    if (!weights_->mask && inside_one_block(*weights_, w)) return read_cached(*weights_, w);
+    if (!weights_->mask && inside_one_block(*weights_, w)) return read_in_block(*weights_, w);
     return read_slot(*weights_, w);
   }
 
@@ -70,6 +77,7 @@ class GdalBandReader : public zonal::BandReader {
     std::vector<std::byte> buffer;
     std::vector<std::uint8_t> mask_buffer;
     GDALRasterBlock* locked = nullptr;  // the cached block handed out by the last read
+    std::unique_ptr<MappedBand> mapped;  // blocks straight from the file, when it stores them so
   };
 
   // A view of `w` in memory laid out with `pitch` elements per row, with the band's properties.
@@ -96,6 +104,22 @@ class GdalBandReader : public zonal::BandReader {
   static bool inside_one_block(const Slot& s, const core::Window& w) {
     const int bw = s.info.block_width, bh = s.info.block_height;
     return w.width > 0 && w.height > 0 && w.x / bw == (w.x + w.width - 1) / bw && w.y / bh == (w.y + w.height - 1) / bh;
+  }
+
+  // A window inside one block: a view into the file's mapping when the block is stored as used,
+  // else into GDAL's cached block.
+  core::BlockView read_in_block(Slot& s, const core::Window& w) {
+    if (s.mapped) {
+      const int bw = s.info.block_width, bh = s.info.block_height;
+      const int bx = w.x / bw, by = w.y / bh;
+      if (const std::byte* block = s.mapped->block(bx, by)) {
+        return view_of(s,
+                       block + (static_cast<std::ptrdiff_t>(w.y - by * bh) * bw + (w.x - bx * bw)) *
+                                   static_cast<std::ptrdiff_t>(core::size_of(s.info.type)),
+                       bw, w);
+      }
+    }
+    return read_cached(s, w);
   }
 
   // A window inside one block: a view into GDAL's cached block, without copying. The block stays
@@ -126,6 +150,7 @@ class GdalBandReader : public zonal::BandReader {
     s.band = datasets_[k].band_handle(spec.band);
     s.info = datasets_[k].band(spec.band);
     if (s.info.has_mask) s.mask = s.band->GetMaskBand();
+    if (!s.mask) s.mapped = MappedBand::open(datasets_[k], spec.band);
     return s;
   }
 

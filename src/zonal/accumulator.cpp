@@ -82,6 +82,10 @@ void Accumulator::hist_add(double key, double c) {
     return;
   }
   pairs_.emplace_back(key, c);
+  hist_grown();
+}
+
+void Accumulator::hist_grown() {
   const bool small_int = type_ == DataType::kByte || type_ == DataType::kInt8 || type_ == DataType::kUInt16 ||
                          type_ == DataType::kInt16;
   if (small_int && pairs_.size() >= kDenseAt) {
@@ -109,18 +113,12 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, st
     if (nodata_exact) ok = ok & (raw != nodata);
     return ok;
   };
-  constexpr int kAhead = 8;  // rows prefetched ahead: a zone's row is short and the next one a raster row away
-  for (int y = 0; y < v.height; ++y) {
-    const T* row = static_cast<const T*>(v.row(y));
-    if (y + kAhead < v.height) {
-      const char* next = static_cast<const char*>(v.row(y + kAhead));
-      const std::size_t bytes = static_cast<std::size_t>(v.width) * sizeof(T);
-      for (std::size_t off = 0; off < bytes; off += 64) __builtin_prefetch(next + off, 0, 0);
-    }
-    const double* cov = coverage + static_cast<std::ptrdiff_t>(y) * coverage_pitch;
-    const std::uint8_t* mask = v.mask ? v.mask + static_cast<std::ptrdiff_t>(y) * v.mask_pitch : nullptr;
-    if (!shifted_) {
-      // Moments are taken about the first valid value, which keeps the variance accurate.
+  if (!shifted_) {
+    // Moments are taken about the first valid value, which keeps the variance accurate.
+    for (int y = 0; y < v.height && !shifted_; ++y) {
+      const T* row = static_cast<const T*>(v.row(y));
+      const double* cov = coverage + static_cast<std::ptrdiff_t>(y) * coverage_pitch;
+      const std::uint8_t* mask = v.mask ? v.mask + static_cast<std::ptrdiff_t>(y) * v.mask_pitch : nullptr;
       for (int x = 0; x < v.width; ++x) {
         if (cov[x] > 0.0 && valid(row[x], mask ? mask[x] : 1)) {
           shift_ = static_cast<double>(row[x]) * scale_ + offset_;
@@ -129,37 +127,41 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, st
         }
       }
     }
-    const double shift = shift_, scale = scale_, offset = offset_;
-    // The moments, extremes, cells and area of the row in one pass, by the widest vector kernel
-    // this CPU has (moments_kernel.inc).
-    const double nd = nodata_exact ? static_cast<double>(nodata) : std::numeric_limits<double>::quiet_NaN();
-    RowMoments m;
-    if (cpu_has_avx512()) {
-      kernel_avx512::moments_row(row, cov, mask, v.width, nd, scale, offset, shift, m);
-    } else if (cpu_has_avx2()) {
-      kernel_avx2::moments_row(row, cov, mask, v.width, nd, scale, offset, shift, m);
-    } else {
-      kernel_base::moments_row(row, cov, mask, v.width, nd, scale, offset, shift, m);
-    }
-    cells_ += static_cast<std::int64_t>(m.touched);
-    cov_all_ += m.cov_all;
-    area_ += m.cov_all * row_cell_area[y];
-    cov_ += m.cov;
-    sum_d_ += m.d;
-    sum_d2_ += m.d2;
-    min_ = std::min(min_, m.lo);
-    max_ = std::max(max_, m.hi);
-    if constexpr (kWeights || kHist) {
-      // Runs of equal values go to the histogram as one entry: neighbouring cells often share a
-      // value, and repeated additions to one address would serialise.
-      double run_key = 0.0, run_w = 0.0;
-      bool run_open = false;
-      for (int x = 0; x < v.width; ++x) {
-        const double c = cov[x];
-        if (c <= 0.0) continue;
-        const T raw = row[x];
-        if (!valid(raw, mask ? mask[x] : 1)) continue;
-        if constexpr (kWeights) {
+  }
+  const double shift = shift_, scale = scale_, offset = offset_;
+  // The moments, extremes, cells and area of the window in one pass, by the widest vector kernel
+  // this CPU has (moments_kernel.inc).
+  const double nd = nodata_exact ? static_cast<double>(nodata) : std::numeric_limits<double>::quiet_NaN();
+  const T* data = static_cast<const T*>(v.data);
+  WindowMoments m;
+  if (cpu_has_avx512()) {
+    kernel_avx512::moments_window(data, v.pitch, coverage, coverage_pitch, v.mask, v.mask_pitch, v.width, v.height,
+                                  row_cell_area, nd, scale, offset, shift, m);
+  } else if (cpu_has_avx2()) {
+    kernel_avx2::moments_window(data, v.pitch, coverage, coverage_pitch, v.mask, v.mask_pitch, v.width, v.height,
+                                row_cell_area, nd, scale, offset, shift, m);
+  } else {
+    kernel_base::moments_window(data, v.pitch, coverage, coverage_pitch, v.mask, v.mask_pitch, v.width, v.height,
+                                row_cell_area, nd, scale, offset, shift, m);
+  }
+  cells_ += static_cast<std::int64_t>(m.touched);
+  cov_all_ += m.cov_all;
+  area_ += m.area;
+  cov_ += m.cov;
+  sum_d_ += m.d;
+  sum_d2_ += m.d2;
+  min_ = std::min(min_, m.lo);
+  max_ = std::max(max_, m.hi);
+  if constexpr (kWeights || kHist) {
+    for (int y = 0; y < v.height; ++y) {
+      const T* row = static_cast<const T*>(v.row(y));
+      const double* cov = coverage + static_cast<std::ptrdiff_t>(y) * coverage_pitch;
+      const std::uint8_t* mask = v.mask ? v.mask + static_cast<std::ptrdiff_t>(y) * v.mask_pitch : nullptr;
+      if constexpr (kWeights) {
+        for (int x = 0; x < v.width; ++x) {
+          const double c = cov[x];
+          const T raw = row[x];
+          if (c <= 0.0 || !valid(raw, mask ? mask[x] : 1)) continue;
           const double val = static_cast<double>(raw) * scale + offset;
           double w = weights->value_at(x, y);
           // Nodata or NaN weights count as no weight.
@@ -168,20 +170,37 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, st
           w_sum_ += c * w;
           wv_sum_ += c * w * val;
         }
-        if constexpr (kHist) {
+      }
+      if constexpr (kHist) {
+        // Runs of equal values go to the histogram as one entry: neighbouring cells often share a
+        // value (fewer pairs to select from), and repeated additions to one dense slot would
+        // serialise.
+        auto flush = [&](double key, double w) {
+          if (dense_mode_) {
+            dense_[static_cast<std::size_t>(key - dense_base_)] += w;
+          } else {
+            pairs_.emplace_back(key, w);
+          }
+        };
+        double run_key = 0.0, run_w = 0.0;
+        bool run_open = false;
+        for (int x = 0; x < v.width; ++x) {
+          const double c = cov[x];
+          if (c <= 0.0) continue;
+          const T raw = row[x];
+          if (!valid(raw, mask ? mask[x] : 1)) continue;
           const double key = static_cast<double>(raw);
           if (run_open && key == run_key) {
             run_w += c;
           } else {
-            if (run_open) hist_add(run_key, run_w);
+            if (run_open) flush(run_key, run_w);
             run_key = key;
             run_w = c;
             run_open = true;
           }
         }
-      }
-      if constexpr (kHist) {
-        if (run_open) hist_add(run_key, run_w);
+        if (run_open) flush(run_key, run_w);
+        if (!dense_mode_) hist_grown();
       }
     }
   }
@@ -252,8 +271,8 @@ void Accumulator::compact() const {
   std::size_t out = 0;
   for (std::size_t i = 0; i < pairs_.size();) {
     double w = 0.0;
-    const double k = pairs_[i].first;
-    while (i < pairs_.size() && pairs_[i].first == k) w += pairs_[i++].second;
+    const double k = pairs_[i].key;
+    while (i < pairs_.size() && pairs_[i].key == k) w += pairs_[i++].w;
     pairs_[out++] = {k, w};
   }
   pairs_.resize(out);
@@ -280,56 +299,97 @@ const std::vector<std::pair<double, double>>& Accumulator::sorted_histogram() co
   return merged_;
 }
 
+namespace {
+
+// The smallest key of a[0, n) whose cumulative weight, in key order, reaches `target` (> 0), with
+// `below` the weight of the keys known to precede the range. The entries are reordered.
+//
+// Bucket selection first: the keys are counted into n/8 equal-width bins between their extremes,
+// the bin where the cumulative weight crosses the target is found, and its entries (a handful for
+// spread-out values) are moved to the front and searched in turn, with the range narrowed to the
+// bin's width. Two or three linear passes without data-dependent branches. Bins are monotonic in the
+// key (a subtraction and a positive scale), so the bin order is the key order. Key ranges that are
+// not finite, or bins that keep nearly everything, end in a three-way weighted quickselect.
+double weighted_select(HistEntry* a, std::size_t n, double target, double below) {
+  thread_local std::vector<double> bins;
+  for (int level = 0; level < 6 && n > 64; ++level) {
+    double lo = a[0].key, hi = a[0].key;
+    for (std::size_t i = 1; i < n; ++i) {
+      lo = std::min(lo, a[i].key);
+      hi = std::max(hi, a[i].key);
+    }
+    if (lo == hi) return lo;
+    if (!std::isfinite(hi - lo)) break;
+    const std::size_t nb = std::clamp<std::size_t>(n / 8, 64, 1 << 16);
+    const double f = static_cast<double>(nb) / (hi - lo);
+    const auto bin_of = [&](double k) { return std::min(static_cast<std::size_t>((k - lo) * f), nb - 1); };
+    bins.assign(nb, 0.0);
+    for (std::size_t i = 0; i < n; ++i) bins[bin_of(a[i].key)] += a[i].w;
+    std::size_t t = 0;
+    while (t + 1 < nb && below + bins[t] < target) below += bins[t++];
+    std::size_t m = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (bin_of(a[i].key) == t) std::swap(a[m++], a[i]);
+    }
+    if (m * 2 > n) {
+      n = m;  // little narrowed: finish by quickselect
+      break;
+    }
+    n = m;
+  }
+  std::size_t lo = 0, hi = n;
+  while (hi - lo > 32) {
+    const double x = a[lo].key, y = a[lo + (hi - lo) / 2].key, z = a[hi - 1].key;
+    const double pivot = std::max(std::min(x, y), std::min(std::max(x, y), z));
+    // Three-way partition: [lo, lt) < pivot, [lt, gt) == pivot, [gt, hi) > pivot.
+    std::size_t lt = lo, i = lo, gt = hi;
+    double w_less = 0.0, w_eq = 0.0;
+    while (i < gt) {
+      if (a[i].key < pivot) {
+        w_less += a[i].w;
+        std::swap(a[lt++], a[i++]);
+      } else if (a[i].key > pivot) {
+        std::swap(a[i], a[--gt]);
+      } else {
+        w_eq += a[i].w;
+        ++i;
+      }
+    }
+    if (below + w_less >= target) {
+      hi = lt;
+    } else if (below + w_less + w_eq >= target) {
+      return pivot;
+    } else {
+      below += w_less + w_eq;
+      lo = gt;
+    }
+  }
+  std::sort(a + lo, a + hi);
+  for (std::size_t i = lo; i < hi; ++i) {
+    below += a[i].w;
+    if (below >= target) return a[i].key;
+  }
+  return a[hi > lo ? hi - 1 : 0].key;
+}
+
+}  // namespace
+
 double Accumulator::quantile(double q) const {
-  // Sparse histograms are not sorted for a quantile: a weighted quickselect (expected linear time)
-  // finds the smallest value whose cumulative covered area reaches the target. A relative tolerance
-  // absorbs round-off in the coverage fractions (q = 0.5 on two equal halves picks the lower one).
+  // Sparse histograms are not sorted for a quantile: a weighted selection (linear time) finds the
+  // smallest value whose cumulative covered area reaches the target. A relative tolerance absorbs
+  // round-off in the coverage fractions (q = 0.5 on two equal halves picks the lower one).
   if (!dense_mode_ && !merged_valid_ && scale_ > 0 && !pairs_.empty()) {
     double total = 0.0;
     for (const auto& [k, w] : pairs_) total += w;
     const double target = q * total * (1.0 - 1e-12);
     auto& a = pairs_;
     sorted_upto_ = 0;  // the selection reorders the pairs
-    std::size_t lo = 0, hi = a.size();
-    double below = 0.0;
     if (target <= 0.0) {
-      double m = a[0].first;
+      double m = a[0].key;
       for (const auto& [k, w] : a) m = std::min(m, k);
       return m * scale_ + offset_;
     }
-    while (hi - lo > 32) {
-      const double x = a[lo].first, y = a[lo + (hi - lo) / 2].first, z = a[hi - 1].first;
-      const double pivot = std::max(std::min(x, y), std::min(std::max(x, y), z));
-      // Three-way partition: [lo, lt) < pivot, [lt, gt) == pivot, [gt, hi) > pivot.
-      std::size_t lt = lo, i = lo, gt = hi;
-      double w_less = 0.0, w_eq = 0.0;
-      while (i < gt) {
-        if (a[i].first < pivot) {
-          w_less += a[i].second;
-          std::swap(a[lt++], a[i++]);
-        } else if (a[i].first > pivot) {
-          std::swap(a[i], a[--gt]);
-        } else {
-          w_eq += a[i].second;
-          ++i;
-        }
-      }
-      if (below + w_less >= target) {
-        hi = lt;
-      } else if (below + w_less + w_eq >= target) {
-        return pivot * scale_ + offset_;
-      } else {
-        below += w_less + w_eq;
-        lo = gt;
-      }
-    }
-    std::sort(a.begin() + static_cast<std::ptrdiff_t>(lo), a.begin() + static_cast<std::ptrdiff_t>(hi));
-    double cum = below;
-    for (std::size_t i = lo; i < hi; ++i) {
-      cum += a[i].second;
-      if (cum >= target) return a[i].first * scale_ + offset_;
-    }
-    return (hi > lo ? a[hi - 1].first : a.back().first) * scale_ + offset_;
+    return weighted_select(a.data(), a.size(), target, 0.0) * scale_ + offset_;
   }
   const auto& h = sorted_histogram();
   if (h.empty()) return std::nan("");

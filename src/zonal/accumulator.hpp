@@ -13,9 +13,19 @@
 
 namespace sco::zonal {
 
-// Sums of one row, produced by the vector kernels (moments_kernel.inc).
-struct RowMoments {
-  double cov_all = 0, touched = 0, cov = 0, d = 0, d2 = 0, lo = 0, hi = 0;
+// One histogram entry: a raw value and the covered area that has it. Not zeroed on construction, so
+// that the pair list can grow by a row before the row's valid cells are written into it.
+struct HistEntry {
+  double key;
+  double w;
+  HistEntry() {}  // NOLINT: deliberately uninitialised
+  HistEntry(double k, double weight) : key(k), w(weight) {}
+  bool operator<(const HistEntry& o) const { return key < o.key; }
+};
+
+// Sums of one window, produced by the vector kernels (moments_kernel.inc).
+struct WindowMoments {
+  double cov_all = 0, area = 0, touched = 0, cov = 0, d = 0, d2 = 0, lo = 0, hi = 0;
 };
 
 class Accumulator {
@@ -47,6 +57,7 @@ class Accumulator {
   void add_dispatch(const core::BlockView& values, const double* coverage, std::ptrdiff_t coverage_pitch,
                     const core::BlockView* weights, const double* row_cell_area);
   void hist_add(double key, double weight);
+  void hist_grown();  // after entries were appended to pairs_: densify or compact when due
   void compact() const;                        // sort and merge the pair list
   const std::vector<std::pair<double, double>>& sorted_histogram() const;
   double quantile(double q) const;
@@ -64,7 +75,7 @@ class Accumulator {
   double area_ = 0.0;
   std::int64_t cells_ = 0;
   // Histogram of raw values (before scale/offset).
-  mutable std::vector<std::pair<double, double>> pairs_;
+  mutable std::vector<HistEntry> pairs_;
   mutable std::size_t sorted_upto_ = 0;
   std::vector<double> dense_;  // index raw - dense_base_, for 8/16-bit types
   double dense_base_ = 0.0;

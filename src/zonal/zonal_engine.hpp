@@ -31,6 +31,9 @@ class BandReader {
   // (the reader can hand out the file's cached block without copying); the engine splits strips at
   // these columns.
   virtual int segment_width() const { return 0; }
+  // The engine is done with every row above `y`, in every thread (called between row bands, while
+  // the other threads wait): a reader may give back what it holds of those rows.
+  virtual void done_above(int /*y*/) {}
 };
 using BandReaderFactory = std::function<std::unique_ptr<BandReader>()>;
 

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <map>
+
+#include <fmt/format.h>
 
 #include "core/error.hpp"
 #include "zonal/accumulator.hpp"
@@ -228,4 +231,84 @@ TEST(ZonalStats, LargeSixteenBitZonesUseTheDenseHistogramExactly) {
   EXPECT_EQ(res[0].bands[0].values[4], sorted.front());
   EXPECT_EQ(res[0].bands[0].values[5], sorted.back());
   EXPECT_EQ(res[0].bands[0].values[6], static_cast<double>(n));
+}
+
+namespace {
+// The weighted quantile by sorting: the smallest value whose cumulative weight, in value order,
+// reaches q x total (with the engine's 1e-12 relative tolerance).
+double sorted_quantile(std::vector<std::pair<double, double>> vw, double q) {
+  std::sort(vw.begin(), vw.end());
+  double total = 0.0;
+  for (const auto& [v, w] : vw) total += w;
+  const double target = q * total * (1.0 - 1e-12);
+  if (target <= 0.0) return vw.front().first;
+  double cum = 0.0;
+  for (const auto& [v, w] : vw) {
+    cum += w;
+    if (cum >= target) return v;
+  }
+  return vw.back().first;
+}
+}  // namespace
+
+TEST(ZonalStats, QuantilesOfFloatsMatchSortingForEveryShapeOfData) {
+  // 300 x 200 Float32 cells under the rectangle [0.5, 299.5] x [0.5, 199.5]: interior cells weigh
+  // 1, edge cells 1/2, the four corners 1/4. Each data set stresses another path of the selection:
+  // spread values (bucket narrowing), runs of equal values, a few distinct values with outliers,
+  // a dynamic range of 10^35 (levels of narrowing, then quickselect), and infinities (a range that is
+  // not finite). Quantiles must equal sorting all (value, weight) pairs, with the zone whole and in
+  // strips merged across threads.
+  const int W = 300, H = 200;
+  const auto g = unit_grid(W, H);
+  const Zone zone{{{rect(0.5, 0.5, W - 0.5, H - 0.5), {}}}};
+  auto weight = [&](int c, int r) {
+    return ((c == 0 || c == W - 1) ? 0.5 : 1.0) * ((r == 0 || r == H - 1) ? 0.5 : 1.0);
+  };
+  std::uint64_t state = 12345;
+  auto uniform = [&] {  // splitmix64 -> [0, 1)
+    state += 0x9E3779B97F4A7C15ull;
+    std::uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return static_cast<double>((z ^ (z >> 31)) >> 11) / 9007199254740992.0;
+  };
+  const std::vector<std::pair<std::string, std::function<float(int, int)>>> sets = {
+      {"spread", [&](int, int) { return static_cast<float>(uniform() * 2.0 - 1.0); }},
+      {"runs", [&](int c, int r) { return static_cast<float>(((c / 7) * 31 + (r / 5) * 17) % 101) * 0.01f; }},
+      {"few values", [&](int c, int r) { return (c * r) % 997 == 0 ? 1e30f : static_cast<float>((c + r) % 3); }},
+      {"wide range", [&](int, int) { return static_cast<float>(std::exp(uniform() * 80.0 - 40.0)); }},
+      {"infinities", [&](int c, int) {
+         return c == 3 ? -INFINITY : c == 5 ? INFINITY : static_cast<float>(uniform());
+       }},
+  };
+  const std::vector<double> qs = {0.0, 0.01, 0.25, 0.5, 0.9, 0.999, 1.0};
+  std::string names;
+  for (double q : qs) {
+    if (!names.empty()) names += ",";
+    names += fmt::format("q{}", q);
+  }
+  for (const auto& [label, make] : sets) {
+    std::vector<float> v(static_cast<std::size_t>(W) * H);
+    std::vector<std::pair<double, double>> vw;
+    for (int r = 0; r < H; ++r) {
+      for (int c = 0; c < W; ++c) {
+        const float x = make(c, r);
+        v[static_cast<std::size_t>(r) * W + c] = x;
+        vw.emplace_back(x, weight(c, r));
+      }
+    }
+    const auto specs = parse_stats(names);
+    for (const std::int64_t strip : {std::int64_t{1} << 20, std::int64_t{3000}}) {
+      ZonalOptions opt;
+      opt.strip_cells = strip;
+      opt.threads = 2;
+      auto res = compute_zonal({zone}, g, CellAreaModel{}, specs,
+                               [&] { return std::make_unique<MemoryReader>(g, std::vector<std::vector<float>>{v}, std::nullopt); },
+                               opt);
+      for (std::size_t i = 0; i < qs.size(); ++i) {
+        EXPECT_EQ(res[0].bands[0].values[i], sorted_quantile(vw, qs[i]))
+            << label << " q=" << qs[i] << " strip cells " << strip;
+      }
+    }
+  }
 }

@@ -1,0 +1,132 @@
+#include "io/mapped_blocks.hpp"
+
+#include <fcntl.h>
+#include <gdal_priv.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bit>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include <fmt/format.h>
+
+namespace sco::io {
+
+// One read-only mapping of a whole file, shared by every reader of the process while any holds it.
+class MappedFile {
+ public:
+  MappedFile(const std::byte* data, std::size_t size) : data_(data), size_(size) {}
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile() { ::munmap(const_cast<std::byte*>(data_), size_); }
+  const std::byte* data() const { return data_; }
+  std::size_t size() const { return size_; }
+
+  // The mapping of `path`, made on first use; nullptr when the file cannot be mapped. A file
+  // replaced or rewritten since (another inode, size or modification time) gets a new mapping.
+  static std::shared_ptr<const MappedFile> of(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return nullptr;
+    using Key = std::tuple<dev_t, ino_t, off_t, std::int64_t, long>;
+    const Key key{st.st_dev, st.st_ino, st.st_size, static_cast<std::int64_t>(st.st_mtim.tv_sec), st.st_mtim.tv_nsec};
+    static std::mutex mutex;
+    static std::map<Key, std::weak_ptr<const MappedFile>> live;
+    std::lock_guard lock(mutex);
+    if (auto found = live[key].lock()) return found;
+    std::erase_if(live, [](const auto& entry) { return entry.second.expired(); });
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return nullptr;
+    void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
+    ::close(fd);
+    if (p == MAP_FAILED) return nullptr;
+    auto file = std::make_shared<const MappedFile>(static_cast<const std::byte*>(p), static_cast<std::size_t>(st.st_size));
+    live[key] = file;
+    return file;
+  }
+
+ private:
+  const std::byte* data_;
+  std::size_t size_;
+};
+
+MappedBand::~MappedBand() = default;
+
+std::unique_ptr<MappedBand> MappedBand::open(const RasterDataset& dataset, int band) {
+  if constexpr (std::endian::native != std::endian::little) return nullptr;
+  if (const char* off = std::getenv("SCO_NO_MMAP"); off && *off && std::strcmp(off, "0") != 0) return nullptr;
+  GDALDataset* ds = dataset.handle();
+  if (!ds || !ds->GetDriver() || std::strcmp(ds->GetDriver()->GetDescription(), "GTiff") != 0) return nullptr;
+  const std::string& path = dataset.path();
+  if (path.rfind("/vsi", 0) == 0) return nullptr;
+  const char* compression = ds->GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE");
+  if (compression && std::strcmp(compression, "NONE") != 0) return nullptr;
+  const char* interleave = ds->GetMetadataItem("INTERLEAVE", "IMAGE_STRUCTURE");
+  if (ds->GetRasterCount() > 1 && !(interleave && std::strcmp(interleave, "BAND") == 0)) return nullptr;
+  GDALRasterBand* b = dataset.band_handle(band);
+  if (b->GetMetadataItem("NBITS", "IMAGE_STRUCTURE")) return nullptr;
+  const BandInfo info = dataset.band(band);
+  auto file = MappedFile::of(path);
+  // The TIFF header's byte order: "II" is little-endian.
+  if (!file || file->size() < 8 || std::memcmp(file->data(), "II", 2) != 0) return nullptr;
+  std::unique_ptr<MappedBand> m(new MappedBand());
+  m->file_ = std::move(file);
+  m->band_ = b;
+  m->block_width_ = info.block_width;
+  m->block_height_ = info.block_height;
+  m->height_ = ds->GetRasterYSize();
+  m->blocks_x_ = (ds->GetRasterXSize() + info.block_width - 1) / info.block_width;
+  m->blocks_y_ = (m->height_ + info.block_height - 1) / info.block_height;
+  m->elem_ = core::size_of(info.type);
+  m->offsets_.assign(static_cast<std::size_t>(m->blocks_x_) * static_cast<std::size_t>(m->blocks_y_), -1);
+  return m;
+}
+
+std::int64_t MappedBand::offset_of(int bx, int by) {
+  std::int64_t& off = offsets_[static_cast<std::size_t>(by) * static_cast<std::size_t>(blocks_x_) + static_cast<std::size_t>(bx)];
+  if (off == -1) {
+    off = -2;
+    const std::string offset_key = fmt::format("BLOCK_OFFSET_{}_{}", bx, by);
+    const std::string size_key = fmt::format("BLOCK_SIZE_{}_{}", bx, by);
+    const char* o = band_->GetMetadataItem(offset_key.c_str(), "TIFF");
+    const char* s = band_->GetMetadataItem(size_key.c_str(), "TIFF");
+    if (o && s) {
+      const long long at = std::strtoll(o, nullptr, 10), bytes = std::strtoll(s, nullptr, 10);
+      // Strips at the bottom may hold only the rows that exist; tiles are stored whole.
+      const int rows = std::min(block_height_, height_ - by * block_height_);
+      const long long need = static_cast<long long>(rows) * block_width_ * static_cast<long long>(elem_);
+      if (at > 0 && bytes >= need && static_cast<unsigned long long>(at) + static_cast<unsigned long long>(need) <= file_->size()) {
+        off = at;
+      }
+    }
+  }
+  return off;
+}
+
+const std::byte* MappedBand::block(int bx, int by) {
+  if (bx < 0 || by < 0 || bx >= blocks_x_ || by >= blocks_y_) return nullptr;
+  const std::int64_t off = offset_of(bx, by);
+  return off >= 0 ? file_->data() + off : nullptr;
+}
+
+void MappedBand::release_above(int y) {
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const std::size_t block_bytes = static_cast<std::size_t>(block_width_) * static_cast<std::size_t>(block_height_) * elem_;
+  for (; released_rows_ < blocks_y_ && (released_rows_ + 1) * block_height_ <= y; ++released_rows_) {
+    for (int bx = 0; bx < blocks_x_; ++bx) {
+      const std::int64_t off = offset_of(bx, released_rows_);
+      if (off < 0) continue;
+      // Whole pages inside the block only: a neighbour's page is left mapped.
+      const auto begin = reinterpret_cast<std::uintptr_t>(file_->data() + off);
+      const std::uintptr_t first = (begin + page - 1) / page * page;
+      const std::uintptr_t last = (begin + std::min<std::size_t>(block_bytes, file_->size() - static_cast<std::size_t>(off))) / page * page;
+      if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+    }
+  }
+}
+
+}  // namespace sco::io

@@ -1,0 +1,152 @@
+#include <gtest/gtest.h>
+
+#include <gdal_priv.h>
+
+#include <cstring>
+#include <vector>
+
+#include "io/gdal_band_reader.hpp"
+#include "io/gdal_session.hpp"
+#include "io/mapped_blocks.hpp"
+#include "io/raster_dataset.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace sco;
+
+namespace {
+
+constexpr int kW = 150, kH = 130, kBlock = 64;
+
+// The value written at (x, y) of band b: distinct everywhere, so a wrong offset shows.
+float value_at(int b, int x, int y) { return static_cast<float>(b * 100000 + y * 1000 + x) + 0.25f; }
+
+// A Float32 GeoTIFF with 64 x 64 tiles (or strips of 7 rows when `tiled` is false) and the given
+// creation options; with `skip_block`, the tile (1, 1) of band 1 is never written (sparse files).
+void write_tiff(const std::string& path, int bands, std::vector<std::string> options, bool tiled = true,
+                bool skip_block = false) {
+  io::init_gdal();
+  if (tiled) {
+    options.push_back("TILED=YES");
+    options.push_back("BLOCKXSIZE=64");
+    options.push_back("BLOCKYSIZE=64");
+  } else {
+    options.push_back("BLOCKYSIZE=7");
+  }
+  std::vector<const char*> argv;
+  for (const auto& o : options) argv.push_back(o.c_str());
+  argv.push_back(nullptr);
+  GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
+  GDALDataset* ds = drv->Create(path.c_str(), kW, kH, bands, GDT_Float32, const_cast<char**>(argv.data()));
+  ASSERT_NE(ds, nullptr);
+  for (int b = 1; b <= bands; ++b) {
+    GDALRasterBand* band = ds->GetRasterBand(b);
+    if (skip_block) {
+      // Only the blocks other than (1, 1): the file then stores no data for that tile.
+      for (int by = 0; by * kBlock < kH; ++by) {
+        for (int bx = 0; bx * kBlock < kW; ++bx) {
+          if (b == 1 && bx == 1 && by == 1) continue;
+          std::vector<float> block(static_cast<std::size_t>(kBlock) * kBlock, 0.0f);
+          for (int y = 0; y < kBlock; ++y) {
+            for (int x = 0; x < kBlock; ++x) {
+              block[static_cast<std::size_t>(y) * kBlock + x] = value_at(b, bx * kBlock + x, by * kBlock + y);
+            }
+          }
+          ASSERT_EQ(band->WriteBlock(bx, by, block.data()), CE_None);
+        }
+      }
+      continue;
+    }
+    std::vector<float> data(static_cast<std::size_t>(kW) * kH);
+    for (int y = 0; y < kH; ++y) {
+      for (int x = 0; x < kW; ++x) data[static_cast<std::size_t>(y) * kW + x] = value_at(b, x, y);
+    }
+    ASSERT_EQ(band->RasterIO(GF_Write, 0, 0, kW, kH, data.data(), kW, kH, GDT_Float32, 0, 0, nullptr), CE_None);
+  }
+  GDALClose(ds);
+}
+
+}  // namespace
+
+TEST(MappedBand, BlocksOfAnUncompressedBandInterleavedTiffAreTheFileBytes) {
+  test::TempDir dir;
+  const std::string path = dir.file("plain.tif");
+  write_tiff(path, 2, {"INTERLEAVE=BAND"});
+  const auto ds = io::RasterDataset::open(path);
+  for (int b = 1; b <= 2; ++b) {
+    auto m = io::MappedBand::open(ds, b);
+    ASSERT_NE(m, nullptr);
+    for (int by = 0; by < 3; ++by) {
+      for (int bx = 0; bx < 3; ++bx) {
+        const auto* block = reinterpret_cast<const float*>(m->block(bx, by));
+        ASSERT_NE(block, nullptr);
+        // Every cell inside the raster, at its place in the 64-wide block.
+        for (int y = 0; y < kBlock && by * kBlock + y < kH; ++y) {
+          for (int x = 0; x < kBlock && bx * kBlock + x < kW; ++x) {
+            ASSERT_EQ(block[y * kBlock + x], value_at(b, bx * kBlock + x, by * kBlock + y)) << bx << "," << by;
+          }
+        }
+      }
+    }
+    EXPECT_EQ(m->block(3, 0), nullptr);  // past the last block column
+    // Released pages are mapped again on the next read.
+    m->release_above(kH);
+    EXPECT_EQ(reinterpret_cast<const float*>(m->block(2, 2))[0], value_at(b, 128, 128));
+  }
+}
+
+TEST(MappedBand, StripsIncludingAShortLastOne) {
+  test::TempDir dir;
+  const std::string path = dir.file("strips.tif");
+  write_tiff(path, 1, {}, false);
+  const auto ds = io::RasterDataset::open(path);
+  auto m = io::MappedBand::open(ds, 1);
+  ASSERT_NE(m, nullptr);
+  // 130 rows in strips of 7: the 19th strip (index 18) holds rows 126..129 only.
+  const auto* last = reinterpret_cast<const float*>(m->block(0, 18));
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(last[3 * kW + 149], value_at(1, 149, 129));
+}
+
+TEST(MappedBand, FilesThatDoNotStoreValuesAsUsedAreLeftToGdal) {
+  test::TempDir dir;
+  const std::string deflate = dir.file("deflate.tif"), pixel = dir.file("pixel.tif"), big = dir.file("big.tif");
+  write_tiff(deflate, 1, {"COMPRESS=DEFLATE"});
+  write_tiff(pixel, 2, {"INTERLEAVE=PIXEL"});
+  write_tiff(big, 1, {"ENDIANNESS=BIG"});
+  EXPECT_EQ(io::MappedBand::open(io::RasterDataset::open(deflate), 1), nullptr);
+  EXPECT_EQ(io::MappedBand::open(io::RasterDataset::open(pixel), 1), nullptr);
+  EXPECT_EQ(io::MappedBand::open(io::RasterDataset::open(big), 1), nullptr);
+}
+
+TEST(MappedBand, ReaderGivesTheSameWindowsMappedOrThroughGdalIncludingAMissingBlock) {
+  // A sparse file: tile (1, 1) of band 1 is not stored, so GDAL reads it as zeros (no nodata set);
+  // the mapped reader must fall back to GDAL there and agree with RasterIO everywhere.
+  test::TempDir dir;
+  const std::string path = dir.file("sparse.tif");
+  write_tiff(path, 2, {"INTERLEAVE=BAND", "SPARSE_OK=TRUE"}, true, true);
+  const auto ds = io::RasterDataset::open(path);
+  auto m = io::MappedBand::open(ds, 1);
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->block(1, 1), nullptr);
+  EXPECT_NE(m->block(0, 1), nullptr);
+  auto reader = io::make_gdal_band_reader({{path, 1}, {path, 2}}, io::BandSpec{"", 1});
+  for (const core::Window w : {core::Window{70, 70, 20, 30}, core::Window{3, 5, 40, 50}, core::Window{130, 120, 20, 10},
+                               core::Window{60, 60, 10, 10}}) {
+    for (int b = 0; b < 2; ++b) {
+      const core::BlockView v = reader->read(b, w);
+      std::vector<float> want(static_cast<std::size_t>(w.width) * w.height);
+      ASSERT_EQ(ds.band_handle(b + 1)->RasterIO(GF_Read, w.x, w.y, w.width, w.height, want.data(), w.width, w.height,
+                                                 GDT_Float32, 0, 0, nullptr),
+                CE_None);
+      for (int y = 0; y < w.height; ++y) {
+        for (int x = 0; x < w.width; ++x) {
+          ASSERT_EQ(static_cast<const float*>(v.row(y))[x], want[static_cast<std::size_t>(y) * w.width + x])
+              << "band " << b + 1 << " window " << w.x << "," << w.y << " cell " << x << "," << y;
+        }
+      }
+    }
+  }
+  // Cells of the missing tile read as GDAL gives them (zeros), not as the file's neighbouring bytes.
+  const core::BlockView hole = reader->read(0, core::Window{70, 70, 20, 30});
+  EXPECT_EQ(static_cast<const float*>(hole.row(0))[0], 0.0f);
+}
