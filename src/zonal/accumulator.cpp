@@ -91,7 +91,8 @@ void Accumulator::hist_grown() {
   if (small_int && pairs_.size() >= kDenseAt) {
     // A large zone on an 8/16-bit raster: move to a dense table (at most 65536 entries).
     dense_base_ = core::type_min(type_);
-    dense_.assign(static_cast<std::size_t>(core::type_max(type_) - core::type_min(type_) + 1), 0.0);
+    // One slot per value, and a spare one at the end that takes what must not count.
+    dense_.assign(static_cast<std::size_t>(core::type_max(type_) - core::type_min(type_) + 2), 0.0);
     for (const auto& [k, w] : pairs_) dense_[static_cast<std::size_t>(k - dense_base_)] += w;
     pairs_.clear();
     sorted_upto_ = 0;
@@ -175,6 +176,20 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, st
         // Runs of equal values go to the histogram as one entry: neighbouring cells often share a
         // value (fewer pairs to select from), and repeated additions to one dense slot would
         // serialise.
+        if (dense_mode_) {
+          // Dense table: every cell adds to its slot, an invalid or uncovered one to the spare
+          // slot past the end; no branch to mispredict where values or validity change.
+          double* const table = dense_.data();
+          const std::size_t spare = dense_.size() - 1;
+          for (int x = 0; x < v.width; ++x) {
+            const double c = cov[x];
+            const T raw = row[x];
+            const bool ok = (c > 0.0) & valid(raw, mask ? mask[x] : 1);
+            const auto slot = static_cast<std::size_t>(static_cast<double>(raw) - dense_base_);
+            table[ok ? slot : spare] += c;
+          }
+          continue;
+        }
         auto flush = [&](double key, double w) {
           if (dense_mode_) {
             dense_[static_cast<std::size_t>(key - dense_base_)] += w;
@@ -256,7 +271,7 @@ void Accumulator::merge(const Accumulator& o) {
   }
   if (needs_.histogram) {
     if (o.dense_mode_) {
-      for (std::size_t i = 0; i < o.dense_.size(); ++i) {
+      for (std::size_t i = 0; i + 1 < o.dense_.size(); ++i) {
         if (o.dense_[i] > 0.0) hist_add(static_cast<double>(i) + o.dense_base_, o.dense_[i]);
       }
     } else {
@@ -283,7 +298,7 @@ const std::vector<std::pair<double, double>>& Accumulator::sorted_histogram() co
   if (merged_valid_) return merged_;
   merged_.clear();
   if (dense_mode_) {
-    for (std::size_t i = 0; i < dense_.size(); ++i) {
+    for (std::size_t i = 0; i + 1 < dense_.size(); ++i) {
       if (dense_[i] > 0.0) merged_.emplace_back((static_cast<double>(i) + dense_base_) * scale_ + offset_, dense_[i]);
     }
   } else {
