@@ -11,9 +11,19 @@
 
 namespace sco::core {
 
+// T with an alignment of 1, for data that may start anywhere: the views a zonal BandReader hands out
+// from a memory-mapped file (io/mapped_blocks) sit at the file's block offsets, so the zonal kernels
+// read through `const Unaligned<T>*` (plain unaligned loads on x86, defined behaviour everywhere).
+template <typename T>
+struct UnalignedOf {
+  typedef T type __attribute__((aligned(1)));
+};
+template <typename T>
+using Unaligned = typename UnalignedOf<T>::type;
+
 struct BlockView {
   DataType type = DataType::kFloat32;
-  const void* data = nullptr;
+  const void* data = nullptr;  // zonal reads: maybe not aligned to the type (see Unaligned<T>)
   std::ptrdiff_t pitch = 0;  // elements between the starts of two rows
   int width = 0;
   int height = 0;
@@ -34,14 +44,14 @@ struct BlockView {
   double value_at(int x, int y) const {
     const void* r = row(y);
     switch (type) {
-      case DataType::kByte: return static_cast<const std::uint8_t*>(r)[x];
-      case DataType::kInt8: return static_cast<const std::int8_t*>(r)[x];
-      case DataType::kUInt16: return static_cast<const std::uint16_t*>(r)[x];
-      case DataType::kInt16: return static_cast<const std::int16_t*>(r)[x];
-      case DataType::kUInt32: return static_cast<const std::uint32_t*>(r)[x];
-      case DataType::kInt32: return static_cast<const std::int32_t*>(r)[x];
-      case DataType::kFloat32: return static_cast<const float*>(r)[x];
-      case DataType::kFloat64: return static_cast<const double*>(r)[x];
+      case DataType::kByte: return static_cast<const Unaligned<std::uint8_t>*>(r)[x];
+      case DataType::kInt8: return static_cast<const Unaligned<std::int8_t>*>(r)[x];
+      case DataType::kUInt16: return static_cast<const Unaligned<std::uint16_t>*>(r)[x];
+      case DataType::kInt16: return static_cast<const Unaligned<std::int16_t>*>(r)[x];
+      case DataType::kUInt32: return static_cast<const Unaligned<std::uint32_t>*>(r)[x];
+      case DataType::kInt32: return static_cast<const Unaligned<std::int32_t>*>(r)[x];
+      case DataType::kFloat32: return static_cast<const Unaligned<float>*>(r)[x];
+      case DataType::kFloat64: return static_cast<const Unaligned<double>*>(r)[x];
     }
     return 0.0;
   }

@@ -117,7 +117,7 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, st
   if (!shifted_) {
     // Moments are taken about the first valid value, which keeps the variance accurate.
     for (int y = 0; y < v.height && !shifted_; ++y) {
-      const T* row = static_cast<const T*>(v.row(y));
+      const auto* row = static_cast<const core::Unaligned<T>*>(v.row(y));
       const double* cov = coverage + static_cast<std::ptrdiff_t>(y) * coverage_pitch;
       const std::uint8_t* mask = v.mask ? v.mask + static_cast<std::ptrdiff_t>(y) * v.mask_pitch : nullptr;
       for (int x = 0; x < v.width; ++x) {
@@ -133,16 +133,16 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, st
   // The moments, extremes, cells and area of the window in one pass, by the widest vector kernel
   // this CPU has (moments_kernel.inc).
   const double nd = nodata_exact ? static_cast<double>(nodata) : std::numeric_limits<double>::quiet_NaN();
-  const T* data = static_cast<const T*>(v.data);
+  const auto* data = static_cast<const core::Unaligned<T>*>(v.data);
   WindowMoments m;
   if (cpu_has_avx512()) {
-    kernel_avx512::moments_window(data, v.pitch, coverage, coverage_pitch, v.mask, v.mask_pitch, v.width, v.height,
+    kernel_avx512::moments_window<T>(data, v.pitch, coverage, coverage_pitch, v.mask, v.mask_pitch, v.width, v.height,
                                   row_cell_area, nd, scale, offset, shift, m);
   } else if (cpu_has_avx2()) {
-    kernel_avx2::moments_window(data, v.pitch, coverage, coverage_pitch, v.mask, v.mask_pitch, v.width, v.height,
+    kernel_avx2::moments_window<T>(data, v.pitch, coverage, coverage_pitch, v.mask, v.mask_pitch, v.width, v.height,
                                 row_cell_area, nd, scale, offset, shift, m);
   } else {
-    kernel_base::moments_window(data, v.pitch, coverage, coverage_pitch, v.mask, v.mask_pitch, v.width, v.height,
+    kernel_base::moments_window<T>(data, v.pitch, coverage, coverage_pitch, v.mask, v.mask_pitch, v.width, v.height,
                                 row_cell_area, nd, scale, offset, shift, m);
   }
   cells_ += static_cast<std::int64_t>(m.touched);
@@ -155,7 +155,7 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, st
   max_ = std::max(max_, m.hi);
   if constexpr (kWeights || kHist) {
     for (int y = 0; y < v.height; ++y) {
-      const T* row = static_cast<const T*>(v.row(y));
+      const auto* row = static_cast<const core::Unaligned<T>*>(v.row(y));
       const double* cov = coverage + static_cast<std::ptrdiff_t>(y) * coverage_pitch;
       const std::uint8_t* mask = v.mask ? v.mask + static_cast<std::ptrdiff_t>(y) * v.mask_pitch : nullptr;
       if constexpr (kWeights) {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/block.hpp"
 #include "io/gdal_band_reader.hpp"
 #include "io/gdal_session.hpp"
 #include "io/mapped_blocks.hpp"
@@ -16,6 +17,9 @@ using namespace sco;
 namespace {
 
 constexpr int kW = 150, kH = 130, kBlock = 64;
+
+// Element i of a block or view, which may sit at any byte of the file (read as the kernels do).
+float at(const void* p, std::size_t i) { return static_cast<const core::Unaligned<float>*>(p)[i]; }
 
 // The value written at (x, y) of band b: distinct everywhere, so a wrong offset shows.
 float value_at(int b, int x, int y) { return static_cast<float>(b * 100000 + y * 1000 + x) + 0.25f; }
@@ -77,12 +81,12 @@ TEST(MappedBand, BlocksOfAnUncompressedBandInterleavedTiffAreTheFileBytes) {
     ASSERT_NE(m, nullptr);
     for (int by = 0; by < 3; ++by) {
       for (int bx = 0; bx < 3; ++bx) {
-        const auto* block = reinterpret_cast<const float*>(m->block(bx, by));
+        const std::byte* block = m->block(bx, by);
         ASSERT_NE(block, nullptr);
         // Every cell inside the raster, at its place in the 64-wide block.
         for (int y = 0; y < kBlock && by * kBlock + y < kH; ++y) {
           for (int x = 0; x < kBlock && bx * kBlock + x < kW; ++x) {
-            ASSERT_EQ(block[y * kBlock + x], value_at(b, bx * kBlock + x, by * kBlock + y)) << bx << "," << by;
+            ASSERT_EQ(at(block, static_cast<std::size_t>(y) * kBlock + x), value_at(b, bx * kBlock + x, by * kBlock + y)) << bx << "," << by;
           }
         }
       }
@@ -90,7 +94,7 @@ TEST(MappedBand, BlocksOfAnUncompressedBandInterleavedTiffAreTheFileBytes) {
     EXPECT_EQ(m->block(3, 0), nullptr);  // past the last block column
     // Released pages are mapped again on the next read.
     m->release_above(kH);
-    EXPECT_EQ(reinterpret_cast<const float*>(m->block(2, 2))[0], value_at(b, 128, 128));
+    EXPECT_EQ(at(m->block(2, 2), 0), value_at(b, 128, 128));
   }
 }
 
@@ -102,9 +106,9 @@ TEST(MappedBand, StripsIncludingAShortLastOne) {
   auto m = io::MappedBand::open(ds, 1);
   ASSERT_NE(m, nullptr);
   // 130 rows in strips of 7: the 19th strip (index 18) holds rows 126..129 only.
-  const auto* last = reinterpret_cast<const float*>(m->block(0, 18));
+  const std::byte* last = m->block(0, 18);
   ASSERT_NE(last, nullptr);
-  EXPECT_EQ(last[3 * kW + 149], value_at(1, 149, 129));
+  EXPECT_EQ(at(last, 3 * kW + 149), value_at(1, 149, 129));
 }
 
 TEST(MappedBand, FilesThatDoNotStoreValuesAsUsedAreLeftToGdal) {
@@ -140,7 +144,7 @@ TEST(MappedBand, ReaderGivesTheSameWindowsMappedOrThroughGdalIncludingAMissingBl
                 CE_None);
       for (int y = 0; y < w.height; ++y) {
         for (int x = 0; x < w.width; ++x) {
-          ASSERT_EQ(static_cast<const float*>(v.row(y))[x], want[static_cast<std::size_t>(y) * w.width + x])
+          ASSERT_EQ(at(v.row(y), static_cast<std::size_t>(x)), want[static_cast<std::size_t>(y) * w.width + x])
               << "band " << b + 1 << " window " << w.x << "," << w.y << " cell " << x << "," << y;
         }
       }
@@ -148,5 +152,5 @@ TEST(MappedBand, ReaderGivesTheSameWindowsMappedOrThroughGdalIncludingAMissingBl
   }
   // Cells of the missing tile read as GDAL gives them (zeros), not as the file's neighbouring bytes.
   const core::BlockView hole = reader->read(0, core::Window{70, 70, 20, 30});
-  EXPECT_EQ(static_cast<const float*>(hole.row(0))[0], 0.0f);
+  EXPECT_EQ(at(hole.row(0), 0), 0.0f);
 }
