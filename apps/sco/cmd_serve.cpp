@@ -16,7 +16,8 @@ void register_serve(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--tile-cache-mb", *cache_mb, "Memory for rendered tiles, MiB")->capture_default_str();
   auto raster_mb = std::make_shared<std::size_t>(512);
   cmd->add_option("--raster-cache-mb", *raster_mb,
-                  "Memory for decoded raster blocks that tiles are cut from (GDAL's block cache), MiB; the server's\n"
+                  "Memory for decoded raster blocks that tiles are cut from, MiB: three quarters for blocks shared by\n"
+                  "all rendering threads, a quarter for GDAL's own block cache (cubic, average, mode); the server's\n"
                   "memory stays within about this plus --tile-cache-mb plus some 100 MiB")
       ->capture_default_str();
   opts->web_dir = SCO_WEB_DIR;

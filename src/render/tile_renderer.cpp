@@ -10,6 +10,7 @@
 #include <atomic>
 #include <thread>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,6 +24,7 @@
 #include "core/fair_gate.hpp"
 #include "io/gdal_session.hpp"
 #include "io/raster_dataset.hpp"
+#include "render/block_cache.hpp"
 #include "render/colormap.hpp"
 #include "render/png_encoder.hpp"
 #include "render/resample.hpp"
@@ -200,10 +202,53 @@ OGRCoordinateTransformation* to_source(SlotState& state, const std::string& sour
   return ct.get();
 }
 
+BlockCache& block_cache() {
+  static BlockCache cache(std::size_t{512} << 20);
+  return cache;
+}
+
+// Window `win` of band `b` of the level's dataset `src` into `buffer` (native type, rows of
+// win.width()), assembled from the shared decoded blocks; a missing block is decoded through this
+// slot's handle and shared.
+void read_window(GDALDataset* src, const std::string& source, int level, int b, core::DataType type, const SourceWindow& win,
+                 std::uint8_t* buffer) {
+  GDALRasterBand* band = src->GetRasterBand(b);
+  int bw = 0, bh = 0;
+  band->GetBlockSize(&bw, &bh);
+  const std::size_t elem = core::size_of(type);
+  const int x1 = win.x0 + win.width(), y1 = win.y0 + win.height();
+  const std::size_t out_row = static_cast<std::size_t>(win.width()) * elem;
+  for (int by = win.y0 / bh; by <= (y1 - 1) / bh; ++by) {
+    for (int bx = win.x0 / bw; bx <= (x1 - 1) / bw; ++bx) {
+      const BlockKey key{source, level, b, bx, by};
+      Block block = block_cache().get(key);
+      if (!block) {
+        auto decoded = std::make_shared<std::vector<std::uint8_t>>(static_cast<std::size_t>(bw) * static_cast<std::size_t>(bh) * elem);
+        io::clear_gdal_error();
+        if (band->ReadBlock(bx, by, decoded->data()) != CE_None) {
+          core::fail(ErrorCode::kIo, "reading '{}' band {} block ({}, {}) for a tile failed: {}", source, b, bx, by, io::take_gdal_error());
+        }
+        block = std::move(decoded);
+        block_cache().put(key, block);
+      }
+      // The part of the block inside the window.
+      const int cx0 = std::max(win.x0, bx * bw), cx1 = std::min(x1, (bx + 1) * bw);
+      const int cy0 = std::max(win.y0, by * bh), cy1 = std::min(y1, (by + 1) * bh);
+      const std::size_t bytes = static_cast<std::size_t>(cx1 - cx0) * elem;
+      for (int y = cy0; y < cy1; ++y) {
+        const std::uint8_t* from = block->data() + (static_cast<std::size_t>(y - by * bh) * static_cast<std::size_t>(bw) +
+                                                    static_cast<std::size_t>(cx0 - bx * bw)) * elem;
+        std::uint8_t* to = buffer + static_cast<std::size_t>(y - win.y0) * out_row + static_cast<std::size_t>(cx0 - win.x0) * elem;
+        std::memcpy(to, from, bytes);
+      }
+    }
+  }
+}
+
 // The tile warped here (nearest or bilinear): pixel centres to source pixels through a grid of
 // exact points (render/resample), one window of the overview level read at its own resolution
-// (whole blocks from GDAL's cache), sampled. Empty if the window is too big (GDAL's warper then).
-std::vector<std::vector<float>> warp_here(SlotState& state, GDALDataset* src, const SourceMeta& m, const std::string& source,
+// (whole blocks from the shared block cache), sampled. Empty if the window is too big (GDAL's warper then).
+std::vector<std::vector<float>> warp_here(SlotState& state, GDALDataset* src, int level, const SourceMeta& m, const std::string& source,
                                           const std::array<double, 4>& box, int size, const std::vector<int>& bands, Resampling resampling) {
   OGRCoordinateTransformation* ct = to_source(state, source, m);
   double gt[6], inv[6];
@@ -243,11 +288,7 @@ std::vector<std::vector<float>> warp_here(SlotState& state, GDALDataset* src, co
     const auto b = static_cast<std::size_t>(bands[k] - 1);
     const core::DataType type = m.types[b];
     buffer.resize(window_pixels * core::size_of(type));
-    io::clear_gdal_error();
-    if (src->GetRasterBand(bands[k])->RasterIO(GF_Read, win.x0, win.y0, win.width(), win.height(), buffer.data(), win.width(), win.height(),
-                                               static_cast<GDALDataType>(io::to_gdal_type(type)), 0, 0, nullptr) != CE_None) {
-      core::fail(ErrorCode::kIo, "reading '{}' band {} for a tile failed: {}", source, bands[k], io::take_gdal_error());
-    }
+    read_window(src, source, level, bands[k], type, win, buffer.data());
     sample_band(buffer.data(), type, win, width, height, m.nodata[b], coords, resampling, values[k].data());
   }
   return values;
@@ -392,6 +433,8 @@ std::string encode_tile(const std::vector<std::vector<float>>& out, double lo, d
 
 }  // namespace
 
+void set_block_cache_bytes(std::size_t bytes) { block_cache().set_capacity(bytes); }
+
 std::array<double, 4> tile_bounds(int z, int x, int y) {
   const double span = 2 * kHalf / std::pow(2.0, z);
   return {-kHalf + x * span, kHalf - (y + 1) * span, -kHalf + (x + 1) * span, kHalf - y * span};
@@ -470,7 +513,7 @@ Tile render_tile(const TileRequest& r) {
   // The bands at the tile's pixels, NaN where there is no value (nodata, outside the raster).
   std::vector<std::vector<float>> values;
   if (alg == GRA_NearestNeighbour || alg == GRA_Bilinear) {
-    values = warp_here(state, src, *m, r.source, box, size, bands, alg == GRA_Bilinear ? Resampling::kBilinear : Resampling::kNearest);
+    values = warp_here(state, src, level, *m, r.source, box, size, bands, alg == GRA_Bilinear ? Resampling::kBilinear : Resampling::kNearest);
   }
   if (values.empty()) values = warp_with_gdal(src, *m, r.source, box, size, bands, alg);
 

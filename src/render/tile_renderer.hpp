@@ -3,8 +3,9 @@
 // level whose resolution matches the zoom (so a tile costs about the same at every zoom), bands are
 // selected (bidx) or combined (expression over b1, b2, ...), rescaled to 0..255, coloured through a
 // colour map (one band) or shown as RGB (three), nodata and the outside of the raster transparent,
-// and encoded as PNG. Each thread keeps its own open datasets.
+// and encoded as PNG. Each rendering slot keeps its own open datasets; decoded blocks are shared.
 #include <array>
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +32,9 @@ struct Tile {
 // Throws core::Error: kInvalidInput naming the parameter (bands, expression, colormap, resampling,
 // tile numbers), kNotFound / kIo for the source.
 Tile render_tile(const TileRequest& request);
+
+// Bytes of decoded source blocks kept for tiles, shared by all rendering threads (default 512 MiB).
+void set_block_cache_bytes(std::size_t bytes);
 
 // The tile's box in EPSG:3857 metres: west, south, east, north.
 std::array<double, 4> tile_bounds(int z, int x, int y);

@@ -26,6 +26,7 @@
 #include "core/error.hpp"
 #include "core/fair_gate.hpp"
 #include "io/gdal_session.hpp"
+#include "render/tile_renderer.hpp"
 #include "server/features_api.hpp"
 #include "server/stac_api.hpp"
 #include "server/tiles_api.hpp"
@@ -185,7 +186,10 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   StacApi stac(*store);
   core::FairGate api_gate(2 * std::max(1u, std::thread::hardware_concurrency()));  // STAC and Features requests, in arrival order
   FeaturesApi features(*store);
-  io::set_gdal_cache_bytes(o.raster_cache_bytes);
+  // Three quarters to the decoded blocks shared by the rendering slots (nearest, bilinear), a quarter
+  // to GDAL's per-handle block cache (its warper: cubic, average, mode).
+  render::set_block_cache_bytes(o.raster_cache_bytes / 4 * 3);
+  io::set_gdal_cache_bytes(o.raster_cache_bytes / 4);
   TilesApi tiles(*store, o.tile_cache_bytes);
   std::unique_ptr<httplib::Server> server;
   if (!o.tls_cert.empty() || !o.tls_key.empty()) {

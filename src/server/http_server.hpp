@@ -18,7 +18,7 @@ struct ServerOptions {
   int timeout_seconds = 30;
   double rate_limit = 5000;  // requests per second per token or address (bursts of twice); 0: no limit
   std::size_t tile_cache_bytes = 256u << 20;  // rendered tiles kept in memory
-  std::size_t raster_cache_bytes = 512u << 20;  // decoded raster blocks (GDAL's block cache) for tiles
+  std::size_t raster_cache_bytes = 512u << 20;  // decoded raster blocks for tiles (3/4 shared blocks, 1/4 GDAL's cache)
   bool access_log = true;
   std::string tls_cert, tls_key;  // PEM files: HTTPS (OpenSSL) when given
   bool trust_proxy = false;       // behind a reverse proxy: links and client addresses from X-Forwarded-*
