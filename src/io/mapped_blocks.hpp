@@ -8,6 +8,9 @@
 // predictor), whole bytes per sample (no NBITS), one band per block (INTERLEAVE=BAND or a single
 // band), a little-endian file on a little-endian host. Anything else, or a block the file does not
 // store (sparse files) or stores short, returns nullptr and the caller reads through GDAL.
+// Blocks start at the file's offsets, so their values may be unaligned: read them through
+// core::Unaligned<T>. As with any memory-mapped reader, a file truncated by another process while it
+// is being read ends this one (SIGBUS); files replaced by rename, as sco writes them, are safe.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
