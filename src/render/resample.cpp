@@ -65,9 +65,8 @@ PixelCoordinates exact(int size, const PointTransform& transform) {
 
 template <class T>
 void sample(const T* data, const SourceWindow& w, int width, int height, std::optional<double> nodata, const PixelCoordinates& c,
-            Resampling resampling, float* out) {
+            Resampling resampling, float* out, std::size_t pitch) {
   const std::size_t n = c.count();
-  const std::size_t pitch = static_cast<std::size_t>(w.width());
   // The nodata value as a T when a T can hold it (otherwise no pixel can be nodata).
   const std::optional<T> nd = core::nodata_as<T>(nodata);
   const bool match_nodata = nd.has_value();
@@ -205,17 +204,18 @@ SourceWindow source_window(const PixelCoordinates& c, int width, int height, int
 }
 
 void sample_band(const void* data, core::DataType type, const SourceWindow& window, int width, int height, std::optional<double> nodata,
-                 const PixelCoordinates& c, Resampling resampling, float* out) {
+                 const PixelCoordinates& c, Resampling resampling, float* out, std::size_t pitch) {
   using core::DataType;
+  if (pitch == 0) pitch = static_cast<std::size_t>(window.width());
   switch (type) {
-    case DataType::kByte: return sample(static_cast<const std::uint8_t*>(data), window, width, height, nodata, c, resampling, out);
-    case DataType::kInt8: return sample(static_cast<const std::int8_t*>(data), window, width, height, nodata, c, resampling, out);
-    case DataType::kUInt16: return sample(static_cast<const std::uint16_t*>(data), window, width, height, nodata, c, resampling, out);
-    case DataType::kInt16: return sample(static_cast<const std::int16_t*>(data), window, width, height, nodata, c, resampling, out);
-    case DataType::kUInt32: return sample(static_cast<const std::uint32_t*>(data), window, width, height, nodata, c, resampling, out);
-    case DataType::kInt32: return sample(static_cast<const std::int32_t*>(data), window, width, height, nodata, c, resampling, out);
-    case DataType::kFloat32: return sample(static_cast<const float*>(data), window, width, height, nodata, c, resampling, out);
-    case DataType::kFloat64: return sample(static_cast<const double*>(data), window, width, height, nodata, c, resampling, out);
+    case DataType::kByte: return sample(static_cast<const std::uint8_t*>(data), window, width, height, nodata, c, resampling, out, pitch);
+    case DataType::kInt8: return sample(static_cast<const std::int8_t*>(data), window, width, height, nodata, c, resampling, out, pitch);
+    case DataType::kUInt16: return sample(static_cast<const std::uint16_t*>(data), window, width, height, nodata, c, resampling, out, pitch);
+    case DataType::kInt16: return sample(static_cast<const std::int16_t*>(data), window, width, height, nodata, c, resampling, out, pitch);
+    case DataType::kUInt32: return sample(static_cast<const std::uint32_t*>(data), window, width, height, nodata, c, resampling, out, pitch);
+    case DataType::kInt32: return sample(static_cast<const std::int32_t*>(data), window, width, height, nodata, c, resampling, out, pitch);
+    case DataType::kFloat32: return sample(static_cast<const float*>(data), window, width, height, nodata, c, resampling, out, pitch);
+    case DataType::kFloat64: return sample(static_cast<const double*>(data), window, width, height, nodata, c, resampling, out, pitch);
   }
 }
 

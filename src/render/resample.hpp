@@ -44,11 +44,12 @@ SourceWindow source_window(const PixelCoordinates& c, int width, int height, int
 
 enum class Resampling { kNearest, kBilinear };
 
-// One band's values of `window` (row-major, window.width() per row, type `type`) sampled at the
+// One band's values of `window` (row-major, type `type`) sampled at the
 // coordinates into `out` (size * size floats): NaN where the point is outside the width x height
 // source, on nodata, or (bilinear) where no neighbour is valid; bilinear weights renormalised over
-// the valid neighbours, edges replicated.
+// the valid neighbours, edges replicated. `pitch`: values between the starts of two rows of `data`
+// (0: window.width(), a compact window; larger for a window inside a bigger block).
 void sample_band(const void* data, core::DataType type, const SourceWindow& window, int width, int height, std::optional<double> nodata,
-                 const PixelCoordinates& c, Resampling resampling, float* out);
+                 const PixelCoordinates& c, Resampling resampling, float* out, std::size_t pitch = 0);
 
 }  // namespace sco::render

@@ -217,30 +217,45 @@ BlockCache& block_cache() {
   return cache;
 }
 
-// Window `win` of band `b` of the level's dataset `src` into `buffer` (native type, rows of
-// win.width()), assembled from the shared decoded blocks; a missing block is decoded through this
-// slot's handle and shared.
-void read_window(GDALDataset* src, const std::string& source, int level, int b, core::DataType type, const SourceWindow& win,
-                 std::uint8_t* buffer) {
+// Block (bx, by) of band `b` of the level's dataset `src`, decoded: from the shared cache, or
+// decoded through this slot's handle and shared.
+Block block_of(GDALRasterBand* band, const std::string& source, int level, int b, int bx, int by, std::size_t block_bytes) {
+  const BlockKey key{source, level, b, bx, by};
+  Block block = block_cache().get(key);
+  if (block) return block;
+  auto decoded = std::make_shared<std::vector<std::uint8_t>>(block_bytes);
+  io::clear_gdal_error();
+  if (band->ReadBlock(bx, by, decoded->data()) != CE_None) {
+    core::fail(ErrorCode::kIo, "reading '{}' band {} block ({}, {}) for a tile failed: {}", source, b, bx, by, io::take_gdal_error());
+  }
+  block = std::move(decoded);
+  block_cache().put(key, block);
+  return block;
+}
+
+// Band `b`'s values in window `win` of the level's dataset `src`, for sample_band: a pointer into the
+// shared block when the window lies inside one (`pitch` = the block's width; `held` keeps the block
+// alive), else the window assembled from its blocks in `buffer` (`pitch` = the window's width).
+const std::uint8_t* window_values(GDALDataset* src, const std::string& source, int level, int b, core::DataType type, const SourceWindow& win,
+                                  std::vector<std::uint8_t>& buffer, Block& held, std::size_t& pitch) {
   GDALRasterBand* band = src->GetRasterBand(b);
   int bw = 0, bh = 0;
   band->GetBlockSize(&bw, &bh);
   const std::size_t elem = core::size_of(type);
+  const std::size_t block_bytes = static_cast<std::size_t>(bw) * static_cast<std::size_t>(bh) * elem;
   const int x1 = win.x0 + win.width(), y1 = win.y0 + win.height();
+  if (win.x0 / bw == (x1 - 1) / bw && win.y0 / bh == (y1 - 1) / bh) {
+    const int bx = win.x0 / bw, by = win.y0 / bh;
+    held = block_of(band, source, level, b, bx, by, block_bytes);
+    pitch = static_cast<std::size_t>(bw);
+    return held->data() + (static_cast<std::size_t>(win.y0 - by * bh) * static_cast<std::size_t>(bw) + static_cast<std::size_t>(win.x0 - bx * bw)) * elem;
+  }
+  pitch = static_cast<std::size_t>(win.width());
+  buffer.resize(static_cast<std::size_t>(win.width()) * static_cast<std::size_t>(win.height()) * elem);
   const std::size_t out_row = static_cast<std::size_t>(win.width()) * elem;
   for (int by = win.y0 / bh; by <= (y1 - 1) / bh; ++by) {
     for (int bx = win.x0 / bw; bx <= (x1 - 1) / bw; ++bx) {
-      const BlockKey key{source, level, b, bx, by};
-      Block block = block_cache().get(key);
-      if (!block) {
-        auto decoded = std::make_shared<std::vector<std::uint8_t>>(static_cast<std::size_t>(bw) * static_cast<std::size_t>(bh) * elem);
-        io::clear_gdal_error();
-        if (band->ReadBlock(bx, by, decoded->data()) != CE_None) {
-          core::fail(ErrorCode::kIo, "reading '{}' band {} block ({}, {}) for a tile failed: {}", source, b, bx, by, io::take_gdal_error());
-        }
-        block = std::move(decoded);
-        block_cache().put(key, block);
-      }
+      const Block block = block_of(band, source, level, b, bx, by, block_bytes);
       // The part of the block inside the window.
       const int cx0 = std::max(win.x0, bx * bw), cx1 = std::min(x1, (bx + 1) * bw);
       const int cy0 = std::max(win.y0, by * bh), cy1 = std::min(y1, (by + 1) * bh);
@@ -248,16 +263,17 @@ void read_window(GDALDataset* src, const std::string& source, int level, int b, 
       for (int y = cy0; y < cy1; ++y) {
         const std::uint8_t* from = block->data() + (static_cast<std::size_t>(y - by * bh) * static_cast<std::size_t>(bw) +
                                                     static_cast<std::size_t>(cx0 - bx * bw)) * elem;
-        std::uint8_t* to = buffer + static_cast<std::size_t>(y - win.y0) * out_row + static_cast<std::size_t>(cx0 - win.x0) * elem;
+        std::uint8_t* to = buffer.data() + static_cast<std::size_t>(y - win.y0) * out_row + static_cast<std::size_t>(cx0 - win.x0) * elem;
         std::memcpy(to, from, bytes);
       }
     }
   }
+  return buffer.data();
 }
 
 // The tile warped here (nearest or bilinear): pixel centres to source pixels through a grid of
 // exact points (render/resample), one window of the overview level read at its own resolution
-// (whole blocks from the shared block cache), sampled into state.scratch.values. False if the window
+// (straight from the shared block it lies in, or assembled from several), sampled into state.scratch.values. False if the window
 // is too big (GDAL's warper then).
 bool warp_here(SlotState& state, GDALDataset* src, int level, const SourceMeta& m, const std::string& source,
                                           const std::array<double, 4>& box, int size, const std::vector<int>& bands, Resampling resampling) {
@@ -303,9 +319,10 @@ bool warp_here(SlotState& state, GDALDataset* src, int level, const SourceMeta& 
   for (std::size_t k = 0; k < bands.size(); ++k) {
     const auto b = static_cast<std::size_t>(bands[k] - 1);
     const core::DataType type = m.types[b];
-    buffer.resize(window_pixels * core::size_of(type));
-    read_window(src, source, level, bands[k], type, win, buffer.data());
-    sample_band(buffer.data(), type, win, width, height, m.nodata[b], coords, resampling, values[k].data());
+    Block held;
+    std::size_t pitch = 0;
+    const std::uint8_t* data = window_values(src, source, level, bands[k], type, win, buffer, held, pitch);
+    sample_band(data, type, win, width, height, m.nodata[b], coords, resampling, values[k].data(), pitch);
   }
   return true;
 }

@@ -201,3 +201,34 @@ TEST(Resample, FarAwayPointsStayOutsideWithoutOverflow) {
                       render::Resampling::kNearest, out.data());
   for (float v : out) ASSERT_TRUE(std::isnan(v));
 }
+
+TEST(Resample, AWindowInsideABiggerBlockIsReadWithItsPitch) {
+  // A 6 x 5 block; the window is columns 2..4, rows 1..3 of a source as wide as the block. Sampled
+  // through the block with pitch 6, or from a compact copy, every point must give the same values,
+  // and (nearest) the value of the pixel it falls in: 10 x row + column.
+  std::vector<float> block(30);
+  for (int r = 0; r < 5; ++r)
+    for (int col = 0; col < 6; ++col) block[static_cast<std::size_t>(r) * 6 + col] = static_cast<float>(10 * r + col);
+  const render::SourceWindow win{2, 1, 5, 4};
+  std::vector<float> compact;
+  for (int r = 1; r < 4; ++r)
+    for (int col = 2; col < 5; ++col) compact.push_back(block[static_cast<std::size_t>(r) * 6 + col]);
+  render::PixelCoordinates c;
+  c.size = 2;
+  c.x = std::make_unique<float[]>(4);
+  c.y = std::make_unique<float[]>(4);
+  const float xs[4] = {2.5f, 4.9f, 3.2f, 4.5f}, ys[4] = {1.5f, 3.9f, 2.7f, 1.1f};
+  for (int k = 0; k < 4; ++k) {
+    c.x[k] = xs[k];
+    c.y[k] = ys[k];
+  }
+  for (const auto resampling : {render::Resampling::kNearest, render::Resampling::kBilinear}) {
+    float a[4], b[4];
+    render::sample_band(block.data() + 1 * 6 + 2, core::DataType::kFloat32, win, 6, 5, std::nullopt, c, resampling, a, 6);
+    render::sample_band(compact.data(), core::DataType::kFloat32, win, 6, 5, std::nullopt, c, resampling, b);
+    for (int k = 0; k < 4; ++k) EXPECT_FLOAT_EQ(a[k], b[k]) << k;
+    if (resampling == render::Resampling::kNearest) {
+      for (int k = 0; k < 4; ++k) EXPECT_FLOAT_EQ(a[k], 10.0f * std::floor(ys[k]) + std::floor(xs[k])) << k;
+    }
+  }
+}
