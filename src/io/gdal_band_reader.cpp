@@ -106,17 +106,19 @@ class GdalBandReader : public zonal::BandReader {
     return w.width > 0 && w.height > 0 && w.x / bw == (w.x + w.width - 1) / bw && w.y / bh == (w.y + w.height - 1) / bh;
   }
 
+  // A view of window `w` inside the block whose first byte is `block` (block_width values a row).
+  static core::BlockView view_in_block(const Slot& s, const std::byte* block, const core::Window& w) {
+    const int bw = s.info.block_width, bh = s.info.block_height;
+    const std::ptrdiff_t offset = static_cast<std::ptrdiff_t>(w.y % bh) * bw + w.x % bw;
+    return view_of(s, block + offset * static_cast<std::ptrdiff_t>(core::size_of(s.info.type)), bw, w);
+  }
+
   // A window inside one block: a view into the file's mapping when the block is stored as used,
   // else into GDAL's cached block.
   core::BlockView read_in_block(Slot& s, const core::Window& w) {
     if (s.mapped) {
-      const int bw = s.info.block_width, bh = s.info.block_height;
-      const int bx = w.x / bw, by = w.y / bh;
-      if (const std::byte* block = s.mapped->block(bx, by)) {
-        return view_of(s,
-                       block + (static_cast<std::ptrdiff_t>(w.y - by * bh) * bw + (w.x - bx * bw)) *
-                                   static_cast<std::ptrdiff_t>(core::size_of(s.info.type)),
-                       bw, w);
+      if (const std::byte* block = s.mapped->block(w.x / s.info.block_width, w.y / s.info.block_height)) {
+        return view_in_block(s, block, w);
       }
     }
     return read_cached(s, w);
@@ -135,11 +137,7 @@ class GdalBandReader : public zonal::BandReader {
         core::fail(core::ErrorCode::kIo, "reading '{}' block ({}, {}) failed: {}", s.path, bx, by, take_gdal_error());
       }
     }
-    return view_of(s,
-                   static_cast<const std::byte*>(s.locked->GetDataRef()) +
-                       (static_cast<std::ptrdiff_t>(w.y - by * bh) * bw + (w.x - bx * bw)) *
-                           static_cast<std::ptrdiff_t>(core::size_of(s.info.type)),
-                   bw, w);
+    return view_in_block(s, static_cast<const std::byte*>(s.locked->GetDataRef()), w);
   }
 
   Slot open_slot(const BandSpec& spec) {

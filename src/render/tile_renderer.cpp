@@ -7,8 +7,6 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
-#include <thread>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -60,9 +58,6 @@ struct DatasetCloser {
 };
 using OpenDatasets = std::map<std::string, std::unique_ptr<GDALDataset, DatasetCloser>>;
 
-// What a rendering slot keeps between tiles: open datasets (one per source and overview level) and
-// the transformation from Web Mercator to each source's CRS (PROJ objects are not shared between
-// threads, and making one costs more than a tile's pixels).
 // Buffers a tile is made in, kept by its slot: a tile's half-megabyte of allocations and zero fills
 // were ~10 % of its time under load.
 struct TileScratch {
@@ -72,6 +67,9 @@ struct TileScratch {
   std::vector<std::uint8_t> pixels;        // palette indices
 };
 
+// What a rendering slot keeps between tiles: its tile buffers, open datasets (one per source and
+// overview level) and the transformation from Web Mercator to each source's CRS (PROJ objects are
+// not shared between threads, and making one costs more than a tile's pixels).
 struct SlotState {
   TileScratch scratch;
   OpenDatasets datasets;
@@ -273,10 +271,10 @@ const std::uint8_t* window_values(GDALDataset* src, const std::string& source, i
 
 // The tile warped here (nearest or bilinear): pixel centres to source pixels through a grid of
 // exact points (render/resample), one window of the overview level read at its own resolution
-// (straight from the shared block it lies in, or assembled from several), sampled into state.scratch.values. False if the window
-// is too big (GDAL's warper then).
+// (straight from the shared block it lies in, or assembled from several), sampled into
+// state.scratch.values. False if the window is too big (GDAL's warper then).
 bool warp_here(SlotState& state, GDALDataset* src, int level, const SourceMeta& m, const std::string& source,
-                                          const std::array<double, 4>& box, int size, const std::vector<int>& bands, Resampling resampling) {
+               const std::array<double, 4>& box, int size, const std::vector<int>& bands, Resampling resampling) {
   OGRCoordinateTransformation* ct = to_source(state, source, m);
   double gt[6], inv[6];
   if (src->GetGeoTransform(gt) != CE_None || !GDALInvGeoTransform(gt, inv)) {

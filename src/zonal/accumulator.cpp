@@ -137,13 +137,13 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, st
   WindowMoments m;
   if (cpu_has_avx512()) {
     kernel_avx512::moments_window<T>(data, v.pitch, coverage, coverage_pitch, v.mask, v.mask_pitch, v.width, v.height,
-                                  row_cell_area, nd, scale, offset, shift, m);
+                                     row_cell_area, nd, scale, offset, shift, m);
   } else if (cpu_has_avx2()) {
     kernel_avx2::moments_window<T>(data, v.pitch, coverage, coverage_pitch, v.mask, v.mask_pitch, v.width, v.height,
-                                row_cell_area, nd, scale, offset, shift, m);
+                                   row_cell_area, nd, scale, offset, shift, m);
   } else {
     kernel_base::moments_window<T>(data, v.pitch, coverage, coverage_pitch, v.mask, v.mask_pitch, v.width, v.height,
-                                row_cell_area, nd, scale, offset, shift, m);
+                                   row_cell_area, nd, scale, offset, shift, m);
   }
   cells_ += static_cast<std::int64_t>(m.touched);
   cov_all_ += m.cov_all;
@@ -173,9 +173,6 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, st
         }
       }
       if constexpr (kHist) {
-        // Runs of equal values go to the histogram as one entry: neighbouring cells often share a
-        // value (fewer pairs to select from), and repeated additions to one dense slot would
-        // serialise.
         if (dense_mode_) {
           // Dense table: every cell adds to its slot, an invalid or uncovered one to the spare
           // slot past the end; no branch to mispredict where values or validity change.
@@ -188,34 +185,29 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, st
             const auto slot = static_cast<std::size_t>(static_cast<double>(raw) - dense_base_);
             table[ok ? slot : spare] += c;
           }
-          continue;
-        }
-        auto flush = [&](double key, double w) {
-          if (dense_mode_) {
-            dense_[static_cast<std::size_t>(key - dense_base_)] += w;
-          } else {
-            pairs_.emplace_back(key, w);
+        } else {
+          // Runs of equal values go to the pair list as one entry: neighbouring cells often share
+          // a value, and fewer pairs are faster to select from.
+          double run_key = 0.0, run_w = 0.0;
+          bool run_open = false;
+          for (int x = 0; x < v.width; ++x) {
+            const double c = cov[x];
+            if (c <= 0.0) continue;
+            const T raw = row[x];
+            if (!valid(raw, mask ? mask[x] : 1)) continue;
+            const double key = static_cast<double>(raw);
+            if (run_open && key == run_key) {
+              run_w += c;
+            } else {
+              if (run_open) pairs_.emplace_back(run_key, run_w);
+              run_key = key;
+              run_w = c;
+              run_open = true;
+            }
           }
-        };
-        double run_key = 0.0, run_w = 0.0;
-        bool run_open = false;
-        for (int x = 0; x < v.width; ++x) {
-          const double c = cov[x];
-          if (c <= 0.0) continue;
-          const T raw = row[x];
-          if (!valid(raw, mask ? mask[x] : 1)) continue;
-          const double key = static_cast<double>(raw);
-          if (run_open && key == run_key) {
-            run_w += c;
-          } else {
-            if (run_open) flush(run_key, run_w);
-            run_key = key;
-            run_w = c;
-            run_open = true;
-          }
+          if (run_open) pairs_.emplace_back(run_key, run_w);
+          hist_grown();
         }
-        if (run_open) flush(run_key, run_w);
-        if (!dense_mode_) hist_grown();
       }
     }
   }
