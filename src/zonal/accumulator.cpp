@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
+
+#include "zonal/runs_kernel.hpp"
 
 namespace sco::zonal {
 
@@ -50,6 +53,9 @@ namespace kernel_avx512 = kernel_base;
 #endif
 
 namespace {
+template <typename T>
+constexpr bool kVectorRuns = std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, std::int32_t> ||
+                             std::is_same_v<T, std::uint32_t>;
 constexpr std::size_t kCompactAt = 1 << 20;   // pairs before sorting and merging
 constexpr std::size_t kDenseAt = 1 << 15;     // pairs before an 8/16-bit zone turns dense
 }  // namespace
@@ -187,25 +193,20 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, st
           }
         } else {
           // Runs of equal values go to the pair list as one entry: neighbouring cells often share
-          // a value, and fewer pairs are faster to select from.
-          double run_key = 0.0, run_w = 0.0;
-          bool run_open = false;
-          for (int x = 0; x < v.width; ++x) {
-            const double c = cov[x];
-            if (c <= 0.0) continue;
-            const T raw = row[x];
-            if (!valid(raw, mask ? mask[x] : 1)) continue;
-            const double key = static_cast<double>(raw);
-            if (run_open && key == run_key) {
-              run_w += c;
+          // a value, and fewer pairs are faster to select from (runs_kernel.hpp).
+          const std::size_t n0 = pairs_.size();
+          pairs_.resize(n0 + static_cast<std::size_t>(v.width) + 8);
+          std::size_t added = 0;
+          if constexpr (kVectorRuns<T>) {
+            if (runs_avx512_available()) {
+              added = collect_runs_avx512<T>(row, cov, mask, v.width, nd, pairs_.data() + n0);
             } else {
-              if (run_open) pairs_.emplace_back(run_key, run_w);
-              run_key = key;
-              run_w = c;
-              run_open = true;
+              added = collect_runs_scalar<T>(row, cov, mask, v.width, nd, pairs_.data() + n0);
             }
+          } else {
+            added = collect_runs_scalar<T>(row, cov, mask, v.width, nd, pairs_.data() + n0);
           }
-          if (run_open) pairs_.emplace_back(run_key, run_w);
+          pairs_.resize(n0 + added);
           hist_grown();
         }
       }
