@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "render/scanline_deflate.hpp"
 
 namespace sco::render {
 
@@ -41,11 +42,18 @@ libdeflate_compressor* compressor(int level) {
 
 // Signature, IHDR, the zlib stream of `raw` (filtered scanlines) as IDAT, IEND; `extra` chunks
 // (PLTE, tRNS) go between IHDR and IDAT.
-std::string assemble(int width, int height, std::uint8_t colour_type, const std::vector<std::uint8_t>& raw, int level,
-                     const std::vector<std::pair<const char*, std::vector<std::uint8_t>>>& extra) {
-  libdeflate_compressor* c = compressor(level);
-  std::vector<std::uint8_t> z(libdeflate_zlib_compress_bound(c, raw.size()));
-  const std::size_t zlen = libdeflate_zlib_compress(c, raw.data(), raw.size(), z.data(), z.size());
+std::string assemble(int width, int height, std::uint8_t colour_type, const std::vector<std::uint8_t>& raw,
+                     std::size_t stride, int level, const std::vector<std::pair<const char*, std::vector<std::uint8_t>>>& extra) {
+  thread_local std::vector<std::uint8_t> z;
+  z.clear();
+  std::size_t zlen = 0;
+  if (level == kPngFast) {
+    zlen = zlib_compress_scanlines(raw.data(), raw.size(), stride, z);
+  } else {
+    libdeflate_compressor* c = compressor(level);
+    z.resize(libdeflate_zlib_compress_bound(c, raw.size()));
+    zlen = libdeflate_zlib_compress(c, raw.data(), raw.size(), z.data(), z.size());
+  }
   if (zlen == 0) core::fail(core::ErrorCode::kInternal, "PNG: DEFLATE compression failed");
   std::string out;
   out.reserve(zlen + 1100);
@@ -86,7 +94,7 @@ std::string encode_png_rgba(const std::uint8_t* rgba, int width, int height, int
     dst[0] = 2;
     for (std::size_t i = 0; i < row; ++i) dst[1 + i] = static_cast<std::uint8_t>(cur[i] - up[i]);
   }
-  return assemble(width, height, 6, raw, level, {});
+  return assemble(width, height, 6, raw, row + 1, level, {});
 }
 
 std::string encode_png_indexed(const std::uint8_t* index, int width, int height, const std::vector<std::array<std::uint8_t, 4>>& palette,
@@ -110,7 +118,7 @@ std::string encode_png_indexed(const std::uint8_t* index, int width, int height,
   for (std::size_t k = 0; k < last_translucent; ++k) trns.push_back(palette[k][3]);
   std::vector<std::pair<const char*, std::vector<std::uint8_t>>> extra{{"PLTE", std::move(plte)}};
   if (!trns.empty()) extra.emplace_back("tRNS", std::move(trns));
-  return assemble(width, height, 3, raw, level, extra);
+  return assemble(width, height, 3, raw, row + 1, level, extra);
 }
 
 }  // namespace sco::render

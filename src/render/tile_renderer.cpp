@@ -188,9 +188,12 @@ GDALResampleAlg resample_alg(const std::string& r) {
 }
 
 
-// libdeflate level for tiles: level 1 is its fastest, and within a few per cent of the best size on
-// map tiles (the palette does most of the work).
+// DEFLATE for tiles. Indexed tiles (a colour map: the usual case) go through the scanline encoder
+// (runs and the row above: 0.11 ms a 256 x 256 tile against 0.34 ms for libdeflate's level 1, about
+// 11 % bigger, measured on the tiles benchmark's tiles); RGBA tiles (true colour, Up-filtered) through
+// libdeflate's level 1, its fastest.
 constexpr int kPngLevel = 1;
+constexpr int kPngIndexed = kPngFast;
 
 // Bigger windows than this (pixels) go through GDAL's warper, which works in chunks.
 constexpr std::size_t kMaxWindowPixels = std::size_t{4096} * 4096;
@@ -434,7 +437,7 @@ std::string encode_tile(const std::vector<std::vector<float>>& out, double lo, d
       scratch.pixels.resize(npx);
       std::uint8_t* const pixels = scratch.pixels.data();
       for (std::size_t i = 0; i < npx; ++i) pixels[i] = index[levels[i]];
-      return encode_png_indexed(pixels, size, size, palette, kPngLevel);
+      return encode_png_indexed(pixels, size, size, palette, kPngIndexed);
     }
     std::vector<std::uint8_t> rgba(npx * 4, 0);
     for (std::size_t i = 0; i < npx; ++i) {
