@@ -33,7 +33,8 @@ if ((${#missing[@]})); then
   while IFS=$'\t' read -r sum pkg path name; do
     [[ -z "$sum" || "$sum" == \#* ]] && continue
     [[ -f "$work/x/$path" ]] || continue
-    cp "$work/x/$path" "$dest/$name.part"
+    # -p keeps the package's timestamps: a bound on when the data was made (sco demo uses it).
+    cp -p "$work/x/$path" "$dest/$name.part"
     mv "$dest/$name.part" "$dest/$name"
   done <"$manifest"
 fi

@@ -15,13 +15,16 @@ namespace sco::app {
 void register_ingest(CLI::App& app, GlobalOptions& global) {
   struct Args {
     std::vector<std::string> paths;
-    std::string collection, datetime, visibility;
+    std::string collection, datetime, visibility, description;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("ingest", "Register rasters in the node's STAC catalog");
   cmd->add_option("PATH", args->paths, "Raster files or folders (searched recursively)")->required();
   cmd->add_option("--collection", args->collection, "Collection id (created when absent)")->required();
-  cmd->add_option("--datetime", args->datetime, "Date of files that carry none (YYYY-MM-DD or RFC 3339)");
+  cmd->add_option("--datetime", args->datetime,
+                  "Date of files that carry none (YYYY-MM-DD or RFC 3339), or START/END when it is known only within "
+                  "bounds (the item gets datetime null, start_datetime and end_datetime)");
+  cmd->add_option("--description", args->description, "Description of the new or changed items (e.g. where their date comes from)");
   cmd->add_option("--visibility", args->visibility, "Who may see the collection: public (default), partners or private")
       ->check(CLI::IsMember({"public", "partners", "private"}));
   cmd->footer("Each raster becomes a STAC item: WGS 84 footprint and bbox, datetime (metadata, CF time axis or file\n"
@@ -31,7 +34,7 @@ void register_ingest(CLI::App& app, GlobalOptions& global) {
     const auto store = catalog::open_sqlite_store(global.catalog_dir());
     const auto keys = security::NodeKeys::load_or_create(global.catalog_dir());
     const auto r = catalog::ingest(*store, args->paths, args->collection, args->datetime, global.progress(),
-                                   [&keys](nlohmann::json& item) { security::sign_item(item, keys); });
+                                   [&keys](nlohmann::json& item) { security::sign_item(item, keys); }, args->description);
     if (!args->visibility.empty()) {
       auto c = store->collection(args->collection);
       if (c && c->value("sco:visibility", std::string("public")) != args->visibility) {

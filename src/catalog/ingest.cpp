@@ -152,9 +152,19 @@ BuiltItem raster_item(const std::string& path, const std::string& collection, co
   ring.push_back(ring[0]);
 
   json props = json::object();
-  // Datetime: the file's metadata, else its CF time axis, else a date in its name, else the one given.
-  const std::string given = opt.datetime.empty() ? "" : rfc3339(opt.datetime);
-  if (!opt.datetime.empty() && given.empty()) core::fail(ErrorCode::kInvalidInput, "--datetime '{}' is not a date", opt.datetime);
+  // Datetime: the file's metadata, else its CF time axis, else a date in its name, else the one (or
+  // the interval) given.
+  std::string given, given_start, given_end;
+  if (const auto slash = opt.datetime.find('/'); slash != std::string::npos) {
+    given_start = rfc3339(opt.datetime.substr(0, slash));
+    given_end = rfc3339(opt.datetime.substr(slash + 1));
+    if (given_start.empty() || given_end.empty() || given_start > given_end) {
+      core::fail(ErrorCode::kInvalidInput, "--datetime '{}': an interval is START/END, two dates with START not after END", opt.datetime);
+    }
+  } else if (!opt.datetime.empty()) {
+    given = rfc3339(opt.datetime);
+    if (given.empty()) core::fail(ErrorCode::kInvalidInput, "--datetime '{}' is not a date (YYYY-MM-DD or RFC 3339) or an interval START/END", opt.datetime);
+  }
   std::string datetime;
   for (const auto& [k, v] : ds.metadata()) {
     if (k == "TIFFTAG_DATETIME" || k == "ACQUISITIONDATETIME" || k == "DATE_ACQUIRED" || k == "datetime") datetime = rfc3339(v);
@@ -173,10 +183,17 @@ BuiltItem raster_item(const std::string& path, const std::string& collection, co
   }
   if (datetime.empty() && !props.contains("start_datetime")) datetime = rfc3339(fs::path(path).filename().string());
   if (datetime.empty() && !props.contains("start_datetime")) datetime = given;
+  if (datetime.empty() && !props.contains("start_datetime") && !given_start.empty()) {
+    props["datetime"] = nullptr;
+    props["start_datetime"] = given_start;
+    props["end_datetime"] = given_end;
+  }
   if (datetime.empty() && !props.contains("start_datetime")) {
-    core::fail(ErrorCode::kInvalidInput, "'{}' has no date in its metadata, time axis or name: give --datetime YYYY-MM-DD", path);
+    core::fail(ErrorCode::kInvalidInput,
+               "'{}' has no date in its metadata, time axis or name: give --datetime YYYY-MM-DD (or START/END)", path);
   }
   if (!datetime.empty()) props["datetime"] = datetime;
+  if (!opt.description.empty()) props["description"] = opt.description;
 
   // Projection.
   OGRSpatialReference crs;
@@ -233,7 +250,8 @@ BuiltItem raster_item(const std::string& path, const std::string& collection, co
 }
 
 IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, const std::string& collection,
-                    const std::string& datetime, bool progress, const std::function<void(nlohmann::json&)>& sign) {
+                    const std::string& datetime, bool progress, const std::function<void(nlohmann::json&)>& sign,
+                    const std::string& description) {
   io::init_gdal();
   // The files, each with its item id: a file's stem, or its path under a given folder.
   std::vector<std::pair<std::string, std::string>> files;
@@ -283,7 +301,7 @@ IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, 
       if (old && *old == sha) {
         ++report.unchanged;
       } else {
-        BuiltItem built = raster_item(file, collection, {id, datetime}, sha);
+        BuiltItem built = raster_item(file, collection, {id, datetime, description}, sha);
         if (sign) sign(built.item);
         const UpsertResult r = store.put_item(built.item, sha);
         if (r == UpsertResult::kInserted) ++report.inserted;

@@ -21,7 +21,11 @@ inline constexpr const char* kProcessingExtension = "https://stac-extensions.git
 
 struct ItemOptions {
   std::string id;        // empty: the file's stem
-  std::string datetime;  // empty: from the file; else RFC 3339 or YYYY-MM-DD
+  // Used where the file has no date of its own: RFC 3339 or YYYY-MM-DD, or an interval START/END
+  // (STAC's datetime null with start_datetime and end_datetime: an acquisition known only within
+  // bounds). Empty: the file must carry a date.
+  std::string datetime;
+  std::string description;  // the item's description (STAC common metadata); empty: none
 };
 
 // The item for one raster file (not yet stored) and the file's SHA-256. Throws naming the file when
@@ -46,7 +50,9 @@ struct IngestReport {
 // Ingests files and folders (recursively) into `collection`, creating it when absent. A file whose
 // SHA-256 equals the stored item's is left alone. All of it lands in one transaction, or nothing.
 // `sign`, when given, signs each new or changed item before it is stored (the node's key).
+// `description`, when given, goes into every new or changed item.
 IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, const std::string& collection,
-                    const std::string& datetime, bool progress, const std::function<void(nlohmann::json&)>& sign = {});
+                    const std::string& datetime, bool progress, const std::function<void(nlohmann::json&)>& sign = {},
+                    const std::string& description = {});
 
 }  // namespace sco::catalog

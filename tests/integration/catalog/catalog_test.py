@@ -124,6 +124,21 @@ check(item["properties"]["datetime"] == "2021-03-04T00:00:00Z", "date from the f
 r = sco("ingest", os.path.join(SAMPLE, "elev.tif"), "--collection", "dem", ok=False)
 check(r.returncode == 2 and "has no date" in r.stderr and r.stderr.count("\n") == 1, f"undated file: {r.stderr}")
 check(not any(c["id"] == "dem" for c in docs("collections")), "a failed ingest leaves nothing (one transaction)")
+# A date known only within bounds: STAC's datetime null with start_datetime and end_datetime.
+r = json.loads(sco("--json", "ingest", os.path.join(SAMPLE, "elev.tif"), "--collection", "dem-bounded",
+                   "--datetime", "2000-02-11/2000-02-22", "--description", "bounds of the survey").stdout)
+check(r["inserted"] == 1, f"an interval registers an undated file: {r}")
+item = [i for i in docs("items") if i["collection"] == "dem-bounded"][0]
+p = item["properties"]
+check(p["datetime"] is None and p["start_datetime"] == "2000-02-11T00:00:00Z" and p["end_datetime"] == "2000-02-22T00:00:00Z"
+      and p["description"] == "bounds of the survey", f"interval and description kept: {p}")
+if schemas.available:
+    errs = schemas.errors(item, stac_schemas.ITEM)
+    check(not errs, f"an item with an interval is valid STAC: {errs}")
+for bad_interval in ("2000-02-22/2000-02-11", "2000-02-11/soon"):
+    r = sco("ingest", os.path.join(SAMPLE, "elev.tif"), "--collection", "dem-bad", "--datetime", bad_interval, ok=False)
+    check(r.returncode == 2 and "--datetime" in r.stderr and bad_interval in r.stderr and r.stderr.count("\n") == 1,
+          f"a bad interval {bad_interval}: {r.stderr}")
 r = sco("ingest", os.path.join(TMP, "nothing.tif"), "--collection", "x", ok=False)
 check(r.returncode == 3 and "not found" in r.stderr, f"missing path: {r.stderr}")
 

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "catalog/store.hpp"
 #include "io/gdal_session.hpp"
 #include "run_command.hpp"
 #include "support/temp_dir.hpp"
@@ -229,6 +230,17 @@ TEST(Demo, ComputesEveryIndexOfTheSample) {
   EXPECT_EQ(inds[0]["tables"]["hot_steps_by_district"]["districts"], 100);
   EXPECT_LE(inds[0]["tables"]["hot_steps_by_district"]["columns"]["max"]["max"].get<double>(), 3.0);
   EXPECT_EQ(inds[3]["tables"]["built_up_by_district"]["districts"], 470);
+  // The scene is in the catalog with the interval it is known to lie in (no invented date): from the
+  // launch of Landsat 7 to the file's timestamp in its Debian package.
+  const auto store = sco::catalog::open_sqlite_store(dir.file("catalog"));
+  const auto scene = store->item("landsat7-olinda", "L7_ETMs");
+  ASSERT_TRUE(scene.has_value());
+  const auto& p = (*scene)["properties"];
+  EXPECT_TRUE(p["datetime"].is_null());
+  EXPECT_EQ(p["start_datetime"], "1999-04-15T00:00:00Z");
+  EXPECT_LT(p["end_datetime"].get<std::string>(), "2100");
+  EXPECT_GT(p["end_datetime"].get<std::string>(), "2016");  // the stars package, whose scene it is, is younger
+  EXPECT_NE(p["description"].get<std::string>().find("Landsat 7"), std::string::npos);
 }
 
 namespace {
