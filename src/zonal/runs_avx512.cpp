@@ -1,6 +1,5 @@
 // The AVX-512 histogram-row collector (see runs_kernel.hpp for the contract). Compiled for
 // AVX-512 F/DQ/VL by function attributes, called only where the CPU has them.
-#include <bit>
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
@@ -23,11 +22,18 @@ bool runs_avx512_available() {
   return yes;
 }
 
+// Everything from here to the matching pop is compiled for AVX-512 (GCC and Clang spell it
+// differently); it uses only intrinsics and builtins, so no inline function shared with other files
+// is emitted for AVX-512 here.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma,popcnt"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma,popcnt")
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace {
 
@@ -100,7 +106,7 @@ std::size_t collect_runs_avx512(const core::Unaligned<T>* row, const double* cov
     const std::size_t at = n - go_on;
     _mm512_storeu_pd(base + 2 * at, _mm512_permutex2var_pd(keys, lo_idx, sums));
     _mm512_storeu_pd(base + 2 * at + 8, _mm512_permutex2var_pd(keys, hi_idx, sums));
-    const int k = std::popcount(static_cast<unsigned>(end));
+    const int k = __builtin_popcount(static_cast<unsigned>(end));
     n = at + static_cast<std::size_t>(k);
     carry_w = _mm512_permutexvar_pd(_mm512_set1_epi64(k - 1), sums);
     last = v;
@@ -118,8 +124,12 @@ template std::size_t collect_runs_avx512<std::int32_t>(const core::Unaligned<std
 template std::size_t collect_runs_avx512<std::uint32_t>(const core::Unaligned<std::uint32_t>*, const double*,
                                                         const std::uint8_t*, int, double, HistEntry*);
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC diagnostic pop
 #pragma GCC pop_options
+#endif
 
 #else
 
