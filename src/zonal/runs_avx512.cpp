@@ -11,6 +11,18 @@
 #define SCO_HAVE_AVX512_RUNS 1
 #endif
 
+// The four instantiations, made where the definition is (GCC compiles a template for the target
+// in force where it is instantiated).
+#define SCO_INSTANTIATE_RUNS                                                                                       \
+  template std::size_t collect_runs_avx512<float>(const core::Unaligned<float>*, const double*, const std::uint8_t*, \
+                                                  int, double, HistEntry*);                                        \
+  template std::size_t collect_runs_avx512<double>(const core::Unaligned<double>*, const double*,                  \
+                                                   const std::uint8_t*, int, double, HistEntry*);                  \
+  template std::size_t collect_runs_avx512<std::int32_t>(const core::Unaligned<std::int32_t>*, const double*,      \
+                                                         const std::uint8_t*, int, double, HistEntry*);            \
+  template std::size_t collect_runs_avx512<std::uint32_t>(const core::Unaligned<std::uint32_t>*, const double*,    \
+                                                          const std::uint8_t*, int, double, HistEntry*);
+
 namespace sco::zonal {
 
 #ifdef SCO_HAVE_AVX512_RUNS
@@ -115,14 +127,7 @@ std::size_t collect_runs_avx512(const core::Unaligned<T>* row, const double* cov
   return n;
 }
 
-template std::size_t collect_runs_avx512<float>(const core::Unaligned<float>*, const double*, const std::uint8_t*, int,
-                                                double, HistEntry*);
-template std::size_t collect_runs_avx512<double>(const core::Unaligned<double>*, const double*, const std::uint8_t*,
-                                                 int, double, HistEntry*);
-template std::size_t collect_runs_avx512<std::int32_t>(const core::Unaligned<std::int32_t>*, const double*,
-                                                       const std::uint8_t*, int, double, HistEntry*);
-template std::size_t collect_runs_avx512<std::uint32_t>(const core::Unaligned<std::uint32_t>*, const double*,
-                                                        const std::uint8_t*, int, double, HistEntry*);
+SCO_INSTANTIATE_RUNS
 
 #if defined(__clang__)
 #pragma clang attribute pop
@@ -141,14 +146,7 @@ std::size_t collect_runs_avx512(const core::Unaligned<T>* row, const double* cov
   return collect_runs_scalar<T>(row, cov, mask, width, nd, out);
 }
 
-template std::size_t collect_runs_avx512<float>(const core::Unaligned<float>*, const double*, const std::uint8_t*, int,
-                                                double, HistEntry*);
-template std::size_t collect_runs_avx512<double>(const core::Unaligned<double>*, const double*, const std::uint8_t*,
-                                                 int, double, HistEntry*);
-template std::size_t collect_runs_avx512<std::int32_t>(const core::Unaligned<std::int32_t>*, const double*,
-                                                       const std::uint8_t*, int, double, HistEntry*);
-template std::size_t collect_runs_avx512<std::uint32_t>(const core::Unaligned<std::uint32_t>*, const double*,
-                                                        const std::uint8_t*, int, double, HistEntry*);
+SCO_INSTANTIATE_RUNS
 
 #endif
 
