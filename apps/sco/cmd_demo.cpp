@@ -212,7 +212,9 @@ void register_demo(CLI::App& app, GlobalOptions& global) {
     std::printf("  Note: 12 months of one year: heat.trend shows the seasonal cycle, not a climate trend; the scene holds\n"
                 "  digital numbers, so NDBI is indicative only.\n");
     std::printf("\nThe indicators' rasters and district tables are in the catalog %s (collections named after the\n"
-                "indicators); `sco demo --serve` or `sco serve` publishes them.\n",
+                "indicators), with the climate grids (climate-grids) and the scene (landsat7-olinda: its acquisition date\n"
+                "is recorded nowhere, so it is dated by the interval it lies in); `sco demo --serve` or `sco serve`\n"
+                "publishes them.\n",
                 global.catalog_dir().c_str());
     std::printf("Inspect: sco info %s/ndvi.tif; open the .gpkg files in any GIS\n", args->out.c_str());
     if (args->serve) {
