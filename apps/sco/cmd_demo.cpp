@@ -144,7 +144,8 @@ void register_demo(CLI::App& app, GlobalOptions& global) {
     catalog::ingest(*store, {scene}, "landsat7-olinda", "1999-04-15/" + written, false, sign,
                     "Landsat-7 ETM+ subset over Olinda, Brazil (6 bands, digital numbers). Its acquisition date is "
                     "recorded neither in the file nor in its documentation: start_datetime is the launch of Landsat 7 "
-                    "(1999-04-15) and end_datetime the file's own timestamp (" + written + ").");
+                    "(1999-04-15) and end_datetime the file's own timestamp (" + written + ").",
+                    "landsat7");
 
     // Rows of a table sorted by a column, highest first (rows without a value last).
     auto ranked = [](const io::ResultTable& t, std::size_t col) {

@@ -15,7 +15,7 @@ namespace sco::app {
 void register_ingest(CLI::App& app, GlobalOptions& global) {
   struct Args {
     std::vector<std::string> paths;
-    std::string collection, datetime, visibility, description;
+    std::string collection, datetime, visibility, description, sensor;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("ingest", "Register rasters in the node's STAC catalog");
@@ -24,6 +24,9 @@ void register_ingest(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--datetime", args->datetime,
                   "Date of files that carry none (YYYY-MM-DD or RFC 3339), or START/END when it is known only within "
                   "bounds (the item gets datetime null, start_datetime and end_datetime)");
+  cmd->add_option("--sensor", args->sensor,
+                  "The sensor of multispectral files (landsat7, landsat8, sentinel2 or an alias; see sco index --list): "
+                  "their bands get STAC eo:bands with names, common names and wavelengths");
   cmd->add_option("--description", args->description, "Description of the new or changed items (e.g. where their date comes from)");
   cmd->add_option("--visibility", args->visibility, "Who may see the collection: public (default), partners or private")
       ->check(CLI::IsMember({"public", "partners", "private"}));
@@ -34,7 +37,8 @@ void register_ingest(CLI::App& app, GlobalOptions& global) {
     const auto store = catalog::open_sqlite_store(global.catalog_dir());
     const auto keys = security::NodeKeys::load_or_create(global.catalog_dir());
     const auto r = catalog::ingest(*store, args->paths, args->collection, args->datetime, global.progress(),
-                                   [&keys](nlohmann::json& item) { security::sign_item(item, keys); }, args->description);
+                                   [&keys](nlohmann::json& item) { security::sign_item(item, keys); }, args->description,
+                                   args->sensor);
     if (!args->visibility.empty()) {
       auto c = store->collection(args->collection);
       if (c && c->value("sco:visibility", std::string("public")) != args->visibility) {

@@ -134,31 +134,76 @@ const std::vector<Sensor>& sensors() {
        {"landsat5", "landsat4", "tm", "etm"},
        "Landsat 4-5 TM / Landsat 7 ETM+",
        {{6, {{R::kBlue, 1}, {R::kGreen, 2}, {R::kRed, 3}, {R::kNir, 4}, {R::kSwir1, 5}, {R::kSwir2, 6}},
-         "the six reflective bands B1 B2 B3 B4 B5 B7 (thermal B6 left out)"},
+         "the six reflective bands B1 B2 B3 B4 B5 B7 (thermal B6 left out)",
+         {"B1", "B2", "B3", "B4", "B5", "B7"}},
         {7, {{R::kBlue, 1}, {R::kGreen, 2}, {R::kRed, 3}, {R::kNir, 4}, {R::kSwir1, 5}, {R::kSwir2, 7}},
-         "bands B1 to B7 in order (B6 thermal)"},
+         "bands B1 to B7 in order (B6 thermal)",
+         {"B1", "B2", "B3", "B4", "B5", "B6", "B7"}},
         {8, {{R::kBlue, 1}, {R::kGreen, 2}, {R::kRed, 3}, {R::kNir, 4}, {R::kSwir1, 5}, {R::kSwir2, 7}},
-         "bands B1 to B8 in order (B6 thermal, B8 panchromatic resampled)"}}},
+         "bands B1 to B8 in order (B6 thermal, B8 panchromatic resampled)",
+         {"B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8"}}},
+       // Landsat 7 ETM+ band edges (USGS Landsat 7 Data Users Handbook); TM differs by 0.01 um on B4.
+       {{"B1", "blue", 0.45, 0.52},
+        {"B2", "green", 0.52, 0.60},
+        {"B3", "red", 0.63, 0.69},
+        {"B4", "nir", 0.77, 0.90},
+        {"B5", "swir16", 1.55, 1.75},
+        {"B6", "lwir", 10.40, 12.50},
+        {"B7", "swir22", 2.08, 2.35},
+        {"B8", "pan", 0.52, 0.90}}},
       {"landsat8",
        {"landsat9", "oli"},
        "Landsat 8-9 OLI",
        {{7, {{R::kBlue, 2}, {R::kGreen, 3}, {R::kRed, 4}, {R::kNir, 5}, {R::kSwir1, 6}, {R::kSwir2, 7}},
-         "bands B1 (coastal) to B7 in order"},
+         "bands B1 (coastal) to B7 in order",
+         {"B1", "B2", "B3", "B4", "B5", "B6", "B7"}},
         {8, {{R::kBlue, 2}, {R::kGreen, 3}, {R::kRed, 4}, {R::kNir, 5}, {R::kSwir1, 6}, {R::kSwir2, 7}},
-         "bands B1 to B7 plus one more (B8 or QA) at the end"},
+         "bands B1 to B7 plus one more (B8 or QA) at the end",
+         {"B1", "B2", "B3", "B4", "B5", "B6", "B7", ""}},
         {11, {{R::kBlue, 2}, {R::kGreen, 3}, {R::kRed, 4}, {R::kNir, 5}, {R::kSwir1, 6}, {R::kSwir2, 7}},
-         "bands B1 to B11 in order"}}},
+         "bands B1 to B11 in order",
+         {"B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11"}}},
+       // Landsat 8-9 OLI and TIRS band edges (USGS Landsat 8 Data Users Handbook).
+       {{"B1", "coastal", 0.43, 0.45},
+        {"B2", "blue", 0.45, 0.51},
+        {"B3", "green", 0.53, 0.59},
+        {"B4", "red", 0.64, 0.67},
+        {"B5", "nir08", 0.85, 0.88},
+        {"B6", "swir16", 1.57, 1.65},
+        {"B7", "swir22", 2.11, 2.29},
+        {"B8", "pan", 0.50, 0.68},
+        {"B9", "cirrus", 1.36, 1.38},
+        {"B10", "lwir11", 10.60, 11.19},
+        {"B11", "lwir12", 11.50, 12.51}}},
       {"sentinel2",
        {"s2", "msi"},
        "Sentinel-2 MSI",
        {{13, {{R::kBlue, 2}, {R::kGreen, 3}, {R::kRed, 4}, {R::kNir, 8}, {R::kSwir1, 12}, {R::kSwir2, 13}},
-         "L1C order B1 B2 B3 B4 B5 B6 B7 B8 B8A B9 B10 B11 B12"},
+         "L1C order B1 B2 B3 B4 B5 B6 B7 B8 B8A B9 B10 B11 B12",
+         {"B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B10", "B11", "B12"}},
         {12, {{R::kBlue, 2}, {R::kGreen, 3}, {R::kRed, 4}, {R::kNir, 8}, {R::kSwir1, 11}, {R::kSwir2, 12}},
-         "L2A order B1 B2 B3 B4 B5 B6 B7 B8 B8A B9 B11 B12 (no B10)"},
+         "L2A order B1 B2 B3 B4 B5 B6 B7 B8 B8A B9 B11 B12 (no B10)",
+         {"B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B11", "B12"}},
         {10, {{R::kBlue, 1}, {R::kGreen, 2}, {R::kRed, 3}, {R::kNir, 7}, {R::kSwir1, 9}, {R::kSwir2, 10}},
-         "the 10 m and 20 m bands B2 B3 B4 B5 B6 B7 B8 B8A B11 B12"},
+         "the 10 m and 20 m bands B2 B3 B4 B5 B6 B7 B8 B8A B11 B12",
+         {"B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B11", "B12"}},
         {4, {{R::kBlue, 1}, {R::kGreen, 2}, {R::kRed, 3}, {R::kNir, 4}},
-         "the 10 m bands B2 B3 B4 B8"}}},
+         "the 10 m bands B2 B3 B4 B8",
+         {"B2", "B3", "B4", "B8"}}},
+       // Sentinel-2A MSI: central wavelength -/+ half the bandwidth (ESA, Sentinel-2 User Handbook).
+       {{"B1", "coastal", 0.4427 - 0.0105, 0.4427 + 0.0105},
+        {"B2", "blue", 0.4924 - 0.033, 0.4924 + 0.033},
+        {"B3", "green", 0.5598 - 0.018, 0.5598 + 0.018},
+        {"B4", "red", 0.6646 - 0.0155, 0.6646 + 0.0155},
+        {"B5", "rededge", 0.7041 - 0.0075, 0.7041 + 0.0075},
+        {"B6", "rededge", 0.7405 - 0.0075, 0.7405 + 0.0075},
+        {"B7", "rededge", 0.7828 - 0.010, 0.7828 + 0.010},
+        {"B8", "nir", 0.8328 - 0.053, 0.8328 + 0.053},
+        {"B8A", "nir08", 0.8647 - 0.0105, 0.8647 + 0.0105},
+        {"B9", "nir09", 0.9451 - 0.010, 0.9451 + 0.010},
+        {"B10", "cirrus", 1.3735 - 0.0155, 1.3735 + 0.0155},
+        {"B11", "swir16", 1.6137 - 0.0455, 1.6137 + 0.0455},
+        {"B12", "swir22", 2.2024 - 0.0875, 2.2024 + 0.0875}}},
   };
   return table;
 }
@@ -171,6 +216,18 @@ const Sensor* find_sensor(std::string_view id) {
     }
   }
   return nullptr;
+}
+
+std::vector<const SpectralBand*> layout_bands(const Sensor& sensor, const SensorLayout& layout) {
+  std::vector<const SpectralBand*> out;
+  for (const char* name : layout.names) {
+    const SpectralBand* found = nullptr;
+    for (const auto& b : sensor.spectral) {
+      if (std::string_view(b.name) == name) found = &b;
+    }
+    out.push_back(found);
+  }
+  return out;
 }
 
 const SensorLayout* find_layout(const Sensor& sensor, int band_count) {

@@ -47,6 +47,15 @@ struct SensorLayout {
   int band_count;
   std::vector<std::pair<BandRole, int>> bands;  // role -> 1-based band number
   const char* description;
+  std::vector<const char*> names;  // the sensor's band in each file position ("" where it varies)
+};
+
+// One band of a sensor: its name, its STAC eo common name, and its spectral range in micrometres
+// (the band edges the instrument's documentation gives).
+struct SpectralBand {
+  const char* name;         // "B4"
+  const char* common_name;  // "nir" (STAC eo extension v1.1)
+  double lo_um, hi_um;
 };
 
 struct Sensor {
@@ -54,7 +63,11 @@ struct Sensor {
   std::vector<std::string> aliases;
   const char* title;
   std::vector<SensorLayout> layouts;
+  std::vector<SpectralBand> spectral;
 };
+
+// The sensor's band at each position of a file laid out as `layout` (nullptr where unknown).
+std::vector<const SpectralBand*> layout_bands(const Sensor& sensor, const SensorLayout& layout);
 
 const std::vector<Sensor>& sensors();
 const Sensor* find_sensor(std::string_view id);

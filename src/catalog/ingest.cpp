@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "algebra/spectral_index.hpp"
 #include "core/digest.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
@@ -208,6 +209,37 @@ BuiltItem raster_item(const std::string& path, const std::string& collection, co
   props["proj:shape"] = {g.height, g.width};
   props["proj:transform"] = {t[1], t[2], t[0], t[4], t[5], t[3], 0, 0, 1};
 
+  // eo:bands from the sensor's band layout for this many bands.
+  json eo_bands;
+  if (!opt.sensor.empty()) {
+    const algebra::Sensor* sensor = algebra::find_sensor(opt.sensor);
+    if (!sensor) {
+      std::string known;
+      for (const auto& sn : algebra::sensors()) known += (known.empty() ? "" : ", ") + std::string(sn.id);
+      core::fail(ErrorCode::kInvalidInput, "--sensor '{}' is not a sensor sco knows ({})", opt.sensor, known);
+    }
+    const algebra::SensorLayout* layout = algebra::find_layout(*sensor, ds.band_count());
+    if (!layout) {
+      std::string counts;
+      for (const auto& l : sensor->layouts) counts += (counts.empty() ? "" : ", ") + std::to_string(l.band_count);
+      core::fail(ErrorCode::kInvalidInput, "'{}' has {} bands; {} files have {} bands", path, ds.band_count(), sensor->title, counts);
+    }
+    eo_bands = json::array();
+    auto round4 = [](double v) { return std::round(v * 1e4) / 1e4; };
+    int position = 0;
+    for (const algebra::SpectralBand* b : algebra::layout_bands(*sensor, *layout)) {
+      ++position;
+      if (!b) {
+        eo_bands.push_back({{"name", fmt::format("band {}", position)}});
+        continue;
+      }
+      eo_bands.push_back({{"name", b->name},
+                          {"common_name", b->common_name},
+                          {"center_wavelength", round4((b->lo_um + b->hi_um) / 2)},
+                          {"full_width_half_max", round4(b->hi_um - b->lo_um)}});
+    }
+  }
+
   BuiltItem out;
   out.sha256 = known_sha256.empty() ? core::sha256_file(path) : known_sha256;
   std::error_code ec;
@@ -233,11 +265,13 @@ BuiltItem raster_item(const std::string& path, const std::string& collection, co
                   {"file:size", size},
                   {"raster:bands", bands}};
     if (key != "data") asset["sco:gdal_name"] = gdal_name;
+    if (key == "data" && eo_bands.is_array()) asset["eo:bands"] = eo_bands;
     assets[key] = asset;
   }
   out.item = {{"type", "Feature"},
               {"stac_version", "1.0.0"},
-              {"stac_extensions", json::array({kRasterExtension, kProjectionExtension, kFileExtension})},
+              {"stac_extensions", eo_bands.is_array() ? json::array({kEoExtension, kRasterExtension, kProjectionExtension, kFileExtension})
+                                                      : json::array({kRasterExtension, kProjectionExtension, kFileExtension})},
               {"id", opt.id.empty() ? fs::path(path).stem().string() : opt.id},
               {"collection", collection},
               {"geometry", {{"type", "Polygon"}, {"coordinates", json::array({ring})}}},
@@ -251,7 +285,7 @@ BuiltItem raster_item(const std::string& path, const std::string& collection, co
 
 IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, const std::string& collection,
                     const std::string& datetime, bool progress, const std::function<void(nlohmann::json&)>& sign,
-                    const std::string& description) {
+                    const std::string& description, const std::string& sensor) {
   io::init_gdal();
   // The files, each with its item id: a file's stem, or its path under a given folder.
   std::vector<std::pair<std::string, std::string>> files;
@@ -301,7 +335,7 @@ IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, 
       if (old && *old == sha) {
         ++report.unchanged;
       } else {
-        BuiltItem built = raster_item(file, collection, {id, datetime, description}, sha);
+        BuiltItem built = raster_item(file, collection, {id, datetime, description, sensor}, sha);
         if (sign) sign(built.item);
         const UpsertResult r = store.put_item(built.item, sha);
         if (r == UpsertResult::kInserted) ++report.inserted;

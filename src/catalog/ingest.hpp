@@ -17,6 +17,7 @@ namespace sco::catalog {
 inline constexpr const char* kRasterExtension = "https://stac-extensions.github.io/raster/v1.1.0/schema.json";
 inline constexpr const char* kProjectionExtension = "https://stac-extensions.github.io/projection/v1.1.0/schema.json";
 inline constexpr const char* kFileExtension = "https://stac-extensions.github.io/file/v2.1.0/schema.json";
+inline constexpr const char* kEoExtension = "https://stac-extensions.github.io/eo/v1.1.0/schema.json";
 inline constexpr const char* kProcessingExtension = "https://stac-extensions.github.io/processing/v1.2.0/schema.json";
 
 struct ItemOptions {
@@ -26,6 +27,9 @@ struct ItemOptions {
   // bounds). Empty: the file must carry a date.
   std::string datetime;
   std::string description;  // the item's description (STAC common metadata); empty: none
+  // A sensor sco knows (`sco index --list`: landsat7, landsat8, sentinel2 and aliases): the file's
+  // bands get STAC eo:bands (name, common name, centre wavelength, width) by its band layout.
+  std::string sensor;
 };
 
 // The item for one raster file (not yet stored) and the file's SHA-256. Throws naming the file when
@@ -50,9 +54,9 @@ struct IngestReport {
 // Ingests files and folders (recursively) into `collection`, creating it when absent. A file whose
 // SHA-256 equals the stored item's is left alone. All of it lands in one transaction, or nothing.
 // `sign`, when given, signs each new or changed item before it is stored (the node's key).
-// `description`, when given, goes into every new or changed item.
+// `description` and `sensor` (see ItemOptions), when given, apply to every new or changed item.
 IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, const std::string& collection,
                     const std::string& datetime, bool progress, const std::function<void(nlohmann::json&)>& sign = {},
-                    const std::string& description = {});
+                    const std::string& description = {}, const std::string& sensor = {});
 
 }  // namespace sco::catalog

@@ -139,6 +139,24 @@ for bad_interval in ("2000-02-22/2000-02-11", "2000-02-11/soon"):
     r = sco("ingest", os.path.join(SAMPLE, "elev.tif"), "--collection", "dem-bad", "--datetime", bad_interval, ok=False)
     check(r.returncode == 2 and "--datetime" in r.stderr and bad_interval in r.stderr and r.stderr.count("\n") == 1,
           f"a bad interval {bad_interval}: {r.stderr}")
+# A sensor gives the bands their eo:bands: the six reflective Landsat 7 ETM+ bands of the scene,
+# centre and width from the USGS band edges (B4 0.77-0.90 um: centre 0.835, width 0.13).
+r = json.loads(sco("--json", "ingest", os.path.join(SAMPLE, "L7_ETMs.tif"), "--collection", "eo-scene",
+                   "--datetime", "1999-04-15/2023-01-26", "--sensor", "landsat7").stdout)
+check(r["inserted"] == 1, f"ingest with a sensor: {r}")
+item = [i for i in docs("items") if i["collection"] == "eo-scene"][0]
+eo = item["assets"]["data"]["eo:bands"]
+check([b["name"] for b in eo] == ["B1", "B2", "B3", "B4", "B5", "B7"], f"eo band names: {eo}")
+check([b["common_name"] for b in eo] == ["blue", "green", "red", "nir", "swir16", "swir22"], f"eo common names: {eo}")
+check(abs(eo[3]["center_wavelength"] - 0.835) < 1e-9 and abs(eo[3]["full_width_half_max"] - 0.13) < 1e-9, f"B4: {eo[3]}")
+check(any("eo/v1.1.0" in e for e in item["stac_extensions"]), f"eo extension declared: {item['stac_extensions']}")
+if schemas.available:
+    errs = schemas.errors(item, stac_schemas.ITEM)
+    check(not errs, f"an item with eo:bands is valid STAC (eo schema included): {errs}")
+r = sco("ingest", os.path.join(SAMPLE, "L7_ETMs.tif"), "--collection", "eo-bad", "--datetime", "2020-01-01", "--sensor", "landsat99", ok=False)
+check(r.returncode == 2 and "--sensor 'landsat99'" in r.stderr and "landsat7" in r.stderr, f"unknown sensor: {r.stderr}")
+r = sco("ingest", os.path.join(SAMPLE, "elev.tif"), "--collection", "eo-bad", "--datetime", "2020-01-01", "--sensor", "sentinel2", ok=False)
+check(r.returncode == 2 and "has 1 bands" in r.stderr and "13" in r.stderr, f"band count that fits no layout: {r.stderr}")
 r = sco("ingest", os.path.join(TMP, "nothing.tif"), "--collection", "x", ok=False)
 check(r.returncode == 3 and "not found" in r.stderr, f"missing path: {r.stderr}")
 

@@ -241,6 +241,10 @@ TEST(Demo, ComputesEveryIndexOfTheSample) {
   EXPECT_LT(p["end_datetime"].get<std::string>(), "2100");
   EXPECT_GT(p["end_datetime"].get<std::string>(), "2016");  // the stars package, whose scene it is, is younger
   EXPECT_NE(p["description"].get<std::string>().find("Landsat 7"), std::string::npos);
+  const auto& eo = (*scene)["assets"]["data"]["eo:bands"];
+  ASSERT_EQ(eo.size(), 6u);
+  EXPECT_EQ(eo[2]["common_name"], "red");
+  EXPECT_NEAR(eo[2]["center_wavelength"].get<double>(), 0.66, 1e-9);  // B3: 0.63-0.69 um
 }
 
 namespace {
