@@ -135,17 +135,19 @@ void register_demo(CLI::App& app, GlobalOptions& global) {
     const auto store = catalog::open_sqlite_store(global.catalog_dir());
     const auto keys = security::NodeKeys::load_or_create(global.catalog_dir());
     const auto sign = [&keys](nlohmann::json& item) { security::sign_item(item, keys); };
-    catalog::ingest(*store, {nc}, "climate-grids", "", false, sign);
+    catalog::ingest(*store, {nc}, "climate-grids", {}, false, sign);
     struct stat st {};
     if (::stat(scene.c_str(), &st) != 0) core::fail(core::ErrorCode::kIo, "cannot read the timestamp of {}", scene);
     std::tm tm{};
     gmtime_r(&st.st_mtime, &tm);
     const std::string written = fmt::format("{:04d}-{:02d}-{:02d}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-    catalog::ingest(*store, {scene}, "landsat7-olinda", "1999-04-15/" + written, false, sign,
-                    "Landsat-7 ETM+ subset over Olinda, Brazil (6 bands, digital numbers). Its acquisition date is "
-                    "recorded neither in the file nor in its documentation: start_datetime is the launch of Landsat 7 "
-                    "(1999-04-15) and end_datetime the file's own timestamp (" + written + ").",
-                    "landsat7");
+    const catalog::ItemOptions scene_item{
+        .datetime = "1999-04-15/" + written,
+        .description = "Landsat-7 ETM+ subset over Olinda, Brazil (6 bands, digital numbers). Its acquisition date is "
+                       "recorded neither in the file nor in its documentation: start_datetime is the launch of Landsat 7 "
+                       "(1999-04-15) and end_datetime the file's own timestamp (" + written + ").",
+        .sensor = "landsat7"};
+    catalog::ingest(*store, {scene}, "landsat7-olinda", scene_item, false, sign);
 
     // Rows of a table sorted by a column, highest first (rows without a value last).
     auto ranked = [](const io::ResultTable& t, std::size_t col) {

@@ -36,9 +36,9 @@ void register_ingest(CLI::App& app, GlobalOptions& global) {
   cmd->callback([args, &global] {
     const auto store = catalog::open_sqlite_store(global.catalog_dir());
     const auto keys = security::NodeKeys::load_or_create(global.catalog_dir());
-    const auto r = catalog::ingest(*store, args->paths, args->collection, args->datetime, global.progress(),
-                                   [&keys](nlohmann::json& item) { security::sign_item(item, keys); }, args->description,
-                                   args->sensor);
+    const auto r = catalog::ingest(*store, args->paths, args->collection,
+                                   {.datetime = args->datetime, .description = args->description, .sensor = args->sensor},
+                                   global.progress(), [&keys](nlohmann::json& item) { security::sign_item(item, keys); });
     if (!args->visibility.empty()) {
       auto c = store->collection(args->collection);
       if (c && c->value("sco:visibility", std::string("public")) != args->visibility) {

@@ -892,7 +892,7 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
         const std::string item_id = out_dir.filename().string() + "-" + o.step;
         const std::string sha = recorded_sha(o.path);  // computed for provenance.json already
         catalog::BuiltItem built =
-            catalog::raster_item(o.path, recipe.id, {item_id, start.empty() ? prov["finished"].get<std::string>() : start, "", ""}, sha);
+            catalog::raster_item(o.path, recipe.id, {.id = item_id, .datetime = start.empty() ? prov["finished"].get<std::string>() : start}, sha);
         json& props = built.item["properties"];
         if (!start.empty() && start != end) {
           props["datetime"] = nullptr;

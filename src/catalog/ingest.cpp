@@ -284,8 +284,7 @@ BuiltItem raster_item(const std::string& path, const std::string& collection, co
 }
 
 IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, const std::string& collection,
-                    const std::string& datetime, bool progress, const std::function<void(nlohmann::json&)>& sign,
-                    const std::string& description, const std::string& sensor) {
+                    const ItemOptions& options, bool progress, const std::function<void(nlohmann::json&)>& sign) {
   io::init_gdal();
   // The files, each with its item id: a file's stem, or its path under a given folder.
   std::vector<std::pair<std::string, std::string>> files;
@@ -335,7 +334,9 @@ IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, 
       if (old && *old == sha) {
         ++report.unchanged;
       } else {
-        BuiltItem built = raster_item(file, collection, {id, datetime, description, sensor}, sha);
+        ItemOptions item = options;
+        item.id = id;
+        BuiltItem built = raster_item(file, collection, item, sha);
         if (sign) sign(built.item);
         const UpsertResult r = store.put_item(built.item, sha);
         if (r == UpsertResult::kInserted) ++report.inserted;

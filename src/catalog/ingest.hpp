@@ -21,15 +21,15 @@ inline constexpr const char* kEoExtension = "https://stac-extensions.github.io/e
 inline constexpr const char* kProcessingExtension = "https://stac-extensions.github.io/processing/v1.2.0/schema.json";
 
 struct ItemOptions {
-  std::string id;        // empty: the file's stem
+  std::string id = {};  // empty: the file's stem
   // Used where the file has no date of its own: RFC 3339 or YYYY-MM-DD, or an interval START/END
   // (STAC's datetime null with start_datetime and end_datetime: an acquisition known only within
   // bounds). Empty: the file must carry a date.
-  std::string datetime;
-  std::string description;  // the item's description (STAC common metadata); empty: none
+  std::string datetime = {};
+  std::string description = {};  // the item's description (STAC common metadata); empty: none
   // A sensor sco knows (`sco index --list`: landsat7, landsat8, sentinel2 and aliases): the file's
   // bands get STAC eo:bands (name, common name, centre wavelength, width) by its band layout.
-  std::string sensor;
+  std::string sensor = {};
 };
 
 // The item for one raster file (not yet stored) and the file's SHA-256. Throws naming the file when
@@ -54,9 +54,9 @@ struct IngestReport {
 // Ingests files and folders (recursively) into `collection`, creating it when absent. A file whose
 // SHA-256 equals the stored item's is left alone. All of it lands in one transaction, or nothing.
 // `sign`, when given, signs each new or changed item before it is stored (the node's key).
-// `description` and `sensor` (see ItemOptions), when given, apply to every new or changed item.
+// `options` (datetime, description, sensor) apply to every new or changed item; their `id` is not
+// used: each item's id comes from its file.
 IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, const std::string& collection,
-                    const std::string& datetime, bool progress, const std::function<void(nlohmann::json&)>& sign = {},
-                    const std::string& description = {}, const std::string& sensor = {});
+                    const ItemOptions& options, bool progress, const std::function<void(nlohmann::json&)>& sign = {});
 
 }  // namespace sco::catalog

@@ -64,15 +64,16 @@ std::uint32_t reverse_bits(std::uint32_t code, int len) {
 // optimal.
 void huffman_lengths(const std::uint32_t* freq, int n, int max_bits, std::uint8_t* len) {
   std::fill(len, len + n, 0);
-  std::vector<std::pair<std::uint64_t, int>> sym;
+  // Fixed-size working space (n <= 286 symbols): no allocation per tile.
+  std::array<std::pair<std::uint64_t, int>, kLitSyms> sym;
+  std::array<std::uint64_t, 2 * kLitSyms> weight;
+  std::array<int, 2 * kLitSyms> parent, depth;
+  int m = 0;
   for (int i = 0; i < n; ++i) {
-    if (freq[i]) sym.emplace_back(freq[i], i);
+    if (freq[i]) sym[m++] = {freq[i], i};
   }
-  const int m = static_cast<int>(sym.size());
-  std::vector<std::uint64_t> weight(2 * static_cast<std::size_t>(m));
-  std::vector<int> parent(2 * static_cast<std::size_t>(m)), depth(2 * static_cast<std::size_t>(m));
   for (;;) {
-    std::sort(sym.begin(), sym.end());
+    std::sort(sym.begin(), sym.begin() + m);
     for (int i = 0; i < m; ++i) weight[i] = sym[i].first;
     // Two queues: the sorted leaves, and the internal nodes, made in non-decreasing weight.
     int leaf = 0, node = m, made = m;
@@ -95,7 +96,7 @@ void huffman_lengths(const std::uint32_t* freq, int n, int max_bits, std::uint8_
       for (int i = 0; i < m; ++i) len[sym[i].second] = static_cast<std::uint8_t>(depth[i]);
       return;
     }
-    for (auto& s : sym) s.first = (s.first >> 1) | 1u;
+    for (int i = 0; i < m; ++i) sym[i].first = (sym[i].first >> 1) | 1u;
   }
 }
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <type_traits>
 
 #include "zonal/runs_kernel.hpp"
 
@@ -53,9 +52,6 @@ namespace kernel_avx512 = kernel_base;
 #endif
 
 namespace {
-template <typename T>
-constexpr bool kVectorRuns = std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, std::int32_t> ||
-                             std::is_same_v<T, std::uint32_t>;
 constexpr std::size_t kCompactAt = 1 << 20;   // pairs before sorting and merging
 constexpr std::size_t kDenseAt = 1 << 15;     // pairs before an 8/16-bit zone turns dense
 }  // namespace
@@ -196,17 +192,7 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, st
           // a value, and fewer pairs are faster to select from (runs_kernel.hpp).
           const std::size_t n0 = pairs_.size();
           pairs_.resize(n0 + static_cast<std::size_t>(v.width) + 8);
-          std::size_t added = 0;
-          if constexpr (kVectorRuns<T>) {
-            if (runs_avx512_available()) {
-              added = collect_runs_avx512<T>(row, cov, mask, v.width, nd, pairs_.data() + n0);
-            } else {
-              added = collect_runs_scalar<T>(row, cov, mask, v.width, nd, pairs_.data() + n0);
-            }
-          } else {
-            added = collect_runs_scalar<T>(row, cov, mask, v.width, nd, pairs_.data() + n0);
-          }
-          pairs_.resize(n0 + added);
+          pairs_.resize(n0 + collect_runs<T>(row, cov, mask, v.width, nd, pairs_.data() + n0));
           hist_grown();
         }
       }

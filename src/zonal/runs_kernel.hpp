@@ -19,6 +19,7 @@
 // left to right by the scalar code and in a tree by the vector code: equal up to rounding.
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "core/block.hpp"
 #include "zonal/accumulator.hpp"
@@ -61,5 +62,17 @@ bool runs_avx512_available();
 template <typename T>
 std::size_t collect_runs_avx512(const core::Unaligned<T>* row, const double* cov, const std::uint8_t* mask, int width,
                                 double nd, HistEntry* out);
+
+// The collector for this CPU and type: the vector one where it applies, else the scalar one.
+template <typename T>
+std::size_t collect_runs(const core::Unaligned<T>* row, const double* cov, const std::uint8_t* mask, int width, double nd,
+                         HistEntry* out) {
+  constexpr bool vector_type = std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, std::int32_t> ||
+                               std::is_same_v<T, std::uint32_t>;
+  if constexpr (vector_type) {
+    if (runs_avx512_available()) return collect_runs_avx512<T>(row, cov, mask, width, nd, out);
+  }
+  return collect_runs_scalar<T>(row, cov, mask, width, nd, out);
+}
 
 }  // namespace sco::zonal
