@@ -148,7 +148,7 @@ class GdalBandReader : public zonal::BandReader {
     s.band = datasets_[k].band_handle(spec.band);
     s.info = datasets_[k].band(spec.band);
     if (s.info.has_mask) s.mask = s.band->GetMaskBand();
-    if (!s.mask) s.mapped = MappedBand::open(datasets_[k], spec.band);
+    if (!s.mask && mapping_pays(spec.path)) s.mapped = MappedBand::open(datasets_[k], spec.band);
     return s;
   }
 

@@ -1,19 +1,22 @@
 #include "io/mapped_blocks.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gdal_priv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <tuple>
-
-#include <fmt/format.h>
+#include <utility>
+#include <vector>
 
 namespace sco::io {
 
@@ -54,11 +57,74 @@ class MappedFile {
   std::size_t size_;
 };
 
+namespace {
+
+// Seconds to read `bytes` of `fd` from offset 0 by pread into `buf`, and through a fresh mapping,
+// touching one word per cache line either way (what the statistics do next with the values).
+std::pair<double, double> time_copy_and_map(int fd, std::size_t bytes, std::vector<std::uint64_t>& buf) {
+  using Clock = std::chrono::steady_clock;
+  volatile std::uint64_t sink = 0;
+  auto sum = [&](const std::uint64_t* p) {
+    std::uint64_t s = 0;
+    for (std::size_t i = 0; i < bytes / 8; i += 8) s += p[i];
+    sink = sink + s;
+  };
+  auto t0 = Clock::now();
+  std::size_t done = 0;
+  while (done < bytes) {
+    const ssize_t r = ::pread(fd, reinterpret_cast<char*>(buf.data()) + done, bytes - done, static_cast<off_t>(done));
+    if (r <= 0) return {0.0, 1.0};  // cannot read: no mapping either
+    done += static_cast<std::size_t>(r);
+  }
+  sum(buf.data());
+  const double copy = std::chrono::duration<double>(Clock::now() - t0).count();
+  t0 = Clock::now();
+  void* p = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) return {0.0, 1.0};
+  sum(static_cast<const std::uint64_t*>(p));
+  ::munmap(p, bytes);
+  const double map = std::chrono::duration<double>(Clock::now() - t0).count();
+  return {copy, map};
+}
+
+bool probe_mapping(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return true;
+  struct stat st {};
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  std::size_t bytes = 0;
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+    bytes = std::min<std::size_t>(static_cast<std::size_t>(st.st_size), std::size_t{4} << 20) / page * page;
+  }
+  bool pays = true;  // too small a file to tell: mapping costs it little either way
+  if (bytes >= (std::size_t{1} << 20)) {
+    std::vector<std::uint64_t> buf(bytes / 8);
+    time_copy_and_map(fd, bytes, buf);  // both warm: the pages in the page cache, the buffer touched
+    double copy = 1e9, map = 1e9;
+    for (int i = 0; i < 3; ++i) {
+      const auto [c, m] = time_copy_and_map(fd, bytes, buf);
+      copy = std::min(copy, c);
+      map = std::min(map, m);
+    }
+    pays = map < copy;
+  }
+  ::close(fd);
+  return pays;
+}
+
+}  // namespace
+
+bool mapping_pays(const std::string& path) {
+  if (const char* off = std::getenv("SCO_NO_MMAP"); off && *off && std::strcmp(off, "0") != 0) return false;
+  if (const char* set = std::getenv("SCO_MMAP"); set && *set) return std::strcmp(set, "0") != 0;
+  static const bool pays = probe_mapping(path);
+  return pays;
+}
+
 MappedBand::~MappedBand() = default;
 
 std::unique_ptr<MappedBand> MappedBand::open(const RasterDataset& dataset, int band) {
   if constexpr (std::endian::native != std::endian::little) return nullptr;
-  if (const char* off = std::getenv("SCO_NO_MMAP"); off && *off && std::strcmp(off, "0") != 0) return nullptr;
   GDALDataset* ds = dataset.handle();
   if (!ds || !ds->GetDriver() || std::strcmp(ds->GetDriver()->GetDescription(), "GTiff") != 0) return nullptr;
   const std::string& path = dataset.path();

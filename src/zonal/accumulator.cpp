@@ -190,9 +190,8 @@ void Accumulator::add_typed(const core::BlockView& v, const double* coverage, st
         } else {
           // Runs of equal values go to the pair list as one entry: neighbouring cells often share
           // a value, and fewer pairs are faster to select from (runs_kernel.hpp).
-          const std::size_t n0 = pairs_.size();
-          pairs_.resize(n0 + static_cast<std::size_t>(v.width) + 8);
-          pairs_.resize(n0 + collect_runs<T>(row, cov, mask, v.width, nd, pairs_.data() + n0));
+          HistEntry* at = pairs_.room(static_cast<std::size_t>(v.width) + 8);
+          pairs_.commit(collect_runs<T>(row, cov, mask, v.width, nd, at));
           hist_grown();
         }
       }
@@ -269,7 +268,7 @@ void Accumulator::compact() const {
     while (i < pairs_.size() && pairs_[i].key == k) w += pairs_[i++].w;
     pairs_[out++] = {k, w};
   }
-  pairs_.resize(out);
+  pairs_.truncate(out);
   sorted_upto_ = out;
 }
 
@@ -296,7 +295,8 @@ const std::vector<std::pair<double, double>>& Accumulator::sorted_histogram() co
 namespace {
 
 // The smallest key of a[0, n) whose cumulative weight, in key order, reaches `target` (> 0), with
-// `below` the weight of the keys known to precede the range. The entries are reordered.
+// `below` the weight of the keys known to precede the range, and [key_lo, key_hi] the range of
+// the keys (the caller has it from summing the weights). The entries are reordered.
 //
 // Bucket selection first: the keys are counted into n/8 equal-width bins between their extremes,
 // the bin where the cumulative weight crosses the target is found, and its entries (a handful for
@@ -304,26 +304,41 @@ namespace {
 // bin's width. Two or three linear passes without data-dependent branches. Bins are monotonic in the
 // key (a subtraction and a positive scale), so the bin order is the key order. Key ranges that are
 // not finite, or bins that keep nearly everything, end in a three-way weighted quickselect.
-double weighted_select(HistEntry* a, std::size_t n, double target, double below) {
+double weighted_select(HistEntry* a, std::size_t n, double target, double below, double key_lo, double key_hi) {
   thread_local std::vector<double> bins;
   for (int level = 0; level < 6 && n > 64; ++level) {
-    double lo = a[0].key, hi = a[0].key;
-    for (std::size_t i = 1; i < n; ++i) {
-      lo = std::min(lo, a[i].key);
-      hi = std::max(hi, a[i].key);
+    double lo = key_lo, hi = key_hi;
+    if (level > 0) {
+      lo = hi = a[0].key;
+      for (std::size_t i = 1; i < n; ++i) {
+        lo = std::min(lo, a[i].key);
+        hi = std::max(hi, a[i].key);
+      }
     }
     if (lo == hi) return lo;
     if (!std::isfinite(hi - lo)) break;
     const std::size_t nb = std::clamp<std::size_t>(n / 8, 64, 1 << 16);
     const double f = static_cast<double>(nb) / (hi - lo);
     const auto bin_of = [&](double k) { return std::min(static_cast<std::size_t>((k - lo) * f), nb - 1); };
-    bins.assign(nb, 0.0);
-    for (std::size_t i = 0; i < n; ++i) bins[bin_of(a[i].key)] += a[i].w;
+    // Two tables, for even and odd entries: neighbouring entries often fall in one bin, and adding
+    // to one slot in turn would wait on the previous addition each time.
+    bins.assign(2 * nb, 0.0);
+    double* const even = bins.data();
+    double* const odd = bins.data() + nb;
+    std::size_t i = 0;
+    for (; i + 1 < n; i += 2) {
+      even[bin_of(a[i].key)] += a[i].w;
+      odd[bin_of(a[i + 1].key)] += a[i + 1].w;
+    }
+    if (i < n) even[bin_of(a[i].key)] += a[i].w;
     std::size_t t = 0;
-    while (t + 1 < nb && below + bins[t] < target) below += bins[t++];
+    while (t + 1 < nb && below + even[t] + odd[t] < target) {
+      below += even[t] + odd[t];
+      ++t;
+    }
     std::size_t m = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (bin_of(a[i].key) == t) std::swap(a[m++], a[i]);
+    for (std::size_t j = 0; j < n; ++j) {
+      if (bin_of(a[j].key) == t) std::swap(a[m++], a[j]);
     }
     if (m * 2 > n) {
       n = m;  // little narrowed: finish by quickselect
@@ -373,17 +388,33 @@ double Accumulator::quantile(double q) const {
   // smallest value whose cumulative covered area reaches the target. A relative tolerance absorbs
   // round-off in the coverage fractions (q = 0.5 on two equal halves picks the lower one).
   if (!dense_mode_ && !merged_valid_ && scale_ > 0 && !pairs_.empty()) {
-    double total = 0.0;
-    for (const auto& [k, w] : pairs_) total += w;
-    const double target = q * total * (1.0 - 1e-12);
-    auto& a = pairs_;
-    sorted_upto_ = 0;  // the selection reorders the pairs
-    if (target <= 0.0) {
-      double m = a[0].key;
-      for (const auto& [k, w] : a) m = std::min(m, k);
-      return m * scale_ + offset_;
+    // Total weight and key range in one pass, four entries at a time (independent additions).
+    const HistEntry* e = pairs_.data();
+    const std::size_t n = pairs_.size();
+    double t0 = 0.0, t1 = 0.0, t2 = 0.0, t3 = 0.0;
+    double lo0 = e[0].key, lo1 = lo0, hi0 = lo0, hi1 = lo0;
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      t0 += e[i].w;
+      t1 += e[i + 1].w;
+      t2 += e[i + 2].w;
+      t3 += e[i + 3].w;
+      lo0 = std::min(lo0, std::min(e[i].key, e[i + 1].key));
+      lo1 = std::min(lo1, std::min(e[i + 2].key, e[i + 3].key));
+      hi0 = std::max(hi0, std::max(e[i].key, e[i + 1].key));
+      hi1 = std::max(hi1, std::max(e[i + 2].key, e[i + 3].key));
     }
-    return weighted_select(a.data(), a.size(), target, 0.0) * scale_ + offset_;
+    for (; i < n; ++i) {
+      t0 += e[i].w;
+      lo0 = std::min(lo0, e[i].key);
+      hi0 = std::max(hi0, e[i].key);
+    }
+    const double total = (t0 + t1) + (t2 + t3);
+    const double lo = std::min(lo0, lo1), hi = std::max(hi0, hi1);
+    const double target = q * total * (1.0 - 1e-12);
+    sorted_upto_ = 0;  // the selection reorders the pairs
+    if (target <= 0.0) return lo * scale_ + offset_;
+    return weighted_select(pairs_.data(), n, target, 0.0, lo, hi) * scale_ + offset_;
   }
   const auto& h = sorted_histogram();
   if (h.empty()) return std::nan("");

@@ -4,6 +4,7 @@
 // histogram of value -> covered area. The histogram is a list of pairs compacted by sorting, which
 // turns into a dense table for 8- and 16-bit rasters once a zone is large, so memory follows the
 // number of distinct values, not of cells.
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -21,6 +22,38 @@ struct HistEntry {
   HistEntry() {}  // NOLINT: deliberately uninitialised
   HistEntry(double k, double weight) : key(k), w(weight) {}
   bool operator<(const HistEntry& o) const { return key < o.key; }
+};
+
+// The histogram's pair list: entries [0, size()), and room past them that a row's collector writes
+// into before the entries it wrote are counted. The room is grown by doubling and never written to
+// on its own (a std::vector resized per row would write every entry of room once per row).
+class PairList {
+ public:
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  HistEntry* begin() { return store_.data(); }
+  HistEntry* end() { return store_.data() + size_; }
+  const HistEntry* begin() const { return store_.data(); }
+  const HistEntry* end() const { return store_.data() + size_; }
+  HistEntry* data() { return store_.data(); }
+  HistEntry& operator[](std::size_t i) { return store_[i]; }
+  void clear() { size_ = 0; }
+  void truncate(std::size_t n) { size_ = n < size_ ? n : size_; }
+  // Room for `extra` entries after the last one.
+  HistEntry* room(std::size_t extra) {
+    if (size_ + extra > store_.size()) store_.resize(std::max(store_.size() * 2, size_ + extra));
+    return store_.data() + size_;
+  }
+  // Counts `n` entries written into room().
+  void commit(std::size_t n) { size_ += n; }
+  void emplace_back(double key, double w) {
+    *room(1) = HistEntry(key, w);
+    ++size_;
+  }
+
+ private:
+  std::vector<HistEntry> store_;
+  std::size_t size_ = 0;
 };
 
 // Sums of one window, produced by the vector kernels (moments_kernel.inc).
@@ -75,7 +108,7 @@ class Accumulator {
   double area_ = 0.0;
   std::int64_t cells_ = 0;
   // Histogram of raw values (before scale/offset).
-  mutable std::vector<HistEntry> pairs_;
+  mutable PairList pairs_;
   mutable std::size_t sorted_upto_ = 0;
   std::vector<double> dense_;  // index raw - dense_base_, for 8/16-bit types
   double dense_base_ = 0.0;

@@ -138,7 +138,7 @@ void ZoneEdges::coverage(int row0, int rows, std::vector<double>& out, Scratch& 
   // Running sums along each row. Between touched columns the sum is constant, so interior runs are
   // filled in one go instead of adding zeros cell by cell.
   out.resize(static_cast<std::size_t>(W) * rows);
-  auto clamp01 = [](double v) { return v < 1e-12 ? 0.0 : (v > 1.0 ? 1.0 : v); };
+  auto clamp01 = [](double v) { return v < 1e-12 ? 0.0 : (v > 1.0 - 1e-12 ? 1.0 : v); };
   for (int r = 0; r < rows; ++r) {
     double* a = acc + static_cast<std::ptrdiff_t>(r) * stride;
     double* o = out.data() + static_cast<std::ptrdiff_t>(r) * W;
@@ -152,7 +152,8 @@ void ZoneEdges::coverage(int row0, int rows, std::vector<double>& out, Scratch& 
         a[c] = 0.0;
         continue;
       }
-      // Round-off leaves values like 1 + 1e-16 or -1e-17; cells are clamped to [0, 1].
+      // Round-off leaves values like 1 + 1e-16, 1 - 1e-16 or -1e-17: cells within 1e-12 of 0 or 1
+      // are snapped to it (a cell wholly inside is exactly 1, which lets runs of whole cells merge).
       std::fill(o + x, o + c, clamp01(run));
       run += a[c];
       a[c] = 0.0;

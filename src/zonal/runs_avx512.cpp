@@ -1,7 +1,8 @@
 // The AVX-512 histogram-row collector (see runs_kernel.hpp for the contract). Compiled for
-// AVX-512 F/DQ/VL by function attributes, called only where the CPU has them.
+// AVX-512 F/DQ/VL/BW by function attributes, called only where the CPU has them.
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <type_traits>
 
 #include "zonal/runs_kernel.hpp"
@@ -13,15 +14,13 @@
 
 // The four instantiations, made where the definition is (GCC compiles a template for the target
 // in force where it is instantiated).
-#define SCO_INSTANTIATE_RUNS                                                                                       \
-  template std::size_t collect_runs_avx512<float>(const core::Unaligned<float>*, const double*, const std::uint8_t*, \
-                                                  int, double, HistEntry*);                                        \
-  template std::size_t collect_runs_avx512<double>(const core::Unaligned<double>*, const double*,                  \
-                                                   const std::uint8_t*, int, double, HistEntry*);                  \
-  template std::size_t collect_runs_avx512<std::int32_t>(const core::Unaligned<std::int32_t>*, const double*,      \
-                                                         const std::uint8_t*, int, double, HistEntry*);            \
-  template std::size_t collect_runs_avx512<std::uint32_t>(const core::Unaligned<std::uint32_t>*, const double*,    \
-                                                          const std::uint8_t*, int, double, HistEntry*);
+#define SCO_INSTANTIATE_RUNS                                                                                                                      \
+  template std::size_t collect_runs_avx512<float>(const core::Unaligned<float>*, const double*, const std::uint8_t*, int, double, HistEntry*);    \
+  template std::size_t collect_runs_avx512<double>(const core::Unaligned<double>*, const double*, const std::uint8_t*, int, double, HistEntry*);  \
+  template std::size_t collect_runs_avx512<std::int32_t>(const core::Unaligned<std::int32_t>*, const double*, const std::uint8_t*, int, double,   \
+                                                         HistEntry*);                                                                             \
+  template std::size_t collect_runs_avx512<std::uint32_t>(const core::Unaligned<std::uint32_t>*, const double*, const std::uint8_t*, int, double, \
+                                                          HistEntry*);
 
 namespace sco::zonal {
 
@@ -29,19 +28,49 @@ namespace sco::zonal {
 
 bool runs_avx512_available() {
   // SCO_SCALAR_RUNS=1 keeps the scalar collector (to compare the two on one machine).
-  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-                          __builtin_cpu_supports("avx512vl") && std::getenv("SCO_SCALAR_RUNS") == nullptr;
+  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+                          __builtin_cpu_supports("avx512bw") && std::getenv("SCO_SCALAR_RUNS") == nullptr;
   return yes;
 }
+
+namespace {
+// Per-thread scratch of the vector collector's first pass: event values (up to 8 bytes) and
+// columns, with room for a full step past the last event (compressed vectors are stored whole).
+// Plain malloc, defined before the AVX-512 region: nothing here may be compiled for AVX-512.
+class EventScratch {
+ public:
+  EventScratch() = default;
+  EventScratch(const EventScratch&) = delete;
+  EventScratch& operator=(const EventScratch&) = delete;
+  ~EventScratch() { std::free(data_); }
+  // Values at the returned address, columns at `*cols`.
+  void* get(int width, std::int32_t** cols) {
+    const std::size_t n = static_cast<std::size_t>(width) + 17;
+    if (n > capacity_) {
+      std::free(data_);
+      data_ = std::malloc(n * 12);
+      if (data_ == nullptr) throw std::bad_alloc();
+      capacity_ = n;
+    }
+    *cols = reinterpret_cast<std::int32_t*>(static_cast<char*>(data_) + capacity_ * 8);
+    return data_;
+  }
+
+ private:
+  void* data_ = nullptr;
+  std::size_t capacity_ = 0;
+};
+thread_local EventScratch event_scratch;
+}  // namespace
 
 // Everything from here to the matching pop is compiled for AVX-512 (GCC and Clang spell it
 // differently); it uses only intrinsics and builtins, so no inline function shared with other files
 // is emitted for AVX-512 here.
 #if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma,popcnt"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma,popcnt"))), apply_to = function)
 #else
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma,popcnt")
+#pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma,popcnt")
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -49,80 +78,138 @@ bool runs_avx512_available() {
 
 namespace {
 
-// Eight cells (the first `m` of them) as doubles; lanes outside `m` are zero.
-template <typename T>
-inline __m512d load8(const core::Unaligned<T>* p, __mmask8 m) {
-  if constexpr (std::is_same_v<T, float>) {
-    return _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, p));
-  } else if constexpr (std::is_same_v<T, double>) {
-    return _mm512_maskz_loadu_pd(m, p);
-  } else if constexpr (std::is_same_v<T, std::int32_t>) {
-    return _mm512_cvtepi32_pd(_mm256_maskz_loadu_epi32(m, p));
-  } else {
-    static_assert(std::is_same_v<T, std::uint32_t>);
-    return _mm512_cvtepu32_pd(_mm256_maskz_loadu_epi32(m, p));
-  }
+// Bit 31 of an event's column: the event is the first invalid cell after a valid one (it ends the
+// run before it and starts no pair).
+constexpr std::uint32_t kEndOnly = 0x80000000u;
+
+// The mask bytes of `lanes` cells as a lane mask of the non-zero ones.
+inline __mmask16 mask16(const std::uint8_t* p, __mmask16 in) {
+  const __m128i bytes = _mm_maskz_loadu_epi8(in, p);
+  return _mm_test_epi8_mask(bytes, bytes);
 }
 
-// The mask bytes of eight cells (the first `lanes`) as a lane mask of the non-zero ones.
-inline __mmask8 mask8(const std::uint8_t* p, int lanes) {
-  std::uint64_t bytes = 0;
-  std::memcpy(&bytes, p, static_cast<std::size_t>(lanes));
-  return _mm512_test_epi64_mask(_mm512_cvtepu8_epi64(_mm_cvtsi64_si128(static_cast<long long>(bytes))),
-                                _mm512_set1_epi64(0xff));
+// Lanes whose coverage is > 0 (`covered`) and == 1 (`whole`), for 16 cells (two loads of 8).
+inline void coverage16(const double* cov, __mmask16 in, __mmask16& covered, __mmask16& whole) {
+  const __m512d zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0);
+  const auto in0 = static_cast<__mmask8>(in), in1 = static_cast<__mmask8>(in >> 8);
+  const __m512d c0 = _mm512_maskz_loadu_pd(in0, cov);
+  const __m512d c1 = _mm512_maskz_loadu_pd(in1, cov + 8);
+  covered = _mm512_kunpackb(_mm512_cmp_pd_mask(c1, zero, _CMP_GT_OQ), _mm512_cmp_pd_mask(c0, zero, _CMP_GT_OQ));
+  whole = _mm512_kunpackb(_mm512_cmp_pd_mask(c1, one, _CMP_EQ_OQ), _mm512_cmp_pd_mask(c0, one, _CMP_EQ_OQ));
+}
+
+// First pass for 32-bit types, 16 cells a step: writes the events' values and columns, returns
+// their number.
+template <typename T>
+std::size_t events32(const core::Unaligned<T>* row, const double* cov, const std::uint8_t* mask, int width, double nd, T* keys, std::int32_t* cols) {
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i end_only = _mm512_set1_epi32(static_cast<int>(kEndOnly));
+  const bool has_nd = nd == nd;
+  __m512i last = _mm512_setzero_si512();
+  unsigned left_ok = 0, left_whole = 0;  // bit 0: the previous step's last cell
+  std::size_t n = 0;
+  for (int x = 0; x < width; x += 16) {
+    const int lanes = width - x < 16 ? width - x : 16;
+    const auto in = static_cast<__mmask16>((1u << lanes) - 1u);
+    __mmask16 covered, whole;
+    coverage16(cov + x, in, covered, whole);
+    __m512i v;
+    __mmask16 ok = covered & in;
+    if constexpr (std::is_same_v<T, float>) {
+      const __m512 f = _mm512_maskz_loadu_ps(in, row + x);
+      ok &= _mm512_cmp_ps_mask(f, f, _CMP_ORD_Q);
+      if (has_nd) ok &= _mm512_cmp_ps_mask(f, _mm512_set1_ps(static_cast<float>(nd)), _CMP_NEQ_UQ);
+      v = _mm512_castps_si512(f);
+    } else {
+      v = _mm512_maskz_loadu_epi32(in, row + x);
+      if (has_nd) ok &= _mm512_cmpneq_epi32_mask(v, _mm512_set1_epi32(static_cast<int>(static_cast<T>(nd))));
+    }
+    if (mask) ok &= mask16(mask + x, in);
+    // The left neighbour of each lane, and whether it is the same value (floats compare as floats:
+    // -0 equals 0, as in the scalar reference).
+    const __m512i left = _mm512_alignr_epi32(v, last, 15);
+    __mmask16 same;
+    if constexpr (std::is_same_v<T, float>) {
+      same = _mm512_cmp_ps_mask(_mm512_castsi512_ps(v), _mm512_castsi512_ps(left), _CMP_EQ_OQ);
+    } else {
+      same = _mm512_cmpeq_epi32_mask(v, left);
+    }
+    const unsigned okl = ((static_cast<unsigned>(ok) << 1) | left_ok) & 0xffffu;
+    const unsigned wholel = ((static_cast<unsigned>(whole) << 1) | left_whole) & 0xffffu;
+    const unsigned cont = static_cast<unsigned>(ok & same & whole) & okl & wholel;
+    const auto events = static_cast<__mmask16>(((ok & ~cont) | (~static_cast<unsigned>(ok) & okl)) & in);
+    const __m512i col = _mm512_mask_or_epi32(_mm512_add_epi32(iota, _mm512_set1_epi32(x)), static_cast<__mmask16>(~ok),
+                                             _mm512_add_epi32(iota, _mm512_set1_epi32(x)), end_only);
+    _mm512_storeu_si512(keys + n, _mm512_maskz_compress_epi32(events, v));
+    _mm512_storeu_si512(cols + n, _mm512_maskz_compress_epi32(events, col));
+    n += static_cast<std::size_t>(__builtin_popcount(events));
+    left_ok = (static_cast<unsigned>(ok) >> 15) & 1u;
+    left_whole = (static_cast<unsigned>(whole) >> 15) & 1u;
+    last = v;
+  }
+  return n;
+}
+
+// First pass for double, 8 cells a step.
+std::size_t events64(const core::Unaligned<double>* row, const double* cov, const std::uint8_t* mask, int width, double nd, double* keys,
+                     std::int32_t* cols) {
+  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i end_only = _mm256_set1_epi32(static_cast<int>(kEndOnly));
+  const __m512d zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0);
+  const bool has_nd = nd == nd;
+  __m512d last = zero;
+  unsigned left_ok = 0, left_whole = 0;
+  std::size_t n = 0;
+  for (int x = 0; x < width; x += 8) {
+    const int lanes = width - x < 8 ? width - x : 8;
+    const auto in = static_cast<__mmask8>((1u << lanes) - 1u);
+    const __m512d c = _mm512_maskz_loadu_pd(in, cov + x);
+    const __m512d v = _mm512_maskz_loadu_pd(in, row + x);
+    const __mmask8 whole = _mm512_cmp_pd_mask(c, one, _CMP_EQ_OQ);
+    __mmask8 ok = _mm512_cmp_pd_mask(c, zero, _CMP_GT_OQ) & _mm512_cmp_pd_mask(v, v, _CMP_ORD_Q) & in;
+    if (has_nd) ok &= _mm512_cmp_pd_mask(v, _mm512_set1_pd(nd), _CMP_NEQ_UQ);
+    if (mask) ok &= static_cast<__mmask8>(mask16(mask + x, in));
+    const __m512d left = _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(v), _mm512_castpd_si512(last), 7));
+    const __mmask8 same = _mm512_cmp_pd_mask(v, left, _CMP_EQ_OQ);
+    const unsigned okl = ((static_cast<unsigned>(ok) << 1) | left_ok) & 0xffu;
+    const unsigned wholel = ((static_cast<unsigned>(whole) << 1) | left_whole) & 0xffu;
+    const unsigned cont = static_cast<unsigned>(ok & same & whole) & okl & wholel;
+    const auto events = static_cast<__mmask8>(((ok & ~cont) | (~static_cast<unsigned>(ok) & okl)) & in);
+    const __m256i at = _mm256_add_epi32(iota, _mm256_set1_epi32(x));
+    const __m256i col = _mm256_mask_or_epi32(at, static_cast<__mmask8>(~ok), at, end_only);
+    _mm512_storeu_pd(keys + n, _mm512_maskz_compress_pd(events, v));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(cols + n), _mm256_maskz_compress_epi32(events, col));
+    n += static_cast<std::size_t>(__builtin_popcount(events));
+    left_ok = (static_cast<unsigned>(ok) >> 7) & 1u;
+    left_whole = (static_cast<unsigned>(whole) >> 7) & 1u;
+    last = v;
+  }
+  return n;
 }
 
 }  // namespace
 
 template <typename T>
-std::size_t collect_runs_avx512(const core::Unaligned<T>* row, const double* cov, const std::uint8_t* mask,
-                                           int width, double nd, HistEntry* out) {
-  const __m512d zero = _mm512_setzero_pd();
-  const __m512d vnd = _mm512_set1_pd(nd);
-  // Interleave compressed keys k0..k7 and weights w0..w7 into (k0 w0 k1 w1 ...) pairs.
-  const __m512i lo_idx = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0);
-  const __m512i hi_idx = _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4);
-  double* const base = reinterpret_cast<double*>(out);
+std::size_t collect_runs_avx512(const core::Unaligned<T>* row, const double* cov, const std::uint8_t* mask, int width, double nd, HistEntry* out) {
+  std::int32_t* cols = nullptr;
+  T* const keys = static_cast<T*>(event_scratch.get(width, &cols));
+  std::size_t events;
+  if constexpr (std::is_same_v<T, double>) {
+    events = events64(row, cov, mask, width, nd, keys, cols);
+  } else {
+    events = events32<T>(row, cov, mask, width, nd, keys, cols);
+  }
+  // Second pass: a pair per event that starts one; its run lasts to the next event (or the row's
+  // end), and its area is that length times the coverage of its first cell (1 for a whole run, the
+  // cell's own coverage for a partly covered cell, which is always a run of one).
+  cols[events] = width;
   std::size_t n = 0;
-  __m512d last = zero;          // the previous step's values (lane 7 is the left neighbour)
-  __mmask8 carry_ok = 0;        // 1 when that neighbour was valid (and so ended the last pair)
-  __m512d carry_w = zero;       // the weight of that pair, in every lane
-  const __m512i wz = _mm512_setzero_si512();
-  for (int x = 0; x < width; x += 8) {
-    const int lanes = width - x < 8 ? width - x : 8;
-    const auto in = static_cast<__mmask8>((1u << lanes) - 1u);
-    const __m512d c = _mm512_maskz_loadu_pd(in, cov + x);
-    const __m512d v = load8<T>(row + x, in);
-    __mmask8 ok = _mm512_cmp_pd_mask(c, zero, _CMP_GT_OQ) & _mm512_cmp_pd_mask(v, v, _CMP_ORD_Q) &
-                  _mm512_cmp_pd_mask(v, vnd, _CMP_NEQ_UQ) & in;
-    if (mask) ok &= mask8(mask + x, lanes);
-    // Lane i continues a run when lane i-1 (lane 7 of the last step for i = 0) is valid and equal.
-    const __m512d prev = _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(v), _mm512_castpd_si512(last), 7));
-    const auto prev_ok = static_cast<__mmask8>(_kor_mask8(_kshiftli_mask8(ok, 1), carry_ok));
-    const __mmask8 cont = _mm512_mask_cmp_pd_mask(_kand_mask8(ok, prev_ok), v, prev, _CMP_EQ_OQ);
-    // Each valid stretch of this step begins at a start (lane 0 too when it goes on from the last
-    // step) and ends at an end (lane 7 always ends one when valid: the next step rewrites that pair
-    // if the run goes on). A stretch's covered area is the difference of two prefix sums.
-    const __mmask8 begin = _kandn_mask8(cont, ok) | (ok & 1u);
-    const __mmask8 end = _kandn_mask8(_kshiftri_mask8(cont, 1), ok);
-    const __m512d w = _mm512_maskz_mov_pd(ok, c);
-    __m512d p = _mm512_add_pd(w, _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(w), wz, 7)));
-    p = _mm512_add_pd(p, _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(p), wz, 6)));
-    p = _mm512_add_pd(p, _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(p), wz, 4)));
-    const __m512d keys = _mm512_maskz_compress_pd(end, v);
-    __m512d sums = _mm512_sub_pd(_mm512_maskz_compress_pd(end, p), _mm512_maskz_compress_pd(begin, _mm512_sub_pd(p, w)));
-    // A run that goes on from the last step adds the area it had (kept in a register) and its pair
-    // is rewritten.
-    const unsigned go_on = static_cast<unsigned>(cont) & 1u;
-    sums = _mm512_mask_add_pd(sums, static_cast<__mmask8>(go_on), sums, carry_w);
-    const std::size_t at = n - go_on;
-    _mm512_storeu_pd(base + 2 * at, _mm512_permutex2var_pd(keys, lo_idx, sums));
-    _mm512_storeu_pd(base + 2 * at + 8, _mm512_permutex2var_pd(keys, hi_idx, sums));
-    const int k = __builtin_popcount(static_cast<unsigned>(end));
-    n = at + static_cast<std::size_t>(k);
-    carry_w = _mm512_permutexvar_pd(_mm512_set1_epi64(k - 1), sums);
-    last = v;
-    carry_ok = _kshiftri_mask8(ok, 7);
+  for (std::size_t i = 0; i < events; ++i) {
+    const auto c = static_cast<std::uint32_t>(cols[i]);
+    const auto x = static_cast<std::int32_t>(c & ~kEndOnly);
+    const auto next = static_cast<std::int32_t>(static_cast<std::uint32_t>(cols[i + 1]) & ~kEndOnly);
+    out[n] = HistEntry(static_cast<double>(keys[i]), static_cast<double>(next - x) * cov[x]);
+    n += (c >> 31) ^ 1u;
   }
   return n;
 }
@@ -141,8 +228,7 @@ SCO_INSTANTIATE_RUNS
 bool runs_avx512_available() { return false; }
 
 template <typename T>
-std::size_t collect_runs_avx512(const core::Unaligned<T>* row, const double* cov, const std::uint8_t* mask, int width,
-                                double nd, HistEntry* out) {
+std::size_t collect_runs_avx512(const core::Unaligned<T>* row, const double* cov, const std::uint8_t* mask, int width, double nd, HistEntry* out) {
   return collect_runs_scalar<T>(row, cov, mask, width, nd, out);
 }
 

@@ -1,14 +1,18 @@
-#include <gtest/gtest.h>
+#include "io/mapped_blocks.hpp"
 
 #include <gdal_priv.h>
+#include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "core/block.hpp"
 #include "io/gdal_band_reader.hpp"
 #include "io/gdal_session.hpp"
-#include "io/mapped_blocks.hpp"
 #include "io/raster_dataset.hpp"
 #include "support/temp_dir.hpp"
 
@@ -26,8 +30,7 @@ float value_at(int b, int x, int y) { return static_cast<float>(b * 100000 + y *
 
 // A Float32 GeoTIFF with 64 x 64 tiles (or strips of 7 rows when `tiled` is false) and the given
 // creation options; with `skip_block`, the tile (1, 1) of band 1 is never written (sparse files).
-void write_tiff(const std::string& path, int bands, std::vector<std::string> options, bool tiled = true,
-                bool skip_block = false) {
+void write_tiff(const std::string& path, int bands, std::vector<std::string> options, bool tiled = true, bool skip_block = false) {
   io::init_gdal();
   if (tiled) {
     options.push_back("TILED=YES");
@@ -68,6 +71,27 @@ void write_tiff(const std::string& path, int bands, std::vector<std::string> opt
   }
   GDALClose(ds);
 }
+
+// Sets an environment variable for the scope of a test, then restores it.
+class EnvSetting {
+ public:
+  EnvSetting(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value, 1);
+  }
+  ~EnvSetting() {
+    if (old_)
+      ::setenv(name_, old_->c_str(), 1);
+    else
+      ::unsetenv(name_);
+  }
+  EnvSetting(const EnvSetting&) = delete;
+  EnvSetting& operator=(const EnvSetting&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
 
 }  // namespace
 
@@ -133,24 +157,52 @@ TEST(MappedBand, ReaderGivesTheSameWindowsMappedOrThroughGdalIncludingAMissingBl
   ASSERT_NE(m, nullptr);
   EXPECT_EQ(m->block(1, 1), nullptr);
   EXPECT_NE(m->block(0, 1), nullptr);
-  auto reader = io::make_gdal_band_reader({{path, 1}, {path, 2}}, io::BandSpec{"", 1});
-  for (const core::Window w : {core::Window{70, 70, 20, 30}, core::Window{3, 5, 40, 50}, core::Window{130, 120, 20, 10},
-                               core::Window{60, 60, 10, 10}}) {
-    for (int b = 0; b < 2; ++b) {
-      const core::BlockView v = reader->read(b, w);
-      std::vector<float> want(static_cast<std::size_t>(w.width) * w.height);
-      ASSERT_EQ(ds.band_handle(b + 1)->RasterIO(GF_Read, w.x, w.y, w.width, w.height, want.data(), w.width, w.height,
-                                                 GDT_Float32, 0, 0, nullptr),
-                CE_None);
-      for (int y = 0; y < w.height; ++y) {
-        for (int x = 0; x < w.width; ++x) {
-          ASSERT_EQ(at(v.row(y), static_cast<std::size_t>(x)), want[static_cast<std::size_t>(y) * w.width + x])
-              << "band " << b + 1 << " window " << w.x << "," << w.y << " cell " << x << "," << y;
+  // Both ways of reading, whichever this host's probe would pick.
+  for (const char* mode : {"1", "0"}) {
+    const EnvSetting force("SCO_MMAP", mode);
+    ASSERT_EQ(io::mapping_pays(path), mode[0] == '1');
+    auto reader = io::make_gdal_band_reader({{path, 1}, {path, 2}}, io::BandSpec{"", 1});
+    for (const core::Window w :
+         {core::Window{70, 70, 20, 30}, core::Window{3, 5, 40, 50}, core::Window{130, 120, 20, 10}, core::Window{60, 60, 10, 10}}) {
+      for (int b = 0; b < 2; ++b) {
+        const core::BlockView v = reader->read(b, w);
+        std::vector<float> want(static_cast<std::size_t>(w.width) * w.height);
+        ASSERT_EQ(ds.band_handle(b + 1)->RasterIO(GF_Read, w.x, w.y, w.width, w.height, want.data(), w.width, w.height, GDT_Float32, 0, 0, nullptr),
+                  CE_None);
+        for (int y = 0; y < w.height; ++y) {
+          for (int x = 0; x < w.width; ++x) {
+            ASSERT_EQ(at(v.row(y), static_cast<std::size_t>(x)), want[static_cast<std::size_t>(y) * w.width + x])
+                << "band " << b + 1 << " window " << w.x << "," << w.y << " cell " << x << "," << y;
+          }
         }
       }
     }
+    // Cells of the missing tile read as GDAL gives them (zeros), not as the file's neighbouring bytes.
+    const core::BlockView hole = reader->read(0, core::Window{70, 70, 20, 30});
+    EXPECT_EQ(at(hole.row(0), 0), 0.0f);
   }
-  // Cells of the missing tile read as GDAL gives them (zeros), not as the file's neighbouring bytes.
-  const core::BlockView hole = reader->read(0, core::Window{70, 70, 20, 30});
-  EXPECT_EQ(at(hole.row(0), 0), 0.0f);
+}
+
+TEST(MappedBand, TheHostProbeAnswersAndTheEnvironmentOverridesIt) {
+  // The probe's answer depends on the host (see mapped_blocks.hpp); it must give one, the same
+  // every time in a process, and yield to SCO_MMAP and SCO_NO_MMAP.
+  test::TempDir dir;
+  const std::string path = dir.file("probe.bin");
+  {
+    std::ofstream out(path, std::ios::binary);
+    const std::vector<char> bytes(std::size_t{6} << 20, 7);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  const EnvSetting no_force("SCO_MMAP", "");
+  const EnvSetting no_off("SCO_NO_MMAP", "");
+  const bool probed = io::mapping_pays(path);
+  EXPECT_EQ(io::mapping_pays(path), probed);
+  {
+    const EnvSetting on("SCO_MMAP", "1");
+    EXPECT_TRUE(io::mapping_pays(path));
+    const EnvSetting off("SCO_NO_MMAP", "1");
+    EXPECT_FALSE(io::mapping_pays(path));
+  }
+  const EnvSetting off("SCO_MMAP", "0");
+  EXPECT_FALSE(io::mapping_pays(path));
 }

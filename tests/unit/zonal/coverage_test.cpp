@@ -1,3 +1,5 @@
+#include "zonal/coverage.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -6,7 +8,6 @@
 
 #include "core/error.hpp"
 #include "support/zonal_shapes.hpp"
-#include "zonal/coverage.hpp"
 
 using namespace sco;
 using namespace sco::zonal;
@@ -14,7 +15,6 @@ using sco::test::rect;
 using sco::test::unit_grid;
 
 namespace {
-
 
 // Coverage of the whole grid (zeros outside the zone's window), row-major.
 std::vector<double> full_coverage(const Zone& z, const core::Grid& g) {
@@ -26,14 +26,11 @@ std::vector<double> full_coverage(const Zone& z, const core::Grid& g) {
   e.coverage(0, e.window().height, cov, scratch);
   const auto w = e.window();
   for (int r = 0; r < w.height; ++r)
-    for (int c = 0; c < w.width; ++c)
-      out[static_cast<std::size_t>(w.y + r) * g.width + w.x + c] = cov[static_cast<std::size_t>(r) * w.width + c];
+    for (int c = 0; c < w.width; ++c) out[static_cast<std::size_t>(w.y + r) * g.width + w.x + c] = cov[static_cast<std::size_t>(r) * w.width + c];
   return out;
 }
 
-double at(const std::vector<double>& cov, const core::Grid& g, int col, int row) {
-  return cov[static_cast<std::size_t>(row) * g.width + col];
-}
+double at(const std::vector<double>& cov, const core::Grid& g, int col, int row) { return cov[static_cast<std::size_t>(row) * g.width + col]; }
 
 }  // namespace
 
@@ -165,4 +162,44 @@ TEST(Coverage, ScaledAndOffsetGridsUseCellUnits) {
   EXPECT_NEAR(cov[3], 0.25, 1e-12);
   const core::Grid rotated{5, 5, {0, 1, 0.1, 5, 0, -1}, ""};
   EXPECT_THROW(ZoneEdges(Zone{{{rect(0, 0, 1, 1), {}}}}, rotated), core::Error);
+}
+
+TEST(Coverage, CellsWhollyInsideAreExactlyOne) {
+  // A polygon whose many edges cut each row into pieces with coordinates that binary fractions
+  // cannot hold (a regular 97-gon of radius 40.3 around (50.1, 49.7)): the pieces' heights add up
+  // to 1 only up to round-off, and a cell wholly inside must still be exactly 1, which is what
+  // lets the median's collector merge runs of whole cells. A cell is wholly inside when its four
+  // corners are inside the polygon, which is convex.
+  const auto g = unit_grid(100, 100);
+  const double cx = 50.1, cy = 49.7, radius = 40.3, pi = std::acos(-1.0);
+  const int sides = 97;
+  std::vector<Point> ring;
+  for (int i = 0; i <= sides; ++i) {
+    const double a = 2 * pi * (i % sides) / sides;
+    ring.push_back({cx + radius * std::cos(a), cy + radius * std::sin(a)});
+  }
+  // Inside the convex polygon: on the inner side of every edge.
+  auto inside = [&](double x, double y) {
+    for (int i = 0; i < sides; ++i) {
+      const Point& p = ring[static_cast<std::size_t>(i)];
+      const Point& q = ring[static_cast<std::size_t>(i) + 1];
+      if ((q.x - p.x) * (y - p.y) - (q.y - p.y) * (x - p.x) < 1e-9) return false;
+    }
+    return true;
+  };
+  const auto cov = full_coverage(Zone{{{ring, {}}}}, g);
+  int whole = 0;
+  for (int r = 0; r < 100; ++r) {
+    for (int c = 0; c < 100; ++c) {
+      // Row r of the grid spans y in [99 - r, 100 - r] (north up).
+      const double x0 = c, x1 = c + 1, y0 = 99 - r, y1 = 100 - r;
+      if (inside(x0, y0) && inside(x1, y0) && inside(x0, y1) && inside(x1, y1)) {
+        ++whole;
+        ASSERT_EQ(at(cov, g, c, r), 1.0) << c << "," << r;
+      }
+    }
+  }
+  EXPECT_GT(whole, 4000);  // about pi x 39^2 cells
+  // The total is still the polygon's area (n/2 R^2 sin(2 pi / n)).
+  EXPECT_NEAR(std::accumulate(cov.begin(), cov.end(), 0.0), sides / 2.0 * radius * radius * std::sin(2 * pi / sides), 1e-8);
 }
