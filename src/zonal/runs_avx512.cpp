@@ -88,65 +88,67 @@ inline __mmask16 mask16(const std::uint8_t* p, __mmask16 in) {
   return _mm_test_epi8_mask(bytes, bytes);
 }
 
-// Lanes whose coverage is > 0 (`covered`) and == 1 (`whole`), for 16 cells (two loads of 8).
-inline void coverage16(const double* cov, __mmask16 in, __mmask16& covered, __mmask16& whole) {
-  const __m512d zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0);
-  const auto in0 = static_cast<__mmask8>(in), in1 = static_cast<__mmask8>(in >> 8);
-  const __m512d c0 = _mm512_maskz_loadu_pd(in0, cov);
-  const __m512d c1 = _mm512_maskz_loadu_pd(in1, cov + 8);
-  covered = _mm512_kunpackb(_mm512_cmp_pd_mask(c1, zero, _CMP_GT_OQ), _mm512_cmp_pd_mask(c0, zero, _CMP_GT_OQ));
-  whole = _mm512_kunpackb(_mm512_cmp_pd_mask(c1, one, _CMP_EQ_OQ), _mm512_cmp_pd_mask(c0, one, _CMP_EQ_OQ));
-}
-
 // First pass for 32-bit types, 16 cells a step: writes the events' values and columns, returns
-// their number.
+// their number. Full steps load without masks and keep lane masks in general registers (masked
+// loads and mask-register traffic made the step a third slower); the last, partial step is masked.
 template <typename T>
 std::size_t events32(const core::Unaligned<T>* row, const double* cov, const std::uint8_t* mask, int width, double nd, T* keys, std::int32_t* cols) {
-  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512i end_only = _mm512_set1_epi32(static_cast<int>(kEndOnly));
+  const __m512i sixteen = _mm512_set1_epi32(16);
+  const __m512d zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0);
   const bool has_nd = nd == nd;
+  __m512i xs = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);  // the step's columns
   __m512i last = _mm512_setzero_si512();
-  unsigned left_ok = 0, left_whole = 0;  // bit 0: the previous step's last cell
+  std::uint32_t left_ok = 0, left_whole = 0;  // bit 0: the previous step's last cell
   std::size_t n = 0;
-  for (int x = 0; x < width; x += 16) {
-    const int lanes = width - x < 16 ? width - x : 16;
-    const auto in = static_cast<__mmask16>((1u << lanes) - 1u);
-    __mmask16 covered, whole;
-    coverage16(cov + x, in, covered, whole);
+  auto step = [&](int x, std::uint32_t in, auto tail) {
+    constexpr bool kTail = decltype(tail)::value;
+    __m512d c0, c1;
     __m512i v;
-    __mmask16 ok = covered & in;
-    if constexpr (std::is_same_v<T, float>) {
-      const __m512 f = _mm512_maskz_loadu_ps(in, row + x);
-      ok &= _mm512_cmp_ps_mask(f, f, _CMP_ORD_Q);
-      if (has_nd) ok &= _mm512_cmp_ps_mask(f, _mm512_set1_ps(static_cast<float>(nd)), _CMP_NEQ_UQ);
-      v = _mm512_castps_si512(f);
+    if constexpr (kTail) {
+      c0 = _mm512_maskz_loadu_pd(static_cast<__mmask8>(in), cov + x);
+      c1 = _mm512_maskz_loadu_pd(static_cast<__mmask8>(in >> 8), cov + x + 8);
+      v = _mm512_maskz_loadu_epi32(static_cast<__mmask16>(in), row + x);
     } else {
-      v = _mm512_maskz_loadu_epi32(in, row + x);
-      if (has_nd) ok &= _mm512_cmpneq_epi32_mask(v, _mm512_set1_epi32(static_cast<int>(static_cast<T>(nd))));
+      c0 = _mm512_loadu_pd(cov + x);
+      c1 = _mm512_loadu_pd(cov + x + 8);
+      v = _mm512_loadu_si512(row + x);
     }
-    if (mask) ok &= mask16(mask + x, in);
+    const std::uint32_t covered = static_cast<std::uint32_t>(_mm512_cmp_pd_mask(c0, zero, _CMP_GT_OQ)) |
+                                  (static_cast<std::uint32_t>(_mm512_cmp_pd_mask(c1, zero, _CMP_GT_OQ)) << 8);
+    const std::uint32_t whole = static_cast<std::uint32_t>(_mm512_cmp_pd_mask(c0, one, _CMP_EQ_OQ)) |
+                                (static_cast<std::uint32_t>(_mm512_cmp_pd_mask(c1, one, _CMP_EQ_OQ)) << 8);
+    std::uint32_t ok = covered & in;
     // The left neighbour of each lane, and whether it is the same value (floats compare as floats:
     // -0 equals 0, as in the scalar reference).
     const __m512i left = _mm512_alignr_epi32(v, last, 15);
-    __mmask16 same;
+    std::uint32_t same;
     if constexpr (std::is_same_v<T, float>) {
-      same = _mm512_cmp_ps_mask(_mm512_castsi512_ps(v), _mm512_castsi512_ps(left), _CMP_EQ_OQ);
+      const __m512 f = _mm512_castsi512_ps(v);
+      ok &= _mm512_cmp_ps_mask(f, f, _CMP_ORD_Q);
+      if (has_nd) ok &= _mm512_cmp_ps_mask(f, _mm512_set1_ps(static_cast<float>(nd)), _CMP_NEQ_UQ);
+      same = _mm512_cmp_ps_mask(f, _mm512_castsi512_ps(left), _CMP_EQ_OQ);
     } else {
+      if (has_nd) ok &= _mm512_cmpneq_epi32_mask(v, _mm512_set1_epi32(static_cast<int>(static_cast<T>(nd))));
       same = _mm512_cmpeq_epi32_mask(v, left);
     }
-    const unsigned okl = ((static_cast<unsigned>(ok) << 1) | left_ok) & 0xffffu;
-    const unsigned wholel = ((static_cast<unsigned>(whole) << 1) | left_whole) & 0xffffu;
-    const unsigned cont = static_cast<unsigned>(ok & same & whole) & okl & wholel;
-    const auto events = static_cast<__mmask16>(((ok & ~cont) | (~static_cast<unsigned>(ok) & okl)) & in);
-    const __m512i col = _mm512_mask_or_epi32(_mm512_add_epi32(iota, _mm512_set1_epi32(x)), static_cast<__mmask16>(~ok),
-                                             _mm512_add_epi32(iota, _mm512_set1_epi32(x)), end_only);
+    if (mask) ok &= mask16(mask + x, static_cast<__mmask16>(in));
+    const std::uint32_t okl = (ok << 1) | left_ok;
+    const std::uint32_t wholel = (whole << 1) | left_whole;
+    const std::uint32_t cont = ok & same & whole & okl & wholel;
+    const auto events = static_cast<__mmask16>(((ok & ~cont) | (~ok & okl)) & in);
+    const __m512i col = _mm512_mask_or_epi32(xs, static_cast<__mmask16>(~ok), xs, end_only);
     _mm512_storeu_si512(keys + n, _mm512_maskz_compress_epi32(events, v));
     _mm512_storeu_si512(cols + n, _mm512_maskz_compress_epi32(events, col));
     n += static_cast<std::size_t>(__builtin_popcount(events));
-    left_ok = (static_cast<unsigned>(ok) >> 15) & 1u;
-    left_whole = (static_cast<unsigned>(whole) >> 15) & 1u;
+    left_ok = (ok >> 15) & 1u;
+    left_whole = (whole >> 15) & 1u;
     last = v;
-  }
+    xs = _mm512_add_epi32(xs, sixteen);
+  };
+  int x = 0;
+  for (; x + 16 <= width; x += 16) step(x, 0xffffu, std::false_type{});
+  if (x < width) step(x, (1u << (width - x)) - 1u, std::true_type{});
   return n;
 }
 
