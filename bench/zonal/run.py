@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Zonal statistics: sco against rasterio features.rasterize + numpy (the anchor; cell centres, not
 exact), in one run, medians over several runs, peak memory and ratios; plus sco on 1 date vs 12
-dates of the same grid to show that coverage is computed once and reused.
+dates of the same grid to show that coverage is computed once and reused; and the 12-date case read
+through a memory map and copied (SCO_MMAP=1 / 0) against sco's own choice, which it makes by a
+probe because the faster way depends on the host (docs/zonal.md).
 Statistics: count, sum, mean, min, max, stddev, median.
 Usage: bench/zonal/run.py [--runs N] [--sco PATH] [--markdown FILE]"""
 import argparse
@@ -61,6 +63,19 @@ def main():
             reuse.append((label, stats_label, statistics.median(walls), max(mems)))
             print(f"reuse {label:9s} {stats_label:15s} median {statistics.median(walls):6.2f} s  peak {max(mems):6.0f} MiB",
                   flush=True)
+    modes = []
+    path = os.path.join(OUT, "olinda_ndvi_12dates.tif")
+    for label, env in (("sco's choice (probe)", {}), ("mapped (SCO_MMAP=1)", {"SCO_MMAP": "1"}),
+                       ("copied (SCO_MMAP=0)", {"SCO_MMAP": "0"})):
+        walls, mems = [], []
+        for _ in range(args.runs):
+            warm(path)
+            w, m = timed([args.sco, "-q", "zonal", "--raster", path, "--zones", tracts, "--stats", STATS, "-o", res_csv],
+                         env_extra=env)
+            walls.append(w)
+            mems.append(m)
+        modes.append((label, statistics.median(walls), max(mems)))
+        print(f"read 12 dates {label:22s} median {statistics.median(walls):6.2f} s  peak {max(mems):6.0f} MiB", flush=True)
     lines = [f"Zonal statistics ({STATS}), median of {args.runs} runs, peak RSS", "",
              "| case | tool | median wall | peak memory | rasterio / sco |", "|---|---|---|---|---|"]
     for label, _, _ in cases:
@@ -73,6 +88,9 @@ def main():
     for label, st, wall, mem in reuse:
         base = next(r for r in reuse if r[0] == "1 date" and r[1] == st)[2]
         lines.append(f"| {label} | {st} | {wall:.2f} s | {mem:.0f} MiB | {wall / base:.1f}x |")
+    lines += ["", f"Reading the 12-date stack ({STATS})", "", "| blocks read | median wall | peak memory |", "|---|---|---|"]
+    for label, wall, mem in modes:
+        lines.append(f"| {label} | {wall:.2f} s | {mem:.0f} MiB |")
     emit_table(lines, args.markdown)
 
 
