@@ -14,6 +14,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -87,16 +88,18 @@ std::pair<double, double> time_copy_and_map(int fd, std::size_t bytes, std::vect
   return {copy, map};
 }
 
-bool probe_mapping(const std::string& path) {
+// Whether mapping beat copying on `path`'s first 4 MiB; nothing when the file is too small (under
+// 1 MiB) or cannot be read to tell.
+std::optional<bool> probe_mapping(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return true;
+  if (fd < 0) return std::nullopt;
   struct stat st {};
   const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   std::size_t bytes = 0;
   if (::fstat(fd, &st) == 0 && st.st_size > 0) {
     bytes = std::min<std::size_t>(static_cast<std::size_t>(st.st_size), std::size_t{4} << 20) / page * page;
   }
-  bool pays = true;  // too small a file to tell: mapping costs it little either way
+  std::optional<bool> pays;
   if (bytes >= (std::size_t{1} << 20)) {
     std::vector<std::uint64_t> buf(bytes / 8);
     time_copy_and_map(fd, bytes, buf);  // both warm: the pages in the page cache, the buffer touched
@@ -117,8 +120,13 @@ bool probe_mapping(const std::string& path) {
 bool mapping_pays(const std::string& path) {
   if (const char* off = std::getenv("SCO_NO_MMAP"); off && *off && std::strcmp(off, "0") != 0) return false;
   if (const char* set = std::getenv("SCO_MMAP"); set && *set) return std::strcmp(set, "0") != 0;
-  static const bool pays = probe_mapping(path);
-  return pays;
+  // Decided once per process, on the first file large enough to tell; smaller files are mapped
+  // meanwhile (either way costs them little).
+  static std::mutex mutex;
+  static std::optional<bool> decided;
+  std::lock_guard lock(mutex);
+  if (!decided) decided = probe_mapping(path);
+  return decided.value_or(true);
 }
 
 MappedBand::~MappedBand() = default;

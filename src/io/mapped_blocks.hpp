@@ -27,9 +27,10 @@ class MappedFile;
 // out of the page cache through GDAL. Which is faster depends on the host, not on sco: what a page
 // fault costs varies several-fold between virtual machines of one kind (measured on two: mapped
 // 18 GB/s against 5.9 GB/s copied on one, 2.2 GB/s against 13 GB/s on another). So it is measured,
-// once per process, on the first file asked about: its first 4 MiB read both ways, best of three
-// each. SCO_MMAP=1 or 0 sets it instead (SCO_NO_MMAP=1 is SCO_MMAP=0). Either way the values read
-// are the same; only the speed differs.
+// once per process, on the first file of at least 1 MiB asked about: its first 4 MiB read both
+// ways, best of three each (smaller files asked about before are mapped). SCO_MMAP=1 or 0 sets
+// it instead (SCO_NO_MMAP=1 is SCO_MMAP=0). Either way the values read are the same; only the
+// speed differs.
 bool mapping_pays(const std::string& path);
 
 class MappedBand {
