@@ -60,6 +60,12 @@ class GdalBandReader : public zonal::BandReader {
     }
     if (weights_ && weights_->mapped) weights_->mapped->release_above(y);
   }
+  void done_left_of(int x, int y0, int y1) override {
+    for (auto& s : slots_) {
+      if (s.mapped) s.mapped->release_left_of(x, y0, y1);
+    }
+    if (weights_ && weights_->mapped) weights_->mapped->release_left_of(x, y0, y1);
+  }
   core::BlockView read_weights(const core::Window& w) override {
     if (!weights_->mask && inside_one_block(*weights_, w)) return read_in_block(*weights_, w);
     return read_slot(*weights_, w);
@@ -77,7 +83,7 @@ class GdalBandReader : public zonal::BandReader {
     std::vector<std::byte> buffer;
     std::vector<std::uint8_t> mask_buffer;
     GDALRasterBlock* locked = nullptr;  // the cached block handed out by the last read
-    std::unique_ptr<MappedBand> mapped;  // blocks straight from the file, when it stores them so
+    std::unique_ptr<MappedBand> mapped;  // blocks straight from the file (mapped or shared copies), when it stores them so
   };
 
   // A view of `w` in memory laid out with `pitch` elements per row, with the band's properties.
@@ -113,7 +119,8 @@ class GdalBandReader : public zonal::BandReader {
     return view_of(s, block + offset * static_cast<std::ptrdiff_t>(core::size_of(s.info.type)), bw, w);
   }
 
-  // A window inside one block: a view into the file's mapping when the block is stored as used,
+  // A window inside one block: a view into the file's mapping or its shared copy of the block when
+  // the block is stored as used,
   // else into GDAL's cached block.
   core::BlockView read_in_block(Slot& s, const core::Window& w) {
     if (s.mapped) {
@@ -148,7 +155,9 @@ class GdalBandReader : public zonal::BandReader {
     s.band = datasets_[k].band_handle(spec.band);
     s.info = datasets_[k].band(spec.band);
     if (s.info.has_mask) s.mask = s.band->GetMaskBand();
-    if (!s.mask && mapping_pays(spec.path)) s.mapped = MappedBand::open(datasets_[k], spec.band);
+    if (!s.mask) {
+      s.mapped = MappedBand::open(datasets_[k], spec.band, mapping_pays(spec.path) ? BlockAccess::kMap : BlockAccess::kCopy);
+    }
     return s;
   }
 

@@ -13,13 +13,26 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <new>
 #include <mutex>
 #include <optional>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 namespace sco::io {
+
+namespace {
+// What identifies a file's contents for sharing: a file replaced or rewritten since (another inode,
+// size or modification time) is another file.
+using FileKey = std::tuple<dev_t, ino_t, off_t, std::int64_t, long>;
+std::optional<FileKey> key_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return std::nullopt;
+  return FileKey{st.st_dev, st.st_ino, st.st_size, static_cast<std::int64_t>(st.st_mtim.tv_sec), st.st_mtim.tv_nsec};
+}
+}  // namespace
 
 // One read-only mapping of a whole file, shared by every reader of the process while any holds it.
 class MappedFile {
@@ -31,31 +44,132 @@ class MappedFile {
   const std::byte* data() const { return data_; }
   std::size_t size() const { return size_; }
 
-  // The mapping of `path`, made on first use; nullptr when the file cannot be mapped. A file
-  // replaced or rewritten since (another inode, size or modification time) gets a new mapping.
+  // The mapping of `path`, made on first use; nullptr when the file cannot be mapped.
   static std::shared_ptr<const MappedFile> of(const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return nullptr;
-    using Key = std::tuple<dev_t, ino_t, off_t, std::int64_t, long>;
-    const Key key{st.st_dev, st.st_ino, st.st_size, static_cast<std::int64_t>(st.st_mtim.tv_sec), st.st_mtim.tv_nsec};
+    const auto key = key_of(path);
+    if (!key) return nullptr;
     static std::mutex mutex;
-    static std::map<Key, std::weak_ptr<const MappedFile>> live;
+    static std::map<FileKey, std::weak_ptr<const MappedFile>> live;
     std::lock_guard lock(mutex);
-    if (auto found = live[key].lock()) return found;
+    if (auto found = live[*key].lock()) return found;
     std::erase_if(live, [](const auto& entry) { return entry.second.expired(); });
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return nullptr;
-    void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
+    const auto size = static_cast<std::size_t>(std::get<2>(*key));
+    void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
     ::close(fd);
     if (p == MAP_FAILED) return nullptr;
-    auto file = std::make_shared<const MappedFile>(static_cast<const std::byte*>(p), static_cast<std::size_t>(st.st_size));
-    live[key] = file;
+    auto file = std::make_shared<const MappedFile>(static_cast<const std::byte*>(p), size);
+    live[*key] = file;
     return file;
   }
 
  private:
   const std::byte* data_;
   std::size_t size_;
+};
+
+// The blocks of one file copied into memory, each read once and shared by every reader of the
+// process while any holds the file; released buffers are kept for the next blocks.
+class CopiedFile {
+ public:
+  CopiedFile(int fd, std::size_t size) : fd_(fd), size_(size) {}
+  CopiedFile(const CopiedFile&) = delete;
+  CopiedFile& operator=(const CopiedFile&) = delete;
+  ~CopiedFile() { ::close(fd_); }
+  std::size_t size() const { return size_; }
+
+  static std::shared_ptr<CopiedFile> of(const std::string& path) {
+    const auto key = key_of(path);
+    if (!key) return nullptr;
+    static std::mutex mutex;
+    static std::map<FileKey, std::weak_ptr<CopiedFile>> live;
+    std::lock_guard lock(mutex);
+    if (auto found = live[*key].lock()) return found;
+    std::erase_if(live, [](const auto& entry) { return entry.second.expired(); });
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return nullptr;
+    auto file = std::make_shared<CopiedFile>(fd, static_cast<std::size_t>(std::get<2>(*key)));
+    live[*key] = file;
+    return file;
+  }
+
+  // The `bytes` bytes at `offset`, in a buffer of `capacity` (>= bytes) bytes, read by the first
+  // asker and shared with the others until released; nullptr when they cannot be read. Thread-safe;
+  // a thread asking for a block another is reading waits for it.
+  const std::byte* block(std::int64_t offset, std::size_t bytes, std::size_t capacity) {
+    std::shared_ptr<Entry> e;
+    {
+      std::lock_guard lock(mutex_);
+      auto& slot = blocks_[offset];
+      if (!slot) slot = std::make_shared<Entry>();
+      e = slot;
+    }
+    std::lock_guard lock(e->mutex);
+    if (!e->data && !e->failed) {
+      Buffer buf = take(capacity);
+      std::size_t done = 0;
+      while (done < bytes) {
+        const ssize_t r = ::pread(fd_, reinterpret_cast<char*>(buf.get()) + done, bytes - done, static_cast<off_t>(offset) + static_cast<off_t>(done));
+        if (r <= 0) break;
+        done += static_cast<std::size_t>(r);
+      }
+      if (done == bytes) {
+        e->data = std::move(buf);
+        e->capacity = capacity;
+      } else {
+        e->failed = true;  // left to GDAL, which reports what is wrong
+        give(capacity, std::move(buf));
+      }
+    }
+    return e->data.get();
+  }
+
+  // Lets go of the block at `offset`: its buffer returns to the pool.
+  void release(std::int64_t offset) {
+    std::lock_guard lock(mutex_);
+    const auto it = blocks_.find(offset);
+    if (it == blocks_.end()) return;
+    if (it->second->data) pool_[it->second->capacity].push_back(std::move(it->second->data));
+    blocks_.erase(it);
+  }
+
+ private:
+  struct FreeBytes {
+    void operator()(std::byte* p) const { std::free(p); }
+  };
+  using Buffer = std::unique_ptr<std::byte, FreeBytes>;
+  struct Entry {
+    std::mutex mutex;
+    Buffer data;
+    std::size_t capacity = 0;
+    bool failed = false;
+  };
+  Buffer take(std::size_t capacity) {
+    {
+      std::lock_guard lock(mutex_);
+      auto& free = pool_[capacity];
+      if (!free.empty()) {
+        Buffer b = std::move(free.back());
+        free.pop_back();
+        return b;
+      }
+    }
+    // Cache-line aligned, so that a block's rows start where the vector kernels like them.
+    void* p = std::aligned_alloc(64, (capacity + 63) / 64 * 64);
+    if (p == nullptr) throw std::bad_alloc();
+    return Buffer(static_cast<std::byte*>(p));
+  }
+  void give(std::size_t capacity, Buffer b) {
+    std::lock_guard lock(mutex_);
+    pool_[capacity].push_back(std::move(b));
+  }
+
+  int fd_;
+  std::size_t size_;
+  std::mutex mutex_;  // guards blocks_ and pool_
+  std::unordered_map<std::int64_t, std::shared_ptr<Entry>> blocks_;
+  std::unordered_map<std::size_t, std::vector<Buffer>> pool_;
 };
 
 namespace {
@@ -131,7 +245,7 @@ bool mapping_pays(const std::string& path) {
 
 MappedBand::~MappedBand() = default;
 
-std::unique_ptr<MappedBand> MappedBand::open(const RasterDataset& dataset, int band) {
+std::unique_ptr<MappedBand> MappedBand::open(const RasterDataset& dataset, int band, BlockAccess access) {
   if constexpr (std::endian::native != std::endian::little) return nullptr;
   GDALDataset* ds = dataset.handle();
   if (!ds || !ds->GetDriver() || std::strcmp(ds->GetDriver()->GetDescription(), "GTiff") != 0) return nullptr;
@@ -144,11 +258,26 @@ std::unique_ptr<MappedBand> MappedBand::open(const RasterDataset& dataset, int b
   GDALRasterBand* b = dataset.band_handle(band);
   if (b->GetMetadataItem("NBITS", "IMAGE_STRUCTURE")) return nullptr;
   const BandInfo info = dataset.band(band);
-  auto file = MappedFile::of(path);
   // The TIFF header's byte order: "II" is little-endian.
-  if (!file || file->size() < 8 || std::memcmp(file->data(), "II", 2) != 0) return nullptr;
+  char order[2] = {0, 0};
+  {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return nullptr;
+    const bool got = ::pread(fd, order, 2, 0) == 2;
+    ::close(fd);
+    if (!got || std::memcmp(order, "II", 2) != 0) return nullptr;
+  }
   std::unique_ptr<MappedBand> m(new MappedBand());
-  m->file_ = std::move(file);
+  if (access == BlockAccess::kMap) {
+    m->file_ = MappedFile::of(path);
+    if (!m->file_) return nullptr;
+    m->file_size_ = m->file_->size();
+  } else {
+    m->copies_ = CopiedFile::of(path);
+    if (!m->copies_) return nullptr;
+    m->released_cols_.assign(static_cast<std::size_t>((ds->GetRasterYSize() + info.block_height - 1) / info.block_height), 0);
+    m->file_size_ = m->copies_->size();
+  }
   m->band_ = b;
   m->block_width_ = info.block_width;
   m->block_height_ = info.block_height;
@@ -173,7 +302,7 @@ std::int64_t MappedBand::offset_of(int bx, int by) {
       // Strips at the bottom may hold only the rows that exist; tiles are stored whole.
       const int rows = std::min(block_height_, height_ - by * block_height_);
       const long long need = static_cast<long long>(rows) * block_width_ * static_cast<long long>(elem_);
-      if (at > 0 && bytes >= need && static_cast<unsigned long long>(at) + static_cast<unsigned long long>(need) <= file_->size()) {
+      if (at > 0 && bytes >= need && static_cast<unsigned long long>(at) + static_cast<unsigned long long>(need) <= file_size_) {
         off = at;
       }
     }
@@ -184,7 +313,23 @@ std::int64_t MappedBand::offset_of(int bx, int by) {
 const std::byte* MappedBand::block(int bx, int by) {
   if (bx < 0 || by < 0 || bx >= blocks_x_ || by >= blocks_y_) return nullptr;
   const std::int64_t off = offset_of(bx, by);
-  return off >= 0 ? file_->data() + off : nullptr;
+  if (off < 0) return nullptr;
+  if (file_) return file_->data() + off;
+  const std::size_t row_bytes = static_cast<std::size_t>(block_width_) * elem_;
+  const auto rows = static_cast<std::size_t>(std::min(block_height_, height_ - by * block_height_));
+  return copies_->block(off, rows * row_bytes, static_cast<std::size_t>(block_height_) * row_bytes);
+}
+
+void MappedBand::release_left_of(int x, int y0, int y1) {
+  if (!copies_ || y1 <= y0) return;
+  const int last_row = std::min(blocks_y_ - 1, (y1 - 1) / block_height_);
+  for (int by = std::max(0, y0 / block_height_); by <= last_row; ++by) {
+    int& done = released_cols_[static_cast<std::size_t>(by)];
+    for (; done < blocks_x_ && (done + 1) * block_width_ <= x; ++done) {
+      const std::int64_t off = offset_of(done, by);
+      if (off >= 0) copies_->release(off);
+    }
+  }
 }
 
 void MappedBand::release_above(int y) {
@@ -194,6 +339,10 @@ void MappedBand::release_above(int y) {
     for (int bx = 0; bx < blocks_x_; ++bx) {
       const std::int64_t off = offset_of(bx, released_rows_);
       if (off < 0) continue;
+      if (copies_) {
+        copies_->release(off);
+        continue;
+      }
       // Whole pages inside the block only: a neighbour's page is left mapped.
       const auto begin = reinterpret_cast<std::uintptr_t>(file_->data() + off);
       const std::uintptr_t first = (begin + page - 1) / page * page;

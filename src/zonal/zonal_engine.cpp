@@ -136,8 +136,26 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
 
   const int threads = std::max(1, options.threads);
   std::barrier sync(threads);
+  // The sweep's trailing edge in the current band: chunks finished (by any thread), the lowest
+  // chunk not yet finished, and the column left of which nothing is needed any more.
+  std::vector<char> chunk_done;
+  std::size_t low_chunk = 0;
+  std::mutex sweep_mutex;
   int reader_bands = 0;
   std::mutex bands_mutex;
+
+  // Marks chunk `c` of `band` finished and tells the reader when the trailing edge moves on.
+  auto finish_chunk = [&](std::size_t c, int band, BandReader& reader) {
+    const auto& items = band_items[static_cast<std::size_t>(band)];
+    const auto& chunks = band_chunks[static_cast<std::size_t>(band)];
+    std::lock_guard lock(sweep_mutex);
+    chunk_done[c] = 1;
+    const std::size_t before = low_chunk;
+    while (low_chunk + 1 < chunks.size() && chunk_done[low_chunk]) ++low_chunk;
+    if (low_chunk == before) return;
+    const int x = low_chunk + 1 < chunks.size() ? edges[items[chunks[low_chunk]].zone].window().x : grid.width;
+    reader.done_left_of(x, band * band_rows, std::min(grid.height, (band + 1) * band_rows));
+  };
 
   auto work = [&](int tid) {
     std::unique_ptr<BandReader> reader;
@@ -155,18 +173,21 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
       if (tid == 0) {
         next = 0;
         if (band > 0 && reader) reader->done_above(band * band_rows);
+        chunk_done.assign(band_chunks[static_cast<std::size_t>(band)].size(), 0);
+        low_chunk = 0;
       }
       sync.arrive_and_wait();  // every thread sees next == 0 and the previous band finished
       const auto& items = band_items[static_cast<std::size_t>(band)];
       const auto& chunks = band_chunks[static_cast<std::size_t>(band)];
-      std::size_t k = 0, chunk_end = 0;
+      std::size_t k = 0, chunk_end = 0, chunk = 0;
       for (;;) {
         if (stop.load() || core::cancel_requested() || !reader) break;
         if (k == chunk_end) {
-          const std::size_t c = next.fetch_add(1);
-          if (c + 1 >= chunks.size()) break;
-          k = chunks[c];
-          chunk_end = chunks[c + 1];
+          if (chunk_end > 0) finish_chunk(chunk, band, *reader);
+          chunk = next.fetch_add(1);
+          if (chunk + 1 >= chunks.size()) break;
+          k = chunks[chunk];
+          chunk_end = chunks[chunk + 1];
         }
         const Item& item = items[k++];
         const std::size_t zi = item.zone;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/block.hpp"
@@ -100,8 +101,10 @@ TEST(MappedBand, BlocksOfAnUncompressedBandInterleavedTiffAreTheFileBytes) {
   const std::string path = dir.file("plain.tif");
   write_tiff(path, 2, {"INTERLEAVE=BAND"});
   const auto ds = io::RasterDataset::open(path);
-  for (int b = 1; b <= 2; ++b) {
-    auto m = io::MappedBand::open(ds, b);
+  for (int b = 1; b <= 4; ++b) {
+    const int band = (b + 1) / 2;  // each band mapped, then copied
+    const auto access = b % 2 == 1 ? io::BlockAccess::kMap : io::BlockAccess::kCopy;
+    auto m = io::MappedBand::open(ds, band, access);
     ASSERT_NE(m, nullptr);
     for (int by = 0; by < 3; ++by) {
       for (int bx = 0; bx < 3; ++bx) {
@@ -110,15 +113,15 @@ TEST(MappedBand, BlocksOfAnUncompressedBandInterleavedTiffAreTheFileBytes) {
         // Every cell inside the raster, at its place in the 64-wide block.
         for (int y = 0; y < kBlock && by * kBlock + y < kH; ++y) {
           for (int x = 0; x < kBlock && bx * kBlock + x < kW; ++x) {
-            ASSERT_EQ(at(block, static_cast<std::size_t>(y) * kBlock + x), value_at(b, bx * kBlock + x, by * kBlock + y)) << bx << "," << by;
+            ASSERT_EQ(at(block, static_cast<std::size_t>(y) * kBlock + x), value_at(band, bx * kBlock + x, by * kBlock + y)) << bx << "," << by;
           }
         }
       }
     }
     EXPECT_EQ(m->block(3, 0), nullptr);  // past the last block column
-    // Released pages are mapped again on the next read.
+    // Released pages are mapped (or copied) again on the next read.
     m->release_above(kH);
-    EXPECT_EQ(at(m->block(2, 2), 0), value_at(b, 128, 128));
+    EXPECT_EQ(at(m->block(2, 2), 0), value_at(band, 128, 128));
   }
 }
 
@@ -127,12 +130,58 @@ TEST(MappedBand, StripsIncludingAShortLastOne) {
   const std::string path = dir.file("strips.tif");
   write_tiff(path, 1, {}, false);
   const auto ds = io::RasterDataset::open(path);
-  auto m = io::MappedBand::open(ds, 1);
-  ASSERT_NE(m, nullptr);
-  // 130 rows in strips of 7: the 19th strip (index 18) holds rows 126..129 only.
-  const std::byte* last = m->block(0, 18);
-  ASSERT_NE(last, nullptr);
-  EXPECT_EQ(at(last, 3 * kW + 149), value_at(1, 149, 129));
+  for (const auto access : {io::BlockAccess::kMap, io::BlockAccess::kCopy}) {
+    auto m = io::MappedBand::open(ds, 1, access);
+    ASSERT_NE(m, nullptr);
+    // 130 rows in strips of 7: the 19th strip (index 18) holds rows 126..129 only.
+    const std::byte* last = m->block(0, 18);
+    ASSERT_NE(last, nullptr);
+    EXPECT_EQ(at(last, 3 * kW + 149), value_at(1, 149, 129));
+    EXPECT_EQ(at(m->block(0, 17), 6 * kW), value_at(1, 0, 125));
+  }
+}
+
+TEST(MappedBand, CopiedBlocksAreReadOnceSharedByThreadsAndReleasedFromTheLeft) {
+  test::TempDir dir;
+  const std::string path = dir.file("shared.tif");
+  write_tiff(path, 2, {"INTERLEAVE=BAND"});
+  // Two readers of the file, each with its own GDAL handle, as two threads of `sco zonal` have.
+  const auto ds1 = io::RasterDataset::open(path), ds2 = io::RasterDataset::open(path);
+  auto a = io::MappedBand::open(ds1, 2, io::BlockAccess::kCopy);
+  auto b = io::MappedBand::open(ds2, 2, io::BlockAccess::kCopy);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  // One copy of a block, whoever asks first.
+  const std::byte* first = a->block(1, 0);
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(b->block(1, 0), first);
+  // Many times over every block from two threads at once: always the file's values.
+  auto sweep = [&](io::MappedBand* m, int* wrong) {
+    for (int round = 0; round < 50; ++round) {
+      for (int by = 0; by < 3; ++by) {
+        for (int bx = 0; bx < 3; ++bx) {
+          const std::byte* block = m->block(bx, by);
+          if (block == nullptr || at(block, 1 * kBlock + 7) != value_at(2, bx * kBlock + 7, by * kBlock + 1)) ++*wrong;
+        }
+      }
+    }
+  };
+  int wrong_a = 0, wrong_b = 0;
+  std::thread t(sweep, a.get(), &wrong_a);
+  sweep(b.get(), &wrong_b);
+  t.join();
+  EXPECT_EQ(wrong_a + wrong_b, 0);
+  // Columns left of x = 128 in block row 0 are let go: blocks (0, 0) and (1, 0), not (2, 0) nor row 1.
+  const std::byte* kept = a->block(2, 0);
+  const std::byte* kept_below = a->block(0, 1);
+  a->release_left_of(128, 0, 64);
+  EXPECT_EQ(b->block(2, 0), kept);
+  EXPECT_EQ(b->block(0, 1), kept_below);
+  // A released block is copied again on request, with the right values (into a recycled buffer).
+  const std::byte* again = b->block(0, 0);
+  ASSERT_NE(again, nullptr);
+  EXPECT_NE(again, kept);
+  EXPECT_EQ(at(again, 63 * kBlock + 63), value_at(2, 63, 63));
 }
 
 TEST(MappedBand, FilesThatDoNotStoreValuesAsUsedAreLeftToGdal) {
