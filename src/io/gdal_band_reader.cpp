@@ -83,7 +83,7 @@ class GdalBandReader : public zonal::BandReader {
     std::vector<std::byte> buffer;
     std::vector<std::uint8_t> mask_buffer;
     GDALRasterBlock* locked = nullptr;  // the cached block handed out by the last read
-    std::unique_ptr<MappedBand> mapped;  // blocks straight from the file (mapped or shared copies), when it stores them so
+    std::unique_ptr<MappedBand> mapped;  // blocks straight from the file (mapped or shared copies)
   };
 
   // A view of `w` in memory laid out with `pitch` elements per row, with the band's properties.
@@ -120,8 +120,7 @@ class GdalBandReader : public zonal::BandReader {
   }
 
   // A window inside one block: a view into the file's mapping or its shared copy of the block when
-  // the block is stored as used,
-  // else into GDAL's cached block.
+  // the block is stored as used, else into GDAL's cached block.
   core::BlockView read_in_block(Slot& s, const core::Window& w) {
     if (s.mapped) {
       if (const std::byte* block = s.mapped->block(w.x / s.info.block_width, w.y / s.info.block_height)) {

@@ -32,6 +32,25 @@ std::optional<FileKey> key_of(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return std::nullopt;
   return FileKey{st.st_dev, st.st_ino, st.st_size, static_cast<std::int64_t>(st.st_mtim.tv_sec), st.st_mtim.tv_nsec};
 }
+
+// The one object of type T that the process holds for the file at `path` while anyone holds it,
+// made on first use by make(fd, size), which owns the open descriptor; nullptr when the file cannot
+// be opened or made into a T.
+template <typename T, typename Make>
+std::shared_ptr<T> one_per_file(const std::string& path, Make make) {
+  const auto key = key_of(path);
+  if (!key) return nullptr;
+  static std::mutex mutex;
+  static std::map<FileKey, std::weak_ptr<T>> live;
+  std::lock_guard lock(mutex);
+  if (auto found = live[*key].lock()) return found;
+  std::erase_if(live, [](const auto& entry) { return entry.second.expired(); });
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  std::shared_ptr<T> file = make(fd, static_cast<std::size_t>(std::get<2>(*key)));
+  if (file) live[*key] = file;
+  return file;
+}
 }  // namespace
 
 // One read-only mapping of a whole file, shared by every reader of the process while any holds it.
@@ -46,22 +65,12 @@ class MappedFile {
 
   // The mapping of `path`, made on first use; nullptr when the file cannot be mapped.
   static std::shared_ptr<const MappedFile> of(const std::string& path) {
-    const auto key = key_of(path);
-    if (!key) return nullptr;
-    static std::mutex mutex;
-    static std::map<FileKey, std::weak_ptr<const MappedFile>> live;
-    std::lock_guard lock(mutex);
-    if (auto found = live[*key].lock()) return found;
-    std::erase_if(live, [](const auto& entry) { return entry.second.expired(); });
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return nullptr;
-    const auto size = static_cast<std::size_t>(std::get<2>(*key));
-    void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-    ::close(fd);
-    if (p == MAP_FAILED) return nullptr;
-    auto file = std::make_shared<const MappedFile>(static_cast<const std::byte*>(p), size);
-    live[*key] = file;
-    return file;
+    return one_per_file<const MappedFile>(path, [](int fd, std::size_t size) -> std::shared_ptr<const MappedFile> {
+      void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+      ::close(fd);
+      if (p == MAP_FAILED) return nullptr;
+      return std::make_shared<const MappedFile>(static_cast<const std::byte*>(p), size);
+    });
   }
 
  private:
@@ -80,18 +89,13 @@ class CopiedFile {
   std::size_t size() const { return size_; }
 
   static std::shared_ptr<CopiedFile> of(const std::string& path) {
-    const auto key = key_of(path);
-    if (!key) return nullptr;
-    static std::mutex mutex;
-    static std::map<FileKey, std::weak_ptr<CopiedFile>> live;
-    std::lock_guard lock(mutex);
-    if (auto found = live[*key].lock()) return found;
-    std::erase_if(live, [](const auto& entry) { return entry.second.expired(); });
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return nullptr;
-    auto file = std::make_shared<CopiedFile>(fd, static_cast<std::size_t>(std::get<2>(*key)));
-    live[*key] = file;
-    return file;
+    return one_per_file<CopiedFile>(path, [](int fd, std::size_t size) { return std::make_shared<CopiedFile>(fd, size); });
+  }
+
+  // Whether the file starts with `bytes` (n of them).
+  bool starts_with(const char* bytes, std::size_t n) const {
+    std::vector<char> head(n);
+    return ::pread(fd_, head.data(), n, 0) == static_cast<ssize_t>(n) && std::memcmp(head.data(), bytes, n) == 0;
   }
 
   // The `bytes` bytes at `offset`, in a buffer of `capacity` (>= bytes) bytes, read by the first
@@ -258,23 +262,15 @@ std::unique_ptr<MappedBand> MappedBand::open(const RasterDataset& dataset, int b
   GDALRasterBand* b = dataset.band_handle(band);
   if (b->GetMetadataItem("NBITS", "IMAGE_STRUCTURE")) return nullptr;
   const BandInfo info = dataset.band(band);
-  // The TIFF header's byte order: "II" is little-endian.
-  char order[2] = {0, 0};
-  {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return nullptr;
-    const bool got = ::pread(fd, order, 2, 0) == 2;
-    ::close(fd);
-    if (!got || std::memcmp(order, "II", 2) != 0) return nullptr;
-  }
   std::unique_ptr<MappedBand> m(new MappedBand());
+  // The TIFF header's byte order: "II" is little-endian.
   if (access == BlockAccess::kMap) {
     m->file_ = MappedFile::of(path);
-    if (!m->file_) return nullptr;
+    if (!m->file_ || m->file_->size() < 8 || std::memcmp(m->file_->data(), "II", 2) != 0) return nullptr;
     m->file_size_ = m->file_->size();
   } else {
     m->copies_ = CopiedFile::of(path);
-    if (!m->copies_) return nullptr;
+    if (!m->copies_ || m->copies_->size() < 8 || !m->copies_->starts_with("II", 2)) return nullptr;
     m->released_cols_.assign(static_cast<std::size_t>((ds->GetRasterYSize() + info.block_height - 1) / info.block_height), 0);
     m->file_size_ = m->copies_->size();
   }
