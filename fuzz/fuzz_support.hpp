@@ -35,7 +35,7 @@ inline catalog::CatalogStore& fuzz_store() {
     }
     GDALClose(ds);
     auto s = catalog::open_sqlite_store(dir.string());
-    catalog::ingest(*s, {tif}, "c", {}, false);
+    catalog::ingest(*s, {tif}, "c", {});
     return s;
   }();
   return *store;

@@ -135,7 +135,7 @@ void register_demo(CLI::App& app, GlobalOptions& global) {
     const auto store = catalog::open_sqlite_store(global.catalog_dir());
     const auto keys = security::NodeKeys::load_or_create(global.catalog_dir());
     const auto sign = [&keys](nlohmann::json& item) { security::sign_item(item, keys); };
-    catalog::ingest(*store, {nc}, "climate-grids", {}, false, sign);
+    catalog::ingest(*store, {nc}, "climate-grids", {.sign = sign});
     struct stat st {};
     if (::stat(scene.c_str(), &st) != 0) core::fail(core::ErrorCode::kIo, "cannot read the timestamp of {}", scene);
     std::tm tm{};
@@ -147,7 +147,7 @@ void register_demo(CLI::App& app, GlobalOptions& global) {
                        "recorded neither in the file nor in its documentation: start_datetime is the launch of Landsat 7 "
                        "(1999-04-15) and end_datetime the file's own timestamp (" + written + ").",
         .sensor = "landsat7"};
-    catalog::ingest(*store, {scene}, "landsat7-olinda", scene_item, false, sign);
+    catalog::ingest(*store, {scene}, "landsat7-olinda", {.items = scene_item, .sign = sign});
 
     // Rows of a table sorted by a column, highest first (rows without a value last).
     auto ranked = [](const io::ResultTable& t, std::size_t col) {

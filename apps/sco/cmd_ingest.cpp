@@ -36,20 +36,21 @@ void register_ingest(CLI::App& app, GlobalOptions& global) {
   cmd->callback([args, &global] {
     const auto store = catalog::open_sqlite_store(global.catalog_dir());
     const auto keys = security::NodeKeys::load_or_create(global.catalog_dir());
-    const auto r = catalog::ingest(*store, args->paths, args->collection,
-                                   {.datetime = args->datetime, .description = args->description, .sensor = args->sensor},
-                                   global.progress(), [&keys](nlohmann::json& item) { security::sign_item(item, keys); });
-    if (!args->visibility.empty()) {
-      auto c = store->collection(args->collection);
-      if (c && c->value("sco:visibility", std::string("public")) != args->visibility) {
-        (*c)["sco:visibility"] = args->visibility;
-        store->put_collection(*c);
-        security::audit(global.catalog_dir(), keys, "collection.visibility", {{"collection", args->collection}, {"visibility", args->visibility}});
-      }
-    }
-    security::audit(global.catalog_dir(), keys, "ingest",
-                    {{"collection", args->collection}, {"paths", args->paths}, {"inserted", r.inserted}, {"updated", r.updated},
-                     {"unchanged", r.unchanged}});
+    const auto before = store->collection(args->collection);
+    const std::string was = before ? before->value("sco:visibility", std::string("public")) : std::string();
+    catalog::IngestOptions options{.items = {.datetime = args->datetime, .description = args->description, .sensor = args->sensor},
+                                   .visibility = args->visibility,
+                                   .progress = global.progress(),
+                                   .sign = [&keys](nlohmann::json& item) { security::sign_item(item, keys); }};
+    // The audit entry is written ahead, inside the transaction, and confirmed by its commit.
+    options.before_commit = [&](const catalog::IngestReport& r) {
+      nlohmann::json detail = {{"collection", args->collection}, {"paths", args->paths}, {"inserted", r.inserted}, {"updated", r.updated},
+                               {"unchanged", r.unchanged}};
+      if (!args->visibility.empty() && args->visibility != was) detail["visibility"] = args->visibility;
+      const auto entry = security::audit_ahead(global.catalog_dir(), keys, "ingest", detail);
+      store->confirm_audit(entry.seq, entry.hash);
+    };
+    const auto r = catalog::ingest(*store, args->paths, args->collection, options);
     if (global.json) {
       nlohmann::json j = {{"collection", args->collection}, {"inserted", r.inserted}, {"updated", r.updated},
                           {"unchanged", r.unchanged}, {"skipped", r.skipped_files}, {"items", r.item_ids},

@@ -1,6 +1,7 @@
 // Partner exchange commands: sco keys show|export, sco trust add NAME KEYFILE, sco verify ITEM_OR_DIR,
 // sco audit verify|tail, sco token create|list|revoke. Everything lives in the node's folder
 // (--catalog DIR).
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "catalog/store.hpp"
 #include "cli_common.hpp"
 #include "federation/sync.hpp"
 #include "core/error.hpp"
@@ -105,14 +107,16 @@ void register_trust(CLI::App& app, GlobalOptions& global) {
 
   // sco verify ITEM_OR_DIR
   struct VerifyArgs {
-    std::string target;
+    std::string target, from;
     federation::ClientOptions client;
     bool insecure = false;
   };
   auto va = std::make_shared<VerifyArgs>();
   CLI::App* verify = app.add_subcommand("verify", "Check signatures and asset checksums of STAC items (a file or a folder)");
   verify->add_option("ITEM_OR_DIR", va->target, "An item (or FeatureCollection) JSON file, or a folder of them")->required();
-  verify->add_option("--token", va->client.token, "Token for assets on the item's own node (its self link's address only)");
+  verify->add_option("--token", va->client.token,
+                     "Token for assets on the partner's node: sent only to --from's address or to a partner this node syncs from");
+  verify->add_option("--from", va->from, "The partner's node (http(s)://host:port) that --token is for");
   verify->add_option("--ca-cert", va->client.ca_cert, "PEM file of the CA (or self-signed certificate) of the node's HTTPS");
   verify->add_flag("--insecure", va->insecure, "Do not verify TLS certificates (signatures and checksums are still checked)");
   verify->footer("Assets that are local files are hashed in place; assets with http(s) hrefs are fetched and hashed.");
@@ -123,9 +127,30 @@ void register_trust(CLI::App& app, GlobalOptions& global) {
     federation::ClientOptions client = va->client;
     client.verify_tls = !va->insecure;
     const std::string scratch = (fs::path(global.catalog_dir()) / "sync" / "verify").string();
+    // Where the token may go: the origin the user names, else the partners this node syncs from;
+    // never an origin read from the item (its links are not signed).
+    std::vector<std::string> allowed;
+    if (!va->from.empty()) allowed.push_back(federation::parse_url(va->from, "--from").origin());
+    else if (!client.token.empty()) allowed = federation::partner_origins(global.catalog_dir());
     for (const auto& [source, item] : items_in(va->target)) {
       auto v = security::verify_item(item, trusted, true);
-      for (auto& p : federation::check_remote_assets(item, client, scratch)) v.problems.push_back(std::move(p));
+      std::string token_origin;
+      for (const auto& a : item.value("assets", json::object())) {
+        const std::string href = a.is_object() ? a.value("href", "") : "";
+        if (href.rfind("http", 0) != 0) continue;
+        std::string origin;
+        try {
+          origin = federation::parse_url(href).origin();
+        } catch (const core::Error&) {
+          continue;
+        }
+        if (std::find(allowed.begin(), allowed.end(), origin) != allowed.end()) {
+          token_origin = origin;
+        } else if (!client.token.empty() && !global.quiet && !global.json) {
+          std::fprintf(stderr, "sco: note: the token is not sent to %s (not --from, nor a partner this node syncs from)\n", origin.c_str());
+        }
+      }
+      for (auto& p : federation::check_remote_assets(item, client, token_origin, scratch)) v.problems.push_back(std::move(p));
       v.ok = v.problems.empty();
       (v.ok ? good : bad) += 1;
       results.push_back({{"file", source}, {"item", item.value("id", "")}, {"ok", v.ok}, {"signer", v.signer}, {"problems", v.problems}});
@@ -141,11 +166,37 @@ void register_trust(CLI::App& app, GlobalOptions& global) {
   // sco audit verify|tail
   CLI::App* audit = app.add_subcommand("audit", "The node's hash-chained audit log");
   audit->require_subcommand(1);
-  audit->add_subcommand("verify", "Check that no entry was edited, removed or reordered")->callback([&global] {
-    const auto c = security::verify_audit(global.catalog_dir());
-    if (global.json) std::printf("%s\n", json{{"ok", c.ok}, {"entries", c.entries}, {"problems", c.problems}}.dump(2).c_str());
-    else if (!global.quiet) {
+  audit->add_subcommand("verify", "Check that no entry was edited, removed or reordered, and match catalog changes to their entries")
+      ->callback([&global] {
+    auto c = security::verify_audit(global.catalog_dir());
+    // Entries written ahead of a catalog transaction against what the catalog confirms: an entry
+    // without confirmation is work that did not commit (interrupted); a confirmation without its
+    // entry means the log lost it.
+    json uncommitted = json::array();
+    if (fs::exists(fs::path(global.catalog_dir()) / "catalog.sqlite")) {
+      auto confirmed = catalog::open_sqlite_store(global.catalog_dir())->audit_confirmations();
+      for (const auto& a : c.written_ahead) {
+        const auto it = confirmed.find(a.entry.seq);
+        if (it == confirmed.end()) {
+          uncommitted.push_back({{"seq", a.entry.seq}, {"event", a.event}});
+          continue;
+        }
+        if (it->second != a.entry.hash) c.problems.push_back(fmt::format("entry {} ({}): the catalog confirms another entry under that number", a.entry.seq, a.event));
+        confirmed.erase(it);
+      }
+      for (const auto& [seq, hash] : confirmed) {
+        c.problems.push_back(fmt::format("the catalog confirms a change audited as entry {}, which the log does not hold", seq));
+      }
+      c.ok = c.problems.empty();
+    }
+    if (global.json) {
+      std::printf("%s\n", json{{"ok", c.ok}, {"entries", c.entries}, {"problems", c.problems}, {"uncommitted", uncommitted}}.dump(2).c_str());
+    } else if (!global.quiet) {
       for (const auto& p : c.problems) std::printf("FAIL  %s\n", p.c_str());
+      for (const auto& u : uncommitted) {
+        std::printf("note  entry %zu (%s): written ahead of a catalog change that did not commit (interrupted; the catalog holds none of it)\n",
+                    u["seq"].get<std::size_t>(), u["event"].get<std::string>().c_str());
+      }
       if (c.ok) std::printf("audit log intact: %zu entries\n", c.entries);
     }
     if (!c.ok) core::fail(core::ErrorCode::kInvalidInput, "the audit log was altered ({} problem{})", c.problems.size(), c.problems.size() == 1 ? "" : "s");

@@ -22,6 +22,8 @@
 #include "security/keys.hpp"
 #include "core/digest.hpp"
 #include "core/error.hpp"
+#include "core/fault.hpp"
+#include "core/parse.hpp"
 #include "core/version.hpp"
 #include "cube/cube_step.hpp"
 #include "cube/trend.hpp"
@@ -117,8 +119,7 @@ std::pair<std::string, Source> parse_input_text(const std::string& text) {
   s.file = file;
   if (!part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     s.path = file;
-    s.band = std::stoi(part);
-    if (s.band < 1) core::fail(ErrorCode::kInvalidInput, "--input {}: bands are numbered from 1", name);
+    s.band = core::parse_band_number(part, fmt::format("--input {}: the band", name));
   } else {
     s.path = io::resolve_variable(spec);
   }
@@ -832,15 +833,24 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
     if (!f) core::fail(ErrorCode::kIo, "cannot write provenance.json in '{}'", staging.path.string());
   }
   core::throw_if_cancelled();
+  // The staging folder becomes --out; a folder it replaces is moved aside and removed only once the
+  // run is also registered, so that a failure from here on leaves everything as it was.
+  fs::path aside;
   if (fs::exists(out_dir)) {
-    const fs::path old = parent / fmt::format(".{}.sco-old-{}", out_dir.filename().string(), ::getpid());
-    fs::rename(out_dir, old);
-    fs::rename(staging.path, out_dir);
-    fs::remove_all(old);
-  } else {
-    fs::rename(staging.path, out_dir);
+    aside = parent / fmt::format(".{}.sco-old-{}", out_dir.filename().string(), ::getpid());
+    fs::rename(out_dir, aside);
   }
-  staging.keep = true;
+  fs::rename(staging.path, out_dir);
+  struct Unpublish {
+    const fs::path &out, &staging, &aside;
+    bool done = false;
+    ~Unpublish() {
+      if (done) return;
+      std::error_code ec;
+      fs::rename(out, staging, ec);  // the staging guard removes it
+      if (!aside.empty()) fs::rename(aside, out, ec);
+    }
+  } unpublish{out_dir, staging.path, aside};
   for (auto& o : result.outputs) o.path = (out_dir / fs::path(o.path).filename()).string();
   result.outputs.push_back({"report", "", (out_dir / "report.html").string(), "report", ""});
   result.outputs.push_back({"provenance", "", (out_dir / "provenance.json").string(), "provenance", ""});
@@ -859,14 +869,11 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
     const auto store = catalog::open_sqlite_store(global.catalog_dir());
     const auto keys = security::NodeKeys::load_or_create(global.catalog_dir());
     store->transaction([&] {
-      if (!store->collection(recipe.id)) {
-        store->put_collection(catalog::new_collection(recipe.id, recipe.title, recipe.description.empty() ? recipe.title : recipe.description, ""));
-      }
-      if (!req.visibility.empty()) {
-        json c = *store->collection(recipe.id);
-        c["sco:visibility"] = req.visibility;
-        store->put_collection(c);
-      }
+      // The collection with its visibility first, in the transaction that adds the items.
+      json c = store->collection(recipe.id).value_or(
+          catalog::new_collection(recipe.id, recipe.title, recipe.description.empty() ? recipe.title : recipe.description, ""));
+      if (!req.visibility.empty()) c["sco:visibility"] = req.visibility;
+      store->put_collection(c);
       // Every asset carries its size and SHA-256 (file extension), so that partners who sync the
       // product can prove each file: from provenance.json's records, or hashed here (itself).
       std::map<std::string, std::string> recorded;  // output file name -> SHA-256, from provenance.json
@@ -947,10 +954,18 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
                                   {"bbox", bbox}});
         result.registered.push_back(out_dir.filename().string() + "-" + o.step);
       }
+      // Written ahead of the commit and confirmed by it.
+      json detail = {{"recipe", recipe.id}, {"recipe_sha256", recipe.hash}, {"out", out_dir.string()}, {"items", result.registered}};
+      if (!req.visibility.empty()) detail["visibility"] = req.visibility;
+      core::crash_point("run.staged");
+      const auto entry = security::audit_ahead(global.catalog_dir(), keys, "run.register", detail);
+      store->confirm_audit(entry.seq, entry.hash);
+      core::crash_point("run.audited");
     });
-    security::audit(global.catalog_dir(), keys, "run.register",
-                    {{"recipe", recipe.id}, {"recipe_sha256", recipe.hash}, {"out", out_dir.string()}, {"items", result.registered}});
   }
+  unpublish.done = true;
+  staging.keep = true;
+  if (!aside.empty()) fs::remove_all(aside);
   result.provenance = prov;
   json summary = json::object();
   for (const auto& [id, t] : tables) {

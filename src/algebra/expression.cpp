@@ -1,6 +1,7 @@
 #include "algebra/expression.hpp"
 
 #include <cctype>
+#include <cstdint>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -150,8 +151,27 @@ class Parser {
         tok_.kind = Tok::kOp;
         return;
       default:
-        error(tok_.column, fmt::format("unexpected character '{}'", c));
+        unexpected_character(start);
     }
+  }
+
+  // Names the character at `at` whole, with its code point, even when it takes several bytes of
+  // UTF-8 (a '×' or a non-breaking space pasted from a document), at its column in characters.
+  [[noreturn]] void unexpected_character(std::size_t at) const {
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(src_[i]); };
+    int column = 1;
+    for (std::size_t i = 0; i < at; ++i) column += (byte(i) & 0xC0) != 0x80;
+    const unsigned char lead = byte(at);
+    if (lead < 0x80) error(column, fmt::format("unexpected character '{}'", static_cast<char>(lead)));
+    const std::size_t len = lead >= 0xF0 && lead < 0xF8 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 && lead < 0xE0 ? 2 : 0;
+    std::uint32_t cp = len == 2 ? lead & 0x1F : len == 3 ? lead & 0x0F : lead & 0x07;
+    bool valid = len > 0 && at + len <= src_.size();
+    for (std::size_t k = 1; valid && k < len; ++k) {
+      valid = (byte(at + k) & 0xC0) == 0x80;
+      cp = (cp << 6) | (byte(at + k) & 0x3F);
+    }
+    if (!valid) error(column, fmt::format("unexpected byte 0x{:02X} (the expression is not UTF-8 text)", lead));
+    error(column, fmt::format("unexpected character '{}' (U+{:04X})", src_.substr(at, len), cp));
   }
 
   bool is_op(const char* text) const { return tok_.kind == Tok::kOp && tok_.text == text; }

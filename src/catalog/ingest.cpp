@@ -13,6 +13,8 @@
 #include "algebra/spectral_index.hpp"
 #include "core/digest.hpp"
 #include "core/error.hpp"
+#include "core/fault.hpp"
+#include "core/parse.hpp"
 #include "core/progress.hpp"
 #include "io/gdal_session.hpp"
 #include "io/raster_dataset.hpp"
@@ -46,15 +48,29 @@ json nodata_json(double v) {
   return v;
 }
 
-// "YYYY-MM-DD", "YYYY:MM:DD hh:mm:ss" (TIFF), "YYYY-MM-DDThh:mm:ss[Z]" -> RFC 3339 UTC.
+// A date found in metadata or a file name: "YYYY-MM-DD", "YYYY:MM:DD hh:mm:ss" (TIFF),
+// "YYYY-MM-DDThh:mm[:ss][Z]" -> RFC 3339 UTC; "" when there is none or it is not a real date
+// (2020-02-30 in a name is no date).
 std::string rfc3339(const std::string& text) {
   static const std::regex re(R"((\d{4})[-:](\d{2})[-:](\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?)");
   std::smatch m;
   if (!std::regex_search(text, m, re)) return "";
-  const int month = std::stoi(m[2]), day = std::stoi(m[3]);
-  if (month < 1 || month > 12 || day < 1 || day > 31) return "";
-  return fmt::format("{}-{}-{}T{}:{}:{}Z", m[1].str(), m[2].str(), m[3].str(), m[4].matched ? m[4].str() : "00",
-                     m[5].matched ? m[5].str() : "00", m[6].matched ? m[6].str() : "00");
+  const std::string candidate = fmt::format("{}-{}-{}T{}:{}:{}Z", m[1].str(), m[2].str(), m[3].str(), m[4].matched ? m[4].str() : "00",
+                                            m[5].matched ? m[5].str() : "00", m[6].matched ? m[6].str() : "00");
+  try {
+    return core::parse_rfc3339(candidate, "date");
+  } catch (const core::Error&) {
+    return "";
+  }
+}
+
+// A date the user gave (--datetime): strict RFC 3339 or YYYY-MM-DD, else an error naming it.
+std::string given_date(const std::string& text, const std::string& whole) {
+  try {
+    return core::parse_rfc3339(text, "--datetime");
+  } catch (const core::Error& e) {
+    core::fail(ErrorCode::kInvalidInput, "--datetime '{}': {}", whole, std::string(e.what()).substr(std::string("--datetime: ").size()));
+  }
 }
 
 std::string iso_of(const cube::DateTime& d) {
@@ -157,14 +173,13 @@ BuiltItem raster_item(const std::string& path, const std::string& collection, co
   // the interval) given.
   std::string given, given_start, given_end;
   if (const auto slash = opt.datetime.find('/'); slash != std::string::npos) {
-    given_start = rfc3339(opt.datetime.substr(0, slash));
-    given_end = rfc3339(opt.datetime.substr(slash + 1));
-    if (given_start.empty() || given_end.empty() || given_start > given_end) {
+    given_start = given_date(opt.datetime.substr(0, slash), opt.datetime);
+    given_end = given_date(opt.datetime.substr(slash + 1), opt.datetime);
+    if (given_start > given_end) {
       core::fail(ErrorCode::kInvalidInput, "--datetime '{}': an interval is START/END, two dates with START not after END", opt.datetime);
     }
   } else if (!opt.datetime.empty()) {
-    given = rfc3339(opt.datetime);
-    if (given.empty()) core::fail(ErrorCode::kInvalidInput, "--datetime '{}' is not a date (YYYY-MM-DD or RFC 3339) or an interval START/END", opt.datetime);
+    given = given_date(opt.datetime, opt.datetime);
   }
   std::string datetime;
   for (const auto& [k, v] : ds.metadata()) {
@@ -283,13 +298,18 @@ BuiltItem raster_item(const std::string& path, const std::string& collection, co
   return out;
 }
 
-IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, const std::string& collection,
-                    const ItemOptions& options, bool progress, const std::function<void(nlohmann::json&)>& sign) {
+IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, const std::string& collection, const IngestOptions& options) {
   io::init_gdal();
-  // The files, each with its item id: a file's stem, or its path under a given folder.
-  std::vector<std::pair<std::string, std::string>> files;
+  // The files, each with its item id (a file's stem, or its path under a given folder) and whether
+  // it was named by the user (then it must be a readable raster).
+  struct File {
+    std::string path, id;
+    bool named = false;
+  };
+  std::vector<File> files;
   for (const auto& p : paths) {
     if (!fs::exists(p)) core::fail(ErrorCode::kNotFound, "'{}' not found", p);
+    io::refuse_special_file(p);
     if (fs::is_directory(p)) {
       std::vector<fs::path> found;
       for (const auto& e : fs::recursive_directory_iterator(p)) {
@@ -299,21 +319,27 @@ IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, 
       for (const auto& f : found) {
         std::string id = fs::relative(f, p).replace_extension().string();
         std::replace(id.begin(), id.end(), '/', '_');
-        files.emplace_back(f.string(), id);
+        files.push_back({f.string(), id, false});
       }
     } else {
-      files.emplace_back(p, fs::path(p).stem().string());
+      files.push_back({p, fs::path(p).stem().string(), true});
     }
   }
   IngestReport report;
-  core::Progress bar("ingesting", static_cast<std::int64_t>(files.size()), progress);
+  core::Progress bar("ingesting", static_cast<std::int64_t>(files.size()), options.progress);
   store.transaction([&] {
-    if (!store.collection(collection)) store.put_collection(new_collection(collection, "", "", ""));
-    for (const auto& [file, id] : files) {
+    std::optional<json> c = store.collection(collection);
+    if (!c) c = new_collection(collection, "", "", "");
+    if (!options.visibility.empty()) (*c)["sco:visibility"] = options.visibility;
+    store.put_collection(*c);
+    for (const auto& [file, id, named] : files) {
       const std::string ext = fs::path(file).extension().string();
       // Sidecars GDAL reads with their raster, never rasters of their own.
-      if (ext == ".aux" || ext == ".xml" || ext == ".ovr" || ext == ".msk" || ext == ".prj" || ext == ".dbf" || ext == ".shx" ||
-          ext == ".json" || ext == ".html" || ext == ".csv" || ext == ".geojson" || ext == ".gpkg" || ext == ".shp" || ext == ".sqlite") {
+      const bool sidecar = ext == ".aux" || ext == ".xml" || ext == ".ovr" || ext == ".msk" || ext == ".prj" || ext == ".dbf" ||
+                           ext == ".shx" || ext == ".json" || ext == ".html" || ext == ".csv" || ext == ".geojson" || ext == ".gpkg" ||
+                           ext == ".shp" || ext == ".sqlite";
+      if (sidecar && named) core::fail(ErrorCode::kInvalidInput, "'{}' is not a raster (a {} file)", file, ext);
+      if (sidecar) {
         ++report.skipped;
         report.skipped_files.push_back(file);
         bar.advance(1);
@@ -322,6 +348,7 @@ IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, 
       io::clear_gdal_error();
       GDALDatasetH probe = GDALOpenEx(file.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
       io::clear_gdal_error();
+      if (!probe && named) io::check_raster_readable(file);  // an error naming the file and why
       if (!probe) {
         ++report.skipped;
         report.skipped_files.push_back(file);
@@ -334,10 +361,11 @@ IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, 
       if (old && *old == sha) {
         ++report.unchanged;
       } else {
-        ItemOptions item = options;
+        io::check_raster_readable(file);
+        ItemOptions item = options.items;
         item.id = id;
         BuiltItem built = raster_item(file, collection, item, sha);
-        if (sign) sign(built.item);
+        if (options.sign) options.sign(built.item);
         const UpsertResult r = store.put_item(built.item, sha);
         if (r == UpsertResult::kInserted) ++report.inserted;
         else if (r == UpsertResult::kUpdated) ++report.updated;
@@ -347,6 +375,9 @@ IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, 
       bar.advance(1);
     }
     store.refresh_extent(collection);
+    core::crash_point("ingest.staged");  // items and visibility written, not committed
+    if (options.before_commit) options.before_commit(report);
+    core::crash_point("ingest.audited");  // the audit entry written ahead, not yet confirmed by the commit
   });
   return report;
 }

@@ -51,12 +51,25 @@ struct IngestReport {
   std::vector<std::string> item_ids;
 };
 
+struct IngestOptions {
+  // Apply to every new or changed item (datetime, description, sensor); their `id` is not used:
+  // each item's id comes from its file.
+  ItemOptions items = {};
+  // The collection's visibility (public, partners, private), written in the same transaction as the
+  // items and before them: a collection never exists, even uncommitted, with less protection than
+  // asked. Empty: unchanged (public for a new collection).
+  std::string visibility = {};
+  bool progress = false;
+  std::function<void(nlohmann::json&)> sign = {};  // signs each new or changed item (the node's key)
+  // Called inside the transaction once every item is staged, just before the commit: where the
+  // audit entry is written ahead (CatalogStore::confirm_audit). Throwing rolls everything back.
+  std::function<void(const IngestReport&)> before_commit = {};
+};
+
 // Ingests files and folders (recursively) into `collection`, creating it when absent. A file whose
 // SHA-256 equals the stored item's is left alone. All of it lands in one transaction, or nothing.
-// `sign`, when given, signs each new or changed item before it is stored (the node's key).
-// `options` (datetime, description, sensor) apply to every new or changed item; their `id` is not
-// used: each item's id comes from its file.
-IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, const std::string& collection,
-                    const ItemOptions& options, bool progress, const std::function<void(nlohmann::json&)>& sign = {});
+// A file named explicitly that is not a readable raster is an error; in folders, files that are
+// not rasters are skipped and reported.
+IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, const std::string& collection, const IngestOptions& options);
 
 }  // namespace sco::catalog

@@ -2,8 +2,15 @@
 // items indexed by an R*Tree on their bounding box and by their datetime interval.
 #include <sqlite3.h>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -14,6 +21,7 @@
 #include <fmt/format.h>
 
 #include "catalog/store.hpp"
+#include "core/clock.hpp"
 #include "core/error.hpp"
 
 namespace sco::catalog {
@@ -128,6 +136,36 @@ std::pair<std::string, std::string> item_interval(const json& item) {
   return {p.value("start_datetime", std::string()), p.value("end_datetime", std::string())};
 }
 
+// Who writes to a catalog: DIR/catalog.writer holds the writing process's id, command line and
+// start time while a transaction is open, so that another writer can say whom it waits for.
+std::string describe_writer(const std::string& file) {
+  std::ifstream f(file);
+  long pid = 0;
+  std::string since, command;
+  if (!(f >> pid >> since) || !std::getline(f >> std::ws, command) || pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) != 0) {
+    return "another process";
+  }
+  return fmt::format("process {} ({}, writing since {})", pid, command, since);
+}
+
+void record_writer(const std::string& file) {
+  std::string command;
+  std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
+  for (char c; cmdline.get(c);) command += c == '\0' ? ' ' : (c == '\n' ? ' ' : c);
+  while (!command.empty() && command.back() == ' ') command.pop_back();
+  std::ofstream(file, std::ios::trunc) << ::getpid() << ' ' << core::utc_now() << ' ' << command.substr(0, 200) << '\n';
+}
+
+// How long a writer waits for another one (SCO_CATALOG_WAIT seconds, default 600).
+int writer_wait_seconds() {
+  static const int s = [] {
+    const char* v = std::getenv("SCO_CATALOG_WAIT");
+    const int n = v ? std::atoi(v) : 600;
+    return n >= 0 ? n : 600;
+  }();
+  return s;
+}
+
 class SqliteStore : public CatalogStore {
  public:
   explicit SqliteStore(const std::string& dir) {
@@ -141,7 +179,8 @@ class SqliteStore : public CatalogStore {
       db_ = nullptr;
       core::fail(ErrorCode::kIo, "cannot open the catalog '{}': {}", path_, why);
     }
-    sqlite3_busy_timeout(db_, 5000);
+    writer_file_ = (std::filesystem::path(dir) / "catalog.writer").string();
+    sqlite3_busy_handler(db_, &SqliteStore::on_busy, this);
     try {
       exec("PRAGMA journal_mode=WAL");
       exec("PRAGMA foreign_keys=ON");
@@ -154,6 +193,7 @@ class SqliteStore : public CatalogStore {
       exec("CREATE INDEX IF NOT EXISTS items_end ON items(end_dt)");
       exec(fmt::format("CREATE VIRTUAL TABLE IF NOT EXISTS items_bbox USING {}", kBboxTable));
       exec("CREATE TABLE IF NOT EXISTS feature_tables(id TEXT PRIMARY KEY, doc TEXT NOT NULL)");
+      exec("CREATE TABLE IF NOT EXISTS audit_confirmations(seq INTEGER PRIMARY KEY, hash TEXT NOT NULL)");
       std::string version;
       {
         Statement v(db_, "SELECT value FROM meta WHERE key = 'sco_catalog_schema'", path_);
@@ -172,9 +212,6 @@ class SqliteStore : public CatalogStore {
       const std::string msg = e.what();
       if (msg.find("file is not a database") != std::string::npos || msg.find("malformed") != std::string::npos) {
         core::fail(ErrorCode::kInvalidInput, "the catalog '{}' is corrupt or not a SQLite database: {}", path_, msg);
-      }
-      if (msg.find("locked") != std::string::npos || msg.find("busy") != std::string::npos) {
-        core::fail(ErrorCode::kIo, "the catalog '{}' is locked by another process", path_);
       }
       throw;
     }
@@ -382,10 +419,24 @@ class SqliteStore : public CatalogStore {
     return page;
   }
 
+  void confirm_audit(std::uint64_t seq, const std::string& hash) override {
+    Statement s(db_, "INSERT OR REPLACE INTO audit_confirmations(seq, hash) VALUES(?, ?)", path_);
+    s.bind(1, static_cast<std::int64_t>(seq)).bind(2, hash);
+    s.step();
+  }
+
+  std::map<std::uint64_t, std::string> audit_confirmations() const override {
+    Statement s(reader(), "SELECT seq, hash FROM audit_confirmations ORDER BY seq", path_);
+    std::map<std::uint64_t, std::string> out;
+    while (s.step()) out.emplace(static_cast<std::uint64_t>(s.integer(0)), s.text(1));
+    return out;
+  }
+
   void transaction(const std::function<void()>& work) override {
     std::lock_guard lock(tx_mutex_);
     exec("BEGIN IMMEDIATE");
     tx_thread_ = std::this_thread::get_id();
+    record_writer(writer_file_);
     try {
       work();
       exec("COMMIT");
@@ -393,8 +444,10 @@ class SqliteStore : public CatalogStore {
     } catch (...) {
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
       tx_thread_ = std::thread::id();
+      std::remove(writer_file_.c_str());
       throw;
     }
+    std::remove(writer_file_.c_str());
   }
 
  private:
@@ -452,14 +505,39 @@ class SqliteStore : public CatalogStore {
 
   void exec(const std::string& sql) {
     char* err = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    if (const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err); rc != SQLITE_OK) {
       const std::string msg = err ? err : sqlite3_errmsg(db_);
       sqlite3_free(err);
+      if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+        core::fail(ErrorCode::kIo, "the catalog '{}' is busy: {} has held it for over {} s; retry when it has finished (SCO_CATALOG_WAIT sets the wait)",
+                   path_, describe_writer(writer_file_), writer_wait_seconds());
+      }
       core::fail(ErrorCode::kIo, "catalog '{}': {}", path_, msg);
     }
   }
-  std::string path_;
+
+  // SQLite's busy handler for the writing connection: waits for another writer up to
+  // SCO_CATALOG_WAIT seconds, saying once on a terminal whom it waits for.
+  static int on_busy(void* self, int count) {
+    auto* s = static_cast<SqliteStore*>(self);
+    const auto now = std::chrono::steady_clock::now();
+    if (count == 0) {
+      s->busy_since_ = now;
+      s->busy_said_ = false;
+    }
+    const double waited = std::chrono::duration<double>(now - s->busy_since_).count();
+    if (waited >= writer_wait_seconds()) return 0;
+    if (waited >= 1.0 && !s->busy_said_ && ::isatty(2)) {
+      std::fprintf(stderr, "sco: waiting for the catalog '%s': %s is writing to it\n", s->path_.c_str(), describe_writer(s->writer_file_).c_str());
+      s->busy_said_ = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(count < 10 ? 2 : 25));
+    return 1;
+  }
+  std::string path_, writer_file_;
   sqlite3* db_ = nullptr;
+  std::chrono::steady_clock::time_point busy_since_;
+  bool busy_said_ = false;
   std::recursive_mutex tx_mutex_;
   std::atomic<std::thread::id> tx_thread_{};
   const std::uint64_t serial_ = next_serial();

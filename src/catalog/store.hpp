@@ -65,6 +65,11 @@ class CatalogStore {
   virtual void put_feature_table(const nlohmann::json& table) = 0;
   virtual std::vector<nlohmann::json> feature_tables() const = 0;
   virtual std::optional<nlohmann::json> feature_table(const std::string& id) const = 0;
+  // Records, inside the current transaction, that the audit entry (seq, hash) written ahead of it
+  // belongs to it: the entry is confirmed exactly when the transaction commits.
+  virtual void confirm_audit(std::uint64_t seq, const std::string& hash) = 0;
+  // Every confirmed audit entry: seq -> hash.
+  virtual std::map<std::uint64_t, std::string> audit_confirmations() const = 0;
   // Runs `work` in one transaction: all of it lands or none.
   virtual void transaction(const std::function<void()>& work) = 0;
 };

@@ -5,5 +5,7 @@
 namespace sco::core {
 
 std::string utc_now();
+// The same with milliseconds ("2026-11-23T21:05:00.123Z"), for versions that must order.
+std::string utc_now_ms();
 
 }  // namespace sco::core

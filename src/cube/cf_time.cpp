@@ -20,6 +20,8 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+constexpr int kLastYear = 9999;
+
 bool gregorian_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 bool julian_leap(int y) { return y % 4 == 0; }
 
@@ -144,8 +146,10 @@ TimeUnits parse_time_units(std::string_view text) {
   double s = 0;
   const std::string date = t.substr(since + 7);
   const int n = std::sscanf(date.c_str(), "%d-%d-%d%*[ t]%d:%d:%lf", &y, &mo, &d, &h, &mi, &s);
-  if (n < 3 || mo < 1 || mo > 12 || d < 1 || d > 31) {
-    core::fail(ErrorCode::kInvalidInput, "time units '{}': cannot read the reference date '{}'", text, date);
+  if (n < 3 || mo < 1 || mo > 12 || d < 1 || d > 31 || y < 1 || y > kLastYear || (n >= 4 && (h < 0 || h > 23)) ||
+      (n >= 5 && (mi < 0 || mi > 59)) || (n >= 6 && !(s >= 0 && s < 61))) {
+    core::fail(ErrorCode::kInvalidInput, "time units '{}': cannot read the reference date '{}' (YYYY-MM-DD[ hh:mm[:ss]], years 1-{})", text,
+               date, kLastYear);
   }
   u.reference = DateTime{y, mo, d, n >= 4 ? h : 0, n >= 5 ? mi : 0, n >= 6 ? s : 0.0};
   return u;
@@ -157,6 +161,13 @@ double days_from_epoch(const DateTime& dt, Calendar cal) {
 }
 
 DateTime date_from_days(double days, Calendar cal) {
+  // Dates are written with four-digit years (RFC 3339, ISO 8601's basic range): 0001-01-01 to
+  // 9999-12-31. Outside, the year arithmetic would overflow (1e300 days once looped forever).
+  const double last = static_cast<double>(day_number(kLastYear + 1, 1, 1, cal));
+  if (!(days >= 0.0 && days < last)) {
+    core::fail(ErrorCode::kInvalidInput, "{} days from 0001-01-01 lies outside the dates this calendar can write (0001-01-01 to {}-12-31)",
+               days, kLastYear);
+  }
   const double whole = std::floor(days);
   DateTime dt;
   date_of_day(static_cast<long long>(whole), cal, dt.year, dt.month, dt.day);
@@ -175,9 +186,15 @@ std::vector<DateTime> decode_times(const std::vector<double>& values, std::strin
   const double base = days_from_epoch(u.reference, cal);
   std::vector<DateTime> out;
   out.reserve(values.size());
-  for (double v : values) {
-    if (!std::isfinite(v)) core::fail(ErrorCode::kInvalidInput, "time value {} is not a number", v);
-    out.push_back(date_from_days(base + v * u.seconds_per_unit / 86400.0, cal));
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const double v = values[i];
+    if (!std::isfinite(v)) core::fail(ErrorCode::kInvalidInput, "time value {} (step {}) is not a number", v, i + 1);
+    try {
+      out.push_back(date_from_days(base + v * u.seconds_per_unit / 86400.0, cal));
+    } catch (const core::Error&) {
+      core::fail(ErrorCode::kInvalidInput, "time value {} (step {}) in '{}' lies outside the years 1-{} of the {} calendar", v, i + 1, units,
+                 kLastYear, calendar.empty() ? "standard" : calendar);
+    }
   }
   return out;
 }

@@ -18,6 +18,7 @@
 #include "catalog/store.hpp"
 #include "core/clock.hpp"
 #include "core/digest.hpp"
+#include "core/fault.hpp"
 #include "core/url.hpp"
 #include "security/audit.hpp"
 #include "security/jcs.hpp"
@@ -64,6 +65,15 @@ std::string local_name(const std::string& key, const std::string& type, const st
   const std::string path = href.substr(0, href.find('?'));
   if (std::regex_search(path, m, ext_re)) return name + "." + m[1].str();
   return name;
+}
+
+// The origin (scheme://host:port) of an href; "" when it is not a URL.
+std::string asset_origin(const std::string& href) {
+  try {
+    return parse_url(href).origin();
+  } catch (const core::Error&) {
+    return "";
+  }
 }
 
 struct Incoming {
@@ -286,6 +296,19 @@ SyncReport sync_collection(const SyncOptions& o) {
     }
     const security::Verdict v = security::verify_item(item, trusted, false, &signed_bytes);
     problems.insert(problems.end(), v.problems.begin(), v.problems.end());
+    if (old != have.end()) {
+      // A changed item must be a newer version than the one held (its signed `updated`): a stale
+      // mirror or a proxy replaying an older, validly signed copy must not roll this node back.
+      const auto held = store->item(coll, id);
+      const std::string held_updated = held ? string_member(held->value("properties", json::object()), "updated") : "";
+      const std::string new_updated = string_member(item["properties"], "updated");
+      if (security::version_order(new_updated) <= security::version_order(held_updated)) {
+        problems.push_back(fmt::format("item '{}': the partner serves version {} but this node holds version {}: an older or equal version "
+                                       "with other content is refused (a replay or a stale copy of the partner's catalog)",
+                                       id, new_updated.empty() ? "(none)" : new_updated, held_updated.empty() ? "(none)" : held_updated));
+        continue;
+      }
+    }
     if (v.ok) signers.insert(v.signer);
     bool assets_ok = true;
     if (item.contains("assets")) {
@@ -305,6 +328,12 @@ SyncReport sync_collection(const SyncOptions& o) {
           assets_ok = false;
         } else if (href.rfind("http://", 0) != 0 && href.rfind("https://", 0) != 0) {
           problems.push_back(fmt::format("item '{}': asset '{}' has no http(s) href ('{}')", id, it.key(), href));
+          assets_ok = false;
+        } else if (const auto origin = asset_origin(href); origin != base.origin()) {
+          // hrefs are not signed: fetched only from the partner's own node, never from a host the
+          // listing names (server-side request forgery).
+          problems.push_back(fmt::format("item '{}': asset '{}' is on {}, not on the partner's node {}: assets are fetched only from the partner",
+                                         id, it.key(), origin.empty() ? "'" + href + "'" : origin, base.origin()));
           assets_ok = false;
         } else if (it->contains("file:size") && (!(*it)["file:size"].is_number_integer() || (*it)["file:size"].get<std::int64_t>() < 0)) {
           problems.push_back(fmt::format("item '{}': asset '{}' has an invalid file:size", id, it.key()));
@@ -436,7 +465,13 @@ SyncReport sync_collection(const SyncOptions& o) {
   json doc = remote;
   doc.erase("links");
   doc["sco:origin"] = {{"url", from}, {"collection", coll}, {"synced", core::utc_now()}, {"signers", signers}};
-  if (!o.visibility.empty()) doc["sco:visibility"] = o.visibility;
+  // The copy's visibility: the one asked for, else the one this node set before (a later sync never
+  // loosens it), else the partner's.
+  if (!o.visibility.empty()) {
+    doc["sco:visibility"] = o.visibility;
+  } else if (const auto local = store->collection(coll); local && local->contains("sco:visibility")) {
+    doc["sco:visibility"] = (*local)["sco:visibility"];
+  }
   store->transaction([&] {
     store->put_collection(doc);
     for (const auto& inc : incoming) {
@@ -455,6 +490,20 @@ SyncReport sync_collection(const SyncOptions& o) {
     }
     for (const auto& id : removed) report.removed += store->delete_item(coll, id) ? 1 : 0;
     store->refresh_extent(coll);
+    // Written ahead of the commit and confirmed by it.
+    json detail = {{"from", from},
+                   {"collection", coll},
+                   {"added", report.added},
+                   {"updated", report.updated},
+                   {"removed", report.removed},
+                   {"unchanged", report.unchanged},
+                   {"assets", report.assets_downloaded},
+                   {"bytes", report.bytes_downloaded}};
+    if (doc.contains("sco:visibility")) detail["visibility"] = doc["sco:visibility"];
+    core::crash_point("sync.staged");
+    const auto entry = security::audit_ahead(o.catalog_dir, keys, "sync", detail);
+    store->confirm_audit(entry.seq, entry.hash);
+    core::crash_point("sync.audited");
   });
 
   // Afterwards: each received item beside its files (what `sco verify DIR/synced` checks), the
@@ -476,36 +525,30 @@ SyncReport sync_collection(const SyncOptions& o) {
   for (const auto& u : units) {
     if (u.ready == u.staged) fs::remove(u.staged, ec);
   }
-  security::audit(o.catalog_dir, keys, "sync",
-                  {{"from", from},
-                   {"collection", coll},
-                   {"added", report.added},
-                   {"updated", report.updated},
-                   {"removed", report.removed},
-                   {"unchanged", report.unchanged},
-                   {"assets", report.assets_downloaded},
-                   {"bytes", report.bytes_downloaded}});
   report.signers.assign(signers.begin(), signers.end());
   report.commit_seconds = since(t_commit);
   report.seconds = since(t0);
   return report;
 }
 
-std::vector<std::string> check_remote_assets(const json& item, const ClientOptions& options, const std::string& scratch_dir) {
+std::vector<std::string> partner_origins(const std::string& catalog_dir) {
+  std::vector<std::string> out;
+  if (!fs::exists(fs::path(catalog_dir) / "catalog.sqlite")) return out;
+  const auto store = catalog::open_sqlite_store(catalog_dir);
+  for (const auto& [id, member] : store->collection_member("sco:origin")) {
+    if (!member) continue;  // not a partner's copy (the member is an object: its document is read)
+    const auto c = store->collection(id);
+    const std::string origin = c ? asset_origin(string_member(c->value("sco:origin", json::object()), "url")) : "";
+    if (!origin.empty() && std::find(out.begin(), out.end(), origin) == out.end()) out.push_back(origin);
+  }
+  return out;
+}
+
+std::vector<std::string> check_remote_assets(const json& item, const ClientOptions& options, const std::string& token_origin,
+                                             const std::string& scratch_dir) {
   std::vector<std::string> problems;
   if (!item.is_object() || !item.contains("assets") || !item["assets"].is_object()) return problems;
   const std::string id = string_member(item, "id");
-  std::string token_origin;
-  if (item.contains("links") && item["links"].is_array()) {
-    for (const auto& l : item["links"]) {
-      if (string_member(l, "rel") == "self") {
-        try {
-          token_origin = parse_url(string_member(l, "href")).origin();
-        } catch (const core::Error&) {
-        }
-      }
-    }
-  }
   ClientPool pool(options, token_origin);
   fs::create_directories(scratch_dir);
   for (auto it = item["assets"].begin(); it != item["assets"].end(); ++it) {

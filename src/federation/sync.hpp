@@ -63,7 +63,14 @@ SyncReport sync_collection(const SyncOptions& options);
 
 // For `sco verify` on an item as a partner serves it: fetches each asset with an http(s) href into a
 // temporary file under `scratch_dir` and compares it with the signed file:size and file:checksum.
-// The token goes only to the origin of the item's "self" link. Returns what fails, one line each.
-std::vector<std::string> check_remote_assets(const nlohmann::json& item, const ClientOptions& options, const std::string& scratch_dir);
+// The token (options.token) goes only to `token_origin` (scheme://host:port, one the user named or
+// a partner this node syncs from; empty: to none), never to an origin taken from the item, whose
+// links and hrefs no signature covers. Returns what fails, one line each.
+std::vector<std::string> check_remote_assets(const nlohmann::json& item, const ClientOptions& options, const std::string& token_origin,
+                                             const std::string& scratch_dir);
+
+// The origins (scheme://host:port) of the partners this node syncs from, as their collections here
+// record them: where `sco verify` may send a token without being told.
+std::vector<std::string> partner_origins(const std::string& catalog_dir);
 
 }  // namespace sco::federation

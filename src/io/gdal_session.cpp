@@ -5,9 +5,13 @@
 #include <cpl_string.h>
 #include <gdal.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <mutex>
+
+#include "core/error.hpp"
 
 namespace sco::io {
 
@@ -21,6 +25,13 @@ extern "C" void capture_error(CPLErr level, CPLErrorNum, const char* message) {
   // Warnings and debug output are not shown: sco reports its own warnings where they matter.
 }
 }  // namespace
+
+void refuse_special_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) return;
+  const char* kind = S_ISFIFO(st.st_mode) ? "a named pipe" : S_ISSOCK(st.st_mode) ? "a socket" : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : "special";
+  core::fail(core::ErrorCode::kInvalidInput, "'{}' is not a regular file ({})", path, kind);
+}
 
 void init_gdal() {
   static std::once_flag once;

@@ -19,6 +19,11 @@ void init_gdal();
 // A tile server wants it large: a tile then costs a copy of cached blocks, not their decompression.
 void set_gdal_cache_bytes(std::size_t bytes);
 
+// Refuses (kInvalidInput, naming it) a path that exists but is neither a regular file nor a folder:
+// GDAL would block forever reading a named pipe, or read a device without end. GDAL's own
+// names (/vsi..., NETCDF:"f.nc":var) and paths that do not exist pass.
+void refuse_special_file(const std::string& path);
+
 // The last GDAL error message on this thread (empty when none), cleared by the call.
 std::string take_gdal_error();
 void clear_gdal_error();

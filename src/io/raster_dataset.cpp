@@ -4,9 +4,13 @@
 #include <ogr_spatialref.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cstdint>
+#include <vector>
 
 #include "core/error.hpp"
+#include "core/parse.hpp"
 #include "io/gdal_session.hpp"
 
 namespace sco::io {
@@ -24,9 +28,8 @@ BandRef parse_band_ref(const std::string& text) {
   struct stat st {};
   if (::stat(text.c_str(), &st) == 0) return ref;  // a file whose name really ends in ":N"
   ref.path = text.substr(0, colon);
-  ref.band = std::stoi(tail);
+  ref.band = core::parse_band_number(tail, fmt::format("'{}': the band", text));
   ref.band_given = true;
-  if (ref.band < 1) core::fail(ErrorCode::kInvalidInput, "'{}': band numbers start at 1", text);
   return ref;
 }
 
@@ -65,6 +68,7 @@ std::string resolve_variable(const std::string& text) {
 
 RasterDataset RasterDataset::open(const std::string& path) {
   init_gdal();
+  refuse_special_file(path);
   clear_gdal_error();
   auto* ds = static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr,
                                                   nullptr, nullptr));
@@ -139,6 +143,51 @@ core::Grid RasterDataset::grid() const {
 }
 
 int RasterDataset::band_count() const { return ds_->GetRasterCount(); }
+
+void check_raster_readable(const std::string& path) {
+  init_gdal();
+  refuse_special_file(path);
+  clear_gdal_error();
+  GDALDatasetH h = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
+  if (!h) {
+    const std::string why = take_gdal_error();
+    core::fail(ErrorCode::kInvalidInput, "'{}' is not a raster GDAL can read{}{}", path, why.empty() ? "" : ": ", why);
+  }
+  std::vector<std::string> parts;
+  if (GDALGetRasterCount(h) == 0) {  // a container: each of its rasters
+    for (char** p = GDALGetMetadata(h, "SUBDATASETS"); p && *p; ++p) {
+      const std::string kv = *p;
+      const auto eq = kv.find('=');
+      if (eq != std::string::npos && kv.compare(eq - 5, 5, "_NAME") == 0) parts.push_back(kv.substr(eq + 1));
+    }
+  }
+  GDALClose(h);
+  if (parts.empty()) parts.push_back(path);
+  for (const auto& p : parts) RasterDataset::open(p).check_readable();
+}
+
+void RasterDataset::check_readable() const {
+  const core::Grid g = grid();
+  std::vector<unsigned char> buf;
+  for (int b = 1; b <= band_count(); ++b) {
+    GDALRasterBand* h = band_handle(b);
+    int bw = 0, bh = 0;
+    h->GetBlockSize(&bw, &bh);
+    const int type_bytes = std::max(1, GDALGetDataTypeSizeBytes(h->GetRasterDataType()));
+    // Row bands of whole blocks, at most ~64 MiB each.
+    const int rows = std::max(bh, static_cast<int>(std::min<std::int64_t>(g.height, (std::int64_t{64} << 20) / (std::int64_t{g.width} * type_bytes) / bh * bh)));
+    buf.resize(static_cast<std::size_t>(g.width) * static_cast<std::size_t>(std::min(rows, g.height)) * static_cast<std::size_t>(type_bytes));
+    for (int y = 0; y < g.height; y += rows) {
+      const int n = std::min(rows, g.height - y);
+      clear_gdal_error();
+      if (h->RasterIO(GF_Read, 0, y, g.width, n, buf.data(), g.width, n, h->GetRasterDataType(), 0, 0, nullptr) != CE_None) {
+        const std::string why = take_gdal_error();
+        core::fail(ErrorCode::kIo, "'{}': band {}, rows {}-{}: the pixels cannot be read (truncated or corrupted file){}{}", path_, b, y, y + n - 1,
+                   why.empty() ? "" : ": ", why);
+      }
+    }
+  }
+}
 
 GDALRasterBand* RasterDataset::band_handle(int band) const {
   if (band < 1 || band > ds_->GetRasterCount()) {

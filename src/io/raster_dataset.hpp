@@ -42,6 +42,10 @@ BandRef parse_band_ref(const std::string& text);
 // file and its variables when the variable does not exist.
 std::string resolve_variable(const std::string& text);
 
+// check_readable() for a raster file or each raster of a container (NetCDF, HDF5); throws
+// kInvalidInput naming the file when GDAL cannot open it as a raster at all.
+void check_raster_readable(const std::string& path);
+
 class RasterDataset {
  public:
   // Throws kNotFound when the file does not exist, kInvalidInput when GDAL cannot read it as a
@@ -63,6 +67,11 @@ class RasterDataset {
 
   GDALDataset* handle() const { return ds_; }
   GDALRasterBand* band_handle(int band) const;
+
+  // Decodes every block of every band (a band of block rows at a time, at most ~64 MiB):
+  // throws kIo naming the file, band and rows when a block cannot be read, as in a truncated or
+  // corrupted file whose header still opens. A catalog signs only what it could read.
+  void check_readable() const;
 
  private:
   RasterDataset(std::string path, GDALDataset* ds) : path_(std::move(path)), ds_(ds) {}

@@ -27,6 +27,7 @@ nlohmann::json raster_info(const std::string& path, bool compute_stats) {
   GDALDataset* ds_handle = nullptr;
   // Containers of several rasters (NetCDF with many variables) are described by their subdatasets.
   init_gdal();
+  refuse_special_file(path);
   clear_gdal_error();
   ds_handle = static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
   if (ds_handle && ds_handle->GetRasterCount() == 0) {
@@ -119,6 +120,9 @@ nlohmann::json raster_info(const std::string& path, bool compute_stats) {
       if (ds.band_handle(b)->ComputeStatistics(FALSE, &mn, &mx, &mean, &sd, nullptr, nullptr) == CE_None) {
         jb["statistics"] = {{"min", mn}, {"max", mx}, {"mean", mean}, {"stddev", sd}};
       } else {
+        // GDAL fails alike when every pixel is nodata and when pixels cannot be read: a full read
+        // tells them apart (and throws naming the band and rows of a truncated or corrupted file).
+        ds.check_readable();
         jb["statistics"] = nullptr;  // every pixel is nodata
       }
     }

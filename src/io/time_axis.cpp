@@ -45,6 +45,16 @@ TimeAxis read_time_axis(const RasterDataset& ds) {
   } catch (const core::Error& e) {
     core::fail(core::ErrorCode::kInvalidInput, "'{}': {}", ds.path(), e.what());
   }
+  // Steps are taken in file order as time order (periods, runs, trends): a time axis that goes
+  // back or repeats a step is refused before any work.
+  for (std::size_t i = 1; i < axis.values.size(); ++i) {
+    if (!(axis.values[i] > axis.values[i - 1])) {
+      core::fail(core::ErrorCode::kInvalidInput,
+                 "'{}': the {} axis is not strictly increasing: step {} ({}) {} step {} ({}); sort the file by time (e.g. cdo sorttime)",
+                 ds.path(), axis.dimension, i + 1, axis.dates[i].iso(), axis.values[i] == axis.values[i - 1] ? "repeats" : "comes before", i,
+                 axis.dates[i - 1].iso());
+    }
+  }
   return axis;
 }
 

@@ -59,6 +59,7 @@ void collect_polygons(const OGRGeometry* g, zonal::Zone& zone) {
 
 VectorZones read_zones(const std::string& path, const std::string& layer_name, const std::string& id_field) {
   init_gdal();
+  refuse_special_file(path);
   clear_gdal_error();
   auto* ds = static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
   if (!ds) {
@@ -101,6 +102,7 @@ VectorZones read_zones(const std::string& path, const std::string& layer_name, c
     }
   }
   layer->ResetReading();
+  clear_gdal_error();
   while (OGRFeature* f = layer->GetNextFeature()) {
     std::unique_ptr<OGRFeature, void (*)(OGRFeature*)> fg(f, [](OGRFeature* x) { OGRFeature::DestroyFeature(x); });
     std::string id;
@@ -128,6 +130,16 @@ VectorZones read_zones(const std::string& path, const std::string& layer_name, c
     }
     out.ids.push_back(std::move(id));
     out.geometries.push_back(std::move(geom));
+  }
+  // A read that failed part-way (a truncated or corrupted file) ends the loop like the last feature:
+  // GDAL's error, or fewer features than the layer's own count, tells them apart.
+  if (const std::string why = take_gdal_error(); !why.empty()) {
+    core::fail(ErrorCode::kInvalidInput, "layer '{}' of '{}': reading failed after {} features (truncated or corrupted?): {}", out.layer, path,
+               out.ids.size(), why);
+  }
+  if (const GIntBig declared = layer->GetFeatureCount(FALSE); declared >= 0 && static_cast<std::size_t>(declared) != out.ids.size()) {
+    core::fail(ErrorCode::kInvalidInput, "layer '{}' of '{}' declares {} features but {} could be read (truncated or corrupted)", out.layer, path,
+               declared, out.ids.size());
   }
   if (out.ids.empty()) core::fail(ErrorCode::kInvalidInput, "layer '{}' of '{}' has no features", out.layer, path);
   return out;

@@ -42,7 +42,8 @@ std::vector<std::string> lines_of(const fs::path& p) {
 
 }  // namespace
 
-void audit(const std::string& dir, const NodeKeys& keys, const std::string& event, const json& detail) {
+namespace {
+AuditEntry append(const std::string& dir, const NodeKeys& keys, const std::string& event, const json& detail, bool ahead) {
   fs::create_directories(dir);
   const fs::path log = fs::path(dir) / "audit.log", head = fs::path(dir) / "audit.head";
   const int fd = ::open(log.c_str(), O_RDWR | O_CREAT | O_APPEND, 0640);
@@ -61,6 +62,7 @@ void audit(const std::string& dir, const NodeKeys& keys, const std::string& even
     prev = last.value("hash", std::string(kGenesis));
   }
   json entry = {{"seq", seq}, {"time", core::utc_now()}, {"event", event}, {"detail", detail}, {"prev", prev}};
+  if (ahead) entry["commit"] = "catalog";
   entry["hash"] = entry_hash(entry);
   const std::string line = entry.dump() + "\n";
   const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
@@ -76,6 +78,16 @@ void audit(const std::string& dir, const NodeKeys& keys, const std::string& even
   ::flock(fd, LOCK_UN);
   ::close(fd);
   if (!ok) core::fail(ErrorCode::kIo, "cannot append to the audit log '{}'", log.string());
+  return {seq, entry["hash"].get<std::string>()};
+}
+}  // namespace
+
+AuditEntry audit(const std::string& dir, const NodeKeys& keys, const std::string& event, const json& detail) {
+  return append(dir, keys, event, detail, false);
+}
+
+AuditEntry audit_ahead(const std::string& dir, const NodeKeys& keys, const std::string& event, const json& detail) {
+  return append(dir, keys, event, detail, true);
 }
 
 AuditCheck verify_audit(const std::string& dir) {
@@ -95,6 +107,7 @@ AuditCheck verify_audit(const std::string& dir) {
     if (seq != expect) c.problems.push_back(fmt::format("{}: entry {} where {} was expected (an entry removed or moved)", where, seq, expect));
     if (e.value("prev", "") != prev) c.problems.push_back(where + ": does not follow the previous entry (removed, inserted or reordered)");
     if (entry_hash(e) != e.value("hash", "")) c.problems.push_back(where + ": its content does not match its hash (edited)");
+    if (e.value("commit", "") == "catalog") c.written_ahead.push_back({{seq, e.value("hash", "")}, e.value("event", "")});
     prev = e.value("hash", "");
     expect = seq + 1;
     ++c.entries;

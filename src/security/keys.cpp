@@ -10,8 +10,10 @@
 
 #include <fmt/format.h>
 
+#include "core/clock.hpp"
 #include "core/digest.hpp"
 #include "core/error.hpp"
+#include "core/parse.hpp"
 #include "security/jcs.hpp"
 
 namespace sco::security {
@@ -168,6 +170,20 @@ PublicKey trust_key(const std::string& dir, const std::string& name, const std::
   return k;
 }
 
+std::string version_order(const std::string& updated) {
+  std::string utc;
+  try {
+    utc = core::parse_rfc3339(updated, "updated");
+  } catch (const core::Error&) {
+    return "";
+  }
+  // YYYY-MM-DDThh:mm:ss[.f]Z with the fraction padded to nine digits: ordered as text.
+  const std::size_t dot = utc.find('.');
+  std::string fraction = dot == std::string::npos ? "" : utc.substr(dot + 1, utc.size() - dot - 2);
+  fraction.resize(9, '0');
+  return utc.substr(0, 19) + "." + fraction;
+}
+
 std::string item_signing_bytes(const json& item) {
   if (!item.is_object()) return canonical_json(item);
   json copy = item;
@@ -182,6 +198,9 @@ std::string item_signing_bytes(const json& item) {
 }
 
 void sign_item(json& item, const NodeKeys& keys) {
+  // The version partners compare (STAC common metadata `updated`), inside the signed content: a
+  // replayed older copy cannot pass for the newer one (sync refuses versions older than it holds).
+  if (item.is_object() && item.contains("properties") && item["properties"].is_object()) item["properties"]["updated"] = core::utc_now_ms();
   const std::string sig = keys.sign(item_signing_bytes(item));
   item["sco:signature"] = {{"alg", "Ed25519"}, {"key_id", keys.public_key().key_id()}, {"signer", keys.public_key().name}, {"value", sig}};
 }

@@ -46,7 +46,12 @@ PublicKey trust_key(const std::string& dir, const std::string& name, const std::
 
 // The bytes an item's signature covers.
 std::string item_signing_bytes(const nlohmann::json& item);
+// Signs the item, first setting its properties' `updated` to now (with milliseconds): the version
+// partners compare, inside the signed content.
 void sign_item(nlohmann::json& item, const NodeKeys& keys);
+// An item version (`updated`, RFC 3339) as text that orders by time ("" for none or an invalid one,
+// which orders first).
+std::string version_order(const std::string& updated);
 
 struct Verdict {
   bool ok = false;

@@ -9,6 +9,9 @@
 
 #include <fmt/format.h>
 
+#include "core/error.hpp"
+#include "core/parse.hpp"
+
 namespace sco::server {
 
 using nlohmann::json;
@@ -200,13 +203,18 @@ ApiResponse FeaturesApi::handle(const ApiRequest& req) const {
         while (n < 4) {
           const std::size_t comma = v.find(',', pos);
           const std::string part = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-          char* end = nullptr;
-          b[n++] = std::strtod(part.c_str(), &end);
-          if (part.empty() || *end) throw std::invalid_argument("bbox: expected west,south,east,north");
+          try {
+            b[n++] = core::parse_finite(part, "bbox");
+          } catch (const core::Error& e) {
+            throw std::invalid_argument(std::string(e.what()) + " (west,south,east,north)");
+          }
           if (comma == std::string::npos) break;
           pos = comma + 1;
         }
         if (n != 4 || v.find(',', pos) != std::string::npos) throw std::invalid_argument("bbox: expected west,south,east,north");
+        if (b[0] < -180 || b[2] > 180 || b[1] < -90 || b[3] > 90 || b[0] > b[2] || b[1] > b[3]) {
+          throw std::invalid_argument("bbox: expected west <= east within -180..180 and south <= north within -90..90");
+        }
         bbox = b;
       } else if (k == "f") {
         if (v != "json" && v != "geojson") throw std::invalid_argument("f: only json is offered");

@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <fmt/format.h>
 
@@ -28,6 +29,7 @@
 #include "io/gdal_session.hpp"
 #include "render/tile_renderer.hpp"
 #include "server/features_api.hpp"
+#include "server/guarded_server.hpp"
 #include "server/stac_api.hpp"
 #include "server/tiles_api.hpp"
 #include "security/audit.hpp"
@@ -43,6 +45,16 @@ extern "C" void on_signal(int) { g_stop = true; }
 void reply(httplib::Response& res, const ApiResponse& r) {
   res.status = r.status;
   res.set_content(r.body, r.content_type.c_str());
+}
+
+// Shared caches (a CDN, nginx's proxy_cache) must never hand one caller's answer to another. What
+// sco answers depends on the caller only through the Authorization header: every response says so
+// (Vary), and one computed for a caller with a token (who may see partners' or private
+// collections) is private and not stored; anonymous answers show only public content.
+// Set before the handler's work, so that refusals carry it too.
+void cache_policy(const httplib::Request& req, httplib::Response& res) {
+  res.set_header("Vary", "Authorization");
+  if (req.has_header("Authorization")) res.set_header("Cache-Control", "private, no-store");
 }
 
 // The address clients reach the node at, for absolute links: behind a reverse proxy that says so
@@ -89,8 +101,10 @@ void widen_listen_backlog(int port) {
   }
 }
 
-// Tokens and rate limits in front of every route. A token's check is remembered for a few seconds,
-// so authorization costs a map lookup, not a file read and a hash, per request.
+// Tokens and rate limits in front of every route. A token's check is remembered while the token file
+// is unchanged (its inode, size and modification time, one stat per request), so authorization
+// costs a stat and a map lookup, not a file read and a hash, and a revocation (which rewrites the
+// file) takes effect on the next request.
 class Gatekeeper {
  public:
   Gatekeeper(const ServerOptions& o, const security::NodeKeys& keys) : o_(o), keys_(keys) {}
@@ -140,17 +154,34 @@ class Gatekeeper {
     return false;
   }
 
+  // What identifies one version of the token file.
+  struct FileVersion {
+    ino_t inode = 0;
+    off_t size = -1;
+    std::int64_t mtime_ns = 0;
+    bool operator==(const FileVersion&) const = default;
+  };
+  FileVersion token_file_version() const {
+    struct stat st {};
+    if (::stat(token_file_.c_str(), &st) != 0) return {};
+    return {st.st_ino, st.st_size, std::int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec};
+  }
+
   std::optional<security::TokenInfo> check(const std::string& token) {
-    const auto now = std::chrono::steady_clock::now();
+    const FileVersion version = token_file_version();
     {
       std::lock_guard lock(mutex_);
+      if (!(version == tokens_version_)) {
+        tokens_.clear();
+        tokens_version_ = version;
+      }
       auto it = tokens_.find(token);
-      if (it != tokens_.end() && now - it->second.first < std::chrono::seconds(5)) return it->second.second;
+      if (it != tokens_.end()) return it->second;
     }
     auto info = security::check_token(o_.catalog_dir, token);
     std::lock_guard lock(mutex_);
     if (tokens_.size() > 10000) tokens_.clear();
-    tokens_[token] = {now, info};
+    if (version == tokens_version_) tokens_[token] = info;  // not when the file changed meanwhile
     return info;
   }
 
@@ -171,7 +202,9 @@ class Gatekeeper {
   const ServerOptions& o_;
   const security::NodeKeys& keys_;
   std::mutex mutex_;
-  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, std::optional<security::TokenInfo>>> tokens_;
+  const std::string token_file_ = (std::filesystem::path(o_.catalog_dir) / "tokens.json").string();
+  FileVersion tokens_version_;
+  std::map<std::string, std::optional<security::TokenInfo>> tokens_;
   std::map<std::string, std::pair<double, std::chrono::steady_clock::time_point>> buckets_;
   std::map<std::string, std::chrono::steady_clock::time_point> used_;  // token id -> last audited use
 };
@@ -191,27 +224,25 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   render::set_block_cache_bytes(o.raster_cache_bytes / 4 * 3);
   io::set_gdal_cache_bytes(o.raster_cache_bytes / 4);
   TilesApi tiles(*store, o.tile_cache_bytes);
-  std::unique_ptr<httplib::Server> server;
+  SSL_CTX* tls = nullptr;
   if (!o.tls_cert.empty() || !o.tls_key.empty()) {
     if (o.tls_cert.empty() || o.tls_key.empty()) core::fail(core::ErrorCode::kInvalidInput, "HTTPS needs both --tls-cert and --tls-key");
     for (const auto& [opt, file] : {std::pair{"--tls-cert", o.tls_cert}, std::pair{"--tls-key", o.tls_key}}) {
       std::error_code ec;
       if (!std::filesystem::is_regular_file(file, ec)) core::fail(core::ErrorCode::kNotFound, "{}: no file '{}'", opt, file);
     }
-    auto tls = std::make_unique<httplib::SSLServer>(o.tls_cert.c_str(), o.tls_key.c_str());
-    if (!tls->is_valid()) {
-      core::fail(core::ErrorCode::kInvalidInput, "--tls-cert '{}' / --tls-key '{}': not a PEM certificate and its matching private key", o.tls_cert,
-                 o.tls_key);
-    }
-    server = std::move(tls);
-  } else {
-    server = std::make_unique<httplib::Server>();
+    tls = tls_context(o.tls_cert, o.tls_key);
   }
-  httplib::Server& svr = *server;
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  // httplib keeps a keep-alive connection on one pool thread: the pool bounds open connections, the
-  // cores bound the work. 32 threads per core, at least 128.
-  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(std::max(threads * 32, 128))); };
+  // A keep-alive connection holds one pool thread: the pool bounds open connections, the cores
+  // bound the work. 32 threads per core, at least 128; one address may hold half of them.
+  const int pool = std::max(threads * 32, 128);
+  ConnectionLimits limits{.request_seconds = o.request_timeout_seconds,
+                          .per_address = o.trust_proxy ? 0 : o.max_connections_per_address > 0 ? o.max_connections_per_address : pool / 2};
+  auto server = std::make_unique<GuardedServer>(limits, tls);
+  if (tls) SSL_CTX_free(tls);  // the server holds its own reference
+  httplib::Server& svr = *server;
+  svr.new_task_queue = [pool] { return new httplib::ThreadPool(static_cast<std::size_t>(pool)); };
   svr.set_tcp_nodelay(true);  // small JSON answers must not wait for delayed ACKs
   svr.set_keep_alive_max_count(1000);
   svr.set_keep_alive_timeout(5);
@@ -220,14 +251,25 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   svr.set_payload_max_length(o.max_body_bytes);
   svr.set_default_headers({{"Access-Control-Allow-Origin", "*"}, {"Access-Control-Allow-Headers", "Content-Type, Authorization"},
                            {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"}, {"Server", "sco"}});
+  // Each request's time from routing to the end of its response, in ms (a connection is served by
+  // one thread at a time, so the start is kept per thread).
+  static thread_local std::chrono::steady_clock::time_point t_start;
+  svr.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    t_start = std::chrono::steady_clock::now();
+    // Content-Length must be a plain decimal count: anything else ("-1", "1e3", two values) is
+    // answered at once and the connection closed, as its body cannot be delimited.
+    if (req.has_header("Content-Length")) {
+      const std::string v = req.get_header_value("Content-Length");
+      const bool digits = !v.empty() && v.size() <= 19 && v.find_first_not_of("0123456789") == std::string::npos;
+      if (!digits || req.get_header_value_count("Content-Length") != 1) {
+        GuardedServer::close_after_response();
+        reply(res, error_response(400, "BadRequest", fmt::format("Content-Length: '{}' is not a byte count", v)));
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
   if (o.access_log) {
-    // Each request's time from routing to the end of its response, in ms (a connection is served by
-    // one thread at a time, so the start is kept per thread).
-    static thread_local std::chrono::steady_clock::time_point t_start;
-    svr.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
-      t_start = std::chrono::steady_clock::now();
-      return httplib::Server::HandlerResponse::Unhandled;
-    });
     svr.set_logger([](const httplib::Request& req, const httplib::Response& res) {
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_start).count();
       std::fprintf(stderr, "%s \"%s %s\" %d %zu %.1fms\n", req.remote_addr.c_str(), req.method.c_str(), req.target.c_str(), res.status,
@@ -244,10 +286,20 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
     }
     reply(res, error_response(500, "ServerError", what));
   });
-  svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  svr.set_error_handler([&o](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
-    const char* code = res.status == 413 ? "PayloadTooLarge" : res.status == 404 ? "NotFound" : res.status == 400 ? "BadRequest" : "Error";
-    reply(res, error_response(res.status, code, res.status == 413 ? "the request body is too large" : fmt::format("{} {}", req.method, req.path)));
+    // httplib's own refusals, each said in words (a malformed request has no method or path to name).
+    std::string code = "Error", why = fmt::format("{} {}: status {}", req.method, req.path, res.status);
+    switch (res.status) {
+      case 400: code = "BadRequest", why = "the request is malformed (request line, headers or body)"; break;
+      case 404: code = "NotFound", why = fmt::format("{} {}: no such resource", req.method, req.path); break;
+      case 405: code = "MethodNotAllowed", why = fmt::format("{} is not allowed on {}", req.method, req.path); break;
+      case 413: code = "PayloadTooLarge", why = fmt::format("the request body is larger than {} bytes", o.max_body_bytes); break;
+      case 414: code = "URITooLong", why = "the request line is longer than 8192 bytes"; break;
+      case 416: code = "RangeNotSatisfiable", why = "the requested byte range lies outside the file"; break;
+      default: break;
+    }
+    reply(res, error_response(res.status, code, why));
   });
   svr.Options(R"(/.*)", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
   svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content(R"({"status":"ok"})", "application/json"); });
@@ -256,6 +308,7 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   });
   auto api_handler = [&stac, &features, &o, &gate, &api_gate](const httplib::Request& req, httplib::Response& res) {
     ApiRequest r;
+    cache_policy(req, res);
     if (!gate.admit(req, res, r.caller)) return;
     r.method = req.method;
     r.path = req.path;
@@ -279,6 +332,7 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   // The run outputs behind the district tables: reports and downloads.
   svr.Get(R"(/outputs/([^/]+)/([^/]+))", [&features, &gate](const httplib::Request& req, httplib::Response& res) {
     Caller caller;
+    cache_policy(req, res);
     if (!gate.admit(req, res, caller)) return;
     std::string path;
     const ApiResponse check = features.output_file(req.matches[1], req.matches[2], path, caller);
@@ -300,6 +354,7 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   // of known length, which GDAL's /vsicurl/ and resumed syncs rely on.
   svr.Get(R"(/assets/([^/]+)/([^/]+)/([^/]+))", [&stac, &gate](const httplib::Request& req, httplib::Response& res) {
     Caller caller;
+    cache_policy(req, res);
     if (!gate.admit(req, res, caller)) return;
     std::string path, type;
     const ApiResponse check = stac.asset_file(req.matches[1], req.matches[2], req.matches[3], caller, path, type);
@@ -331,6 +386,7 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   });
   svr.Get(R"(/tiles/.*)", [&tiles, &o, &gate](const httplib::Request& req, httplib::Response& res) {
     ApiRequest r;
+    cache_policy(req, res);
     if (!gate.admit(req, res, r.caller)) return;
     r.path = req.path;
     for (const auto& [k, v] : req.params) r.query[k] = v;
@@ -339,7 +395,8 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
     if (a.status == 401 || a.status == 403) gate.audit_refusal(req, a.status, r.caller);
     res.status = a.status;
     res.set_content(a.body, a.content_type.c_str());
-    if (a.status == 200 && a.content_type == "image/png") res.set_header("Cache-Control", "public, max-age=3600");
+    // Public tiles may be kept by shared caches for an hour.
+    if (a.status == 200 && a.content_type == "image/png" && !req.has_header("Authorization")) res.set_header("Cache-Control", "public, max-age=3600");
   });
 
   if (!o.web_dir.empty() && std::filesystem::is_directory(o.web_dir)) {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/parse.hpp"
 #include "core/url.hpp"
 #include "core/version.hpp"
 #include "server/item_text.hpp"
@@ -70,16 +71,18 @@ catalog::BBox parse_bbox(const std::vector<double>& v, const std::string& field)
   return b;
 }
 
-// RFC 3339 date-time, or a date (taken at 00:00:00Z).
+// RFC 3339 date-time (any offset, taken to UTC; fractions of a second dropped as stored times have
+// none), or a date (taken at 00:00:00Z, or 23:59:59Z for the end of an interval). Impossible dates
+// (30 February, month 13, hour 99) are 400s naming the parameter.
 std::string parse_instant(const std::string& s, const std::string& field, bool end) {
-  static const std::regex re(R"((\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?([Zz]|[+-]\d{2}:\d{2}))?)");
-  std::smatch m;
-  if (!std::regex_match(s, m, re)) bad(field, fmt::format("'{}' is not an RFC 3339 date-time", s));
-  if (m[7].matched && m[7].str() != "Z" && m[7].str() != "z" && m[7].str() != "+00:00") {
-    bad(field, fmt::format("'{}': give times in UTC (Z)", s));
+  std::string utc;
+  try {
+    utc = core::parse_rfc3339(s, field);
+  } catch (const core::Error& e) {
+    bad(field, e.what() + field.size() + 2);
   }
-  if (!m[4].matched) return fmt::format("{}-{}-{}T{}", m[1].str(), m[2].str(), m[3].str(), end ? "23:59:59Z" : "00:00:00Z");
-  return fmt::format("{}-{}-{}T{}:{}:{}Z", m[1].str(), m[2].str(), m[3].str(), m[4].str(), m[5].str(), m[6].str());
+  if (s.size() == 10) return utc.substr(0, 10) + (end ? "T23:59:59Z" : "T00:00:00Z");
+  return utc.substr(0, 19) + "Z";
 }
 
 void parse_datetime(const std::string& s, catalog::SearchQuery& q) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/parse.hpp"
 #include "render/colormap.hpp"
 #include "render/tile_renderer.hpp"
 
@@ -63,10 +64,7 @@ ApiResponse TilesApi::handle(const ApiRequest& req, const std::string& key) {
         while (pos <= v.size()) {
           const std::size_t comma = v.find(',', pos);
           const std::string part = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-          char* end = nullptr;
-          const long b = std::strtol(part.c_str(), &end, 10);
-          if (part.empty() || *end) core::fail(core::ErrorCode::kInvalidInput, "bidx: '{}' is not a band number", part);
-          t.bands.push_back(static_cast<int>(b));
+          t.bands.push_back(core::parse_band_number(part, "bidx"));
           if (comma == std::string::npos) break;
           pos = comma + 1;
         }
@@ -106,9 +104,11 @@ ApiResponse TilesApi::handle(const ApiRequest& req, const std::string& key) {
                    {"bounds", {info.west, info.south, info.east, info.north}},
                    {"center", {(info.west + info.east) / 2, (info.south + info.north) / 2, info.min_zoom + 2}}})};
     }
-    t.z = std::stoi(m[4]);
-    t.x = std::stoi(m[5]);
-    t.y = std::stoi(m[6]);
+    // Web Mercator tile numbers: z up to 30 (GDAL's and every tile matrix set's limit), x and y
+    // within 0 .. 2^z - 1.
+    t.z = static_cast<int>(core::parse_integer(m[4].str(), 0, 30, "z"));
+    t.x = static_cast<int>(core::parse_integer(m[5].str(), 0, (std::int64_t{1} << t.z) - 1, "x"));
+    t.y = static_cast<int>(core::parse_integer(m[6].str(), 0, (std::int64_t{1} << t.z) - 1, "y"));
     std::string cached;
     if (cache_.get(key, cached)) return {200, "image/png", cached};
     const render::Tile tile = render::render_tile(t);

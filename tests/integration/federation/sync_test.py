@@ -232,8 +232,10 @@ try:
           "B serves the copy and its asset under /assets")
     item_file = os.path.join(TMP, "from_b.json")
     json.dump(served, open(item_file, "w"))
-    r = sco(B, "--json", "verify", item_file, "--token", b_admin)
-    check(json.loads(r.stdout)["verified"] == 1, "sco verify fetches and checks the asset over HTTP")
+    r = sco(B, "--json", "verify", item_file, "--token", b_admin, ok=False)
+    check(r.returncode == 2 and "401" in r.stdout, "sco verify sends no token to an origin read from the item (the asset is refused)")
+    r = sco(B, "--json", "verify", item_file, "--token", b_admin, "--from", f"http://127.0.0.1:{port_b}")
+    check(json.loads(r.stdout)["verified"] == 1, "sco verify --from: fetches and checks the asset over HTTP")
 
     # A joint product: an indicator run on A (raster, report, provenance, district table per item).
     sco(A, "-q", "run", "heat.hot_months", "--input", f"tas={os.path.join(SAMPLE, 'bcsd_obs_1999.nc')}:tas", "--aoi",

@@ -52,6 +52,13 @@ TEST(Parser, ErrorsNameTheColumn) {
       {"(a + b", 7, "expected ')' to close the '(' at column 1"},
       {"a + b)", 6, "unexpected ')'"},
       {"a $ b", 3, "unexpected character '$'"},
+      // A character of several UTF-8 bytes is named whole (once a lone invalid byte), at its column
+      // in characters.
+      {"a \xC3\x97 b", 3, "unexpected character '\xC3\x97' (U+00D7)"},
+      {"\xC3\xA9t\xC3\xA9 \xE2\x88\x92 b", 1, "unexpected character '\xC3\xA9' (U+00E9)"},
+      {"a + \xE2\x80\x83" "b", 5, "(U+2003)"},
+      {"a + \xFF", 5, "unexpected byte 0xFF (the expression is not UTF-8 text)"},
+      {"a + \xC3", 5, "unexpected byte 0xC3"},
       {"foo(a)", 1, "unknown function 'foo'"},
       {"where(a, b)", 1, "'where' takes 3 argument(s), got 2"},
       {"sqrt", 1, "function 'sqrt' needs arguments"},

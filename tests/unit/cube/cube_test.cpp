@@ -161,3 +161,28 @@ TEST(RadixSelect, AgreesWithSortingOnEveryRank) {
     }
   }
 }
+
+// Values beyond the years 1-9999 are errors naming the value and step, in every calendar (1e300 days
+// once overflowed an int and looped forever); the last representable day still decodes.
+TEST(CfTime, ValuesOutsideTheWritableYearsAreErrors) {
+  for (const char* cal : {"standard", "proleptic_gregorian", "julian", "noleap", "all_leap", "360_day"}) {
+    for (const double v : {1e300, -1e300, 1e12, -800000.0}) {
+      try {
+        decode_times({0, v}, "days since 2000-01-01", cal);
+        ADD_FAILURE() << cal << " " << v;
+      } catch (const sco::core::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("(step 2)"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("outside the years 1-9999"), std::string::npos) << e.what();
+      }
+    }
+  }
+  // 9999-12-31 is 2921939 days after 2000-01-01 in the Gregorian calendar: 8000 years of 365 days
+  // plus 1940 leap days (2000 + 2000 more every 4 years, less 60 centuries not divisible by 400),
+  // less one day: 2920000 + 1940 - 1.
+  EXPECT_EQ(iso({2921939}, "days since 2000-01-01", "standard", 0), "9999-12-31T00:00:00Z");
+  EXPECT_THROW(decode_times({2921940}, "days since 2000-01-01", "standard"), sco::core::Error);
+  EXPECT_EQ(iso({0}, "days since 0001-01-01", "julian", 0), "0001-01-01T00:00:00Z");
+  EXPECT_THROW(decode_times({-1}, "days since 0001-01-01", "julian"), sco::core::Error);
+  EXPECT_THROW(decode_times({0}, "days since 0000-01-01", "standard"), sco::core::Error);
+  EXPECT_THROW(decode_times({0}, "days since 2000-01-01 25:00", "standard"), sco::core::Error);
+}
