@@ -36,15 +36,11 @@ CubeJobResult run_cube_job(const CubeRequest& req, const GlobalOptions& global) 
   const int steps = ds.band_count();
   std::vector<double> t(static_cast<std::size_t>(steps));
   std::string time_note = "step number";
-  try {
-    const io::TimeAxis axis = io::read_time_axis(ds);
-    if (static_cast<int>(axis.dates.size()) == steps) {
-      const auto cal = cube::parse_calendar(axis.calendar);
-      for (int k = 0; k < steps; ++k) t[static_cast<std::size_t>(k)] = cube::days_from_epoch(axis.dates[static_cast<std::size_t>(k)], cal) / 365.25;
-      time_note = "years (CF time axis: " + axis.units + ")";
-    }
-  } catch (const core::Error&) {
-    for (int k = 0; k < steps; ++k) t[static_cast<std::size_t>(k)] = k;
+  for (int k = 0; k < steps; ++k) t[static_cast<std::size_t>(k)] = k;
+  if (const auto axis = io::find_time_axis(ds); axis && static_cast<int>(axis->dates.size()) == steps) {
+    const auto cal = cube::parse_calendar(axis->calendar);
+    for (int k = 0; k < steps; ++k) t[static_cast<std::size_t>(k)] = cube::days_from_epoch(axis->dates[static_cast<std::size_t>(k)], cal) / 365.25;
+    time_note = "years (CF time axis: " + axis->units + ")";
   }
   std::vector<io::PipelineInput> inputs;
   for (int b = 1; b <= steps; ++b) inputs.push_back({path, b});

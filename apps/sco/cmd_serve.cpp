@@ -28,7 +28,18 @@ void register_serve(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("--trust-proxy", opts->trust_proxy,
                 "Behind a reverse proxy: take links' scheme and host from X-Forwarded-Proto / -Host and the client's\n"
                 "address (rate limits, audit) from X-Forwarded-For. Only when the proxy is the sole way in.");
-  cmd->add_option("--timeout", opts->timeout_seconds, "Read and write timeout in seconds")->capture_default_str();
+  cmd->add_option("--timeout", opts->timeout_seconds, "Timeout of each read and write on a connection, in seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  cmd->add_option("--request-timeout", opts->request_timeout_seconds,
+                  "Seconds to receive a whole request (line, headers, body) from its first byte; slower clients are cut off")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  cmd->add_option("--max-connections-per-address", opts->max_connections_per_address,
+                  "Connections one client address may hold at once (more: 503); 0: half the connection pool. Off with "
+                  "--trust-proxy (the proxy limits its clients)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
   cmd->footer("Routes: /healthz, /api (OpenAPI 3), /stac (STAC API 1.0: landing page, conformance, collections, items,\n"
               "search by GET and POST), /features (OGC API - Features: the district tables of sco run),\n"
               "/tiles/{collection}/{item}/{asset}/{z}/{x}/{y}.png with bidx, expression, rescale, colormap, resampling,\n"

@@ -282,18 +282,10 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
         case ind::InputKind::kCube:
           if (in.sources.size() == 1 && s.band == 0) {
             for (int b = 1; b <= ds.band_count(); ++b) in.steps.emplace_back(k, b);
-            try {
-              const io::TimeAxis axis = io::read_time_axis(ds);
-              if (axis.dates.size() == static_cast<std::size_t>(ds.band_count())) {
-                in.dates = axis.dates;
-                in.calendar = cube::parse_calendar(axis.calendar);
-                in.time_note = fmt::format("CF time axis ({}, calendar {})", axis.units, axis.calendar.empty() ? "standard" : axis.calendar);
-              }
-            } catch (const core::Error&) {
-              const auto md = ds.metadata();
-              if (std::any_of(md.begin(), md.end(), [](const auto& kv) { return kv.first.find("_VALUES") != std::string::npos; })) {
-                throw;  // a time axis that exists but cannot be decoded
-              }
+            if (const auto axis = io::find_time_axis(ds); axis && axis->dates.size() == static_cast<std::size_t>(ds.band_count())) {
+              in.dates = axis->dates;
+              in.calendar = cube::parse_calendar(axis->calendar);
+              in.time_note = fmt::format("CF time axis ({}, calendar {})", axis->units, axis->calendar.empty() ? "standard" : axis->calendar);
             }
           } else {
             if (s.band == 0 && ds.band_count() != 1) {

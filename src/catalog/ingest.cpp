@@ -187,14 +187,10 @@ BuiltItem raster_item(const std::string& path, const std::string& collection, co
     if (!datetime.empty()) break;
   }
   if (datetime.empty()) {
-    try {
-      const io::TimeAxis axis = io::read_time_axis(ds);
-      if (!axis.dates.empty()) {
-        props["start_datetime"] = iso_of(axis.dates.front());
-        props["end_datetime"] = iso_of(axis.dates.back());
-        props["datetime"] = nullptr;
-      }
-    } catch (const core::Error&) {
+    if (const auto axis = io::find_time_axis(ds); axis && !axis->dates.empty()) {
+      props["start_datetime"] = iso_of(axis->dates.front());
+      props["end_datetime"] = iso_of(axis->dates.back());
+      props["datetime"] = nullptr;
     }
   }
   if (datetime.empty() && !props.contains("start_datetime")) datetime = rfc3339(fs::path(path).filename().string());

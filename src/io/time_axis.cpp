@@ -8,6 +8,12 @@
 namespace sco::io {
 
 TimeAxis read_time_axis(const RasterDataset& ds) {
+  auto axis = find_time_axis(ds);
+  if (!axis) core::fail(core::ErrorCode::kInvalidInput, "'{}' has no time dimension", ds.path());
+  return std::move(*axis);
+}
+
+std::optional<TimeAxis> find_time_axis(const RasterDataset& ds) {
   TimeAxis axis;
   const auto md = ds.metadata();
   auto get = [&](const std::string& key) -> std::string {
@@ -38,7 +44,7 @@ TimeAxis read_time_axis(const RasterDataset& ds) {
     axis.calendar = get(name + "#calendar");
     break;
   }
-  if (axis.values.empty()) core::fail(core::ErrorCode::kInvalidInput, "'{}' has no time dimension", ds.path());
+  if (axis.dimension.empty()) return std::nullopt;
   if (axis.units.empty()) core::fail(core::ErrorCode::kInvalidInput, "'{}': the {} axis has no units", ds.path(), axis.dimension);
   try {
     axis.dates = cube::decode_times(axis.values, axis.units, axis.calendar);

@@ -1,6 +1,7 @@
 #pragma once
 // The CF time axis of a NetCDF (or HDF5) variable opened through GDAL: the raw values, their
 // units and calendar, decoded to dates with cube::decode_times.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,12 @@ struct TimeAxis {
   std::vector<cube::DateTime> dates;
 };
 
-// Throws kInvalidInput naming the file when it has no time dimension or its units cannot be decoded.
+// The time axis, or nullopt when the dataset has no time dimension. A time axis that exists but
+// cannot be used (no units, values beyond the calendar's years, steps that go back or repeat) is an
+// error naming the file, never taken as "no time axis".
+std::optional<TimeAxis> find_time_axis(const RasterDataset& dataset);
+
+// The same, with no time dimension an error too.
 TimeAxis read_time_axis(const RasterDataset& dataset);
 
 }  // namespace sco::io

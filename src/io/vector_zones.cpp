@@ -2,6 +2,11 @@
 
 #include <gdal_priv.h>
 #include <ogrsf_frmts.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <fstream>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -55,6 +60,42 @@ void collect_polygons(const OGRGeometry* g, zonal::Zone& zone) {
   }
 }
 
+// A shapefile's .dbf header against the file (dBase III layout: record count at bytes 4-7, header
+// length at 8-9 and record length at 10-11, little-endian; 32-byte field descriptors after a 32-byte
+// header, each with its field's length at byte 16, ended by 0x0D; a record is a deletion flag and
+// the fields). OGR reads a header it cannot make sense of as a table without fields, or with fewer
+// records, and says nothing.
+void check_dbf(const std::string& shp) {
+  std::string dbf = shp.substr(0, shp.size() - 4) + ".dbf";
+  if (::access(dbf.c_str(), F_OK) != 0) dbf = shp.substr(0, shp.size() - 4) + ".DBF";
+  std::ifstream f(dbf, std::ios::binary);
+  if (!f) return;  // no table: OGR gives FIDs only
+  unsigned char h[12] = {};
+  f.read(reinterpret_cast<char*>(h), sizeof h);
+  f.seekg(0, std::ios::end);
+  const auto size = static_cast<std::uint64_t>(f.tellg());
+  const std::uint64_t records = h[4] | (h[5] << 8) | (h[6] << 16) | (std::uint64_t{h[7]} << 24);
+  const unsigned header = h[8] | (h[9] << 8), record = h[10] | (h[11] << 8);
+  const std::uint64_t needed = header + records * record;
+  // The field descriptors up to the terminator: their lengths add up to the record's.
+  std::vector<unsigned char> d(std::min<std::uint64_t>(header, size));
+  f.clear();
+  f.seekg(0);
+  f.read(reinterpret_cast<char*>(d.data()), static_cast<std::streamsize>(d.size()));
+  std::size_t at = 32, fields_bytes = 1;
+  while (at < d.size() && d[at] != 0x0D) {
+    if (at + 32 > d.size()) break;
+    fields_bytes += d[at + 16];
+    at += 32;
+  }
+  const bool layout_ok = at < d.size() && d[at] == 0x0D && fields_bytes == record;
+  if (size < 32 || header < 33 || record == 0 || needed > size || !layout_ok) {
+    core::fail(ErrorCode::kInvalidInput,
+               "'{}': the table's header is corrupt (header of {} bytes, {} records of {} bytes: {} bytes needed, the file has {})", dbf, header,
+               records, record, needed, size);
+  }
+}
+
 }  // namespace
 
 VectorZones read_zones(const std::string& path, const std::string& layer_name, const std::string& id_field) {
@@ -68,6 +109,10 @@ VectorZones read_zones(const std::string& path, const std::string& layer_name, c
     core::fail(ErrorCode::kInvalidInput, "cannot open '{}' as a vector layer: {}", path, take_gdal_error());
   }
   std::unique_ptr<GDALDataset, void (*)(GDALDataset*)> guard(ds, [](GDALDataset* d) { GDALClose(d); });
+  if (std::string(ds->GetDriver()->GetDescription()) == "ESRI Shapefile" && path.size() > 4 &&
+      (path.compare(path.size() - 4, 4, ".shp") == 0 || path.compare(path.size() - 4, 4, ".SHP") == 0)) {
+    check_dbf(path);
+  }
   OGRLayer* layer = nullptr;
   if (layer_name.empty()) {
     if (ds->GetLayerCount() == 0) core::fail(ErrorCode::kInvalidInput, "'{}' has no vector layer", path);

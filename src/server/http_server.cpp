@@ -263,6 +263,7 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
       const bool digits = !v.empty() && v.size() <= 19 && v.find_first_not_of("0123456789") == std::string::npos;
       if (!digits || req.get_header_value_count("Content-Length") != 1) {
         GuardedServer::close_after_response();
+        res.set_header("Connection", "close");
         reply(res, error_response(400, "BadRequest", fmt::format("Content-Length: '{}' is not a byte count", v)));
         return httplib::Server::HandlerResponse::Handled;
       }
@@ -287,7 +288,13 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
     reply(res, error_response(500, "ServerError", what));
   });
   svr.set_error_handler([&o](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
+    if (!res.body.empty()) return;  // an API's own error
+    if (res.status == 400 || res.status == 413 || res.status == 414) {
+      // After httplib refused a malformed request, what follows on the connection cannot be trusted
+      // to start a new request (an unread body, the rest of a long line): the connection ends here.
+      GuardedServer::close_after_response();
+      res.set_header("Connection", "close");
+    }
     // httplib's own refusals, each said in words (a malformed request has no method or path to name).
     std::string code = "Error", why = fmt::format("{} {}: status {}", req.method, req.path, res.status);
     switch (res.status) {
