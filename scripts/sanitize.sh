@@ -4,7 +4,7 @@
 #      (and libFuzzer's coverage hooks, harmless elsewhere); the whole test suite run there: any
 #      sanitizer report fails the test that triggered it (halt_on_error);
 #   2. each fuzz target (fuzz/: band-math expressions, recipes, STAC JSON, query strings, the tile
-#      DEFLATE encoder) run for
+#      DEFLATE encoder, CF time axes, the raster metadata read at ingest, vector zones) run for
 #      SCO_FUZZ_SECONDS (default 30; 0 skips) from the seeds in fuzz/corpus. A crash, a report, a
 #      leak or a broken property stops with the input saved in build-san/artifacts/ (replay:
 #      build-san/fuzz/fuzz_NAME build-san/artifacts/fuzz_NAME-crash-...).
@@ -30,7 +30,7 @@ fi
 
 if [[ "$seconds" != 0 ]]; then
   mkdir -p "$build/artifacts"
-  for t in fuzz_expression fuzz_recipe fuzz_stac_json fuzz_query fuzz_deflate; do
+  for t in fuzz_expression fuzz_recipe fuzz_stac_json fuzz_query fuzz_deflate fuzz_cf_time fuzz_raster_metadata fuzz_zones; do
     name="${t#fuzz_}"
     work="$build/corpus/$name"  # grows across runs; the committed seeds stay as they are
     mkdir -p "$work"

@@ -198,3 +198,26 @@ TEST(CatalogStore, ReadsOneMemberOfEveryCollection) {
   EXPECT_EQ(m[1], (std::pair<std::string, std::optional<std::string>>{"b", ""}));
   EXPECT_EQ(m[2], (std::pair<std::string, std::optional<std::string>>{"c", std::nullopt}));
 }
+
+// An audit entry is confirmed exactly when the transaction that changes the catalog commits.
+TEST(CatalogStore, AuditConfirmationsLandWithTheirTransaction) {
+  TempDir dir;
+  auto store = catalog::open_sqlite_store(dir.path());
+  store->transaction([&] {
+    store->put_collection(catalog::new_collection("a", "", "", ""));
+    store->confirm_audit(3, "h3");
+  });
+  EXPECT_THROW(store->transaction([&] {
+                 store->put_item(make_item(1, "a"), "s1");
+                 store->confirm_audit(4, "h4");
+                 throw core::Error(core::ErrorCode::kIo, "disk full");
+               }),
+               core::Error);
+  const auto confirmed = store->audit_confirmations();
+  ASSERT_EQ(confirmed.size(), 1u);
+  EXPECT_EQ(confirmed.at(3), "h3");
+  EXPECT_FALSE(store->item("a", "i1").has_value());
+  // Reopened: the confirmation is in the file, not in memory.
+  store.reset();
+  EXPECT_EQ(catalog::open_sqlite_store(dir.path())->audit_confirmations().size(), 1u);
+}

@@ -133,3 +133,37 @@ TEST(Tokens, ShownOnceStoredAsHashRevocable) {
   EXPECT_FALSE(check_token(d.path(), token).has_value());
   EXPECT_THROW(create_token(d.path(), "x", "superuser"), core::Error);
 }
+
+// Signing sets the version (`updated`, inside the signed content), and versions order by time
+// whatever the digits of their fractions.
+TEST(Keys, SignedVersionsOrder) {
+  TempDir a;
+  const NodeKeys ka = NodeKeys::load_or_create(a.path(), "agency-a");
+  json item = {{"type", "Feature"}, {"id", "x"}, {"properties", {{"datetime", "2020-01-01T00:00:00Z"}}}};
+  sign_item(item, ka);
+  const std::string v1 = item["properties"]["updated"];
+  EXPECT_EQ(v1.size(), 24u) << v1;  // 2026-12-06T05:00:00.123Z
+  EXPECT_TRUE(verify_item(item, trusted_keys(a.path()), false).ok);
+  item["properties"]["updated"] = "2099-01-01T00:00:00.000Z";  // a forged newer version breaks the signature
+  EXPECT_FALSE(verify_item(item, trusted_keys(a.path()), false).ok);
+  EXPECT_LT(version_order("2021-01-01T00:00:00Z"), version_order("2021-01-01T00:00:00.1Z"));
+  EXPECT_LT(version_order("2021-01-01T00:00:00.25Z"), version_order("2021-01-01T00:00:00.5Z"));
+  EXPECT_LT(version_order("2021-01-01T10:00:00Z"), version_order("2021-01-01T09:30:00-01:00"));  // 10:30 UTC
+  EXPECT_LT(version_order(""), version_order("0001-01-01T00:00:00Z"));
+  EXPECT_EQ(version_order("not a date"), "");
+}
+
+// Entries written ahead of a catalog transaction say so, and verify lists them for the catalog to
+// confirm.
+TEST(Audit, EntriesWrittenAheadAreListed) {
+  TempDir d;
+  const NodeKeys k = NodeKeys::load_or_create(d.path(), "n");
+  audit(d.path(), k, "token.create", {{"id", "t"}});
+  const AuditEntry e = audit_ahead(d.path(), k, "ingest", {{"collection", "c"}});
+  const AuditCheck c = verify_audit(d.path());
+  EXPECT_TRUE(c.ok);
+  ASSERT_EQ(c.written_ahead.size(), 1u);
+  EXPECT_EQ(c.written_ahead[0].entry.seq, 1u);
+  EXPECT_EQ(c.written_ahead[0].entry.hash, e.hash);
+  EXPECT_EQ(c.written_ahead[0].event, "ingest");
+}

@@ -1,0 +1,46 @@
+// What sco reads from a raster at ingest, on arbitrary files: the bytes are written to a file named
+// .tif or .nc (by the first byte) and given to the ingest's readers: the readability check of every
+// block, then the STAC item (grid, footprint reprojected to WGS 84, bands, nodata, scale, the date
+// from TIFF tags, NetCDF attributes and the CF time axis, subdatasets).
+// Properties: no crash, no hang, no sanitizer report in sco's code, only sco errors thrown; an item
+// that is built has a bbox of four finite numbers within WGS 84's range.
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <unistd.h>
+
+#include "catalog/ingest.hpp"
+#include "core/error.hpp"
+#include "io/gdal_session.hpp"
+#include "io/raster_dataset.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  static const std::string dir = [] {
+    sco::io::init_gdal();
+    const auto d = std::filesystem::temp_directory_path() / ("sco-fuzz-raster-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(d);
+    return d.string();
+  }();
+  if (size < 1) return 0;
+  const std::string path = dir + (data[0] & 1 ? "/f.nc" : "/f_2021-01-01.tif");
+  {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f.write(reinterpret_cast<const char*>(data + 1), static_cast<std::streamsize>(size - 1));
+  }
+  try {
+    sco::io::check_raster_readable(path);
+    const auto built = sco::catalog::raster_item(path, "c", {.datetime = "2021-01-01"}, "00");
+    const auto& b = built.item.at("bbox");
+    for (int k = 0; k < 4; ++k) {
+      const double v = b.at(k).get<double>();
+      if (!std::isfinite(v) || std::fabs(v) > (k % 2 ? 90.0000001 : 180.0000001)) std::abort();
+    }
+  } catch (const sco::core::Error&) {
+  }
+  std::filesystem::remove(path);
+  return 0;
+}
