@@ -39,7 +39,7 @@ CubeJobResult run_cube_job(const CubeRequest& req, const GlobalOptions& global) 
   for (int k = 0; k < steps; ++k) t[static_cast<std::size_t>(k)] = k;
   if (const auto axis = io::find_time_axis(ds); axis && static_cast<int>(axis->dates.size()) == steps) {
     const auto cal = cube::parse_calendar(axis->calendar);
-    for (int k = 0; k < steps; ++k) t[static_cast<std::size_t>(k)] = cube::days_from_epoch(axis->dates[static_cast<std::size_t>(k)], cal) / 365.25;
+    for (int k = 0; k < steps; ++k) t[static_cast<std::size_t>(k)] = cube::decimal_year(axis->dates[static_cast<std::size_t>(k)], cal);
     time_note = "years (CF time axis: " + axis->units + ")";
   }
   std::vector<io::PipelineInput> inputs;

@@ -352,7 +352,7 @@ RunResult run_recipe(const RunRequest& req, const GlobalOptions& global) {
     std::vector<double> t;
     for (std::size_t i : idx) {
       t.push_back(in.dates.empty() ? static_cast<double>(i) / per
-                                   : cube::days_from_epoch(in.dates[i], in.calendar) / 365.25 / per);
+                                   : cube::decimal_year(in.dates[i], in.calendar) / per);
     }
     return t;
   };

@@ -180,6 +180,12 @@ DateTime date_from_days(double days, Calendar cal) {
   return dt;
 }
 
+double decimal_year(const DateTime& dt, Calendar cal) {
+  const double start = static_cast<double>(day_number(dt.year, 1, 1, cal));
+  const double length = static_cast<double>(day_number(dt.year + 1, 1, 1, cal)) - start;
+  return dt.year + (days_from_epoch(dt, cal) - start) / length;
+}
+
 std::vector<DateTime> decode_times(const std::vector<double>& values, std::string_view units, std::string_view calendar) {
   const Calendar cal = parse_calendar(calendar);
   const TimeUnits u = parse_time_units(units);

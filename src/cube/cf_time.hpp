@@ -35,6 +35,12 @@ TimeUnits parse_time_units(std::string_view units);
 double days_from_epoch(const DateTime& date, Calendar calendar);
 DateTime date_from_days(double days, Calendar calendar);
 
+// The date as a year with its fraction in the calendar's own years: the year number plus the time
+// since its 1 January over the length of that year (365 days in noleap, 366 in all_leap, 360 in
+// 360_day; 365 or 366 in the standard, proleptic Gregorian and Julian calendars, 355 in 1582 of the
+// standard one). What trends per year and per decade are measured in.
+double decimal_year(const DateTime& date, Calendar calendar);
+
 // Decodes CF time values into dates.
 std::vector<DateTime> decode_times(const std::vector<double>& values, std::string_view units, std::string_view calendar);
 

@@ -59,6 +59,13 @@ std::string resolve_variable(const std::string& text) {
     }
     CPLFree(key);
   }
+  // A file of a single variable has no subdatasets: GDAL opens the variable itself, and names it in
+  // its bands' NETCDF_VARNAME (HDF5 likewise has none to choose from).
+  if (found.empty() && names.empty() && ds->GetRasterCount() > 0) {
+    const char* own = ds->GetRasterBand(1)->GetMetadataItem("NETCDF_VARNAME");
+    if (own && var == own) found = path;
+    if (own) names = own;
+  }
   GDALClose(ds);
   if (found.empty()) {
     core::fail(ErrorCode::kNotFound, "'{}' has no variable '{}' (variables: {})", path, var, names.empty() ? "none" : names);

@@ -186,3 +186,30 @@ TEST(CfTime, ValuesOutsideTheWritableYearsAreErrors) {
   EXPECT_THROW(decode_times({0}, "days since 0000-01-01", "standard"), sco::core::Error);
   EXPECT_THROW(decode_times({0}, "days since 2000-01-01 25:00", "standard"), sco::core::Error);
 }
+
+// Years of each calendar's own length: a trend per year divides by the year the data live in, not
+// by 365.25 days (1.4 % off in 360_day, 0.07 % in a common standard year).
+TEST(CfTime, DecimalYearsUseEachCalendarsYears) {
+  const auto at = [](const char* units, double v, const char* cal) {
+    const auto d = decode_times({v}, units, cal)[0];
+    return decimal_year(d, parse_calendar(cal));
+  };
+  // 1 July 1999 at 00:00 is day 181 of a 365-day year; in 2000 (leap) day 182 of 366.
+  EXPECT_DOUBLE_EQ(at("days since 1999-07-01", 0, "standard"), 1999 + 181.0 / 365.0);
+  EXPECT_DOUBLE_EQ(at("days since 2000-07-01", 0, "standard"), 2000 + 182.0 / 366.0);
+  EXPECT_DOUBLE_EQ(at("days since 1900-07-01", 0, "proleptic_gregorian"), 1900 + 181.0 / 365.0);  // not leap
+  EXPECT_DOUBLE_EQ(at("days since 1900-07-01", 0, "julian"), 1900 + 182.0 / 366.0);               // leap
+  EXPECT_DOUBLE_EQ(at("days since 2000-07-01", 0, "noleap"), 2000 + 181.0 / 365.0);
+  EXPECT_DOUBLE_EQ(at("days since 1999-07-01", 0, "all_leap"), 1999 + 182.0 / 366.0);
+  EXPECT_DOUBLE_EQ(at("days since 2000-07-01", 0, "360_day"), 2000 + 180.0 / 360.0);
+  // 12:00 on 1 January of a 360-day year is half a day in.
+  EXPECT_DOUBLE_EQ(at("hours since 2000-01-01", 12, "360_day"), 2000 + 0.5 / 360.0);
+  // 1582 of the standard calendar has 355 days (4 October is followed by 15 October).
+  EXPECT_DOUBLE_EQ(at("days since 1582-12-31", 0, "standard"), 1582 + 354.0 / 355.0);
+  // New Year to New Year is exactly one year in every calendar, and 1 March 2000 (day 60 of a leap
+  // year) to 1 March 2001 (day 59 of a common one) is 1 + 59/365 - 60/366.
+  for (const char* cal : {"standard", "julian", "noleap", "all_leap", "360_day", "proleptic_gregorian"}) {
+    EXPECT_DOUBLE_EQ(at("days since 2001-01-01", 0, cal) - at("days since 2000-01-01", 0, cal), 1.0) << cal;
+  }
+  EXPECT_NEAR(at("days since 2001-03-01", 0, "standard") - at("days since 2000-03-01", 0, "standard"), 1 + 59.0 / 365 - 60.0 / 366, 1e-12);
+}
