@@ -6,6 +6,7 @@
 // time of day within the day), and decoding it back gives the value within a millisecond.
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -56,11 +57,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const auto& d = dates[i];
       if (d.year < 1 || d.year > 9999 || d.month < 1 || d.month > 12 || d.day < 1 || d.day > month_days(d.year, d.month, cal) || d.hour < 0 ||
           d.hour > 23 || d.minute < 0 || d.minute > 59 || d.second < 0 || d.second >= 60.001) {
+        std::fprintf(stderr, "not a date of the calendar: %s (value %.17g, calendar '%s')\n", d.iso().c_str(), values[i], calendar.c_str());
         std::abort();
       }
       const double want = base + values[i] * u.seconds_per_unit / 86400.0;
       // The date's own time of day is rounded to the millisecond.
-      if (std::fabs(sco::cube::days_from_epoch(d, cal) - want) > 2e-8 * std::max(1.0, std::fabs(want)) + 1.2e-8) std::abort();
+      if (std::fabs(sco::cube::days_from_epoch(d, cal) - want) > 2e-8 * std::max(1.0, std::fabs(want)) + 1.2e-8) {
+        std::fprintf(stderr, "%s decodes back to %.17g days, not %.17g\n", d.iso().c_str(), sco::cube::days_from_epoch(d, cal), want);
+        std::abort();
+      }
     }
   } catch (const sco::core::Error&) {
   }

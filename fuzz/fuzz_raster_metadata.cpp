@@ -4,6 +4,7 @@
 // from TIFF tags, NetCDF attributes and the CF time axis, subdatasets).
 // Properties: no crash, no hang, no sanitizer report in sco's code, only sco errors thrown; an item
 // that is built has a bbox of four finite numbers within WGS 84's range.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -12,6 +13,8 @@
 #include <string>
 
 #include <unistd.h>
+
+#include <gdal.h>
 
 #include "catalog/ingest.hpp"
 #include "core/error.hpp"
@@ -31,6 +34,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
     f.write(reinterpret_cast<const char*>(data + 1), static_cast<std::streamsize>(size - 1));
   }
+  // A few hundred bytes can declare a raster of billions of (sparse) cells, which a full read decodes
+  // at memory speed: reading such sizes is not what this target is about.
+  if (GDALDatasetH h = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr)) {
+    const double cells = 1.0 * GDALGetRasterXSize(h) * GDALGetRasterYSize(h) * std::max(1, GDALGetRasterCount(h));
+    GDALClose(h);
+    if (cells > double(1 << 22)) {
+      std::filesystem::remove(path);
+      return 0;
+    }
+  }
+  sco::io::clear_gdal_error();
   try {
     sco::io::check_raster_readable(path);
     const auto built = sco::catalog::raster_item(path, "c", {.datetime = "2021-01-01"}, "00");

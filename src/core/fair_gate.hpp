@@ -21,6 +21,11 @@ class FairGate {
     for (std::size_t k = width_; k-- > 0;) free_.push_back(k);
   }
   std::size_t width() const { return width_; }
+  // How many wait for a place now.
+  std::size_t waiting() {
+    std::lock_guard lock(mutex_);
+    return queue_.size();
+  }
 
   // Holds a place from construction to destruction.
   class Pass {

@@ -164,15 +164,18 @@ DateTime date_from_days(double days, Calendar cal) {
   // Dates are written with four-digit years (RFC 3339, ISO 8601's basic range): 0001-01-01 to
   // 9999-12-31. Outside, the year arithmetic would overflow (1e300 days once looped forever).
   const double last = static_cast<double>(day_number(kLastYear + 1, 1, 1, cal));
-  if (!(days >= 0.0 && days < last)) {
+  if (!(days >= 0.0 && std::round(days * 86400000.0) < last * 86400000.0)) {
     core::fail(ErrorCode::kInvalidInput, "{} days from 0001-01-01 lies outside the dates this calendar can write (0001-01-01 to {}-12-31)",
                days, kLastYear);
   }
-  const double whole = std::floor(days);
+  // Rounded to the millisecond first (so that 0.5 day is exactly 12:00:00), then split into the day
+  // and the time of day: a time a hair before midnight is the next day's 00:00:00, never 24:00:00.
+  // Within the years 1-9999 the milliseconds (below 3.2e14) are exact in a double.
+  const double ms = std::round(days * 86400000.0);
+  const double whole = std::floor(ms / 86400000.0);
   DateTime dt;
   date_of_day(static_cast<long long>(whole), cal, dt.year, dt.month, dt.day);
-  // Round to the millisecond so that 0.5 day is exactly 12:00:00.
-  double secs = std::round((days - whole) * 86400.0 * 1000.0) / 1000.0;
+  double secs = (ms - whole * 86400000.0) / 1000.0;
   dt.hour = static_cast<int>(secs / 3600);
   secs -= dt.hour * 3600.0;
   dt.minute = static_cast<int>(secs / 60);

@@ -35,7 +35,13 @@ ZoneEdges::ZoneEdges(const Zone& zone, const core::Grid& grid) {
     if (world.size() < 3) return;
     std::vector<Point> ring;
     ring.reserve(world.size() + 1);
-    for (const auto& p : world) ring.push_back(to_cell(p));
+    for (const auto& p : world) {
+      ring.push_back(to_cell(p));
+      // Beyond 1e15 cells (a CRS mix-up, or a hostile file) the edge arithmetic would overflow.
+      if (!(std::fabs(ring.back().x) < 1e15 && std::fabs(ring.back().y) < 1e15)) {
+        core::fail(core::ErrorCode::kInvalidInput, "a zone has a vertex ({}, {}) more than 1e15 cells from the grid, or not a number", p.x, p.y);
+      }
+    }
     if (ring.front().x != ring.back().x || ring.front().y != ring.back().y) ring.push_back(ring.front());
     const double m = ring_measure(ring);
     // Exteriors count positively, holes negatively, whatever the file's orientation.
@@ -64,10 +70,12 @@ ZoneEdges::ZoneEdges(const Zone& zone, const core::Grid& grid) {
     window_ = {0, 0, 0, 0};
     return;
   }
-  const int c0 = std::max(0, static_cast<int>(std::floor(minx)));
-  const int r0 = std::max(0, static_cast<int>(std::floor(miny)));
-  const int c1 = std::min(grid.width, static_cast<int>(std::ceil(maxx)));
-  const int r1 = std::min(grid.height, static_cast<int>(std::ceil(maxy)));
+  // Clamped as doubles: a zone may reach far beyond the grid (1e216 cells would not fit an int).
+  const auto cell = [](double v, int hi) { return static_cast<int>(std::clamp(v, 0.0, static_cast<double>(hi))); };
+  const int c0 = cell(std::floor(minx), grid.width);
+  const int r0 = cell(std::floor(miny), grid.height);
+  const int c1 = cell(std::ceil(maxx), grid.width);
+  const int r1 = cell(std::ceil(maxy), grid.height);
   window_ = {c0, r0, std::max(0, c1 - c0), std::max(0, r1 - r0)};
 }
 
@@ -88,8 +96,9 @@ void ZoneEdges::coverage(int row0, int rows, std::vector<double>& out, Scratch& 
     if (yb <= 0.0 || ya >= rows) continue;
     const double xa = e.x0 - ox, xb = e.x1 - ox;
     const double dxdy = (xb - xa) / (yb - ya);
-    const int first_row = std::max(0, static_cast<int>(std::floor(ya)));
-    const int last_row = std::min(rows - 1, static_cast<int>(std::ceil(yb)) - 1);
+    // (ya < rows and yb > 0 here; either may lie beyond the int range)
+    const int first_row = static_cast<int>(std::max(0.0, std::floor(ya)));
+    const int last_row = static_cast<int>(std::min(static_cast<double>(rows), std::ceil(yb))) - 1;
     for (int r = first_row; r <= last_row; ++r) {
       // The piece of the edge inside row r.
       const double y_top = std::max(ya, static_cast<double>(r));
@@ -106,30 +115,37 @@ void ZoneEdges::coverage(int row0, int rows, std::vector<double>& out, Scratch& 
         std::swap(yl, yr);
       }
       const double slope = (xr != xl) ? (yr - yl) / (xr - xl) : 0.0;  // dy per dx along the piece
+      const auto y_at = [&](double x) { return x >= xr ? yr : yl + (x - xl) * slope; };
       double cx = xl, cy = yl;
+      if (cx < 0.0) {
+        // Left of the window, in one step however far it reaches: it covers whole cells from
+        // column 0 on.
+        const double x_end = std::min(xr, 0.0), y_end = y_at(x_end);
+        if (const double h = std::abs(y_end - cy) * e.sign; h != 0.0) {
+          row[0] += h;
+          touched.push_back(0);
+        }
+        if (xr <= 0.0) continue;
+        cx = x_end;
+        cy = y_end;
+      }
+      if (cx >= W) continue;  // right of the window: covers nothing in it
+      const double x_stop = std::min(xr, static_cast<double>(W));
       while (true) {
         const double col = std::floor(cx);
-        const double next_x = std::min(xr, col + 1.0);
-        const double ny = (next_x == xr) ? yr : yl + (next_x - xl) * slope;
+        const double next_x = std::min(x_stop, col + 1.0);
+        const double ny = y_at(next_x);
         // Height swept by this sub-piece, signed by the edge's direction and the ring's role.
-        const double h = std::abs(ny - cy) * e.sign;
-        if (h != 0.0) {
+        if (const double h = std::abs(ny - cy) * e.sign; h != 0.0) {
           const int c = static_cast<int>(col);
-          if (c >= W) {
-            // Right of the window: covers nothing in it.
-          } else if (c < 0) {
-            row[0] += h;  // left of the window: covers whole cells from column 0 on
-            touched.push_back(0);
-          } else {
-            const double xm = 0.5 * (cx + next_x);
-            const double a = h * (col + 1.0 - xm);
-            row[c] += a;
-            row[c + 1] += h - a;
-            touched.push_back(c);
-            touched.push_back(c + 1);
-          }
+          const double xm = 0.5 * (cx + next_x);
+          const double a = h * (col + 1.0 - xm);
+          row[c] += a;
+          row[c + 1] += h - a;
+          touched.push_back(c);
+          touched.push_back(c + 1);
         }
-        if (next_x >= xr) break;
+        if (next_x >= x_stop) break;
         cx = next_x;
         cy = ny;
       }

@@ -22,8 +22,8 @@ from reference import Checks  # noqa: E402
 SCO, SAMPLE, SOURCE = sys.argv[1], sys.argv[2], sys.argv[3]
 check = Checks()
 if not os.path.exists("/usr/bin/chromium") or not os.path.isdir(os.path.join(SOURCE, "web", "dist")):
-    print("skipped: needs /usr/bin/chromium and the built web map (scripts/build.sh)")
-    sys.exit(0)
+    print("SKIP: needs /usr/bin/chromium and the built web map (scripts/build.sh)")
+    sys.exit(77)
 TMP = tempfile.mkdtemp(prefix="sco-web-")
 cat = os.path.join(TMP, "catalog")
 subprocess.run([SCO, "--quiet", "--catalog", cat, "run", "heat.hot_months", "--input", f"tas={os.path.join(SAMPLE, 'bcsd_obs_1999.nc')}:tas",

@@ -34,7 +34,8 @@ TEST(FairGate, NeverMoreThanItsWidthInside) {
 
 TEST(FairGate, AdmitsInArrivalOrder) {
   // Width 1, held by the test while 8 threads queue one after another (each starts once the previous
-  // one is waiting): released, they must enter in the order they arrived.
+  // one is seen waiting in the gate's queue, whatever the machine's load): released, they must enter
+  // in the order they arrived.
   core::FairGate gate(1);
   std::vector<int> order;
   std::mutex order_mutex;
@@ -47,7 +48,7 @@ TEST(FairGate, AdmitsInArrivalOrder) {
         std::lock_guard lock(order_mutex);
         order.push_back(t);
       });
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // thread t is queued before t + 1 starts
+      while (gate.waiting() != static_cast<std::size_t>(t + 1)) std::this_thread::yield();  // t queued before t + 1 starts
     }
   }
   for (auto& t : threads) t.join();

@@ -185,6 +185,9 @@ TEST(CfTime, ValuesOutsideTheWritableYearsAreErrors) {
   EXPECT_THROW(decode_times({-1}, "days since 0001-01-01", "julian"), sco::core::Error);
   EXPECT_THROW(decode_times({0}, "days since 0000-01-01", "standard"), sco::core::Error);
   EXPECT_THROW(decode_times({0}, "days since 2000-01-01 25:00", "standard"), sco::core::Error);
+  // A hair before midnight rounds to the next day's 00:00:00, not to 24:00:00 (found by fuzz_cf_time).
+  EXPECT_EQ(iso({-3.4924596548080444e-09}, "days since 1035-01-01", "standard", 0), "1035-01-01T00:00:00Z");
+  EXPECT_EQ(iso({1 - 1e-10}, "days since 2000-02-28", "noleap", 0), "2000-03-01T00:00:00Z");
 }
 
 // Years of each calendar's own length: a trend per year divides by the year the data live in, not

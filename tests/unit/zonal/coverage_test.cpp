@@ -203,3 +203,27 @@ TEST(Coverage, CellsWhollyInsideAreExactlyOne) {
   // The total is still the polygon's area (n/2 R^2 sin(2 pi / n)).
   EXPECT_NEAR(std::accumulate(cov.begin(), cov.end(), 0.0), sides / 2.0 * radius * radius * std::sin(2 * pi / sides), 1e-8);
 }
+
+// Zones reaching far beyond the grid (found by fuzz_zones: the window's cell numbers overflowed an
+// int, and an edge across a row was walked column by column, 2e9 steps here): the cells they cover
+// are computed in time independent of how far they reach. Vertices beyond 1e15 cells, or not
+// numbers, are errors.
+TEST(Coverage, ZonesFarLargerThanTheGrid) {
+  const auto g = unit_grid(6, 4);
+  Polygon tri;  // every cell of the grid is inside
+  tri.exterior = {{-1e14, -1e14}, {1e14, -1e13}, {0.0, 1e14}, {-1e14, -1e14}};
+  const auto cov = full_coverage(Zone{{tri}}, g);
+  for (double v : cov) EXPECT_DOUBLE_EQ(v, 1.0);
+  // A sliver from x = -1e9 to 1e9 under the line from (-1e9, 1) to (1e9, 2): in the row of y 1..2
+  // (row 2), each cell is covered up to y = 1.5 + x / 2e9, so by 0.5 + x_centre / 2e9.
+  Polygon sliver;
+  sliver.exterior = {{-1e9, 1.0}, {1e9, 2.0}, {1e9, 1.0}, {-1e9, 1.0}};
+  const auto s = full_coverage(Zone{{sliver}}, g);
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 6; ++c) EXPECT_NEAR(at(s, g, c, r), r == 2 ? 0.5 + (c + 0.5) / 2e9 : 0.0, 1e-7) << c << "," << r;
+  for (const double bad_x : {1e200, static_cast<double>(NAN), static_cast<double>(INFINITY)}) {
+    Polygon bad;
+    bad.exterior = {{0, 0}, {bad_x, 1}, {1, 1}, {0, 0}};
+    EXPECT_THROW(ZoneEdges(Zone{{bad}}, g), core::Error) << bad_x;
+  }
+}
