@@ -156,6 +156,19 @@ BuiltItem raster_item(const std::string& path, const std::string& collection, co
   if (!ct->Transform(static_cast<int>(xs.size()), xs.data(), ys.data())) {
     core::fail(ErrorCode::kInvalidInput, "'{}': its outline cannot be transformed to WGS 84", path);
   }
+  // An outline beyond WGS 84's range is a georeferencing error (found by fuzz_raster_metadata: a
+  // transform placing a raster at longitude 3e222 was published as is); a rounding hair beyond it is
+  // not. Climate grids in longitudes 0..360 reach up to 360; one lying wholly east of 180 is shifted
+  // to -180..180.
+  const bool east_of_180 = std::all_of(xs.begin(), xs.end(), [](double x) { return x >= 180.0; });
+  for (std::size_t k = 0; k < xs.size(); ++k) {
+    if (!(xs[k] >= -180.0 - 1e-9 && xs[k] <= 360.0 + 1e-9 && std::fabs(ys[k]) <= 90.0 + 1e-9)) {
+      core::fail(ErrorCode::kInvalidInput, "'{}': its outline in WGS 84 reaches ({}, {}), outside longitudes -180..360 and latitudes -90..90 "
+                 "(wrong georeferencing or CRS)", path, xs[k], ys[k]);
+    }
+    xs[k] = std::clamp(xs[k], -180.0, 360.0) - (east_of_180 ? 360.0 : 0.0);
+    ys[k] = std::clamp(ys[k], -90.0, 90.0);
+  }
   json ring = json::array();
   double w = 180, s = 90, e = -180, nn = -90;
   auto round7 = [](double v) { return std::round(v * 1e7) / 1e7; };

@@ -485,6 +485,10 @@ def hostile_files():
         r = sco(node, "ingest", bad, "--collection", "bad")
         check(r.returncode != 0 and "cannot be read" in r.stderr, f"ingest of {os.path.basename(bad)}: {r.stderr}")
     check(db_rows(node, "SELECT id FROM items WHERE collection = 'bad'") == [], "no item registered for unreadable rasters")
+    far_off = os.path.join(TMP, "faroff_2021-05-01.tif")  # found by fuzz_raster_metadata: published at longitude 3e222
+    gdal.Translate(far_off, SCENE, srcWin=[0, 0, 12, 12], outputSRS="EPSG:4326", outputBounds=[2.97e222, 50.1, 2.98e222, 50.0])
+    r = sco(node, "ingest", far_off, "--collection", "bad")
+    check(one_error_line(r, "outside longitudes -180..360"), f"a raster georeferenced off the globe: {r.stderr}")
     notes = os.path.join(TMP, "notes_2021-05-01.tif")
     open(notes, "w").write("not a raster at all\n")
     r = sco(node, "ingest", notes, "--collection", "bad")
