@@ -21,20 +21,13 @@
 #include "core/error.hpp"
 #include "io/gdal_session.hpp"
 #include "io/raster_dataset.hpp"
+#include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const std::string dir = [] {
-    sco::io::init_gdal();
-    const auto d = std::filesystem::temp_directory_path() / ("sco-fuzz-raster-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(d);
-    return d.string();
-  }();
+  static const std::string dir = sco::fuzz::scratch_dir("raster");
   if (size < 1) return 0;
   const std::string path = dir + (data[0] & 1 ? "/f.nc" : "/f_2021-01-01.tif");
-  {
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    f.write(reinterpret_cast<const char*>(data + 1), static_cast<std::streamsize>(size - 1));
-  }
+  sco::fuzz::write_file(path, data + 1, size - 1);
   // A few hundred bytes can declare a raster of billions of (sparse) cells, which a full read decodes
   // at memory speed: reading such sizes is not what this target is about.
   if (GDALDatasetH h = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr)) {

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -13,6 +14,20 @@
 #include "io/gdal_session.hpp"
 
 namespace sco::fuzz {
+
+// A scratch folder of this process for the files a target writes (GDAL initialised).
+inline std::string scratch_dir(const std::string& name) {
+  io::init_gdal();
+  const auto d = std::filesystem::temp_directory_path() / ("sco-fuzz-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(d);
+  return d.string();
+}
+
+// Writes `n` bytes to `path`, replacing it.
+inline void write_file(const std::string& path, const std::uint8_t* p, std::size_t n) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(reinterpret_cast<const char*>(p), static_cast<std::streamsize>(n));
+}
 
 inline catalog::CatalogStore& fuzz_store() {
   static std::unique_ptr<catalog::CatalogStore> store = [] {

@@ -17,34 +17,24 @@
 #include "io/gdal_session.hpp"
 #include "io/vector_zones.hpp"
 #include "zonal/coverage.hpp"
+#include "fuzz_support.hpp"
 
-namespace {
-void write(const std::string& path, const std::uint8_t* p, std::size_t n) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(reinterpret_cast<const char*>(p), static_cast<std::streamsize>(n));
-}
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const std::string dir = [] {
-    sco::io::init_gdal();
-    const auto d = std::filesystem::temp_directory_path() / ("sco-fuzz-zones-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(d);
-    return d.string();
-  }();
+  static const std::string dir = sco::fuzz::scratch_dir("zones");
   if (size < 1) return 0;
   std::string path;
   if (data[0] & 1) {
     path = dir + "/z.geojson";
-    write(path, data + 1, size - 1);
+    sco::fuzz::write_file(path, data + 1, size - 1);
   } else {
     if (size < 7) return 0;
     const std::size_t a = std::min<std::size_t>(data[1] | (data[2] << 8) | (data[3] << 16), size - 7);
     const std::size_t b = std::min<std::size_t>(data[4] | (data[5] << 8) | (data[6] << 16), size - 7 - a);
     path = dir + "/z.shp";
-    write(path, data + 7, a);
-    write(dir + "/z.shx", data + 7 + a, b);
-    write(dir + "/z.dbf", data + 7 + a + b, size - 7 - a - b);
+    sco::fuzz::write_file(path, data + 7, a);
+    sco::fuzz::write_file(dir + "/z.shx", data + 7 + a, b);
+    sco::fuzz::write_file(dir + "/z.dbf", data + 7 + a + b, size - 7 - a - b);
   }
   try {
     const sco::io::VectorZones zones = sco::io::read_zones(path, "", "");
