@@ -203,11 +203,7 @@ ApiResponse FeaturesApi::handle(const ApiRequest& req) const {
         while (n < 4) {
           const std::size_t comma = v.find(',', pos);
           const std::string part = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-          try {
-            b[n++] = core::parse_finite(part, "bbox");
-          } catch (const core::Error& e) {
-            throw std::invalid_argument(std::string(e.what()) + " (west,south,east,north)");
-          }
+          b[n++] = core::parse_finite(part, "bbox (west,south,east,north)");
           if (comma == std::string::npos) break;
           pos = comma + 1;
         }
@@ -225,6 +221,8 @@ ApiResponse FeaturesApi::handle(const ApiRequest& req) const {
       }
     } catch (const std::invalid_argument& e) {
       return fail(400, "InvalidParameterValue", e.what());
+    } catch (const core::Error& e) {
+      return error_response(e);
     }
   }
   json page = json::array();

@@ -278,14 +278,15 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
     });
   }
   svr.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-    std::string what = "internal error";
     try {
       std::rethrow_exception(ep);
+    } catch (const core::Error& e) {
+      reply(res, error_response(e));
     } catch (const std::exception& e) {
-      what = e.what();
+      reply(res, error_response(500, "ServerError", e.what()));
     } catch (...) {
+      reply(res, error_response(500, "ServerError", "internal error"));
     }
-    reply(res, error_response(500, "ServerError", what));
   });
   svr.set_error_handler([&o](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // an API's own error

@@ -223,6 +223,17 @@ ApiResponse error_response(int status, const std::string& code, const std::strin
   return {status, "application/json", json_text(json{{"code", code}, {"description", description}})};
 }
 
+ApiResponse error_response(const core::Error& e) {
+  switch (e.code()) {
+    case core::ErrorCode::kInvalidInput: return error_response(400, "InvalidParameterValue", e.what());
+    case core::ErrorCode::kNotFound: return error_response(404, "NotFound", e.what());
+    case core::ErrorCode::kCancelled: return error_response(503, "ServiceUnavailable", e.what());
+    case core::ErrorCode::kIo:
+    case core::ErrorCode::kInternal: break;
+  }
+  return error_response(500, "ServerError", e.what());
+}
+
 std::string StacApi::conformance_json() {
   return json_text(json{{"conformsTo",
                {"https://api.stacspec.org/v1.0.0/core", "https://api.stacspec.org/v1.0.0/collections",
@@ -435,7 +446,7 @@ ApiResponse StacApi::handle(const ApiRequest& req) const {
   } catch (const ApiError& e) {
     return error_response(e.status, e.code, e.description);
   } catch (const core::Error& e) {
-    return error_response(e.code() == core::ErrorCode::kInvalidInput ? 400 : 500, "ServerError", e.what());
+    return error_response(e);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/store.hpp"
+#include "core/error.hpp"
 #include "server/access.hpp"
 
 namespace sco::server {
@@ -34,6 +35,10 @@ std::string json_text(const nlohmann::json& value);
 
 // {"code": ..., "description": ...}
 ApiResponse error_response(int status, const std::string& code, const std::string& description);
+// The one mapping of sco's error codes to HTTP, for every API: invalid input 400
+// (InvalidParameterValue), not found 404 (NotFound), cancelled 503 (ServiceUnavailable), I/O and
+// internal errors 500 (ServerError); the description is the error's message.
+ApiResponse error_response(const core::Error& error);
 // 401 (no token) or 403 (a token without the right) for a collection the caller may not see.
 ApiResponse refusal_response(const Caller& caller);
 // An item's asset as the routes that serve it look it up: 404 for an unknown collection, item or

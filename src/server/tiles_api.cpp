@@ -115,8 +115,7 @@ ApiResponse TilesApi::handle(const ApiRequest& req, const std::string& key) {
     cache_.put(key, tile.png);
     return {200, "image/png", tile.png};
   } catch (const core::Error& e) {
-    const int status = e.code() == core::ErrorCode::kInvalidInput ? 400 : e.code() == core::ErrorCode::kNotFound ? 404 : 500;
-    return error_response(status, status == 400 ? "InvalidParameterValue" : "ServerError", e.what());
+    return error_response(e);
   } catch (const std::out_of_range&) {
     return error_response(400, "InvalidParameterValue", "z, x, y: out of range");
   }
