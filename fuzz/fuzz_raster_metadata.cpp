@@ -1,7 +1,13 @@
-// What sco reads from a raster at ingest, on arbitrary files: the bytes are written to a file named
-// .tif or .nc (by the first byte) and given to the ingest's readers: the readability check of every
-// block, then the STAC item (grid, footprint reprojected to WGS 84, bands, nodata, scale, the date
-// from TIFF tags, NetCDF attributes and the CF time axis, subdatasets).
+// What sco reads from a raster at ingest, on arbitrary files. By the first byte:
+//   even: the bytes are a GeoTIFF file;
+//   odd:  they are the metadata GDAL's netCDF driver gives a variable (a time axis's values, units
+//         and calendar, three lines), set on a small valid GeoTIFF: sco's reading of NetCDF metadata
+//         without libnetcdf's own header parser (which crashes on some hostile files: a SEGV in
+//         NC_hashmapadd and 13 GB allocations sized from the header, libnetcdf 4.9.0 of Debian 12,
+//         outside sco).
+// Each file goes through the ingest's readers: the readability check of every block, then the STAC
+// item (grid, footprint reprojected to WGS 84, bands, nodata, scale, the date from TIFF tags or the
+// CF time axis).
 // Properties: no crash, no hang, no sanitizer report in sco's code, only sco errors thrown; an item
 // that is built has a bbox of four finite numbers within WGS 84's range (longitudes up to 360 for
 // grids in 0..360).
@@ -10,24 +16,53 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
-#include <unistd.h>
-
 #include <gdal.h>
+#include <gdal_priv.h>
+#include <ogr_spatialref.h>
 
 #include "catalog/ingest.hpp"
 #include "core/error.hpp"
+#include "fuzz_support.hpp"
 #include "io/gdal_session.hpp"
 #include "io/raster_dataset.hpp"
-#include "fuzz_support.hpp"
+
+namespace {
+
+// A 4 x 3 GeoTIFF near Olinda with the fuzzed lines as the metadata of a NetCDF variable's time axis.
+void write_netcdf_like(const std::string& path, const std::string& text) {
+  std::string lines[3];
+  std::size_t at = 0;
+  for (auto& line : lines) {
+    const std::size_t nl = text.find('\n', at);
+    line = text.substr(std::min(at, text.size()), nl == std::string::npos ? std::string::npos : nl - at);
+    at = nl == std::string::npos ? text.size() : nl + 1;
+  }
+  GDALDataset* ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(path.c_str(), 4, 3, 2, GDT_Float32, nullptr);
+  double gt[6] = {-35.0, 0.01, 0, -7.9, 0, -0.01};
+  ds->SetGeoTransform(gt);
+  OGRSpatialReference srs;
+  srs.importFromEPSG(4326);
+  ds->SetSpatialRef(&srs);
+  ds->SetMetadataItem("NETCDF_DIM_EXTRA", "{time}");
+  ds->SetMetadataItem("NETCDF_DIM_time_VALUES", lines[0].c_str());
+  ds->SetMetadataItem("time#units", lines[1].c_str());
+  ds->SetMetadataItem("time#calendar", lines[2].c_str());
+  GDALClose(ds);
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::string dir = sco::fuzz::scratch_dir("raster");
   if (size < 1) return 0;
-  const std::string path = dir + (data[0] & 1 ? "/f.nc" : "/f_2021-01-01.tif");
-  sco::fuzz::write_file(path, data + 1, size - 1);
+  const std::string path = dir + "/f_2021-01-01.tif";
+  if (data[0] & 1) {
+    write_netcdf_like(path, std::string(reinterpret_cast<const char*>(data + 1), size - 1));
+  } else {
+    sco::fuzz::write_file(path, data + 1, size - 1);
+  }
   // A few hundred bytes can declare a raster of billions of (sparse) cells, which a full read decodes
   // at memory speed: reading such sizes is not what this target is about.
   if (GDALDatasetH h = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr)) {

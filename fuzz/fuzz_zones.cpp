@@ -12,6 +12,9 @@
 
 #include <unistd.h>
 
+#include <gdal_priv.h>
+#include <ogrsf_frmts.h>
+
 #include "core/error.hpp"
 #include "core/grid.hpp"
 #include "io/gdal_session.hpp"
@@ -19,6 +22,29 @@
 #include "zonal/coverage.hpp"
 #include "fuzz_support.hpp"
 
+
+namespace {
+// GEOS 3.11.1 (Debian 12) repairing some invalid polygons of a few dozen vertices does not finish
+// (OverlayNG's labelling; sco zonal waits on it: see the note of issue 17). Invalid geometries of
+// more than about 16 vertices are left out, so that the target fuzzes sco's code, not GEOS's.
+bool worth_reading(const std::string& path) {
+  GDALDataset* ds = static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+  if (!ds) return true;  // read_zones says why
+  bool ok = true;
+  for (int l = 0; ok && l < ds->GetLayerCount(); ++l) {
+    for (auto& f : *ds->GetLayer(l)) {
+      const OGRGeometry* g = f->GetGeometryRef();
+      if (g && g->WkbSize() > 16 * 16 + 64 && !g->IsValid()) {
+        ok = false;
+        break;
+      }
+    }
+  }
+  GDALClose(ds);
+  sco::io::clear_gdal_error();
+  return ok;
+}
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::string dir = sco::fuzz::scratch_dir("zones");
@@ -36,6 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     sco::fuzz::write_file(dir + "/z.shx", data + 7 + a, b);
     sco::fuzz::write_file(dir + "/z.dbf", data + 7 + a + b, size - 7 - a - b);
   }
+  if (!worth_reading(path)) return 0;
   try {
     const sco::io::VectorZones zones = sco::io::read_zones(path, "", "");
     // A 40 x 40 grid in WGS 84 over the area most seeds lie in (Olinda, Brazil), and beyond.
