@@ -419,6 +419,27 @@ class SqliteStore : public CatalogStore {
     return page;
   }
 
+  void read_snapshot(const std::function<void()>& work) const override {
+    thread_local int depth = 0;
+    const ReadHandle h = reader();
+    if (depth > 0 || h.db == db_) {  // joined, or this thread reads through the writer (in its transaction)
+      work();
+      return;
+    }
+    // WAL: the snapshot is taken at the first read after BEGIN and kept until COMMIT.
+    sqlite3_exec(h.db, "BEGIN", nullptr, nullptr, nullptr);
+    ++depth;
+    try {
+      work();
+    } catch (...) {
+      --depth;
+      sqlite3_exec(h.db, "COMMIT", nullptr, nullptr, nullptr);
+      throw;
+    }
+    --depth;
+    sqlite3_exec(h.db, "COMMIT", nullptr, nullptr, nullptr);
+  }
+
   void confirm_audit(std::uint64_t seq, const std::string& hash) override {
     Statement s(db_, "INSERT OR REPLACE INTO audit_confirmations(seq, hash) VALUES(?, ?)", path_);
     s.bind(1, static_cast<std::int64_t>(seq)).bind(2, hash);

@@ -72,6 +72,10 @@ class CatalogStore {
   virtual std::map<std::uint64_t, std::string> audit_confirmations() const = 0;
   // Runs `work` in one transaction: all of it lands or none.
   virtual void transaction(const std::function<void()>& work) = 0;
+  // Runs `work` with every read of this thread on one snapshot of the catalog: a visibility checked
+  // and the items then read belong to the same state, never to either side of a commit in between.
+  // Nested calls join the outer snapshot.
+  virtual void read_snapshot(const std::function<void()>& work) const = 0;
 };
 
 // Opens (creating when absent) DIR/catalog.sqlite: WAL journal, an R*Tree on item bounding boxes,

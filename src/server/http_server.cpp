@@ -213,17 +213,17 @@ class Gatekeeper {
 
 void serve(const ServerOptions& o, const std::function<void(int)>& on_listening) {
   io::init_gdal();
-  auto store = catalog::open_sqlite_store(o.catalog_dir);  // fails at start-up on a locked or corrupt catalog
+  auto store_ptr = catalog::open_sqlite_store(o.catalog_dir);  // fails at start-up on a locked or corrupt catalog
   const auto keys = security::NodeKeys::load_or_create(o.catalog_dir);
   Gatekeeper gate(o, keys);
-  StacApi stac(*store);
+  StacApi stac(*store_ptr);
   core::FairGate api_gate(2 * std::max(1u, std::thread::hardware_concurrency()));  // STAC and Features requests, in arrival order
-  FeaturesApi features(*store);
+  FeaturesApi features(*store_ptr);
   // Three quarters to the decoded blocks shared by the rendering slots (nearest, bilinear), a quarter
   // to GDAL's per-handle block cache (its warper: cubic, average, mode).
   render::set_block_cache_bytes(o.raster_cache_bytes / 4 * 3);
   io::set_gdal_cache_bytes(o.raster_cache_bytes / 4);
-  TilesApi tiles(*store, o.tile_cache_bytes);
+  TilesApi tiles(*store_ptr, o.tile_cache_bytes);
   SSL_CTX* tls = nullptr;
   if (!o.tls_cert.empty() || !o.tls_key.empty()) {
     if (o.tls_cert.empty() || o.tls_key.empty()) core::fail(core::ErrorCode::kInvalidInput, "HTTPS needs both --tls-cert and --tls-key");
@@ -235,10 +235,12 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   }
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   // A keep-alive connection holds one pool thread: the pool bounds open connections, the cores
-  // bound the work. 32 threads per core, at least 128; one address may hold half of them.
-  const int pool = std::max(threads * 32, 128);
+  // bound the work (threads waiting on a socket cost a stack, no CPU). 64 threads per core, at least
+  // 256; one address may hold three quarters of them (a client's 64 connections reopened while its
+  // previous 64 still close stay far within it), the rest is kept for everyone else.
+  const int pool = std::max(threads * 64, 256);
   ConnectionLimits limits{.request_seconds = o.request_timeout_seconds,
-                          .per_address = o.trust_proxy ? 0 : o.max_connections_per_address > 0 ? o.max_connections_per_address : pool / 2};
+                          .per_address = o.trust_proxy ? 0 : o.max_connections_per_address > 0 ? o.max_connections_per_address : pool - pool / 4};
   auto server = std::make_unique<GuardedServer>(limits, tls);
   if (tls) SSL_CTX_free(tls);  // the server holds its own reference
   httplib::Server& svr = *server;
@@ -314,7 +316,8 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   svr.Get("/api", [&o](const httplib::Request& req, httplib::Response& res) {
     res.set_content(openapi_json(base_url(req, o)), "application/vnd.oai.openapi+json;version=3.0");
   });
-  auto api_handler = [&stac, &features, &o, &gate, &api_gate](const httplib::Request& req, httplib::Response& res) {
+  catalog::CatalogStore& store = *store_ptr;
+  auto api_handler = [&stac, &features, &o, &gate, &api_gate, &store](const httplib::Request& req, httplib::Response& res) {
     ApiRequest r;
     cache_policy(req, res);
     if (!gate.admit(req, res, r.caller)) return;
@@ -327,10 +330,12 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
       reply(res, error_response(400, "BadRequest", "'..' is not allowed in paths"));
       return;
     }
-    const ApiResponse a = [&] {
+    ApiResponse a;
+    {
       const core::FairGate::Pass pass(api_gate);
-      return r.path.rfind("/features", 0) == 0 ? features.handle(r) : stac.handle(r);
-    }();
+      // One snapshot of the catalog per request: the caller's rights and what is served agree.
+      store.read_snapshot([&] { a = r.path.rfind("/features", 0) == 0 ? features.handle(r) : stac.handle(r); });
+    }
     if (a.status == 401 || a.status == 403) gate.audit_refusal(req, a.status, r.caller);
     reply(res, a);
   };
@@ -338,12 +343,13 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   svr.Post(R"(/stac(/.*)?)", api_handler);
   svr.Get(R"(/features(/.*)?)", api_handler);
   // The run outputs behind the district tables: reports and downloads.
-  svr.Get(R"(/outputs/([^/]+)/([^/]+))", [&features, &gate](const httplib::Request& req, httplib::Response& res) {
+  svr.Get(R"(/outputs/([^/]+)/([^/]+))", [&features, &gate, &store](const httplib::Request& req, httplib::Response& res) {
     Caller caller;
     cache_policy(req, res);
     if (!gate.admit(req, res, caller)) return;
     std::string path;
-    const ApiResponse check = features.output_file(req.matches[1], req.matches[2], path, caller);
+    ApiResponse check;
+    store.read_snapshot([&] { check = features.output_file(req.matches[1], req.matches[2], path, caller); });
     if (check.status != 200) {
       if (check.status == 401 || check.status == 403) gate.audit_refusal(req, check.status, caller);
       reply(res, check);
@@ -360,12 +366,13 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   });
   // Item assets, streamed from their files; httplib answers Range requests (206) on content providers
   // of known length, which GDAL's /vsicurl/ and resumed syncs rely on.
-  svr.Get(R"(/assets/([^/]+)/([^/]+)/([^/]+))", [&stac, &gate](const httplib::Request& req, httplib::Response& res) {
+  svr.Get(R"(/assets/([^/]+)/([^/]+)/([^/]+))", [&stac, &gate, &store](const httplib::Request& req, httplib::Response& res) {
     Caller caller;
     cache_policy(req, res);
     if (!gate.admit(req, res, caller)) return;
     std::string path, type;
-    const ApiResponse check = stac.asset_file(req.matches[1], req.matches[2], req.matches[3], caller, path, type);
+    ApiResponse check;
+    store.read_snapshot([&] { check = stac.asset_file(req.matches[1], req.matches[2], req.matches[3], caller, path, type); });
     if (check.status != 200) {
       if (check.status == 401 || check.status == 403) gate.audit_refusal(req, check.status, caller);
       reply(res, check);
@@ -392,14 +399,15 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
       return true;
     });
   });
-  svr.Get(R"(/tiles/.*)", [&tiles, &o, &gate](const httplib::Request& req, httplib::Response& res) {
+  svr.Get(R"(/tiles/.*)", [&tiles, &o, &gate, &store](const httplib::Request& req, httplib::Response& res) {
     ApiRequest r;
     cache_policy(req, res);
     if (!gate.admit(req, res, r.caller)) return;
     r.path = req.path;
     for (const auto& [k, v] : req.params) r.query[k] = v;
     r.base_url = base_url(req, o);
-    const ApiResponse a = tiles.handle(r, req.target);
+    ApiResponse a;
+    store.read_snapshot([&] { a = tiles.handle(r, req.target); });
     if (a.status == 401 || a.status == 403) gate.audit_refusal(req, a.status, r.caller);
     res.status = a.status;
     res.set_content(a.body, a.content_type.c_str());

@@ -17,7 +17,7 @@ struct ServerOptions {
   std::size_t max_body_bytes = 1 << 20;
   int timeout_seconds = 30;          // per read and per write
   int request_timeout_seconds = 20;  // to receive one whole request (line, headers, body) from its first byte
-  int max_connections_per_address = 0;  // 0: half the connection pool; with trust_proxy no cap (the proxy's job)
+  int max_connections_per_address = 0;  // 0: three quarters of the connection pool; with trust_proxy no cap (the proxy's job)
   double rate_limit = 5000;  // requests per second per token or address (bursts of twice); 0: no limit
   std::size_t tile_cache_bytes = 256u << 20;  // rendered tiles kept in memory
   std::size_t raster_cache_bytes = 512u << 20;  // decoded raster blocks for tiles (3/4 shared blocks, 1/4 GDAL's cache)
