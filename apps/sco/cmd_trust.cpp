@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -132,21 +133,16 @@ void register_trust(CLI::App& app, GlobalOptions& global) {
     std::vector<std::string> allowed;
     if (!va->from.empty()) allowed.push_back(federation::parse_url(va->from, "--from").origin());
     else if (!client.token.empty()) allowed = federation::partner_origins(global.catalog_dir());
+    std::set<std::string> told;  // origins the user was told get no token (once each)
     for (const auto& [source, item] : items_in(va->target)) {
       auto v = security::verify_item(item, trusted, true);
       std::string token_origin;
       for (const auto& a : item.value("assets", json::object())) {
-        const std::string href = a.is_object() ? a.value("href", "") : "";
-        if (href.rfind("http", 0) != 0) continue;
-        std::string origin;
-        try {
-          origin = federation::parse_url(href).origin();
-        } catch (const core::Error&) {
-          continue;
-        }
+        const std::string origin = federation::origin_of(a.is_object() ? a.value("href", "") : "");
+        if (origin.empty()) continue;
         if (std::find(allowed.begin(), allowed.end(), origin) != allowed.end()) {
           token_origin = origin;
-        } else if (!client.token.empty() && !global.quiet && !global.json) {
+        } else if (!client.token.empty() && !global.quiet && !global.json && told.insert(origin).second) {
           std::fprintf(stderr, "sco: note: the token is not sent to %s (not --from, nor a partner this node syncs from)\n", origin.c_str());
         }
       }

@@ -32,6 +32,14 @@ Url parse_url(const std::string& text, const std::string& what) {
   return u;
 }
 
+std::string origin_of(const std::string& text) {
+  try {
+    return parse_url(text).origin();
+  } catch (const core::Error&) {
+    return "";
+  }
+}
+
 struct HttpClient::Impl {
   std::string origin;
   httplib::Client client;

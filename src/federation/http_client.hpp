@@ -18,6 +18,8 @@ struct Url {
 };
 // Parses an absolute http(s) URL; throws naming `what` when it is not one.
 Url parse_url(const std::string& text, const std::string& what = "URL");
+// The origin (scheme://host:port) of a URL; "" when the text is not an http(s) URL.
+std::string origin_of(const std::string& text);
 
 struct ClientOptions {
   std::string token;    // Authorization: Bearer TOKEN, for requests to the client's origin only

@@ -67,15 +67,6 @@ std::string local_name(const std::string& key, const std::string& type, const st
   return name;
 }
 
-// The origin (scheme://host:port) of an href; "" when it is not a URL.
-std::string asset_origin(const std::string& href) {
-  try {
-    return parse_url(href).origin();
-  } catch (const core::Error&) {
-    return "";
-  }
-}
-
 struct Incoming {
   json item;
   std::string checksum;
@@ -329,7 +320,7 @@ SyncReport sync_collection(const SyncOptions& o) {
         } else if (href.rfind("http://", 0) != 0 && href.rfind("https://", 0) != 0) {
           problems.push_back(fmt::format("item '{}': asset '{}' has no http(s) href ('{}')", id, it.key(), href));
           assets_ok = false;
-        } else if (const auto origin = asset_origin(href); origin != base.origin()) {
+        } else if (const auto origin = origin_of(href); origin != base.origin()) {
           // hrefs are not signed: fetched only from the partner's own node, never from a host the
           // listing names (server-side request forgery).
           problems.push_back(fmt::format("item '{}': asset '{}' is on {}, not on the partner's node {}: assets are fetched only from the partner",
@@ -538,7 +529,7 @@ std::vector<std::string> partner_origins(const std::string& catalog_dir) {
   for (const auto& [id, member] : store->collection_member("sco:origin")) {
     if (!member) continue;  // not a partner's copy (the member is an object: its document is read)
     const auto c = store->collection(id);
-    const std::string origin = c ? asset_origin(string_member(c->value("sco:origin", json::object()), "url")) : "";
+    const std::string origin = c ? origin_of(string_member(c->value("sco:origin", json::object()), "url")) : "";
     if (!origin.empty() && std::find(out.begin(), out.end(), origin) == out.end()) out.push_back(origin);
   }
   return out;
