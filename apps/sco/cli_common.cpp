@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
@@ -24,6 +25,18 @@ std::string GlobalOptions::catalog_dir() const {
   if (!catalog.empty()) return catalog;
   if (const char* home = std::getenv("SCO_HOME"); home && *home) return home;
   return "./sco-data";
+}
+
+run::ExecOptions exec_options(const GlobalOptions& global) {
+  run::ExecOptions o;
+  o.threads = global.effective_threads();
+  o.terminal_progress = global.progress();
+  return o;
+}
+
+void print_warnings(const GlobalOptions& global, const std::vector<std::string>& warnings) {
+  if (global.quiet) return;
+  for (const auto& w : warnings) std::fprintf(stderr, "sco: warning: %s\n", w.c_str());
 }
 
 std::pair<std::string, std::string> split_assignment(const std::string& text, const char* what) {

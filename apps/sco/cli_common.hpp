@@ -9,6 +9,7 @@
 #include "core/data_type.hpp"
 #include "core/error.hpp"
 #include "io/raster_output.hpp"
+#include "run/expression_job.hpp"
 
 namespace sco::app {
 
@@ -35,6 +36,11 @@ struct OutputOptions {
 };
 
 void add_output_options(CLI::App* cmd, OutputOptions& out);
+
+// The library's execution options from the global ones: threads, the terminal bar, Ctrl-C.
+run::ExecOptions exec_options(const GlobalOptions& global);
+// "sco: warning: ..." on standard error, unless --quiet.
+void print_warnings(const GlobalOptions& global, const std::vector<std::string>& warnings);
 
 // Exit codes: 0 success, 2 invalid input or usage, 3 not found, 4 I/O, 70 internal, 130 interrupted.
 int exit_code_for(core::ErrorCode code);

@@ -4,7 +4,7 @@
 #include "algebra/expression.hpp"
 #include "cli_common.hpp"
 #include "io/raster_dataset.hpp"
-#include "raster_job.hpp"
+#include "run/expression_job.hpp"
 
 namespace sco::app {
 
@@ -36,7 +36,7 @@ void register_calc(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("--float64", args->float64, "Evaluate in double precision (implied by --type float64)");
   cmd->footer(functions_help());
   cmd->callback([args, &global] {
-    ExpressionJob job;
+    run::ExpressionJob job;
     for (const auto& text : args->inputs) {
       auto [name, ref_text] = split_assignment(text, "--input");
       const io::BandRef ref = io::parse_band_ref(ref_text);
@@ -48,11 +48,12 @@ void register_calc(CLI::App& app, GlobalOptions& global) {
     job.expression = args->expression;
     job.double_precision = args->float64;
     job.output = args->out.to_spec();
-    const auto result = run_expression_job(job, global);
+    const auto result = run::run_expression_job(job, exec_options(global));
+    print_warnings(global, result.warnings);
     if (global.json) {
-      std::printf("%s\n", job_json(job, result).dump(2).c_str());
+      std::printf("%s\n", run::job_json(job, result).dump(2).c_str());
     } else if (!global.quiet) {
-      std::fputs(job_text(job, result).c_str(), stdout);
+      std::fputs(run::job_text(job, result).c_str(), stdout);
     }
   });
 }

@@ -34,12 +34,12 @@ CubeJobResult run_cube_job(const CubeRequest& req, const GlobalOptions& global) 
   const std::string path = io::resolve_variable(req.input);
   const io::RasterDataset ds = io::RasterDataset::open(path);
   const int steps = ds.band_count();
-  std::vector<double> t(static_cast<std::size_t>(steps));
+  std::vector<std::size_t> all(static_cast<std::size_t>(steps));
+  for (std::size_t k = 0; k < all.size(); ++k) all[k] = k;
+  std::vector<double> t = cube::decimal_years({}, cube::Calendar::kStandard, all);
   std::string time_note = "step number";
-  for (int k = 0; k < steps; ++k) t[static_cast<std::size_t>(k)] = k;
   if (const auto axis = io::find_time_axis(ds); axis && static_cast<int>(axis->dates.size()) == steps) {
-    const auto cal = cube::parse_calendar(axis->calendar);
-    for (int k = 0; k < steps; ++k) t[static_cast<std::size_t>(k)] = cube::decimal_year(axis->dates[static_cast<std::size_t>(k)], cal);
+    t = cube::decimal_years(axis->dates, cube::parse_calendar(axis->calendar), all);
     time_note = "years (CF time axis: " + axis->units + ")";
   }
   std::vector<io::PipelineInput> inputs;

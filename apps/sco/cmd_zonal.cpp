@@ -11,24 +11,17 @@
 #include "cli_common.hpp"
 #include "zonal_job.hpp"
 #include "core/error.hpp"
-#include "io/gdal_band_reader.hpp"
 #include "io/raster_dataset.hpp"
 #include "io/table_writer.hpp"
 #include "io/vector_zones.hpp"
 #include "zonal/statistic.hpp"
-#include "zonal/zonal_engine.hpp"
+#include "run/zonal_table.hpp"
 
 namespace sco::app {
 
 using core::ErrorCode;
 
 namespace {
-
-struct RasterBand {
-  std::string label;
-  io::BandSpec spec;
-  core::Grid grid;
-};
 
 std::string stats_help() {
   std::string s = "Statistics (--stats, comma-separated):\n";
@@ -39,168 +32,32 @@ std::string stats_help() {
   return s;
 }
 
-std::vector<RasterBand> expand_rasters(const std::vector<std::string>& specs) {
-  std::vector<RasterBand> out;
-  for (const auto& text : specs) {
-    std::string name;
-    std::string ref_text = text;
-    const auto eq = text.find('=');
-    if (eq != std::string::npos && eq > 0 && text.find('/') > eq && text.rfind("/vsi", 0) != 0) {
-      name = text.substr(0, eq);
-      ref_text = text.substr(eq + 1);
-    }
-    const io::BandRef ref = io::parse_band_ref(ref_text);
-    const io::RasterDataset ds = io::RasterDataset::open(ref.path);
-    const std::string stem = name.empty() ? std::filesystem::path(ref.path).stem().string() : name;
-    const core::Grid grid = ds.grid();
-    if (ref.band_given) {
-      ds.band(ref.band);
-      out.push_back({ref.band == 1 && ds.band_count() == 1 ? stem : fmt::format("{}_b{}", stem, ref.band),
-                     {ref.path, ref.band}, grid});
-    } else {
-      for (int b = 1; b <= ds.band_count(); ++b) {
-        out.push_back({ds.band_count() == 1 ? stem : fmt::format("{}_b{}", stem, b), {ref.path, b}, grid});
-      }
-    }
-  }
-  return out;
-}
-
-std::string join_ids(const std::vector<std::string>& ids) {
-  std::string s;
-  for (std::size_t i = 0; i < ids.size() && i < 10; ++i) s += (i ? ", " : "") + ids[i];
-  if (ids.size() > 10) s += fmt::format(" and {} more", ids.size() - 10);
-  return s;
-}
-
 }  // namespace
 
 ZonalJobResult run_zonal_job(const ZonalRequest& req, const GlobalOptions& global) {
   ZonalJobResult result;
   const auto t0 = std::chrono::steady_clock::now();
-  const auto stats = zonal::parse_stats(req.stats);
-  const zonal::Needs needs = zonal::needs_of(stats);
-  if (needs.weights && req.weights.empty()) {
+  run::ZonalTableRequest tr;
+  tr.stats = zonal::parse_stats(req.stats);
+  if (zonal::needs_of(tr.stats).weights && req.weights.empty()) {
     core::fail(ErrorCode::kInvalidInput, "weighted_mean and weighted_sum need --weights FILE[:BAND]");
   }
   if (!req.output.empty()) io::check_table_path(req.output);
-
-  const std::vector<RasterBand> bands = expand_rasters(req.rasters);
-  io::BandSpec weights;
-  core::Grid weights_grid;
+  tr.bands = run::zonal_bands(req.rasters);
   if (!req.weights.empty()) {
     const io::BandRef ref = io::parse_band_ref(req.weights);
-    const io::RasterDataset ds = io::RasterDataset::open(ref.path);
-    ds.band(ref.band);
-    weights = {ref.path, ref.band};
-    weights_grid = ds.grid();
+    tr.weights = run::zonal_band("weights", ref.path, ref.band);
   }
-  io::VectorZones zones = io::read_zones(req.zones, req.layer, req.id);
-  std::vector<std::string> warnings;
-  if (!zones.repaired.empty()) {
-    warnings.push_back(fmt::format("{} invalid geometr{} repaired with GEOS: {}", zones.repaired.size(),
-                                   zones.repaired.size() == 1 ? "y" : "ies", join_ids(zones.repaired)));
-  }
-  if (!zones.empty.empty()) {
-    warnings.push_back(fmt::format("{} zone{} without a polygon geometry: {}", zones.empty.size(),
-                                   zones.empty.size() == 1 ? "" : "s", join_ids(zones.empty)));
-  }
-
-  // Group bands by grid: one coverage computation per group.
-  std::vector<std::vector<std::size_t>> groups;
-  for (std::size_t i = 0; i < bands.size(); ++i) {
-    bool placed = false;
-    for (auto& g : groups) {
-      const core::Grid& gg = bands[g[0]].grid;
-      if (gg.same_geometry(bands[i].grid) && io::same_crs(gg.crs_wkt, bands[i].grid.crs_wkt)) {
-        g.push_back(i);
-        placed = true;
-        break;
-      }
-    }
-    if (!placed) groups.push_back({i});
-  }
-  const std::size_t n = zones.ids.size();
-  std::vector<std::vector<zonal::BandResult>> per_band(bands.size());
-  std::vector<bool> overlaps(n, false);
-  for (const auto& group : groups) {
-    const core::Grid& grid = bands[group[0]].grid;
-    const bool use_weights = needs.weights;
-    if (use_weights && !(grid.same_geometry(weights_grid) && io::same_crs(grid.crs_wkt, weights_grid.crs_wkt))) {
-      core::fail(ErrorCode::kInvalidInput, "--weights '{}' is {} in {}, but '{}' is {} in {}: they must share one grid",
-                 weights.path, weights_grid.describe(), io::crs_label(weights_grid.crs_wkt), bands[group[0]].spec.path,
-                 grid.describe(), io::crs_label(grid.crs_wkt));
-    }
-    const auto model = io::area_model(grid.crs_wkt);
-    if (!model.known) warnings.push_back(fmt::format("'{}' has no CRS: areas are in squared CRS units", bands[group[0]].spec.path));
-    const auto zone_geoms = io::zones_for_grid(zones, grid, warnings);
-    std::vector<io::BandSpec> specs;
-    for (std::size_t i : group) specs.push_back(bands[i].spec);
-    zonal::ZonalOptions opt;
-    {
-      const io::RasterDataset first = io::RasterDataset::open(bands[group[0]].spec.path);
-      opt.locality_rows = std::max(1, first.band(bands[group[0]].spec.band).block_height);
-      opt.locality_cols = std::max(1, first.band(bands[group[0]].spec.band).block_width);
-    }
-    opt.threads = global.effective_threads();
-    opt.progress = global.progress();
-    const auto results = zonal::compute_zonal(
-        zone_geoms, grid, zonal::CellAreaModel{model.geographic, model.metres_per_unit}, stats,
-        [&] { return io::make_gdal_band_reader(specs, use_weights ? weights : io::BandSpec{}); }, opt);
-    for (std::size_t z = 0; z < n; ++z) {
-      overlaps[z] = overlaps[z] || results[z].overlaps;
-      for (std::size_t k = 0; k < group.size(); ++k) {
-        per_band[group[k]].resize(n);
-        per_band[group[k]][z] = results[z].bands[k];
-      }
-    }
-  }
-  std::vector<std::string> outside;
-  for (std::size_t z = 0; z < n; ++z) {
-    if (!overlaps[z] && zones.geometries[z]) outside.push_back(zones.ids[z]);
-  }
-  if (!outside.empty()) {
-    warnings.push_back(fmt::format("{} zone{} outside every raster (empty rows): {}", outside.size(),
-                                   outside.size() == 1 ? "" : "s", join_ids(outside)));
-  }
-
-  // The table: one column per band and statistic; frac expands into one column per value.
-  io::ResultTable table;
-  table.id_column = req.id.empty() ? "fid" : req.id;
-  table.ids = zones.ids;
-  table.rows.assign(n, {});
-  const bool prefix = bands.size() > 1;
-  for (std::size_t b = 0; b < bands.size(); ++b) {
-    const std::string pre = prefix ? bands[b].label + "_" : "";
-    for (std::size_t s = 0; s < stats.size(); ++s) {
-      if (stats[s].kind != zonal::StatKind::kFrac) {
-        table.columns.push_back(pre + stats[s].name);
-        for (std::size_t z = 0; z < n; ++z) table.rows[z].push_back(per_band[b][z].values[s]);
-        continue;
-      }
-      std::set<double> classes;
-      for (std::size_t z = 0; z < n; ++z) {
-        for (const auto& [v, share] : per_band[b][z].fractions) classes.insert(v);
-      }
-      for (double c : classes) {
-        table.columns.push_back(fmt::format("{}frac_{:g}", pre, c));
-        for (std::size_t z = 0; z < n; ++z) {
-          double share = per_band[b][z].fractions.empty() ? std::nan("") : 0.0;
-          for (const auto& [v, sh] : per_band[b][z].fractions) {
-            if (v == c) share = sh;
-          }
-          table.rows[z].push_back(share);
-        }
-      }
-    }
-  }
-  if (!req.output.empty()) io::write_table(table, req.output, zones);
-  result.table = std::move(table);
-  result.warnings = std::move(warnings);
+  tr.id_column = req.id;
+  run::ZoneSet zones(io::read_zones(req.zones, req.layer, req.id));
+  run::ZonalTable t = run::compute_zonal_table(zones, tr, exec_options(global));
+  if (!req.output.empty()) io::write_table(t.table, req.output, zones.vector());
+  result.table = std::move(t.table);
+  result.warnings = std::move(t.warnings);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  result.zone_count = n;
-  result.band_count = bands.size();
-  result.stat_count = stats.size();
+  result.zone_count = zones.size();
+  result.band_count = tr.bands.size();
+  result.stat_count = tr.stats.size();
   return result;
 }
 

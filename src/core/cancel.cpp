@@ -23,4 +23,9 @@ void throw_if_cancelled() {
   if (cancel_requested()) throw Error(ErrorCode::kCancelled, "interrupted");
 }
 
+bool cancelled(const CancelToken* token) { return token ? token->requested() : cancel_requested(); }
+void throw_if_cancelled(const CancelToken* token) {
+  if (cancelled(token)) throw Error(ErrorCode::kCancelled, "interrupted");
+}
+
 }  // namespace sco::core

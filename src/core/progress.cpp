@@ -22,17 +22,34 @@ Progress::~Progress() {
 bool Progress::terminal_enabled(bool quiet) { return !quiet && isatty(STDERR_FILENO) == 1; }
 
 void Progress::advance(std::int64_t n) {
-  if (!enabled_) return;
+  if (!enabled_ && !listener_) return;
   const auto done = done_.fetch_add(n, std::memory_order_relaxed) + n;
-  draw(static_cast<double>(done) / static_cast<double>(total_), false);
+  const double fraction = static_cast<double>(done) / static_cast<double>(total_);
+  tell(fraction);
+  if (enabled_) draw(fraction, false);
 }
 
 void Progress::set_fraction(double fraction) {
+  tell(fraction);
   if (!enabled_) return;
   draw(fraction, false);
 }
 
+void Progress::tell(double fraction) {
+  if (!listener_) return;
+  const int percent = static_cast<int>(std::clamp(fraction, 0.0, 1.0) * 100.0);
+  int told = told_percent_.load(std::memory_order_relaxed);
+  while (percent > told) {
+    if (told_percent_.compare_exchange_weak(told, percent)) {
+      std::lock_guard lock(mutex_);
+      listener_(percent / 100.0);
+      return;
+    }
+  }
+}
+
 void Progress::finish() {
+  tell(1.0);
   if (!enabled_ || finished_) return;
   draw(1.0, true);
   finished_ = true;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -17,6 +18,10 @@ class Progress {
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
 
+  // Told the fraction done (0..1) at most once per percent, whether or not a bar is drawn: a run's
+  // progress callback. Set before the work starts.
+  void set_listener(std::function<void(double)> listener) { listener_ = std::move(listener); }
+
   void advance(std::int64_t n = 1);
   void set_fraction(double fraction);  // for stages that report a fraction (GDAL callbacks)
   void finish();
@@ -26,12 +31,15 @@ class Progress {
 
  private:
   void draw(double fraction, bool final);
+  void tell(double fraction);
 
   std::string label_;
   std::int64_t total_;
   bool enabled_;
   bool finished_ = false;
   std::atomic<std::int64_t> done_{0};
+  std::function<void(double)> listener_;
+  std::atomic<int> told_percent_{-1};
   std::mutex mutex_;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_;

@@ -189,6 +189,13 @@ double decimal_year(const DateTime& dt, Calendar cal) {
   return dt.year + (days_from_epoch(dt, cal) - start) / length;
 }
 
+std::vector<double> decimal_years(const std::vector<DateTime>& dates, Calendar calendar, const std::vector<std::size_t>& steps, double per) {
+  std::vector<double> t;
+  t.reserve(steps.size());
+  for (std::size_t i : steps) t.push_back(dates.empty() ? static_cast<double>(i) / per : decimal_year(dates[i], calendar) / per);
+  return t;
+}
+
 std::vector<DateTime> decode_times(const std::vector<double>& values, std::string_view units, std::string_view calendar) {
   const Calendar cal = parse_calendar(calendar);
   const TimeUnits u = parse_time_units(units);

@@ -40,6 +40,10 @@ DateTime date_from_days(double days, Calendar calendar);
 // 360_day; 365 or 366 in the standard, proleptic Gregorian and Julian calendars, 355 in 1582 of the
 // standard one). What trends per year and per decade are measured in.
 double decimal_year(const DateTime& date, Calendar calendar);
+// The decimal years of the selected steps divided by `per` (10: decades); without dates, the step
+// numbers (0, 1, ...) divided by `per`. Every trend of a run and of `sco cube` is measured on these.
+std::vector<double> decimal_years(const std::vector<DateTime>& dates, Calendar calendar, const std::vector<std::size_t>& steps,
+                                  double per = 1.0);
 
 // Decodes CF time values into dates.
 std::vector<DateTime> decode_times(const std::vector<double>& values, std::string_view units, std::string_view calendar);

@@ -95,8 +95,9 @@ struct Step {
   // risk
   TableColumnRef hazard, exposure, vulnerability;
 
-  bool makes_raster() const;
-  bool makes_table() const;
+  bool raster_product = false;  // set by run::bind_steps from the op: a raster, else a table per district
+  bool makes_raster() const { return raster_product; }
+  bool makes_table() const { return !raster_product; }
 };
 
 struct Recipe {
@@ -125,15 +126,7 @@ using ParamValues = std::map<std::string, nlohmann::json>;
 // missing required parameters fail naming the parameter.
 ParamValues bind_parameters(const Recipe& recipe, const std::vector<std::pair<std::string, std::string>>& overrides);
 
-// The steps with parameters substituted and every field checked: references to inputs and earlier
-// steps, expressions, reducers, statistics, periods. Errors name the step and the field.
-std::vector<Step> bind_steps(const Recipe& recipe, const ParamValues& values);
-
-// The columns a zonal.stats, zonal.trend or risk step writes (statistics, exposure, class; zonal.trend
-// adds the text column "significant").
-std::vector<std::string> table_columns(const Step& step);
-
-// The ops a step may name, for messages and docs.
-std::string known_ops();
+// Binding the steps (each op reading and checking its own fields) is the run library's:
+// run::bind_steps, run::table_columns, run::known_ops (run/step_op.hpp).
 
 }  // namespace sco::indicators

@@ -202,6 +202,7 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
   const std::size_t out_buffer_bytes = static_cast<std::size_t>(win_w) * win_h * out_elem;
 
   core::Progress progress(options.progress_label, layout.count(), options.progress);
+  if (options.on_progress) progress.set_listener(options.on_progress);
   std::atomic<std::int64_t> next{0};
   std::atomic<bool> stop{false};
   std::exception_ptr first_error;
@@ -250,7 +251,7 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
       std::unique_ptr<BlockWorker> worker = make_worker();
       std::vector<core::BlockView> views(inputs.size());
       for (;;) {
-        if (stop.load() || core::cancel_requested()) return;
+        if (stop.load() || core::cancelled(options.cancel)) return;
         // Take a free buffer before a window index: then the lowest unwritten window always owns a
         // buffer and the ordered writer cannot starve. Memory stays bounded by the pool.
         std::unique_ptr<OutBuffer> buf;
@@ -316,7 +317,7 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
   work();
   for (auto& t : pool_threads) t.join();
   if (first_error) std::rethrow_exception(first_error);
-  core::throw_if_cancelled();
+  core::throw_if_cancelled(options.cancel);
   progress.finish();
   const auto t1 = std::chrono::steady_clock::now();
   result.compute_seconds = std::chrono::duration<double>(t1 - t0).count();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/block.hpp"
+#include "core/cancel.hpp"
 #include "core/grid.hpp"
 #include "io/raster_dataset.hpp"
 #include "io/raster_output.hpp"
@@ -39,6 +40,8 @@ struct PipelineOptions {
   int threads = 1;
   bool progress = false;
   std::string progress_label = "computing";
+  std::function<void(double)> on_progress;  // the fraction of windows done, at most once per percent
+  const core::CancelToken* cancel = nullptr;  // null: the process's Ctrl-C flag only
 };
 
 struct PipelineResult {

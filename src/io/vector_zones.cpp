@@ -4,7 +4,10 @@
 #include <ogrsf_frmts.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <vector>
 
@@ -98,6 +101,22 @@ void check_dbf(const std::string& shp) {
 
 }  // namespace
 
+std::vector<double> VectorZones::numeric_field(const std::string& name) const {
+  const auto it = std::find(field_names.begin(), field_names.end(), name);
+  if (it == field_names.end()) {
+    std::string names;
+    for (std::size_t i = 0; i < field_names.size(); ++i) names += (i ? ", " : "") + field_names[i];
+    core::fail(ErrorCode::kNotFound, "layer '{}' of '{}' has no field '{}' (fields: {})", layer, path, name, names);
+  }
+  std::vector<double> values;
+  for (const auto& text : fields[static_cast<std::size_t>(it - field_names.begin())]) {
+    char* end = nullptr;
+    const double x = std::strtod(text.c_str(), &end);
+    values.push_back(text.empty() || *end ? std::nan("") : x);
+  }
+  return values;
+}
+
 VectorZones read_zones(const std::string& path, const std::string& layer_name, const std::string& id_field) {
   init_gdal();
   refuse_special_file(path);
@@ -146,18 +165,20 @@ VectorZones read_zones(const std::string& path, const std::string& layer_name, c
                  names);
     }
   }
+  for (int i = 0; i < defn->GetFieldCount(); ++i) out.field_names.emplace_back(defn->GetFieldDefn(i)->GetNameRef());
+  out.fields.resize(out.field_names.size());
+  auto field_text = [defn](OGRFeature* f, int index) -> std::string {
+    if (defn->GetFieldDefn(index)->GetType() == OFTReal && f->IsFieldSetAndNotNull(index)) {
+      return fmt::format("{:.15g}", f->GetFieldAsDouble(index));  // 28801, not 28801.000000000000000
+    }
+    return f->GetFieldAsString(index);
+  };
   layer->ResetReading();
   clear_gdal_error();
   while (OGRFeature* f = layer->GetNextFeature()) {
     std::unique_ptr<OGRFeature, void (*)(OGRFeature*)> fg(f, [](OGRFeature* x) { OGRFeature::DestroyFeature(x); });
-    std::string id;
-    if (id_index < 0) {
-      id = std::to_string(f->GetFID());
-    } else if (defn->GetFieldDefn(id_index)->GetType() == OFTReal && f->IsFieldSetAndNotNull(id_index)) {
-      id = fmt::format("{:.15g}", f->GetFieldAsDouble(id_index));  // 28801, not 28801.000000000000000
-    } else {
-      id = f->GetFieldAsString(id_index);
-    }
+    std::string id = id_index < 0 ? std::to_string(f->GetFID()) : field_text(f, id_index);
+    for (std::size_t i = 0; i < out.fields.size(); ++i) out.fields[i].push_back(field_text(f, static_cast<int>(i)));
     OGRGeometry* g = f->StealGeometry();
     GeometryPtr geom(g);
     if (!geom || geom->IsEmpty()) {

@@ -27,6 +27,13 @@ struct VectorZones {
   std::vector<GeometryPtr> geometries;  // in the layer's CRS, repaired where needed; null for empty ones
   std::vector<std::string> repaired;    // ids of invalid geometries that were repaired
   std::vector<std::string> empty;       // ids of features without a polygon geometry
+  // Every attribute field as text, per feature in the order of `ids` (reals as %.15g): residents,
+  // vulnerability scores and the like, read with the geometries.
+  std::vector<std::string> field_names;
+  std::vector<std::vector<std::string>> fields;  // [field][feature]
+
+  // A numeric attribute, NaN where empty or not a number. Throws kNotFound naming the fields.
+  std::vector<double> numeric_field(const std::string& name) const;
 };
 
 // Throws naming the file, layer or field: a missing file, an unknown layer or id field (the error

@@ -92,6 +92,7 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
   }
 
   core::Progress progress("zonal", static_cast<std::int64_t>(n), options.progress);
+  if (options.on_progress) progress.set_listener(options.on_progress);
   std::vector<std::vector<Accumulator>> acc(n);  // per zone and band of the raster, while active
   std::vector<char> started(n, 0);
   std::mutex merge_mutex;  // guards accumulators of split slices, `started` and `pending`
@@ -181,7 +182,7 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
       const auto& chunks = band_chunks[static_cast<std::size_t>(band)];
       std::size_t k = 0, chunk_end = 0, chunk = 0;
       for (;;) {
-        if (stop.load() || core::cancel_requested() || !reader) break;
+        if (stop.load() || core::cancelled(options.cancel) || !reader) break;
         if (k == chunk_end) {
           if (chunk_end > 0) finish_chunk(chunk, band, *reader);
           chunk = next.fetch_add(1);
@@ -260,7 +261,7 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
   work(0);
   for (auto& t : pool) t.join();
   if (error) std::rethrow_exception(error);
-  core::throw_if_cancelled();
+  core::throw_if_cancelled(options.cancel);
   // Zones outside the grid get empty rows.
   for (std::size_t z = 0; z < n; ++z) {
     if (last_band[z] < 0) finalize(z, reader_bands);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/block.hpp"
+#include "core/cancel.hpp"
 #include "core/grid.hpp"
 #include "core/progress.hpp"
 #include "zonal/cell_area.hpp"
@@ -63,6 +64,8 @@ struct ZonalOptions {
   // block width): each thread then reads its own columns' blocks, where zones handed out one by one
   // had every thread read nearly every block through its own file handle.
   int locality_cols = 256;
+  std::function<void(double)> on_progress;  // the fraction of zones done, at most once per percent
+  const core::CancelToken* cancel = nullptr;  // null: the process's Ctrl-C flag only
 };
 
 std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core::Grid& grid,

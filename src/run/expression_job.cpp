@@ -1,4 +1,4 @@
-#include "raster_job.hpp"
+#include "run/expression_job.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -6,11 +6,12 @@
 
 #include <fmt/format.h>
 
+#include "algebra/block_evaluator.hpp"
 #include "algebra/expression.hpp"
 #include "algebra/program.hpp"
 #include "core/version.hpp"
 
-namespace sco::app {
+namespace sco::run {
 
 namespace {
 
@@ -36,7 +37,17 @@ class ExpressionWorker : public io::BlockWorker {
 
 }  // namespace
 
-ExpressionJobResult run_expression_job(const ExpressionJob& job, const GlobalOptions& global) {
+io::PipelineOptions ExecOptions::pipeline(const std::string& label) const {
+  io::PipelineOptions p;
+  p.threads = threads;
+  p.progress = terminal_progress;
+  p.progress_label = label;
+  p.on_progress = on_progress;
+  p.cancel = cancel;
+  return p;
+}
+
+ExpressionJobResult run_expression_job(const ExpressionJob& job, const ExecOptions& options) {
   const algebra::Expr expr = algebra::parse_expression(job.expression);
   // Only the inputs the expression uses are opened; unknown names fail compilation with a column.
   std::vector<std::string> all_names;
@@ -55,12 +66,11 @@ ExpressionJobResult run_expression_job(const ExpressionJob& job, const GlobalOpt
       }
     }
   }
-  if (!global.quiet) {
-    for (const auto& [name, in] : job.inputs) {
-      bool used = false;
-      for (const auto& n : names) used = used || n == name;
-      if (!used) std::fprintf(stderr, "sco: warning: input '%s' is not used by the expression\n", name.c_str());
-    }
+  std::vector<std::string> unused;
+  for (const auto& [name, in] : job.inputs) {
+    bool used = false;
+    for (const auto& n : names) used = used || n == name;
+    if (!used) unused.push_back(fmt::format("input '{}' is not used by the expression", name));
   }
   if (inputs.empty()) {
     core::fail(core::ErrorCode::kInvalidInput, "the expression \"{}\" uses no input; it needs at least one raster",
@@ -68,6 +78,7 @@ ExpressionJobResult run_expression_job(const ExpressionJob& job, const GlobalOpt
   }
   const algebra::Program program = algebra::Program::compile(expr, names);
   ExpressionJobResult result;
+  result.warnings = std::move(unused);
   result.canonical_expression = algebra::to_string(expr);
 
   io::OutputSpec spec = job.output;
@@ -86,12 +97,9 @@ ExpressionJobResult run_expression_job(const ExpressionJob& job, const GlobalOpt
   const bool dbl = job.double_precision || spec.type == core::DataType::kFloat64;
   const auto precision = dbl ? algebra::Precision::kFloat64 : algebra::Precision::kFloat32;
   std::mutex stats_mutex;
-  io::PipelineOptions options;
-  options.threads = global.effective_threads();
-  options.progress = global.progress();
   result.pipeline = io::run_block_pipeline(
       inputs, spec,
-      [&]() { return std::make_unique<ExpressionWorker>(program, precision, result.stats, stats_mutex); }, options);
+      [&]() { return std::make_unique<ExpressionWorker>(program, precision, result.stats, stats_mutex); }, options.pipeline());
   return result;
 }
 
@@ -127,4 +135,4 @@ std::string job_text(const ExpressionJob& job, const ExpressionJobResult& r) {
                      r.pipeline.compute_seconds + r.pipeline.finalize_seconds);
 }
 
-}  // namespace sco::app
+}  // namespace sco::run

@@ -1,5 +1,5 @@
-// Recipe parsing and validation: each error names the recipe, the step and the field, or the line and
-// column of a JSON syntax error.
+// Recipe parsing (indicators) and step binding (the run library's op registry): each error names the
+// recipe, the step and the field, or the line and column of a JSON syntax error.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -10,9 +10,13 @@
 #include "indicators/builtin.hpp"
 #include "indicators/recipe.hpp"
 #include "indicators/tables.hpp"
+#include "run/step_op.hpp"
 
 namespace sco::indicators {
 namespace {
+
+using run::bind_steps;
+using run::table_columns;
 
 const char* kValid = R"({
   "sco_recipe": 1, "id": "t.hot", "version": "1", "title": "t",
@@ -26,9 +30,11 @@ const char* kValid = R"({
      "classes": {"column": "mean", "thresholds": [1, "$thr"]}}
   ]})";
 
+// Parsed, then its steps bound with the defaults (what run::load_recipe does with a file).
 std::string error_of(const std::string& text) {
   try {
-    parse_recipe(text, "r.json");
+    const Recipe r = parse_recipe(text, "r.json");
+    bind_steps(r, bind_parameters(r, {}));
   } catch (const core::Error& e) {
     return e.what();
   }

@@ -1,0 +1,184 @@
+#include <algorithm>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "indicators/builtin.hpp"
+#include "run/ops/ops.hpp"
+#include "run/step_op.hpp"
+
+namespace sco::run {
+
+using core::ErrorCode;
+using nlohmann::json;
+namespace ind = sco::indicators;
+
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+  return s;
+}
+
+bool valid_name(const std::string& s) {
+  if (s.empty() || !(s[0] >= 'a' && s[0] <= 'z')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+// "classes": {"column": C, "thresholds": [LOW_BELOW, HIGH_FROM], "labels": [3]} of a table step.
+void bind_classes(const ind::StepReader& rd, ind::Step& s) {
+  if (!s.makes_table()) rd.fail_field("classes", "only tables (zonal.stats, risk) have classes");
+  const json c = rd.value("classes");
+  if (!c.is_object() || !c.contains("column") || !c["column"].is_string() || !c.contains("thresholds") || !c["thresholds"].is_array() ||
+      c["thresholds"].size() != 2 || !c["thresholds"][0].is_number() || !c["thresholds"][1].is_number()) {
+    rd.fail_field("classes", "expected {\"column\": COLUMN, \"thresholds\": [LOW_BELOW, HIGH_FROM]}");
+  }
+  s.classes.given = true;
+  s.classes.column = c["column"].get<std::string>();
+  s.classes.low_below = c["thresholds"][0].get<double>();
+  s.classes.high_from = c["thresholds"][1].get<double>();
+  if (s.classes.high_from < s.classes.low_below) rd.fail_field("classes.thresholds", "the second threshold is below the first");
+  if (c.contains("labels")) {
+    if (!c["labels"].is_array() || c["labels"].size() != 3) rd.fail_field("classes.labels", "expected three labels");
+    s.classes.labels = c["labels"].get<std::vector<std::string>>();
+  }
+  auto cols = table_columns(s);
+  cols.pop_back();  // "class" itself
+  if (std::find(cols.begin(), cols.end(), s.classes.column) == cols.end()) {
+    rd.fail_field("classes.column", fmt::format("'{}' is not a column of this step (columns: {})", s.classes.column, join(cols)));
+  }
+}
+
+ind::Step bind_one(const ind::Recipe& r, const json& js, std::size_t i, const ind::ParamValues& values, const std::vector<ind::Step>& earlier) {
+  if (!js.is_object()) core::fail(ErrorCode::kInvalidInput, "recipe '{}': step {}: expected an object", r.source, i + 1);
+  const ind::StepReader rd(r, js, i, values);
+  const BindScope scope{r, earlier};
+  ind::Step s;
+  s.id = rd.text("id", true);
+  if (!valid_name(s.id)) rd.fail_field("id", "step ids are lowercase letters, digits and '_', starting with a letter");
+  if (scope.find_step(s.id) || r.find_input(s.id)) rd.fail_field("id", fmt::format("'{}' is already an input or an earlier step", s.id));
+  s.op = rd.text("op", true);
+  s.title = rd.text("title", false, s.id);
+  s.units = rd.text("units", false);
+  s.description = rd.text("description", false);
+  s.output = rd.boolean("output", false);
+  const StepOp* op = find_op(s.op);
+  if (!op) rd.fail_field("op", fmt::format("unknown op '{}' (ops: {})", s.op, known_ops()));
+  s.raster_product = op->makes_raster();
+  op->bind(rd, scope, s);
+  if (js.contains("classes")) bind_classes(rd, s);
+  return s;
+}
+
+}  // namespace
+
+const ind::Step* BindScope::find_step(const std::string& id) const {
+  for (const auto& s : earlier) {
+    if (s.id == id) return &s;
+  }
+  return nullptr;
+}
+
+std::string BindScope::raster_ref(const ind::StepReader& rd, const std::string& field, bool required) const {
+  const std::string name = rd.text(field, required);
+  if (name.empty()) return name;
+  if (const ind::InputDecl* in = recipe.find_input(name)) {
+    if (in->kind != ind::InputKind::kRaster) rd.fail_field(field, fmt::format("input '{}' is a {}, not a raster", name, ind::input_kind_name(in->kind)));
+    return name;
+  }
+  const ind::Step* st = find_step(name);
+  if (!st) rd.fail_field(field, fmt::format("'{}' is neither an input nor an earlier step", name));
+  if (!st->makes_raster()) rd.fail_field(field, fmt::format("step '{}' makes a table, not a raster", name));
+  return name;
+}
+
+std::string BindScope::input_of_kind(const ind::StepReader& rd, const std::string& field, ind::InputKind kind, const std::string&) const {
+  const std::string name = rd.text(field, true);
+  const ind::InputDecl* in = recipe.find_input(name);
+  if (!in) rd.fail_field(field, fmt::format("'{}' is not an input of the recipe", name));
+  if (in->kind != kind) {
+    rd.fail_field(field, fmt::format("input '{}' is a {}; this step needs a {}", name, ind::input_kind_name(in->kind), ind::input_kind_name(kind)));
+  }
+  return name;
+}
+
+std::vector<ind::Step> bind_steps(const ind::Recipe& r, const ind::ParamValues& values) {
+  std::vector<ind::Step> steps;
+  try {
+    const json& list = r.document.at("steps");
+    for (std::size_t i = 0; i < list.size(); ++i) steps.push_back(bind_one(r, list[i], i, values, steps));
+  } catch (const json::exception& e) {
+    ind::fail_json_type(fmt::format("recipe '{}'", r.source), e);
+  }
+  if (std::none_of(steps.begin(), steps.end(), [](const ind::Step& s) { return s.output; })) {
+    core::fail(ErrorCode::kInvalidInput, "recipe '{}': no step has \"output\": true", r.source);
+  }
+  return steps;
+}
+
+std::vector<std::string> table_columns(const ind::Step& s) {
+  std::vector<std::string> cols = op_of(s).columns(s);
+  if (s.classes.given) cols.push_back("class");
+  return cols;
+}
+
+ind::Recipe load_recipe(const std::string& id_or_path) {
+  ind::Recipe recipe;
+  if (const ind::Recipe* builtin = ind::find_builtin(id_or_path)) {
+    recipe = *builtin;
+  } else if (std::filesystem::exists(id_or_path) || id_or_path.ends_with(".json")) {
+    recipe = ind::load_recipe_file(id_or_path);
+  } else {
+    std::vector<std::string> ids;
+    for (const auto& b : ind::builtin_recipes()) ids.push_back(b.id);
+    core::fail(ErrorCode::kNotFound, "'{}' is neither a built-in indicator ({}) nor a recipe file", id_or_path, join(ids));
+  }
+  ind::ParamValues defaults;
+  for (const auto& p : recipe.parameters) {
+    if (p.default_value.is_null()) return recipe;
+    defaults[p.name] = p.default_value;
+  }
+  bind_steps(recipe, defaults);
+  return recipe;
+}
+
+// The registry: one line per op, in the order of the docs.
+const std::vector<const StepOp*>& step_ops() {
+  static const std::vector<const StepOp*> ops = {&ops::index_op(),       &ops::raster_calc_op(), &ops::cube_reduce_op(),
+                                                 &ops::cube_trend_op(),  &ops::cube_anomaly_op(), &ops::cube_change_op(),
+                                                 &ops::zonal_stats_op(), &ops::zonal_trend_op(), &ops::risk_op()};
+  return ops;
+}
+
+const StepOp* find_op(std::string_view name) {
+  for (const StepOp* op : step_ops()) {
+    if (op->matches(name)) return op;
+  }
+  return nullptr;
+}
+
+const StepOp& op_of(const ind::Step& step) {
+  const StepOp* op = find_op(step.op);
+  if (!op) core::fail(ErrorCode::kInternal, "step '{}': op '{}' is not registered", step.id, step.op);
+  return *op;
+}
+
+std::string known_ops() {
+  std::vector<std::string> names;
+  for (const StepOp* op : step_ops()) names.push_back(op->name());
+  return join(names);
+}
+
+std::string ops_markdown() {
+  std::string md = "| op | makes | what it does | its fields |\n|---|---|---|---|\n";
+  for (const StepOp* op : step_ops()) {
+    std::string fields;
+    for (const auto& f : op->fields()) fields += fmt::format("{}`{}`: {}", fields.empty() ? "" : "; ", f.name, f.meaning);
+    md += fmt::format("| `{}` | {} | {} | {} |\n", op->name(), op->makes_raster() ? "raster" : "table", op->summary(), fields);
+  }
+  return md;
+}
+
+}  // namespace sco::run

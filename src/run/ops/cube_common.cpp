@@ -1,0 +1,177 @@
+#include "run/ops/cube_common.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "cube/validity_mask.hpp"
+#include "io/block_pipeline.hpp"
+#include "run/ops/estimate.hpp"
+
+namespace sco::run::ops {
+
+using nlohmann::json;
+
+namespace {
+
+// A cube step's worker. Its inputs are the steps' blocks (main, then reference), then as many
+// quality blocks when the step has a quality cube, then the static mask when it has one: quality and
+// mask become each step's validity mask before the evaluation.
+class CubeWorker : public io::BlockWorker {
+ public:
+  CubeWorker(const cube::CubeStepSpec& spec, bool quality, std::vector<double> quality_valid, bool mask)
+      : eval_(spec), quality_(quality), quality_valid_(std::move(quality_valid)), mask_(mask) {}
+  void process(std::span<const core::BlockView> inputs, const core::MutableBlockView& out) override {
+    const std::size_t n = (inputs.size() - (mask_ ? 1 : 0)) / (quality_ ? 2 : 1);
+    blocks_.assign(inputs.begin(), inputs.begin() + static_cast<std::ptrdiff_t>(n));
+    if (quality_ || mask_) {
+      cube::apply_validity(blocks_, quality_ ? inputs.subspan(n, n) : std::span<const core::BlockView>{}, mask_ ? &inputs.back() : nullptr,
+                           quality_valid_, out.width, out.height, masks_);
+    }
+    eval_.evaluate(blocks_, out);
+  }
+
+ private:
+  cube::CubeStepEvaluator eval_;
+  bool quality_;
+  std::vector<double> quality_valid_;
+  bool mask_;
+  std::vector<core::BlockView> blocks_;
+  std::vector<std::uint8_t> masks_;
+};
+
+}  // namespace
+
+std::string reducer_names() { return "mean, min, max, sum, median, percentile, count, count_above, count_below, run_above, run_below"; }
+
+void bind_reducer(const indicators::StepReader& rd, indicators::Step& s, bool thresholds) {
+  const std::string name = rd.text("reducer", false, "mean");
+  std::string text = name;
+  const bool needs_threshold = name == "count_above" || name == "count_below" || name == "run_above" || name == "run_below";
+  if (needs_threshold) {
+    if (!thresholds) rd.fail_field("reducer", fmt::format("'{}' is not available in {}", name, s.op));
+    if (rd.has("threshold_percentile")) {
+      s.threshold_percentile = rd.number("threshold_percentile", true);
+      if (*s.threshold_percentile < 0 || *s.threshold_percentile > 100) rd.fail_field("threshold_percentile", "a percentile lies in 0..100");
+      if (rd.has("threshold")) rd.fail_field("threshold", "give threshold or threshold_percentile, not both");
+      text += ":0";
+    } else {
+      if (!rd.has("threshold")) rd.fail_field("threshold", fmt::format("reducer '{}' needs a threshold (or threshold_percentile)", name));
+      text += fmt::format(":{}", *rd.number("threshold", true));
+    }
+  } else if (name == "percentile") {
+    const double q = *rd.number("percentile", true);
+    if (q < 0 || q > 100) rd.fail_field("percentile", "a percentile lies in 0..100");
+    text = fmt::format("p{}", q);
+  } else if (rd.has("threshold") || rd.has("threshold_percentile")) {
+    rd.fail_field(rd.has("threshold") ? "threshold" : "threshold_percentile", fmt::format("reducer '{}' takes no threshold", name));
+  }
+  static const std::set<std::string> kKnown = {"mean", "min", "max", "sum", "median", "percentile", "count",
+                                               "count_above", "count_below", "run_above", "run_below"};
+  if (!kKnown.count(name)) rd.fail_field("reducer", fmt::format("unknown reducer '{}' (reducers: {})", name, reducer_names()));
+  s.reducer = cube::parse_series_op(text);
+}
+
+void bind_masks(const indicators::StepReader& rd, const BindScope& scope, indicators::Step& s) {
+  s.mask = scope.raster_ref(rd, "mask", false);
+  if (rd.has("quality")) {
+    const std::string q = rd.text("quality", true);
+    const indicators::InputDecl* in = scope.recipe.find_input(q);
+    if (!in || in->kind != indicators::InputKind::kCube) rd.fail_field("quality", fmt::format("'{}' is not a cube input of the recipe", q));
+    s.quality = q;
+  }
+  if (rd.has("quality_valid")) {
+    if (s.quality.empty()) rd.fail_field("quality_valid", "only used with 'quality'");
+    const json v = rd.value("quality_valid");
+    if (!v.is_array() || v.empty()) rd.fail_field("quality_valid", "expected an array of values");
+    for (const auto& x : v) {
+      if (!x.is_number()) rd.fail_field("quality_valid", "expected an array of numbers");
+      s.quality_valid.push_back(x.get<double>());
+    }
+  }
+}
+
+double bind_per(const indicators::StepReader& rd) {
+  const std::string per = rd.text("per", false, "year");
+  if (per == "year") return 1.0;
+  if (per == "decade") return 10.0;
+  rd.fail_field("per", fmt::format("'{}' is not year or decade", per));
+}
+
+void run_cube_step(RunContext& ctx, const indicators::Step& s, cube::CubeStepSpec cs) {
+  const ResolvedInput& in = ctx.inputs.at(s.input);
+  const Selection& sel = ctx.selections.at(s.id);
+  const bool two = cs.form != cube::CubeStepSpec::Form::kReduce;
+  cs.op = s.reducer;
+  cs.t_main = ctx.years(in, sel.main, s.per);
+  if (two) cs.t_reference = ctx.years(in, sel.reference, s.per);
+  std::vector<io::PipelineInput> pin;
+  auto add = [&pin](const ResolvedInput& cube, const std::vector<std::size_t>& idx) {
+    for (std::size_t i : idx) {
+      const auto [path, band] = cube.step_band(i);
+      pin.push_back({path, band});
+    }
+  };
+  add(in, sel.main);
+  if (two) add(in, sel.reference);
+  const bool has_quality = !s.quality.empty(), has_mask = !s.mask.empty();
+  if (has_quality) {
+    add(ctx.inputs.at(s.quality), sel.main);
+    if (two) add(ctx.inputs.at(s.quality), sel.reference);
+  }
+  if (has_mask) pin.push_back({ctx.raster_path.at(s.mask), 1});
+  auto describe = [&in](const std::vector<std::size_t>& idx) {
+    if (in.dates.empty()) return fmt::format("steps {}..{}", idx.front() + 1, idx.back() + 1);
+    return in.dates[idx.front()].iso().substr(0, 10) + ".." + in.dates[idx.back()].iso().substr(0, 10);
+  };
+  io::OutputSpec spec = ctx.raster_spec(s);
+  spec.metadata.emplace_back("SCO_TIME_STEPS", describe(sel.main) + (sel.reference.empty() ? "" : " vs " + describe(sel.reference)));
+  io::run_block_pipeline(
+      pin, spec, [&] { return std::make_unique<CubeWorker>(cs, has_quality, s.quality_valid, has_mask); }, ctx.exec.pipeline());
+  ctx.raster_path[s.id] = spec.path;
+}
+
+StepEstimate cube_estimate(const RunContext& ctx, const indicators::Step& s) {
+  const Selection& sel = ctx.selections.at(s.id);
+  const std::size_t steps = sel.main.size() + sel.reference.size();
+  const std::size_t inputs = steps * (s.quality.empty() ? 1 : 2) + (s.mask.empty() ? 0 : 1);
+  StepEstimate e = pipeline_estimate(ctx, inputs, 4, s.output);
+  // The evaluator's series buffers: one float per step and pixel of a window, per thread.
+  const std::uint64_t cells = static_cast<std::uint64_t>(ctx.grid.width) * static_cast<std::uint64_t>(ctx.grid.height);
+  e.peak_bytes += static_cast<std::uint64_t>(std::max(1, ctx.exec.threads)) * steps * std::min<std::uint64_t>(cells, 512 * 512) * 4;
+  return e;
+}
+
+}  // namespace sco::run::ops
+
+namespace sco::run::ops {
+
+std::vector<OpField> DifferenceOp::fields() const {
+  return {{"input", "a cube input"}, {"reducer", "mean (default), min, max, sum, median, percentile, count"}, {"percentile", "for percentile"},
+          {n_.main, n_.main_meaning}, {n_.reference, n_.reference_meaning}, {"relative", "true: in percent of the reference"},
+          {"mask", "a raster: 0 or nodata pixels left out"}, {"quality", "a cube of QA values per step"}, {"quality_valid", "the QA values that count"}};
+}
+
+void DifferenceOp::bind(const indicators::StepReader& rd, const BindScope& scope, indicators::Step& s) const {
+  rd.allow({"input", "reducer", "percentile", n_.main, n_.reference, "relative", "mask", "quality", "quality_valid"});
+  s.input = scope.input_of_kind(rd, "input", indicators::InputKind::kCube, s.op);
+  bind_reducer(rd, s, false);
+  s.period = rd.period(n_.main, n_.main_required);
+  s.baseline = rd.period(n_.reference, true);
+  s.relative = rd.boolean("relative", false);
+  bind_masks(rd, scope, s);
+}
+
+void DifferenceOp::prepare(RunContext& ctx, const indicators::Step& s) const {
+  ctx.selections[s.id] = {ctx.select(s, s.period, n_.main.c_str()), ctx.select(s, s.baseline, n_.reference.c_str())};
+}
+
+void DifferenceOp::execute(RunContext& ctx, const indicators::Step& s) const {
+  cube::CubeStepSpec cs;
+  cs.form = cube::CubeStepSpec::Form::kDifference;
+  cs.relative = s.relative;
+  run_cube_step(ctx, s, cs);
+}
+
+}  // namespace sco::run::ops

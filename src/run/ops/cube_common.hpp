@@ -1,0 +1,52 @@
+#pragma once
+// What the cube ops (cube.reduce, cube.trend, cube.anomaly, cube.change) share: the reducer field,
+// the mask / quality fields, and running a cube step over its selections through the block pipeline.
+#include "cube/cube_step.hpp"
+#include "run/context.hpp"
+#include "run/step_op.hpp"
+
+namespace sco::run::ops {
+
+// "reducer" (+ "threshold" / "threshold_percentile" / "percentile") into step.reducer.
+void bind_reducer(const indicators::StepReader& rd, indicators::Step& s, bool thresholds);
+// "mask" (a raster) and "quality" / "quality_valid" (a cube of the same steps), for every cube op.
+void bind_masks(const indicators::StepReader& rd, const BindScope& scope, indicators::Step& s);
+// "per": "year" or "decade".
+double bind_per(const indicators::StepReader& rd);
+std::string reducer_names();
+
+// The cube step `s` in the form `spec` (its times filled here) over the step's selections.
+void run_cube_step(RunContext& ctx, const indicators::Step& s, cube::CubeStepSpec spec);
+StepEstimate cube_estimate(const RunContext& ctx, const indicators::Step& s);
+
+}  // namespace sco::run::ops
+
+namespace sco::run::ops {
+// The selection of a trend (cube.trend, zonal.trend): at least 3 steps; a warning without dates.
+void prepare_trend(RunContext& ctx, const indicators::Step& s);
+}  // namespace sco::run::ops
+
+namespace sco::run::ops {
+// cube.anomaly and cube.change: the reduction over a main period minus (or in percent of) the one over
+// a reference period; they differ in their fields' names and whether the main period is required.
+class DifferenceOp final : public StepOp {
+ public:
+  struct Names {
+    std::string op, summary, main, reference;
+    bool main_required;
+    std::string main_meaning, reference_meaning;
+  };
+  explicit DifferenceOp(Names names) : n_(std::move(names)) {}
+  std::string name() const override { return n_.op; }
+  std::string summary() const override { return n_.summary; }
+  std::vector<OpField> fields() const override;
+  bool makes_raster() const override { return true; }
+  void bind(const indicators::StepReader& rd, const BindScope& scope, indicators::Step& s) const override;
+  void prepare(RunContext& ctx, const indicators::Step& s) const override;
+  StepEstimate estimate(const RunContext& ctx, const indicators::Step& s) const override { return cube_estimate(ctx, s); }
+  void execute(RunContext& ctx, const indicators::Step& s) const override;
+
+ private:
+  Names n_;
+};
+}  // namespace sco::run::ops

@@ -1,0 +1,56 @@
+// cube.reduce: one value per pixel over a period of a cube (mean, sum, count above a threshold or above
+// each pixel's own percentile of a baseline, longest run...).
+#include "run/ops/cube_common.hpp"
+#include "run/ops/ops.hpp"
+
+namespace sco::run::ops {
+
+namespace {
+
+class CubeReduceOp final : public StepOp {
+ public:
+  std::string name() const override { return "cube.reduce"; }
+  std::string summary() const override { return "one value per pixel over a period: mean, sum, counts and runs above thresholds"; }
+  std::vector<OpField> fields() const override {
+    return {{"input", "a cube input"}, {"reducer", reducer_names()}, {"threshold", "for count_* and run_*"},
+            {"threshold_percentile", "or each pixel's own percentile of the baseline"}, {"percentile", "for percentile"},
+            {"period", "[START, END] (default: all steps)"}, {"baseline", "[START, END] of threshold_percentile"},
+            {"mask", "a raster: 0 or nodata pixels left out"}, {"quality", "a cube of QA values per step"},
+            {"quality_valid", "the QA values that count (default: non-zero)"}};
+  }
+  bool makes_raster() const override { return true; }
+
+  void bind(const indicators::StepReader& rd, const BindScope& scope, indicators::Step& s) const override {
+    rd.allow({"input", "reducer", "threshold", "threshold_percentile", "percentile", "period", "baseline", "mask", "quality", "quality_valid"});
+    s.input = scope.input_of_kind(rd, "input", indicators::InputKind::kCube, s.op);
+    bind_reducer(rd, s, true);
+    s.period = rd.period("period", false);
+    s.baseline = rd.period("baseline", false);
+    if (s.baseline.given && !s.threshold_percentile) rd.fail_field("baseline", "only used with threshold_percentile");
+    bind_masks(rd, scope, s);
+  }
+
+  void prepare(RunContext& ctx, const indicators::Step& s) const override {
+    ctx.selections[s.id] = {ctx.select(s, s.period, "period"),
+                            s.threshold_percentile ? ctx.select(s, s.baseline, "baseline") : std::vector<std::size_t>{}};
+  }
+  StepEstimate estimate(const RunContext& ctx, const indicators::Step& s) const override { return cube_estimate(ctx, s); }
+
+  void execute(RunContext& ctx, const indicators::Step& s) const override {
+    cube::CubeStepSpec cs;
+    if (s.threshold_percentile) {
+      cs.form = cube::CubeStepSpec::Form::kThreshold;
+      cs.percentile = *s.threshold_percentile / 100.0;
+    }
+    run_cube_step(ctx, s, cs);
+  }
+};
+
+}  // namespace
+
+const StepOp& cube_reduce_op() {
+  static const CubeReduceOp op;
+  return op;
+}
+
+}  // namespace sco::run::ops

@@ -1,0 +1,43 @@
+#include "run/ops/estimate.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace sco::run::ops {
+
+namespace {
+constexpr std::uint64_t kWindowSide = 512;  // COG blocks; strips of untiled inputs hold as many cells
+}
+
+StepEstimate pipeline_estimate(const RunContext& ctx, std::size_t inputs, std::size_t bytes_per_cell, bool output) {
+  const std::uint64_t cells = static_cast<std::uint64_t>(ctx.grid.width) * static_cast<std::uint64_t>(ctx.grid.height);
+  const std::uint64_t window = std::min<std::uint64_t>(cells, kWindowSide * kWindowSide);
+  const auto threads = static_cast<std::uint64_t>(std::max(1, ctx.exec.threads));
+  StepEstimate e;
+  e.bytes_read = cells * inputs * bytes_per_cell;
+  e.bytes_written = cells * 4;
+  // Per thread: one window of every input (read, then as doubles for evaluation), two output buffers.
+  const std::uint64_t per_thread = window * (inputs * (bytes_per_cell + 8) + 2 * 4);
+  // Writing a COG: the staged file's blocks pass through GDAL's cache, overviews are built from it.
+  const std::uint64_t finish = output ? std::min<std::uint64_t>(cells * 4 + cells * 4 / 3, 64ull << 20) : 0;
+  e.peak_bytes = threads * per_thread + finish;
+  e.detail = fmt::format("{} input band{} x {} cells, {} thread{} x windows of {} cells", inputs, inputs == 1 ? "" : "s", cells, threads,
+                         threads == 1 ? "" : "s", window);
+  return e;
+}
+
+StepEstimate zonal_estimate(const RunContext& ctx, std::size_t bands, bool values_kept) {
+  const std::uint64_t cells = static_cast<std::uint64_t>(ctx.grid.width) * static_cast<std::uint64_t>(ctx.grid.height);
+  const auto threads = static_cast<std::uint64_t>(std::max(1, ctx.exec.threads));
+  StepEstimate e;
+  e.bytes_read = cells * bands * 4;
+  // Row strips of up to 2^20 cells per thread and band, coverage fractions of the zones' cells
+  // (each cell once, a float and an index), and for medians the values with their weights.
+  const std::uint64_t strip = std::min<std::uint64_t>(cells, 1u << 20);
+  e.peak_bytes = threads * strip * bands * 8 + cells * 8 + (values_kept ? cells * 16 : 0);
+  e.detail = fmt::format("{} band{} x {} cells, {} zones", bands, bands == 1 ? "" : "s", cells, ctx.zones.size());
+  return e;
+}
+
+}  // namespace sco::run::ops

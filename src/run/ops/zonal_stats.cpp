@@ -1,0 +1,131 @@
+// zonal.stats: statistics of a raster per district, with exact cell coverage; optionally the share,
+// area and residents of each district inside an exposure mask.
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "run/context.hpp"
+#include "run/ops/estimate.hpp"
+#include "run/ops/ops.hpp"
+#include "zonal/statistic.hpp"
+
+namespace sco::run::ops {
+
+using nlohmann::json;
+
+namespace {
+
+std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
+  std::string s;
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
+  return s;
+}
+
+class ZonalStatsOp final : public StepOp {
+ public:
+  std::string name() const override { return "zonal.stats"; }
+  std::string summary() const override { return "statistics of a raster per district (docs/zonal.md), exposure to a mask, classes"; }
+  std::vector<OpField> fields() const override {
+    return {{"raster", "a raster input or earlier raster step"}, {"stats", "statistic names (sco zonal --help)"},
+            {"weights", "a raster of weights, for weighted_*"},
+            {"exposure", "{mask: RASTER, population_field: FIELD}: exposed share, km2 and residents"},
+            {"classes", "{column, thresholds: [LOW_BELOW, HIGH_FROM], labels}"}};
+  }
+  bool makes_raster() const override { return false; }
+
+  void bind(const indicators::StepReader& rd, const BindScope& scope, indicators::Step& s) const override {
+    rd.allow({"raster", "stats", "weights", "exposure", "classes"});
+    s.raster = scope.raster_ref(rd, "raster", true);
+    const json stats = rd.value("stats");
+    if (!stats.is_array() || stats.empty()) rd.fail_field("stats", "expected an array of statistic names");
+    for (const auto& st : stats) {
+      if (!st.is_string()) rd.fail_field("stats", "expected an array of statistic names");
+      s.stats.push_back(st.get<std::string>());
+    }
+    try {
+      const auto parsed = zonal::parse_stats(join(s.stats));
+      if (zonal::needs_of(parsed).weights && !rd.has("weights")) rd.fail_field("stats", "weighted statistics need a 'weights' raster");
+    } catch (const core::Error& err) {
+      if (std::string_view(err.what()).find("field 'stats'") != std::string_view::npos) throw;
+      rd.fail_field("stats", err.what());
+    }
+    s.weights = scope.raster_ref(rd, "weights", false);
+    if (rd.has("exposure")) bind_exposure(rd, scope, s);
+  }
+
+  std::vector<std::string> columns(const indicators::Step& s) const override {
+    std::vector<std::string> cols;
+    for (const auto& spec : zonal::parse_stats(join(s.stats))) cols.push_back(spec.name);
+    if (!s.exposure_mask.empty()) {
+      cols.insert(cols.end(), {"exposed_fraction", "exposed_area_km2"});
+      if (!s.population_field.empty()) cols.insert(cols.end(), {"residents", "exposed_residents"});
+    }
+    return cols;
+  }
+
+  void prepare(RunContext& ctx, const indicators::Step& s) const override {
+    if (!s.population_field.empty()) ctx.zones.vector().numeric_field(s.population_field);  // the field exists
+  }
+
+  StepEstimate estimate(const RunContext& ctx, const indicators::Step& s) const override {
+    const bool values = zonal::needs_of(zonal::parse_stats(join(s.stats))).histogram;
+    return zonal_estimate(ctx, s.exposure_mask.empty() ? 1 : 2, values);
+  }
+
+  void execute(RunContext& ctx, const indicators::Step& s) const override {
+    TableProduct p;
+    p.table = ctx.zonal_table({zonal_band("value", ctx.raster_path.at(s.raster), 1)}, s.stats, s.weights.empty() ? "" : ctx.raster_path.at(s.weights));
+    p.main_column = p.table.columns.empty() ? "" : p.table.columns.front();
+    p.picture_raster = ctx.raster_path.at(s.raster);
+    if (!s.exposure_mask.empty()) add_exposure(ctx, s, p);
+    ctx.tables[s.id] = std::move(p);
+  }
+
+ private:
+  static void bind_exposure(const indicators::StepReader& rd, const BindScope& scope, indicators::Step& s) {
+    const json ex = rd.value("exposure");
+    if (!ex.is_object() || !ex.contains("mask") || !ex["mask"].is_string()) rd.fail_field("exposure", "expected {\"mask\": RASTER, \"population_field\": FIELD}");
+    for (auto it = ex.begin(); it != ex.end(); ++it) {
+      if (it.key() != "mask" && it.key() != "population_field") rd.fail_field("exposure." + it.key(), "unknown field (mask, population_field)");
+    }
+    const std::string mask = ex["mask"].get<std::string>();
+    const indicators::InputDecl* in = scope.recipe.find_input(mask);
+    const indicators::Step* st = scope.find_step(mask);
+    if (!(in && in->kind == indicators::InputKind::kRaster) && !(st && st->makes_raster())) {
+      rd.fail_field("exposure.mask", fmt::format("'{}' is not a raster input or an earlier raster step", mask));
+    }
+    s.exposure_mask = mask;
+    if (ex.contains("population_field")) {
+      if (!ex["population_field"].is_string()) rd.fail_field("exposure.population_field", "expected a field name");
+      s.population_field = ex["population_field"].get<std::string>();
+    }
+  }
+
+  // The share of each district inside the mask, its area in km2 and, with a population field, the
+  // residents exposed (share x residents).
+  static void add_exposure(RunContext& ctx, const indicators::Step& s, TableProduct& p) {
+    const io::ResultTable ex = ctx.zonal_table({zonal_band("mask", ctx.raster_path.at(s.exposure_mask), 1)}, {"mean", "area"});
+    const auto share = table_column(ex, "mean");
+    const auto area = table_column(ex, "area");
+    std::vector<double> km2(share.size());
+    for (std::size_t i = 0; i < share.size(); ++i) km2[i] = share[i] * area[i] / 1e6;
+    add_column(p.table, "exposed_fraction", share);
+    add_column(p.table, "exposed_area_km2", km2);
+    p.main_column = "exposed_fraction";
+    if (s.population_field.empty()) return;
+    const std::vector<double> population = ctx.zones.vector().numeric_field(s.population_field);
+    std::vector<double> exposed(share.size());
+    for (std::size_t i = 0; i < share.size(); ++i) exposed[i] = share[i] * population[i];
+    add_column(p.table, "residents", population);
+    add_column(p.table, "exposed_residents", exposed);
+    p.main_column = "exposed_residents";
+  }
+};
+
+}  // namespace
+
+const StepOp& zonal_stats_op() {
+  static const ZonalStatsOp op;
+  return op;
+}
+
+}  // namespace sco::run::ops
