@@ -7,7 +7,7 @@
 # build-san/artifacts/campaign-TARGET-*. Afterwards SCO_MERGE=1 merges the grown corpus back into
 # fuzz/corpus/TARGET (only inputs adding coverage), to be committed as the next run's seeds.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="${SCO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"  # SCO_ROOT: when run from a copy
 build="${SCO_SAN_BUILD_DIR:-$root/build-san}"
 target="${1:?usage: fuzz-campaign.sh TARGET [RUNS] [MAX_SECONDS]}"
 runs="${2:-1000000}"
@@ -26,7 +26,7 @@ if [[ "${SCO_MERGE:-0}" == 1 ]]; then
 fi
 set +e
 "$binary" "$build/campaign/$target" "$root/fuzz/corpus/$target" -runs="$runs" -max_total_time="$seconds" \
-  -timeout=20 -rss_limit_mb=6144 -malloc_limit_mb=4096 -max_len=16384 -print_final_stats=1 \
+  -timeout=120 -rss_limit_mb=6144 -malloc_limit_mb=4096 -max_len=16384 -print_final_stats=1 \
   -artifact_prefix="$build/artifacts/campaign-$target-" >"$build/campaign-$target.log" 2>&1
 rc=$?
 echo "rc=$rc" >>"$build/campaign-$target.log"
