@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/parse.hpp"
+#include "server/params.hpp"
 
 namespace sco::server {
 
@@ -188,39 +189,19 @@ ApiResponse FeaturesApi::handle(const ApiRequest& req) const {
   for (const auto& param : req.query) {
     const std::string& k = param.first;  // named copies: lambdas cannot capture structured bindings in C++20 (clang)
     const std::string& v = param.second;
-    auto integer = [&](long lo, long hi) {
-      char* end = nullptr;
-      const long x = std::strtol(v.c_str(), &end, 10);
-      if (v.empty() || *end || x < lo || x > hi) throw std::invalid_argument(fmt::format("{}: expected an integer in {}..{}", k, lo, hi));
-      return x;
-    };
     try {
-      if (k == "limit") limit = integer(1, 10000);
-      else if (k == "offset") offset = integer(0, std::numeric_limits<int>::max());
+      if (k == "limit") limit = params::integer(v, 1, 10000, "limit");
+      else if (k == "offset") offset = params::integer(v, 0, std::numeric_limits<int>::max(), "offset");
       else if (k == "bbox") {
-        std::array<double, 4> b{};
-        std::size_t n = 0, pos = 0;
-        while (n < 4) {
-          const std::size_t comma = v.find(',', pos);
-          const std::string part = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-          b[n++] = core::parse_finite(part, "bbox (west,south,east,north)");
-          if (comma == std::string::npos) break;
-          pos = comma + 1;
-        }
-        if (n != 4 || v.find(',', pos) != std::string::npos) throw std::invalid_argument("bbox: expected west,south,east,north");
-        if (b[0] < -180 || b[2] > 180 || b[1] < -90 || b[3] > 90 || b[0] > b[2] || b[1] > b[3]) {
-          throw std::invalid_argument("bbox: expected west <= east within -180..180 and south <= north within -90..90");
-        }
-        bbox = b;
+        const catalog::BBox b = params::bbox(v, "bbox");
+        bbox = std::array<double, 4>{b.west, b.south, b.east, b.north};
       } else if (k == "f") {
-        if (v != "json" && v != "geojson") throw std::invalid_argument("f: only json is offered");
+        if (v != "json" && v != "geojson") core::fail(core::ErrorCode::kInvalidInput, "f: only json is offered");
       } else if (sample_props.contains(k)) {
         filters.emplace_back(k, v);
       } else {
-        throw std::invalid_argument(fmt::format("{}: unknown parameter (limit, offset, bbox, or a property of the features)", k));
+        core::fail(core::ErrorCode::kInvalidInput, "{}: unknown parameter (limit, offset, bbox, or a property of the features)", k);
       }
-    } catch (const std::invalid_argument& e) {
-      return fail(400, "InvalidParameterValue", e.what());
     } catch (const core::Error& e) {
       return error_response(e);
     }

@@ -211,39 +211,142 @@ class Gatekeeper {
 
 }  // namespace
 
-void serve(const ServerOptions& o, const std::function<void(int)>& on_listening) {
-  io::init_gdal();
-  auto store_ptr = catalog::open_sqlite_store(o.catalog_dir);  // fails at start-up on a locked or corrupt catalog
-  const auto keys = security::NodeKeys::load_or_create(o.catalog_dir);
-  Gatekeeper gate(o, keys);
-  StacApi stac(*store_ptr);
-  core::FairGate api_gate(2 * std::max(1u, std::thread::hardware_concurrency()));  // STAC and Features requests, in arrival order
-  FeaturesApi features(*store_ptr);
-  // Three quarters to the decoded blocks shared by the rendering slots (nearest, bilinear), a quarter
-  // to GDAL's per-handle block cache (its warper: cubic, average, mode).
-  render::set_block_cache_bytes(o.raster_cache_bytes / 4 * 3);
-  io::set_gdal_cache_bytes(o.raster_cache_bytes / 4);
-  TilesApi tiles(*store_ptr, o.tile_cache_bytes);
-  SSL_CTX* tls = nullptr;
-  if (!o.tls_cert.empty() || !o.tls_key.empty()) {
-    if (o.tls_cert.empty() || o.tls_key.empty()) core::fail(core::ErrorCode::kInvalidInput, "HTTPS needs both --tls-cert and --tls-key");
-    for (const auto& [opt, file] : {std::pair{"--tls-cert", o.tls_cert}, std::pair{"--tls-key", o.tls_key}}) {
-      std::error_code ec;
-      if (!std::filesystem::is_regular_file(file, ec)) core::fail(core::ErrorCode::kNotFound, "{}: no file '{}'", opt, file);
-    }
-    tls = tls_context(o.tls_cert, o.tls_key);
+namespace {
+
+// What the routes serve from: one of each per server.
+struct Services {
+  const ServerOptions& o;
+  Gatekeeper& gate;
+  catalog::CatalogStore& store;
+  StacApi& stac;
+  FeaturesApi& features;
+  TilesApi& tiles;
+  core::FairGate& api_gate;  // STAC and Features requests, in arrival order
+};
+
+// STAC and Features: one snapshot of the catalog per request, so that the caller's rights and what
+// is served agree.
+void api_route(Services& s, const httplib::Request& req, httplib::Response& res) {
+  ApiRequest r;
+  cache_policy(req, res);
+  if (!s.gate.admit(req, res, r.caller)) return;
+  r.method = req.method;
+  r.path = req.path;
+  for (const auto& [k, v] : req.params) r.query[k] = v;
+  r.body = req.body;
+  r.base_url = base_url(req, s.o);
+  if (req.path.find("..") != std::string::npos) {
+    reply(res, error_response(400, "BadRequest", "'..' is not allowed in paths"));
+    return;
   }
-  const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  // A keep-alive connection holds one pool thread: the pool bounds open connections, the cores
-  // bound the work (threads waiting on a socket cost a stack, no CPU). 64 threads per core, at least
-  // 256; one address may hold three quarters of them (a client's 64 connections reopened while its
-  // previous 64 still close stay far within it), the rest is kept for everyone else.
-  const int pool = std::max(threads * 64, 256);
-  ConnectionLimits limits{.request_seconds = o.request_timeout_seconds,
-                          .per_address = o.trust_proxy ? 0 : o.max_connections_per_address > 0 ? o.max_connections_per_address : pool - pool / 4};
-  auto server = std::make_unique<GuardedServer>(limits, tls);
-  if (tls) SSL_CTX_free(tls);  // the server holds its own reference
-  httplib::Server& svr = *server;
+  ApiResponse a;
+  {
+    const core::FairGate::Pass pass(s.api_gate);
+    s.store.read_snapshot([&] { a = r.path.rfind("/features", 0) == 0 ? s.features.handle(r) : s.stac.handle(r); });
+  }
+  if (a.status == 401 || a.status == 403) s.gate.audit_refusal(req, a.status, r.caller);
+  reply(res, a);
+}
+
+const char* media_type_of(const std::string& path) {
+  const std::string ext = std::filesystem::path(path).extension().string();
+  return ext == ".html" ? "text/html; charset=utf-8" : ext == ".json" ? "application/json" : ext == ".geojson" ? "application/geo+json"
+         : ext == ".csv" ? "text/csv" : ext == ".tif" ? "image/tiff; application=geotiff" : ext == ".gpkg" ? "application/geopackage+sqlite3"
+         : "application/octet-stream";
+}
+
+// The run outputs behind the district tables: reports and downloads.
+void output_route(Services& s, const httplib::Request& req, httplib::Response& res) {
+  Caller caller;
+  cache_policy(req, res);
+  if (!s.gate.admit(req, res, caller)) return;
+  std::string path;
+  ApiResponse check;
+  s.store.read_snapshot([&] { check = s.features.output_file(req.matches[1], req.matches[2], path, caller); });
+  if (check.status != 200) {
+    if (check.status == 401 || check.status == 403) s.gate.audit_refusal(req, check.status, caller);
+    reply(res, check);
+    return;
+  }
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  res.set_content(ss.str(), media_type_of(path));
+}
+
+// Item assets, streamed from their files; httplib answers Range requests (206) on content providers
+// of known length, which GDAL's /vsicurl/ and resumed syncs rely on.
+void asset_route(Services& s, const httplib::Request& req, httplib::Response& res) {
+  Caller caller;
+  cache_policy(req, res);
+  if (!s.gate.admit(req, res, caller)) return;
+  std::string path, type;
+  ApiResponse check;
+  s.store.read_snapshot([&] { check = s.stac.asset_file(req.matches[1], req.matches[2], req.matches[3], caller, path, type); });
+  if (check.status != 200) {
+    if (check.status == 401 || check.status == 403) s.gate.audit_refusal(req, check.status, caller);
+    reply(res, check);
+    return;
+  }
+  auto file = std::make_shared<std::ifstream>(path, std::ios::binary);
+  std::error_code ec;
+  const auto size = static_cast<std::size_t>(std::filesystem::file_size(path, ec));
+  if (!*file || ec) {
+    reply(res, error_response(500, "ServerError", "cannot read the asset's file"));
+    return;
+  }
+  res.set_content_provider(size, type.c_str(), [file](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+    std::vector<char> buf(std::min<std::size_t>(length, 1 << 16));
+    file->clear();
+    file->seekg(static_cast<std::streamoff>(offset));
+    std::size_t left = length;
+    while (left > 0) {
+      file->read(buf.data(), static_cast<std::streamsize>(std::min(left, buf.size())));
+      const auto got = static_cast<std::size_t>(file->gcount());
+      if (got == 0 || !sink.write(buf.data(), got)) return false;
+      left -= got;
+    }
+    return true;
+  });
+}
+
+void tile_route(Services& s, const httplib::Request& req, httplib::Response& res) {
+  ApiRequest r;
+  cache_policy(req, res);
+  if (!s.gate.admit(req, res, r.caller)) return;
+  r.path = req.path;
+  for (const auto& [k, v] : req.params) r.query[k] = v;
+  r.base_url = base_url(req, s.o);
+  ApiResponse a;
+  s.store.read_snapshot([&] { a = s.tiles.handle(r, req.target); });
+  if (a.status == 401 || a.status == 403) s.gate.audit_refusal(req, a.status, r.caller);
+  res.status = a.status;
+  res.set_content(a.body, a.content_type.c_str());
+  // Public tiles may be kept by shared caches for an hour.
+  if (a.status == 200 && a.content_type == "image/png" && !req.has_header("Authorization")) res.set_header("Cache-Control", "public, max-age=3600");
+}
+
+struct Route {
+  const char* method;
+  const char* pattern;
+  void (*handler)(Services&, const httplib::Request&, httplib::Response&);
+};
+
+// The node's routes (the OpenAPI document at /api describes them).
+const std::vector<Route>& route_table() {
+  static const std::vector<Route> routes = {
+      {"GET", R"(/stac(/.*)?)", api_route},
+      {"POST", R"(/stac(/.*)?)", api_route},
+      {"GET", R"(/features(/.*)?)", api_route},
+      {"GET", R"(/outputs/([^/]+)/([^/]+))", output_route},
+      {"GET", R"(/assets/([^/]+)/([^/]+)/([^/]+))", asset_route},
+      {"GET", R"(/tiles/.*)", tile_route},
+  };
+  return routes;
+}
+
+// Timeouts, default headers, the check of Content-Length, the access log, and the error replies.
+void configure(httplib::Server& svr, const ServerOptions& o, int pool) {
   svr.new_task_queue = [pool] { return new httplib::ThreadPool(static_cast<std::size_t>(pool)); };
   svr.set_tcp_nodelay(true);  // small JSON answers must not wait for delayed ACKs
   svr.set_keep_alive_max_count(1000);
@@ -311,112 +414,21 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
     }
     reply(res, error_response(res.status, code, why));
   });
+}
+
+void add_routes(httplib::Server& svr, Services& s) {
   svr.Options(R"(/.*)", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
   svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content(R"({"status":"ok"})", "application/json"); });
-  svr.Get("/api", [&o](const httplib::Request& req, httplib::Response& res) {
-    res.set_content(openapi_json(base_url(req, o)), "application/vnd.oai.openapi+json;version=3.0");
+  svr.Get("/api", [&s](const httplib::Request& req, httplib::Response& res) {
+    res.set_content(openapi_json(base_url(req, s.o)), "application/vnd.oai.openapi+json;version=3.0");
   });
-  catalog::CatalogStore& store = *store_ptr;
-  auto api_handler = [&stac, &features, &o, &gate, &api_gate, &store](const httplib::Request& req, httplib::Response& res) {
-    ApiRequest r;
-    cache_policy(req, res);
-    if (!gate.admit(req, res, r.caller)) return;
-    r.method = req.method;
-    r.path = req.path;
-    for (const auto& [k, v] : req.params) r.query[k] = v;
-    r.body = req.body;
-    r.base_url = base_url(req, o);
-    if (req.path.find("..") != std::string::npos) {
-      reply(res, error_response(400, "BadRequest", "'..' is not allowed in paths"));
-      return;
-    }
-    ApiResponse a;
-    {
-      const core::FairGate::Pass pass(api_gate);
-      // One snapshot of the catalog per request: the caller's rights and what is served agree.
-      store.read_snapshot([&] { a = r.path.rfind("/features", 0) == 0 ? features.handle(r) : stac.handle(r); });
-    }
-    if (a.status == 401 || a.status == 403) gate.audit_refusal(req, a.status, r.caller);
-    reply(res, a);
-  };
-  svr.Get(R"(/stac(/.*)?)", api_handler);
-  svr.Post(R"(/stac(/.*)?)", api_handler);
-  svr.Get(R"(/features(/.*)?)", api_handler);
-  // The run outputs behind the district tables: reports and downloads.
-  svr.Get(R"(/outputs/([^/]+)/([^/]+))", [&features, &gate, &store](const httplib::Request& req, httplib::Response& res) {
-    Caller caller;
-    cache_policy(req, res);
-    if (!gate.admit(req, res, caller)) return;
-    std::string path;
-    ApiResponse check;
-    store.read_snapshot([&] { check = features.output_file(req.matches[1], req.matches[2], path, caller); });
-    if (check.status != 200) {
-      if (check.status == 401 || check.status == 403) gate.audit_refusal(req, check.status, caller);
-      reply(res, check);
-      return;
-    }
-    std::ifstream f(path, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    const std::string ext = std::filesystem::path(path).extension().string();
-    const char* type = ext == ".html" ? "text/html; charset=utf-8" : ext == ".json" ? "application/json" : ext == ".geojson" ? "application/geo+json"
-                       : ext == ".csv" ? "text/csv" : ext == ".tif" ? "image/tiff; application=geotiff" : ext == ".gpkg" ? "application/geopackage+sqlite3"
-                       : "application/octet-stream";
-    res.set_content(ss.str(), type);
-  });
-  // Item assets, streamed from their files; httplib answers Range requests (206) on content providers
-  // of known length, which GDAL's /vsicurl/ and resumed syncs rely on.
-  svr.Get(R"(/assets/([^/]+)/([^/]+)/([^/]+))", [&stac, &gate, &store](const httplib::Request& req, httplib::Response& res) {
-    Caller caller;
-    cache_policy(req, res);
-    if (!gate.admit(req, res, caller)) return;
-    std::string path, type;
-    ApiResponse check;
-    store.read_snapshot([&] { check = stac.asset_file(req.matches[1], req.matches[2], req.matches[3], caller, path, type); });
-    if (check.status != 200) {
-      if (check.status == 401 || check.status == 403) gate.audit_refusal(req, check.status, caller);
-      reply(res, check);
-      return;
-    }
-    auto file = std::make_shared<std::ifstream>(path, std::ios::binary);
-    std::error_code ec;
-    const auto size = static_cast<std::size_t>(std::filesystem::file_size(path, ec));
-    if (!*file || ec) {
-      reply(res, error_response(500, "ServerError", "cannot read the asset's file"));
-      return;
-    }
-    res.set_content_provider(size, type.c_str(), [file](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-      std::vector<char> buf(std::min<std::size_t>(length, 1 << 16));
-      file->clear();
-      file->seekg(static_cast<std::streamoff>(offset));
-      std::size_t left = length;
-      while (left > 0) {
-        file->read(buf.data(), static_cast<std::streamsize>(std::min(left, buf.size())));
-        const auto got = static_cast<std::size_t>(file->gcount());
-        if (got == 0 || !sink.write(buf.data(), got)) return false;
-        left -= got;
-      }
-      return true;
-    });
-  });
-  svr.Get(R"(/tiles/.*)", [&tiles, &o, &gate, &store](const httplib::Request& req, httplib::Response& res) {
-    ApiRequest r;
-    cache_policy(req, res);
-    if (!gate.admit(req, res, r.caller)) return;
-    r.path = req.path;
-    for (const auto& [k, v] : req.params) r.query[k] = v;
-    r.base_url = base_url(req, o);
-    ApiResponse a;
-    store.read_snapshot([&] { a = tiles.handle(r, req.target); });
-    if (a.status == 401 || a.status == 403) gate.audit_refusal(req, a.status, r.caller);
-    res.status = a.status;
-    res.set_content(a.body, a.content_type.c_str());
-    // Public tiles may be kept by shared caches for an hour.
-    if (a.status == 200 && a.content_type == "image/png" && !req.has_header("Authorization")) res.set_header("Cache-Control", "public, max-age=3600");
-  });
-
-  if (!o.web_dir.empty() && std::filesystem::is_directory(o.web_dir)) {
-    svr.set_mount_point("/", o.web_dir);  // httplib refuses paths that leave the folder
+  for (const Route& r : route_table()) {
+    auto h = [&s, handler = r.handler](const httplib::Request& req, httplib::Response& res) { handler(s, req, res); };
+    if (std::string_view(r.method) == "GET") svr.Get(r.pattern, h);
+    else svr.Post(r.pattern, h);
+  }
+  if (!s.o.web_dir.empty() && std::filesystem::is_directory(s.o.web_dir)) {
+    svr.set_mount_point("/", s.o.web_dir);  // httplib refuses paths that leave the folder
   } else {
     svr.Get("/", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("<!DOCTYPE html><title>sco</title><p>The web map is not built (web/dist): run scripts/build.sh. "
@@ -424,6 +436,21 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
                       "text/html; charset=utf-8");
     });
   }
+}
+
+// The TLS context when a certificate and key are given (both, as files), else null.
+SSL_CTX* tls_of(const ServerOptions& o) {
+  if (o.tls_cert.empty() && o.tls_key.empty()) return nullptr;
+  if (o.tls_cert.empty() || o.tls_key.empty()) core::fail(core::ErrorCode::kInvalidInput, "HTTPS needs both --tls-cert and --tls-key");
+  for (const auto& [opt, file] : {std::pair{"--tls-cert", o.tls_cert}, std::pair{"--tls-key", o.tls_key}}) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) core::fail(core::ErrorCode::kNotFound, "{}: no file '{}'", opt, file);
+  }
+  return tls_context(o.tls_cert, o.tls_key);
+}
+
+// Binds, says where, and serves until SIGTERM or SIGINT.
+void listen(httplib::Server& svr, const ServerOptions& o, const std::function<void(int)>& on_listening) {
   g_stop = false;
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
@@ -443,6 +470,38 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   svr.listen_after_bind();
   g_stop = true;
   watcher.join();
+}
+
+}  // namespace
+
+void serve(const ServerOptions& o, const std::function<void(int)>& on_listening) {
+  io::init_gdal();
+  auto store = catalog::open_sqlite_store(o.catalog_dir);  // fails at start-up on a locked or corrupt catalog
+  const auto keys = security::NodeKeys::load_or_create(o.catalog_dir);
+  Gatekeeper gate(o, keys);
+  StacApi stac(*store);
+  core::FairGate api_gate(2 * std::max(1u, std::thread::hardware_concurrency()));
+  FeaturesApi features(*store);
+  // Three quarters to the decoded blocks shared by the rendering slots (nearest, bilinear), a quarter
+  // to GDAL's per-handle block cache (its warper: cubic, average, mode).
+  render::set_block_cache_bytes(o.raster_cache_bytes / 4 * 3);
+  io::set_gdal_cache_bytes(o.raster_cache_bytes / 4);
+  TilesApi tiles(*store, o.tile_cache_bytes);
+  SSL_CTX* tls = tls_of(o);
+  const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // A keep-alive connection holds one pool thread: the pool bounds open connections, the cores
+  // bound the work (threads waiting on a socket cost a stack, no CPU). 64 threads per core, at least
+  // 256; one address may hold three quarters of them (a client's 64 connections reopened while its
+  // previous 64 still close stay far within it), the rest is kept for everyone else.
+  const int pool = std::max(threads * 64, 256);
+  ConnectionLimits limits{.request_seconds = o.request_timeout_seconds,
+                          .per_address = o.trust_proxy ? 0 : o.max_connections_per_address > 0 ? o.max_connections_per_address : pool - pool / 4};
+  auto server = std::make_unique<GuardedServer>(limits, tls);
+  if (tls) SSL_CTX_free(tls);  // the server holds its own reference
+  configure(*server, o, pool);
+  Services services{o, gate, *store, stac, features, tiles, api_gate};
+  add_routes(*server, services);
+  listen(*server, o, on_listening);
 }
 
 }  // namespace sco::server

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <regex>
 #include <sstream>
@@ -18,6 +19,7 @@
 #include "core/url.hpp"
 #include "core/version.hpp"
 #include "server/item_text.hpp"
+#include "server/params.hpp"
 
 namespace sco::server {
 
@@ -45,58 +47,10 @@ ApiError refusal_error(const Caller& caller) {
   throw ApiError{400, "InvalidParameterValue", fmt::format("{}: {}", field, why)};
 }
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string cur;
-  std::stringstream ss(s);
-  while (std::getline(ss, cur, sep)) {
-    if (!cur.empty()) out.push_back(cur);
-  }
-  return out;
-}
-
-double number(const std::string& text, const std::string& field) {
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v)) bad(field, fmt::format("'{}' is not a number", text));
-  return v;
-}
-
-catalog::BBox parse_bbox(const std::vector<double>& v, const std::string& field) {
-  if (v.size() != 4 && v.size() != 6) bad(field, "expected 4 (or 6) numbers: west,south,east,north");
-  const catalog::BBox b = v.size() == 4 ? catalog::BBox{v[0], v[1], v[2], v[3]} : catalog::BBox{v[0], v[1], v[3], v[4]};
-  if (b.south > b.north) bad(field, "south is above north");
-  if (b.south < -90 || b.north > 90 || b.west < -180 || b.east > 180) bad(field, "outside -180,-90,180,90");
-  if (b.west > b.east) bad(field, "boxes crossing the antimeridian are not supported; split the box in two");
-  return b;
-}
-
-// RFC 3339 date-time (any offset, taken to UTC; fractions of a second dropped as stored times have
-// none), or a date (taken at 00:00:00Z, or 23:59:59Z for the end of an interval). Impossible dates
-// (30 February, month 13, hour 99) are 400s naming the parameter.
-std::string parse_instant(const std::string& s, const std::string& field, bool end) {
-  std::string utc;
-  try {
-    utc = core::parse_rfc3339(s, field);
-  } catch (const core::Error& e) {
-    bad(field, e.what() + field.size() + 2);
-  }
-  if (s.size() == 10) return utc.substr(0, 10) + (end ? "T23:59:59Z" : "T00:00:00Z");
-  return utc.substr(0, 19) + "Z";
-}
-
-void parse_datetime(const std::string& s, catalog::SearchQuery& q) {
-  const auto slash = s.find('/');
-  if (slash == std::string::npos) {
-    q.datetime_start = parse_instant(s, "datetime", false);
-    q.datetime_end = s.size() == 10 ? parse_instant(s, "datetime", true) : q.datetime_start;
-    return;
-  }
-  const std::string a = s.substr(0, slash), b = s.substr(slash + 1);
-  if ((a.empty() || a == "..") && (b.empty() || b == "..")) bad("datetime", "an interval needs at least one end");
-  if (!a.empty() && a != "..") q.datetime_start = parse_instant(a, "datetime", false);
-  if (!b.empty() && b != "..") q.datetime_end = parse_instant(b, "datetime", true);
-  if (!q.datetime_start.empty() && !q.datetime_end.empty() && q.datetime_end < q.datetime_start) bad("datetime", "the interval ends before it starts");
+void set_datetime(const std::string& text, catalog::SearchQuery& q) {
+  const params::Interval i = params::datetime(text, "datetime");
+  q.datetime_start = i.start;
+  q.datetime_end = i.end;
 }
 
 int parse_limit(const json& v) {
@@ -133,20 +87,15 @@ Search search_from_query(const std::map<std::string, std::string>& params) {
   s.query.limit = kDefaultLimit;
   for (const auto& [k, v] : params) {
     if (k == "bbox") {
-      std::vector<double> nums;
-      for (const auto& p : split(v, ',')) nums.push_back(number(p, "bbox"));
-      s.query.bbox = parse_bbox(nums, "bbox");
+      s.query.bbox = params::bbox(v, "bbox");
     } else if (k == "datetime") {
-      parse_datetime(v, s.query);
+      set_datetime(v, s.query);
     } else if (k == "limit") {
-      char* end = nullptr;
-      const long l = std::strtol(v.c_str(), &end, 10);
-      if (v.empty() || *end) bad("limit", fmt::format("'{}' is not an integer", v));
-      s.query.limit = parse_limit(json(l));
+      s.query.limit = static_cast<int>(params::integer(v, 1, kMaxLimit, "limit"));
     } else if (k == "collections") {
-      s.query.collections = split(v, ',');
+      s.query.collections = params::split_list(v);
     } else if (k == "ids") {
-      s.query.ids = split(v, ',');
+      s.query.ids = params::split_list(v);
     } else if (k == "token") {
       s.query.after = parse_token(v);
     } else if (k == "intersects") {
@@ -187,10 +136,10 @@ Search search_from_body(const std::string& body) {
         if (!x.is_number()) bad("bbox", "expected an array of numbers");
         nums.push_back(x.get<double>());
       }
-      s.query.bbox = parse_bbox(nums, "bbox");
+      s.query.bbox = params::bbox(nums, "bbox");
     } else if (k == "datetime") {
       if (!v.is_string()) bad("datetime", "expected a string");
-      parse_datetime(v.get<std::string>(), s.query);
+      set_datetime(v.get<std::string>(), s.query);
     } else if (k == "limit") {
       s.query.limit = parse_limit(v);
     } else if (k == "collections" || k == "ids") {
@@ -242,99 +191,171 @@ std::string StacApi::conformance_json() {
                 "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"}}});
 }
 
-ApiResponse StacApi::handle(const ApiRequest& req) const {
-  const std::string root = req.base_url + "/stac";
+namespace {
+
+// One request's view of the catalog: links made absolute on this node, collections filtered by what
+// the caller may see. Its methods are the routes under /stac.
+class StacView {
+ public:
+  StacView(const catalog::CatalogStore& store, const ApiRequest& req) : store_(store), req_(req), root_(req.base_url + "/stac") {}
+
+  ApiResponse landing() const {
+    const std::string& root = root_;
+    json links = json::array({{{"rel", "self"}, {"href", root}, {"type", "application/json"}},
+                              {{"rel", "root"}, {"href", root}, {"type", "application/json"}},
+                              {{"rel", "conformance"}, {"href", root + "/conformance"}, {"type", "application/json"}},
+                              {{"rel", "data"}, {"href", root + "/collections"}, {"type", "application/json"}},
+                              {{"rel", "search"}, {"href", root + "/search"}, {"type", "application/geo+json"}, {"method", "GET"}},
+                              {{"rel", "search"}, {"href", root + "/search"}, {"type", "application/geo+json"}, {"method", "POST"}},
+                              {{"rel", "service-desc"}, {"href", req_.base_url + "/api"}, {"type", "application/vnd.oai.openapi+json;version=3.0"}}});
+    for (const auto& c : store_.collections()) {
+      if (!may_see(req_.caller, visibility_of(c))) continue;
+      links.push_back({{"rel", "child"}, {"href", root + "/collections/" + url_encode(c.value("id", ""))}, {"type", "application/json"},
+                       {"title", c.value("title", c.value("id", ""))}});
+    }
+    return ok({{"type", "Catalog"}, {"stac_version", "1.0.0"}, {"id", "sco"}, {"title", "sco observatory node"},
+               {"description", "STAC API of a sco Space Climate Observatory node"},
+               {"conformsTo", json::parse(StacApi::conformance_json())["conformsTo"]}, {"links", links}});
+  }
+
+  ApiResponse collections() const {
+    json list = json::array();
+    for (auto& c : store_.collections()) {
+      if (may_see(req_.caller, visibility_of(c))) list.push_back(collection_out(c));
+    }
+    return ok({{"collections", list},
+               {"links", json::array({{{"rel", "self"}, {"href", root_ + "/collections"}, {"type", "application/json"}},
+                                      {{"rel", "root"}, {"href", root_}, {"type", "application/json"}}})}});
+  }
+
+  ApiResponse collection(const std::string& id) const { return ok(collection_out(visible_collection(id))); }
+
+  ApiResponse items(const std::string& id) const {
+    visible_collection(id);
+    if (req_.query.count("collections")) bad("collections", "not a parameter of a collection's items");
+    Search s = search_from_query(req_.query);
+    s.query.collections = {id};
+    return search(s, false);
+  }
+
+  ApiResponse item(const std::string& coll, const std::string& id) const {
+    visible_collection(coll);
+    const auto found = store_.item(coll, id);
+    if (!found) throw ApiError{404, "NotFound", fmt::format("no item '{}' in collection '{}'", id, coll)};
+    ApiResponse r = ok(item_out(*found));
+    r.content_type = "application/geo+json";
+    return r;
+  }
+
+  ApiResponse search_route() const {
+    if (req_.method == "GET") return search(search_from_query(req_.query), false);
+    if (req_.method == "POST") return search(search_from_body(req_.body), true);
+    throw ApiError{405, "MethodNotAllowed", "use GET or POST"};
+  }
+
+ private:
+  json visible_collection(const std::string& id) const {
+    const auto c = store_.collection(id);
+    if (!c) throw ApiError{404, "NotFound", fmt::format("no collection '{}'", id)};
+    if (!may_see(req_.caller, visibility_of(*c))) throw refusal_error(req_.caller);
+    return *c;
+  }
+
   // An item's standard links, absolute on this node.
-  auto item_links = [&](const std::string& coll, const std::string& id) {
+  json item_links(const std::string& coll, const std::string& id) const {
+    const std::string& root = root_;
     return json::array({{{"rel", "self"}, {"href", root + "/collections/" + url_encode(coll) + "/items/" + url_encode(id)}, {"type", "application/geo+json"}},
                         {{"rel", "parent"}, {"href", root + "/collections/" + url_encode(coll)}, {"type", "application/json"}},
                         {{"rel", "collection"}, {"href", root + "/collections/" + url_encode(coll)}, {"type", "application/json"}},
                         {{"rel", "root"}, {"href", root}, {"type", "application/json"}}});
-  };
+  }
+
   // Stored documents carry links relative to the node; make them absolute and add the standard ones.
-  auto item_out = [&](json item) {
+  // Assets stored as this node's files are served under /assets: clients get a URL, never a path.
+  json item_out(json item) const {
     const std::string coll = item.value("collection", std::string());
     const std::string id = item.value("id", std::string());
-    // Assets stored as this node's files are served under /assets: clients get a URL, never a path.
     if (item.contains("assets") && item["assets"].is_object()) {
       for (auto it = item["assets"].begin(); it != item["assets"].end(); ++it) {
         if (!it->is_object()) continue;
         const std::string href = it->value("href", std::string());
         if (!href.empty() && href.find("://") == std::string::npos) {
-          (*it)["href"] = req.base_url + "/assets/" + url_encode(coll) + "/" + url_encode(id) + "/" + url_encode(it.key());
+          (*it)["href"] = req_.base_url + "/assets/" + url_encode(coll) + "/" + url_encode(id) + "/" + url_encode(it.key());
         }
       }
     }
     item["links"] = item_links(coll, id);
     return item;
-  };
-  auto collection_out = [&](json c) {
+  }
+
+  json collection_out(json c) const {
     const std::string id = c.value("id", std::string());
+    const std::string& root = root_;
     c["links"] = json::array({{{"rel", "self"}, {"href", root + "/collections/" + url_encode(id)}, {"type", "application/json"}},
                               {{"rel", "items"}, {"href", root + "/collections/" + url_encode(id) + "/items"}, {"type", "application/geo+json"}},
                               {{"rel", "parent"}, {"href", root}, {"type", "application/json"}},
                               {{"rel", "root"}, {"href", root}, {"type", "application/json"}}});
     return c;
-  };
-  // One page of a search, with numberMatched / numberReturned and a next link.
-  // Collections the caller may see; searches never reach the others (results, counts, links).
-  auto visible_ids = [&] {
+  }
+
+  // Collections the caller may see (one member read per collection; a visibility that is not a
+  // string is treated as private), and whether that is all of them.
+  std::pair<bool, std::vector<std::string>> visible_ids() const {
     std::vector<std::string> ids;
     bool all = true;
-    // One member read per collection (searches run this on every request); a visibility that is not
-    // a string is treated as private.
     for (const auto& [id, v] : store_.collection_member("sco:visibility")) {
-      if (may_see(req.caller, v ? (v->empty() ? "private" : *v) : "public")) ids.push_back(id);
+      if (may_see(req_.caller, v ? (v->empty() ? "private" : *v) : "public")) ids.push_back(id);
       else all = false;
     }
-    return std::make_pair(all, ids);
-  };
-  auto run_search = [&](Search s, const std::string& self_path, bool post) {
+    return {all, ids};
+  }
+
+  // A search never reaches collections the caller may not see (results, counts, links).
+  void restrict_to_visible(Search& s) const {
+    const auto [all, ids] = visible_ids();
+    if (all) return;
+    std::vector<std::string> allowed;
+    for (const auto& id : s.query.collections.empty() ? ids : s.query.collections) {
+      if (std::find(ids.begin(), ids.end(), id) != ids.end()) allowed.push_back(id);
+    }
+    if (allowed.empty()) allowed.push_back("\x01none");  // nothing visible: an id no collection has
+    s.query.collections = allowed;
+  }
+
+  // The items whose geometry intersects the area: the store's bbox search, then GEOS, page by page.
+  catalog::SearchPage intersecting(const Search& s) const {
     catalog::SearchPage page;
-    {
-      const auto [all, ids] = visible_ids();
-      if (!all) {
-        std::vector<std::string> allowed;
-        for (const auto& id : s.query.collections.empty() ? ids : s.query.collections) {
-          if (std::find(ids.begin(), ids.end(), id) != ids.end()) allowed.push_back(id);
+    GeometryPtr area = geometry_from_json(*s.intersects, "intersects");
+    OGREnvelope env;
+    area->getEnvelope(&env);
+    catalog::SearchQuery q = s.query;
+    q.bbox = catalog::BBox{env.MinX, env.MinY, env.MaxX, env.MaxY};
+    q.limit = std::max(q.limit, 100);
+    while (true) {
+      const catalog::SearchPage part = store_.search(q);
+      for (std::size_t k = 0; k < part.items.size(); ++k) {
+        const json& item = part.items[k];
+        if (item.contains("geometry") && !item["geometry"].is_null()) {
+          GeometryPtr g = geometry_from_json(item["geometry"], "geometry");
+          if (g->Intersects(area.get())) page.items.push_back(item);
         }
-        if (allowed.empty()) allowed.push_back("\x01none");  // nothing visible: an id no collection has
-        s.query.collections = allowed;
-      }
-    }
-    if (s.intersects) {
-      GeometryPtr area = geometry_from_json(*s.intersects, "intersects");
-      OGREnvelope env;
-      area->getEnvelope(&env);
-      catalog::SearchQuery q = s.query;
-      q.bbox = catalog::BBox{env.MinX, env.MinY, env.MaxX, env.MaxY};
-      q.limit = std::max(q.limit, 100);
-      while (true) {
-        const catalog::SearchPage part = store_.search(q);
-        bool full = false;
-        for (std::size_t k = 0; k < part.items.size(); ++k) {
-          const json& item = part.items[k];
-          if (item.contains("geometry") && !item["geometry"].is_null()) {
-            GeometryPtr g = geometry_from_json(item["geometry"], "geometry");
-            if (g->Intersects(area.get())) page.items.push_back(item);
-          }
-          if (static_cast<int>(page.items.size()) == s.query.limit) {
-            full = true;
-            // More may follow: continue after this item.
-            if (k + 1 < part.items.size() || part.next) page.next = part.keys[k];
-            break;
-          }
+        if (static_cast<int>(page.items.size()) == s.query.limit) {
+          // More may follow: continue after this item.
+          if (k + 1 < part.items.size() || part.next) page.next = part.keys[k];
+          page.matched = -1;
+          return page;
         }
-        if (full || !part.next) break;
-        q.after = *part.next;
       }
-      page.matched = -1;
-    } else {
-      s.query.raw = true;
-      page = store_.search(s.query);
+      if (!part.next) break;
+      q.after = *part.next;
     }
-    // Features as text: stored items are copied with their links replaced (server/item_text), and
-    // parsed only when an asset href must change too.
+    page.matched = -1;
+    return page;
+  }
+
+  // The page's features as text: stored items are copied with their links replaced
+  // (server/item_text), and parsed only when an asset href must change too.
+  std::pair<std::string, std::size_t> features_text(catalog::SearchPage& page) const {
     auto links_of = [&](std::string_view id, std::string_view coll) { return json_text(item_links(std::string(coll), std::string(id))); };
     std::string features = "[";
     std::size_t returned = 0;
@@ -350,99 +371,78 @@ ApiResponse StacApi::handle(const ApiRequest& req) const {
         add_feature(json_text(item_out(json::parse(doc))));
       }
     }
-    features += ']';
-    json links = json::array({{{"rel", "root"}, {"href", root}, {"type", "application/json"}}});
-    if (page.next) {
-      const std::string token = fmt::format("next:{}", *page.next);
-      if (post) {
-        json body = req.body.empty() ? json::object() : json::parse(req.body);
-        body["token"] = token;
-        links.push_back({{"rel", "next"}, {"href", req.base_url + self_path}, {"type", "application/geo+json"}, {"method", "POST"}, {"body", body}});
-      } else {
-        std::string q;
-        for (const auto& [k, v] : req.query) {
-          if (k != "token") q += (q.empty() ? "?" : "&") + k + "=" + url_encode(v);
-        }
-        q += (q.empty() ? "?" : "&") + std::string("token=") + token;
-        links.push_back({{"rel", "next"}, {"href", req.base_url + self_path + q}, {"type", "application/geo+json"}});
-      }
+    return {features + ']', returned};
+  }
+
+  json next_link(std::int64_t next, bool post) const {
+    const std::string token = fmt::format("next:{}", next);
+    if (post) {
+      json body = req_.body.empty() ? json::object() : json::parse(req_.body);
+      body["token"] = token;
+      return {{"rel", "next"}, {"href", req_.base_url + req_.path}, {"type", "application/geo+json"}, {"method", "POST"}, {"body", body}};
     }
+    std::string q;
+    for (const auto& [k, v] : req_.query) {
+      if (k != "token") q += (q.empty() ? "?" : "&") + k + "=" + url_encode(v);
+    }
+    q += (q.empty() ? "?" : "&") + std::string("token=") + token;
+    return {{"rel", "next"}, {"href", req_.base_url + req_.path + q}, {"type", "application/geo+json"}};
+  }
+
+  // One page of a search, with numberMatched / numberReturned and a next link.
+  ApiResponse search(Search s, bool post) const {
+    restrict_to_visible(s);
+    catalog::SearchPage page;
+    if (s.intersects) {
+      page = intersecting(s);
+    } else {
+      s.query.raw = true;
+      page = store_.search(s.query);
+    }
+    const auto [features, returned] = features_text(page);
+    json links = json::array({{{"rel", "root"}, {"href", root_}, {"type", "application/json"}}});
+    if (page.next) links.push_back(next_link(*page.next, post));
     std::string fc = "{\"type\":\"FeatureCollection\",\"features\":" + features + fmt::format(",\"numberReturned\":{}", returned);
     if (page.matched >= 0) fc += fmt::format(",\"numberMatched\":{}", page.matched);
     fc += ",\"links\":" + json_text(links) + "}";
     return ApiResponse{200, "application/geo+json", std::move(fc)};
-  };
+  }
 
-  auto check_visible = [&](const json& c) {
-    if (!may_see(req.caller, visibility_of(c))) {
-      throw refusal_error(req.caller);
-    }
+  const catalog::CatalogStore& store_;
+  const ApiRequest& req_;
+  const std::string root_;
+};
+
+struct StacRoute {
+  std::regex pattern;
+  const char* method;  // "" for any (the route answers 405 itself)
+  std::function<ApiResponse(const StacView&, const std::smatch&)> handler;
+};
+
+// The routes under /stac.
+const std::vector<StacRoute>& stac_routes() {
+  static const std::vector<StacRoute> routes = {
+      {std::regex("^/stac/?$"), "GET", [](const StacView& v, const std::smatch&) { return v.landing(); }},
+      {std::regex("^/stac/conformance$"), "GET", [](const StacView&, const std::smatch&) { return ApiResponse{200, "application/json", StacApi::conformance_json()}; }},
+      {std::regex("^/stac/collections$"), "GET", [](const StacView& v, const std::smatch&) { return v.collections(); }},
+      {std::regex("^/stac/collections/([^/]+)$"), "GET", [](const StacView& v, const std::smatch& m) { return v.collection(m[1]); }},
+      {std::regex("^/stac/collections/([^/]+)/items$"), "GET", [](const StacView& v, const std::smatch& m) { return v.items(m[1]); }},
+      {std::regex("^/stac/collections/([^/]+)/items/([^/]+)$"), "GET", [](const StacView& v, const std::smatch& m) { return v.item(m[1], m[2]); }},
+      {std::regex("^/stac/search$"), "", [](const StacView& v, const std::smatch&) { return v.search_route(); }},
   };
+  return routes;
+}
+
+}  // namespace
+
+ApiResponse StacApi::handle(const ApiRequest& req) const {
   try {
-    const std::string& p = req.path;
-    static const std::regex coll_re("^/stac/collections/([^/]+)$");
-    static const std::regex items_re("^/stac/collections/([^/]+)/items$");
-    static const std::regex item_re("^/stac/collections/([^/]+)/items/([^/]+)$");
+    const StacView view(store_, req);
     std::smatch m;
-    if ((p == "/stac" || p == "/stac/") && req.method == "GET") {
-      json links = json::array({{{"rel", "self"}, {"href", root}, {"type", "application/json"}},
-                                {{"rel", "root"}, {"href", root}, {"type", "application/json"}},
-                                {{"rel", "conformance"}, {"href", root + "/conformance"}, {"type", "application/json"}},
-                                {{"rel", "data"}, {"href", root + "/collections"}, {"type", "application/json"}},
-                                {{"rel", "search"}, {"href", root + "/search"}, {"type", "application/geo+json"}, {"method", "GET"}},
-                                {{"rel", "search"}, {"href", root + "/search"}, {"type", "application/geo+json"}, {"method", "POST"}},
-                                {{"rel", "service-desc"}, {"href", req.base_url + "/api"}, {"type", "application/vnd.oai.openapi+json;version=3.0"}}});
-      for (const auto& c : store_.collections()) {
-        if (!may_see(req.caller, visibility_of(c))) continue;
-        links.push_back({{"rel", "child"}, {"href", root + "/collections/" + url_encode(c.value("id", ""))}, {"type", "application/json"},
-                         {"title", c.value("title", c.value("id", ""))}});
-      }
-      return ok({{"type", "Catalog"}, {"stac_version", "1.0.0"}, {"id", "sco"}, {"title", "sco observatory node"},
-                 {"description", "STAC API of a sco Space Climate Observatory node"},
-                 {"conformsTo", json::parse(conformance_json())["conformsTo"]}, {"links", links}});
+    for (const auto& r : stac_routes()) {
+      if ((!*r.method || req.method == r.method) && std::regex_match(req.path, m, r.pattern)) return r.handler(view, m);
     }
-    if (p == "/stac/conformance" && req.method == "GET") return {200, "application/json", conformance_json()};
-    if (p == "/stac/collections" && req.method == "GET") {
-      json list = json::array();
-      for (auto& c : store_.collections()) {
-        if (may_see(req.caller, visibility_of(c))) list.push_back(collection_out(c));
-      }
-      return ok({{"collections", list},
-                 {"links", json::array({{{"rel", "self"}, {"href", root + "/collections"}, {"type", "application/json"}},
-                                        {{"rel", "root"}, {"href", root}, {"type", "application/json"}}})}});
-    }
-    if (std::regex_match(p, m, coll_re) && req.method == "GET") {
-      const auto c = store_.collection(m[1]);
-      if (!c) throw ApiError{404, "NotFound", fmt::format("no collection '{}'", m[1].str())};
-      check_visible(*c);
-      return ok(collection_out(*c));
-    }
-    if (std::regex_match(p, m, items_re) && req.method == "GET") {
-      const std::string id = m[1];
-      const auto c = store_.collection(id);
-      if (!c) throw ApiError{404, "NotFound", fmt::format("no collection '{}'", id)};
-      check_visible(*c);
-      if (req.query.count("collections")) bad("collections", "not a parameter of a collection's items");
-      Search s = search_from_query(req.query);
-      s.query.collections = {id};
-      return run_search(s, p, false);
-    }
-    if (std::regex_match(p, m, item_re) && req.method == "GET") {
-      const auto c = store_.collection(m[1]);
-      if (!c) throw ApiError{404, "NotFound", fmt::format("no collection '{}'", m[1].str())};
-      check_visible(*c);
-      const auto item = store_.item(m[1], m[2]);
-      if (!item) throw ApiError{404, "NotFound", fmt::format("no item '{}' in collection '{}'", m[2].str(), m[1].str())};
-      ApiResponse r = ok(item_out(*item));
-      r.content_type = "application/geo+json";
-      return r;
-    }
-    if (p == "/stac/search") {
-      if (req.method == "GET") return run_search(search_from_query(req.query), p, false);
-      if (req.method == "POST") return run_search(search_from_body(req.body), p, true);
-      throw ApiError{405, "MethodNotAllowed", "use GET or POST"};
-    }
-    throw ApiError{404, "NotFound", fmt::format("no route {} {}", req.method, p)};
+    throw ApiError{404, "NotFound", fmt::format("no route {} {}", req.method, req.path)};
   } catch (const ApiError& e) {
     return error_response(e.status, e.code, e.description);
   } catch (const core::Error& e) {

@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/parse.hpp"
+#include "server/params.hpp"
 #include "render/colormap.hpp"
 #include "render/tile_renderer.hpp"
 
@@ -60,26 +61,15 @@ ApiResponse TilesApi::handle(const ApiRequest& req, const std::string& key) {
   try {
     for (const auto& [k, v] : req.query) {
       if (k == "bidx") {
-        std::size_t pos = 0;
-        while (pos <= v.size()) {
-          const std::size_t comma = v.find(',', pos);
-          const std::string part = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-          t.bands.push_back(core::parse_band_number(part, "bidx"));
-          if (comma == std::string::npos) break;
-          pos = comma + 1;
-        }
+        const auto b = params::bands(v, "bidx");
+        t.bands.insert(t.bands.end(), b.begin(), b.end());
       } else if (k == "expression") {
         t.expression = v;
       } else if (k == "rescale") {
-        const auto comma = v.find(',');
-        char* e1 = nullptr;
-        char* e2 = nullptr;
-        const std::string a1 = v.substr(0, comma), a2 = comma == std::string::npos ? "" : v.substr(comma + 1);
-        t.rescale_min = std::strtod(a1.c_str(), &e1);
-        t.rescale_max = std::strtod(a2.c_str(), &e2);
-        if (comma == std::string::npos || a1.empty() || a2.empty() || *e1 || *e2 || !(t.rescale_max > t.rescale_min)) {
-          core::fail(core::ErrorCode::kInvalidInput, "rescale: expected min,max with min < max, got '{}'", v);
-        }
+        const auto r = params::numbers(v, "rescale", 2, 2);
+        if (!(r[1] > r[0])) core::fail(core::ErrorCode::kInvalidInput, "rescale: expected min,max with min < max, got '{}'", v);
+        t.rescale_min = r[0];
+        t.rescale_max = r[1];
         t.rescale_given = true;
       } else if (k == "colormap" || k == "colormap_name") {
         render::colormap(v);  // validates

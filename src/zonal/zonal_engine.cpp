@@ -24,6 +24,129 @@ void prefetch(const core::BlockView& v) {
     for (std::size_t off = 0; off < bytes + 63; off += 64) __builtin_prefetch(row + off, 0, 2);
   }
 }
+// Raster-sequential: the grid is walked in bands of block rows, and in each band every zone that
+// reaches it processes its slice, left to right. Each file block is then read once, however many
+// zones share it, and only the zones of the current band hold accumulators. A zone's slice of a band
+// is one work item, or several when it is large (few big zones would otherwise leave threads idle);
+// split slices accumulate per thread and merge.
+struct Item {
+  std::size_t zone;
+  int y0, y1;
+  bool split;
+};
+
+struct Schedule {
+  int band_rows = 1, band_count = 1;
+  std::vector<std::vector<Item>> band_items;
+  // Work is handed out by column: the items of a band whose zones start in one column of
+  // `locality_cols` cells (chunk k is items [chunks[k], chunks[k + 1])); a slice of a split zone is a
+  // chunk of its own, so that a few large zones still keep every thread busy.
+  std::vector<std::vector<std::size_t>> band_chunks;
+  std::vector<int> last_band;  // per zone, -1 outside the grid
+  std::vector<int> pending;    // per zone, the items of its last band
+};
+
+Schedule make_schedule(const std::vector<ZoneEdges>& edges, const core::Grid& grid, const ZonalOptions& options) {
+  Schedule p;
+  const std::size_t n = edges.size();
+  p.band_rows = std::max(1, options.locality_rows);
+  p.band_count = std::max(1, (grid.height + p.band_rows - 1) / p.band_rows);
+  p.band_items.resize(static_cast<std::size_t>(p.band_count));
+  p.last_band.assign(n, -1);
+  p.pending.assign(n, 0);
+  for (std::size_t z = 0; z < n; ++z) {
+    if (edges[z].empty()) continue;
+    const core::Window w = edges[z].window();
+    const int b0 = w.y / p.band_rows, b1 = (w.y + w.height - 1) / p.band_rows;
+    const int strip_rows = static_cast<int>(std::clamp<std::int64_t>(options.strip_cells / std::max(1, w.width), 1, w.height));
+    for (int b = b0; b <= b1; ++b) {
+      const int y0 = std::max(w.y, b * p.band_rows);
+      const int y1 = std::min(w.y + w.height, (b + 1) * p.band_rows);
+      const bool split = y1 - y0 > strip_rows;
+      for (int y = y0; y < y1; y += strip_rows) {
+        p.band_items[static_cast<std::size_t>(b)].push_back({z, y, std::min(y1, y + strip_rows), split});
+        if (b == b1) p.pending[z]++;
+      }
+    }
+    p.last_band[z] = b1;
+  }
+  for (auto& items : p.band_items) {
+    std::stable_sort(items.begin(), items.end(), [&](const Item& a, const Item& b) { return edges[a.zone].window().x < edges[b.zone].window().x; });
+  }
+  const int cols = std::max(1, options.locality_cols);
+  p.band_chunks.resize(p.band_items.size());
+  for (std::size_t b = 0; b < p.band_items.size(); ++b) {
+    const auto& items = p.band_items[b];
+    auto& chunks = p.band_chunks[b];
+    for (std::size_t k = 0; k < items.size(); ++k) {
+      if (k == 0 || items[k].split || items[k - 1].split || edges[items[k].zone].window().x / cols != edges[items[k - 1].zone].window().x / cols) {
+        chunks.push_back(k);
+      }
+    }
+    chunks.push_back(items.size());
+  }
+  return p;
+}
+
+// A zone's row: its statistics per band, or empty values (counts 0) when it never met the grid.
+void finalize_zone(ZoneResult& out, std::vector<Accumulator>& acc, bool started, int bands, const std::vector<StatSpec>& stats, const Needs& needs) {
+  out.bands.assign(static_cast<std::size_t>(bands), BandResult{});
+  for (int b = 0; b < bands; ++b) {
+    BandResult& br = out.bands[static_cast<std::size_t>(b)];
+    if (!started) {
+      br.values.assign(stats.size(), std::nan(""));
+      for (std::size_t s = 0; s < stats.size(); ++s) {
+        const StatKind kind = stats[s].kind;
+        if (kind == StatKind::kCount || kind == StatKind::kCells || kind == StatKind::kArea || kind == StatKind::kVariety) br.values[s] = 0.0;
+      }
+      continue;
+    }
+    const Accumulator& a = acc[static_cast<std::size_t>(b)];
+    out.overlaps = out.overlaps || a.value(StatSpec{StatKind::kCells, 0.5, ""}) > 0;
+    for (const auto& s : stats) br.values.push_back(a.value(s));
+    if (needs.histogram) {
+      for (const auto& s : stats) {
+        if (s.kind == StatKind::kFrac) br.fractions = a.fractions();
+      }
+    }
+  }
+  std::vector<Accumulator>().swap(acc);  // free histograms as soon as a zone is done
+}
+
+// One slice of a zone: its coverage, then every band's values added, segment by segment of the
+// file's block columns, into `target` (reset first when `fresh`).
+void accumulate_slice(const ZoneEdges& ze, const Item& item, BandReader& reader, bool weights, std::vector<Accumulator>& target, bool fresh,
+                      const std::vector<double>& row_area, const Needs& needs, std::vector<double>& coverage, ZoneEdges::Scratch& scratch) {
+  const core::Window win = ze.window();
+  const int bands = reader.band_count();
+  const int rows = item.y1 - item.y0;
+  ze.coverage(item.y0 - win.y, rows, coverage, scratch);
+  const core::Window strip{win.x, item.y0, win.width, rows};
+  const int seg = reader.segment_width();
+  for (int sx = strip.x; sx < strip.x + strip.width;) {
+    const int ex = seg > 0 ? std::min(strip.x + strip.width, (sx / seg + 1) * seg) : strip.x + strip.width;
+    const core::Window part{sx, strip.y, ex - sx, strip.height};
+    const double* cov = coverage.data() + (sx - strip.x);
+    core::BlockView wv;
+    if (weights) wv = reader.read_weights(part);
+    core::BlockView next_view = reader.read(0, part);
+    for (int b = 0; b < bands; ++b) {
+      const core::BlockView v = next_view;
+      if (b + 1 < bands) {
+        // The next band's window is requested from memory while this one is summed: the rows of a
+        // zone are a raster row apart, which the hardware prefetchers miss.
+        next_view = reader.read(b + 1, part);
+        prefetch(next_view);
+      }
+      Accumulator& a = target[static_cast<std::size_t>(b)];
+      if (fresh) a.reset(needs, v.type, v.scale, v.offset);
+      a.add(v, cov, strip.width, weights ? &wv : nullptr, row_area.data() + strip.y);
+    }
+    fresh = false;
+    sx = ex;
+  }
+}
+
 }  // namespace
 
 std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core::Grid& grid,
@@ -38,58 +161,12 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
   std::vector<double> row_area(static_cast<std::size_t>(grid.height));
   for (int r = 0; r < grid.height; ++r) row_area[static_cast<std::size_t>(r)] = cell_area(grid, area_model, r);
 
-  // Raster-sequential: the grid is walked in bands of block rows, and in each band every zone that
-  // reaches it processes its slice, left to right. Each file block is then read once, however many
-  // zones share it, and only the zones of the current band hold accumulators.
-  const int band_rows = std::max(1, options.locality_rows);
-  const int band_count = std::max(1, (grid.height + band_rows - 1) / band_rows);
-  // A zone's slice of a band is one work item, or several when it is large (few big zones would
-  // otherwise leave threads idle); split slices accumulate per thread and merge.
-  struct Item {
-    std::size_t zone;
-    int y0, y1;
-    bool split;
-  };
-  std::vector<std::vector<Item>> band_items(static_cast<std::size_t>(band_count));
-  std::vector<int> last_band(n, -1);
-  std::vector<int> pending(n, 0);  // items left in the zone's last band
-  for (std::size_t z = 0; z < n; ++z) {
-    if (edges[z].empty()) continue;
-    const core::Window w = edges[z].window();
-    const int b0 = w.y / band_rows, b1 = (w.y + w.height - 1) / band_rows;
-    const int strip_rows = static_cast<int>(std::clamp<std::int64_t>(options.strip_cells / std::max(1, w.width), 1, w.height));
-    for (int b = b0; b <= b1; ++b) {
-      const int y0 = std::max(w.y, b * band_rows);
-      const int y1 = std::min(w.y + w.height, (b + 1) * band_rows);
-      const bool split = y1 - y0 > strip_rows;
-      for (int y = y0; y < y1; y += strip_rows) {
-        band_items[static_cast<std::size_t>(b)].push_back({z, y, std::min(y1, y + strip_rows), split});
-        if (b == b1) pending[z]++;
-      }
-    }
-    last_band[z] = b1;
-  }
-  for (auto& items : band_items) {
-    std::stable_sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
-      return edges[a.zone].window().x < edges[b.zone].window().x;
-    });
-  }
-  // Work is handed out by column: the items of a band whose zones start in one column of
-  // `locality_cols` cells (chunk k is items [chunks[k], chunks[k + 1])); a slice of a split zone is a
-  // chunk of its own, so that a few large zones still keep every thread busy.
-  const int cols = std::max(1, options.locality_cols);
-  std::vector<std::vector<std::size_t>> band_chunks(band_items.size());
-  for (std::size_t b = 0; b < band_items.size(); ++b) {
-    const auto& items = band_items[b];
-    auto& chunks = band_chunks[b];
-    for (std::size_t k = 0; k < items.size(); ++k) {
-      if (k == 0 || items[k].split || items[k - 1].split ||
-          edges[items[k].zone].window().x / cols != edges[items[k - 1].zone].window().x / cols) {
-        chunks.push_back(k);
-      }
-    }
-    chunks.push_back(items.size());
-  }
+  const Schedule plan = make_schedule(edges, grid, options);
+  const int band_rows = plan.band_rows, band_count = plan.band_count;
+  const auto& band_items = plan.band_items;
+  const auto& band_chunks = plan.band_chunks;
+  const auto& last_band = plan.last_band;
+  std::vector<int> pending = plan.pending;  // items left in the zone's last band
 
   core::Progress progress("zonal", static_cast<std::int64_t>(n), options.progress);
   if (options.on_progress) progress.set_listener(options.on_progress);
@@ -107,31 +184,7 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
   };
 
   auto finalize = [&](std::size_t zi, int bands) {
-    ZoneResult& out = results[zi];
-    out.bands.assign(static_cast<std::size_t>(bands), BandResult{});
-    for (int b = 0; b < bands; ++b) {
-      BandResult& br = out.bands[static_cast<std::size_t>(b)];
-      if (!started[zi]) {
-        br.values.assign(stats.size(), std::nan(""));
-        for (std::size_t s = 0; s < stats.size(); ++s) {
-          const StatKind kind = stats[s].kind;
-          if (kind == StatKind::kCount || kind == StatKind::kCells || kind == StatKind::kArea ||
-              kind == StatKind::kVariety) {
-            br.values[s] = 0.0;
-          }
-        }
-        continue;
-      }
-      const Accumulator& a = acc[zi][static_cast<std::size_t>(b)];
-      out.overlaps = out.overlaps || a.value(StatSpec{StatKind::kCells, 0.5, ""}) > 0;
-      for (const auto& s : stats) br.values.push_back(a.value(s));
-      if (needs.histogram) {
-        for (const auto& s : stats) {
-          if (s.kind == StatKind::kFrac) br.fractions = a.fractions();
-        }
-      }
-    }
-    std::vector<Accumulator>().swap(acc[zi]);  // free histograms as soon as a zone is done
+    finalize_zone(results[zi], acc[zi], started[zi] != 0, bands, stats, needs);
     progress.advance();
   };
 
@@ -193,13 +246,7 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
         const Item& item = items[k++];
         const std::size_t zi = item.zone;
         try {
-          const ZoneEdges& ze = edges[zi];
-          const core::Window win = ze.window();
           const int bands = reader->band_count();
-          const bool weights = needs.weights && reader->has_weights();
-          const int rows = item.y1 - item.y0;
-          ze.coverage(item.y0 - win.y, rows, coverage, scratch);
-          const core::Window strip{win.x, item.y0, win.width, rows};
           // Unsplit slices own their zone's accumulators for this band; split ones build a local
           // accumulator and merge it.
           std::vector<Accumulator>* target = &local;
@@ -211,30 +258,7 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
           } else {
             local.resize(static_cast<std::size_t>(bands));
           }
-          // Segments of the strip inside one column of the file's blocks.
-          const int seg = reader->segment_width();
-          for (int sx = strip.x; sx < strip.x + strip.width;) {
-            const int ex = seg > 0 ? std::min(strip.x + strip.width, (sx / seg + 1) * seg) : strip.x + strip.width;
-            const core::Window part{sx, strip.y, ex - sx, strip.height};
-            const double* cov = coverage.data() + (sx - strip.x);
-            core::BlockView wv;
-            if (weights) wv = reader->read_weights(part);
-            core::BlockView next_view = reader->read(0, part);
-            for (int b = 0; b < bands; ++b) {
-              const core::BlockView v = next_view;
-              if (b + 1 < bands) {
-                // The next band's window is requested from memory while this one is summed: the
-                // rows of a zone are a raster row apart, which the hardware prefetchers miss.
-                next_view = reader->read(b + 1, part);
-                prefetch(next_view);
-              }
-              Accumulator& a = (*target)[static_cast<std::size_t>(b)];
-              if (fresh) a.reset(needs, v.type, v.scale, v.offset);
-              a.add(v, cov, strip.width, weights ? &wv : nullptr, row_area.data() + strip.y);
-            }
-            fresh = false;
-            sx = ex;
-          }
+          accumulate_slice(edges[zi], item, *reader, needs.weights && reader->has_weights(), *target, fresh, row_area, needs, coverage, scratch);
           bool done = false;
           {
             std::lock_guard lock(merge_mutex);

@@ -259,7 +259,7 @@ try:
         ("/tiles/scenes/olinda_2021-01-01/data/12/1651/2139.png?bidx=4294967297", 400, "bidx: '4294967297'"),
         ("/tiles/scenes/olinda_2021-01-01/data/99999999999/1/1.png", 400, "z: '99999999999'"),
         ("/tiles/scenes/olinda_2021-01-01/data/12/1651/99999999999999999999.png", 400, "y: '99999999999999999999'"),
-        ("/features/collections/nc_heat-hot_steps_by_district/items?bbox=nan,0,1,1", 400, "bbox (west,south,east,north): 'nan' is not a finite number"),
+        ("/features/collections/nc_heat-hot_steps_by_district/items?bbox=nan,0,1,1", 400, "bbox: 'nan' is not a finite number"),
         ("/features/collections/nc_heat-hot_steps_by_district/items?bbox=0,0,1,inf", 400, "'inf' is not a finite number"),
         ("/features/collections/nc_heat-hot_steps_by_district/items?bbox=10,0,1,1", 400, "west <= east"),
         # Impossible dates were accepted (200 with no results).
