@@ -16,7 +16,7 @@ binary="$build/fuzz/fuzz_$target"
 [[ -x "$binary" ]] || { echo "fuzz-campaign: $binary not built (run scripts/sanitize.sh first)" >&2; exit 2; }
 # Allocation stacks of 2 frames: recording GDAL's and PROJ's many allocations with full stacks took
 # 40 % of a run's time (perf); a failing input is replayed afterwards with full stacks.
-export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:allocator_may_return_null=1:max_allocation_size_mb=2048:malloc_context_size=2"
+export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:allocator_may_return_null=1:max_allocation_size_mb=2048:malloc_context_size=2:quarantine_size_mb=64"
 export LSAN_OPTIONS="suppressions=$root/scripts/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 mkdir -p "$build/campaign/$target" "$build/artifacts"

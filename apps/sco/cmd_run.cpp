@@ -138,8 +138,14 @@ run::RunRequest to_request(const RunArgs& a, const GlobalOptions& global) {
 
 void register_indicators(CLI::App& app, GlobalOptions& global) {
   CLI::App* cmd = app.add_subcommand("indicators", "List the built-in indicators: inputs, parameters, units");
+  auto ops = std::make_shared<bool>(false);
+  cmd->add_flag("--ops-markdown", *ops, "Print the table of the recipe step ops (docs/recipes.md, made from the op registry)");
   cmd->footer("Run one with: sco run ID --input NAME=PATH ... --aoi DISTRICTS --out DIR (docs/indicators.md)");
-  cmd->callback([&global] {
+  cmd->callback([&global, ops] {
+    if (*ops) {
+      std::fputs(run::ops_markdown().c_str(), stdout);
+      return;
+    }
     if (global.json) {
       json list = json::array();
       for (const auto& r : indicators::builtin_recipes()) list.push_back(recipe_json(r));

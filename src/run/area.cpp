@@ -25,7 +25,7 @@ AreaOfInterest AreaOfInterest::from_geojson(const std::string& text, const std::
     ~Unlink() { VSIUnlink(name.c_str()); }
   } unlink{name};
   try {
-    AreaOfInterest a{io::read_zones(name, "", id_field), "GeoJSON", "", id_field};
+    AreaOfInterest a{io::read_zones(name, "", id_field), "GeoJSON", "", id_field, text};
     a.zones.path = "GeoJSON";
     return a;
   } catch (const core::Error& e) {

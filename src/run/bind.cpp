@@ -172,11 +172,11 @@ std::string known_ops() {
 }
 
 std::string ops_markdown() {
-  std::string md = "| op | makes | what it does | its fields |\n|---|---|---|---|\n";
+  std::string md = "| op | fields | result |\n|---|---|---|\n";
   for (const StepOp* op : step_ops()) {
     std::string fields;
     for (const auto& f : op->fields()) fields += fmt::format("{}`{}`: {}", fields.empty() ? "" : "; ", f.name, f.meaning);
-    md += fmt::format("| `{}` | {} | {} | {} |\n", op->name(), op->makes_raster() ? "raster" : "table", op->summary(), fields);
+    md += fmt::format("| `{}` | {} | {}: {} |\n", op->name(), fields, op->makes_raster() ? "raster" : "table per district", op->summary());
   }
   return md;
 }

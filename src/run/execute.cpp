@@ -315,7 +315,9 @@ RunResult execute_run(RunPlan plan, const RunCallbacks& cb) {
   ctx.work = staging.work;
 
   const auto [input_records, inputs_tag] = input_provenance(ctx);
-  const json aoi_files = file_records(plan.request.aoi.path);
+  const run::AreaOfInterest& aoi = plan.request.aoi;
+  const json aoi_files = aoi.geojson.empty() ? file_records(aoi.path)
+                                             : json::array({{{"path", "GeoJSON"}, {"bytes", aoi.geojson.size()}, {"sha256", core::sha256_hex(aoi.geojson)}}});
   json params_json = json::object();
   for (const auto& [k, v] : plan.params) params_json[k] = v;
   ctx.tags = {{"SCO_RECIPE", recipe.id + " " + recipe.version},

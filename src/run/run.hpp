@@ -26,6 +26,7 @@ namespace sco::run {
 struct AreaOfInterest {
   io::VectorZones zones;
   std::string path, layer, id_field;
+  std::string geojson;  // the text, when given as text (its SHA-256 goes to the provenance)
 
   static AreaOfInterest from_file(const std::string& path, const std::string& layer = "", const std::string& id_field = "");
   // A GeoJSON FeatureCollection given as text (an openEO or API request's geometries).

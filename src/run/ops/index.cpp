@@ -20,7 +20,11 @@ class IndexOp final : public StepOp {
  public:
   std::string name() const override { return "index.NAME"; }
   bool matches(std::string_view op) const override { return op.substr(0, 6) == "index."; }
-  std::string summary() const override { return "a spectral index of an image (`sco index --list`: ndvi, ndbi, nbr, ...)"; }
+  std::string summary() const override {
+    std::vector<std::string> ids;
+    for (const auto& idx : algebra::spectral_indices()) ids.push_back(idx.id);
+    return "the spectral index NAME of an image (" + join(ids) + "; [indices.md](indices.md))";
+  }
   std::vector<OpField> fields() const override {
     return {{"input", "an image input"}, {"sensor", "its band layout (landsat7, sentinel2, ...)"},
             {"scale", "factor to reflectance (default 1)"}, {"offset", "added after scale (default 0)"}};

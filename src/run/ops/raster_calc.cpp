@@ -14,7 +14,7 @@ namespace {
 class RasterCalcOp final : public StepOp {
  public:
   std::string name() const override { return "raster.calc"; }
-  std::string summary() const override { return "band math over raster inputs and earlier raster steps (docs/band-math.md)"; }
+  std::string summary() const override { return "band math over raster inputs and earlier raster steps ([band-math.md](band-math.md))"; }
   std::vector<OpField> fields() const override { return {{"expression", "the formula; names are inputs and earlier steps"}}; }
   bool makes_raster() const override { return true; }
 

@@ -49,7 +49,7 @@ indicators::TableColumnRef column_ref(const indicators::StepReader& rd, const Bi
 class RiskOp final : public StepOp {
  public:
   std::string name() const override { return "risk"; }
-  std::string summary() const override { return "hazard x exposure x vulnerability per district, each min-max normalised (docs/indicators.md)"; }
+  std::string summary() const override { return "hazard x exposure x vulnerability per district, each factor min-max normalised"; }
   std::vector<OpField> fields() const override {
     return {{"hazard", "{step, column} of an earlier table step"}, {"exposure", "{step, column}, optional"},
             {"vulnerability", "{step, column} or {field} of the districts, optional"}, {"classes", "{column, thresholds, labels}"}};

@@ -23,7 +23,7 @@ std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
 class ZonalStatsOp final : public StepOp {
  public:
   std::string name() const override { return "zonal.stats"; }
-  std::string summary() const override { return "statistics of a raster per district (docs/zonal.md), exposure to a mask, classes"; }
+  std::string summary() const override { return "statistics of a raster per district ([zonal.md](zonal.md)), its exposure to a mask, classes"; }
   std::vector<OpField> fields() const override {
     return {{"raster", "a raster input or earlier raster step"}, {"stats", "statistic names (sco zonal --help)"},
             {"weights", "a raster of weights, for weighted_*"},

@@ -52,7 +52,7 @@ TrendColumns district_trends(const io::ResultTable& series, const std::vector<do
 class ZonalTrendOp final : public StepOp {
  public:
   std::string name() const override { return "zonal.trend"; }
-  std::string summary() const override { return "each district's mean per time step, then its Sen's slope and Mann-Kendall test"; }
+  std::string summary() const override { return "each district's mean at every step (exact coverage), then its Sen's slope, Mann-Kendall S, Z, p and `significant`"; }
   std::vector<OpField> fields() const override {
     return {{"input", "a cube input"}, {"per", "year (default) or decade"}, {"period", "[START, END] (default: all steps)"},
             {"alpha", "significance level (default 0.05)"}, {"classes", "{column, thresholds: [LOW_BELOW, HIGH_FROM], labels}"}};
