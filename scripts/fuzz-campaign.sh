@@ -19,6 +19,8 @@ binary="$build/fuzz/fuzz_$target"
 export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:allocator_may_return_null=1:max_allocation_size_mb=2048:malloc_context_size=2:quarantine_size_mb=64"
 export LSAN_OPTIONS="suppressions=$root/scripts/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+# The targets write each input to a file and read it back: in memory, not through the disk's journal.
+[[ -d /dev/shm && -w /dev/shm ]] && export TMPDIR=/dev/shm
 mkdir -p "$build/campaign/$target" "$build/artifacts"
 if [[ "${SCO_MERGE:-0}" == 1 ]]; then
   exec "$binary" -merge=1 "$root/fuzz/corpus/$target" "$build/campaign/$target" -timeout=20 -rss_limit_mb=6144 \

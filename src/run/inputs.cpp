@@ -126,7 +126,9 @@ InputSource InputSource::catalog_item(const catalog::CatalogStore& store, const 
   if (!doc) core::fail(ErrorCode::kNotFound, "the catalog has no item '{}' in collection '{}'", item, collection);
   const auto& assets = (*doc)["assets"];
   if (!assets.contains(asset)) core::fail(ErrorCode::kNotFound, "item '{}' of '{}' has no asset '{}'", item, collection, asset);
-  InputSource s = raster(assets[asset]["href"].get<std::string>());
+  const auto& a = assets[asset];
+  InputSource s = raster(a["href"].get<std::string>());
+  if (a.contains("sco:gdal_name")) s.path = a["sco:gdal_name"].get<std::string>();  // a variable of a container
   s.given = fmt::format("{}/{}#{}", collection, item, asset);
   const auto& props = (*doc)["properties"];
   for (const char* key : {"datetime", "start_datetime"}) {
