@@ -69,6 +69,8 @@ def cases(tmp):
            ("water.flood", [f"scene={f['flood']}", f"baseline_scene={SCENE}"], TRACTS, "ID", ["sensor=landsat7", "population_field=V014"]),
            ("fire.dnbr", [f"pre={SCENE}", f"post={f['burn']}"], TRACTS, "ID", ["sensor=landsat7"]),
            ("vegetation.vci", [f"scene={SCENE}"] + [f"ndvi_history={p}" for p in f["history"]], TRACTS, "ID", ["sensor=landsat7"])]
+    if LARGE:
+        out += large_cases(tmp)
     big = os.path.join(ROOT, "bench", "out", "zonal")
     tracts_big = os.path.join(big, "tracts.gpkg")
     ndvi_big = os.path.join(big, "ndvi_big.tif")
@@ -83,8 +85,29 @@ def cases(tmp):
     return out
 
 
+LARGE = False
+
+
+def large_cases(tmp):
+    """The scene upsampled 20 times (6980 x 7040, 6 bands, tiled) for urban.ndbi over the Olinda tracts,
+    and the 1999 temperatures upsampled 40 times (3240 x 1320, 12 dated files) for heat.hot_months and
+    heat.trend over the counties: sizes where the pipelines' buffers, not the process, set the peak."""
+    scene = os.path.join(tmp, "scene_x20.tif")
+    gdal.Translate(scene, SCENE, width=349 * 20, height=352 * 20, resampleAlg="bilinear",
+                   creationOptions=["TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512"])
+    months = []
+    for b in range(1, 13):
+        p = os.path.join(tmp, f"tas_1999-{b:02d}-16.tif")
+        gdal.Translate(p, f"NETCDF:{NC}:tas", bandList=[b], width=81 * 40, height=33 * 40, resampleAlg="bilinear",
+                       creationOptions=["TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512"])
+        months.append(f"tas={p}")
+    return [("urban.ndbi", [f"scene={scene}"], TRACTS, "ID", ["sensor=landsat7", "population_field=V014"], "urban.ndbi x20"),
+            ("heat.hot_months", months, COUNTIES, "NAME", [], "heat.hot_months x40"),
+            ("heat.trend", months, COUNTIES, "NAME", [], "heat.trend x40")]
+
+
 def args_of(sco, catalog, case, outdir):
-    rid, inputs, aoi, idf, params = case
+    rid, inputs, aoi, idf, params = case[:5]
     a = [sco, "--quiet", "--catalog", catalog, "run", rid, "--aoi", aoi, "--out", outdir, "--no-register"]
     if idf:
         a += ["--id", idf]
@@ -111,7 +134,10 @@ def main():
     ap.add_argument("--compare")
     ap.add_argument("--markdown")
     ap.add_argument("--no-estimate", action="store_true", help="skip --dry-run (a binary without it)")
+    ap.add_argument("--large", action="store_true", help="also the large inputs made from the samples (1.5 GB in bench/out/run)")
     a = ap.parse_args()
+    global LARGE
+    LARGE = a.large
     # A fixed folder: the inputs' paths are recorded in the rasters' metadata.
     tmp = os.path.join(ROOT, "bench", "out", "run")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -120,8 +146,8 @@ def main():
     recorded, lines, failures = {}, ["| run | estimated peak | measured peak RSS | measured / estimated | seconds |", "|---|---|---|---|---|"], []
     try:
         for case in cases(tmp):
-            name = os.path.basename(case[0]).removesuffix(".json")
-            outdir = os.path.join(tmp, "out-" + name)
+            name = case[5] if len(case) > 5 else os.path.basename(case[0]).removesuffix(".json")
+            outdir = os.path.join(tmp, "out-" + name.replace(" ", "_"))
             cmd = args_of(a.sco, catalog, case, outdir)
             estimate = None
             if not a.no_estimate:
@@ -130,7 +156,8 @@ def main():
                     raise SystemExit(f"{name}: --dry-run failed: {plan.stderr}")
                 estimate = json.loads(plan.stdout)["estimate"]["peak_memory_bytes"] / 2**20
             seconds, peak = timed(cmd)
-            recorded[name] = digests(outdir)
+            if len(case) <= 5:  # the large cases are for the memory table only
+                recorded[name] = digests(outdir)
             shutil.rmtree(outdir)
             ratio = f"{peak / estimate:.2f}" if estimate else "-"
             lines.append(f"| {name} | {estimate:.0f} MiB | {peak:.0f} MiB | {ratio} | {seconds:.2f} |" if estimate else

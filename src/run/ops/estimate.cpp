@@ -32,10 +32,11 @@ StepEstimate zonal_estimate(const RunContext& ctx, std::size_t bands, bool value
   const auto threads = static_cast<std::uint64_t>(std::max(1, ctx.exec.threads));
   StepEstimate e;
   e.bytes_read = cells * bands * 4;
-  // Row strips of up to 2^20 cells per thread and band, coverage fractions of the zones' cells
-  // (each cell once, a float and an index), and for medians the values with their weights.
+  // Per thread, a slice of up to 2^20 cells: its values per band and its coverage fractions; for
+  // medians and quantiles, the (value, area) pairs of the zones active in one band of block rows.
   const std::uint64_t strip = std::min<std::uint64_t>(cells, 1u << 20);
-  e.peak_bytes = threads * strip * bands * 8 + cells * 8 + (values_kept ? cells * 16 : 0);
+  const std::uint64_t band_cells = std::min<std::uint64_t>(cells, static_cast<std::uint64_t>(ctx.grid.width) * 512);
+  e.peak_bytes = threads * strip * (bands + 1) * 8 + (values_kept ? band_cells * 16 : 0);
   e.detail = fmt::format("{} band{} x {} cells, {} zones", bands, bands == 1 ? "" : "s", cells, ctx.zones.size());
   return e;
 }
