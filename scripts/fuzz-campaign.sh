@@ -4,7 +4,7 @@
 # Runs build-san/fuzz/fuzz_TARGET from fuzz/corpus/TARGET into build-san/campaign/TARGET until RUNS
 # executions (default 10^6) or MAX_SECONDS (default 4 h), under the same sanitizer options as the CI's
 # short runs; the log is build-san/campaign-TARGET.log, inputs that fail are kept under
-# build-san/artifacts/campaign-TARGET-*. Afterwards SCO_MERGE=1 merges the grown corpus back into
+# build-san/artifacts/campaign-TARGET-*. SCO_FORK=N runs N worker processes. Afterwards SCO_MERGE=1 merges the grown corpus back into
 # fuzz/corpus/TARGET (only inputs adding coverage), to be committed as the next run's seeds.
 set -euo pipefail
 root="${SCO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"  # SCO_ROOT: when run from a copy
@@ -26,8 +26,10 @@ if [[ "${SCO_MERGE:-0}" == 1 ]]; then
   exec "$binary" -merge=1 "$root/fuzz/corpus/$target" "$build/campaign/$target" -timeout=20 -rss_limit_mb=6144 \
     -malloc_limit_mb=4096 -max_len=16384
 fi
+fork=()
+[[ -n "${SCO_FORK:-}" ]] && fork=(-fork="$SCO_FORK")  # N worker processes, executions summed (libFuzzer's fork mode)
 set +e
-"$binary" "$build/campaign/$target" "$root/fuzz/corpus/$target" -runs="$runs" -max_total_time="$seconds" \
+"$binary" "$build/campaign/$target" "$root/fuzz/corpus/$target" "${fork[@]}" -runs="$runs" -max_total_time="$seconds" \
   -timeout=120 -rss_limit_mb=6144 -malloc_limit_mb=4096 -max_len=16384 -print_final_stats=1 \
   -artifact_prefix="$build/artifacts/campaign-$target-" >"$build/campaign-$target.log" 2>&1
 rc=$?

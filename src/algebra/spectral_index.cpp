@@ -90,8 +90,11 @@ const SpectralIndex* find_index(std::string_view id) {
   return nullptr;
 }
 
-std::string index_expression(const SpectralIndex& index,
-                             const std::vector<std::pair<std::string, double>>& parameter_overrides) {
+std::string index_expression(const SpectralIndex& index, const std::vector<std::pair<std::string, double>>& parameter_overrides) {
+  return to_string(index_tree(index, parameter_overrides));
+}
+
+Expr index_tree(const SpectralIndex& index, const std::vector<std::pair<std::string, double>>& parameter_overrides) {
   // Substitute parameters by rewriting the parsed tree, not the text, so that names such as "L" can
   // never clash with parts of other names.
   for (const auto& [name, value] : parameter_overrides) {
@@ -124,7 +127,7 @@ std::string index_expression(const SpectralIndex& index,
     for (auto& a : e.args) self(self, a);
   };
   rewrite(rewrite, expr);
-  return to_string(expr);
+  return expr;
 }
 
 const std::vector<Sensor>& sensors() {

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "algebra/expression.hpp"
+
 namespace sco::algebra {
 
 // Band roles an index may need, named after the spectral region.
@@ -38,6 +40,8 @@ const SpectralIndex* find_index(std::string_view id);
 // The formula with parameters substituted, e.g. SAVI with L=0.5.
 std::string index_expression(const SpectralIndex& index,
                              const std::vector<std::pair<std::string, double>>& parameter_overrides);
+// The same as a tree, for evaluation without printing and parsing it again.
+Expr index_tree(const SpectralIndex& index, const std::vector<std::pair<std::string, double>>& parameter_overrides);
 
 // Where each role lies in a multi-band file of one sensor. Layouts are chosen by the file's band
 // count, because stacks differ: a Landsat 7 stack of its six reflective bands puts SWIR2 (B7) at

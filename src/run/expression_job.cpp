@@ -48,7 +48,7 @@ io::PipelineOptions ExecOptions::pipeline(const std::string& label) const {
 }
 
 ExpressionJobResult run_expression_job(const ExpressionJob& job, const ExecOptions& options) {
-  const algebra::Expr expr = algebra::parse_expression(job.expression);
+  const algebra::Expr expr = job.parsed ? *job.parsed : algebra::parse_expression(job.expression);
   // Only the inputs the expression uses are opened; unknown names fail compilation with a column.
   std::vector<std::string> all_names;
   for (const auto& [name, in] : job.inputs) all_names.push_back(name);

@@ -3,11 +3,14 @@
 // and a recipe's index and raster.calc steps all run through here, so they validate, report and
 // record provenance the same way.
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "algebra/expression.hpp"
 
 #include "core/block_stats.hpp"
 #include "core/cancel.hpp"
@@ -26,7 +29,8 @@ struct ExecOptions {
 
 struct ExpressionJob {
   std::vector<std::pair<std::string, io::PipelineInput>> inputs;  // name -> file band
-  std::string expression;
+  std::string expression;               // as written (recorded in the output's metadata)
+  std::optional<algebra::Expr> parsed;  // when the caller has the tree already (an index's formula)
   io::OutputSpec output;
   bool double_precision = false;
   std::vector<std::pair<std::string, std::string>> extra_metadata;

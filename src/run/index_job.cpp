@@ -80,7 +80,8 @@ ExpressionJob build_index_job(const IndexRequest& req, std::vector<std::string>&
     job.inputs.emplace_back(algebra::role_name(needed), in);
   }
 
-  job.expression = algebra::index_expression(*index, req.params);
+  job.parsed = algebra::index_tree(*index, req.params);
+  job.expression = algebra::to_string(*job.parsed);
 
   if (index->needs_reflectance && req.scale == 1.0 && req.offset == 0.0) {
     for (const auto& [name, in] : job.inputs) {
