@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "indicators/builtin.hpp"
+#include "run/join.hpp"
 #include "run/ops/ops.hpp"
 #include "run/step_op.hpp"
 
@@ -15,12 +16,6 @@ using nlohmann::json;
 namespace ind = sco::indicators;
 
 namespace {
-
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
-  return s;
-}
 
 bool valid_name(const std::string& s) {
   if (s.empty() || !(s[0] >= 'a' && s[0] <= 'z')) return false;

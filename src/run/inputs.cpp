@@ -1,3 +1,4 @@
+#include "run/join.hpp"
 #include "run/inputs.hpp"
 
 #include <algorithm>
@@ -19,12 +20,6 @@ namespace fs = std::filesystem;
 namespace ind = sco::indicators;
 
 namespace {
-
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
-  return s;
-}
 
 std::optional<cube::DateTime> date_from_metadata(const io::RasterDataset& ds) {
   for (const auto& [k, v] : ds.metadata()) {

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "algebra/spectral_index.hpp"
+#include "run/join.hpp"
 #include "run/context.hpp"
 #include "run/ops/estimate.hpp"
 #include "run/ops/ops.hpp"
@@ -9,12 +10,6 @@
 namespace sco::run::ops {
 
 namespace {
-
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
-  return s;
-}
 
 class IndexOp final : public StepOp {
  public:

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "indicators/tables.hpp"
+#include "run/join.hpp"
 #include "run/context.hpp"
 #include "run/ops/ops.hpp"
 
@@ -13,12 +14,6 @@ namespace sco::run::ops {
 using nlohmann::json;
 
 namespace {
-
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
-  return s;
-}
 
 indicators::TableColumnRef column_ref(const indicators::StepReader& rd, const BindScope& scope, const std::string& field, bool allow_field) {
   indicators::TableColumnRef ref;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "run/join.hpp"
 #include "run/context.hpp"
 #include "run/ops/estimate.hpp"
 #include "run/ops/ops.hpp"
@@ -13,12 +14,6 @@ namespace sco::run::ops {
 using nlohmann::json;
 
 namespace {
-
-std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
-  std::string s;
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
-  return s;
-}
 
 class ZonalStatsOp final : public StepOp {
  public:
