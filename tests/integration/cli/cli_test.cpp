@@ -4,6 +4,7 @@
 #include <gdal_priv.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -340,4 +341,30 @@ TEST(Cube, SingleVariableNetcdfByName) {
                             std::string(SCO_SAMPLE_DIR) + "/nc.gpkg", "--id", "NAME", "--out", dir.file("trend")});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   expect_one_line_error(run_sco({"cube", "--input", nc + ":pr", "--op", "mean", "-o", dir.file("c.tif")}), "has no variable 'pr' (variables: tas)", 3);
+}
+
+// sco run --dry-run: the plan (grid, steps, outputs) and its estimate, no output folder, no catalog.
+TEST(Run, DryRunPrintsThePlanAndWritesNothing) {
+  TempDir dir;
+  const std::string nc = std::string(SCO_SAMPLE_DIR) + "/bcsd_obs_1999.nc";
+  const std::string counties = std::string(SCO_SAMPLE_DIR) + "/nc.gpkg";
+  const auto r = run_sco({"--json", "--catalog", dir.file("catalog"), "run", "heat.trend", "--input", "tas=" + nc + ":tas", "--aoi", counties, "--id",
+                          "NAME", "--out", dir.file("trend"), "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto plan = nlohmann::json::parse(r.out);
+  EXPECT_EQ(plan["recipe"]["id"], "heat.trend");
+  EXPECT_EQ(plan["area_of_interest"]["zones"], 100);
+  ASSERT_EQ(plan["steps"].size(), 3u);
+  EXPECT_EQ(plan["steps"][0]["op"], "cube.trend");
+  // 12 monthly float32 steps of the working grid read by each cube step.
+  const auto cells = plan["grid"]["width"].get<std::uint64_t>() * plan["grid"]["height"].get<std::uint64_t>();
+  EXPECT_EQ(plan["steps"][0]["bytes_read"], cells * 12 * 4);
+  EXPECT_GT(plan["estimate"]["peak_memory_bytes"].get<std::uint64_t>(), 60u << 20);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("trend")));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("catalog")));
+  // A bad parameter fails the plan as it would fail the run.
+  const auto bad = run_sco({"run", "heat.trend", "--input", "tas=" + nc + ":tas", "--aoi", counties, "--out", dir.file("t2"), "--param", "alpha=2",
+                            "--dry-run"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("parameter alpha=2 is outside"), std::string::npos) << bad.err;
 }
