@@ -11,6 +11,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "security/file_lock.hpp"
 
 namespace sco::security {
 
@@ -73,6 +74,7 @@ std::string create_token(const std::string& dir, const std::string& owner, const
   randombytes_buf(salt, sizeof salt);
   const std::string id_hex = hex(id, sizeof id), secret_hex = hex(secret, sizeof secret), salt_hex = hex(salt, sizeof salt);
   const std::string created = core::utc_now();
+  const FileLock lock(dir, "tokens.json");
   json all = load(dir);
   all.push_back({{"id", id_hex}, {"owner", owner}, {"role", role}, {"created", created}, {"revoked", false}, {"salt", salt_hex},
                  {"hash", keyed_hash(secret_hex, salt_hex)}});
@@ -88,6 +90,7 @@ std::vector<TokenInfo> list_tokens(const std::string& dir) {
 }
 
 void revoke_token(const std::string& dir, const std::string& id) {
+  const FileLock lock(dir, "tokens.json");
   json all = load(dir);
   for (auto& t : all) {
     if (t.value("id", "") == id) {

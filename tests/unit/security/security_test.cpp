@@ -13,6 +13,7 @@
 #include "security/jcs.hpp"
 #include "security/keys.hpp"
 #include "security/tokens.hpp"
+#include "security/users.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace sco;
@@ -166,4 +167,27 @@ TEST(Audit, EntriesWrittenAheadAreListed) {
   EXPECT_EQ(c.written_ahead[0].entry.seq, 1u);
   EXPECT_EQ(c.written_ahead[0].entry.hash, e.hash);
   EXPECT_EQ(c.written_ahead[0].event, "ingest");
+}
+
+TEST(Users, PasswordsOnlyAsArgon2idHashes) {
+  sco::test::TempDir dir;
+  sco::security::add_user(dir.path(), "alice", "partner", "correct horse");
+  std::ifstream f(dir.file("users.json"));
+  const std::string stored((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(stored.find("correct horse"), std::string::npos);
+  EXPECT_NE(stored.find("$argon2id$"), std::string::npos);
+  EXPECT_EQ(std::filesystem::status(dir.file("users.json")).permissions() & std::filesystem::perms::group_read, std::filesystem::perms::none);
+  const auto ok = sco::security::check_password(dir.path(), "alice", "correct horse");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->role, "partner");
+  EXPECT_FALSE(sco::security::check_password(dir.path(), "alice", "correct horsE"));
+  EXPECT_FALSE(sco::security::check_password(dir.path(), "mallory", "correct horse"));
+  EXPECT_THROW(sco::security::add_user(dir.path(), "alice", "reader", "another one"), sco::core::Error);  // taken
+  EXPECT_THROW(sco::security::add_user(dir.path(), "bob", "root", "long enough"), sco::core::Error);     // no such role
+  EXPECT_THROW(sco::security::add_user(dir.path(), "b/ob", "reader", "long enough"), sco::core::Error);  // not a name
+  EXPECT_THROW(sco::security::add_user(dir.path(), "bob", "reader", "short"), sco::core::Error);
+  sco::security::remove_user(dir.path(), "alice");
+  EXPECT_TRUE(sco::security::list_users(dir.path()).empty());
+  EXPECT_FALSE(sco::security::check_password(dir.path(), "alice", "correct horse"));
+  EXPECT_THROW(sco::security::remove_user(dir.path(), "alice"), sco::core::Error);
 }
