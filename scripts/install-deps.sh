@@ -6,7 +6,7 @@ packages=(
   libgdal-dev gdal-bin libproj-dev libgeos-dev libsqlite3-dev libsodium-dev libcpp-httplib-dev libssl-dev zlib1g-dev libdeflate-dev openssl
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libtbb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3-gdal python3-numpy python3-jsonschema time
+  python3-gdal python3-numpy python3-jsonschema python3-venv python3-pip time
   chromium
 )
 # npm (for test tools and, later, the web map): Debian's nodejs + npm unless a node with npm is present.
@@ -33,4 +33,18 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The tests' Python packages (real clients: the openEO Python client...), pinned in
+# tests/requirements.txt, in a virtual environment made from Debian's interpreter so that
+# python3-gdal and numpy stay visible; reinstalled only when the requirements change.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="${SCO_VENV:-$root/.venv}"
+stamp="$venv/.requirements.sha256"
+want="$(sha256sum "$root/tests/requirements.txt" | cut -d' ' -f1)"
+if [[ ! -x "$venv/bin/python" || ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+  echo "install-deps: Python test packages into $venv" >&2
+  /usr/bin/python3 -m venv --system-site-packages "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$root/tests/requirements.txt"
+  echo "$want" > "$stamp"
 fi

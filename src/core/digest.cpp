@@ -45,6 +45,28 @@ std::string sha256_file(const std::string& path) {
   return to_hex(digest);
 }
 
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  ensure_sodium();
+  std::string out(text.size(), '\0');
+  std::size_t n = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr, &n, nullptr,
+                        sodium_base64_VARIANT_ORIGINAL) != 0) {
+    return std::nullopt;
+  }
+  out.resize(n);
+  return out;
+}
+
+std::string random_hex(std::size_t bytes) {
+  ensure_sodium();
+  std::string raw(bytes, '\0');
+  randombytes_buf(raw.data(), raw.size());
+  std::string hex(bytes * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+  hex.pop_back();
+  return hex;
+}
 }  // namespace sco::core
 
 namespace sco::core {
@@ -57,4 +79,5 @@ std::string base64(std::string_view bytes) {
   out.resize(len - 1);  // the terminating NUL
   return out;
 }
+
 }  // namespace sco::core

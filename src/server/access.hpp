@@ -17,6 +17,7 @@ enum class Role { kAnonymous, kReader, kPartner, kAdmin };
 struct Caller {
   Role role = Role::kAnonymous;
   std::string token_id;
+  std::string owner;  // who holds the token ("user:NAME" for a login's)
 };
 
 Role parse_role(const std::string& role);

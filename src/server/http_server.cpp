@@ -30,6 +30,7 @@
 #include "render/tile_renderer.hpp"
 #include "server/features_api.hpp"
 #include "server/guarded_server.hpp"
+#include "server/openeo_api.hpp"
 #include "server/stac_api.hpp"
 #include "server/tiles_api.hpp"
 #include "security/audit.hpp"
@@ -110,19 +111,28 @@ class Gatekeeper {
   Gatekeeper(const ServerOptions& o, const security::NodeKeys& keys) : o_(o), keys_(keys) {}
 
   // Fills `caller`; false with `res` set (401 or 429) when the request must stop here.
-  bool admit(const httplib::Request& req, httplib::Response& res, Caller& caller) {
+  // How refusals are said: the STAC / Features error body, or openEO's; openEO's login route, whose
+  // Authorization is the user's Basic credentials.
+  enum class Dialect { kApi, kOpenEo, kOpenEoLogin };
+
+  bool admit(const httplib::Request& req, httplib::Response& res, Caller& caller, Dialect dialect = Dialect::kApi) {
     const std::string auth = req.get_header_value("Authorization");
-    if (!auth.empty()) {
+    dialect_ = dialect;
+    if (!auth.empty() && !(dialect == Dialect::kOpenEoLogin && auth.rfind("Basic ", 0) == 0)) {
       if (auth.rfind("Bearer ", 0) != 0) return refuse(req, res, 401, "Unauthorized", "Authorization: use Bearer TOKEN");
-      const std::optional<security::TokenInfo> info = check(auth.substr(7));
+      std::string token = auth.substr(7);
+      if (token.rfind("basic//", 0) == 0) token = token.substr(7);  // openEO clients send Bearer basic//TOKEN
+      const std::optional<security::TokenInfo> info = check(token);
       if (!info) return refuse(req, res, 401, "Unauthorized", "the token is unknown, malformed or revoked");
       caller.role = parse_role(info->role);
       caller.token_id = info->id;
+      caller.owner = info->owner;
       audit_use(req, *info);
     }
     if (o_.rate_limit > 0 && !take(caller.token_id.empty() ? "ip:" + client_address(req, o_) : "token:" + caller.token_id)) {
       res.set_header("Retry-After", "1");
-      reply(res, error_response(429, "TooManyRequests", fmt::format("more than {} requests per second", o_.rate_limit)));
+      const std::string why = fmt::format("more than {} requests per second", o_.rate_limit);
+      reply(res, dialect == Dialect::kApi ? error_response(429, "TooManyRequests", why) : openeo_error(429, "TooManyRequests", why));
       return false;
     }
     return true;
@@ -149,7 +159,9 @@ class Gatekeeper {
 
  private:
   bool refuse(const httplib::Request& req, httplib::Response& res, int status, const char* code, const std::string& why) {
-    reply(res, error_response(status, code, why));
+    const bool openeo = dialect_ != Dialect::kApi;
+    // openEO's codes: a missing or bad token is AuthenticationRequired / TokenInvalid.
+    reply(res, openeo ? openeo_error(status, std::string(code) == "Unauthorized" ? "TokenInvalid" : code, why) : error_response(status, code, why));
     audit_refusal(req, status, Caller{});
     return false;
   }
@@ -199,6 +211,7 @@ class Gatekeeper {
     return true;
   }
 
+  static thread_local Dialect dialect_;
   const ServerOptions& o_;
   const security::NodeKeys& keys_;
   std::mutex mutex_;
@@ -208,6 +221,8 @@ class Gatekeeper {
   std::map<std::string, std::pair<double, std::chrono::steady_clock::time_point>> buckets_;
   std::map<std::string, std::chrono::steady_clock::time_point> used_;  // token id -> last audited use
 };
+
+thread_local Gatekeeper::Dialect Gatekeeper::dialect_ = Gatekeeper::Dialect::kApi;
 
 }  // namespace
 
@@ -221,6 +236,7 @@ struct Services {
   StacApi& stac;
   FeaturesApi& features;
   TilesApi& tiles;
+  OpenEoApi& openeo;
   core::FairGate& api_gate;  // STAC and Features requests, in arrival order
 };
 
@@ -326,6 +342,25 @@ void tile_route(Services& s, const httplib::Request& req, httplib::Response& res
   if (a.status == 200 && a.content_type == "image/png" && !req.has_header("Authorization")) res.set_header("Cache-Control", "public, max-age=3600");
 }
 
+// The openEO API: its own error format; the login route reads Basic credentials.
+void openeo_route(Services& s, const httplib::Request& req, httplib::Response& res) {
+  ApiRequest r;
+  cache_policy(req, res);
+  const bool login = req.path == "/openeo/1.2/credentials/basic";
+  if (!s.gate.admit(req, res, r.caller, login ? Gatekeeper::Dialect::kOpenEoLogin : Gatekeeper::Dialect::kOpenEo)) return;
+  r.method = req.method;
+  r.path = req.path;
+  for (const auto& [k, v] : req.params) r.query[k] = v;
+  r.base_url = base_url(req, s.o);
+  ApiResponse a;
+  {
+    const core::FairGate::Pass pass(s.api_gate);
+    s.store.read_snapshot([&] { a = s.openeo.handle(r, login ? req.get_header_value("Authorization") : "", r.caller.owner); });
+  }
+  if (a.status == 401 || a.status == 403) s.gate.audit_refusal(req, a.status, r.caller);
+  reply(res, a);
+}
+
 struct Route {
   const char* method;
   const char* pattern;
@@ -341,6 +376,8 @@ const std::vector<Route>& route_table() {
       {"GET", R"(/outputs/([^/]+)/([^/]+))", output_route},
       {"GET", R"(/assets/([^/]+)/([^/]+)/([^/]+))", asset_route},
       {"GET", R"(/tiles/.*)", tile_route},
+      {"GET", R"(/\.well-known/openeo)", openeo_route},
+      {"GET", R"(/openeo/1\.2(/.*)?)", openeo_route},
   };
   return routes;
 }
@@ -355,7 +392,8 @@ void configure(httplib::Server& svr, const ServerOptions& o, int pool) {
   svr.set_write_timeout(o.timeout_seconds, 0);
   svr.set_payload_max_length(o.max_body_bytes);
   svr.set_default_headers({{"Access-Control-Allow-Origin", "*"}, {"Access-Control-Allow-Headers", "Content-Type, Authorization"},
-                           {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"}, {"Server", "sco"}});
+                           {"Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"},
+                           {"Access-Control-Expose-Headers", "Location, OpenEO-Identifier, OpenEO-Costs, Link"}, {"Server", "sco"}});
   // Each request's time from routing to the end of its response, in ms (a connection is served by
   // one thread at a time, so the start is kept per thread).
   static thread_local std::chrono::steady_clock::time_point t_start;
@@ -487,6 +525,7 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   render::set_block_cache_bytes(o.raster_cache_bytes / 4 * 3);
   io::set_gdal_cache_bytes(o.raster_cache_bytes / 4);
   TilesApi tiles(*store, o.tile_cache_bytes);
+  OpenEoApi openeo(*store, o.catalog_dir);
   SSL_CTX* tls = tls_of(o);
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   // A keep-alive connection holds one pool thread: the pool bounds open connections, the cores
@@ -499,7 +538,7 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   auto server = std::make_unique<GuardedServer>(limits, tls);
   if (tls) SSL_CTX_free(tls);  // the server holds its own reference
   configure(*server, o, pool);
-  Services services{o, gate, *store, stac, features, tiles, api_gate};
+  Services services{o, gate, *store, stac, features, tiles, openeo, api_gate};
   add_routes(*server, services);
   listen(*server, o, on_listening);
 }

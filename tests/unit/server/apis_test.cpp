@@ -89,7 +89,7 @@ TEST(ApiAccess, WhoSeesWhat) {
   } rows[] = {{Role::kAnonymous, true, false, false, 401}, {Role::kReader, true, false, false, 403},
               {Role::kPartner, true, true, false, 403}, {Role::kAdmin, true, true, true, 403}};
   for (const auto& r : rows) {
-    const server::Caller c{r.role, "t"};
+    const server::Caller c{r.role, "t", ""};
     EXPECT_EQ(server::may_see(c, "public"), r.pub);
     EXPECT_EQ(server::may_see(c, "partners"), r.partners);
     EXPECT_EQ(server::may_see(c, "private"), r.priv);
@@ -126,8 +126,8 @@ TEST_F(SceneApis, AssetsAreTheirFilesForThoseWhoMaySeeThem) {
   EXPECT_EQ(stac.asset_file("scenes", "L7_ETMs", "thumbnail", server::Caller{}, path, type).status, 404);
   EXPECT_EQ(stac.asset_file("scenes", "nothing", "data", server::Caller{}, path, type).status, 404);
   EXPECT_EQ(stac.asset_file("hidden", "L7_ETMs", "data", server::Caller{}, path, type).status, 401);
-  EXPECT_EQ(stac.asset_file("hidden", "L7_ETMs", "data", server::Caller{server::Role::kReader, "r"}, path, type).status, 403);
-  EXPECT_EQ(stac.asset_file("hidden", "L7_ETMs", "data", server::Caller{server::Role::kPartner, "p"}, path, type).status, 200);
+  EXPECT_EQ(stac.asset_file("hidden", "L7_ETMs", "data", server::Caller{server::Role::kReader, "r", ""}, path, type).status, 403);
+  EXPECT_EQ(stac.asset_file("hidden", "L7_ETMs", "data", server::Caller{server::Role::kPartner, "p", ""}, path, type).status, 200);
   // The item served over HTTP points at /assets, never at the node's path.
   const auto item = json::parse(stac.handle(get("/stac/collections/scenes/items/L7_ETMs")).body);
   EXPECT_EQ(item["assets"]["data"]["href"], "http://node/assets/scenes/L7_ETMs/data");

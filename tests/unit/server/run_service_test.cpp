@@ -107,7 +107,7 @@ TEST_F(RunServiceTest, RefusesWhatTheCallerMayNotSeeAndNamesBadFields) {
   const auto hidden = error(body, Caller{});
   EXPECT_EQ(hidden.first, core::ErrorCode::kNotFound);
   EXPECT_NE(hidden.second.find("inputs.tas[0]: no collection 'climate'"), std::string::npos) << hidden.second;
-  const Caller admin{Role::kAdmin, "t"};
+  const Caller admin{Role::kAdmin, "t", ""};
   json b = body;
   b["inputs"]["tas"][0].erase("item");
   EXPECT_NE(error(b, admin).second.find("inputs.tas[0]: expected a string 'item'"), std::string::npos);
