@@ -351,6 +351,7 @@ void openeo_route(Services& s, const httplib::Request& req, httplib::Response& r
   r.method = req.method;
   r.path = req.path;
   for (const auto& [k, v] : req.params) r.query[k] = v;
+  r.body = req.body;
   r.base_url = base_url(req, s.o);
   ApiResponse a;
   {
@@ -378,6 +379,7 @@ const std::vector<Route>& route_table() {
       {"GET", R"(/tiles/.*)", tile_route},
       {"GET", R"(/\.well-known/openeo)", openeo_route},
       {"GET", R"(/openeo/1\.2(/.*)?)", openeo_route},
+      {"POST", R"(/openeo/1\.2/result)", openeo_route},
   };
   return routes;
 }

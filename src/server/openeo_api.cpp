@@ -1,10 +1,15 @@
 #include "server/openeo_api.hpp"
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/digest.hpp"
 #include "core/url.hpp"
+#include "server/openeo_graph.hpp"
 #include "core/version.hpp"
 #include "security/audit.hpp"
 #include "security/keys.hpp"
@@ -26,7 +31,10 @@ const json& endpoints() {
                                      {{"path", "/credentials/basic"}, {"methods", {"GET"}}},
                                      {{"path", "/me"}, {"methods", {"GET"}}},
                                      {{"path", "/collections"}, {"methods", {"GET"}}},
-                                     {{"path", "/collections/{collection_id}"}, {"methods", {"GET"}}}});
+                                     {{"path", "/collections/{collection_id}"}, {"methods", {"GET"}}},
+                                     {{"path", "/processes"}, {"methods", {"GET"}}},
+                                     {{"path", "/file_formats"}, {"methods", {"GET"}}},
+                                     {{"path", "/result"}, {"methods", {"POST"}}}});
   return e;
 }
 
@@ -139,8 +147,44 @@ ApiResponse OpenEoApi::collection(const ApiRequest& req, const std::string& id) 
   return ok(with_cube_dimensions(*c, req.base_url + "/openeo/1.2"));
 }
 
+// POST /result: the process graph run synchronously, the file it saves as the response.
+ApiResponse OpenEoApi::result(const ApiRequest& req, const std::string& user) const {
+  if (user.empty()) return openeo_error(401, "AuthenticationRequired", "log in first: GET /credentials/basic");
+  json body;
+  try {
+    body = json::parse(req.body);
+  } catch (const json::parse_error& e) {
+    return openeo_error(400, "JsonInvalid", fmt::format("the request body is not JSON (byte {})", e.byte));
+  }
+  const json graph = body.is_object() ? body.value("process", json::object()).value("process_graph", json()) : json();
+  if (!graph.is_object()) return openeo_error(400, "ProcessGraphMissing", "expected {\"process\": {\"process_graph\": {...}}}");
+  const std::string work = (std::filesystem::path(catalog_dir_) / "openeo" / ("sync-" + core::random_hex(8))).string();
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{work};
+  try {
+    const GraphResult r = run_process_graph(graph, store_, req.caller, work, 2);
+    std::ifstream f(r.path, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return {200, r.media_type, ss.str()};
+  } catch (const core::Error& e) {
+    if (e.code() != core::ErrorCode::kInvalidInput && e.code() != core::ErrorCode::kNotFound) return openeo_error(500, "Internal", e.what());
+    const auto [code, message] = openeo_code_of(e.what());
+    return openeo_error(code == "CollectionNotFound" ? 404 : 400, code, message);
+  }
+}
+
 ApiResponse OpenEoApi::handle(const ApiRequest& req, const std::string& authorization, const std::string& user) const {
   const std::string& p = req.path;
+  if (p == "/openeo/1.2/result") {
+    if (req.method != "POST") return openeo_error(405, "MethodNotAllowed", "use POST");
+    return result(req, user);
+  }
   if (req.method != "GET") return openeo_error(405, "MethodNotAllowed", fmt::format("{} is not allowed on {}", req.method, p));
   if (p == "/.well-known/openeo") {
     return ok({{"versions", json::array({{{"url", req.base_url + "/openeo/1.2/"}, {"production", true}, {"api_version", kApiVersion}}})}});
@@ -157,6 +201,11 @@ ApiResponse OpenEoApi::handle(const ApiRequest& req, const std::string& authoriz
     return ok({{"user_id", name}, {"name", name}, {"links", json::array()}});
   }
   if (rest == "/collections") return collections(req);
+  if (rest == "/processes") return ok({{"processes", openeo_processes()}, {"links", json::array()}});
+  if (rest == "/file_formats") {
+    const json gtiff = {{"title", "GeoTIFF (cloud-optimised)"}, {"gis_data_types", {"raster"}}, {"parameters", json::object()}};
+    return ok({{"input", json::object()}, {"output", {{"GTiff", gtiff}}}});
+  }
   if (rest.rfind("/collections/", 0) == 0 && rest.find('/', 13) == std::string::npos) return collection(req, rest.substr(13));
   return openeo_error(404, "NotFound", fmt::format("no route {} (the endpoints: {}/)", p, prefix));
 }

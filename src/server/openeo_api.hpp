@@ -25,6 +25,7 @@ class OpenEoApi {
  private:
   ApiResponse capabilities(const ApiRequest& req) const;
   ApiResponse login(const std::string& authorization) const;
+  ApiResponse result(const ApiRequest& req, const std::string& user) const;
   ApiResponse collections(const ApiRequest& req) const;
   ApiResponse collection(const ApiRequest& req, const std::string& id) const;
   nlohmann::json with_cube_dimensions(nlohmann::json collection, const std::string& base) const;

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """The node as an openEO back-end, through the official openEO Python client (`openeo`, pinned in
-tests/requirements.txt, run from .venv): discovery through /.well-known/openeo, the capabilities, the
+tests/requirements.txt, run from .venv): synchronous processing (NDVI equal to `sco index ndvi`, a
+temporal mean equal to numpy's, bad graphs with their openEO codes), discovery through /.well-known/openeo, the capabilities, the
 collections as data cubes with the sample scene's bands, HTTP Basic logins of `sco user` users
 (Argon2id-hashed passwords, tokens sent back as Bearer basic//TOKEN), /me, and visibility: a private
 collection exists only for an admin.
 
 Usage: openeo_client_test.py SCO SAMPLE_DIR   (exits 77 when the client is not installed)
 """
+import json
 import os
 import re
 import shutil
@@ -44,6 +46,32 @@ sco("ingest", scene, "--collection", "landsat7-olinda", "--sensor", "landsat7")
 hidden = os.path.join(TMP, "hidden_2021-02-01.tif")
 shutil.copy(os.path.join(SAMPLE, "L7_ETMs.tif"), hidden)
 sco("ingest", hidden, "--collection", "internal", "--visibility", "private")
+
+def with_gdal(code, **values):
+    """Runs `code` in Debian's python3 (GDAL and numpy): the client's wheels (shapely, pyproj) bring their
+    own GEOS and PROJ, which crash GDAL's Python bindings in the same process. `code` prints JSON."""
+    r = subprocess.run(["/usr/bin/python3", "-X", "faulthandler", "-c", "import json, sys\nimport numpy as np\nfrom osgeo import gdal\nV = json.loads(sys.argv[1])\n" + code,
+                        json.dumps(values)], capture_output=True, text=True,
+                       env={k: v for k, v in os.environ.items() if k not in ("PROJ_DATA", "PROJ_LIB", "GDAL_DATA")})  # pyproj points these at its own
+    if r.returncode != 0:
+        raise SystemExit(f"GDAL helper failed ({r.returncode}): {r.stderr}")
+    return json.loads(r.stdout) if r.stdout.strip() else None
+
+
+# A series of three dates: the scene with its NIR (B4) scaled by 1, 0.5 and 0.25 (fixtures).
+series_dir = os.path.join(TMP, "series")
+os.makedirs(series_dir)
+with_gdal("""
+src = gdal.Open(V["scene"])
+nir = src.GetRasterBand(4).ReadAsArray().astype(np.float64)
+for k, f in enumerate([1.0, 0.5, 0.25]):
+    out = gdal.GetDriverByName("GTiff").CreateCopy(V["dir"] + f"/olinda_2021-0{k + 1}-01.tif", src)
+    out.GetRasterBand(4).WriteArray(np.floor(nir * f).astype(np.uint8))
+    out = None
+""", scene=os.path.join(SAMPLE, "L7_ETMs.tif"), dir=series_dir)
+sco("ingest", series_dir, "--collection", "series", "--sensor", "landsat7")
+ref_ndvi = os.path.join(TMP, "ndvi_ref.tif")
+sco("index", "ndvi", "--input", scene, "--sensor", "landsat7", "-o", ref_ndvi)
 sco("user", "add", "ana", "--role", "admin", "--password-stdin", stdin="correct horse battery\n")
 sco("user", "add", "rui", "--role", "reader", "--password-stdin", stdin="another long one\n")
 
@@ -91,6 +119,53 @@ try:
     check(admin.describe_account()["user_id"] == "ana", "/me of the admin")
     check("internal" in admin.list_collection_ids(), "the admin sees the private collection")
     check(admin.describe_collection("internal")["id"] == "internal", "the admin describes it")
+    # Processing, synchronously: NDVI over a box of Olinda equals `sco index ndvi` on the same cells.
+    box = {"west": -34.88, "south": -8.03, "east": -34.84, "north": -7.99}
+    check(any(p["id"] == "ndvi" for p in admin.list_processes()), "ndvi among the processes")
+    got_path = os.path.join(TMP, "ndvi_openeo.tif")
+    admin.load_collection("landsat7-olinda", spatial_extent=box, bands=["B3", "B4"]).ndvi().download(got_path, format="GTiff")
+    cmp = with_gdal("""
+got, ref = gdal.Open(V["got"]), gdal.Open(V["ref"])
+g, r = got.GetGeoTransform(), ref.GetGeoTransform()
+col, row = int(round((g[0] - r[0]) / r[1])), int(round((g[3] - r[3]) / r[5]))
+a = got.GetRasterBand(1).ReadAsArray()
+b = ref.GetRasterBand(1).ReadAsArray()[row:row + a.shape[0], col:col + a.shape[1]]
+same = a.shape == b.shape and bool(np.array_equal(np.nan_to_num(a, nan=-9), np.nan_to_num(b, nan=-9)))
+print(json.dumps({"shape": list(a.shape), "same": same, "pixels": int(a.size)}))
+""", got=got_path, ref=ref_ndvi)
+    check(cmp["pixels"] > 1000 and cmp["same"], f"NDVI of a {cmp['shape']} window equals sco index ndvi cell by cell: {cmp}")
+    # A temporal mean of B4 over the three dates: (1 + 0.5 + 0.25) / 3 of the scene's NIR, floored per date.
+    mean_path = os.path.join(TMP, "mean_openeo.tif")
+    admin.load_collection("series", bands=["B4"]).reduce_dimension(dimension="t", reducer="mean").download(mean_path, format="GTiff")
+    diff = with_gdal("""
+scene, mean = gdal.Open(V["scene"]), gdal.Open(V["mean"])  # the bindings crash if a band outlives its dataset
+nir = scene.GetRasterBand(4).ReadAsArray().astype(np.float64)
+m = mean.GetRasterBand(1).ReadAsArray().astype(np.float64)
+expected = (np.floor(nir) + np.floor(nir * 0.5) + np.floor(nir * 0.25)) / 3
+print(json.dumps(float(np.nanmax(np.abs(m - expected))) if m.shape == expected.shape else None))
+""", scene=os.path.join(SAMPLE, "L7_ETMs.tif"), mean=mean_path)
+    check(diff is not None and diff < 1e-4, f"temporal mean of B4 over three dates: max difference {diff}")
+    # Bad graphs: openEO error codes, the node named.
+    for graph, status, code in [
+        ({"a": {"process_id": "no_such_process", "arguments": {}, "result": True}}, 400, "ProcessUnsupported"),
+        ({"l": {"process_id": "load_collection", "arguments": {"id": "nope"}},
+          "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "GTiff"}, "result": True}}, 404, "CollectionNotFound"),
+        ({"l": {"process_id": "load_collection", "arguments": {"id": "series"}},
+          "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "GTiff"}, "result": True}}, 400, "DataCubeTooLarge"),
+        ({"l": {"process_id": "load_collection", "arguments": {}},
+          "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "GTiff"}, "result": True}}, 400, "ProcessArgumentRequired"),
+        ({"a": {"process_id": "ndvi", "arguments": {"data": {"from_node": "b"}}},
+          "b": {"process_id": "ndvi", "arguments": {"data": {"from_node": "a"}}, "result": True}}, 400, "ProcessGraphInvalid")]:
+        try:
+            admin.download(graph, os.path.join(TMP, "bad.tif"))
+            check(False, f"{code}: accepted")
+        except OpenEoApiError as e:
+            check(e.http_status_code == status and e.code == code, f"{code}: got {e.http_status_code} {e.code} {e.message}")
+    try:
+        con.load_collection("landsat7-olinda", bands=["B4"]).download(os.path.join(TMP, "anon.tif"), format="GTiff")
+        check(False, "an anonymous caller processes")
+    except OpenEoApiError as e:
+        check(e.http_status_code == 401, f"anonymous /result: {e.http_status_code}")
     # The same API answers browsers: CORS exposes the headers openEO clients read.
     with urllib.request.urlopen(root + "/openeo/1.2/", timeout=10) as r:
         exposed = r.headers.get("Access-Control-Expose-Headers", "")

@@ -1,0 +1,434 @@
+#include "server/openeo_graph.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/error.hpp"
+#include "cube/series_op.hpp"
+#include "io/block_pipeline.hpp"
+#include "io/grid_alignment.hpp"
+#include "io/raster_dataset.hpp"
+#include "run/expression_job.hpp"
+#include "run/run.hpp"
+
+namespace sco::server {
+
+using core::ErrorCode;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+json param(const std::string& name, const std::string& description, json schema, bool optional = false) {
+  json p = {{"name", name}, {"description", description}, {"schema", std::move(schema)}};
+  if (optional) p["optional"] = true;
+  return p;
+}
+
+const json kCube = {{"type", "object"}, {"subtype", "datacube"}};
+
+// A band of a slice: a file (a VRT on the cube's grid, or a result) and its band number.
+struct Band {
+  std::string path;
+  int number = 1;
+};
+
+struct Slice {
+  std::string date;                  // RFC 3339
+  std::vector<std::pair<std::string, Band>> bands;  // in the cube's band order
+};
+
+struct Cube {
+  core::Grid grid;
+  std::vector<Slice> slices;
+  std::vector<std::string> band_names;
+  std::map<std::string, std::string> common_names;  // band name -> eo:bands common_name (red, nir, ...)
+};
+
+[[noreturn]] void fail_node(const std::string& node, const std::string& code, const std::string& why) {
+  core::fail(ErrorCode::kInvalidInput, "{}: node '{}': {}", code, node, why);
+}
+
+Cube select_bands(const std::string& node, const Cube& in, const json& bands) {
+  if (!bands.is_array() || bands.empty()) fail_node(node, "ProcessArgumentInvalid", "bands must be a list of band names");
+  Cube out = in;
+  out.band_names.clear();
+  for (const auto& b : bands) {
+    if (!b.is_string()) fail_node(node, "ProcessArgumentInvalid", "bands must be a list of band names");
+    std::string name = b.get<std::string>();
+    if (std::find(in.band_names.begin(), in.band_names.end(), name) == in.band_names.end()) {
+      for (const auto& [n, common] : in.common_names) {
+        if (common == name) name = n;  // a common name (red, nir...) stands for its band
+      }
+    }
+    if (std::find(in.band_names.begin(), in.band_names.end(), name) == in.band_names.end()) {
+      fail_node(node, "BandExists", fmt::format("no band '{}' (bands: {})", b.get<std::string>(), fmt::join(in.band_names, ", ")));
+    }
+    out.band_names.push_back(name);
+  }
+  for (auto& s : out.slices) {
+    std::vector<std::pair<std::string, Band>> kept;
+    for (const auto& name : out.band_names) {
+      for (const auto& nb : s.bands) {
+        if (nb.first == name) kept.push_back(nb);
+      }
+    }
+    s.bands = kept;
+  }
+  return out;
+}
+
+class Evaluator {
+ public:
+  Evaluator(const json& graph, const catalog::CatalogStore& store, const Caller& caller, std::string work, int threads)
+      : graph_(graph), store_(store), caller_(caller), work_(std::move(work)), threads_(threads) {}
+
+  GraphResult run() {
+    if (!graph_.is_object() || graph_.empty()) core::fail(ErrorCode::kInvalidInput, "ProcessGraphMissing: the process graph is empty");
+    std::string result_node;
+    for (const auto& [id, node] : graph_.items()) {
+      if (!node.is_object() || !node.contains("process_id") || !node["process_id"].is_string()) fail_node(id, "ProcessGraphInvalid", "no process_id");
+      if (node.value("result", false)) {
+        if (!result_node.empty()) fail_node(id, "ProcessGraphInvalid", "a second result node (the first: '" + result_node + "')");
+        result_node = id;
+      }
+    }
+    if (result_node.empty()) core::fail(ErrorCode::kInvalidInput, "ProcessGraphInvalid: no node has \"result\": true");
+    evaluate(result_node);
+    if (!saved_) core::fail(ErrorCode::kInvalidInput, "ProcessGraphInvalid: the result node must be save_result");
+    return *saved_;
+  }
+
+ private:
+  // The value of a node, each node evaluated once; cycles refused.
+  const Cube& evaluate(const std::string& id) {
+    if (auto it = done_.find(id); it != done_.end()) return it->second;
+    if (!graph_.contains(id)) core::fail(ErrorCode::kInvalidInput, "ProcessGraphInvalid: a reference to the unknown node '{}'", id);
+    if (!active_.insert(id).second) fail_node(id, "ProcessGraphInvalid", "the graph has a cycle through it");
+    const json& node = graph_[id];
+    const std::string process = node["process_id"].get<std::string>();
+    const json args = node.value("arguments", json::object());
+    static const std::map<std::string, Cube (Evaluator::*)(const std::string&, const json&)> table = {
+        {"load_collection", &Evaluator::load_collection}, {"filter_bands", &Evaluator::filter_bands},
+        {"ndvi", &Evaluator::ndvi},                       {"normalized_difference", &Evaluator::normalized_difference},
+        {"reduce_dimension", &Evaluator::reduce_dimension}, {"save_result", &Evaluator::save_result}};
+    const auto it = table.find(process);
+    if (it == table.end()) fail_node(id, "ProcessUnsupported", fmt::format("process '{}' is not offered by this back-end (GET /processes)", process));
+    Cube value = (this->*(it->second))(id, args);
+    active_.erase(id);
+    return done_.emplace(id, std::move(value)).first->second;
+  }
+
+  const json& arg(const std::string& node, const json& args, const std::string& name) {
+    if (!args.contains(name)) fail_node(node, "ProcessArgumentRequired", fmt::format("argument '{}' is missing", name));
+    return args[name];
+  }
+
+  const Cube& cube_arg(const std::string& node, const json& args, const std::string& name) {
+    const json& v = arg(node, args, name);
+    if (!v.is_object() || !v.contains("from_node") || !v["from_node"].is_string()) {
+      fail_node(node, "ProcessArgumentInvalid", fmt::format("argument '{}' must be a data cube ({{\"from_node\": ...}})", name));
+    }
+    return evaluate(v["from_node"].get<std::string>());
+  }
+
+  std::string file(const std::string& name) { return (fs::path(work_) / fmt::format("{}-{}", counter_++, name)).string(); }
+
+  Cube load_collection(const std::string& node, const json& args);
+  Cube filter_bands(const std::string& node, const json& args);
+  Cube ndvi(const std::string& node, const json& args);
+  Cube normalized_difference(const std::string& node, const json& args);
+  Cube reduce_dimension(const std::string& node, const json& args);
+  Cube save_result(const std::string& node, const json& args);
+  Cube band_math(const std::string& node, const Cube& in, const std::string& a, const std::string& b, const std::string& out_name);
+  std::string band_of(const std::string& node, const Cube& c, const std::string& wanted, const std::string& role);
+
+  const json& graph_;
+  const catalog::CatalogStore& store_;
+  const Caller& caller_;
+  std::string work_;
+  int threads_;
+  int counter_ = 0;
+  std::map<std::string, Cube> done_;
+  std::set<std::string> active_;
+  std::optional<GraphResult> saved_;
+};
+
+// The WGS 84 (or EPSG:n) box of a spatial_extent as an area of interest.
+run::AreaOfInterest extent_area(const std::string& node, const json& e) {
+  for (const char* k : {"west", "south", "east", "north"}) {
+    if (!e.contains(k) || !e[k].is_number()) fail_node(node, "ProcessArgumentInvalid", fmt::format("spatial_extent needs a number '{}'", k));
+  }
+  const double w = e["west"], s = e["south"], ea = e["east"], n = e["north"];
+  if (!(w < ea && s < n)) fail_node(node, "ProcessArgumentInvalid", "spatial_extent: west < east and south < north");
+  const int epsg = e.value("crs", 4326);
+  json fc = {{"type", "FeatureCollection"},
+             {"crs", {{"type", "name"}, {"properties", {{"name", fmt::format("urn:ogc:def:crs:EPSG::{}", epsg)}}}}},
+             {"features", json::array({{{"type", "Feature"}, {"properties", json::object()},
+                                        {"geometry", {{"type", "Polygon"}, {"coordinates", {{{w, s}, {ea, s}, {ea, n}, {w, n}, {w, s}}}}}}}})}};
+  return run::AreaOfInterest::from_geojson(fc.dump());
+}
+
+Cube Evaluator::load_collection(const std::string& node, const json& args) {
+  const json& idv = arg(node, args, "id");
+  if (!idv.is_string()) fail_node(node, "ProcessArgumentInvalid", "id must be a collection id");
+  const std::string id = idv.get<std::string>();
+  const auto c = store_.collection(id);
+  if (!c || !may_see(caller_, visibility_of(*c))) fail_node(node, "CollectionNotFound", fmt::format("no collection '{}'", id));
+  catalog::SearchQuery q;
+  q.collections = {id};
+  q.limit = 10000;
+  const json spatial = args.value("spatial_extent", json());
+  std::optional<run::AreaOfInterest> area;
+  if (spatial.is_object()) {
+    area = extent_area(node, spatial);
+    const io::Bounds b = io::zones_bounds(area->zones, "GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,298.257223563]],PRIMEM[\"Greenwich\",0],UNIT[\"degree\",0.0174532925199433],AXIS[\"Latitude\",NORTH],AXIS[\"Longitude\",EAST]]");
+    q.bbox = catalog::BBox{std::min(b.min_x, b.max_x), std::min(b.min_y, b.max_y), std::max(b.min_x, b.max_x), std::max(b.min_y, b.max_y)};
+  }
+  const json temporal = args.value("temporal_extent", json());
+  if (temporal.is_array() && temporal.size() == 2) {
+    if (temporal[0].is_string()) q.datetime_start = temporal[0].get<std::string>();
+    if (temporal[1].is_string()) q.datetime_end = temporal[1].get<std::string>();  // openEO: the end is excluded; items are instants
+  }
+  const auto page = store_.search(q);
+  if (page.items.empty()) fail_node(node, "NoDataForUpdate", fmt::format("collection '{}' has no item in the extents asked", id));
+  Cube cube;
+  for (const auto& item : page.items) {
+    const json asset = item["assets"].value("data", json());
+    if (!asset.is_object()) continue;
+    const std::string path = asset.value("sco:gdal_name", asset.value("href", ""));
+    const io::RasterDataset ds = io::RasterDataset::open(path);
+    if (cube.slices.empty()) {
+      cube.grid = ds.grid();
+      if (area) {
+        core::Grid cut;
+        if (!io::crop_grid(ds.grid(), io::zones_bounds(area->zones, ds.grid().crs_wkt), 0, cut)) {
+          fail_node(node, "NoDataForUpdate", "spatial_extent does not overlap the collection's data");
+        }
+        cube.grid = cut;
+      }
+      const json eo = asset.value("eo:bands", json::array());
+      for (int k = 1; k <= ds.band_count(); ++k) {
+        const std::string name = k <= static_cast<int>(eo.size()) ? eo[k - 1].value("name", fmt::format("b{}", k)) : fmt::format("b{}", k);
+        cube.band_names.push_back(name);
+        if (k <= static_cast<int>(eo.size()) && eo[k - 1].contains("common_name")) cube.common_names[name] = eo[k - 1]["common_name"];
+      }
+    }
+    Slice s;
+    s.date = item["properties"].value("datetime", item["properties"].value("start_datetime", std::string()));
+    const std::string vrt = file(item.value("id", "item") + ".vrt");
+    io::write_aligned_vrt(path, ds.grid(), cube.grid, "near", vrt);
+    for (std::size_t k = 0; k < cube.band_names.size(); ++k) s.bands.emplace_back(cube.band_names[k], Band{vrt, static_cast<int>(k) + 1});
+    cube.slices.push_back(std::move(s));
+  }
+  std::sort(cube.slices.begin(), cube.slices.end(), [](const Slice& a, const Slice& b) { return a.date < b.date; });
+  if (args.contains("bands") && !args["bands"].is_null()) return select_bands(node, cube, args["bands"]);
+  return cube;
+}
+
+Cube Evaluator::filter_bands(const std::string& node, const json& args) { return select_bands(node, cube_arg(node, args, "data"), arg(node, args, "bands")); }
+
+// The band named `wanted`, else the one whose common name is `role` (red, nir, ...).
+std::string Evaluator::band_of(const std::string& node, const Cube& c, const std::string& wanted, const std::string& role) {
+  if (std::find(c.band_names.begin(), c.band_names.end(), wanted) != c.band_names.end()) return wanted;
+  for (const auto& [name, common] : c.common_names) {
+    if (common == role && std::find(c.band_names.begin(), c.band_names.end(), name) != c.band_names.end()) return name;
+  }
+  fail_node(node, "BandExists", fmt::format("no band '{}' (nor one whose common name is '{}') among {}", wanted, role, fmt::join(c.band_names, ", ")));
+}
+
+// (a - b) / (a + b) per slice, by sco's band-math evaluator: one band `out_name`.
+Cube Evaluator::band_math(const std::string& node, const Cube& in, const std::string& a, const std::string& b, const std::string& out_name) {
+  Cube out;
+  out.grid = in.grid;
+  out.band_names = {out_name};
+  for (const auto& s : in.slices) {
+    run::ExpressionJob job;
+    for (const auto& [name, band] : s.bands) {
+      if (name == a) job.inputs.emplace_back("a", io::PipelineInput{band.path, band.number});
+      if (name == b) job.inputs.emplace_back("b", io::PipelineInput{band.path, band.number});
+    }
+    if (job.inputs.size() != 2) fail_node(node, "BandExists", fmt::format("a slice lacks band '{}' or '{}'", a, b));
+    job.expression = "(a - b) / (a + b)";
+    job.output.path = file(out_name + ".tif");
+    job.output.type = core::DataType::kFloat32;
+    job.output.nodata = std::nan("");
+    job.output.format = io::OutputFormat::kGTiff;
+    job.record_inputs = false;
+    run::ExecOptions exec;
+    exec.threads = threads_;
+    run::run_expression_job(job, exec);
+    out.slices.push_back({s.date, {{out_name, Band{job.output.path, 1}}}});
+  }
+  return out;
+}
+
+Cube Evaluator::ndvi(const std::string& node, const json& args) {
+  const Cube& in = cube_arg(node, args, "data");
+  const std::string nir = band_of(node, in, args.value("nir", "nir"), "nir"), red = band_of(node, in, args.value("red", "red"), "red");
+  return band_math(node, in, nir, red, args.value("target_band", json()).is_string() ? args["target_band"].get<std::string>() : "ndvi");
+}
+
+Cube Evaluator::normalized_difference(const std::string& node, const json& args) {
+  // The openEO process takes two cubes of one band each (x - y) / (x + y); here, two bands of one cube.
+  const Cube& x = cube_arg(node, args, "x");
+  const Cube& y = cube_arg(node, args, "y");
+  if (x.band_names.size() != 1 || y.band_names.size() != 1 || x.slices.size() != y.slices.size()) {
+    fail_node(node, "ProcessArgumentInvalid", "x and y must be cubes of one band each, with the same time steps (filter_bands)");
+  }
+  Cube both = x;
+  both.band_names = {"x", "y"};
+  for (std::size_t i = 0; i < both.slices.size(); ++i) {
+    both.slices[i].bands = {{"x", x.slices[i].bands[0].second}, {"y", y.slices[i].bands[0].second}};
+  }
+  return band_math(node, both, "x", "y", "normalized_difference");
+}
+
+// A temporal reducer's worker: the slices' blocks into one value per pixel.
+class SeriesWorker : public io::BlockWorker {
+ public:
+  SeriesWorker(cube::SeriesOp op, std::size_t n) : eval_(op, std::vector<double>(n, 0.0)) {}
+  void process(std::span<const core::BlockView> inputs, const core::MutableBlockView& out) override {
+    steps_.assign(inputs.begin(), inputs.end());
+    eval_.evaluate(steps_, out);
+  }
+
+ private:
+  cube::SeriesEvaluator eval_;
+  std::vector<core::BlockView> steps_;
+};
+
+// The reducer callback: one node of mean, min, max, median, sum or count over {"from_parameter": "data"}.
+cube::SeriesOp reducer_of(const std::string& node, const json& reducer) {
+  const json graph = reducer.is_object() ? reducer.value("process_graph", json()) : json();
+  if (!graph.is_object() || graph.size() != 1) {
+    fail_node(node, "ProcessArgumentInvalid", "reducer: a process graph of one node (mean, min, max, median, sum, count) is supported");
+  }
+  const std::string process = graph.begin()->value("process_id", "");
+  static const std::set<std::string> kReducers = {"mean", "min", "max", "median", "sum", "count"};
+  if (!kReducers.count(process)) fail_node(node, "ProcessUnsupported", fmt::format("reducer '{}' (this back-end reduces with mean, min, max, median, sum, count)", process));
+  return cube::parse_series_op(process);
+}
+
+Cube Evaluator::reduce_dimension(const std::string& node, const json& args) {
+  const Cube& in = cube_arg(node, args, "data");
+  const std::string dim = arg(node, args, "dimension").is_string() ? args["dimension"].get<std::string>() : "";
+  if (dim != "t" && dim != "time") fail_node(node, "DimensionNotAvailable", fmt::format("dimension '{}': this back-end reduces over t", dim));
+  const cube::SeriesOp op = reducer_of(node, arg(node, args, "reducer"));
+  Cube out;
+  out.grid = in.grid;
+  out.band_names = in.band_names;
+  out.common_names = in.common_names;
+  Slice result{in.slices.empty() ? "" : in.slices.front().date, {}};
+  for (const auto& name : in.band_names) {
+    std::vector<io::PipelineInput> steps;
+    for (const auto& s : in.slices) {
+      for (const auto& [n, b] : s.bands) {
+        if (n == name) steps.push_back({b.path, b.number});
+      }
+    }
+    io::OutputSpec spec;
+    spec.path = file(name + "-" + op.name + ".tif");
+    spec.type = core::DataType::kFloat32;
+    spec.nodata = std::nan("");
+    spec.format = io::OutputFormat::kGTiff;
+    io::PipelineOptions options;
+    options.threads = threads_;
+    const std::size_t n = steps.size();
+    io::run_block_pipeline(steps, spec, [&] { return std::make_unique<SeriesWorker>(op, n); }, options);
+    result.bands.emplace_back(name, Band{spec.path, 1});
+  }
+  out.slices = {result};
+  return out;
+}
+
+Cube Evaluator::save_result(const std::string& node, const json& args) {
+  const Cube& in = cube_arg(node, args, "data");
+  const std::string format = arg(node, args, "format").is_string() ? args["format"].get<std::string>() : "";
+  std::string lower = format;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower != "gtiff") fail_node(node, "FormatUnsupported", fmt::format("format '{}': this back-end writes GTiff (GET /file_formats)", format));
+  if (in.slices.size() != 1) {
+    fail_node(node, "DataCubeTooLarge", fmt::format("a GTiff holds one time step, the cube has {}: reduce the t dimension first", in.slices.size()));
+  }
+  // A cloud-optimised GeoTIFF with one band per cube band, by sco's pipeline (values copied as float32).
+  run::ExpressionJob job;
+  const auto& bands = in.slices.front().bands;
+  if (bands.size() != 1) fail_node(node, "DataCubeTooLarge", fmt::format("a GTiff result here holds one band, the cube has {}: filter_bands first", bands.size()));
+  job.inputs.emplace_back("v", io::PipelineInput{bands[0].second.path, bands[0].second.number});
+  job.expression = "v";
+  job.output.path = file("result.tif");
+  job.output.type = core::DataType::kFloat32;
+  job.output.nodata = std::nan("");
+  job.output.format = io::OutputFormat::kCog;
+  job.output.band_description = bands[0].first;
+  job.record_inputs = false;
+  run::ExecOptions exec;
+  exec.threads = threads_;
+  run::run_expression_job(job, exec);
+  saved_ = GraphResult{job.output.path, "image/tiff; application=geotiff"};
+  return in;
+}
+
+}  // namespace
+
+const json& openeo_processes() {
+  static const json processes = [] {
+    const json bbox = {{"type", "object"}, {"subtype", "bounding-box"}, {"required", {"west", "south", "east", "north"}}};
+    const json callback = {{"type", "object"}, {"subtype", "process-graph"}};
+    json list = json::array();
+    auto add = [&](const std::string& id, const std::string& summary, json params, const std::string& returns) {
+      list.push_back({{"id", id}, {"summary", summary}, {"description", summary}, {"categories", json::array({"cubes"})},
+                      {"parameters", std::move(params)}, {"returns", {{"description", returns}, {"schema", kCube}}}});
+    };
+    add("load_collection", "Load a collection of the node's catalog as a data cube",
+        json::array({param("id", "The collection's id.", {{"type", "string"}, {"subtype", "collection-id"}}),
+                     param("spatial_extent", "The bounding box (west, south, east, north; crs an EPSG code, default 4326).", json::array({bbox, {{"type", "null"}}})),
+                     param("temporal_extent", "[start, end] as RFC 3339 dates or times, null for open ends.", json::array({{{"type", "array"}, {"subtype", "temporal-interval"}}, {{"type", "null"}}})),
+                     param("bands", "Band names or common names; all when null.", json::array({{{"type", "array"}, {"items", {{"type", "string"}}}}, {{"type", "null"}}}), true)}),
+        "A data cube over the extents.");
+    add("filter_bands", "Keep the named bands", json::array({param("data", "A data cube.", kCube), param("bands", "Band names or common names.", {{"type", "array"}, {"items", {{"type", "string"}}}})}),
+        "The cube with the bands kept.");
+    add("ndvi", "Normalized difference vegetation index (nir - red) / (nir + red)",
+        json::array({param("data", "A data cube with red and near-infrared bands.", kCube), param("nir", "The NIR band's name or common name.", {{"type", "string"}}, true),
+                     param("red", "The red band's name or common name.", {{"type", "string"}}, true),
+                     param("target_band", "The name of the band holding the result.", json::array({{{"type", "string"}}, {{"type", "null"}}}), true)}),
+        "A cube of one band.");
+    add("normalized_difference", "(x - y) / (x + y) of two one-band cubes", json::array({param("x", "The first cube.", kCube), param("y", "The second cube.", kCube)}),
+        "A cube of one band.");
+    add("reduce_dimension", "Reduce the t dimension with mean, min, max, median, sum or count",
+        json::array({param("data", "A data cube.", kCube), param("reducer", "A process graph of one of mean, min, max, median, sum, count.", callback),
+                     param("dimension", "The dimension: t.", {{"type", "string"}})}),
+        "The cube without the dimension.");
+    add("save_result", "Save the cube in a file format (GTiff: a cloud-optimised GeoTIFF)",
+        json::array({param("data", "A data cube of one time step and one band.", kCube), param("format", "GTiff.", {{"type", "string"}, {"subtype", "output-format"}}),
+                     param("options", "Format options (none for GTiff).", {{"type", "object"}}, true)}),
+        "The cube, saved.");
+    list.back()["returns"]["schema"] = {{"type", "boolean"}};
+    return list;
+  }();
+  return processes;
+}
+
+GraphResult run_process_graph(const json& graph, const catalog::CatalogStore& store, const Caller& caller, const std::string& work_dir, int threads) {
+  fs::create_directories(work_dir);
+  return Evaluator(graph, store, caller, work_dir, threads).run();
+}
+
+std::pair<std::string, std::string> openeo_code_of(const std::string& message) {
+  const auto colon = message.find(": ");
+  if (colon != std::string::npos && colon < 40 && message.find(' ') == colon + 1 && std::isupper(static_cast<unsigned char>(message[0]))) {
+    return {message.substr(0, colon), message.substr(colon + 2)};
+  }
+  return {"ProcessGraphInvalid", message};
+}
+
+}  // namespace sco::server
