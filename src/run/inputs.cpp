@@ -172,10 +172,11 @@ std::pair<std::string, InputSource> parse_input(const std::string& text) {
 std::vector<RunInput> parse_inputs(const std::vector<std::string>& texts) {
   std::vector<RunInput> out;
   for (const auto& text : texts) {
-    auto [name, source] = parse_input(text);
+    auto parsed = parse_input(text);  // not a structured binding: clang 14's lambdas cannot capture those
+    const std::string& name = parsed.first;
     auto it = std::find_if(out.begin(), out.end(), [&](const RunInput& r) { return r.name == name; });
     if (it == out.end()) it = out.insert(out.end(), RunInput{name, {}});
-    it->sources.push_back(std::move(source));
+    it->sources.push_back(std::move(parsed.second));
   }
   return out;
 }

@@ -204,7 +204,9 @@ ApiResponse OpenEoApi::handle(const ApiRequest& req, const std::string& authoriz
   if (rest == "/processes") return ok({{"processes", openeo_processes()}, {"links", json::array()}});
   if (rest == "/file_formats") {
     const json gtiff = {{"title", "GeoTIFF (cloud-optimised)"}, {"gis_data_types", {"raster"}}, {"parameters", json::object()}};
-    return ok({{"input", json::object()}, {"output", {{"GTiff", gtiff}}}});
+    auto vector = [](const char* title) { return json{{"title", title}, {"gis_data_types", {"vector"}}, {"parameters", json::object()}}; };
+    const json output = {{"GTiff", gtiff}, {"GeoJSON", vector("GeoJSON")}, {"CSV", vector("CSV")}, {"JSON", vector("JSON")}};
+    return ok({{"input", json::object()}, {"output", output}});
   }
   if (rest.rfind("/collections/", 0) == 0 && rest.find('/', 13) == std::string::npos) return collection(req, rest.substr(13));
   return openeo_error(404, "NotFound", fmt::format("no route {} (the endpoints: {}/)", p, prefix));

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <optional>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <memory>
 #include <map>
 #include <set>
 
@@ -18,6 +20,9 @@
 #include "io/raster_dataset.hpp"
 #include "run/expression_job.hpp"
 #include "run/run.hpp"
+#include "run/zonal_table.hpp"
+#include "server/stac_api.hpp"
+#include "zonal/statistic.hpp"
 
 namespace sco::server {
 
@@ -46,7 +51,14 @@ struct Slice {
   std::vector<std::pair<std::string, Band>> bands;  // in the cube's band order
 };
 
+// A vector cube (aggregate_spatial's result): one row per geometry, a column per time step and band.
+struct VectorPart {
+  std::shared_ptr<run::ZoneSet> zones;
+  io::ResultTable table;
+};
+
 struct Cube {
+  std::optional<VectorPart> vector;
   core::Grid grid;
   std::vector<Slice> slices;
   std::vector<std::string> band_names;
@@ -119,7 +131,8 @@ class Evaluator {
     static const std::map<std::string, Cube (Evaluator::*)(const std::string&, const json&)> table = {
         {"load_collection", &Evaluator::load_collection}, {"filter_bands", &Evaluator::filter_bands},
         {"ndvi", &Evaluator::ndvi},                       {"normalized_difference", &Evaluator::normalized_difference},
-        {"reduce_dimension", &Evaluator::reduce_dimension}, {"save_result", &Evaluator::save_result}};
+        {"reduce_dimension", &Evaluator::reduce_dimension}, {"save_result", &Evaluator::save_result},
+        {"aggregate_spatial", &Evaluator::aggregate_spatial}};
     const auto it = table.find(process);
     if (it == table.end()) fail_node(id, "ProcessUnsupported", fmt::format("process '{}' is not offered by this back-end (GET /processes)", process));
     Cube value = (this->*(it->second))(id, args);
@@ -148,6 +161,8 @@ class Evaluator {
   Cube normalized_difference(const std::string& node, const json& args);
   Cube reduce_dimension(const std::string& node, const json& args);
   Cube save_result(const std::string& node, const json& args);
+  Cube aggregate_spatial(const std::string& node, const json& args);
+  void save_vector(const std::string& node, const Cube& in, const std::string& format);
   Cube band_math(const std::string& node, const Cube& in, const std::string& a, const std::string& b, const std::string& out_name);
   std::string band_of(const std::string& node, const Cube& c, const std::string& wanted, const std::string& role);
 
@@ -307,7 +322,7 @@ class SeriesWorker : public io::BlockWorker {
 };
 
 // The reducer callback: one node of mean, min, max, median, sum or count over {"from_parameter": "data"}.
-cube::SeriesOp reducer_of(const std::string& node, const json& reducer) {
+std::string reducer_name(const std::string& node, const json& reducer) {
   const json graph = reducer.is_object() ? reducer.value("process_graph", json()) : json();
   if (!graph.is_object() || graph.size() != 1) {
     fail_node(node, "ProcessArgumentInvalid", "reducer: a process graph of one node (mean, min, max, median, sum, count) is supported");
@@ -315,7 +330,58 @@ cube::SeriesOp reducer_of(const std::string& node, const json& reducer) {
   const std::string process = graph.begin()->value("process_id", "");
   static const std::set<std::string> kReducers = {"mean", "min", "max", "median", "sum", "count"};
   if (!kReducers.count(process)) fail_node(node, "ProcessUnsupported", fmt::format("reducer '{}' (this back-end reduces with mean, min, max, median, sum, count)", process));
-  return cube::parse_series_op(process);
+  return process;
+}
+
+cube::SeriesOp reducer_of(const std::string& node, const json& reducer) { return cube::parse_series_op(reducer_name(node, reducer)); }
+
+// aggregate_spatial: sco's exact zonal statistics (cells cut by a boundary weighted by the share of
+// their area inside), per geometry, time step and band; geometries as GeoJSON in any CRS it names.
+Cube Evaluator::aggregate_spatial(const std::string& node, const json& args) {
+  const Cube& in = cube_arg(node, args, "data");
+  const json& geometries = arg(node, args, "geometries");
+  if (!geometries.is_object() || !geometries.contains("type")) fail_node(node, "ProcessArgumentInvalid", "geometries: a GeoJSON object");
+  json fc = geometries;
+  if (fc["type"] == "Feature") fc = {{"type", "FeatureCollection"}, {"features", json::array({fc})}};
+  else if (fc["type"] != "FeatureCollection") fc = {{"type", "FeatureCollection"}, {"features", json::array({{{"type", "Feature"}, {"properties", json::object()}, {"geometry", fc}}})}};
+  const std::string stat = reducer_name(node, arg(node, args, "reducer"));
+  Cube out;
+  out.vector = VectorPart{std::make_shared<run::ZoneSet>(run::AreaOfInterest::from_geojson(fc.dump()).zones), {}};
+  run::ZonalTableRequest req;
+  for (const auto& s : in.slices) {
+    for (const auto& [name, band] : s.bands) {
+      req.bands.push_back(run::zonal_band(in.slices.size() > 1 ? s.date.substr(0, 10) + ":" + name : name, band.path, band.number));
+    }
+  }
+  req.stats = zonal::parse_stats(stat == "median" ? "median" : stat);
+  run::ExecOptions exec;
+  exec.threads = threads_;
+  run::ZonalTable t = run::compute_zonal_table(*out.vector->zones, req, exec);
+  if (req.bands.size() == 1) t.table.columns = {req.bands[0].label};  // one column: the band's name
+  else for (auto& c : t.table.columns) c = c.substr(0, c.rfind('_'));  // "LABEL_STAT" -> "LABEL"
+  out.vector->table = std::move(t.table);
+  out.band_names = in.band_names;
+  return out;
+}
+
+// A vector cube as GeoJSON (the geometries with one property per time step and band), CSV or JSON.
+void Evaluator::save_vector(const std::string& node, const Cube& in, const std::string& format) {
+  std::string ext = format == "geojson" ? ".geojson" : format == "csv" ? ".csv" : format == "json" ? ".json" : "";
+  if (ext.empty()) fail_node(node, "FormatUnsupported", fmt::format("format '{}': a vector cube is saved as GeoJSON, CSV or JSON", format));
+  const std::string path = file("result" + ext);
+  const io::ResultTable& t = in.vector->table;
+  if (format == "json") {
+    json rows = json::array();
+    for (std::size_t r = 0; r < t.rows.size(); ++r) {
+      json row = {{"id", t.ids[r]}};
+      for (std::size_t c = 0; c < t.columns.size(); ++c) row[t.columns[c]] = std::isfinite(t.rows[r][c]) ? json(t.rows[r][c]) : json();
+      rows.push_back(row);
+    }
+    std::ofstream(path) << json_text(rows);
+  } else {
+    io::write_table(t, path, in.vector->zones->vector());
+  }
+  saved_ = GraphResult{path, format == "geojson" ? "application/geo+json" : format == "csv" ? "text/csv" : "application/json"};
 }
 
 Cube Evaluator::reduce_dimension(const std::string& node, const json& args) {
@@ -355,6 +421,10 @@ Cube Evaluator::save_result(const std::string& node, const json& args) {
   const std::string format = arg(node, args, "format").is_string() ? args["format"].get<std::string>() : "";
   std::string lower = format;
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (in.vector) {
+    save_vector(node, in, lower);
+    return in;
+  }
   if (lower != "gtiff") fail_node(node, "FormatUnsupported", fmt::format("format '{}': this back-end writes GTiff (GET /file_formats)", format));
   if (in.slices.size() != 1) {
     fail_node(node, "DataCubeTooLarge", fmt::format("a GTiff holds one time step, the cube has {}: reduce the t dimension first", in.slices.size()));
@@ -408,6 +478,13 @@ const json& openeo_processes() {
         json::array({param("data", "A data cube.", kCube), param("reducer", "A process graph of one of mean, min, max, median, sum, count.", callback),
                      param("dimension", "The dimension: t.", {{"type", "string"}})}),
         "The cube without the dimension.");
+    add("aggregate_spatial", "Statistics of the cube per geometry, with exact cell coverage (cells cut by a boundary weighted by their share inside)",
+        json::array({param("data", "A raster data cube.", kCube),
+                     param("geometries", "GeoJSON: a FeatureCollection, Feature or geometry (any CRS it names; WGS 84 by default).", {{"type", "object"}, {"subtype", "geojson"}}),
+                     param("reducer", "A process graph of one of mean, min, max, median, sum, count.", callback),
+                     param("target_dimension", "Not supported (always null).", {{"type", "null"}}, true),
+                     param("context", "Not used.", {{"type", "null"}}, true)}),
+        "A vector cube: one row per geometry, one column per time step and band.");
     add("save_result", "Save the cube in a file format (GTiff: a cloud-optimised GeoTIFF)",
         json::array({param("data", "A data cube of one time step and one band.", kCube), param("format", "GTiff.", {{"type", "string"}, {"subtype", "output-format"}}),
                      param("options", "Format options (none for GTiff).", {{"type", "object"}}, true)}),
