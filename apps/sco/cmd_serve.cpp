@@ -22,6 +22,9 @@ void register_serve(CLI::App& app, GlobalOptions& global) {
       ->capture_default_str();
   opts->web_dir = SCO_WEB_DIR;
   cmd->add_option("--web", opts->web_dir, "Folder of the built web map served at /")->capture_default_str();
+  cmd->add_option("--openeo-sync-max-cells", opts->openeo_sync_max_cells,
+                  "openEO: the most cells (pixels x dates x bands) a synchronous /result may load; larger ones go to batch jobs "
+                  "(0: sized from this machine's memory)");
   cmd->add_option("--rate-limit", opts->rate_limit, "Requests per second per token or address (429 beyond; 0: none)")->capture_default_str();
   cmd->add_option("--tls-cert", opts->tls_cert, "PEM certificate (chain) for HTTPS; with --tls-key");
   cmd->add_option("--tls-key", opts->tls_key, "PEM private key of --tls-cert");

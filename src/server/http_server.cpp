@@ -2,6 +2,8 @@
 
 #include "server/http_server.hpp"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <map>
 #include <memory>
@@ -527,7 +529,8 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   render::set_block_cache_bytes(o.raster_cache_bytes / 4 * 3);
   io::set_gdal_cache_bytes(o.raster_cache_bytes / 4);
   TilesApi tiles(*store, o.tile_cache_bytes);
-  OpenEoApi openeo(*store, o.catalog_dir);
+  const std::uint64_t ram = static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<std::uint64_t>(::sysconf(_SC_PAGE_SIZE));
+  OpenEoApi openeo(*store, o.catalog_dir, o.openeo_sync_max_cells > 0 ? o.openeo_sync_max_cells : ram / 4 / 4);
   SSL_CTX* tls = tls_of(o);
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   // A keep-alive connection holds one pool thread: the pool bounds open connections, the cores

@@ -3,6 +3,7 @@
 // limit (413), gzip for JSON when the client accepts it, CORS, an access log, JSON errors, and a
 // graceful stop on SIGTERM / SIGINT (requests in flight finish).
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -24,6 +25,9 @@ struct ServerOptions {
   bool access_log = true;
   std::string tls_cert, tls_key;  // PEM files: HTTPS (OpenSSL) when given
   bool trust_proxy = false;       // behind a reverse proxy: links and client addresses from X-Forwarded-*
+  // openEO synchronous requests: the most cells (pixels x time steps x bands) one may load; larger
+  // ones are refused before any work, pointing to batch jobs. 0: as many float32 cells as a quarter of the RAM holds.
+  std::uint64_t openeo_sync_max_cells = 0;
 };
 
 // Blocks until stopped by a signal. Throws naming the catalog when it cannot be opened, or the

@@ -167,7 +167,7 @@ ApiResponse OpenEoApi::result(const ApiRequest& req, const std::string& user) co
     }
   } cleanup{work};
   try {
-    const GraphResult r = run_process_graph(graph, store_, req.caller, work, 2);
+    const GraphResult r = run_process_graph(graph, store_, req.caller, work, 2, sync_max_cells_);
     std::ifstream f(r.path, std::ios::binary);
     std::stringstream ss;
     ss << f.rdbuf();

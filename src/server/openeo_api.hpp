@@ -5,6 +5,7 @@
 // with a token of the token system that clients send back as `Bearer basic//TOKEN`), `/me`, and the
 // node's STAC collections the caller may see with their data-cube dimensions. Errors are openEO's
 // JSON ({"id", "code", "message"}).
+#include <cstdint>
 #include <string>
 
 #include "catalog/store.hpp"
@@ -17,7 +18,9 @@ ApiResponse openeo_error(int status, const std::string& code, const std::string&
 
 class OpenEoApi {
  public:
-  OpenEoApi(const catalog::CatalogStore& store, std::string catalog_dir) : store_(store), catalog_dir_(std::move(catalog_dir)) {}
+  // `sync_max_cells`: the largest cube a synchronous request may load (cells x dates x bands).
+  OpenEoApi(const catalog::CatalogStore& store, std::string catalog_dir, std::uint64_t sync_max_cells)
+      : store_(store), catalog_dir_(std::move(catalog_dir)), sync_max_cells_(sync_max_cells) {}
   // `authorization`: the request's Authorization header, read by /credentials/basic only; `user` the
   // owner of the caller's token (empty when anonymous).
   ApiResponse handle(const ApiRequest& request, const std::string& authorization, const std::string& user) const;
@@ -32,6 +35,7 @@ class OpenEoApi {
 
   const catalog::CatalogStore& store_;
   std::string catalog_dir_;
+  std::uint64_t sync_max_cells_;
 };
 
 }  // namespace sco::server

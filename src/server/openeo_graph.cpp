@@ -100,8 +100,8 @@ Cube select_bands(const std::string& node, const Cube& in, const json& bands) {
 
 class Evaluator {
  public:
-  Evaluator(const json& graph, const catalog::CatalogStore& store, const Caller& caller, std::string work, int threads)
-      : graph_(graph), store_(store), caller_(caller), work_(std::move(work)), threads_(threads) {}
+  Evaluator(const json& graph, const catalog::CatalogStore& store, const Caller& caller, std::string work, int threads, std::uint64_t max_cells)
+      : graph_(graph), store_(store), caller_(caller), work_(std::move(work)), threads_(threads), max_cells_(max_cells) {}
 
   GraphResult run() {
     if (!graph_.is_object() || graph_.empty()) core::fail(ErrorCode::kInvalidInput, "ProcessGraphMissing: the process graph is empty");
@@ -132,7 +132,8 @@ class Evaluator {
         {"load_collection", &Evaluator::load_collection}, {"filter_bands", &Evaluator::filter_bands},
         {"ndvi", &Evaluator::ndvi},                       {"normalized_difference", &Evaluator::normalized_difference},
         {"reduce_dimension", &Evaluator::reduce_dimension}, {"save_result", &Evaluator::save_result},
-        {"aggregate_spatial", &Evaluator::aggregate_spatial}};
+        {"aggregate_spatial", &Evaluator::aggregate_spatial}, {"filter_temporal", &Evaluator::filter_temporal},
+        {"filter_bbox", &Evaluator::filter_bbox}, {"apply", &Evaluator::apply}};
     const auto it = table.find(process);
     if (it == table.end()) fail_node(id, "ProcessUnsupported", fmt::format("process '{}' is not offered by this back-end (GET /processes)", process));
     Cube value = (this->*(it->second))(id, args);
@@ -162,6 +163,9 @@ class Evaluator {
   Cube reduce_dimension(const std::string& node, const json& args);
   Cube save_result(const std::string& node, const json& args);
   Cube aggregate_spatial(const std::string& node, const json& args);
+  Cube filter_temporal(const std::string& node, const json& args);
+  Cube filter_bbox(const std::string& node, const json& args);
+  Cube apply(const std::string& node, const json& args);
   void save_vector(const std::string& node, const Cube& in, const std::string& format);
   Cube band_math(const std::string& node, const Cube& in, const std::string& a, const std::string& b, const std::string& out_name);
   std::string band_of(const std::string& node, const Cube& c, const std::string& wanted, const std::string& role);
@@ -171,6 +175,7 @@ class Evaluator {
   const Caller& caller_;
   std::string work_;
   int threads_;
+  std::uint64_t max_cells_;
   int counter_ = 0;
   std::map<std::string, Cube> done_;
   std::set<std::string> active_;
@@ -235,6 +240,15 @@ Cube Evaluator::load_collection(const std::string& node, const json& args) {
         const std::string name = k <= static_cast<int>(eo.size()) ? eo[k - 1].value("name", fmt::format("b{}", k)) : fmt::format("b{}", k);
         cube.band_names.push_back(name);
         if (k <= static_cast<int>(eo.size()) && eo[k - 1].contains("common_name")) cube.common_names[name] = eo[k - 1]["common_name"];
+      }
+      // Admission: the cube's size is known before any pixel is read.
+      const std::uint64_t bands = args.contains("bands") && args["bands"].is_array() ? args["bands"].size() : cube.band_names.size();
+      const std::uint64_t cells = static_cast<std::uint64_t>(cube.grid.width) * static_cast<std::uint64_t>(cube.grid.height) * page.items.size() * bands;
+      if (cells > max_cells_) {
+        fail_node(node, "ProcessGraphComplexity",
+                  fmt::format("the cube has {} cells ({} x {} pixels, {} dates, {} bands), more than this node computes synchronously ({}): "
+                              "narrow the extents, or submit the graph as a batch job",
+                              cells, cube.grid.width, cube.grid.height, page.items.size(), bands, max_cells_));
       }
     }
     Slice s;
@@ -448,6 +462,102 @@ Cube Evaluator::save_result(const std::string& node, const json& args) {
   return in;
 }
 
+
+// filter_temporal: the slices whose date lies in [start, end) (null: open), as openEO's intervals.
+Cube Evaluator::filter_temporal(const std::string& node, const json& args) {
+  const Cube& in = cube_arg(node, args, "data");
+  const json& e = arg(node, args, "extent");
+  if (!e.is_array() || e.size() != 2) fail_node(node, "ProcessArgumentInvalid", "extent: [start, end]");
+  const std::string start = e[0].is_string() ? e[0].get<std::string>() : "", end = e[1].is_string() ? e[1].get<std::string>() : "";
+  Cube out = in;
+  out.slices.clear();
+  for (const auto& sl : in.slices) {
+    if ((start.empty() || sl.date >= start) && (end.empty() || sl.date < end)) out.slices.push_back(sl);
+  }
+  if (out.slices.empty()) fail_node(node, "NoDataForUpdate", fmt::format("no time step in [{}, {})", start, end));
+  return out;
+}
+
+// filter_bbox: the cube's grid cut to the box (any EPSG), each band file seen through a VRT on it.
+Cube Evaluator::filter_bbox(const std::string& node, const json& args) {
+  const Cube& in = cube_arg(node, args, "data");
+  const run::AreaOfInterest area = extent_area(node, arg(node, args, "extent"));
+  Cube out = in;
+  if (!io::crop_grid(in.grid, io::zones_bounds(area.zones, in.grid.crs_wkt), 0, out.grid)) fail_node(node, "NoDataForUpdate", "the box misses the cube");
+  std::map<std::string, std::string> cut;  // file -> its VRT on the new grid
+  for (auto& sl : out.slices) {
+    for (auto& [name, band] : sl.bands) {
+      auto it = cut.find(band.path);
+      if (it == cut.end()) {
+        const std::string vrt = file("bbox.vrt");
+        io::write_aligned_vrt(band.path, in.grid, out.grid, "near", vrt);
+        it = cut.emplace(band.path, vrt).first;
+      }
+      band.path = it->second;
+    }
+  }
+  return out;
+}
+
+// A callback's graph as one band-math expression over `x`: arithmetic and the usual functions,
+// evaluated by sco's vectorised evaluator rather than pixel by pixel.
+std::string callback_expression(const std::string& node, const json& graph, const std::string& id, int depth) {
+  if (depth > 64) fail_node(node, "ProcessGraphInvalid", "the callback is nested too deep (or has a cycle)");
+  const json& n = graph.at(id);
+  const std::string p = n.value("process_id", "");
+  const json a = n.value("arguments", json::object());
+  auto operand = [&](const char* key) -> std::string {
+    if (!a.contains(key)) fail_node(node, "ProcessArgumentRequired", fmt::format("callback process '{}' needs '{}'", p, key));
+    const json& v = a[key];
+    if (v.is_number()) return fmt::format("({})", v.get<double>());
+    if (v.is_object() && v.contains("from_parameter")) return "x";
+    if (v.is_object() && v.contains("from_node") && graph.contains(v["from_node"].get<std::string>())) {
+      return "(" + callback_expression(node, graph, v["from_node"].get<std::string>(), depth + 1) + ")";
+    }
+    fail_node(node, "ProcessArgumentInvalid", fmt::format("callback process '{}': '{}' must be a number, the pixel or another node", p, key));
+  };
+  static const std::map<std::string, std::string> kBinary = {{"add", "+"}, {"subtract", "-"}, {"multiply", "*"}, {"divide", "/"}};
+  static const std::map<std::string, std::string> kUnary = {{"absolute", "abs"}, {"sqrt", "sqrt"}, {"exp", "exp"}, {"ln", "log"},
+                                                            {"floor", "floor"}, {"ceil", "ceil"}, {"round", "round"}};
+  if (auto b = kBinary.find(p); b != kBinary.end()) return operand("x") + " " + b->second + " " + operand("y");
+  if (auto u = kUnary.find(p); u != kUnary.end()) return u->second + "(" + operand("x") + ")";
+  if (p == "power") return "pow(" + operand("base") + ", " + operand("p") + ")";
+  if (p == "clip") return "clamp(" + operand("x") + ", " + operand("min") + ", " + operand("max") + ")";
+  fail_node(node, "ProcessUnsupported", fmt::format("callback process '{}' (apply takes add, subtract, multiply, divide, absolute, sqrt, exp, ln, floor, ceil, round, power, clip)", p));
+}
+
+Cube Evaluator::apply(const std::string& node, const json& args) {
+  const Cube& in = cube_arg(node, args, "data");
+  const json& process = arg(node, args, "process");
+  const json graph = process.is_object() ? process.value("process_graph", json()) : json();
+  std::string result;
+  if (graph.is_object()) {
+    for (const auto& [id, n] : graph.items()) {
+      if (n.value("result", false)) result = id;
+    }
+  }
+  if (result.empty()) fail_node(node, "ProcessArgumentInvalid", "process: a process graph with a result node");
+  const std::string expression = callback_expression(node, graph, result, 0);
+  Cube out = in;
+  for (auto& sl : out.slices) {
+    for (auto& [name, band] : sl.bands) {
+      run::ExpressionJob job;
+      job.inputs.emplace_back("x", io::PipelineInput{band.path, band.number});
+      job.expression = expression;
+      job.output.path = file(name + "-apply.tif");
+      job.output.type = core::DataType::kFloat32;
+      job.output.nodata = std::nan("");
+      job.output.format = io::OutputFormat::kGTiff;
+      job.record_inputs = false;
+      run::ExecOptions exec;
+      exec.threads = threads_;
+      run::run_expression_job(job, exec);
+      band = Band{job.output.path, 1};
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 const json& openeo_processes() {
@@ -485,6 +595,17 @@ const json& openeo_processes() {
                      param("target_dimension", "Not supported (always null).", {{"type", "null"}}, true),
                      param("context", "Not used.", {{"type", "null"}}, true)}),
         "A vector cube: one row per geometry, one column per time step and band.");
+    add("filter_temporal", "Keep the time steps in [start, end)",
+        json::array({param("data", "A data cube.", kCube), param("extent", "[start, end], RFC 3339; null for an open end.", {{"type", "array"}, {"subtype", "temporal-interval"}}),
+                     param("dimension", "Not supported (t).", {{"type", "null"}}, true)}),
+        "The cube with fewer time steps.");
+    add("filter_bbox", "Cut the cube to a bounding box", json::array({param("data", "A data cube.", kCube), param("extent", "west, south, east, north (crs: an EPSG code, default 4326).", bbox)}),
+        "The cube over the box.");
+    add("apply", "Apply a process to every pixel (compiled to one band-math expression)",
+        json::array({param("data", "A data cube.", kCube),
+                     param("process", "A process graph of add, subtract, multiply, divide, absolute, sqrt, exp, ln, floor, ceil, round, power, clip over the pixel value x.", callback),
+                     param("context", "Not used.", {{"type", "null"}}, true)}),
+        "The cube with the values changed.");
     add("save_result", "Save the cube in a file format (GTiff: a cloud-optimised GeoTIFF)",
         json::array({param("data", "A data cube of one time step and one band.", kCube), param("format", "GTiff.", {{"type", "string"}, {"subtype", "output-format"}}),
                      param("options", "Format options (none for GTiff).", {{"type", "object"}}, true)}),
@@ -495,9 +616,10 @@ const json& openeo_processes() {
   return processes;
 }
 
-GraphResult run_process_graph(const json& graph, const catalog::CatalogStore& store, const Caller& caller, const std::string& work_dir, int threads) {
+GraphResult run_process_graph(const json& graph, const catalog::CatalogStore& store, const Caller& caller, const std::string& work_dir, int threads,
+                              std::uint64_t max_cells) {
   fs::create_directories(work_dir);
-  return Evaluator(graph, store, caller, work_dir, threads).run();
+  return Evaluator(graph, store, caller, work_dir, threads, max_cells).run();
 }
 
 std::pair<std::string, std::string> openeo_code_of(const std::string& message) {

@@ -7,6 +7,7 @@
 // (GTiff, cloud-optimised). Band math is sco's vectorised evaluator, temporal reducers its cube
 // reducers. Errors are core::Errors whose message starts with the node's path and the openEO code
 // ("ProcessUnsupported", "ProcessArgumentRequired", "CollectionNotFound", ...).
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,10 @@ struct GraphResult {
 };
 
 // Evaluates the process graph (the "process_graph" object of a request) into `work_dir`.
+// A load_collection of more than `max_cells` (pixels x dates x bands) is refused before any pixel is
+// read ("ProcessGraphComplexity", pointing to batch jobs).
 GraphResult run_process_graph(const nlohmann::json& graph, const catalog::CatalogStore& store, const Caller& caller, const std::string& work_dir,
-                              int threads);
+                              int threads, std::uint64_t max_cells);
 
 // "ProcessUnsupported: node 'x' ..." -> {"ProcessUnsupported", rest}; other messages -> {"ProcessGraphInvalid", message}.
 std::pair<std::string, std::string> openeo_code_of(const std::string& message);

@@ -75,7 +75,8 @@ sco("index", "ndvi", "--input", scene, "--sensor", "landsat7", "-o", ref_ndvi)
 sco("user", "add", "ana", "--role", "admin", "--password-stdin", stdin="correct horse battery\n")
 sco("user", "add", "rui", "--role", "reader", "--password-stdin", stdin="another long one\n")
 
-server = subprocess.Popen([SCO, "--catalog", CAT, "serve", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+# Synchronous requests up to 2 million cells (the series' 3 dates x 6 bands x 122848 pixels are more).
+server = subprocess.Popen([SCO, "--catalog", CAT, "serve", "--port", "0", "--openeo-sync-max-cells", "2000000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 try:
     port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", server.stdout.readline()).group(1))
     root = f"http://127.0.0.1:{port}"
@@ -145,6 +146,19 @@ expected = (np.floor(nir) + np.floor(nir * 0.5) + np.floor(nir * 0.25)) / 3
 print(json.dumps(float(np.nanmax(np.abs(m - expected))) if m.shape == expected.shape else None))
 """, scene=os.path.join(SAMPLE, "L7_ETMs.tif"), mean=mean_path)
     check(diff is not None and diff < 1e-4, f"temporal mean of B4 over three dates: max difference {diff}")
+    # apply, compiled to one band-math expression; filter_temporal and filter_bbox.
+    apply_path = os.path.join(TMP, "apply.tif")
+    admin.load_collection("series", bands=["B4"]).filter_temporal(["2021-02-01", "2021-03-01"]).filter_bbox(box).apply(
+        lambda x: x * 0.5 + 1).download(apply_path, format="GTiff")
+    d = with_gdal("""
+scene, got = gdal.Open(V["scene"]), gdal.Open(V["got"])
+g, r = got.GetGeoTransform(), scene.GetGeoTransform()
+col, row = int(round((g[0] - r[0]) / r[1])), int(round((g[3] - r[3]) / r[5]))
+a = got.GetRasterBand(1).ReadAsArray().astype(np.float64)
+nir = scene.GetRasterBand(4).ReadAsArray().astype(np.float64)[row:row + a.shape[0], col:col + a.shape[1]]
+print(json.dumps({"shape": list(a.shape), "diff": float(np.max(np.abs(a - (np.floor(nir * 0.5) * 0.5 + 1))))}))
+""", scene=os.path.join(SAMPLE, "L7_ETMs.tif"), got=apply_path)
+    check(d["shape"][0] * d["shape"][1] > 1000 and d["diff"] < 1e-6, f"apply(x * 0.5 + 1) on February's B4 in the box: {d}")
     # aggregate_spatial: the Olinda tracts (as GeoJSON, WGS 84) equal `sco zonal` on the same file.
     tracts = os.path.join(TMP, "tracts.geojson")
     with_gdal("""
@@ -170,8 +184,10 @@ gdal.VectorTranslate(V["out"], V["shp"], format="GeoJSON", dstSRS="EPSG:4326")
         ({"a": {"process_id": "no_such_process", "arguments": {}, "result": True}}, 400, "ProcessUnsupported"),
         ({"l": {"process_id": "load_collection", "arguments": {"id": "nope"}},
           "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "GTiff"}, "result": True}}, 404, "CollectionNotFound"),
-        ({"l": {"process_id": "load_collection", "arguments": {"id": "series"}},
+        ({"l": {"process_id": "load_collection", "arguments": {"id": "series", "bands": ["B4"]}},
           "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "GTiff"}, "result": True}}, 400, "DataCubeTooLarge"),
+        ({"l": {"process_id": "load_collection", "arguments": {"id": "series"}},
+          "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "GTiff"}, "result": True}}, 400, "ProcessGraphComplexity"),
         ({"l": {"process_id": "load_collection", "arguments": {}},
           "s": {"process_id": "save_result", "arguments": {"data": {"from_node": "l"}, "format": "GTiff"}, "result": True}}, 400, "ProcessArgumentRequired"),
         ({"a": {"process_id": "ndvi", "arguments": {"data": {"from_node": "b"}}},
