@@ -11,7 +11,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
-#include "security/file_lock.hpp"
+#include "security/node_files.hpp"
 
 namespace sco::security {
 
@@ -37,26 +37,8 @@ std::string keyed_hash(const std::string& secret, const std::string& salt_hex) {
   return hex(out, sizeof out);
 }
 
-json load(const std::string& dir) {
-  const fs::path p = fs::path(dir) / "tokens.json";
-  if (!fs::exists(p)) return json::array();
-  std::ifstream f(p);
-  json j = json::parse(f, nullptr, false);
-  if (j.is_discarded() || !j.is_array()) core::fail(ErrorCode::kInvalidInput, "'{}' is corrupt", p.string());
-  return j;
-}
-
-void save(const std::string& dir, const json& j) {
-  fs::create_directories(dir);
-  const fs::path p = fs::path(dir) / "tokens.json", tmp = p.string() + fmt::format(".tmp-{}", ::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << j.dump(2) << "\n";
-    if (!f) core::fail(ErrorCode::kIo, "cannot write '{}'", tmp.string());
-  }
-  fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write);
-  fs::rename(tmp, p);
-}
+json load(const std::string& dir) { return load_array_file(dir, "tokens.json"); }
+void save(const std::string& dir, const json& j) { save_private_file(dir, "tokens.json", j); }
 
 TokenInfo info_of(const json& t) {
   return {t.value("id", ""), t.value("owner", ""), t.value("role", ""), t.value("created", ""), t.value("revoked", false)};

@@ -12,7 +12,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
-#include "security/file_lock.hpp"
+#include "security/node_files.hpp"
 
 namespace sco::security {
 
@@ -26,25 +26,8 @@ void init() {
   if (sodium_init() < 0) core::fail(ErrorCode::kInternal, "libsodium could not be initialised");
 }
 
-json load(const std::string& dir) {
-  const fs::path p = fs::path(dir) / "users.json";
-  if (!fs::exists(p)) return json::array();
-  std::ifstream f(p);
-  json j = json::parse(f, nullptr, false);
-  if (j.is_discarded() || !j.is_array()) core::fail(ErrorCode::kInvalidInput, "'{}' is corrupt", p.string());
-  return j;
-}
-
-void save(const std::string& dir, const json& j) {
-  const fs::path p = fs::path(dir) / "users.json", tmp = p.string() + fmt::format(".tmp-{}", ::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << j.dump(2) << "\n";
-    if (!f) core::fail(ErrorCode::kIo, "cannot write '{}'", tmp.string());
-  }
-  fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write);
-  fs::rename(tmp, p);
-}
+json load(const std::string& dir) { return load_array_file(dir, "users.json"); }
+void save(const std::string& dir, const json& j) { save_private_file(dir, "users.json", j); }
 
 std::string hash_password(const std::string& password) {
   char out[crypto_pwhash_STRBYTES];

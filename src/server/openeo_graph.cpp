@@ -168,6 +168,8 @@ class Evaluator {
   Cube apply(const std::string& node, const json& args);
   void save_vector(const std::string& node, const Cube& in, const std::string& format);
   Cube band_math(const std::string& node, const Cube& in, const std::string& a, const std::string& b, const std::string& out_name);
+  // One expression over named bands into a float32 GTiff of the work folder, by sco's evaluator.
+  Band evaluate_expression(const std::vector<std::pair<std::string, Band>>& inputs, const std::string& expression, const std::string& out_name);
   std::string band_of(const std::string& node, const Cube& c, const std::string& wanted, const std::string& role);
 
   const json& graph_;
@@ -280,24 +282,30 @@ Cube Evaluator::band_math(const std::string& node, const Cube& in, const std::st
   out.grid = in.grid;
   out.band_names = {out_name};
   for (const auto& s : in.slices) {
-    run::ExpressionJob job;
+    std::vector<std::pair<std::string, Band>> inputs;
     for (const auto& [name, band] : s.bands) {
-      if (name == a) job.inputs.emplace_back("a", io::PipelineInput{band.path, band.number});
-      if (name == b) job.inputs.emplace_back("b", io::PipelineInput{band.path, band.number});
+      if (name == a) inputs.emplace_back("a", band);
+      if (name == b) inputs.emplace_back("b", band);
     }
-    if (job.inputs.size() != 2) fail_node(node, "BandExists", fmt::format("a slice lacks band '{}' or '{}'", a, b));
-    job.expression = "(a - b) / (a + b)";
-    job.output.path = file(out_name + ".tif");
-    job.output.type = core::DataType::kFloat32;
-    job.output.nodata = std::nan("");
-    job.output.format = io::OutputFormat::kGTiff;
-    job.record_inputs = false;
-    run::ExecOptions exec;
-    exec.threads = threads_;
-    run::run_expression_job(job, exec);
-    out.slices.push_back({s.date, {{out_name, Band{job.output.path, 1}}}});
+    if (inputs.size() != 2) fail_node(node, "BandExists", fmt::format("a slice lacks band '{}' or '{}'", a, b));
+    out.slices.push_back({s.date, {{out_name, evaluate_expression(inputs, "(a - b) / (a + b)", out_name)}}});
   }
   return out;
+}
+
+Band Evaluator::evaluate_expression(const std::vector<std::pair<std::string, Band>>& inputs, const std::string& expression, const std::string& out_name) {
+  run::ExpressionJob job;
+  for (const auto& [name, band] : inputs) job.inputs.emplace_back(name, io::PipelineInput{band.path, band.number});
+  job.expression = expression;
+  job.output.path = file(out_name + ".tif");
+  job.output.type = core::DataType::kFloat32;
+  job.output.nodata = std::nan("");
+  job.output.format = io::OutputFormat::kGTiff;
+  job.record_inputs = false;
+  run::ExecOptions exec;
+  exec.threads = threads_;
+  run::run_expression_job(job, exec);
+  return Band{job.output.path, 1};
 }
 
 Cube Evaluator::ndvi(const std::string& node, const json& args) {
@@ -540,20 +548,7 @@ Cube Evaluator::apply(const std::string& node, const json& args) {
   const std::string expression = callback_expression(node, graph, result, 0);
   Cube out = in;
   for (auto& sl : out.slices) {
-    for (auto& [name, band] : sl.bands) {
-      run::ExpressionJob job;
-      job.inputs.emplace_back("x", io::PipelineInput{band.path, band.number});
-      job.expression = expression;
-      job.output.path = file(name + "-apply.tif");
-      job.output.type = core::DataType::kFloat32;
-      job.output.nodata = std::nan("");
-      job.output.format = io::OutputFormat::kGTiff;
-      job.record_inputs = false;
-      run::ExecOptions exec;
-      exec.threads = threads_;
-      run::run_expression_job(job, exec);
-      band = Band{job.output.path, 1};
-    }
+    for (auto& [name, band] : sl.bands) band = evaluate_expression({{"x", band}}, expression, name + "-apply");
   }
   return out;
 }
