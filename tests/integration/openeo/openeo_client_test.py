@@ -220,6 +220,9 @@ gdal.VectorTranslate(V["out"], V["shp"], format="GeoJSON", dstSRS="EPSG:4326")
         check(e.http_status_code == 401, f"removed user's token: {e.http_status_code}")
 finally:
     server.terminate()
-    server.wait(timeout=10)
+    server.wait(timeout=30)
+    log = server.stderr.read()
     shutil.rmtree(TMP, ignore_errors=True)
+# Under the sanitizers (scripts/sanitize.sh), the server's own reports count too (leaks at exit).
+check("Sanitizer" not in log, "the server ran without a sanitizer report: " + log[log.find("Sanitizer") - 200:][:2000])
 check.finish()
