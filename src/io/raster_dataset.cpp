@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <mutex>
 #include <vector>
 
 #include "core/error.hpp"
@@ -73,6 +76,42 @@ std::string resolve_variable(const std::string& text) {
   return found;
 }
 
+namespace {
+
+// The kind of CRS EPSG defines under a code: 'g'eographic, 'p'rojected, 'c' geocentric, '?' other or
+// unknown. Looked up once per code.
+char epsg_kind(int code) {
+  static std::mutex mutex;
+  static std::map<int, char> kinds;
+  std::lock_guard lock(mutex);
+  if (const auto it = kinds.find(code); it != kinds.end()) return it->second;
+  OGRSpatialReference ref;
+  char kind = '?';
+  if (ref.importFromEPSG(code) == OGRERR_NONE) kind = ref.IsGeocentric() ? 'c' : ref.IsProjected() ? 'p' : ref.IsGeographic() ? 'g' : '?';
+  return kinds[code] = kind;
+}
+
+const char* kind_name(char k) { return k == 'c' ? "geocentric" : k == 'p' ? "projected" : k == 'g' ? "geographic" : "other"; }
+
+// A file may name an EPSG code of one kind of CRS for another (a GeoTIFF's geographic key holding the
+// code of a geocentric CRS): PROJ 9.1 then crashes building any transformation from it (found by
+// fuzz_raster_metadata). Such a file is refused.
+void check_crs_kind(const GDALDataset& ds, const std::string& path) {
+  const OGRSpatialReference* srs = ds.GetSpatialRef();
+  if (!srs) return;
+  const char* auth = srs->GetAuthorityName(nullptr);
+  const char* code = srs->GetAuthorityCode(nullptr);
+  if (!auth || !code || std::string(auth) != "EPSG") return;
+  const char declared = srs->IsGeocentric() ? 'c' : srs->IsProjected() ? 'p' : srs->IsGeographic() ? 'g' : '?';
+  const char known = epsg_kind(std::atoi(code));
+  if (known != '?' && declared != known) {
+    core::fail(ErrorCode::kInvalidInput, "'{}': its CRS names EPSG:{}, a {} CRS, for a {} one: an inconsistent CRS is refused", path, code,
+               kind_name(known), kind_name(declared));
+  }
+}
+
+}  // namespace
+
 RasterDataset RasterDataset::open(const std::string& path) {
   init_gdal();
   refuse_special_file(path);
@@ -90,6 +129,7 @@ RasterDataset RasterDataset::open(const std::string& path) {
     core::fail(ErrorCode::kInvalidInput, "cannot open '{}' as a raster: {}", path, why);
   }
   RasterDataset r(path, ds);
+  check_crs_kind(*ds, path);
   if (ds->GetRasterCount() == 0) {
     auto subs = r.subdatasets();
     if (!subs.empty()) {

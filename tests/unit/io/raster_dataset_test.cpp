@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <gdal_priv.h>
+
 #include <fstream>
 
 #include "core/error.hpp"
+#include "io/gdal_session.hpp"
 #include "io/raster_dataset.hpp"
 #include "io/time_axis.hpp"
 
@@ -99,4 +102,26 @@ TEST(TimeAxis, RealClimateGridIsTwelveMonthEnds1999) {
   EXPECT_EQ(axis.dates.back().iso(), "1999-12-31T00:00:00Z");
   // A GeoTIFF has no time axis.
   EXPECT_THROW(io::read_time_axis(io::RasterDataset::open(kScene)), core::Error);
+}
+
+// A GeoTIFF whose geographic CRS key holds the EPSG code of a geocentric CRS (4342, EST97) made PROJ
+// 9.1 crash building the transformation to WGS 84 (found by fuzz_raster_metadata): refused on opening.
+TEST(RasterDataset, RefusesACrsNamingAnotherKindsEpsgCode) {
+  sco::test::TempDir dir;
+  const std::string path = dir.file("est97.tif");
+  sco::io::init_gdal();
+  GDALDataset* ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(path.c_str(), 4, 3, 1, GDT_Byte, nullptr);
+  double gt[6] = {24.0, 0.01, 0, 59.0, 0, -0.01};
+  ds->SetGeoTransform(gt);
+  OGRSpatialReference srs;
+  srs.importFromWkt(R"wkt(GEOGCS["EST97 (geocentric)",DATUM["Estonia_1997",SPHEROID["GRS 1980",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433],AUTHORITY["EPSG","4342"]])wkt");
+  ds->SetSpatialRef(&srs);
+  GDALClose(ds);
+  try {
+    sco::io::RasterDataset::open(path);
+    FAIL() << "the file must be refused";
+  } catch (const sco::core::Error& e) {
+    EXPECT_EQ(e.code(), sco::core::ErrorCode::kInvalidInput);
+    EXPECT_NE(std::string(e.what()).find("names EPSG:4342, a geocentric CRS, for a geographic one"), std::string::npos) << e.what();
+  }
 }
