@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.hpp"
+#include "run/series_worker.hpp"
 #include "cube_job.hpp"
 #include "core/version.hpp"
 #include "cube/series_op.hpp"
@@ -14,20 +15,6 @@
 
 namespace sco::app {
 
-namespace {
-class SeriesWorker : public io::BlockWorker {
- public:
-  SeriesWorker(const cube::SeriesOp& op, const std::vector<double>& t) : eval_(op, t) {}
-  void process(std::span<const core::BlockView> inputs, const core::MutableBlockView& out) override {
-    steps_.assign(inputs.begin(), inputs.end());
-    eval_.evaluate(steps_, out);
-  }
-
- private:
-  cube::SeriesEvaluator eval_;
-  std::vector<core::BlockView> steps_;
-};
-}  // namespace
 
 CubeJobResult run_cube_job(const CubeRequest& req, const GlobalOptions& global) {
   const cube::SeriesOp op = cube::parse_series_op(req.op);
@@ -54,7 +41,7 @@ CubeJobResult run_cube_job(const CubeRequest& req, const GlobalOptions& global) 
   options.threads = global.effective_threads();
   options.progress = global.progress();
   const auto result = io::run_block_pipeline(
-      inputs, spec, [&] { return std::make_unique<SeriesWorker>(op, t); }, options);
+      inputs, spec, [&] { return std::make_unique<run::SeriesWorker>(op, t); }, options);
   return CubeJobResult{spec.path, op.name, steps, time_note, result};
 }
 

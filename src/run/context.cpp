@@ -57,12 +57,10 @@ std::vector<double> RunContext::years(const ResolvedInput& in, const std::vector
   return cube::decimal_years(in.dates, in.calendar, idx, per);
 }
 
-io::ResultTable RunContext::zonal_table(const std::vector<ZonalBand>& bands, const std::vector<std::string>& stats, const std::string& weights) {
+io::ResultTable RunContext::zonal_table(const std::vector<ZonalBand>& bands, std::vector<zonal::StatSpec> stats, const std::string& weights) {
   ZonalTableRequest req;
   req.bands = bands;
-  std::string list;
-  for (const auto& s : stats) list += (list.empty() ? "" : ",") + s;
-  req.stats = zonal::parse_stats(list);
+  req.stats = std::move(stats);
   if (!weights.empty()) req.weights = zonal_band("weights", weights, 1);
   req.id_column = zones.vector().id_field;
   ExecOptions quiet = exec;

@@ -60,7 +60,7 @@ class RunContext {
   // The steps' times in years (per = 10: decades) of the input's calendar; step numbers without dates.
   std::vector<double> years(const ResolvedInput& in, const std::vector<std::size_t>& steps, double per) const;
   // A table per district of the given bands on the working grid (zones projected once per run).
-  io::ResultTable zonal_table(const std::vector<ZonalBand>& bands, const std::vector<std::string>& stats, const std::string& weights = "");
+  io::ResultTable zonal_table(const std::vector<ZonalBand>& bands, std::vector<zonal::StatSpec> stats, const std::string& weights = "");
   // A numeric column of a table step.
   std::vector<double> column(const std::string& step, const std::string& name) const;
 };

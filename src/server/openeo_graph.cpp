@@ -20,6 +20,7 @@
 #include "io/raster_dataset.hpp"
 #include "run/expression_job.hpp"
 #include "run/run.hpp"
+#include "run/series_worker.hpp"
 #include "run/zonal_table.hpp"
 #include "server/stac_api.hpp"
 #include "zonal/statistic.hpp"
@@ -329,19 +330,6 @@ Cube Evaluator::normalized_difference(const std::string& node, const json& args)
   return band_math(node, both, "x", "y", "normalized_difference");
 }
 
-// A temporal reducer's worker: the slices' blocks into one value per pixel.
-class SeriesWorker : public io::BlockWorker {
- public:
-  SeriesWorker(cube::SeriesOp op, std::size_t n) : eval_(op, std::vector<double>(n, 0.0)) {}
-  void process(std::span<const core::BlockView> inputs, const core::MutableBlockView& out) override {
-    steps_.assign(inputs.begin(), inputs.end());
-    eval_.evaluate(steps_, out);
-  }
-
- private:
-  cube::SeriesEvaluator eval_;
-  std::vector<core::BlockView> steps_;
-};
 
 // The reducer callback: one node of mean, min, max, median, sum or count over {"from_parameter": "data"}.
 std::string reducer_name(const std::string& node, const json& reducer) {
@@ -375,7 +363,7 @@ Cube Evaluator::aggregate_spatial(const std::string& node, const json& args) {
       req.bands.push_back(run::zonal_band(in.slices.size() > 1 ? s.date.substr(0, 10) + ":" + name : name, band.path, band.number));
     }
   }
-  req.stats = zonal::parse_stats(stat == "median" ? "median" : stat);
+  req.stats = zonal::parse_stats(stat);
   run::ExecOptions exec;
   exec.threads = threads_;
   run::ZonalTable t = run::compute_zonal_table(*out.vector->zones, req, exec);
@@ -431,7 +419,7 @@ Cube Evaluator::reduce_dimension(const std::string& node, const json& args) {
     io::PipelineOptions options;
     options.threads = threads_;
     const std::size_t n = steps.size();
-    io::run_block_pipeline(steps, spec, [&] { return std::make_unique<SeriesWorker>(op, n); }, options);
+    io::run_block_pipeline(steps, spec, [&] { return std::make_unique<run::SeriesWorker>(op, std::vector<double>(n, 0.0)); }, options);
     result.bands.emplace_back(name, Band{spec.path, 1});
   }
   out.slices = {result};

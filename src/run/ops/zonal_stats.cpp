@@ -15,6 +15,9 @@ using nlohmann::json;
 
 namespace {
 
+// The step's statistics (the recipe's list of names).
+std::vector<zonal::StatSpec> stats_of(const indicators::Step& s) { return zonal::parse_stats(join(s.stats, ",")); }
+
 class ZonalStatsOp final : public StepOp {
  public:
   std::string name() const override { return "zonal.stats"; }
@@ -37,7 +40,7 @@ class ZonalStatsOp final : public StepOp {
       s.stats.push_back(st.get<std::string>());
     }
     try {
-      const auto parsed = zonal::parse_stats(join(s.stats));
+      const auto parsed = stats_of(s);
       if (zonal::needs_of(parsed).weights && !rd.has("weights")) rd.fail_field("stats", "weighted statistics need a 'weights' raster");
     } catch (const core::Error& err) {
       if (std::string_view(err.what()).find("field 'stats'") != std::string_view::npos) throw;
@@ -49,7 +52,7 @@ class ZonalStatsOp final : public StepOp {
 
   std::vector<std::string> columns(const indicators::Step& s) const override {
     std::vector<std::string> cols;
-    for (const auto& spec : zonal::parse_stats(join(s.stats))) cols.push_back(spec.name);
+    for (const auto& spec : stats_of(s)) cols.push_back(spec.name);
     if (!s.exposure_mask.empty()) {
       cols.insert(cols.end(), {"exposed_fraction", "exposed_area_km2"});
       if (!s.population_field.empty()) cols.insert(cols.end(), {"residents", "exposed_residents"});
@@ -62,13 +65,13 @@ class ZonalStatsOp final : public StepOp {
   }
 
   StepEstimate estimate(const RunContext& ctx, const indicators::Step& s) const override {
-    const bool values = zonal::needs_of(zonal::parse_stats(join(s.stats))).histogram;
+    const bool values = zonal::needs_of(stats_of(s)).histogram;
     return zonal_estimate(ctx, s.exposure_mask.empty() ? 1 : 2, values);
   }
 
   void execute(RunContext& ctx, const indicators::Step& s) const override {
     TableProduct p;
-    p.table = ctx.zonal_table({zonal_band("value", ctx.raster_path.at(s.raster), 1)}, s.stats, s.weights.empty() ? "" : ctx.raster_path.at(s.weights));
+    p.table = ctx.zonal_table({zonal_band("value", ctx.raster_path.at(s.raster), 1)}, stats_of(s), s.weights.empty() ? "" : ctx.raster_path.at(s.weights));
     p.main_column = p.table.columns.empty() ? "" : p.table.columns.front();
     p.picture_raster = ctx.raster_path.at(s.raster);
     if (!s.exposure_mask.empty()) add_exposure(ctx, s, p);
@@ -98,7 +101,7 @@ class ZonalStatsOp final : public StepOp {
   // The share of each district inside the mask, its area in km2 and, with a population field, the
   // residents exposed (share x residents).
   static void add_exposure(RunContext& ctx, const indicators::Step& s, TableProduct& p) {
-    const io::ResultTable ex = ctx.zonal_table({zonal_band("mask", ctx.raster_path.at(s.exposure_mask), 1)}, {"mean", "area"});
+    const io::ResultTable ex = ctx.zonal_table({zonal_band("mask", ctx.raster_path.at(s.exposure_mask), 1)}, zonal::parse_stats("mean,area"));
     const auto share = table_column(ex, "mean");
     const auto area = table_column(ex, "area");
     std::vector<double> km2(share.size());

@@ -9,6 +9,7 @@
 #include "run/ops/cube_common.hpp"
 #include "run/ops/estimate.hpp"
 #include "run/ops/ops.hpp"
+#include "zonal/statistic.hpp"
 
 namespace sco::run::ops {
 
@@ -83,7 +84,7 @@ class ZonalTrendOp final : public StepOp {
       bands.push_back(zonal_band(fmt::format("t{}", i), path, band));
     }
     // One coverage computation for every step: the steps share the working grid.
-    const io::ResultTable series = ctx.zonal_table(bands, {"mean"});
+    const io::ResultTable series = ctx.zonal_table(bands, zonal::parse_stats("mean"));
     const TrendColumns c = district_trends(series, ctx.years(in, sel.main, s.per), s.alpha);
     TableProduct p;
     p.table.id_column = series.id_column;

@@ -1,0 +1,25 @@
+#pragma once
+// A block worker reducing every pixel's time series (the inputs are the steps' blocks) with one
+// cube::SeriesOp: `sco cube`, openEO's reduce_dimension over t.
+#include <span>
+#include <vector>
+
+#include "cube/series_op.hpp"
+#include "io/block_pipeline.hpp"
+
+namespace sco::run {
+
+class SeriesWorker : public io::BlockWorker {
+ public:
+  SeriesWorker(const cube::SeriesOp& op, std::vector<double> t) : eval_(op, std::move(t)) {}
+  void process(std::span<const core::BlockView> inputs, const core::MutableBlockView& out) override {
+    steps_.assign(inputs.begin(), inputs.end());
+    eval_.evaluate(steps_, out);
+  }
+
+ private:
+  cube::SeriesEvaluator eval_;
+  std::vector<core::BlockView> steps_;
+};
+
+}  // namespace sco::run
