@@ -22,9 +22,18 @@ void register_serve(CLI::App& app, GlobalOptions& global) {
       ->capture_default_str();
   opts->web_dir = SCO_WEB_DIR;
   cmd->add_option("--web", opts->web_dir, "Folder of the built web map served at /")->capture_default_str();
-  cmd->add_option("--openeo-sync-max-cells", opts->openeo_sync_max_cells,
+  cmd->add_option("--openeo-sync-max-cells", opts->openeo.sync_max_cells,
                   "openEO: the most cells (pixels x dates x bands) a synchronous /result may load; larger ones go to batch jobs "
-                  "(0: sized from this machine's memory)");
+                  "(0: a quarter of RAM in float32 cells)");
+  auto sync_mb = std::make_shared<std::uint64_t>(0);
+  cmd->add_option("--openeo-sync-max-memory-mb", *sync_mb, "openEO: the largest planned peak memory of a synchronous /result, MiB (0: an eighth of RAM)");
+  cmd->add_option("--openeo-sync-max-seconds", opts->openeo.sync_max_seconds, "openEO: the longest planned time of a synchronous /result")
+      ->capture_default_str();
+  cmd->add_option("--openeo-jobs", opts->openeo.job_slots, "openEO: batch jobs running at once (0: half the cores)");
+  auto job_mb = std::make_shared<std::uint64_t>(0);
+  cmd->add_option("--openeo-job-memory-mb", *job_mb, "openEO: the planned peak memories of running batch jobs add up to at most this, MiB (0: half of RAM)");
+  cmd->add_option("--openeo-jobs-per-user", opts->openeo.jobs_per_user, "openEO: queued or running jobs one user may hold (more: 429)")
+      ->capture_default_str();
   cmd->add_option("--rate-limit", opts->rate_limit, "Requests per second per token or address (429 beyond; 0: none)")->capture_default_str();
   cmd->add_option("--tls-cert", opts->tls_cert, "PEM certificate (chain) for HTTPS; with --tls-key");
   cmd->add_option("--tls-key", opts->tls_key, "PEM private key of --tls-cert");
@@ -50,10 +59,12 @@ void register_serve(CLI::App& app, GlobalOptions& global) {
               "HTTPS with --tls-cert and --tls-key, or behind a reverse proxy (docs/deployment.md). Tokens:\n"
               "Authorization: Bearer TOKEN (sco token create). Stops cleanly on SIGTERM or Ctrl-C. Access log on standard\n"
               "error unless --quiet.");
-  cmd->callback([opts, cache_mb, raster_mb, &global] {
+  cmd->callback([opts, cache_mb, raster_mb, sync_mb, job_mb, &global] {
     opts->catalog_dir = global.catalog_dir();
     opts->tile_cache_bytes = *cache_mb << 20;
     opts->raster_cache_bytes = *raster_mb << 20;
+    opts->openeo.sync_max_memory = *sync_mb << 20;
+    opts->openeo.job_memory = *job_mb << 20;
     opts->threads = global.threads;
     opts->access_log = !global.quiet;
     server::serve(*opts, [&](int port) {

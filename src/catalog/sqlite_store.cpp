@@ -193,6 +193,9 @@ class SqliteStore : public CatalogStore {
       exec("CREATE INDEX IF NOT EXISTS items_end ON items(end_dt)");
       exec(fmt::format("CREATE VIRTUAL TABLE IF NOT EXISTS items_bbox USING {}", kBboxTable));
       exec("CREATE TABLE IF NOT EXISTS feature_tables(id TEXT PRIMARY KEY, doc TEXT NOT NULL)");
+      exec("CREATE TABLE IF NOT EXISTS records(kind TEXT NOT NULL, id TEXT NOT NULL, owner TEXT NOT NULL, created INTEGER NOT NULL, "
+           "doc TEXT NOT NULL, PRIMARY KEY(kind, id))");
+      exec("CREATE INDEX IF NOT EXISTS records_owner ON records(kind, owner, created)");
       exec("CREATE TABLE IF NOT EXISTS audit_confirmations(seq INTEGER PRIMARY KEY, hash TEXT NOT NULL)");
       std::string version;
       {
@@ -320,6 +323,40 @@ class SqliteStore : public CatalogStore {
     s.bind(1, id);
     if (!s.step()) return std::nullopt;
     return json::parse(s.text(0));
+  }
+
+  void put_record(const std::string& kind, const std::string& id, const std::string& owner, const json& doc) override {
+    // `created` keeps the first insertion's order: a record updated keeps its place.
+    Statement s(db_,
+                "INSERT INTO records(kind, id, owner, created, doc) VALUES(?, ?, ?, (SELECT coalesce(max(created), 0) + 1 FROM records), ?) "
+                "ON CONFLICT(kind, id) DO UPDATE SET owner = excluded.owner, doc = excluded.doc",
+                path_);
+    s.bind(1, kind).bind(2, id).bind(3, owner).bind(4, doc.dump());
+    s.step();
+  }
+
+  std::optional<json> record(const std::string& kind, const std::string& id) const override {
+    Statement s(reader(), "SELECT doc FROM records WHERE kind = ? AND id = ?", path_);
+    s.bind(1, kind).bind(2, id);
+    if (!s.step()) return std::nullopt;
+    return json::parse(s.text(0));
+  }
+
+  std::vector<json> records(const std::string& kind, const std::string& owner) const override {
+    Statement s(reader(), owner.empty() ? "SELECT doc FROM records WHERE kind = ? ORDER BY created"
+                                        : "SELECT doc FROM records WHERE kind = ? AND owner = ? ORDER BY created", path_);
+    s.bind(1, kind);
+    if (!owner.empty()) s.bind(2, owner);
+    std::vector<json> out;
+    while (s.step()) out.push_back(json::parse(s.text(0)));
+    return out;
+  }
+
+  bool delete_record(const std::string& kind, const std::string& id) override {
+    Statement s(db_, "DELETE FROM records WHERE kind = ? AND id = ?", path_);
+    s.bind(1, kind).bind(2, id);
+    s.step();
+    return sqlite3_changes(db_) > 0;
   }
 
   std::optional<json> item(const std::string& collection, const std::string& id) const override {

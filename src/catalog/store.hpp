@@ -65,6 +65,13 @@ class CatalogStore {
   virtual void put_feature_table(const nlohmann::json& table) = 0;
   virtual std::vector<nlohmann::json> feature_tables() const = 0;
   virtual std::optional<nlohmann::json> feature_table(const std::string& id) const = 0;
+  // The node's own records beside the STAC documents: openEO batch jobs ("job") and user-defined
+  // process graphs ("process_graph"), each a JSON document under (kind, id) with its owner.
+  virtual void put_record(const std::string& kind, const std::string& id, const std::string& owner, const nlohmann::json& doc) = 0;
+  virtual std::optional<nlohmann::json> record(const std::string& kind, const std::string& id) const = 0;
+  // A kind's records, oldest first; of one owner when `owner` is not empty.
+  virtual std::vector<nlohmann::json> records(const std::string& kind, const std::string& owner = "") const = 0;
+  virtual bool delete_record(const std::string& kind, const std::string& id) = 0;
   // Records, inside the current transaction, that the audit entry (seq, hash) written ahead of it
   // belongs to it: the entry is confirmed exactly when the transaction commits.
   virtual void confirm_audit(std::uint64_t seq, const std::string& hash) = 0;

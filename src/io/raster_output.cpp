@@ -27,6 +27,13 @@ OutputFormat parse_output_format(const std::string& name) {
   core::fail(ErrorCode::kInvalidInput, "unknown output format '{}' (formats: COG, GTiff)", name);
 }
 
+std::vector<std::string> cog_options(bool is_float, int threads) {
+  // DEFLATE is readable everywhere; level 1 costs ~40% less time than the default 6 for ~1% more
+  // bytes on float indices (measured in bench/README.md). --co LEVEL=9 for archives.
+  return {"COMPRESS=DEFLATE", "LEVEL=1", "PREDICTOR=YES", "BLOCKSIZE=512", "BIGTIFF=IF_SAFER", "OVERVIEWS=AUTO",
+          is_float ? "RESAMPLING=AVERAGE" : "RESAMPLING=NEAREST", fmt::format("NUM_THREADS={}", threads)};
+}
+
 void check_output_path(const std::string& path) {
   if (path.empty()) core::fail(ErrorCode::kInvalidInput, "the output path is empty");
   const fs::path p(path);
@@ -155,17 +162,7 @@ void RasterOutput::commit(core::Progress* progress) {
   if (spec_.format == OutputFormat::kCog) {
     GDALDriver* cog = GetGDALDriverManager()->GetDriverByName("COG");
     if (!cog) core::fail(ErrorCode::kInternal, "GDAL has no COG driver");
-    const bool is_float = !core::is_integer(spec_.type);
-    // DEFLATE is readable everywhere; level 1 costs ~40% less time than the default 6 for ~1% more
-    // bytes on float indices (measured in bench/README.md). --co LEVEL=9 for archives.
-    std::vector<std::string> opts = {"COMPRESS=DEFLATE",
-                                     "LEVEL=1",
-                                     "PREDICTOR=YES",
-                                     "BLOCKSIZE=512",
-                                     "BIGTIFF=IF_SAFER",
-                                     "OVERVIEWS=AUTO",
-                                     is_float ? "RESAMPLING=AVERAGE" : "RESAMPLING=NEAREST",
-                                     fmt::format("NUM_THREADS={}", threads_)};
+    std::vector<std::string> opts = cog_options(!core::is_integer(spec_.type), threads_);
     for (const auto& o : spec_.creation_options) set_option(opts, o);
     auto* src = static_cast<GDALDataset*>(GDALOpenEx(staging_path_.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY,
                                                      nullptr, nullptr, nullptr));

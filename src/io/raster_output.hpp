@@ -33,6 +33,9 @@ struct OutputSpec {
   std::string band_description;
 };
 
+// sco's creation options of a cloud-optimised GeoTIFF.
+std::vector<std::string> cog_options(bool is_float, int threads);
+
 // Fails with one line naming the path when the output cannot be written there (no folder, not
 // writable, or the path is a folder).
 void check_output_path(const std::string& path);

@@ -2,6 +2,7 @@
 // Who may see what. Every collection has a visibility ("sco:visibility" in its document: public,
 // partners or private; public when absent); callers are anonymous or hold a token with a role.
 //   public    everyone          partners  partner and admin tokens          private  admin tokens
+//   owner:OWNER  the tokens of that owner ("user:NAME": an openEO user's job results) and admin tokens
 // Routes that name a collection the caller may not see answer 401 (no token) or 403 (a valid token
 // without the right); listings and searches leave such collections out entirely (results, counts,
 // links), so nothing of them leaks.

@@ -45,8 +45,36 @@ namespace {
 std::atomic<bool> g_stop{false};
 extern "C" void on_signal(int) { g_stop = true; }
 
+// A file of the node as the response body, read as the client takes it (Range requests included).
+void send_file(httplib::Response& res, const std::string& path, const std::string& type) {
+  auto file = std::make_shared<std::ifstream>(path, std::ios::binary);
+  std::error_code ec;
+  const auto size = static_cast<std::size_t>(std::filesystem::file_size(path, ec));
+  if (!*file || ec) {
+    res.status = 500;
+    res.set_content(json_text({{"code", "ServerError"}, {"description", "cannot read the file"}}), "application/json");
+    return;
+  }
+  res.set_content_provider(size, type.c_str(), [file](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+    std::vector<char> buf(std::min<std::size_t>(length, 1 << 16));
+    file->clear();
+    file->seekg(static_cast<std::streamoff>(offset));
+    std::size_t left = length;
+    while (left > 0) {
+      file->read(buf.data(), static_cast<std::streamsize>(std::min(left, buf.size())));
+      const auto got = static_cast<std::size_t>(file->gcount());
+      if (got == 0 || !sink.write(buf.data(), got)) return false;
+      left -= got;
+    }
+    return true;
+  });
+}
+
 void reply(httplib::Response& res, const ApiResponse& r) {
   res.status = r.status;
+  for (const auto& [k, v] : r.headers) res.set_header(k, v);
+  if (r.status == 204) return;
+  if (!r.file.empty()) return send_file(res, r.file, r.content_type);
   res.set_content(r.body, r.content_type.c_str());
 }
 
@@ -306,27 +334,7 @@ void asset_route(Services& s, const httplib::Request& req, httplib::Response& re
     reply(res, check);
     return;
   }
-  auto file = std::make_shared<std::ifstream>(path, std::ios::binary);
-  std::error_code ec;
-  const auto size = static_cast<std::size_t>(std::filesystem::file_size(path, ec));
-  if (!*file || ec) {
-    reply(res, error_response(500, "ServerError", "cannot read the asset's file"));
-    return;
-  }
-  res.set_content_provider(size, type.c_str(), [file](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-    std::vector<char> buf(std::min<std::size_t>(length, 1 << 16));
-    file->clear();
-    file->seekg(static_cast<std::streamoff>(offset));
-    std::size_t left = length;
-    while (left > 0) {
-      file->read(buf.data(), static_cast<std::streamsize>(std::min(left, buf.size())));
-      const auto got = static_cast<std::size_t>(file->gcount());
-      if (got == 0 || !sink.write(buf.data(), got)) return false;
-      left -= got;
-    }
-    return true;
-  });
-}
+  send_file(res, path, type);}
 
 void tile_route(Services& s, const httplib::Request& req, httplib::Response& res) {
   ApiRequest r;
@@ -356,9 +364,12 @@ void openeo_route(Services& s, const httplib::Request& req, httplib::Response& r
   r.body = req.body;
   r.base_url = base_url(req, s.o);
   ApiResponse a;
-  {
+  const std::string authorization = login ? req.get_header_value("Authorization") : "";
+  if (OpenEoApi::writes_records(req.path)) {
+    a = s.openeo.handle(r, authorization);  // jobs and process graphs: each read sees the latest commit
+  } else {
     const core::FairGate::Pass pass(s.api_gate);
-    s.store.read_snapshot([&] { a = s.openeo.handle(r, login ? req.get_header_value("Authorization") : "", r.caller.owner); });
+    s.store.read_snapshot([&] { a = s.openeo.handle(r, authorization); });
   }
   if (a.status == 401 || a.status == 403) s.gate.audit_refusal(req, a.status, r.caller);
   reply(res, a);
@@ -381,7 +392,10 @@ const std::vector<Route>& route_table() {
       {"GET", R"(/tiles/.*)", tile_route},
       {"GET", R"(/\.well-known/openeo)", openeo_route},
       {"GET", R"(/openeo/1\.2(/.*)?)", openeo_route},
-      {"POST", R"(/openeo/1\.2/result)", openeo_route},
+      {"POST", R"(/openeo/1\.2/.*)", openeo_route},
+      {"PUT", R"(/openeo/1\.2/.*)", openeo_route},
+      {"PATCH", R"(/openeo/1\.2/.*)", openeo_route},
+      {"DELETE", R"(/openeo/1\.2/.*)", openeo_route},
   };
   return routes;
 }
@@ -466,8 +480,12 @@ void add_routes(httplib::Server& svr, Services& s) {
   });
   for (const Route& r : route_table()) {
     auto h = [&s, handler = r.handler](const httplib::Request& req, httplib::Response& res) { handler(s, req, res); };
-    if (std::string_view(r.method) == "GET") svr.Get(r.pattern, h);
-    else svr.Post(r.pattern, h);
+    const std::string_view m = r.method;
+    if (m == "GET") svr.Get(r.pattern, h);
+    else if (m == "POST") svr.Post(r.pattern, h);
+    else if (m == "PUT") svr.Put(r.pattern, h);
+    else if (m == "PATCH") svr.Patch(r.pattern, h);
+    else if (m == "DELETE") svr.Delete(r.pattern, h);
   }
   if (!s.o.web_dir.empty() && std::filesystem::is_directory(s.o.web_dir)) {
     svr.set_mount_point("/", s.o.web_dir);  // httplib refuses paths that leave the folder
@@ -530,9 +548,11 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   io::set_gdal_cache_bytes(o.raster_cache_bytes / 4);
   TilesApi tiles(*store, o.tile_cache_bytes);
   const std::uint64_t ram = static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<std::uint64_t>(::sysconf(_SC_PAGE_SIZE));
-  OpenEoApi openeo(*store, o.catalog_dir, o.openeo_sync_max_cells > 0 ? o.openeo_sync_max_cells : ram / 4 / 4);
   SSL_CTX* tls = tls_of(o);
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const OpenEoLimits openeo_limits = o.openeo.sized(ram, threads);
+  JobService jobs(*store, o.catalog_dir, openeo_limits, threads);
+  OpenEoApi openeo(*store, o.catalog_dir, openeo_limits, threads, &jobs);
   // A keep-alive connection holds one pool thread: the pool bounds open connections, the cores
   // bound the work (threads waiting on a socket cost a stack, no CPU). 64 threads per core, at least
   // 256; one address may hold three quarters of them (a client's 64 connections reopened while its

@@ -7,6 +7,8 @@
 #include <functional>
 #include <string>
 
+#include "server/openeo_limits.hpp"
+
 namespace sco::server {
 
 struct ServerOptions {
@@ -25,9 +27,7 @@ struct ServerOptions {
   bool access_log = true;
   std::string tls_cert, tls_key;  // PEM files: HTTPS (OpenSSL) when given
   bool trust_proxy = false;       // behind a reverse proxy: links and client addresses from X-Forwarded-*
-  // openEO synchronous requests: the most cells (pixels x time steps x bands) one may load; larger
-  // ones are refused before any work, pointing to batch jobs. 0: as many float32 cells as a quarter of the RAM holds.
-  std::uint64_t openeo_sync_max_cells = 0;
+  OpenEoLimits openeo;  // synchronous limits and the batch queue (zeros: sized from the machine)
 };
 
 // Blocks until stopped by a signal. Throws naming the catalog when it cannot be opened, or the

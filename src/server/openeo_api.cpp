@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <regex>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -34,7 +35,15 @@ const json& endpoints() {
                                      {{"path", "/collections/{collection_id}"}, {"methods", {"GET"}}},
                                      {{"path", "/processes"}, {"methods", {"GET"}}},
                                      {{"path", "/file_formats"}, {"methods", {"GET"}}},
-                                     {{"path", "/result"}, {"methods", {"POST"}}}});
+                                     {{"path", "/result"}, {"methods", {"POST"}}},
+                                     {{"path", "/validation"}, {"methods", {"POST"}}},
+                                     {{"path", "/jobs"}, {"methods", {"GET", "POST"}}},
+                                     {{"path", "/jobs/{job_id}"}, {"methods", {"GET", "PATCH", "DELETE"}}},
+                                     {{"path", "/jobs/{job_id}/results"}, {"methods", {"GET", "POST", "DELETE"}}},
+                                     {{"path", "/jobs/{job_id}/logs"}, {"methods", {"GET"}}},
+                                     {{"path", "/jobs/{job_id}/estimate"}, {"methods", {"GET"}}},
+                                     {{"path", "/process_graphs"}, {"methods", {"GET"}}},
+                                     {{"path", "/process_graphs/{process_graph_id}"}, {"methods", {"GET", "PUT", "DELETE"}}}});
   return e;
 }
 
@@ -44,7 +53,20 @@ const json& conformance() {
   return c;
 }
 
-ApiResponse ok(const json& j) { return {200, "application/json", json_text(j)}; }
+ApiResponse ok(const json& j) { return {200, "application/json", json_text(j), {}}; }
+
+// What save_result writes, with the parameters each format takes (none).
+json file_formats() {
+  auto format = [](const char* title, const char* kind, const char* description) {
+    return json{{"title", title}, {"description", description}, {"gis_data_types", {kind}}, {"parameters", json::object()}};
+  };
+  return {{"input", json::object()},
+          {"output", {{"GTiff", format("GeoTIFF (cloud-optimised)", "raster", "One file per time step (a batch job's; a synchronous result holds one), one band per cube band, float32, NaN as nodata, DEFLATE, overviews.")},
+                      {"netCDF", format("netCDF-4 (CF-1.8)", "raster", "One file for the whole cube: a variable per band over (t, y, x), t in days since 1970-01-01, the CRS as a grid mapping.")},
+                      {"GeoJSON", format("GeoJSON", "vector", "A vector cube: the geometries with one property per time step and band.")},
+                      {"CSV", format("CSV", "vector", "A vector cube: a row per geometry, a column per time step and band.")},
+                      {"JSON", format("JSON", "vector", "A vector cube: an array of objects, one per geometry.")}}}};
+}
 
 // "Basic base64(name:password)" -> name, password; false when malformed.
 bool basic_credentials(const std::string& header, std::string& name, std::string& password) {
@@ -147,17 +169,55 @@ ApiResponse OpenEoApi::collection(const ApiRequest& req, const std::string& id) 
   return ok(with_cube_dimensions(*c, req.base_url + "/openeo/1.2"));
 }
 
-// POST /result: the process graph run synchronously, the file it saves as the response.
-ApiResponse OpenEoApi::result(const ApiRequest& req, const std::string& user) const {
-  if (user.empty()) return openeo_error(401, "AuthenticationRequired", "log in first: GET /credentials/basic");
-  json body;
+std::optional<ApiResponse> parse_openeo_body(const std::string& text, json& body) {
   try {
-    body = json::parse(req.body);
+    body = json::parse(text);
   } catch (const json::parse_error& e) {
-    return openeo_error(400, "JsonInvalid", fmt::format("the request body is not JSON (byte {})", e.byte));
+    std::size_t line = 1, column = 1;
+    for (std::size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
+      column = text[i] == '\n' ? 1 : column + 1;
+      if (text[i] == '\n') ++line;
+    }
+    return openeo_error(400, "JsonInvalid", fmt::format("the request body is not JSON (line {}, column {})", line, column));
   }
-  const json graph = body.is_object() ? body.value("process", json::object()).value("process_graph", json()) : json();
+  if (!body.is_object()) return openeo_error(400, "JsonInvalid", "the request body must be a JSON object");
+  return std::nullopt;
+}
+
+ApiResponse openeo_error_of(const core::Error& e) {
+  if (e.code() == core::ErrorCode::kCancelled) return openeo_error(503, "ServiceUnavailable", e.what());
+  if (e.code() != core::ErrorCode::kInvalidInput && e.code() != core::ErrorCode::kNotFound) return openeo_error(500, "Internal", e.what());
+  const auto [code, message] = openeo_code_of(e.what());
+  return openeo_error(code == "CollectionNotFound" ? 404 : 400, code, message);
+}
+
+namespace {
+
+// The body's {"process": {"process_graph": ...}} (PUT /process_graphs/{id} and /validation accept the
+// process itself too), or the openEO error for it.
+std::optional<ApiResponse> graph_of(const std::string& text, json& body, json& graph, bool bare_allowed) {
+  if (auto bad = parse_openeo_body(text, body)) return bad;
+  graph = body.value("process", json::object()).value("process_graph", json());
+  if (!graph.is_object() && bare_allowed) graph = body.value("process_graph", json());
   if (!graph.is_object()) return openeo_error(400, "ProcessGraphMissing", "expected {\"process\": {\"process_graph\": {...}}}");
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::function<std::optional<json>(const std::string&)> OpenEoApi::user_processes(const std::string& owner) const {
+  return [this, owner](const std::string& id) { return store_.record("process_graph", owner + "/" + id); };
+}
+
+// POST /result: planned first, refused before any work when the plan exceeds the node's synchronous
+// limits; then run, the file it saves as the response.
+ApiResponse OpenEoApi::result(const ApiRequest& req) const {
+  if (req.caller.owner.empty()) return openeo_error(401, "AuthenticationRequired", "log in first: GET /credentials/basic");
+  json body, graph;
+  if (auto bad = graph_of(req.body, body, graph, false)) return *bad;
+  GraphOptions opts;
+  opts.threads = threads_;
+  opts.user_process = user_processes(req.caller.owner);
   const std::string work = (std::filesystem::path(catalog_dir_) / "openeo" / ("sync-" + core::random_hex(8))).string();
   struct Cleanup {
     std::string dir;
@@ -167,47 +227,120 @@ ApiResponse OpenEoApi::result(const ApiRequest& req, const std::string& user) co
     }
   } cleanup{work};
   try {
-    const GraphResult r = run_process_graph(graph, store_, req.caller, work, 2, sync_max_cells_);
-    std::ifstream f(r.path, std::ios::binary);
+    const GraphEstimate plan = plan_process_graph(graph, store_, req.caller, opts);
+    std::string over;
+    if (plan.cells > limits_.sync_max_cells) over = fmt::format("{} cells (pixels x dates x bands; the limit is {})", plan.cells, limits_.sync_max_cells);
+    if (plan.peak_memory > limits_.sync_max_memory) over = fmt::format("{} MiB of memory (the limit is {} MiB)", plan.peak_memory >> 20, limits_.sync_max_memory >> 20);
+    if (plan.seconds > limits_.sync_max_seconds) over = fmt::format("about {:.0f} s (the limit is {:.0f} s)", plan.seconds, limits_.sync_max_seconds);
+    if (!over.empty()) {
+      return openeo_error(400, "ProcessGraphComplexity",
+                          fmt::format("the process graph needs {}, more than this node computes synchronously: submit it as a batch job (POST /jobs), "
+                                      "or narrow its extents", over));
+    }
+    if (!plan.single_file_error.empty()) core::fail(core::ErrorCode::kInvalidInput, "{}", plan.single_file_error);
+    const GraphResult r = run_process_graph(graph, store_, req.caller, work, opts);
+    std::ifstream f(r.files.at(0).path, std::ios::binary);
     std::stringstream ss;
     ss << f.rdbuf();
-    return {200, r.media_type, ss.str()};
+    return {200, r.files[0].media_type, ss.str(), {}};
   } catch (const core::Error& e) {
-    if (e.code() != core::ErrorCode::kInvalidInput && e.code() != core::ErrorCode::kNotFound) return openeo_error(500, "Internal", e.what());
-    const auto [code, message] = openeo_code_of(e.what());
-    return openeo_error(code == "CollectionNotFound" ? 404 : 400, code, message);
+    return openeo_error_of(e);
   }
 }
 
-ApiResponse OpenEoApi::handle(const ApiRequest& req, const std::string& authorization, const std::string& user) const {
+// POST /validation: the graph planned (every node and argument checked, nothing run); errors listed.
+ApiResponse OpenEoApi::validation(const ApiRequest& req) const {
+  json body, graph;
+  if (auto bad = graph_of(req.body, body, graph, true)) return *bad;
+  GraphOptions opts;
+  opts.threads = threads_;
+  opts.single_file = false;
+  opts.user_process = user_processes(req.caller.owner);
+  json errors = json::array();
+  try {
+    plan_process_graph(graph, store_, req.caller, opts);
+  } catch (const core::Error& e) {
+    const auto [code, message] = openeo_code_of(e.what());
+    errors.push_back({{"code", code}, {"message", message}});
+  }
+  return ok({{"errors", errors}});
+}
+
+// User-defined processes: each user's own, stored in the catalog (kind "process_graph", id OWNER/ID).
+ApiResponse OpenEoApi::process_graphs(const ApiRequest& req, const std::string& rest) const {
+  const std::string owner = req.caller.owner;
+  if (owner.empty()) return openeo_error(401, "AuthenticationRequired", "log in first: GET /credentials/basic");
+  if (rest.empty() || rest == "/") {
+    if (req.method != "GET") return openeo_error(405, "MethodNotAllowed", "GET /process_graphs");
+    json list = json::array();
+    for (json p : store_.records("process_graph", owner)) {
+      p.erase("process_graph");
+      list.push_back(p);
+    }
+    return ok({{"processes", list}, {"links", json::array()}});
+  }
+  const std::string id = rest.substr(1);
+  static const std::regex kId("^\\w+$");
+  if (!std::regex_match(id, kId)) return openeo_error(400, "ProcessIdInvalid", fmt::format("process id '{}': letters, digits and _ only", id));
+  if (req.method == "GET" || req.method == "DELETE") {
+    const auto p = store_.record("process_graph", owner + "/" + id);
+    if (!p) return openeo_error(404, "ProcessGraphNotFound", fmt::format("no process graph '{}'", id));
+    if (req.method == "GET") return ok(*p);
+    store_.transaction([&] { store_.delete_record("process_graph", owner + "/" + id); });
+    return {204, "", "", {}};
+  }
+  if (req.method != "PUT") return openeo_error(405, "MethodNotAllowed", "GET, PUT or DELETE /process_graphs/{id}");
+  json body, graph;
+  if (auto bad = graph_of(req.body, body, graph, true)) return *bad;
+  const json process = body.contains("process_graph") ? body : body.value("process", json::object());
+  for (const auto& p : openeo_processes()) {
+    if (p["id"] == id) return openeo_error(400, "ProcessIdInvalid", fmt::format("'{}' is a predefined process of this back-end", id));
+  }
+  for (const auto& [node, n] : graph.items()) {
+    if (!n.is_object() || !n.value("process_id", json()).is_string()) return openeo_error(400, "ProcessGraphInvalid", fmt::format("node '{}': no process_id", node));
+  }
+  json stored = {{"id", id}, {"process_graph", graph}};
+  for (const char* k : {"summary", "description", "parameters", "returns", "categories"}) {
+    if (process.contains(k)) stored[k] = process[k];
+  }
+  store_.transaction([&] { store_.put_record("process_graph", owner + "/" + id, owner, stored); });
+  return ok(json::object());
+}
+
+bool OpenEoApi::writes_records(const std::string& path) {
+  return path.rfind("/openeo/1.2/jobs", 0) == 0 || path.rfind("/openeo/1.2/process_graphs", 0) == 0;
+}
+
+ApiResponse OpenEoApi::handle(const ApiRequest& req, const std::string& authorization) const {
   const std::string& p = req.path;
-  if (p == "/openeo/1.2/result") {
+  const std::string prefix = "/openeo/1.2";
+  const std::string rest = p.rfind(prefix, 0) == 0 ? p.substr(prefix.size()) : "";
+  if (rest == "/jobs" || rest.rfind("/jobs/", 0) == 0) {
+    if (!jobs_) return openeo_error(404, "NotFound", "this node runs no batch jobs");
+    return jobs_->handle(req, rest.substr(5));
+  }
+  if (rest == "/process_graphs" || rest.rfind("/process_graphs/", 0) == 0) return process_graphs(req, rest.substr(15));
+  if (rest == "/result" || rest == "/validation") {
     if (req.method != "POST") return openeo_error(405, "MethodNotAllowed", "use POST");
-    return result(req, user);
+    return rest == "/result" ? result(req) : validation(req);
   }
   if (req.method != "GET") return openeo_error(405, "MethodNotAllowed", fmt::format("{} is not allowed on {}", req.method, p));
   if (p == "/.well-known/openeo") {
     return ok({{"versions", json::array({{{"url", req.base_url + "/openeo/1.2/"}, {"production", true}, {"api_version", kApiVersion}}})}});
   }
-  const std::string prefix = "/openeo/1.2";
   if (p.rfind(prefix, 0) != 0) return openeo_error(404, "NotFound", fmt::format("no route {}", p));
-  const std::string rest = p.substr(prefix.size());
   if (rest.empty() || rest == "/") return capabilities(req);
   if (rest == "/conformance") return ok({{"conformsTo", conformance()}});
   if (rest == "/credentials/basic") return login(authorization);
   if (rest == "/me") {
+    const std::string& user = req.caller.owner;
     if (user.empty()) return openeo_error(401, "AuthenticationRequired", "log in first: GET /credentials/basic");
     const std::string name = user.rfind("user:", 0) == 0 ? user.substr(5) : user;
     return ok({{"user_id", name}, {"name", name}, {"links", json::array()}});
   }
   if (rest == "/collections") return collections(req);
   if (rest == "/processes") return ok({{"processes", openeo_processes()}, {"links", json::array()}});
-  if (rest == "/file_formats") {
-    const json gtiff = {{"title", "GeoTIFF (cloud-optimised)"}, {"gis_data_types", {"raster"}}, {"parameters", json::object()}};
-    auto vector = [](const char* title) { return json{{"title", title}, {"gis_data_types", {"vector"}}, {"parameters", json::object()}}; };
-    const json output = {{"GTiff", gtiff}, {"GeoJSON", vector("GeoJSON")}, {"CSV", vector("CSV")}, {"JSON", vector("JSON")}};
-    return ok({{"input", json::object()}, {"output", output}});
-  }
+  if (rest == "/file_formats") return ok(file_formats());
   if (rest.rfind("/collections/", 0) == 0 && rest.find('/', 13) == std::string::npos) return collection(req, rest.substr(13));
   return openeo_error(404, "NotFound", fmt::format("no route {} (the endpoints: {}/)", p, prefix));
 }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <map>
 #include <set>
+#include <deque>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -16,8 +17,12 @@
 #include "core/error.hpp"
 #include "cube/series_op.hpp"
 #include "io/block_pipeline.hpp"
+#include "io/cube_output.hpp"
 #include "io/grid_alignment.hpp"
 #include "io/raster_dataset.hpp"
+#include "algebra/expression.hpp"
+#include "run/ops/estimate.hpp"
+#include <chrono>
 #include "run/expression_job.hpp"
 #include "run/run.hpp"
 #include "run/series_worker.hpp"
@@ -32,14 +37,6 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-json param(const std::string& name, const std::string& description, json schema, bool optional = false) {
-  json p = {{"name", name}, {"description", description}, {"schema", std::move(schema)}};
-  if (optional) p["optional"] = true;
-  return p;
-}
-
-const json kCube = {{"type", "object"}, {"subtype", "datacube"}};
 
 // A band of a slice: a file (a VRT on the cube's grid, or a result) and its band number.
 struct Band {
@@ -99,56 +96,133 @@ Cube select_bands(const std::string& node, const Cube& in, const json& bands) {
   return out;
 }
 
+// The rate at which this node reads, warps and computes a band's cells per thread (float32 through
+// VRT windows), measured by bench/openeo on this machine; estimates of seconds divide by it.
+constexpr double kReadBytesPerSecond = 150e6;
+
+constexpr const char* kWgs84Wkt = "GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,298.257223563]],PRIMEM[\"Greenwich\",0],UNIT[\"degree\",0.0174532925199433],AXIS[\"Latitude\",NORTH],AXIS[\"Longitude\",EAST]]";
+
 class Evaluator {
  public:
-  Evaluator(const json& graph, const catalog::CatalogStore& store, const Caller& caller, std::string work, int threads, std::uint64_t max_cells)
-      : graph_(graph), store_(store), caller_(caller), work_(std::move(work)), threads_(threads), max_cells_(max_cells) {}
+  Evaluator(const json& graph, const catalog::CatalogStore& store, const Caller& caller, std::string work, const GraphOptions& options,
+            bool plan_only)
+      : graph_(graph), store_(store), caller_(caller), work_(std::move(work)), opts_(options), plan_only_(plan_only) {}
 
   GraphResult run() {
-    if (!graph_.is_object() || graph_.empty()) core::fail(ErrorCode::kInvalidInput, "ProcessGraphMissing: the process graph is empty");
+    const std::string result_node = result_of(graph_, "the process graph");
+    const Cube& value = evaluate(result_node);
+    if (!saved_) save_cube(result_node, value, value.vector ? "geojson" : "gtiff");  // openEO leaves the default format to the back-end
+    GraphResult r;
+    r.files = *saved_;
+    r.inputs = inputs_;
+    r.bbox = bbox_;
+    r.estimate = estimate_;
+    r.estimate.peak_memory = run::kProcessBaseBytes + (64ull << 20) + step_peak_;
+    r.estimate.seconds = static_cast<double>(estimate_.bytes_read + estimate_.bytes_written) / (kReadBytesPerSecond * std::max(1, opts_.threads));
+    return r;
+  }
+
+ private:
+  // The node with "result": true of a (sub)graph, checking every node has a process_id.
+  static std::string result_of(const json& graph, const std::string& what) {
+    if (!graph.is_object() || graph.empty()) core::fail(ErrorCode::kInvalidInput, "ProcessGraphMissing: {} is empty", what);
     std::string result_node;
-    for (const auto& [id, node] : graph_.items()) {
+    for (const auto& [id, node] : graph.items()) {
       if (!node.is_object() || !node.contains("process_id") || !node["process_id"].is_string()) fail_node(id, "ProcessGraphInvalid", "no process_id");
       if (node.value("result", false)) {
         if (!result_node.empty()) fail_node(id, "ProcessGraphInvalid", "a second result node (the first: '" + result_node + "')");
         result_node = id;
       }
     }
-    if (result_node.empty()) core::fail(ErrorCode::kInvalidInput, "ProcessGraphInvalid: no node has \"result\": true");
-    evaluate(result_node);
-    if (!saved_) core::fail(ErrorCode::kInvalidInput, "ProcessGraphInvalid: the result node must be save_result");
-    return *saved_;
+    if (result_node.empty()) core::fail(ErrorCode::kInvalidInput, "ProcessGraphInvalid: no node of {} has \"result\": true", what);
+    return result_node;
   }
 
- private:
+  using Process = Cube (Evaluator::*)(const std::string&, const json&);
+  static const std::map<std::string, Process>& processes();
+
   // The value of a node, each node evaluated once; cycles refused.
   const Cube& evaluate(const std::string& id) {
     if (auto it = done_.find(id); it != done_.end()) return it->second;
     if (!graph_.contains(id)) core::fail(ErrorCode::kInvalidInput, "ProcessGraphInvalid: a reference to the unknown node '{}'", id);
     if (!active_.insert(id).second) fail_node(id, "ProcessGraphInvalid", "the graph has a cycle through it");
+    core::throw_if_cancelled(opts_.cancel);
     const json& node = graph_[id];
     const std::string process = node["process_id"].get<std::string>();
     const json args = node.value("arguments", json::object());
-    static const std::map<std::string, Cube (Evaluator::*)(const std::string&, const json&)> table = {
-        {"load_collection", &Evaluator::load_collection}, {"filter_bands", &Evaluator::filter_bands},
-        {"ndvi", &Evaluator::ndvi},                       {"normalized_difference", &Evaluator::normalized_difference},
-        {"reduce_dimension", &Evaluator::reduce_dimension}, {"save_result", &Evaluator::save_result},
-        {"aggregate_spatial", &Evaluator::aggregate_spatial}, {"filter_temporal", &Evaluator::filter_temporal},
-        {"filter_bbox", &Evaluator::filter_bbox}, {"apply", &Evaluator::apply}};
-    const auto it = table.find(process);
-    if (it == table.end()) fail_node(id, "ProcessUnsupported", fmt::format("process '{}' is not offered by this back-end (GET /processes)", process));
-    Cube value = (this->*(it->second))(id, args);
+    const auto t0 = std::chrono::steady_clock::now();
+    Cube value;
+    if (const auto it = processes().find(process); it != processes().end()) {
+      value = (this->*(it->second))(id, args);
+    } else {
+      value = user_defined(id, process, args);
+    }
+    ++estimate_.nodes;
+    if (opts_.on_node && !plan_only_) opts_.on_node(id, process, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     active_.erase(id);
     return done_.emplace(id, std::move(value)).first->second;
   }
 
+  // A process the caller stored (PUT /process_graphs/{id}): its graph evaluated with its parameters
+  // bound to this node's arguments, sharing this graph's work folder and estimate.
+  Cube user_defined(const std::string& id, const std::string& process, const json& args) {
+    const auto udp = opts_.user_process ? opts_.user_process(process) : std::nullopt;
+    if (!udp) fail_node(id, "ProcessUnsupported", fmt::format("process '{}' is not offered by this back-end (GET /processes, GET /process_graphs)", process));
+    if (++depth_ > 16) fail_node(id, "ProcessGraphInvalid", "user-defined processes nest more than 16 deep (or call themselves)");
+    Evaluator inner((*udp)["process_graph"], store_, caller_, work_, opts_, plan_only_);
+    inner.depth_ = depth_;
+    inner.counter_ = counter_ + 1000 * depth_;
+    for (const json& p : udp->value("parameters", json::array())) {
+      const std::string name = p.value("name", "");
+      if (args.contains(name)) {
+        inner.parameters_[name] = resolve(id, args[name]);
+      } else if (p.contains("default")) {
+        inner.parameters_[name] = p["default"];
+      } else if (!p.value("optional", false)) {
+        fail_node(id, "ProcessArgumentRequired", fmt::format("argument '{}' of '{}' is missing", name, process));
+      }
+    }
+    inner.cubes_ = cubes_;
+    const Cube value = inner.evaluate(result_of(inner.graph_, "process '" + process + "'"));
+    for (const auto& [k, c] : inner.cubes_) cubes_.emplace(k, c);
+    estimate_.bytes_read += inner.estimate_.bytes_read;
+    estimate_.bytes_written += inner.estimate_.bytes_written;
+    estimate_.cells = std::max(estimate_.cells, inner.estimate_.cells);
+    step_peak_ = std::max(step_peak_, inner.step_peak_);
+    inputs_.insert(inputs_.end(), inner.inputs_.begin(), inner.inputs_.end());
+    --depth_;
+    return value;
+  }
+
+  // An argument with its references resolved: a cube from another node becomes {"sco:cube": KEY},
+  // a parameter of a user-defined process its value; anything else as it is.
+  json resolve(const std::string& node, const json& v) {
+    if (v.is_object() && v.contains("from_node") && v["from_node"].is_string()) {
+      const std::string key = fmt::format("{}#{}", depth_, v["from_node"].get<std::string>());
+      cubes_.emplace(key, evaluate(v["from_node"].get<std::string>()));
+      return {{"sco:cube", key}};
+    }
+    if (v.is_object() && v.contains("from_parameter") && v["from_parameter"].is_string()) {
+      const auto it = parameters_.find(v["from_parameter"].get<std::string>());
+      if (it == parameters_.end()) fail_node(node, "ProcessParameterMissing", fmt::format("no parameter '{}'", v["from_parameter"].get<std::string>()));
+      return it->second;
+    }
+    return v;
+  }
+
   const json& arg(const std::string& node, const json& args, const std::string& name) {
     if (!args.contains(name)) fail_node(node, "ProcessArgumentRequired", fmt::format("argument '{}' is missing", name));
-    return args[name];
+    const json& v = args[name];
+    if (v.is_object() && v.contains("from_parameter") && v["from_parameter"].is_string() && !parameters_.empty()) {
+      resolved_.push_back(resolve(node, v));  // kept alive: callers hold a reference
+      return resolved_.back();
+    }
+    return v;
   }
 
   const Cube& cube_arg(const std::string& node, const json& args, const std::string& name) {
     const json& v = arg(node, args, name);
+    if (v.is_object() && v.contains("sco:cube")) return cubes_.at(v["sco:cube"].get<std::string>());
     if (!v.is_object() || !v.contains("from_node") || !v["from_node"].is_string()) {
       fail_node(node, "ProcessArgumentInvalid", fmt::format("argument '{}' must be a data cube ({{\"from_node\": ...}})", name));
     }
@@ -156,6 +230,13 @@ class Evaluator {
   }
 
   std::string file(const std::string& name) { return (fs::path(work_) / fmt::format("{}-{}", counter_++, name)).string(); }
+
+  // A step's costs: bytes add up, memory is the largest step's (nodes run one after another).
+  void account(const run::StepEstimate& e) {
+    estimate_.bytes_read += e.bytes_read;
+    estimate_.bytes_written += e.bytes_written;
+    step_peak_ = std::max(step_peak_, e.peak_bytes);
+  }
 
   Cube load_collection(const std::string& node, const json& args);
   Cube filter_bands(const std::string& node, const json& args);
@@ -167,23 +248,43 @@ class Evaluator {
   Cube filter_temporal(const std::string& node, const json& args);
   Cube filter_bbox(const std::string& node, const json& args);
   Cube apply(const std::string& node, const json& args);
+  void save_cube(const std::string& node, const Cube& in, const std::string& format);
   void save_vector(const std::string& node, const Cube& in, const std::string& format);
   Cube band_math(const std::string& node, const Cube& in, const std::string& a, const std::string& b, const std::string& out_name);
   // One expression over named bands into a float32 GTiff of the work folder, by sco's evaluator.
-  Band evaluate_expression(const std::vector<std::pair<std::string, Band>>& inputs, const std::string& expression, const std::string& out_name);
+  Band evaluate_expression(const Cube& on, const std::vector<std::pair<std::string, Band>>& inputs, const std::string& expression,
+                           const std::string& out_name);
   std::string band_of(const std::string& node, const Cube& c, const std::string& wanted, const std::string& role);
 
   const json& graph_;
   const catalog::CatalogStore& store_;
   const Caller& caller_;
   std::string work_;
-  int threads_;
-  std::uint64_t max_cells_;
+  const GraphOptions& opts_;
+  bool plan_only_;
   int counter_ = 0;
+  int depth_ = 0;
   std::map<std::string, Cube> done_;
+  std::map<std::string, Cube> cubes_;       // "depth#node" -> a cube passed into a user-defined process
+  std::map<std::string, json> parameters_;  // a user-defined process's parameters
+  std::deque<json> resolved_;
   std::set<std::string> active_;
-  std::optional<GraphResult> saved_;
+  std::optional<std::vector<ResultFile>> saved_;
+  std::vector<std::string> inputs_;
+  GraphEstimate estimate_;
+  std::vector<double> bbox_;
+  std::uint64_t step_peak_ = 0;
 };
+
+const std::map<std::string, Evaluator::Process>& Evaluator::processes() {
+  static const std::map<std::string, Process> table = {
+      {"load_collection", &Evaluator::load_collection}, {"filter_bands", &Evaluator::filter_bands},
+      {"ndvi", &Evaluator::ndvi},                       {"normalized_difference", &Evaluator::normalized_difference},
+      {"reduce_dimension", &Evaluator::reduce_dimension}, {"save_result", &Evaluator::save_result},
+      {"aggregate_spatial", &Evaluator::aggregate_spatial}, {"filter_temporal", &Evaluator::filter_temporal},
+      {"filter_bbox", &Evaluator::filter_bbox}, {"apply", &Evaluator::apply}};
+  return table;
+}
 
 // The WGS 84 (or EPSG:n) box of a spatial_extent as an area of interest.
 run::AreaOfInterest extent_area(const std::string& node, const json& e) {
@@ -213,7 +314,7 @@ Cube Evaluator::load_collection(const std::string& node, const json& args) {
   std::optional<run::AreaOfInterest> area;
   if (spatial.is_object()) {
     area = extent_area(node, spatial);
-    const io::Bounds b = io::zones_bounds(area->zones, "GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,298.257223563]],PRIMEM[\"Greenwich\",0],UNIT[\"degree\",0.0174532925199433],AXIS[\"Latitude\",NORTH],AXIS[\"Longitude\",EAST]]");
+    const io::Bounds b = io::zones_bounds(area->zones, kWgs84Wkt);
     q.bbox = catalog::BBox{std::min(b.min_x, b.max_x), std::min(b.min_y, b.max_y), std::max(b.min_x, b.max_x), std::max(b.min_y, b.max_y)};
   }
   const json temporal = args.value("temporal_extent", json());
@@ -228,6 +329,11 @@ Cube Evaluator::load_collection(const std::string& node, const json& args) {
     const json asset = item["assets"].value("data", json());
     if (!asset.is_object()) continue;
     const std::string path = asset.value("sco:gdal_name", asset.value("href", ""));
+    inputs_.push_back(id + "/" + item.value("id", ""));
+    if (plan_only_ && !cube.slices.empty()) {  // the first item gives the grid and the bands
+      cube.slices.push_back({item["properties"].value("datetime", item["properties"].value("start_datetime", std::string())), cube.slices[0].bands});
+      continue;
+    }
     const io::RasterDataset ds = io::RasterDataset::open(path);
     if (cube.slices.empty()) {
       cube.grid = ds.grid();
@@ -247,17 +353,12 @@ Cube Evaluator::load_collection(const std::string& node, const json& args) {
       // Admission: the cube's size is known before any pixel is read.
       const std::uint64_t bands = args.contains("bands") && args["bands"].is_array() ? args["bands"].size() : cube.band_names.size();
       const std::uint64_t cells = static_cast<std::uint64_t>(cube.grid.width) * static_cast<std::uint64_t>(cube.grid.height) * page.items.size() * bands;
-      if (cells > max_cells_) {
-        fail_node(node, "ProcessGraphComplexity",
-                  fmt::format("the cube has {} cells ({} x {} pixels, {} dates, {} bands), more than this node computes synchronously ({}): "
-                              "narrow the extents, or submit the graph as a batch job",
-                              cells, cube.grid.width, cube.grid.height, page.items.size(), bands, max_cells_));
-      }
+      estimate_.cells = std::max(estimate_.cells, cells);
     }
     Slice s;
     s.date = item["properties"].value("datetime", item["properties"].value("start_datetime", std::string()));
     const std::string vrt = file(item.value("id", "item") + ".vrt");
-    io::write_aligned_vrt(path, ds.grid(), cube.grid, "near", vrt);
+    if (!plan_only_) io::write_aligned_vrt(path, ds.grid(), cube.grid, "near", vrt);
     for (std::size_t k = 0; k < cube.band_names.size(); ++k) s.bands.emplace_back(cube.band_names[k], Band{vrt, static_cast<int>(k) + 1});
     cube.slices.push_back(std::move(s));
   }
@@ -289,22 +390,30 @@ Cube Evaluator::band_math(const std::string& node, const Cube& in, const std::st
       if (name == b) inputs.emplace_back("b", band);
     }
     if (inputs.size() != 2) fail_node(node, "BandExists", fmt::format("a slice lacks band '{}' or '{}'", a, b));
-    out.slices.push_back({s.date, {{out_name, evaluate_expression(inputs, "(a - b) / (a + b)", out_name)}}});
+    out.slices.push_back({s.date, {{out_name, evaluate_expression(in, inputs, "(a - b) / (a + b)", out_name)}}});
   }
   return out;
 }
 
-Band Evaluator::evaluate_expression(const std::vector<std::pair<std::string, Band>>& inputs, const std::string& expression, const std::string& out_name) {
+Band Evaluator::evaluate_expression(const Cube& on, const std::vector<std::pair<std::string, Band>>& inputs, const std::string& expression,
+                                    const std::string& out_name) {
+  const std::string path = file(out_name + ".tif");
+  account(run::ops::pipeline_estimate(on.grid, opts_.threads, inputs.size(), 4, true));
+  if (plan_only_) {
+    algebra::parse_expression(expression);  // a callback that cannot compile fails at planning
+    return Band{path, 1};
+  }
   run::ExpressionJob job;
   for (const auto& [name, band] : inputs) job.inputs.emplace_back(name, io::PipelineInput{band.path, band.number});
   job.expression = expression;
-  job.output.path = file(out_name + ".tif");
+  job.output.path = path;
   job.output.type = core::DataType::kFloat32;
   job.output.nodata = std::nan("");
   job.output.format = io::OutputFormat::kGTiff;
   job.record_inputs = false;
   run::ExecOptions exec;
-  exec.threads = threads_;
+  exec.threads = opts_.threads;
+  exec.cancel = opts_.cancel;
   run::run_expression_job(job, exec);
   return Band{job.output.path, 1};
 }
@@ -357,6 +466,11 @@ Cube Evaluator::aggregate_spatial(const std::string& node, const json& args) {
   const std::string stat = reducer_name(node, arg(node, args, "reducer"));
   Cube out;
   out.vector = VectorPart{std::make_shared<run::ZoneSet>(run::AreaOfInterest::from_geojson(fc.dump()).zones), {}};
+  const std::size_t band_count = in.slices.size() * in.band_names.size();
+  account(run::ops::zonal_estimate(in.grid, opts_.threads, out.vector->zones->size(), band_count, stat == "median"));
+  out.band_names = in.band_names;
+  zonal::parse_stats(stat);
+  if (plan_only_) return out;
   run::ZonalTableRequest req;
   for (const auto& s : in.slices) {
     for (const auto& [name, band] : s.bands) {
@@ -365,12 +479,12 @@ Cube Evaluator::aggregate_spatial(const std::string& node, const json& args) {
   }
   req.stats = zonal::parse_stats(stat);
   run::ExecOptions exec;
-  exec.threads = threads_;
+  exec.threads = opts_.threads;
+  exec.cancel = opts_.cancel;
   run::ZonalTable t = run::compute_zonal_table(*out.vector->zones, req, exec);
   if (req.bands.size() == 1) t.table.columns = {req.bands[0].label};  // one column: the band's name
   else for (auto& c : t.table.columns) c = c.substr(0, c.rfind('_'));  // "LABEL_STAT" -> "LABEL"
   out.vector->table = std::move(t.table);
-  out.band_names = in.band_names;
   return out;
 }
 
@@ -379,6 +493,11 @@ void Evaluator::save_vector(const std::string& node, const Cube& in, const std::
   std::string ext = format == "geojson" ? ".geojson" : format == "csv" ? ".csv" : format == "json" ? ".json" : "";
   if (ext.empty()) fail_node(node, "FormatUnsupported", fmt::format("format '{}': a vector cube is saved as GeoJSON, CSV or JSON", format));
   const std::string path = file("result" + ext);
+  const std::string type = format == "geojson" ? "application/geo+json" : format == "csv" ? "text/csv" : "application/json";
+  saved_ = std::vector<ResultFile>{{path, type, "result (" + format + ")", ""}};
+  if (plan_only_) return;
+  const io::Bounds b = io::zones_bounds(in.vector->zones->vector(), kWgs84Wkt);
+  bbox_ = {std::min(b.min_x, b.max_x), std::min(b.min_y, b.max_y), std::max(b.min_x, b.max_x), std::max(b.min_y, b.max_y)};
   const io::ResultTable& t = in.vector->table;
   if (format == "json") {
     json rows = json::array();
@@ -391,7 +510,6 @@ void Evaluator::save_vector(const std::string& node, const Cube& in, const std::
   } else {
     io::write_table(t, path, in.vector->zones->vector());
   }
-  saved_ = GraphResult{path, format == "geojson" ? "application/geo+json" : format == "csv" ? "text/csv" : "application/json"};
 }
 
 Cube Evaluator::reduce_dimension(const std::string& node, const json& args) {
@@ -416,48 +534,67 @@ Cube Evaluator::reduce_dimension(const std::string& node, const json& args) {
     spec.type = core::DataType::kFloat32;
     spec.nodata = std::nan("");
     spec.format = io::OutputFormat::kGTiff;
+    account(run::ops::pipeline_estimate(in.grid, opts_.threads, steps.size(), 4, false));
+    result.bands.emplace_back(name, Band{spec.path, 1});
+    if (plan_only_) continue;
     io::PipelineOptions options;
-    options.threads = threads_;
+    options.threads = opts_.threads;
+    options.cancel = opts_.cancel;
     const std::size_t n = steps.size();
     io::run_block_pipeline(steps, spec, [&] { return std::make_unique<run::SeriesWorker>(op, std::vector<double>(n, 0.0)); }, options);
-    result.bands.emplace_back(name, Band{spec.path, 1});
   }
   out.slices = {result};
   return out;
 }
 
+// save_result: GTiff (a cloud-optimised GeoTIFF per time step, one band per cube band), netCDF (one
+// CF file with the time axis), and for vector cubes GeoJSON, CSV or JSON.
 Cube Evaluator::save_result(const std::string& node, const json& args) {
   const Cube& in = cube_arg(node, args, "data");
-  const std::string format = arg(node, args, "format").is_string() ? args["format"].get<std::string>() : "";
-  std::string lower = format;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (in.vector) {
-    save_vector(node, in, lower);
-    return in;
-  }
-  if (lower != "gtiff") fail_node(node, "FormatUnsupported", fmt::format("format '{}': this back-end writes GTiff (GET /file_formats)", format));
-  if (in.slices.size() != 1) {
-    fail_node(node, "DataCubeTooLarge", fmt::format("a GTiff holds one time step, the cube has {}: reduce the t dimension first", in.slices.size()));
-  }
-  // A cloud-optimised GeoTIFF with one band per cube band, by sco's pipeline (values copied as float32).
-  run::ExpressionJob job;
-  const auto& bands = in.slices.front().bands;
-  if (bands.size() != 1) fail_node(node, "DataCubeTooLarge", fmt::format("a GTiff result here holds one band, the cube has {}: filter_bands first", bands.size()));
-  job.inputs.emplace_back("v", io::PipelineInput{bands[0].second.path, bands[0].second.number});
-  job.expression = "v";
-  job.output.path = file("result.tif");
-  job.output.type = core::DataType::kFloat32;
-  job.output.nodata = std::nan("");
-  job.output.format = io::OutputFormat::kCog;
-  job.output.band_description = bands[0].first;
-  job.record_inputs = false;
-  run::ExecOptions exec;
-  exec.threads = threads_;
-  run::run_expression_job(job, exec);
-  saved_ = GraphResult{job.output.path, "image/tiff; application=geotiff"};
+  save_cube(node, in, arg(node, args, "format").is_string() ? args["format"].get<std::string>() : "");
   return in;
 }
 
+void Evaluator::save_cube(const std::string& node, const Cube& in, const std::string& format) {
+  std::string lower = format;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (in.vector) return save_vector(node, in, lower);
+  if (lower != "gtiff" && lower != "netcdf") fail_node(node, "FormatUnsupported", fmt::format("format '{}': a raster cube is saved as GTiff or netCDF (GET /file_formats)", format));
+  if (in.slices.empty()) fail_node(node, "NoDataForUpdate", "the cube has no time step");
+  std::vector<ResultFile> files;
+  if (lower == "netcdf") {
+    std::vector<std::string> dates;
+    std::vector<std::vector<io::CubeBand>> slices;
+    for (const auto& sl : in.slices) {
+      dates.push_back(sl.date);
+      slices.emplace_back();
+      for (const auto& [name, band] : sl.bands) slices.back().push_back({name, band.path, band.number});
+    }
+    const std::string path = file("result.nc");
+    account(run::ops::pipeline_estimate(in.grid, 1, in.band_names.size() * in.slices.size(), 4, true));
+    if (!plan_only_) io::write_netcdf_cube(in.grid, in.band_names, dates, slices, path, opts_.cancel);
+    files.push_back({path, "application/x-netcdf", "result (netCDF, CF-1.8)", ""});
+  } else {
+    if (opts_.single_file && in.slices.size() != 1) {
+      // Planning says so after the limits: a cube too large to compute at all is told that first.
+      if (plan_only_) estimate_.single_file_error = fmt::format("DataCubeTooLarge: node '{}': a GTiff holds one time step and the cube has {}: reduce the t dimension, save as netCDF, "
+                                                      "or submit a batch job (one GeoTIFF per time step)", node, in.slices.size());
+      else fail_node(node, "DataCubeTooLarge", fmt::format("a GTiff holds one time step and the cube has {}: reduce the t dimension, save as netCDF, "
+                                                      "or submit a batch job (one GeoTIFF per time step)", in.slices.size()));
+    }
+    for (const auto& sl : in.slices) {
+      std::vector<io::CubeBand> bands;
+      for (const auto& [name, band] : sl.bands) bands.push_back({name, band.path, band.number});
+      const std::string day = sl.date.substr(0, 10);
+      const std::string path = file(in.slices.size() == 1 ? "result.tif" : "result-" + day + ".tif");
+      account(run::ops::pipeline_estimate(in.grid, opts_.threads, bands.size(), 4, true));
+      if (!plan_only_) io::write_band_stack(bands, path, opts_.threads, opts_.cancel);
+      files.push_back({path, "image/tiff; application=geotiff; profile=cloud-optimized", in.slices.size() == 1 ? "result" : "result " + day,
+                       in.slices.size() == 1 ? "" : sl.date});
+    }
+  }
+  saved_ = std::move(files);
+}
 
 // filter_temporal: the slices whose date lies in [start, end) (null: open), as openEO's intervals.
 Cube Evaluator::filter_temporal(const std::string& node, const json& args) {
@@ -486,7 +623,7 @@ Cube Evaluator::filter_bbox(const std::string& node, const json& args) {
       auto it = cut.find(band.path);
       if (it == cut.end()) {
         const std::string vrt = file("bbox.vrt");
-        io::write_aligned_vrt(band.path, in.grid, out.grid, "near", vrt);
+        if (!plan_only_) io::write_aligned_vrt(band.path, in.grid, out.grid, "near", vrt);
         it = cut.emplace(band.path, vrt).first;
       }
       band.path = it->second;
@@ -536,73 +673,26 @@ Cube Evaluator::apply(const std::string& node, const json& args) {
   const std::string expression = callback_expression(node, graph, result, 0);
   Cube out = in;
   for (auto& sl : out.slices) {
-    for (auto& [name, band] : sl.bands) band = evaluate_expression({{"x", band}}, expression, name + "-apply");
+    for (auto& [name, band] : sl.bands) band = evaluate_expression(in, {{"x", band}}, expression, name + "-apply");
   }
   return out;
 }
 
 }  // namespace
 
-const json& openeo_processes() {
-  static const json processes = [] {
-    const json bbox = {{"type", "object"}, {"subtype", "bounding-box"}, {"required", {"west", "south", "east", "north"}}};
-    const json callback = {{"type", "object"}, {"subtype", "process-graph"}};
-    json list = json::array();
-    auto add = [&](const std::string& id, const std::string& summary, json params, const std::string& returns) {
-      list.push_back({{"id", id}, {"summary", summary}, {"description", summary}, {"categories", json::array({"cubes"})},
-                      {"parameters", std::move(params)}, {"returns", {{"description", returns}, {"schema", kCube}}}});
-    };
-    add("load_collection", "Load a collection of the node's catalog as a data cube",
-        json::array({param("id", "The collection's id.", {{"type", "string"}, {"subtype", "collection-id"}}),
-                     param("spatial_extent", "The bounding box (west, south, east, north; crs an EPSG code, default 4326).", json::array({bbox, {{"type", "null"}}})),
-                     param("temporal_extent", "[start, end] as RFC 3339 dates or times, null for open ends.", json::array({{{"type", "array"}, {"subtype", "temporal-interval"}}, {{"type", "null"}}})),
-                     param("bands", "Band names or common names; all when null.", json::array({{{"type", "array"}, {"items", {{"type", "string"}}}}, {{"type", "null"}}}), true)}),
-        "A data cube over the extents.");
-    add("filter_bands", "Keep the named bands", json::array({param("data", "A data cube.", kCube), param("bands", "Band names or common names.", {{"type", "array"}, {"items", {{"type", "string"}}}})}),
-        "The cube with the bands kept.");
-    add("ndvi", "Normalized difference vegetation index (nir - red) / (nir + red)",
-        json::array({param("data", "A data cube with red and near-infrared bands.", kCube), param("nir", "The NIR band's name or common name.", {{"type", "string"}}, true),
-                     param("red", "The red band's name or common name.", {{"type", "string"}}, true),
-                     param("target_band", "The name of the band holding the result.", json::array({{{"type", "string"}}, {{"type", "null"}}}), true)}),
-        "A cube of one band.");
-    add("normalized_difference", "(x - y) / (x + y) of two one-band cubes", json::array({param("x", "The first cube.", kCube), param("y", "The second cube.", kCube)}),
-        "A cube of one band.");
-    add("reduce_dimension", "Reduce the t dimension with mean, min, max, median, sum or count",
-        json::array({param("data", "A data cube.", kCube), param("reducer", "A process graph of one of mean, min, max, median, sum, count.", callback),
-                     param("dimension", "The dimension: t.", {{"type", "string"}})}),
-        "The cube without the dimension.");
-    add("aggregate_spatial", "Statistics of the cube per geometry, with exact cell coverage (cells cut by a boundary weighted by their share inside)",
-        json::array({param("data", "A raster data cube.", kCube),
-                     param("geometries", "GeoJSON: a FeatureCollection, Feature or geometry (any CRS it names; WGS 84 by default).", {{"type", "object"}, {"subtype", "geojson"}}),
-                     param("reducer", "A process graph of one of mean, min, max, median, sum, count.", callback),
-                     param("target_dimension", "Not supported (always null).", {{"type", "null"}}, true),
-                     param("context", "Not used.", {{"type", "null"}}, true)}),
-        "A vector cube: one row per geometry, one column per time step and band.");
-    add("filter_temporal", "Keep the time steps in [start, end)",
-        json::array({param("data", "A data cube.", kCube), param("extent", "[start, end], RFC 3339; null for an open end.", {{"type", "array"}, {"subtype", "temporal-interval"}}),
-                     param("dimension", "Not supported (t).", {{"type", "null"}}, true)}),
-        "The cube with fewer time steps.");
-    add("filter_bbox", "Cut the cube to a bounding box", json::array({param("data", "A data cube.", kCube), param("extent", "west, south, east, north (crs: an EPSG code, default 4326).", bbox)}),
-        "The cube over the box.");
-    add("apply", "Apply a process to every pixel (compiled to one band-math expression)",
-        json::array({param("data", "A data cube.", kCube),
-                     param("process", "A process graph of add, subtract, multiply, divide, absolute, sqrt, exp, ln, floor, ceil, round, power, clip over the pixel value x.", callback),
-                     param("context", "Not used.", {{"type", "null"}}, true)}),
-        "The cube with the values changed.");
-    add("save_result", "Save the cube in a file format (GTiff: a cloud-optimised GeoTIFF)",
-        json::array({param("data", "A data cube of one time step and one band.", kCube), param("format", "GTiff.", {{"type", "string"}, {"subtype", "output-format"}}),
-                     param("options", "Format options (none for GTiff).", {{"type", "object"}}, true)}),
-        "The cube, saved.");
-    list.back()["returns"]["schema"] = {{"type", "boolean"}};
-    return list;
-  }();
-  return processes;
+GraphEstimate plan_process_graph(const json& graph, const catalog::CatalogStore& store, const Caller& caller, const GraphOptions& options) {
+  return Evaluator(graph, store, caller, "", options, true).run().estimate;
 }
 
-GraphResult run_process_graph(const json& graph, const catalog::CatalogStore& store, const Caller& caller, const std::string& work_dir, int threads,
-                              std::uint64_t max_cells) {
+GraphResult run_process_graph(const json& graph, const catalog::CatalogStore& store, const Caller& caller, const std::string& work_dir,
+                              const GraphOptions& options) {
   fs::create_directories(work_dir);
-  return Evaluator(graph, store, caller, work_dir, threads, max_cells).run();
+  return Evaluator(graph, store, caller, work_dir, options, false).run();
+}
+
+json GraphEstimate::to_json() const {
+  return {{"cells", cells}, {"bytes_read", bytes_read}, {"bytes_written", bytes_written}, {"peak_memory_bytes", peak_memory},
+          {"seconds", std::round(seconds * 1000) / 1000}, {"nodes", nodes}};
 }
 
 std::pair<std::string, std::string> openeo_code_of(const std::string& message) {

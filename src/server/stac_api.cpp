@@ -275,15 +275,7 @@ class StacView {
   json item_out(json item) const {
     const std::string coll = item.value("collection", std::string());
     const std::string id = item.value("id", std::string());
-    if (item.contains("assets") && item["assets"].is_object()) {
-      for (auto it = item["assets"].begin(); it != item["assets"].end(); ++it) {
-        if (!it->is_object()) continue;
-        const std::string href = it->value("href", std::string());
-        if (!href.empty() && href.find("://") == std::string::npos) {
-          (*it)["href"] = req_.base_url + "/assets/" + url_encode(coll) + "/" + url_encode(id) + "/" + url_encode(it.key());
-        }
-      }
-    }
+    item = with_asset_urls(std::move(item), req_.base_url);
     item["links"] = item_links(coll, id);
     return item;
   }
@@ -467,6 +459,21 @@ ApiResponse find_asset(const catalog::CatalogStore& store, const Caller& caller,
   }
   found = (*item)["assets"][asset];
   return {200, "", ""};
+}
+
+json with_asset_urls(json item, const std::string& base_url) {
+  const std::string coll = item.value("collection", std::string());
+  const std::string id = item.value("id", std::string());
+  if (item.contains("assets") && item["assets"].is_object()) {
+    for (auto it = item["assets"].begin(); it != item["assets"].end(); ++it) {
+      if (!it->is_object()) continue;
+      const std::string href = it->value("href", std::string());
+      if (!href.empty() && href.find("://") == std::string::npos) {
+        (*it)["href"] = base_url + "/assets/" + core::url_encode(coll) + "/" + core::url_encode(id) + "/" + core::url_encode(it.key());
+      }
+    }
+  }
+  return item;
 }
 
 ApiResponse StacApi::asset_file(const std::string& collection, const std::string& item_id, const std::string& asset, const Caller& caller,

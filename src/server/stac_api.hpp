@@ -5,6 +5,8 @@
 // parameter, unknown collections and items 404.
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +29,8 @@ struct ApiResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::string file = {};  // when set, the body is this file of the node, streamed (Range requests answered)
+  std::vector<std::pair<std::string, std::string>> headers = {};  // besides Content-Type (Location, OpenEO-Identifier)
 };
 
 // Compact JSON for a response body. Strings echoed from a request may hold invalid UTF-8: they are
@@ -39,6 +43,9 @@ ApiResponse error_response(int status, const std::string& code, const std::strin
 // (InvalidParameterValue), not found 404 (NotFound), cancelled 503 (ServiceUnavailable), I/O and
 // internal errors 500 (ServerError); the description is the error's message.
 ApiResponse error_response(const core::Error& error);
+// An item with every asset stored as a file of this node given as its /assets URL (clients get a URL,
+// never a path).
+nlohmann::json with_asset_urls(nlohmann::json item, const std::string& base_url);
 // 401 (no token) or 403 (a token without the right) for a collection the caller may not see.
 ApiResponse refusal_response(const Caller& caller);
 // An item's asset as the routes that serve it look it up: 404 for an unknown collection, item or

@@ -10,10 +10,10 @@ namespace {
 constexpr std::uint64_t kWindowSide = 512;  // COG blocks; strips of untiled inputs hold as many cells
 }
 
-StepEstimate pipeline_estimate(const RunContext& ctx, std::size_t inputs, std::size_t bytes_per_cell, bool output) {
-  const std::uint64_t cells = static_cast<std::uint64_t>(ctx.grid.width) * static_cast<std::uint64_t>(ctx.grid.height);
+StepEstimate pipeline_estimate(const core::Grid& grid, int threads_wanted, std::size_t inputs, std::size_t bytes_per_cell, bool output) {
+  const std::uint64_t cells = static_cast<std::uint64_t>(grid.width) * static_cast<std::uint64_t>(grid.height);
   const std::uint64_t window = std::min<std::uint64_t>(cells, kWindowSide * kWindowSide);
-  const auto threads = static_cast<std::uint64_t>(std::max(1, ctx.exec.threads));
+  const auto threads = static_cast<std::uint64_t>(std::max(1, threads_wanted));
   StepEstimate e;
   e.bytes_read = cells * inputs * bytes_per_cell;
   e.bytes_written = cells * 4;
@@ -27,17 +27,17 @@ StepEstimate pipeline_estimate(const RunContext& ctx, std::size_t inputs, std::s
   return e;
 }
 
-StepEstimate zonal_estimate(const RunContext& ctx, std::size_t bands, bool values_kept) {
-  const std::uint64_t cells = static_cast<std::uint64_t>(ctx.grid.width) * static_cast<std::uint64_t>(ctx.grid.height);
-  const auto threads = static_cast<std::uint64_t>(std::max(1, ctx.exec.threads));
+StepEstimate zonal_estimate(const core::Grid& grid, int threads_wanted, std::size_t zones, std::size_t bands, bool values_kept) {
+  const std::uint64_t cells = static_cast<std::uint64_t>(grid.width) * static_cast<std::uint64_t>(grid.height);
+  const auto threads = static_cast<std::uint64_t>(std::max(1, threads_wanted));
   StepEstimate e;
   e.bytes_read = cells * bands * 4;
   // Per thread, a slice of up to 2^20 cells: its values per band and its coverage fractions; for
   // medians and quantiles, the (value, area) pairs of the zones active in one band of block rows.
   const std::uint64_t strip = std::min<std::uint64_t>(cells, 1u << 20);
-  const std::uint64_t band_cells = std::min<std::uint64_t>(cells, static_cast<std::uint64_t>(ctx.grid.width) * 512);
+  const std::uint64_t band_cells = std::min<std::uint64_t>(cells, static_cast<std::uint64_t>(grid.width) * 512);
   e.peak_bytes = threads * strip * (bands + 1) * 8 + (values_kept ? band_cells * 16 : 0);
-  e.detail = fmt::format("{} band{} x {} cells, {} zones", bands, bands == 1 ? "" : "s", cells, ctx.zones.size());
+  e.detail = fmt::format("{} band{} x {} cells, {} zones", bands, bands == 1 ? "" : "s", cells, zones);
   return e;
 }
 

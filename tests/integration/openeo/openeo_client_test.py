@@ -10,11 +10,8 @@ Usage: openeo_client_test.py SCO SAMPLE_DIR   (exits 77 when the client is not i
 """
 import json
 import os
-import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
@@ -28,58 +25,19 @@ except ImportError:
     check.skip("the openEO Python client is not installed (scripts/install-deps.sh puts it in .venv)")
     check.finish()
 
-SCO, SAMPLE = sys.argv[1], sys.argv[2]
-TMP = tempfile.mkdtemp(prefix="sco-openeo-")
-CAT = os.path.join(TMP, "catalog")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from node_fixture import Node, with_gdal  # noqa: E402
 
-
-def sco(*args, stdin=None):
-    r = subprocess.run([SCO, "--catalog", CAT] + list(args), input=stdin, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise SystemExit(f"sco {' '.join(args)} failed: {r.stderr}")
-    return r.stdout
-
-
-scene = os.path.join(TMP, "olinda_2021-01-01.tif")
-shutil.copy(os.path.join(SAMPLE, "L7_ETMs.tif"), scene)
-sco("ingest", scene, "--collection", "landsat7-olinda", "--sensor", "landsat7")
-hidden = os.path.join(TMP, "hidden_2021-02-01.tif")
-shutil.copy(os.path.join(SAMPLE, "L7_ETMs.tif"), hidden)
-sco("ingest", hidden, "--collection", "internal", "--visibility", "private")
-
-def with_gdal(code, **values):
-    """Runs `code` in Debian's python3 (GDAL and numpy): the client's wheels (shapely, pyproj) bring their
-    own GEOS and PROJ, which crash GDAL's Python bindings in the same process. `code` prints JSON."""
-    r = subprocess.run(["/usr/bin/python3", "-X", "faulthandler", "-c", "import json, sys\nimport numpy as np\nfrom osgeo import gdal\nV = json.loads(sys.argv[1])\n" + code,
-                        json.dumps(values)], capture_output=True, text=True,
-                       env={k: v for k, v in os.environ.items() if k not in ("PROJ_DATA", "PROJ_LIB", "GDAL_DATA")})  # pyproj points these at its own
-    if r.returncode != 0:
-        raise SystemExit(f"GDAL helper failed ({r.returncode}): {r.stderr}")
-    return json.loads(r.stdout) if r.stdout.strip() else None
-
-
-# A series of three dates: the scene with its NIR (B4) scaled by 1, 0.5 and 0.25 (fixtures).
-series_dir = os.path.join(TMP, "series")
-os.makedirs(series_dir)
-with_gdal("""
-src = gdal.Open(V["scene"])
-nir = src.GetRasterBand(4).ReadAsArray().astype(np.float64)
-for k, f in enumerate([1.0, 0.5, 0.25]):
-    out = gdal.GetDriverByName("GTiff").CreateCopy(V["dir"] + f"/olinda_2021-0{k + 1}-01.tif", src)
-    out.GetRasterBand(4).WriteArray(np.floor(nir * f).astype(np.uint8))
-    out = None
-""", scene=os.path.join(SAMPLE, "L7_ETMs.tif"), dir=series_dir)
-sco("ingest", series_dir, "--collection", "series", "--sensor", "landsat7")
+node = Node(sys.argv[1], sys.argv[2], "sco-openeo-")
+SCO, SAMPLE, TMP, CAT, sco = node.SCO, node.SAMPLE, node.TMP, node.CAT, node.sco
+node.populate()
+scene = node.scene
 ref_ndvi = os.path.join(TMP, "ndvi_ref.tif")
 sco("index", "ndvi", "--input", scene, "--sensor", "landsat7", "-o", ref_ndvi)
-sco("user", "add", "ana", "--role", "admin", "--password-stdin", stdin="correct horse battery\n")
-sco("user", "add", "rui", "--role", "reader", "--password-stdin", stdin="another long one\n")
 
 # Synchronous requests up to 2 million cells (the series' 3 dates x 6 bands x 122848 pixels are more).
-server = subprocess.Popen([SCO, "--catalog", CAT, "serve", "--port", "0", "--openeo-sync-max-cells", "2000000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+root = node.start("--openeo-sync-max-cells", "2000000")
 try:
-    port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", server.stdout.readline()).group(1))
-    root = f"http://127.0.0.1:{port}"
 
     # Discovery from the server's root, as clients and the Web Editor do.
     con = openeo.connect(root)
@@ -87,7 +45,8 @@ try:
     check(caps.api_version() == "1.2.0", f"api_version {caps.api_version()}")
     check(con.root_url.rstrip("/").endswith("/openeo/1.2"), f"the client found the versioned API: {con.root_url}")
     check(caps.supports_endpoint("/credentials/basic", "GET"), "the capabilities list /credentials/basic")
-    check(not caps.supports_endpoint("/jobs", "POST"), "the capabilities list no endpoint the node does not have")
+    check(caps.supports_endpoint("/jobs", "POST") and caps.supports_endpoint("/jobs/{job_id}/results", "DELETE"), "the capabilities list batch jobs")
+    check(not caps.supports_endpoint("/services", "POST"), "the capabilities list no endpoint the node does not have (secondary services)")
 
     # Collections as data cubes, filtered by visibility.
     ids = con.list_collection_ids()
@@ -219,10 +178,8 @@ gdal.VectorTranslate(V["out"], V["shp"], format="GeoJSON", dstSRS="EPSG:4326")
     except OpenEoApiError as e:
         check(e.http_status_code == 401, f"removed user's token: {e.http_status_code}")
 finally:
-    server.terminate()
-    server.wait(timeout=30)
-    log = server.stderr.read()
-    shutil.rmtree(TMP, ignore_errors=True)
+    log = node.stop()
+    node.remove()
 # Under the sanitizers (scripts/sanitize.sh), the server's own reports count too (leaks at exit).
 check("Sanitizer" not in log, "the server ran without a sanitizer report: " + log[log.find("Sanitizer") - 200:][:2000])
 check.finish()

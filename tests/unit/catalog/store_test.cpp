@@ -92,6 +92,32 @@ TEST(CatalogStore, ChecksumsAndDeletion) {
   EXPECT_EQ(store->search(q).matched, 2);
 }
 
+// openEO jobs and process graphs: per owner, in creation order (an update keeps the place), kept
+// across reopening, deleted once.
+TEST(CatalogStore, RecordsKeepTheirOwnerAndOrder) {
+  TempDir dir;
+  {
+    auto store = catalog::open_sqlite_store(dir.path());
+    store->put_record("job", "j1", "user:ana", {{"id", "j1"}, {"status", "created"}});
+    store->put_record("job", "j2", "user:rui", {{"id", "j2"}});
+    store->put_record("job", "j3", "user:ana", {{"id", "j3"}});
+    store->put_record("process_graph", "user:ana/p", "user:ana", {{"id", "p"}});
+    store->put_record("job", "j1", "user:ana", {{"id", "j1"}, {"status", "queued"}});
+  }
+  auto store = catalog::open_sqlite_store(dir.path());
+  const auto ana = store->records("job", "user:ana");
+  ASSERT_EQ(ana.size(), 2u);
+  EXPECT_EQ(ana[0]["id"], "j1");
+  EXPECT_EQ(ana[0]["status"], "queued");
+  EXPECT_EQ(ana[1]["id"], "j3");
+  EXPECT_EQ(store->records("job").size(), 3u);
+  EXPECT_EQ(store->records("process_graph").size(), 1u);
+  EXPECT_FALSE(store->record("job", "user:ana/p").has_value());  // kinds are apart
+  EXPECT_TRUE(store->delete_record("job", "j2"));
+  EXPECT_FALSE(store->delete_record("job", "j2"));
+  EXPECT_FALSE(store->record("job", "j2").has_value());
+}
+
 TEST(CatalogStore, FailedTransactionLeavesNothing) {
   TempDir dir;
   auto store = catalog::open_sqlite_store(dir.path());

@@ -1,0 +1,84 @@
+#pragma once
+// openEO batch jobs (/jobs): created from a process graph, started (POST .../results), queued, run
+// by sco's engine in the server's process, cancelled (DELETE .../results), deleted. Jobs are records
+// of the catalog (kind "job"), so they outlive the server: at start-up queued jobs are queued again,
+// and a job that was running when the node stopped unexpectedly is marked failed with that reason
+// (a clean stop puts its running jobs back in the queue). The queue: `job_slots` jobs at once, their
+// planned peak memories adding up to at most `job_memory`, the next job taken from the user who
+// started one least recently (fair between users), each user holding at most `jobs_per_user`
+// queued or running jobs (more: 429). Results are registered in the catalog (publish_job), signed,
+// in the owner's collection "openeo-NAME" seen only by its owner and admins; a cancelled or failed
+// job leaves no file behind.
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/store.hpp"
+#include "core/cancel.hpp"
+#include "server/openeo_limits.hpp"
+#include "server/stac_api.hpp"
+
+namespace sco::server {
+
+class JobService {
+ public:
+  JobService(catalog::CatalogStore& store, std::string catalog_dir, const OpenEoLimits& limits, int threads);
+  ~JobService();  // running jobs are cancelled and queued again for the next start
+  JobService(const JobService&) = delete;
+  JobService& operator=(const JobService&) = delete;
+
+  // The routes under /jobs; `rest` is the path after /jobs ("", "/ID", "/ID/results", "/ID/logs").
+  ApiResponse handle(const ApiRequest& req, const std::string& rest);
+
+  // Blocks until no job is queued or running (tests, a clean stop).
+  void wait_idle();
+
+ private:
+  struct Running {
+    std::shared_ptr<core::CancelToken> cancel;
+    std::uint64_t memory = 0;
+    std::string owner;
+  };
+
+  ApiResponse create(const ApiRequest& req);
+  ApiResponse list(const ApiRequest& req);
+  ApiResponse describe(const ApiRequest& req, const nlohmann::json& job) const;
+  ApiResponse update(const ApiRequest& req, nlohmann::json job);
+  ApiResponse remove(nlohmann::json job);
+  ApiResponse start(const ApiRequest& req, nlohmann::json job);
+  ApiResponse results(const ApiRequest& req, const nlohmann::json& job) const;
+  ApiResponse result_file(const nlohmann::json& job, const std::string& key) const;
+  ApiResponse cancel(nlohmann::json job);
+  ApiResponse logs(const ApiRequest& req, const nlohmann::json& job) const;
+
+  void resume_after_restart();
+  void worker();
+  // The next job to run (fairness, memory), or empty; called with mutex_ held.
+  std::string pick();
+  void execute(const std::string& id, std::shared_ptr<core::CancelToken> cancel);
+  void save(const nlohmann::json& job);
+  void log(nlohmann::json& job, const std::string& level, const std::string& message, const std::string& code = "");
+  std::string job_dir(const std::string& id) const;
+
+  catalog::CatalogStore& store_;
+  std::string catalog_dir_;
+  OpenEoLimits limits_;
+  int threads_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<std::string> queue_;                       // job ids in the order they were started
+  std::map<std::string, Running> running_;               // job id -> its run
+  std::map<std::string, std::uint64_t> last_start_;      // owner -> sequence number of their last start
+  std::uint64_t starts_ = 0;
+  std::uint64_t memory_in_use_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace sco::server

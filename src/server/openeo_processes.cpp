@@ -1,0 +1,78 @@
+#include "server/openeo_graph.hpp"
+
+#include <nlohmann/json.hpp>
+
+// The metadata of the processes the evaluator (openeo_graph.cpp) runs, as GET /processes serves it.
+namespace sco::server {
+
+using nlohmann::json;
+
+namespace {
+
+json param(const std::string& name, const std::string& description, json schema, bool optional = false) {
+  json p = {{"name", name}, {"description", description}, {"schema", std::move(schema)}};
+  if (optional) p["optional"] = true;
+  return p;
+}
+
+const json kCube = {{"type", "object"}, {"subtype", "datacube"}};
+
+}  // namespace
+
+const json& openeo_processes() {
+  static const json processes = [] {
+    const json bbox = {{"type", "object"}, {"subtype", "bounding-box"}, {"required", {"west", "south", "east", "north"}}};
+    const json callback = {{"type", "object"}, {"subtype", "process-graph"}};
+    json list = json::array();
+    auto add = [&](const std::string& id, const std::string& summary, json params, const std::string& returns) {
+      list.push_back({{"id", id}, {"summary", summary}, {"description", summary}, {"categories", json::array({"cubes"})},
+                      {"parameters", std::move(params)}, {"returns", {{"description", returns}, {"schema", kCube}}}});
+    };
+    add("load_collection", "Load a collection of the node's catalog as a data cube",
+        json::array({param("id", "The collection's id.", {{"type", "string"}, {"subtype", "collection-id"}}),
+                     param("spatial_extent", "The bounding box (west, south, east, north; crs an EPSG code, default 4326).", json::array({bbox, {{"type", "null"}}})),
+                     param("temporal_extent", "[start, end] as RFC 3339 dates or times, null for open ends.", json::array({{{"type", "array"}, {"subtype", "temporal-interval"}}, {{"type", "null"}}})),
+                     param("bands", "Band names or common names; all when null.", json::array({{{"type", "array"}, {"items", {{"type", "string"}}}}, {{"type", "null"}}}), true)}),
+        "A data cube over the extents.");
+    add("filter_bands", "Keep the named bands", json::array({param("data", "A data cube.", kCube), param("bands", "Band names or common names.", {{"type", "array"}, {"items", {{"type", "string"}}}})}),
+        "The cube with the bands kept.");
+    add("ndvi", "Normalized difference vegetation index (nir - red) / (nir + red)",
+        json::array({param("data", "A data cube with red and near-infrared bands.", kCube), param("nir", "The NIR band's name or common name.", {{"type", "string"}}, true),
+                     param("red", "The red band's name or common name.", {{"type", "string"}}, true),
+                     param("target_band", "The name of the band holding the result.", json::array({{{"type", "string"}}, {{"type", "null"}}}), true)}),
+        "A cube of one band.");
+    add("normalized_difference", "(x - y) / (x + y) of two one-band cubes", json::array({param("x", "The first cube.", kCube), param("y", "The second cube.", kCube)}),
+        "A cube of one band.");
+    add("reduce_dimension", "Reduce the t dimension with mean, min, max, median, sum or count",
+        json::array({param("data", "A data cube.", kCube), param("reducer", "A process graph of one of mean, min, max, median, sum, count.", callback),
+                     param("dimension", "The dimension: t.", {{"type", "string"}})}),
+        "The cube without the dimension.");
+    add("aggregate_spatial", "Statistics of the cube per geometry, with exact cell coverage (cells cut by a boundary weighted by their share inside)",
+        json::array({param("data", "A raster data cube.", kCube),
+                     param("geometries", "GeoJSON: a FeatureCollection, Feature or geometry (any CRS it names; WGS 84 by default).", {{"type", "object"}, {"subtype", "geojson"}}),
+                     param("reducer", "A process graph of one of mean, min, max, median, sum, count.", callback),
+                     param("target_dimension", "Not supported (always null).", {{"type", "null"}}, true),
+                     param("context", "Not used.", {{"type", "null"}}, true)}),
+        "A vector cube: one row per geometry, one column per time step and band.");
+    add("filter_temporal", "Keep the time steps in [start, end)",
+        json::array({param("data", "A data cube.", kCube), param("extent", "[start, end], RFC 3339; null for an open end.", {{"type", "array"}, {"subtype", "temporal-interval"}}),
+                     param("dimension", "Not supported (t).", {{"type", "null"}}, true)}),
+        "The cube with fewer time steps.");
+    add("filter_bbox", "Cut the cube to a bounding box", json::array({param("data", "A data cube.", kCube), param("extent", "west, south, east, north (crs: an EPSG code, default 4326).", bbox)}),
+        "The cube over the box.");
+    add("apply", "Apply a process to every pixel (compiled to one band-math expression)",
+        json::array({param("data", "A data cube.", kCube),
+                     param("process", "A process graph of add, subtract, multiply, divide, absolute, sqrt, exp, ln, floor, ceil, round, power, clip over the pixel value x.", callback),
+                     param("context", "Not used.", {{"type", "null"}}, true)}),
+        "The cube with the values changed.");
+    add("save_result", "Save the cube in a file format (GTiff: a cloud-optimised GeoTIFF)",
+        json::array({param("data", "A data cube of one time step and one band.", kCube), param("format", "GTiff.", {{"type", "string"}, {"subtype", "output-format"}}),
+                     param("options", "Format options (none for GTiff).", {{"type", "object"}}, true)}),
+        "The cube, saved.");
+    list.back()["returns"]["schema"] = {{"type", "boolean"}};
+    return list;
+  }();
+  return processes;
+}
+
+}  // namespace sco::server

@@ -1,0 +1,79 @@
+"""A sco node for the openEO tests: a temporary catalog with the Olinda Landsat 7 scene
+("landsat7-olinda"), a private copy ("internal"), a series of three dates whose NIR (B4) is the
+scene's scaled by 1, 0.5 and 0.25 ("series"), two users (ana, admin; rui, reader), and the server."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+
+def with_gdal(code, **values):
+    """Runs `code` in Debian's python3 (GDAL and numpy): the client's wheels (shapely, pyproj) bring their
+    own GEOS and PROJ, which crash GDAL's Python bindings in the same process. `code` prints JSON."""
+    r = subprocess.run(["/usr/bin/python3", "-X", "faulthandler", "-c", "import json, sys\nimport numpy as np\nfrom osgeo import gdal\nV = json.loads(sys.argv[1])\n" + code,
+                        json.dumps(values)], capture_output=True, text=True,
+                       env={k: v for k, v in os.environ.items() if k not in ("PROJ_DATA", "PROJ_LIB", "GDAL_DATA")})  # pyproj points these at its own
+    if r.returncode != 0:
+        raise SystemExit(f"GDAL helper failed ({r.returncode}): {r.stderr}")
+    return json.loads(r.stdout) if r.stdout.strip() else None
+
+
+class Node:
+    PASSWORDS = {"ana": "correct horse battery", "rui": "another long one"}
+
+    def __init__(self, sco_binary, sample_dir, prefix):
+        self.SCO, self.SAMPLE = sco_binary, sample_dir
+        self.TMP = tempfile.mkdtemp(prefix=prefix)
+        self.CAT = os.path.join(self.TMP, "catalog")
+        self.server = None
+
+    def sco(self, *args, stdin=None, ok=True):
+        r = subprocess.run([self.SCO, "--catalog", self.CAT] + list(args), input=stdin, capture_output=True, text=True)
+        if ok and r.returncode != 0:
+            raise SystemExit(f"sco {' '.join(args)} failed: {r.stderr}")
+        return r.stdout if ok else r
+
+    def populate(self):
+        self.scene = os.path.join(self.TMP, "olinda_2021-01-01.tif")
+        shutil.copy(os.path.join(self.SAMPLE, "L7_ETMs.tif"), self.scene)
+        self.sco("ingest", self.scene, "--collection", "landsat7-olinda", "--sensor", "landsat7")
+        hidden = os.path.join(self.TMP, "hidden_2021-02-01.tif")
+        shutil.copy(os.path.join(self.SAMPLE, "L7_ETMs.tif"), hidden)
+        self.sco("ingest", hidden, "--collection", "internal", "--visibility", "private")
+        self.series_dir = os.path.join(self.TMP, "series")
+        os.makedirs(self.series_dir)
+        with_gdal("""
+src = gdal.Open(V["scene"])
+nir = src.GetRasterBand(4).ReadAsArray().astype(np.float64)
+for k, f in enumerate([1.0, 0.5, 0.25]):
+    out = gdal.GetDriverByName("GTiff").CreateCopy(V["dir"] + f"/olinda_2021-0{k + 1}-01.tif", src)
+    out.GetRasterBand(4).WriteArray(np.floor(nir * f).astype(np.uint8))
+    out = None
+""", scene=os.path.join(self.SAMPLE, "L7_ETMs.tif"), dir=self.series_dir)
+        self.sco("ingest", self.series_dir, "--collection", "series", "--sensor", "landsat7")
+        self.sco("user", "add", "ana", "--role", "admin", "--password-stdin", stdin=self.PASSWORDS["ana"] + "\n")
+        self.sco("user", "add", "rui", "--role", "reader", "--password-stdin", stdin=self.PASSWORDS["rui"] + "\n")
+
+    def start(self, *options):
+        """Starts `sco serve` on a free port; returns its root URL."""
+        self.server = subprocess.Popen([self.SCO, "--catalog", self.CAT, "serve", "--port", "0"] + list(options),
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", self.server.stdout.readline()).group(1))
+        self.root = f"http://127.0.0.1:{port}"
+        return self.root
+
+    def stop(self):
+        """Stops the server (SIGTERM); returns its standard error."""
+        self.server.terminate()
+        self.server.wait(timeout=60)
+        return self.server.stderr.read()
+
+    def kill(self):
+        self.server.kill()
+        self.server.wait(timeout=30)
+        return self.server.stderr.read()
+
+    def remove(self):
+        shutil.rmtree(self.TMP, ignore_errors=True)
