@@ -27,6 +27,7 @@
 #include "run/run.hpp"
 #include "run/series_worker.hpp"
 #include "run/zonal_table.hpp"
+#include "server/openeo_callback.hpp"
 #include "server/stac_api.hpp"
 #include "zonal/statistic.hpp"
 
@@ -248,6 +249,8 @@ class Evaluator {
   Cube filter_temporal(const std::string& node, const json& args);
   Cube filter_bbox(const std::string& node, const json& args);
   Cube apply(const std::string& node, const json& args);
+  Cube mask(const std::string& node, const json& args);
+  Cube reduce_bands(const std::string& node, const Cube& in, const json& reducer);
   void save_cube(const std::string& node, const Cube& in, const std::string& format);
   void save_vector(const std::string& node, const Cube& in, const std::string& format);
   Cube band_math(const std::string& node, const Cube& in, const std::string& a, const std::string& b, const std::string& out_name);
@@ -282,7 +285,7 @@ const std::map<std::string, Evaluator::Process>& Evaluator::processes() {
       {"ndvi", &Evaluator::ndvi},                       {"normalized_difference", &Evaluator::normalized_difference},
       {"reduce_dimension", &Evaluator::reduce_dimension}, {"save_result", &Evaluator::save_result},
       {"aggregate_spatial", &Evaluator::aggregate_spatial}, {"filter_temporal", &Evaluator::filter_temporal},
-      {"filter_bbox", &Evaluator::filter_bbox}, {"apply", &Evaluator::apply}};
+      {"filter_bbox", &Evaluator::filter_bbox}, {"apply", &Evaluator::apply}, {"mask", &Evaluator::mask}};
   return table;
 }
 
@@ -515,7 +518,8 @@ void Evaluator::save_vector(const std::string& node, const Cube& in, const std::
 Cube Evaluator::reduce_dimension(const std::string& node, const json& args) {
   const Cube& in = cube_arg(node, args, "data");
   const std::string dim = arg(node, args, "dimension").is_string() ? args["dimension"].get<std::string>() : "";
-  if (dim != "t" && dim != "time") fail_node(node, "DimensionNotAvailable", fmt::format("dimension '{}': this back-end reduces over t", dim));
+  if (dim == "bands") return reduce_bands(node, in, arg(node, args, "reducer"));
+  if (dim != "t" && dim != "time") fail_node(node, "DimensionNotAvailable", fmt::format("dimension '{}': the cube's dimensions are x, y, t and bands", dim));
   const cube::SeriesOp op = reducer_of(node, arg(node, args, "reducer"));
   Cube out;
   out.grid = in.grid;
@@ -632,48 +636,50 @@ Cube Evaluator::filter_bbox(const std::string& node, const json& args) {
   return out;
 }
 
-// A callback's graph as one band-math expression over `x`: arithmetic and the usual functions,
-// evaluated by sco's vectorised evaluator rather than pixel by pixel.
-std::string callback_expression(const std::string& node, const json& graph, const std::string& id, int depth) {
-  if (depth > 64) fail_node(node, "ProcessGraphInvalid", "the callback is nested too deep (or has a cycle)");
-  const json& n = graph.at(id);
-  const std::string p = n.value("process_id", "");
-  const json a = n.value("arguments", json::object());
-  auto operand = [&](const char* key) -> std::string {
-    if (!a.contains(key)) fail_node(node, "ProcessArgumentRequired", fmt::format("callback process '{}' needs '{}'", p, key));
-    const json& v = a[key];
-    if (v.is_number()) return fmt::format("({})", v.get<double>());
-    if (v.is_object() && v.contains("from_parameter")) return "x";
-    if (v.is_object() && v.contains("from_node") && graph.contains(v["from_node"].get<std::string>())) {
-      return "(" + callback_expression(node, graph, v["from_node"].get<std::string>(), depth + 1) + ")";
-    }
-    fail_node(node, "ProcessArgumentInvalid", fmt::format("callback process '{}': '{}' must be a number, the pixel or another node", p, key));
-  };
-  static const std::map<std::string, std::string> kBinary = {{"add", "+"}, {"subtract", "-"}, {"multiply", "*"}, {"divide", "/"}};
-  static const std::map<std::string, std::string> kUnary = {{"absolute", "abs"}, {"sqrt", "sqrt"}, {"exp", "exp"}, {"ln", "log"},
-                                                            {"floor", "floor"}, {"ceil", "ceil"}, {"round", "round"}};
-  if (auto b = kBinary.find(p); b != kBinary.end()) return operand("x") + " " + b->second + " " + operand("y");
-  if (auto u = kUnary.find(p); u != kUnary.end()) return u->second + "(" + operand("x") + ")";
-  if (p == "power") return "pow(" + operand("base") + ", " + operand("p") + ")";
-  if (p == "clip") return "clamp(" + operand("x") + ", " + operand("min") + ", " + operand("max") + ")";
-  fail_node(node, "ProcessUnsupported", fmt::format("callback process '{}' (apply takes add, subtract, multiply, divide, absolute, sqrt, exp, ln, floor, ceil, round, power, clip)", p));
-}
-
 Cube Evaluator::apply(const std::string& node, const json& args) {
   const Cube& in = cube_arg(node, args, "data");
-  const json& process = arg(node, args, "process");
-  const json graph = process.is_object() ? process.value("process_graph", json()) : json();
-  std::string result;
-  if (graph.is_object()) {
-    for (const auto& [id, n] : graph.items()) {
-      if (n.value("result", false)) result = id;
-    }
-  }
-  if (result.empty()) fail_node(node, "ProcessArgumentInvalid", "process: a process graph with a result node");
-  const std::string expression = callback_expression(node, graph, result, 0);
+  const std::string expression = compile_callback(node, arg(node, args, "process"), {});
   Cube out = in;
   for (auto& sl : out.slices) {
     for (auto& [name, band] : sl.bands) band = evaluate_expression(in, {{"x", band}}, expression, name + "-apply");
+  }
+  return out;
+}
+
+// reduce_dimension over bands: the reducer compiled to one expression over b1..bN, per time step.
+Cube Evaluator::reduce_bands(const std::string& node, const Cube& in, const json& reducer) {
+  const std::string expression = compile_callback(node, reducer, {in.band_names});
+  Cube out;
+  out.grid = in.grid;
+  out.band_names = {"value"};
+  for (const auto& sl : in.slices) {
+    std::vector<std::pair<std::string, Band>> inputs;
+    for (std::size_t k = 0; k < sl.bands.size(); ++k) inputs.emplace_back(callback_band_name(k), sl.bands[k].second);
+    out.slices.push_back({sl.date, {{"value", evaluate_expression(in, inputs, expression, "bands")}}});
+  }
+  return out;
+}
+
+// mask: where the mask is non-zero (true), the value becomes the replacement, or nodata. A mask of one
+// band applies to every band; of one time step, to every step.
+Cube Evaluator::mask(const std::string& node, const json& args) {
+  const Cube& in = cube_arg(node, args, "data");
+  const Cube& m = cube_arg(node, args, "mask");
+  if (m.band_names.size() != 1 && m.band_names != in.band_names) fail_node(node, "ProcessArgumentInvalid", "the mask must have one band, or the data's bands");
+  if (m.slices.size() != 1 && m.slices.size() != in.slices.size()) fail_node(node, "ProcessArgumentInvalid", "the mask must have one time step, or the data's");
+  if (!m.grid.same_geometry(in.grid)) fail_node(node, "ProcessArgumentInvalid", "the mask's grid differs from the data's: " + m.grid.describe() + " vs " + in.grid.describe());
+  const json replacement = args.value("replacement", json());
+  if (!replacement.is_null() && !replacement.is_number()) fail_node(node, "ProcessArgumentInvalid", "replacement: a number or null");
+  // 0 / 0 is nodata in sco's evaluator: the masked cells become missing.
+  const std::string expression = fmt::format("where(m != 0, {}, x)", replacement.is_number() ? fmt::format("({})", replacement.get<double>()) : "(0 / 0)");
+  Cube out = in;
+  for (std::size_t t = 0; t < out.slices.size(); ++t) {
+    const Slice& ms = m.slices[m.slices.size() == 1 ? 0 : t];
+    for (std::size_t k = 0; k < out.slices[t].bands.size(); ++k) {
+      const Band mb = ms.bands[ms.bands.size() == 1 ? 0 : k].second;
+      auto& band = out.slices[t].bands[k];
+      band.second = evaluate_expression(in, {{"x", band.second}, {"m", mb}}, expression, band.first + "-mask");
+    }
   }
   return out;
 }

@@ -43,10 +43,19 @@ const json& openeo_processes() {
         "A cube of one band.");
     add("normalized_difference", "(x - y) / (x + y) of two one-band cubes", json::array({param("x", "The first cube.", kCube), param("y", "The second cube.", kCube)}),
         "A cube of one band.");
-    add("reduce_dimension", "Reduce the t dimension with mean, min, max, median, sum or count",
-        json::array({param("data", "A data cube.", kCube), param("reducer", "A process graph of one of mean, min, max, median, sum, count.", callback),
-                     param("dimension", "The dimension: t.", {{"type", "string"}})}),
+    add("reduce_dimension", "Reduce the t dimension (mean, min, max, median, sum, count) or the bands (any callback over the band array)",
+        json::array({param("data", "A data cube.", kCube),
+                     param("reducer", "Over t: a process graph of one of mean, min, max, median, sum, count. Over bands: a callback of arithmetic, "
+                                      "comparisons, logic, if, clip, linear_scale_range, normalized_difference, array_element and mean, sum, min, max, "
+                                      "compiled to one band-math expression.", callback),
+                     param("dimension", "t or bands.", {{"type", "string"}}),
+                     param("context", "Not used.", {{"type", "null"}}, true)}),
         "The cube without the dimension.");
+    add("mask", "Replace the values where a mask is true (non-zero) by a replacement, or by nodata",
+        json::array({param("data", "A raster data cube.", kCube),
+                     param("mask", "A cube on the same grid: one band (for every band) or the data's bands; one time step (for every step) or the data's.", kCube),
+                     param("replacement", "The value masked cells take; null: nodata.", json::array({{{"type", "number"}}, {{"type", "null"}}}), true)}),
+        "The masked cube.");
     add("aggregate_spatial", "Statistics of the cube per geometry, with exact cell coverage (cells cut by a boundary weighted by their share inside)",
         json::array({param("data", "A raster data cube.", kCube),
                      param("geometries", "GeoJSON: a FeatureCollection, Feature or geometry (any CRS it names; WGS 84 by default).", {{"type", "object"}, {"subtype", "geojson"}}),
@@ -62,7 +71,8 @@ const json& openeo_processes() {
         "The cube over the box.");
     add("apply", "Apply a process to every pixel (compiled to one band-math expression)",
         json::array({param("data", "A data cube.", kCube),
-                     param("process", "A process graph of add, subtract, multiply, divide, absolute, sqrt, exp, ln, floor, ceil, round, power, clip over the pixel value x.", callback),
+                     param("process", "A callback over the pixel value: arithmetic (add, subtract, multiply, divide, power, absolute, sqrt, exp, ln, log, floor, ceil, "
+                                       "round, int, clip, linear_scale_range), comparisons, logic and if, compiled to one band-math expression.", callback),
                      param("context", "Not used.", {{"type", "null"}}, true)}),
         "The cube with the values changed.");
     add("save_result", "Save the cube in a file format (GTiff: a cloud-optimised GeoTIFF)",

@@ -118,6 +118,30 @@ nir = scene.GetRasterBand(4).ReadAsArray().astype(np.float64)[row:row + a.shape[
 print(json.dumps({"shape": list(a.shape), "diff": float(np.max(np.abs(a - (np.floor(nir * 0.5) * 0.5 + 1))))}))
 """, scene=os.path.join(SAMPLE, "L7_ETMs.tif"), got=apply_path)
     check(d["shape"][0] * d["shape"][1] > 1000 and d["diff"] < 1e-6, f"apply(x * 0.5 + 1) on February's B4 in the box: {d}")
+    # Band math as the client writes it: reduce_dimension over bands, the callback compiled to one
+    # expression. (B4 - B3) / (B4 + B3) equals `sco index ndvi`; a mask where B4 > 60 becomes nodata.
+    bm_path = os.path.join(TMP, "bandmath.tif")
+    c = admin.load_collection("landsat7-olinda", spatial_extent=box, bands=["B3", "B4"])
+    ((c.band("B4") - c.band("B3")) / (c.band("B4") + c.band("B3"))).download(bm_path, format="GTiff")
+    masked_path = os.path.join(TMP, "masked.tif")
+    b4 = admin.load_collection("landsat7-olinda", spatial_extent=box, bands=["B4"])
+    b4.mask(b4.band("B4") > 60).download(masked_path, format="GTiff")
+    r = with_gdal("""
+got, ref, m, scene = gdal.Open(V["got"]), gdal.Open(V["ref"]), gdal.Open(V["masked"]), gdal.Open(V["scene"])
+g, rr = got.GetGeoTransform(), ref.GetGeoTransform()
+col, row = int(round((g[0] - rr[0]) / rr[1])), int(round((g[3] - rr[3]) / rr[5]))
+a = got.GetRasterBand(1).ReadAsArray()
+b = ref.GetRasterBand(1).ReadAsArray()[row:row + a.shape[0], col:col + a.shape[1]]
+nir = scene.GetRasterBand(4).ReadAsArray().astype(np.float64)[row:row + a.shape[0], col:col + a.shape[1]]
+mv = m.GetRasterBand(1).ReadAsArray()
+expected = np.where(nir > 60, np.nan, nir)
+print(json.dumps({"same": bool(a.shape == b.shape and np.allclose(np.nan_to_num(a, nan=-9), np.nan_to_num(b, nan=-9), atol=1e-6)),
+                  "masked": int(np.isnan(mv).sum()), "expected": int((nir > 60).sum()),
+                  "mask_same": bool(np.array_equal(np.nan_to_num(mv, nan=-9), np.nan_to_num(expected, nan=-9)))}))
+""", got=bm_path, ref=ref_ndvi, masked=masked_path, scene=scene)
+    check(r["same"], "reduce_dimension over bands ((B4 - B3) / (B4 + B3)) equals sco index ndvi")
+    check(r["mask_same"] and 0 < r["masked"] == r["expected"], f"mask(B4 > 60): {r['masked']} cells masked, {r['expected']} expected")
+
     # aggregate_spatial: the Olinda tracts (as GeoJSON, WGS 84) equal `sco zonal` on the same file.
     tracts = os.path.join(TMP, "tracts.geojson")
     with_gdal("""

@@ -1,0 +1,28 @@
+#pragma once
+// openEO callbacks (the child process graphs of apply and of reduce_dimension over bands) compiled to
+// one expression of sco's band-math language, which the vectorised evaluator runs over whole blocks:
+// never a per-pixel interpreter. Numbers, the pixel or the band array (the callback's parameter),
+// other nodes of the callback; arithmetic (add, subtract, multiply, divide, power, absolute, sqrt,
+// exp, ln, log, floor, ceil, round, int, clip, linear_scale_range, normalized_difference),
+// comparisons and logic (gt, gte, lt, lte, eq, neq, and, or, not, if), and over the band array
+// array_element (by index or label) and mean, sum, min, max. Errors name the graph's node.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace sco::server {
+
+struct CallbackInput {
+  // apply: empty (the callback's parameter is the pixel, "x"). A reducer over bands: the band labels,
+  // read in the expression as b1, b2, ... in this order.
+  std::vector<std::string> band_labels;
+};
+
+// `node`: the id of the process holding the callback (for errors); `process`: its {"process_graph"}.
+std::string compile_callback(const std::string& node, const nlohmann::json& process, const CallbackInput& input);
+
+// The names compile_callback gives the bands ("b1", "b2", ...).
+std::string callback_band_name(std::size_t index);
+
+}  // namespace sco::server
