@@ -17,12 +17,58 @@ json param(const std::string& name, const std::string& description, json schema,
 
 const json kCube = {{"type", "object"}, {"subtype", "datacube"}};
 
+// The processes callbacks are made of (apply, reduce_dimension, aggregate_spatial): run only inside
+// callbacks, compiled to band math (openeo_callback) or, over t and per geometry, sco's reducers.
+void add_callback_processes(json& list) {
+  const json number = {{"type", json::array({"number", "null"})}};
+  const json boolean = {{"type", json::array({"boolean", "null"})}};
+  const json numbers = {{"type", "array"}, {"items", number}};
+  auto add = [&](const std::string& id, const std::string& summary, const std::string& category, json params, const json& returns) {
+    list.push_back({{"id", id}, {"summary", summary}, {"description", summary + " Runs inside callbacks, compiled to sco's band math."},
+                    {"categories", json::array({category})}, {"parameters", std::move(params)}, {"returns", {{"description", "The result."}, {"schema", returns}}}});
+  };
+  const std::vector<std::pair<const char*, const char*>> binary = {{"add", "x + y"}, {"subtract", "x - y"}, {"multiply", "x * y"}, {"divide", "x / y (nodata for y = 0)"}};
+  for (const auto& [id, what] : binary) add(id, what, "math", json::array({param("x", "A number.", number), param("y", "A number.", number)}), number);
+  const std::vector<std::pair<const char*, const char*>> compare = {{"gt", "x > y"}, {"gte", "x >= y"}, {"lt", "x < y"}, {"lte", "x <= y"}, {"eq", "x == y"}, {"neq", "x != y"}};
+  for (const auto& [id, what] : compare) add(id, what, "comparison", json::array({param("x", "A value.", number), param("y", "A value.", number)}), boolean);
+  add("and", "x and y", "logic", json::array({param("x", "A boolean.", boolean), param("y", "A boolean.", boolean)}), boolean);
+  add("or", "x or y", "logic", json::array({param("x", "A boolean.", boolean), param("y", "A boolean.", boolean)}), boolean);
+  add("not", "not x", "logic", json::array({param("x", "A boolean.", boolean)}), boolean);
+  for (const char* id : {"absolute", "sqrt", "exp", "ln", "floor", "ceil", "round", "int"}) {
+    add(id, std::string(id) + " of x", "math", json::array({param("x", "A number.", number)}), number);
+  }
+  add("log", "Logarithm of x to a base", "math", json::array({param("x", "A number.", number), param("base", "The base.", number)}), number);
+  add("power", "base to the power p", "math", json::array({param("base", "A number.", number), param("p", "The exponent.", number)}), number);
+  add("clip", "x limited to [min, max]", "math", json::array({param("x", "A number.", number), param("min", "Lower bound.", number), param("max", "Upper bound.", number)}), number);
+  add("linear_scale_range", "x scaled from [inputMin, inputMax] to [outputMin, outputMax]", "math",
+      json::array({param("x", "A number.", number), param("inputMin", "Input minimum.", number), param("inputMax", "Input maximum.", number),
+                   param("outputMin", "Output minimum (0).", number, true), param("outputMax", "Output maximum (1).", number, true)}), number);
+  add("if", "accept if value is true, else reject", "logic",
+      json::array({param("value", "A boolean.", boolean), param("accept", "The value if true.", number), param("reject", "The value if false (null).", number, true)}), number);
+  add("array_element", "One element of the band array, by index or label", "arrays",
+      json::array({param("data", "The band array.", numbers), param("index", "Zero-based index.", {{"type", "integer"}, {"minimum", 0}}, true),
+                   param("label", "A band label.", {{"type", "string"}}, true)}), number);
+  for (const char* id : {"mean", "median", "min", "max", "sum", "count"}) {
+    add(id, std::string(id) + " of the values (over t: the time steps; per geometry: its cells, exactly weighted; over bands: mean, sum, min, max)",
+        "reducer", json::array({param("data", "An array of numbers.", numbers), param("ignore_nodata", "Missing values are left out (always).", {{"type", "boolean"}}, true)}),
+        number);
+  }
+}
+
 }  // namespace
 
 const json& openeo_processes() {
   static const json processes = [] {
     const json bbox = {{"type", "object"}, {"subtype", "bounding-box"}, {"required", {"west", "south", "east", "north"}}};
-    const json callback = {{"type", "object"}, {"subtype", "process-graph"}};
+    // Callbacks with the parameters they are given (clients name their arguments from these).
+    auto callback_of = [](const char* value, const char* description, json schema) {
+      return json{{"type", "object"}, {"subtype", "process-graph"},
+                  {"parameters", json::array({{{"name", value}, {"description", description}, {"schema", std::move(schema)}},
+                                              {{"name", "context"}, {"description", "Additional data (not used)."}, {"schema", {{"type", "null"}}}, {"optional", true}}})},
+                  {"returns", {{"description", "The value."}, {"schema", {{"type", json::array({"number", "null"})}}}}}};
+    };
+    const json callback = callback_of("data", "The values to reduce (time steps, cells or bands).", {{"type", "array"}});
+    const json pixel_callback = callback_of("x", "The pixel's value.", {{"type", json::array({"number", "null"})}});
     json list = json::array();
     auto add = [&](const std::string& id, const std::string& summary, json params, const std::string& returns) {
       list.push_back({{"id", id}, {"summary", summary}, {"description", summary}, {"categories", json::array({"cubes"})},
@@ -72,7 +118,7 @@ const json& openeo_processes() {
     add("apply", "Apply a process to every pixel (compiled to one band-math expression)",
         json::array({param("data", "A data cube.", kCube),
                      param("process", "A callback over the pixel value: arithmetic (add, subtract, multiply, divide, power, absolute, sqrt, exp, ln, log, floor, ceil, "
-                                       "round, int, clip, linear_scale_range), comparisons, logic and if, compiled to one band-math expression.", callback),
+                                       "round, int, clip, linear_scale_range), comparisons, logic and if, compiled to one band-math expression.", pixel_callback),
                      param("context", "Not used.", {{"type", "null"}}, true)}),
         "The cube with the values changed.");
     add("save_result", "Save the cube in a file format (GTiff: a cloud-optimised GeoTIFF)",
@@ -80,6 +126,7 @@ const json& openeo_processes() {
                      param("options", "Format options (none for GTiff).", {{"type", "object"}}, true)}),
         "The cube, saved.");
     list.back()["returns"]["schema"] = {{"type", "boolean"}};
+    add_callback_processes(list);
     return list;
   }();
   return processes;
