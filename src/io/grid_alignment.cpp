@@ -1,6 +1,7 @@
 #include "io/grid_alignment.hpp"
 
 #include <gdal_priv.h>
+#include <gdal_alg.h>
 #include <gdal_utils.h>
 #include <ogr_spatialref.h>
 
@@ -142,6 +143,53 @@ bool write_aligned_vrt(const std::string& source, const core::Grid& sg, const co
   if (!out) core::fail(ErrorCode::kIo, "cannot bring '{}' onto the working grid: {}", source, take_gdal_error());
   GDALClose(out);
   return !aligned;
+}
+
+}  // namespace sco::io
+
+namespace sco::io {
+
+std::string crs_wkt_of(const std::string& user_input) {
+  OGRSpatialReference srs;
+  if (srs.SetFromUserInput(user_input.c_str(), OGRSpatialReference::SET_FROM_USER_INPUT_LIMITATIONS_get()) != OGRERR_NONE) {
+    core::fail(core::ErrorCode::kInvalidInput, "'{}' is not a coordinate reference system (EPSG:n, WKT or PROJJSON)", user_input);
+  }
+  char* wkt = nullptr;
+  srs.exportToWkt(&wkt);
+  std::string out = wkt ? wkt : "";
+  CPLFree(wkt);
+  return out;
+}
+
+core::Grid resampled_grid(const core::Grid& source, const std::string& crs_wkt, double resolution) {
+  core::Grid out = source;
+  if (!crs_wkt.empty()) {
+    // GDAL's suggestion for the warped extent and cell size, from a dataset of the source's size.
+    GDALDriver* mem = GetGDALDriverManager()->GetDriverByName("MEM");
+    std::unique_ptr<GDALDataset> ds(mem ? mem->Create("", source.width, source.height, 0, GDT_Byte, nullptr) : nullptr);
+    if (!ds) core::fail(core::ErrorCode::kInternal, "GDAL has no MEM driver");
+    ds->SetGeoTransform(const_cast<double*>(source.transform.data()));
+    ds->SetProjection(source.crs_wkt.c_str());
+    void* t = GDALCreateGenImgProjTransformer(ds.get(), source.crs_wkt.c_str(), nullptr, crs_wkt.c_str(), FALSE, 0, 1);
+    if (!t) core::fail(core::ErrorCode::kInvalidInput, "no transformation from the cube's CRS to the one asked: {}", take_gdal_error());
+    double gt[6];
+    int w = 0, h = 0;
+    const CPLErr err = GDALSuggestedWarpOutput(ds.get(), GDALGenImgProjTransform, t, gt, &w, &h);
+    GDALDestroyGenImgProjTransformer(t);
+    if (err != CE_None) core::fail(core::ErrorCode::kInvalidInput, "the cube cannot be warped to the CRS asked: {}", take_gdal_error());
+    out.crs_wkt = crs_wkt;
+    out.width = w;
+    out.height = h;
+    std::copy(gt, gt + 6, out.transform.begin());
+  }
+  if (resolution > 0) {
+    const Bounds b = grid_bounds(out);
+    out.width = std::max(1, static_cast<int>(std::ceil((b.max_x - b.min_x) / resolution - 1e-9)));
+    out.height = std::max(1, static_cast<int>(std::ceil((b.max_y - b.min_y) / resolution - 1e-9)));
+    out.transform = {b.min_x, resolution, 0, b.max_y, 0, -resolution};
+  }
+  if (static_cast<double>(out.width) * out.height > 4e9) core::fail(core::ErrorCode::kInvalidInput, "the resampled grid would have {} x {} cells", out.width, out.height);
+  return out;
 }
 
 }  // namespace sco::io

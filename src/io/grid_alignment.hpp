@@ -29,6 +29,12 @@ bool crop_grid(const core::Grid& grid, const Bounds& bounds, int margin, core::G
 // med, q1, q3, sum. Throws naming the method otherwise.
 void check_resampling(const std::string& method);
 
+// The WKT of a CRS given as EPSG:n, WKT or PROJJSON; throws naming the text otherwise.
+std::string crs_wkt_of(const std::string& user_input);
+// `source` resampled: warped to `crs_wkt` (empty: kept; the extent and cell size GDAL suggests), then
+// given cells of `resolution` units (0: kept) over the same extent, north up.
+core::Grid resampled_grid(const core::Grid& source, const std::string& crs_wkt, double resolution);
+
 // Writes `vrt_path`: `source` (a file or GDAL subdataset name, all bands) on `target`. When the
 // source's grid is `source_grid` aligned with `target` (same CRS and cell size, whole-cell offset)
 // the VRT is a window; otherwise a warp with `resampling`. Returns true when it warps.

@@ -251,6 +251,9 @@ class Evaluator {
   Cube apply(const std::string& node, const json& args);
   Cube mask(const std::string& node, const json& args);
   Cube reduce_bands(const std::string& node, const Cube& in, const json& reducer);
+  Slice reduce_steps(const Cube& in, const std::vector<Slice>& steps, const cube::SeriesOp& op, const std::string& date);
+  Cube aggregate_temporal_period(const std::string& node, const json& args);
+  Cube resample_spatial(const std::string& node, const json& args);
   void save_cube(const std::string& node, const Cube& in, const std::string& format);
   void save_vector(const std::string& node, const Cube& in, const std::string& format);
   Cube band_math(const std::string& node, const Cube& in, const std::string& a, const std::string& b, const std::string& out_name);
@@ -285,7 +288,8 @@ const std::map<std::string, Evaluator::Process>& Evaluator::processes() {
       {"ndvi", &Evaluator::ndvi},                       {"normalized_difference", &Evaluator::normalized_difference},
       {"reduce_dimension", &Evaluator::reduce_dimension}, {"save_result", &Evaluator::save_result},
       {"aggregate_spatial", &Evaluator::aggregate_spatial}, {"filter_temporal", &Evaluator::filter_temporal},
-      {"filter_bbox", &Evaluator::filter_bbox}, {"apply", &Evaluator::apply}, {"mask", &Evaluator::mask}};
+      {"filter_bbox", &Evaluator::filter_bbox}, {"apply", &Evaluator::apply}, {"mask", &Evaluator::mask},
+      {"aggregate_temporal_period", &Evaluator::aggregate_temporal_period}, {"resample_spatial", &Evaluator::resample_spatial}};
   return table;
 }
 
@@ -521,14 +525,17 @@ Cube Evaluator::reduce_dimension(const std::string& node, const json& args) {
   if (dim == "bands") return reduce_bands(node, in, arg(node, args, "reducer"));
   if (dim != "t" && dim != "time") fail_node(node, "DimensionNotAvailable", fmt::format("dimension '{}': the cube's dimensions are x, y, t and bands", dim));
   const cube::SeriesOp op = reducer_of(node, arg(node, args, "reducer"));
-  Cube out;
-  out.grid = in.grid;
-  out.band_names = in.band_names;
-  out.common_names = in.common_names;
-  Slice result{in.slices.empty() ? "" : in.slices.front().date, {}};
+  Cube out = in;
+  out.slices = {reduce_steps(in, in.slices, op, in.slices.empty() ? "" : in.slices.front().date)};
+  return out;
+}
+
+// The steps reduced per pixel by a cube reducer, band by band, into one time step dated `date`.
+Slice Evaluator::reduce_steps(const Cube& in, const std::vector<Slice>& steps_in, const cube::SeriesOp& op, const std::string& date) {
+  Slice result{date, {}};
   for (const auto& name : in.band_names) {
     std::vector<io::PipelineInput> steps;
-    for (const auto& s : in.slices) {
+    for (const auto& s : steps_in) {
       for (const auto& [n, b] : s.bands) {
         if (n == name) steps.push_back({b.path, b.number});
       }
@@ -547,7 +554,82 @@ Cube Evaluator::reduce_dimension(const std::string& node, const json& args) {
     const std::size_t n = steps.size();
     io::run_block_pipeline(steps, spec, [&] { return std::make_unique<run::SeriesWorker>(op, std::vector<double>(n, 0.0)); }, options);
   }
-  out.slices = {result};
+  return result;
+}
+
+// The period of an RFC 3339 date as openEO names it, and the date it begins (the step's new date).
+std::pair<std::string, std::string> period_of(const std::string& node, const std::string& period, const std::string& date) {
+  int y = 0, m = 0, d = 0;
+  if (std::sscanf(date.c_str(), "%d-%d-%d", &y, &m, &d) != 3) fail_node(node, "ProcessArgumentInvalid", fmt::format("time step '{}' has no date", date));
+  auto iso = [](int yy, int mm, int dd) { return fmt::format("{:04}-{:02}-{:02}T00:00:00Z", yy, mm, dd); };
+  if (period == "day") return {fmt::format("{:04}-{:02}-{:02}", y, m, d), iso(y, m, d)};
+  if (period == "dekad") {
+    const int k = d <= 10 ? 0 : d <= 20 ? 1 : 2;
+    return {fmt::format("{:04}-{:02}", y, (m - 1) * 3 + k + 1), iso(y, m, 1 + 10 * k)};
+  }
+  if (period == "month") return {fmt::format("{:04}-{:02}", y, m), iso(y, m, 1)};
+  if (period == "season") {  // djf (December counts with the next year's), mam, jja, son
+    static const char* kNames[] = {"djf", "mam", "jja", "son"};
+    const int s = (m % 12) / 3;
+    const int year = m == 12 ? y + 1 : y;
+    return {fmt::format("{:04}-{}", year, kNames[s]), s == 0 ? iso(year - 1, 12, 1) : iso(y, s * 3, 1)};
+  }
+  if (period == "year") return {fmt::format("{:04}", y), iso(y, 1, 1)};
+  if (period == "decade") return {fmt::format("{:04}", y - y % 10), iso(y - y % 10, 1, 1)};
+  if (period == "decade-ad") return {fmt::format("{:04}", y - (y + 9) % 10), iso(y - (y + 9) % 10, 1, 1)};
+  fail_node(node, "ProcessArgumentInvalid", fmt::format("period '{}' (this back-end groups by day, dekad, month, season, year, decade, decade-ad)", period));
+}
+
+// aggregate_temporal_period: the time steps grouped by calendar period, each group reduced.
+Cube Evaluator::aggregate_temporal_period(const std::string& node, const json& args) {
+  const Cube& in = cube_arg(node, args, "data");
+  const std::string period = arg(node, args, "period").is_string() ? args["period"].get<std::string>() : "";
+  const cube::SeriesOp op = reducer_of(node, arg(node, args, "reducer"));
+  std::vector<std::pair<std::string, std::pair<std::string, std::vector<Slice>>>> groups;  // label -> (start, steps), in time order
+  for (const auto& sl : in.slices) {
+    const auto [label, start] = period_of(node, period, sl.date);
+    if (groups.empty() || groups.back().first != label) groups.push_back({label, {start, {}}});
+    groups.back().second.second.push_back(sl);
+  }
+  Cube out = in;
+  out.slices.clear();
+  for (const auto& [label, group] : groups) out.slices.push_back(reduce_steps(in, group.second, op, group.first));
+  return out;
+}
+
+// resample_spatial: the cube warped to another CRS (EPSG code or WKT) and / or cell size, by GDAL's
+// warper through VRTs (nothing copied until a later process reads it).
+Cube Evaluator::resample_spatial(const std::string& node, const json& args) {
+  const Cube& in = cube_arg(node, args, "data");
+  const json resolution = args.value("resolution", json(0));
+  const json projection = args.value("projection", json());
+  const std::string method = args.value("method", json("near")).is_string() ? args["method"].get<std::string>() : "";
+  if (!resolution.is_number() || resolution.get<double>() < 0) {
+    fail_node(node, "ProcessArgumentInvalid", "resolution: one number of the target CRS's units (0: kept); separate x and y resolutions are not supported");
+  }
+  try {
+    io::check_resampling(method);
+  } catch (const core::Error& e) {
+    fail_node(node, "ProcessArgumentInvalid", e.what());
+  }
+  std::string wkt;
+  if (projection.is_number_integer()) wkt = io::crs_wkt_of(fmt::format("EPSG:{}", projection.get<int>()));
+  else if (projection.is_string()) wkt = io::crs_wkt_of(projection.get<std::string>());
+  else if (!projection.is_null()) fail_node(node, "ProcessArgumentInvalid", "projection: an EPSG code, a WKT string or null");
+  Cube out = in;
+  out.grid = io::resampled_grid(in.grid, wkt, resolution.get<double>());
+  std::map<std::string, std::string> warped;  // file -> its VRT on the new grid
+  for (auto& sl : out.slices) {
+    for (auto& [name, band] : sl.bands) {
+      auto it = warped.find(band.path);
+      if (it == warped.end()) {
+        const std::string vrt = file("resampled.vrt");
+        if (!plan_only_) io::write_aligned_vrt(band.path, in.grid, out.grid, method, vrt);
+        it = warped.emplace(band.path, vrt).first;
+      }
+      band.path = it->second;
+    }
+  }
   return out;
 }
 

@@ -97,6 +97,20 @@ const json& openeo_processes() {
                      param("dimension", "t or bands.", {{"type", "string"}}),
                      param("context", "Not used.", {{"type", "null"}}, true)}),
         "The cube without the dimension.");
+    add("aggregate_temporal_period", "Group the time steps by calendar period and reduce each group",
+        json::array({param("data", "A raster data cube.", kCube),
+                     param("period", "day, dekad, month, season (djf, mam, jja, son; December with the next year), year, decade (years 0-9) or decade-ad (1-10).",
+                           {{"type", "string"}, {"enum", {"day", "dekad", "month", "season", "year", "decade", "decade-ad"}}}),
+                     param("reducer", "A process graph of one of mean, min, max, median, sum, count.", callback),
+                     param("dimension", "Not supported (t).", {{"type", "null"}}, true), param("context", "Not used.", {{"type", "null"}}, true)}),
+        "A cube with one time step per period, dated at the period's start.");
+    add("resample_spatial", "Warp the cube to another CRS and / or cell size (GDAL's warper)",
+        json::array({param("data", "A raster data cube.", kCube),
+                     param("resolution", "The cell size in the target CRS's units; 0: kept.", {{"type", "number"}, {"minimum", 0}}, true),
+                     param("projection", "An EPSG code or a WKT string; null: kept.", json::array({{{"type", "integer"}, {"subtype", "epsg-code"}}, {{"type", "string"}, {"subtype", "wkt2-definition"}}, {{"type", "null"}}}), true),
+                     param("method", "near, bilinear, cubic, cubicspline, lanczos, average, mode, max, min, med, q1, q3, sum.", {{"type", "string"}}, true),
+                     param("align", "Only upper-left.", {{"type", "string"}}, true)}),
+        "The resampled cube.");
     add("mask", "Replace the values where a mask is true (non-zero) by a replacement, or by nodata",
         json::array({param("data", "A raster data cube.", kCube),
                      param("mask", "A cube on the same grid: one band (for every band) or the data's bands; one time step (for every step) or the data's.", kCube),

@@ -142,6 +142,43 @@ print(json.dumps({"same": bool(a.shape == b.shape and np.allclose(np.nan_to_num(
     check(r["same"], "reduce_dimension over bands ((B4 - B3) / (B4 + B3)) equals sco index ndvi")
     check(r["mask_same"] and 0 < r["masked"] == r["expected"], f"mask(B4 > 60): {r['masked']} cells masked, {r['expected']} expected")
 
+    # aggregate_temporal_period over the series (one date a month): by month, each month's own values;
+    # by year, the mean of the three. Saved as netCDF (one file, CF time axis).
+    per_month, per_year = os.path.join(TMP, "month.nc"), os.path.join(TMP, "year.nc")
+    admin.load_collection("series", bands=["B4"]).aggregate_temporal_period("month", reducer="mean").download(per_month, format="netCDF")
+    admin.load_collection("series", bands=["B4"]).aggregate_temporal_period("year", reducer="mean").download(per_year, format="netCDF")
+    # resample_spatial to UTM 25S at 60 m, bilinear, equal to gdalwarp's warp of the same cells.
+    warped = os.path.join(TMP, "warped.tif")
+    admin.load_collection("landsat7-olinda", bands=["B4"]).resample_spatial(resolution=60, projection=32725, method="bilinear").download(warped, format="GTiff")
+    t = with_gdal("""
+def cube(path):
+    ds = gdal.OpenEx(path, gdal.OF_MULTIDIM_RASTER)
+    rg = ds.GetRootGroup()
+    return rg.OpenMDArray("t").ReadAsArray().tolist(), rg.OpenMDArray("B4").ReadAsArray().astype(np.float64)
+mt, mv = cube(V["month"])
+yt, yv = cube(V["year"])
+scene = gdal.Open(V["scene"])
+nir = scene.GetRasterBand(4).ReadAsArray().astype(np.float64)
+steps = [np.floor(nir * f) for f in (1.0, 0.5, 0.25)]
+got = gdal.Open(V["warped"])
+g = got.GetGeoTransform()
+b4 = gdal.Translate("/vsimem/b4.vrt", scene, bandList=[4], format="VRT")
+# gdalwarp with its defaults (the band's type, the approximate transformer) onto the same cells, as a
+# VRT like sco's (GDAL's warp straight to a GeoTIFF chunks the source otherwise: up to 4 DN apart when
+# this downsampling bilinear kernel spans chunk edges)
+ref = gdal.Warp("/vsimem/ref.vrt", b4, format="VRT", dstSRS="EPSG:32725", width=got.RasterXSize, height=got.RasterYSize,
+                outputBounds=(g[0], g[3] + got.RasterYSize * g[5], g[0] + got.RasterXSize * g[1], g[3]), resampleAlg="bilinear")
+a, b = got.GetRasterBand(1).ReadAsArray(), ref.GetRasterBand(1).ReadAsArray().astype(np.float32)
+ok = np.isfinite(a)
+print(json.dumps({"month_t": mt, "month_diff": max(float(np.max(np.abs(mv[k] - steps[k]))) for k in range(3)),
+                  "year_t": yt, "year_diff": float(np.max(np.abs(yv[0] - sum(steps) / 3))),
+                  "warp_res": [g[1], g[5]], "warp_cells": int(ok.sum()), "warp_diff": float(np.max(np.abs(a[ok] - b[ok]))) if ok.any() else None}))
+""", month=per_month, year=per_year, scene=scene, warped=warped)
+    check(t["month_t"] == [18628.0, 18659.0, 18687.0] and t["month_diff"] == 0, f"aggregate_temporal_period by month: {t['month_t']}, {t['month_diff']}")
+    check(t["year_t"] == [18628.0] and t["year_diff"] < 1e-4, f"aggregate_temporal_period by year: the mean of the three ({t['year_diff']})")
+    check(t["warp_res"] == [60.0, -60.0] and t["warp_cells"] > 10000 and t["warp_diff"] == 0,
+          f"resample_spatial to EPSG:32725 at 60 m equals gdalwarp: {t['warp_cells']} cells, max difference {t['warp_diff']}")
+
     # aggregate_spatial: the Olinda tracts (as GeoJSON, WGS 84) equal `sco zonal` on the same file.
     tracts = os.path.join(TMP, "tracts.geojson")
     with_gdal("""
