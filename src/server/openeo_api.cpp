@@ -217,6 +217,7 @@ ApiResponse OpenEoApi::result(const ApiRequest& req) const {
   if (auto bad = graph_of(req.body, body, graph, false)) return *bad;
   GraphOptions opts;
   opts.threads = threads_;
+  opts.catalog_dir = catalog_dir_;
   opts.user_process = user_processes(req.caller.owner);
   const std::string work = (std::filesystem::path(catalog_dir_) / "openeo" / ("sync-" + core::random_hex(8))).string();
   struct Cleanup {
@@ -254,6 +255,7 @@ ApiResponse OpenEoApi::validation(const ApiRequest& req) const {
   if (auto bad = graph_of(req.body, body, graph, true)) return *bad;
   GraphOptions opts;
   opts.threads = threads_;
+  opts.catalog_dir = catalog_dir_;
   opts.single_file = false;
   opts.user_process = user_processes(req.caller.owner);
   json errors = json::array();

@@ -28,6 +28,8 @@
 #include "run/series_worker.hpp"
 #include "run/zonal_table.hpp"
 #include "server/openeo_callback.hpp"
+#include "server/run_service.hpp"
+#include "indicators/builtin.hpp"
 #include "server/stac_api.hpp"
 #include "zonal/statistic.hpp"
 
@@ -47,6 +49,7 @@ struct Band {
 
 struct Slice {
   std::string date;                  // RFC 3339
+  std::string collection, item;      // the catalog item it was loaded from (empty once computed)
   std::vector<std::pair<std::string, Band>> bands;  // in the cube's band order
 };
 
@@ -66,6 +69,15 @@ struct Cube {
 
 [[noreturn]] void fail_node(const std::string& node, const std::string& code, const std::string& why) {
   core::fail(ErrorCode::kInvalidInput, "{}: node '{}': {}", code, node, why);
+}
+
+// The built-in indicator a process id names ("sco_heat_trend": heat.trend), or null.
+const indicators::Recipe* indicator_of(const std::string& process) {
+  if (process.rfind("sco_", 0) != 0) return nullptr;
+  for (const auto& r : indicators::builtin_recipes()) {
+    if (openeo_indicator_process_id(r.id) == process) return &r;
+  }
+  return nullptr;
 }
 
 Cube select_bands(const std::string& node, const Cube& in, const json& bands) {
@@ -155,6 +167,8 @@ class Evaluator {
     Cube value;
     if (const auto it = processes().find(process); it != processes().end()) {
       value = (this->*(it->second))(id, args);
+    } else if (const indicators::Recipe* recipe = indicator_of(process)) {
+      value = indicator(id, *recipe, args);
     } else {
       value = user_defined(id, process, args);
     }
@@ -249,6 +263,7 @@ class Evaluator {
   Cube filter_temporal(const std::string& node, const json& args);
   Cube filter_bbox(const std::string& node, const json& args);
   Cube apply(const std::string& node, const json& args);
+  Cube indicator(const std::string& node, const indicators::Recipe& recipe, const json& args);
   Cube mask(const std::string& node, const json& args);
   Cube reduce_bands(const std::string& node, const Cube& in, const json& reducer);
   Slice reduce_steps(const Cube& in, const std::vector<Slice>& steps, const cube::SeriesOp& op, const std::string& date);
@@ -338,7 +353,8 @@ Cube Evaluator::load_collection(const std::string& node, const json& args) {
     const std::string path = asset.value("sco:gdal_name", asset.value("href", ""));
     inputs_.push_back(id + "/" + item.value("id", ""));
     if (plan_only_ && !cube.slices.empty()) {  // the first item gives the grid and the bands
-      cube.slices.push_back({item["properties"].value("datetime", item["properties"].value("start_datetime", std::string())), cube.slices[0].bands});
+      cube.slices.push_back({item["properties"].value("datetime", item["properties"].value("start_datetime", std::string())), id, item.value("id", ""),
+                             cube.slices[0].bands});
       continue;
     }
     const io::RasterDataset ds = io::RasterDataset::open(path);
@@ -364,6 +380,8 @@ Cube Evaluator::load_collection(const std::string& node, const json& args) {
     }
     Slice s;
     s.date = item["properties"].value("datetime", item["properties"].value("start_datetime", std::string()));
+    s.collection = id;
+    s.item = item.value("id", "");
     const std::string vrt = file(item.value("id", "item") + ".vrt");
     if (!plan_only_) io::write_aligned_vrt(path, ds.grid(), cube.grid, "near", vrt);
     for (std::size_t k = 0; k < cube.band_names.size(); ++k) s.bands.emplace_back(cube.band_names[k], Band{vrt, static_cast<int>(k) + 1});
@@ -397,7 +415,7 @@ Cube Evaluator::band_math(const std::string& node, const Cube& in, const std::st
       if (name == b) inputs.emplace_back("b", band);
     }
     if (inputs.size() != 2) fail_node(node, "BandExists", fmt::format("a slice lacks band '{}' or '{}'", a, b));
-    out.slices.push_back({s.date, {{out_name, evaluate_expression(in, inputs, "(a - b) / (a + b)", out_name)}}});
+    out.slices.push_back({s.date, "", "", {{out_name, evaluate_expression(in, inputs, "(a - b) / (a + b)", out_name)}}});
   }
   return out;
 }
@@ -511,6 +529,7 @@ void Evaluator::save_vector(const std::string& node, const Cube& in, const std::
     for (std::size_t r = 0; r < t.rows.size(); ++r) {
       json row = {{"id", t.ids[r]}};
       for (std::size_t c = 0; c < t.columns.size(); ++c) row[t.columns[c]] = std::isfinite(t.rows[r][c]) ? json(t.rows[r][c]) : json();
+      for (std::size_t c = 0; c < t.text_columns.size() && r < t.text_rows.size(); ++c) row[t.text_columns[c]] = t.text_rows[r][c];
       rows.push_back(row);
     }
     std::ofstream(path) << json_text(rows);
@@ -532,7 +551,7 @@ Cube Evaluator::reduce_dimension(const std::string& node, const json& args) {
 
 // The steps reduced per pixel by a cube reducer, band by band, into one time step dated `date`.
 Slice Evaluator::reduce_steps(const Cube& in, const std::vector<Slice>& steps_in, const cube::SeriesOp& op, const std::string& date) {
-  Slice result{date, {}};
+  Slice result{date, "", "", {}};
   for (const auto& name : in.band_names) {
     std::vector<io::PipelineInput> steps;
     for (const auto& s : steps_in) {
@@ -737,7 +756,7 @@ Cube Evaluator::reduce_bands(const std::string& node, const Cube& in, const json
   for (const auto& sl : in.slices) {
     std::vector<std::pair<std::string, Band>> inputs;
     for (std::size_t k = 0; k < sl.bands.size(); ++k) inputs.emplace_back(callback_band_name(k), sl.bands[k].second);
-    out.slices.push_back({sl.date, {{"value", evaluate_expression(in, inputs, expression, "bands")}}});
+    out.slices.push_back({sl.date, "", "", {{"value", evaluate_expression(in, inputs, expression, "bands")}}});
   }
   return out;
 }
@@ -763,6 +782,55 @@ Cube Evaluator::mask(const std::string& node, const json& args) {
       band.second = evaluate_expression(in, {{"x", band.second}, {"m", mb}}, expression, band.first + "-mask");
     }
   }
+  return out;
+}
+
+// sco_ID: a built-in indicator run by the run library exactly as `sco run` runs it, its inputs the
+// catalog items of the cubes given, its districts the geometries; the result the run's first district
+// table as a vector cube. Nothing is registered in the catalog (the openEO result is the answer).
+Cube Evaluator::indicator(const std::string& node, const indicators::Recipe& recipe, const json& args) {
+  json body = {{"recipe", recipe.id}, {"inputs", json::object()}, {"parameters", json::object()}};
+  for (const auto& in : recipe.inputs) {
+    const Cube& c = cube_arg(node, args, in.name);
+    json refs = json::array();
+    for (const auto& sl : c.slices) {
+      if (sl.item.empty()) fail_node(node, "ProcessArgumentInvalid", fmt::format("'{}' must be a cube loaded from a collection (load_collection, filters)", in.name));
+      refs.push_back({{"collection", sl.collection}, {"item", sl.item}});
+    }
+    body["inputs"][in.name] = refs;
+  }
+  const json& geometries = arg(node, args, "geometries");
+  body["aoi"] = {{"geojson", geometries.value("type", "") == "FeatureCollection" ? geometries
+                                 : json{{"type", "FeatureCollection"}, {"features", json::array({geometries.value("type", "") == "Feature" ? geometries
+                                       : json{{"type", "Feature"}, {"properties", json::object()}, {"geometry", geometries}}})}}}};
+  if (args.contains("id_field") && args["id_field"].is_string()) body["id_field"] = args["id_field"];
+  for (const auto& p : recipe.parameters) {
+    if (args.contains(p.name) && !args[p.name].is_null()) body["parameters"][p.name] = args[p.name];
+  }
+  run::RunRequest req;
+  try {
+    req = RunService(opts_.catalog_dir).request(body, caller_);
+  } catch (const core::Error& e) {
+    fail_node(node, "ProcessArgumentInvalid", e.what());
+  }
+  req.out = file("run");
+  req.catalog_dir.clear();
+  req.threads = opts_.threads;
+  run::RunPlan plan = run::plan_run(std::move(req));
+  step_peak_ = std::max(step_peak_, plan.peak_memory > run::kProcessBaseBytes ? plan.peak_memory - run::kProcessBaseBytes : 0);
+  Cube out;
+  out.vector = VectorPart{std::make_shared<run::ZoneSet>(run::AreaOfInterest::from_geojson(body["aoi"]["geojson"].dump(), body.value("id_field", "")).zones), {}};
+  if (plan_only_) return out;
+  run::RunCallbacks callbacks;
+  callbacks.cancel = opts_.cancel;
+  const run::RunResult r = run::execute_run(std::move(plan), callbacks);
+  for (const auto& o : r.outputs) {  // the first district table among the run's outputs
+    if (o.kind == "table" && r.tables.count(o.step)) {
+      out.vector->table = r.tables.at(o.step);
+      return out;
+    }
+  }
+  fail_node(node, "ProcessUnsupported", fmt::format("indicator '{}' makes no district table", recipe.id));
   return out;
 }
 

@@ -10,6 +10,7 @@
 // ("ProcessUnsupported: node 'x': ...").
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,8 @@ namespace sco::server {
 
 // The processes this node runs, as GET /processes lists them (openEO process metadata).
 const nlohmann::json& openeo_processes();
+// The process id of a built-in indicator: "sco_" and its id with '.' as '_' (heat.trend: sco_heat_trend).
+std::string openeo_indicator_process_id(const std::string& recipe_id);
 
 // What a graph costs, known before it runs.
 struct GraphEstimate {
@@ -56,6 +59,7 @@ struct GraphOptions {
   std::function<void(const std::string& node, const std::string& process, double seconds)> on_node;
   // A stored user-defined process of the caller, by id (null: none): its {"process_graph", "parameters"}.
   std::function<std::optional<nlohmann::json>(const std::string& id)> user_process;
+  std::string catalog_dir;  // the node's folder (built-in indicators run through the run library)
   // Synchronous requests may save one file only (GTiff of one time step); batch jobs save one per step.
   bool single_file = true;
 };

@@ -141,6 +141,7 @@ ApiResponse JobService::create(const ApiRequest& req) {
   }
   const std::string owner = req.caller.owner;
   GraphOptions check;
+  check.catalog_dir = catalog_dir_;
   check.single_file = false;
   check.user_process = [&](const std::string& pid) { return store_.record("process_graph", owner + "/" + pid); };
   GraphEstimate estimate;
@@ -197,6 +198,7 @@ ApiResponse JobService::start(const ApiRequest& req, json job) {
   const std::string id = job["id"];
   const std::string owner = job["owner"];
   GraphOptions check;
+  check.catalog_dir = catalog_dir_;
   check.single_file = false;
   check.user_process = [&](const std::string& pid) { return store_.record("process_graph", owner + "/" + pid); };
   GraphEstimate estimate;
@@ -391,6 +393,7 @@ void JobService::execute(const std::string& id, std::shared_ptr<core::CancelToke
   int done = 0;
   GraphOptions opts;
   opts.threads = std::max(1, threads_ / std::max(1, limits_.job_slots));
+  opts.catalog_dir = catalog_dir_;
   opts.cancel = cancel.get();
   opts.single_file = false;
   opts.user_process = [&](const std::string& pid) { return store_.record("process_graph", owner + "/" + pid); };

@@ -1,6 +1,11 @@
 #include "server/openeo_graph.hpp"
 
+#include <algorithm>
+
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "indicators/builtin.hpp"
 
 // The metadata of the processes the evaluator (openeo_graph.cpp) runs, as GET /processes serves it.
 namespace sco::server {
@@ -55,7 +60,39 @@ void add_callback_processes(json& list) {
   }
 }
 
+// sco's built-in indicators as predefined processes: their inputs as cubes, the districts as
+// geometries, their parameters with their defaults; a vector cube of the run's district table.
+void add_indicator_processes(json& list) {
+  for (const auto& r : indicators::builtin_recipes()) {
+    json params = json::array();
+    for (const auto& in : r.inputs) {
+      params.push_back(param(in.name, fmt::format("{}{}: a cube loaded from the catalog (its items are the run's inputs).", in.title.empty() ? in.name : in.title,
+                                                  in.units.empty() ? "" : " (" + in.units + ")"), kCube));
+    }
+    params.push_back(param("geometries", "The districts: GeoJSON (a FeatureCollection, Feature or geometry; any CRS it names).", {{"type", "object"}, {"subtype", "geojson"}}));
+    params.push_back(param("id_field", "The property naming each district (default: the features' ids).", {{"type", "string"}}, true));
+    for (const auto& p : r.parameters) {
+      json schema = {{"type", p.type == indicators::ParamType::kNumber ? "number" : p.type == indicators::ParamType::kBoolean ? "boolean" : "string"}};
+      if (p.minimum) schema["minimum"] = *p.minimum;
+      if (p.maximum) schema["maximum"] = *p.maximum;
+      if (!p.choices.empty()) schema["enum"] = p.choices;
+      json q = param(p.name, (p.title.empty() ? p.name : p.title) + (p.units.empty() ? "" : " (" + p.units + ")"), schema, !p.default_value.is_null());
+      if (!p.default_value.is_null()) q["default"] = p.default_value;
+      params.push_back(q);
+    }
+    list.push_back({{"id", openeo_indicator_process_id(r.id)}, {"summary", r.title}, {"description", r.description + " Runs sco's built-in indicator '" + r.id + "' (version " + r.version + ") exactly as `sco run` does."},
+                    {"categories", json::array({"sco indicators", r.category})}, {"parameters", params},
+                    {"returns", {{"description", "A vector cube: the indicator's table per district."}, {"schema", {{"type", "object"}, {"subtype", "datacube"}}}}}});
+  }
+}
+
 }  // namespace
+
+std::string openeo_indicator_process_id(const std::string& recipe_id) {
+  std::string id = "sco_" + recipe_id;
+  std::replace(id.begin(), id.end(), '.', '_');
+  return id;
+}
 
 const json& openeo_processes() {
   static const json processes = [] {
@@ -141,6 +178,7 @@ const json& openeo_processes() {
         "The cube, saved.");
     list.back()["returns"]["schema"] = {{"type", "boolean"}};
     add_callback_processes(list);
+    add_indicator_processes(list);
     return list;
   }();
   return processes;

@@ -195,6 +195,19 @@ gdal.VectorTranslate(V["out"], V["shp"], format="GeoJSON", dstSRS="EPSG:4326")
         return a is None and b is None or a is not None and b is not None and abs(a - b) <= 1e-12 * max(1.0, abs(b))
     differ = [(z["fid"], rows.get(str(z["fid"]), {}).get("B4"), z["mean"]) for z in ref if not same(rows.get(str(z["fid"]), {}).get("B4"), z["mean"])]
     check(not differ, f"aggregate_spatial mean equals sco zonal for every tract (differ: {differ[:5]})")
+    # A built-in indicator as a predefined process: sco_urban_ndbi over the tracts equals `sco run urban.ndbi`.
+    check(any(p["id"] == "sco_heat_trend" for p in admin.list_processes()), "the built-in indicators are processes (sco_heat_trend)")
+    ind_path = os.path.join(TMP, "ndbi_openeo.json")
+    admin.datacube_from_process("sco_urban_ndbi", scene=admin.load_collection("landsat7-olinda"), geometries=fc, sensor="landsat7").download(ind_path, format="JSON")
+    sco("run", "urban.ndbi", "--input", "scene=" + scene, "--aoi", tracts, "--param", "sensor=landsat7", "--out", os.path.join(TMP, "ndbi_run"), "--no-register")
+    run_rows = {str(f["properties"]["fid"]): f["properties"]
+                for f in json.load(open(next(os.path.join(TMP, "ndbi_run", n) for n in sorted(os.listdir(os.path.join(TMP, "ndbi_run"))) if n.endswith(".geojson"))))["features"]}
+    api_rows = {r["id"]: r for r in json.load(open(ind_path))}
+    columns = [k for k in next(iter(api_rows.values())) if k not in ("id", "class")]
+    differ = [(i, k) for i, r in api_rows.items() for k in columns
+              if not same(r[k], run_rows.get(i, {}).get(k)) and not (r[k] is None and run_rows.get(i, {}).get(k) is None)]
+    check(all(r.get("class") == run_rows[i]["class"] for i, r in api_rows.items()), "the districts' classes (a text column) too")
+    check(len(api_rows) == len(run_rows) > 400 and columns and not differ, f"sco_urban_ndbi equals sco run urban.ndbi: {len(api_rows)} districts, columns {columns}, differ {differ[:5]}")
     geo_path = os.path.join(TMP, "zonal_openeo.geojson")
     admin.load_collection("landsat7-olinda", bands=["B4"]).aggregate_spatial(geometries=fc, reducer="max").download(geo_path, format="GeoJSON")
     gj = json.load(open(geo_path))
