@@ -48,3 +48,17 @@ if [[ ! -x "$venv/bin/python" || ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]
   "$venv/bin/pip" install -q --disable-pip-version-check -r "$root/tests/requirements.txt"
   echo "$want" > "$stamp"
 fi
+
+# The benchmarks' anchors from PyPI (bench/openeo: openeo-processes-dask), in their own environment:
+# they bring their own numpy, xarray and Dask, which must not shadow Debian's in the tests'.
+if [[ " $* " == *" --bench "* ]]; then
+  bvenv="$root/bench/.venv-openeo"
+  bstamp="$bvenv/.requirements.sha256"
+  bwant="$(sha256sum "$root/bench/openeo/requirements.txt" | cut -d' ' -f1)"
+  if [[ ! -x "$bvenv/bin/python" || ! -f "$bstamp" || "$(cat "$bstamp")" != "$bwant" ]]; then
+    echo "install-deps: openeo-processes-dask into $bvenv" >&2
+    /usr/bin/python3 -m venv "$bvenv"
+    "$bvenv/bin/pip" install -q --disable-pip-version-check -r "$root/bench/openeo/requirements.txt"
+    echo "$bwant" > "$bstamp"
+  fi
+fi

@@ -42,10 +42,66 @@ namespace fs = std::filesystem;
 namespace {
 
 // A band of a slice: a file (a VRT on the cube's grid, or a result) and its band number.
+// A band of a slice: a file (a VRT on the cube's grid, or a result) and its band number; or a band
+// not computed yet: band math over file bands (`leaves`, named v0, v1, ...), composed with the band
+// math that follows and computed in one pass when a process needs its pixels (fusion: no
+// intermediate file between ndvi, apply, mask and save_result).
 struct Band {
   std::string path;
   int number = 1;
+  std::string expression;
+  std::vector<std::pair<std::string, Band>> leaves;
+  bool lazy() const { return !expression.empty(); }
 };
+
+// The identifiers of a band-math expression renamed by `names` (others, numbers and operators kept).
+std::string rename_identifiers(const std::string& text, const std::map<std::string, std::string>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (std::isalpha(c) || c == '_') {
+      std::size_t j = i;
+      while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '_')) ++j;
+      const std::string id = text.substr(i, j - i);
+      const auto it = names.find(id);
+      out += it != names.end() ? it->second : id;
+      i = j;
+    } else if (std::isdigit(c) || c == '.') {  // a number, exponent included (1e-5)
+      std::size_t j = i;
+      while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '.' ||
+                                 ((text[j] == '-' || text[j] == '+') && (text[j - 1] == 'e' || text[j - 1] == 'E')))) ++j;
+      out += text.substr(i, j - i);
+      i = j;
+    } else {
+      out += text[i++];
+    }
+  }
+  return out;
+}
+
+// `expression` over named inputs as one lazy band over file leaves: lazy inputs are substituted.
+Band compose(const std::vector<std::pair<std::string, Band>>& inputs, const std::string& expression) {
+  Band out;
+  auto leaf = [&out](const Band& b) {
+    for (const auto& [name, l] : out.leaves) {
+      if (l.path == b.path && l.number == b.number) return name;
+    }
+    out.leaves.emplace_back(fmt::format("v{}", out.leaves.size()), Band{b.path, b.number, "", {}});
+    return out.leaves.back().first;
+  };
+  std::map<std::string, std::string> replacement;
+  for (const auto& [name, band] : inputs) {
+    if (!band.lazy()) {
+      replacement[name] = leaf(band);
+      continue;
+    }
+    std::map<std::string, std::string> inner;
+    for (const auto& [leaf_name, l] : band.leaves) inner[leaf_name] = leaf(l);
+    replacement[name] = "(" + rename_identifiers(band.expression, inner) + ")";
+  }
+  out.expression = rename_identifiers(expression, replacement);
+  return out;
+}
 
 struct Slice {
   std::string date;                  // RFC 3339
@@ -272,7 +328,10 @@ class Evaluator {
   void save_cube(const std::string& node, const Cube& in, const std::string& format);
   void save_vector(const std::string& node, const Cube& in, const std::string& format);
   Cube band_math(const std::string& node, const Cube& in, const std::string& a, const std::string& b, const std::string& out_name);
-  // One expression over named bands into a float32 GTiff of the work folder, by sco's evaluator.
+  // One expression over named bands: a lazy band, computed when needed (materialize).
+  Band materialize(const Cube& on, const Band& band, const std::string& name, const std::string& path = "",
+                   io::OutputFormat format = io::OutputFormat::kGTiff);
+  Cube materialized(const Cube& in);
   Band evaluate_expression(const Cube& on, const std::vector<std::pair<std::string, Band>>& inputs, const std::string& expression,
                            const std::string& out_name);
   std::string band_of(const std::string& node, const Cube& c, const std::string& wanted, const std::string& role);
@@ -420,27 +479,44 @@ Cube Evaluator::band_math(const std::string& node, const Cube& in, const std::st
   return out;
 }
 
-Band Evaluator::evaluate_expression(const Cube& on, const std::vector<std::pair<std::string, Band>>& inputs, const std::string& expression,
-                                    const std::string& out_name) {
-  const std::string path = file(out_name + ".tif");
-  account(run::ops::pipeline_estimate(on.grid, opts_.threads, inputs.size(), 4, true));
-  if (plan_only_) {
-    algebra::parse_expression(expression);  // a callback that cannot compile fails at planning
-    return Band{path, 1};
-  }
+Band Evaluator::evaluate_expression(const Cube&, const std::vector<std::pair<std::string, Band>>& inputs, const std::string& expression,
+                                    const std::string&) {
+  Band out = compose(inputs, expression);
+  if (plan_only_) algebra::parse_expression(out.expression);  // a callback that cannot compile fails at planning
+  return out;
+}
+
+// The band as a file: a lazy band computed by sco's evaluator in one pass over its leaves, into a
+// float32 GTiff of the work folder (or `path` in `format`); a file band as it is.
+Band Evaluator::materialize(const Cube& on, const Band& band, const std::string& name, const std::string& path, io::OutputFormat format) {
+  if (!band.lazy()) return band;
+  Band out{path.empty() ? file(name + ".tif") : path, 1, "", {}};
+  account(run::ops::pipeline_estimate(on.grid, opts_.threads, band.leaves.size(), 4, format == io::OutputFormat::kCog));
+  if (plan_only_) return out;
   run::ExpressionJob job;
-  for (const auto& [name, band] : inputs) job.inputs.emplace_back(name, io::PipelineInput{band.path, band.number});
-  job.expression = expression;
-  job.output.path = path;
+  for (const auto& [leaf, l] : band.leaves) job.inputs.emplace_back(leaf, io::PipelineInput{l.path, l.number});
+  job.expression = band.expression;
+  job.output.path = out.path;
   job.output.type = core::DataType::kFloat32;
   job.output.nodata = std::nan("");
-  job.output.format = io::OutputFormat::kGTiff;
+  job.output.format = format;
+  job.output.band_description = name;
   job.record_inputs = false;
   run::ExecOptions exec;
   exec.threads = opts_.threads;
   exec.cancel = opts_.cancel;
   run::run_expression_job(job, exec);
-  return Band{job.output.path, 1};
+  return out;
+}
+
+// Every lazy band of the cube computed (for processes that read files: reducers over time, zonal
+// statistics, warps, netCDF).
+Cube Evaluator::materialized(const Cube& in) {
+  Cube out = in;
+  for (auto& sl : out.slices) {
+    for (auto& [name, band] : sl.bands) band = materialize(in, band, name);
+  }
+  return out;
 }
 
 Cube Evaluator::ndvi(const std::string& node, const json& args) {
@@ -482,7 +558,7 @@ cube::SeriesOp reducer_of(const std::string& node, const json& reducer) { return
 // aggregate_spatial: sco's exact zonal statistics (cells cut by a boundary weighted by the share of
 // their area inside), per geometry, time step and band; geometries as GeoJSON in any CRS it names.
 Cube Evaluator::aggregate_spatial(const std::string& node, const json& args) {
-  const Cube& in = cube_arg(node, args, "data");
+  const Cube in = materialized(cube_arg(node, args, "data"));
   const json& geometries = arg(node, args, "geometries");
   if (!geometries.is_object() || !geometries.contains("type")) fail_node(node, "ProcessArgumentInvalid", "geometries: a GeoJSON object");
   json fc = geometries;
@@ -544,8 +620,8 @@ Cube Evaluator::reduce_dimension(const std::string& node, const json& args) {
   if (dim == "bands") return reduce_bands(node, in, arg(node, args, "reducer"));
   if (dim != "t" && dim != "time") fail_node(node, "DimensionNotAvailable", fmt::format("dimension '{}': the cube's dimensions are x, y, t and bands", dim));
   const cube::SeriesOp op = reducer_of(node, arg(node, args, "reducer"));
-  Cube out = in;
-  out.slices = {reduce_steps(in, in.slices, op, in.slices.empty() ? "" : in.slices.front().date)};
+  Cube out = materialized(in);
+  out.slices = {reduce_steps(out, out.slices, op, in.slices.empty() ? "" : in.slices.front().date)};
   return out;
 }
 
@@ -601,7 +677,7 @@ std::pair<std::string, std::string> period_of(const std::string& node, const std
 
 // aggregate_temporal_period: the time steps grouped by calendar period, each group reduced.
 Cube Evaluator::aggregate_temporal_period(const std::string& node, const json& args) {
-  const Cube& in = cube_arg(node, args, "data");
+  const Cube in = materialized(cube_arg(node, args, "data"));
   const std::string period = arg(node, args, "period").is_string() ? args["period"].get<std::string>() : "";
   const cube::SeriesOp op = reducer_of(node, arg(node, args, "reducer"));
   std::vector<std::pair<std::string, std::pair<std::string, std::vector<Slice>>>> groups;  // label -> (start, steps), in time order
@@ -619,7 +695,7 @@ Cube Evaluator::aggregate_temporal_period(const std::string& node, const json& a
 // resample_spatial: the cube warped to another CRS (EPSG code or WKT) and / or cell size, by GDAL's
 // warper through VRTs (nothing copied until a later process reads it).
 Cube Evaluator::resample_spatial(const std::string& node, const json& args) {
-  const Cube& in = cube_arg(node, args, "data");
+  const Cube in = materialized(cube_arg(node, args, "data"));
   const json resolution = args.value("resolution", json(0));
   const json projection = args.value("projection", json());
   const std::string method = args.value("method", json("near")).is_string() ? args["method"].get<std::string>() : "";
@@ -670,7 +746,7 @@ void Evaluator::save_cube(const std::string& node, const Cube& in, const std::st
   if (lower == "netcdf") {
     std::vector<std::string> dates;
     std::vector<std::vector<io::CubeBand>> slices;
-    for (const auto& sl : in.slices) {
+    for (const auto& sl : materialized(in).slices) {
       dates.push_back(sl.date);
       slices.emplace_back();
       for (const auto& [name, band] : sl.bands) slices.back().push_back({name, band.path, band.number});
@@ -688,12 +764,19 @@ void Evaluator::save_cube(const std::string& node, const Cube& in, const std::st
                                                       "or submit a batch job (one GeoTIFF per time step)", in.slices.size()));
     }
     for (const auto& sl : in.slices) {
-      std::vector<io::CubeBand> bands;
-      for (const auto& [name, band] : sl.bands) bands.push_back({name, band.path, band.number});
       const std::string day = sl.date.substr(0, 10);
       const std::string path = file(in.slices.size() == 1 ? "result.tif" : "result-" + day + ".tif");
-      account(run::ops::pipeline_estimate(in.grid, opts_.threads, bands.size(), 4, true));
-      if (!plan_only_) io::write_band_stack(bands, path, opts_.threads, opts_.cancel);
+      if (sl.bands.size() == 1 && sl.bands[0].second.lazy()) {
+        materialize(in, sl.bands[0].second, sl.bands[0].first, path, io::OutputFormat::kCog);  // one pass, straight to the COG
+      } else {
+        std::vector<io::CubeBand> bands;
+        for (const auto& [name, band] : sl.bands) {
+          const Band b = materialize(in, band, name);
+          bands.push_back({name, b.path, b.number});
+        }
+        account(run::ops::pipeline_estimate(in.grid, opts_.threads, bands.size(), 4, true));
+        if (!plan_only_) io::write_band_stack(bands, path, opts_.threads, opts_.cancel);
+      }
       files.push_back({path, "image/tiff; application=geotiff; profile=cloud-optimized", in.slices.size() == 1 ? "result" : "result " + day,
                        in.slices.size() == 1 ? "" : sl.date});
     }
@@ -723,15 +806,19 @@ Cube Evaluator::filter_bbox(const std::string& node, const json& args) {
   Cube out = in;
   if (!io::crop_grid(in.grid, io::zones_bounds(area.zones, in.grid.crs_wkt), 0, out.grid)) fail_node(node, "NoDataForUpdate", "the box misses the cube");
   std::map<std::string, std::string> cut;  // file -> its VRT on the new grid
+  auto cut_file = [&](Band& b) {
+    auto it = cut.find(b.path);
+    if (it == cut.end()) {
+      const std::string vrt = file("bbox.vrt");
+      if (!plan_only_) io::write_aligned_vrt(b.path, in.grid, out.grid, "near", vrt);
+      it = cut.emplace(b.path, vrt).first;
+    }
+    b.path = it->second;
+  };
   for (auto& sl : out.slices) {
     for (auto& [name, band] : sl.bands) {
-      auto it = cut.find(band.path);
-      if (it == cut.end()) {
-        const std::string vrt = file("bbox.vrt");
-        if (!plan_only_) io::write_aligned_vrt(band.path, in.grid, out.grid, "near", vrt);
-        it = cut.emplace(band.path, vrt).first;
-      }
-      band.path = it->second;
+      if (!band.lazy()) cut_file(band);
+      for (auto& [leaf, l] : band.leaves) cut_file(l);  // band math stays lazy, over the cut files
     }
   }
   return out;
