@@ -4,7 +4,8 @@ openEO back-ends run on xarray and Dask) through openeo-pg-parser-networkx, as s
 the registry of every implemented process, the graph parsed and called. load_collection and
 save_result are back-end specific (processes-dask has none): here load_collection opens the
 collection's files with rioxarray (Dask chunks of 1024 x 1024) stacked over t and bands, and
-save_result computes the result and writes a GeoTIFF (rioxarray) or the vector cube's table as JSON.
+save_result computes the result and writes a cloud-optimised GeoTIFF with sco's creation options
+(rioxarray, GDAL's COG driver) or the vector cube's values as JSON.
 
 Usage: pgd_run.py GRAPH.json COLLECTIONS.json OUT_DIR
   COLLECTIONS.json: {"ID": {"bands": [...], "items": [{"datetime": "...", "path": "..."}]}}
@@ -44,8 +45,15 @@ def load_collection(id, spatial_extent=None, temporal_extent=None, bands=None, p
 
 def save_result(data, format="GTiff", options=None, **kwargs):
     if format.lower() == "gtiff":
+        # The same file as sco's: a cloud-optimised GeoTIFF, DEFLATE level 1 with the floating-point
+        # predictor, 512 x 512 blocks, overviews by averaging.
+        co = {"compress": "DEFLATE", "level": 1, "predictor": "YES", "blocksize": 512, "overviews": "AUTO", "resampling": "AVERAGE"}
+        co.update({k.lower(): v for k, v in (options or {}).items()})  # the graph's GTiff options, as sco reads them
+        if co["compress"] == "NONE":
+            co.pop("predictor")
+            co.pop("level")
         data = data.squeeze()
-        data.rio.to_raster(os.path.join(out_dir, "result.tif"), tiled=True, compute=True)
+        data.rio.to_raster(os.path.join(out_dir, "result.tif"), driver="COG", num_threads="ALL_CPUS", compute=True, **co)
     else:
         values = data.compute()
         json.dump(values.to_numpy().tolist(), open(os.path.join(out_dir, "result.json"), "w"))

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """sco's openEO endpoint against openeo-processes-dask (+ openeo-pg-parser-networkx), the same process
 graphs, one run, wall time and peak memory side by side:
-- NDVI of a Sentinel-2-sized two-band scene (10980 x 10980 UInt16, bench/ndvi's input) to a GeoTIFF;
+- NDVI of a Sentinel-2-sized two-band scene (10980 x 10980 UInt16, bench/ndvi's input) to a
+  cloud-optimised GeoTIFF (DEFLATE, overviews), and the same without compression and overviews;
 - the temporal mean of a 36-date cube (36 x 2000 x 2000 Float32, from the Landsat sample's NIR);
 - aggregate_spatial mean of the zonal benchmark's 20053 x 20226 Float32 NDVI over 11750 tracts;
 - a tiny synchronous graph (NDVI of 64 x 64 cells): the median over 50 requests of capabilities then
@@ -58,9 +59,11 @@ def make_inputs(sco):
         ds.GetRasterBand(1).WriteArray(big * (1 + 0.01 * k))
         ds = None
         os.rename(path + ".part.tif", path)
-    tracts = os.path.join(OUT, "tracts_x25.geojson")
+    # In WGS 84 without a "crs" member (RFC 7946): openeo-pg-parser-networkx reads any "crs" as a bbox's.
+    tracts = os.path.join(OUT, "tracts_x25_wgs84.geojson")
     if not os.path.exists(tracts):
-        gdal.VectorTranslate(tracts, os.path.join(ROOT, "bench", "out", "zonal", "olinda_tracts_x25.gpkg"), format="GeoJSON")
+        gdal.VectorTranslate(tracts, os.path.join(ROOT, "bench", "out", "zonal", "olinda_tracts_x25.gpkg"), format="GeoJSON", dstSRS="EPSG:4326",
+                             layerCreationOptions=["RFC7946=YES"])
     return cube_dir, tracts
 
 
@@ -84,14 +87,21 @@ def setup_catalog(sco, cube_dir):
 
 
 def graphs(tracts):
-    def save(node, fmt):
-        return {"save": {"process_id": "save_result", "arguments": {"data": {"from_node": node}, "format": fmt}, "result": True}}
+    def save(node, fmt, options=None):
+        args = {"data": {"from_node": node}, "format": fmt}
+        if options:
+            args["options"] = options
+        return {"save": {"process_id": "save_result", "arguments": args, "result": True}}
 
     mean = {"process_graph": {"m": {"process_id": "mean", "arguments": {"data": {"from_parameter": "data"}}, "result": True}}}
     fc = json.load(open(tracts))
     return {
         "NDVI, 10980 x 10980": {"load": {"process_id": "load_collection", "arguments": {"id": "s2", "spatial_extent": None, "temporal_extent": None}},
                                 "ndvi": {"process_id": "ndvi", "arguments": {"data": {"from_node": "load"}, "nir": "b2", "red": "b1"}}, **save("ndvi", "GTiff")},
+        "NDVI, 10980 x 10980, no compression, no overviews": {
+            "load": {"process_id": "load_collection", "arguments": {"id": "s2", "spatial_extent": None, "temporal_extent": None}},
+            "ndvi": {"process_id": "ndvi", "arguments": {"data": {"from_node": "load"}, "nir": "b2", "red": "b1"}},
+            **save("ndvi", "GTiff", {"COMPRESS": "NONE", "OVERVIEWS": "NONE"})},
         "temporal mean, 36 x 2000 x 2000": {"load": {"process_id": "load_collection", "arguments": {"id": "cube36", "spatial_extent": None, "temporal_extent": None}},
                                             "mean": {"process_id": "reduce_dimension", "arguments": {"data": {"from_node": "load"}, "dimension": "t", "reducer": mean}},
                                             **save("mean", "GTiff")},
@@ -139,20 +149,32 @@ class Server:
 
 
 def run_pgd(graph, collections, timeout):
+    """(wall, peak MiB, values or the reason it failed); (None, None, None) past the timeout."""
     with tempfile.TemporaryDirectory() as tmp:
         gfile = os.path.join(tmp, "graph.json")
         json.dump(graph, open(gfile, "w"))
-        tfile = os.path.join(tmp, "time")
+        tfile, efile = os.path.join(tmp, "time"), os.path.join(tmp, "stderr")
         t0 = time.time()
-        try:
-            r = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", tfile, PGD_PYTHON, os.path.join(HERE, "pgd_run.py"), gfile, collections, tmp],
-                               capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None, None, None
+        # Its own session: Dask's and joblib's worker processes go with it, whatever happens.
+        with open(efile, "w") as err:
+            proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", tfile, PGD_PYTHON, os.path.join(HERE, "pgd_run.py"), gfile, collections, tmp],
+                                    stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+            try:
+                rc = proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                rc = None
+            finally:
+                try:
+                    os.killpg(proc.pid, 9)
+                except ProcessLookupError:
+                    pass
         wall = time.time() - t0
-        if r.returncode != 0:
-            raise RuntimeError(f"processes-dask failed: {r.stderr[-3000:]}")
+        if rc is None:
+            return None, None, None
         peak = int(open(tfile).read().split()[-1]) / 1024.0
+        if rc != 0:
+            why = "killed (out of memory)" if "signal 9" in open(tfile).read() else "failed: " + open(efile).read()[-300:].replace("\n", " ")
+            return wall, peak, why
         out = os.path.join(tmp, "result.tif")
         if os.path.exists(out):
             ds = gdal.Open(out)  # kept while its band is read: the bindings crash otherwise
@@ -226,9 +248,16 @@ def main():
             wall, peak, theirs = None, None, None
         else:
             wall, peak, theirs = run_pgd(graph, collections, args.pgd_timeout)
-        ratio = f"**{wall / sco_wall:.1f}x**" if wall else f"> {args.pgd_timeout / sco_wall:.0f}x (stopped at {args.pgd_timeout:.0f} s)"
-        mem = f"{peak / sco_peak:.1f}x" if peak else "-"
-        lines.append(f"| {name} | {sco_wall:.2f} s | {f'{wall:.2f} s' if wall else '-'} | {ratio} | {sco_peak:.0f} MiB | {f'{peak:.0f} MiB' if peak else '-'} | {mem} | {agree(mine, theirs)} |")
+        failed = isinstance(theirs, str)
+        if wall is None:
+            ratio = f"> {args.pgd_timeout / sco_wall:.0f}x (stopped at {args.pgd_timeout:.0f} s)"
+        elif failed:
+            ratio = f"- ({theirs} after {wall:.0f} s)"
+        else:
+            ratio = f"**{wall / sco_wall:.1f}x**"
+        mem = (f"> {peak / sco_peak:.0f}x" if failed else f"{peak / sco_peak:.1f}x") if peak else "-"
+        lines.append(f"| {name} | {sco_wall:.2f} s | {f'{wall:.2f} s' if wall and not failed else '-'} | {ratio} | {sco_peak:.0f} MiB | "
+                     f"{f'{peak:.0f} MiB' if peak else '-'} | {mem} | {'-' if failed else agree(mine, theirs)} |")
         print(lines[-1], flush=True)
     med, lo, hi = tiny_latency(args.sco, cat)
     lines.append(f"| tiny graph (capabilities + /result, NDVI of 64 x 64), median of 50 | {med:.1f} ms (min {lo:.1f}, max {hi:.1f}) | | | | | | |")

@@ -115,7 +115,8 @@ double days_since_1970(const std::string& date) {
 
 int CPL_STDCALL keep_going(double, const char*, void* token) { return core::cancelled(static_cast<const core::CancelToken*>(token)) ? FALSE : TRUE; }
 
-void write_band_stack(const std::vector<CubeBand>& bands, const std::string& path, int threads, const core::CancelToken* cancel) {
+void write_band_stack(const std::vector<CubeBand>& bands, const std::string& path, int threads, const core::CancelToken* cancel,
+                      const std::vector<std::string>& creation_options) {
   if (bands.empty()) core::fail(ErrorCode::kInvalidInput, "'{}': a cube without bands", path);
   const std::string tmp = staging(path);
   const std::string vrt = stack_vrt(bands, tmp + ".vrt");
@@ -124,6 +125,11 @@ void write_band_stack(const std::vector<CubeBand>& bands, const std::string& pat
   GDALDataset* src = static_cast<GDALDataset*>(GDALOpen(vrt.c_str(), GA_ReadOnly));
   if (!src) core::fail(ErrorCode::kIo, "cannot stack the bands of '{}': {}", path, take_gdal_error());
   std::vector<std::string> opts = cog_options(true, threads);
+  for (const auto& o : creation_options) {  // KEY=VALUE replaces sco's KEY
+    const std::string key = o.substr(0, o.find('='));
+    std::erase_if(opts, [&](const std::string& x) { return x.rfind(key + "=", 0) == 0; });
+    opts.push_back(o);
+  }
   std::vector<char*> list;
   for (auto& o : opts) list.push_back(o.data());
   list.push_back(nullptr);

@@ -20,7 +20,9 @@ struct CubeBand {
 
 // The bands stacked in order into one COG (float32, NaN as nodata).
 // `cancel` stops the writing (nothing is left behind).
-void write_band_stack(const std::vector<CubeBand>& bands, const std::string& path, int threads, const core::CancelToken* cancel = nullptr);
+// `creation_options` (KEY=VALUE) override sco's COG options.
+void write_band_stack(const std::vector<CubeBand>& bands, const std::string& path, int threads, const core::CancelToken* cancel = nullptr,
+                      const std::vector<std::string>& creation_options = {});
 
 // slices[t][b]: band b of time step t (every step has the same bands, in `band_names` order);
 // dates[t] RFC 3339. The grid must be north-up (no rotation).

@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include <fmt/format.h>
@@ -36,20 +38,67 @@ Bounds zones_bounds(const VectorZones& zones, const std::string& crs_wkt) {
     any = true;
   }
   if (!any) core::fail(ErrorCode::kInvalidInput, "'{}' has no polygon geometry", zones.path);
-  Bounds b{env.MinX, env.MinY, env.MaxX, env.MaxY};
-  if (zones.crs_wkt.empty() || crs_wkt.empty() || same_crs(zones.crs_wkt, crs_wkt)) return b;
-  OGRSpatialReference src, dst;
-  src.importFromWkt(zones.crs_wkt.c_str());
-  dst.importFromWkt(crs_wkt.c_str());
-  src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  dst.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&src, &dst));
-  if (!ct) core::fail(ErrorCode::kInvalidInput, "'{}': its CRS cannot be transformed to the data's", zones.path);
-  Bounds out;
-  if (!ct->TransformBounds(b.min_x, b.min_y, b.max_x, b.max_y, &out.min_x, &out.min_y, &out.max_x, &out.max_y, 21)) {
-    core::fail(ErrorCode::kInvalidInput, "'{}': its extent cannot be transformed to the data's CRS", zones.path);
+  return transform_bounds({env.MinX, env.MinY, env.MaxX, env.MaxY}, zones.crs_wkt, crs_wkt, "'" + zones.path + "'");
+}
+
+Bounds transform_bounds(const Bounds& b, const std::string& from_wkt, const std::string& to_wkt, const std::string& what) {
+  if (from_wkt.empty() || to_wkt.empty() || from_wkt == to_wkt) return b;
+  // PROJ's search for the operation between two CRSs given as WKT takes 5-80 ms (a tiny openEO
+  // request's whole budget), so each pair's transformation is made once per process and kept.
+  static std::mutex mutex;
+  static std::map<std::pair<std::string, std::string>, std::unique_ptr<OGRCoordinateTransformation>> cache;
+  std::lock_guard lock(mutex);
+  auto it = cache.find({from_wkt, to_wkt});
+  if (it == cache.end()) {
+    std::unique_ptr<OGRCoordinateTransformation> ct;
+    if (!same_crs(from_wkt, to_wkt)) {  // the same CRS written twice: no transformation (null)
+      OGRSpatialReference src, dst;
+      src.importFromWkt(from_wkt.c_str());
+      dst.importFromWkt(to_wkt.c_str());
+      src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+      dst.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+      ct.reset(OGRCreateCoordinateTransformation(&src, &dst));
+      if (!ct) core::fail(ErrorCode::kInvalidInput, "{}: its CRS cannot be transformed to the data's", what);
+    }
+    it = cache.emplace(std::make_pair(from_wkt, to_wkt), std::move(ct)).first;
   }
+  if (!it->second) return b;
+  // The edges densified (21 points each) and transformed, not TransformBounds: to a geographic CRS,
+  // GDAL 3.6 builds the inverse transformation anew on each call (60 ms).
+  std::vector<double> xs, ys;
+  for (int k = 0; k <= 20; ++k) {
+    const double fx = b.min_x + (b.max_x - b.min_x) * k / 20, fy = b.min_y + (b.max_y - b.min_y) * k / 20;
+    xs.insert(xs.end(), {fx, fx, b.min_x, b.max_x});
+    ys.insert(ys.end(), {b.min_y, b.max_y, fy, fy});
+  }
+  std::vector<int> ok(xs.size(), 0);
+  it->second->Transform(static_cast<int>(xs.size()), xs.data(), ys.data(), nullptr, ok.data());
+  Bounds out{std::numeric_limits<double>::max(), std::numeric_limits<double>::max(), std::numeric_limits<double>::lowest(),
+             std::numeric_limits<double>::lowest()};
+  bool any = false;
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    if (!ok[i] || !std::isfinite(xs[i]) || !std::isfinite(ys[i])) continue;
+    out = {std::min(out.min_x, xs[i]), std::min(out.min_y, ys[i]), std::max(out.max_x, xs[i]), std::max(out.max_y, ys[i])};
+    any = true;
+  }
+  if (!any) core::fail(ErrorCode::kInvalidInput, "{}: its extent cannot be transformed to the data's CRS", what);
   return out;
+}
+
+const std::string& epsg_wkt(int code) {
+  static std::mutex mutex;
+  static std::map<int, std::string> cache;
+  std::lock_guard lock(mutex);
+  auto it = cache.find(code);
+  if (it == cache.end()) {
+    OGRSpatialReference srs;
+    if (srs.importFromEPSG(code) != OGRERR_NONE) core::fail(ErrorCode::kInvalidInput, "EPSG:{} is not a CRS PROJ knows", code);
+    char* wkt = nullptr;
+    srs.exportToWkt(&wkt);
+    it = cache.emplace(code, wkt ? wkt : "").first;
+    CPLFree(wkt);
+  }
+  return it->second;
 }
 
 Bounds grid_bounds(const core::Grid& g) {

@@ -20,6 +20,11 @@ struct Bounds {
 // reprojection are enclosed). Zones without CRS are taken as already in it.
 Bounds zones_bounds(const VectorZones& zones, const std::string& crs_wkt);
 Bounds grid_bounds(const core::Grid& grid);
+// A box from one CRS to another (edges densified); each pair's transformation made once per process.
+// `what` names the box in errors.
+Bounds transform_bounds(const Bounds& box, const std::string& from_wkt, const std::string& to_wkt, const std::string& what);
+// The WKT of EPSG:code, looked up once per process.
+const std::string& epsg_wkt(int code);
 
 // The part of `grid` covering `bounds`, widened by `margin` cells and clipped to the grid. Returns
 // false when they do not overlap.

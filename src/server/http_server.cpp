@@ -46,10 +46,11 @@ std::atomic<bool> g_stop{false};
 extern "C" void on_signal(int) { g_stop = true; }
 
 // A file of the node as the response body, read as the client takes it (Range requests included).
-void send_file(httplib::Response& res, const std::string& path, const std::string& type) {
+void send_file(httplib::Response& res, const std::string& path, const std::string& type, bool temporary = false) {
   auto file = std::make_shared<std::ifstream>(path, std::ios::binary);
   std::error_code ec;
   const auto size = static_cast<std::size_t>(std::filesystem::file_size(path, ec));
+  if (temporary) std::filesystem::remove(path, ec);  // open: its bytes stay readable until the stream closes
   if (!*file || ec) {
     res.status = 500;
     res.set_content(json_text({{"code", "ServerError"}, {"description", "cannot read the file"}}), "application/json");
@@ -74,7 +75,7 @@ void reply(httplib::Response& res, const ApiResponse& r) {
   res.status = r.status;
   for (const auto& [k, v] : r.headers) res.set_header(k, v);
   if (r.status == 204) return;
-  if (!r.file.empty()) return send_file(res, r.file, r.content_type);
+  if (!r.file.empty()) return send_file(res, r.file, r.content_type, r.file_temporary);
   res.set_content(r.body, r.content_type.c_str());
 }
 

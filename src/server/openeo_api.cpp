@@ -60,8 +60,13 @@ json file_formats() {
   auto format = [](const char* title, const char* kind, const char* description) {
     return json{{"title", title}, {"description", description}, {"gis_data_types", {kind}}, {"parameters", json::object()}};
   };
+  json gtiff = format("GeoTIFF (cloud-optimised)", "raster", "One file per time step (a batch job's; a synchronous result holds one), one band per cube band, float32, NaN as nodata, DEFLATE, overviews.");
+  gtiff["parameters"] = {{"COMPRESS", {{"type", "string"}, {"enum", {"DEFLATE", "ZSTD", "LZW", "NONE"}}, {"default", "DEFLATE"}, {"description", "The compression."}}},
+                         {"LEVEL", {{"type", "integer"}, {"default", 1}, {"description", "The compression level."}}},
+                         {"OVERVIEWS", {{"type", "string"}, {"enum", {"AUTO", "NONE"}}, {"default", "AUTO"}, {"description", "Overviews (averaged), or none."}}},
+                         {"BLOCKSIZE", {{"type", "integer"}, {"default", 512}, {"description", "The tile size."}}}};
   return {{"input", json::object()},
-          {"output", {{"GTiff", format("GeoTIFF (cloud-optimised)", "raster", "One file per time step (a batch job's; a synchronous result holds one), one band per cube band, float32, NaN as nodata, DEFLATE, overviews.")},
+          {"output", {{"GTiff", gtiff},
                       {"netCDF", format("netCDF-4 (CF-1.8)", "raster", "One file for the whole cube: a variable per band over (t, y, x), t in days since 1970-01-01, the CRS as a grid mapping.")},
                       {"GeoJSON", format("GeoJSON", "vector", "A vector cube: the geometries with one property per time step and band.")},
                       {"CSV", format("CSV", "vector", "A vector cube: a row per geometry, a column per time step and band.")},
@@ -126,6 +131,7 @@ json OpenEoApi::with_cube_dimensions(json c, const std::string& base) const {
   const json bbox = c.value("extent", json::object()).value("spatial", json::object()).value("bbox", json::array({json::array({-180, -90, 180, 90})}))[0];
   const json interval = c.value("extent", json::object()).value("temporal", json::object()).value("interval", json::array({json::array({nullptr, nullptr})}))[0];
   json bands = json::array();
+  json eo_bands = json::array();
   catalog::SearchQuery q;
   q.collections = {id};
   q.limit = 1;
@@ -134,7 +140,10 @@ json OpenEoApi::with_cube_dimensions(json c, const std::string& base) const {
   {
     for (const auto& [key, asset] : assets.items()) {
       if (asset.contains("eo:bands")) {
-        for (const auto& b : asset["eo:bands"]) bands.push_back(b.value("name", fmt::format("b{}", bands.size() + 1)));
+        for (const auto& b : asset["eo:bands"]) {
+          bands.push_back(b.value("name", fmt::format("b{}", bands.size() + 1)));
+          eo_bands.push_back(b);
+        }
       } else if (asset.contains("raster:bands") && asset["raster:bands"].size() == 1) {
         bands.push_back(key);
       } else if (asset.contains("raster:bands")) {
@@ -146,6 +155,7 @@ json OpenEoApi::with_cube_dimensions(json c, const std::string& base) const {
                           {"y", {{"type", "spatial"}, {"axis", "y"}, {"extent", {bbox[1], bbox[3]}}, {"reference_system", 4326}}},
                           {"t", {{"type", "temporal"}, {"extent", interval}}},
                           {"bands", {{"type", "bands"}, {"values", bands}}}};
+  if (!eo_bands.empty()) c["summaries"]["eo:bands"] = eo_bands;  // names, common names, wavelengths
   if (!c.contains("stac_extensions")) c["stac_extensions"] = json::array();
   c["stac_extensions"].push_back("https://stac-extensions.github.io/datacube/v2.2.0/schema.json");
   c["links"] = json::array({{{"rel", "self"}, {"href", base + "/collections/" + core::url_encode(id)}, {"type", "application/json"}},
@@ -240,10 +250,13 @@ ApiResponse OpenEoApi::result(const ApiRequest& req) const {
     }
     if (!plan.single_file_error.empty()) core::fail(core::ErrorCode::kInvalidInput, "{}", plan.single_file_error);
     const GraphResult r = run_process_graph(graph, store_, req.caller, work, opts);
-    std::ifstream f(r.files.at(0).path, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return {200, r.files[0].media_type, ss.str(), {}};
+    // Streamed from the file, not held in memory: moved out of the work folder (removed on return),
+    // then removed as soon as the response opens it.
+    ApiResponse a{200, r.files.at(0).media_type, ""};
+    a.file = work + ".result";
+    a.file_temporary = true;
+    std::filesystem::rename(r.files[0].path, a.file);
+    return a;
   } catch (const core::Error& e) {
     return openeo_error_of(e);
   }

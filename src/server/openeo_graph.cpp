@@ -353,6 +353,7 @@ class Evaluator {
   std::vector<std::string> inputs_;
   GraphEstimate estimate_;
   std::vector<double> bbox_;
+  std::vector<std::string> cog_options_;  // save_result's GTiff options
   std::uint64_t step_peak_ = 0;
 };
 
@@ -367,19 +368,27 @@ const std::map<std::string, Evaluator::Process>& Evaluator::processes() {
   return table;
 }
 
-// The WGS 84 (or EPSG:n) box of a spatial_extent as an area of interest.
-run::AreaOfInterest extent_area(const std::string& node, const json& e) {
+// A spatial_extent: its box and the WKT of its CRS (EPSG:4326 unless `crs` names another code).
+struct Extent {
+  io::Bounds box;
+  std::string crs_wkt;
+  io::Bounds in(const std::string& wkt) const { return io::transform_bounds(box, crs_wkt, wkt, "spatial_extent"); }
+};
+
+Extent extent_of(const std::string& node, const json& e) {
+  if (!e.is_object()) fail_node(node, "ProcessArgumentInvalid", "spatial_extent: {west, south, east, north[, crs]}");
   for (const char* k : {"west", "south", "east", "north"}) {
     if (!e.contains(k) || !e[k].is_number()) fail_node(node, "ProcessArgumentInvalid", fmt::format("spatial_extent needs a number '{}'", k));
   }
   const double w = e["west"], s = e["south"], ea = e["east"], n = e["north"];
   if (!(w < ea && s < n)) fail_node(node, "ProcessArgumentInvalid", "spatial_extent: west < east and south < north");
-  const int epsg = e.value("crs", 4326);
-  json fc = {{"type", "FeatureCollection"},
-             {"crs", {{"type", "name"}, {"properties", {{"name", fmt::format("urn:ogc:def:crs:EPSG::{}", epsg)}}}}},
-             {"features", json::array({{{"type", "Feature"}, {"properties", json::object()},
-                                        {"geometry", {{"type", "Polygon"}, {"coordinates", {{{w, s}, {ea, s}, {ea, n}, {w, n}, {w, s}}}}}}}})}};
-  return run::AreaOfInterest::from_geojson(fc.dump());
+  const json crs = e.value("crs", json(4326));
+  if (!crs.is_number_integer()) fail_node(node, "ProcessArgumentInvalid", "spatial_extent: crs must be an EPSG code");
+  try {
+    return {{w, s, ea, n}, io::epsg_wkt(crs.get<int>())};
+  } catch (const core::Error& err) {
+    fail_node(node, "ProcessArgumentInvalid", err.what());
+  }
 }
 
 Cube Evaluator::load_collection(const std::string& node, const json& args) {
@@ -392,10 +401,10 @@ Cube Evaluator::load_collection(const std::string& node, const json& args) {
   q.collections = {id};
   q.limit = 10000;
   const json spatial = args.value("spatial_extent", json());
-  std::optional<run::AreaOfInterest> area;
-  if (spatial.is_object()) {
-    area = extent_area(node, spatial);
-    const io::Bounds b = io::zones_bounds(area->zones, kWgs84Wkt);
+  std::optional<Extent> area;
+  if (!spatial.is_null()) {
+    area = extent_of(node, spatial);
+    const io::Bounds b = area->in(io::epsg_wkt(4326));
     q.bbox = catalog::BBox{std::min(b.min_x, b.max_x), std::min(b.min_y, b.max_y), std::max(b.min_x, b.max_x), std::max(b.min_y, b.max_y)};
   }
   const json temporal = args.value("temporal_extent", json());
@@ -421,7 +430,7 @@ Cube Evaluator::load_collection(const std::string& node, const json& args) {
       cube.grid = ds.grid();
       if (area) {
         core::Grid cut;
-        if (!io::crop_grid(ds.grid(), io::zones_bounds(area->zones, ds.grid().crs_wkt), 0, cut)) {
+        if (!io::crop_grid(ds.grid(), area->in(ds.grid().crs_wkt), 0, cut)) {
           fail_node(node, "NoDataForUpdate", "spatial_extent does not overlap the collection's data");
         }
         cube.grid = cut;
@@ -501,6 +510,7 @@ Band Evaluator::materialize(const Cube& on, const Band& band, const std::string&
   job.output.nodata = std::nan("");
   job.output.format = format;
   job.output.band_description = name;
+  if (format == io::OutputFormat::kCog) job.output.creation_options = cog_options_;
   job.record_inputs = false;
   run::ExecOptions exec;
   exec.threads = opts_.threads;
@@ -728,12 +738,36 @@ Cube Evaluator::resample_spatial(const std::string& node, const json& args) {
   return out;
 }
 
+std::vector<std::string> gtiff_options(const std::string& node, const json& options);
+
 // save_result: GTiff (a cloud-optimised GeoTIFF per time step, one band per cube band), netCDF (one
 // CF file with the time axis), and for vector cubes GeoJSON, CSV or JSON.
 Cube Evaluator::save_result(const std::string& node, const json& args) {
   const Cube& in = cube_arg(node, args, "data");
+  cog_options_ = gtiff_options(node, args.value("options", json::object()));
   save_cube(node, in, arg(node, args, "format").is_string() ? args["format"].get<std::string>() : "");
   return in;
+}
+
+// save_result's GTiff options as COG creation options: COMPRESS (DEFLATE, ZSTD, LZW, NONE), LEVEL,
+// OVERVIEWS (AUTO, NONE), BLOCKSIZE; anything else refused naming it.
+std::vector<std::string> gtiff_options(const std::string& node, const json& options) {
+  if (!options.is_object()) fail_node(node, "ProcessArgumentInvalid", "options: an object");
+  static const std::map<std::string, std::set<std::string>> kAllowed = {
+      {"COMPRESS", {"DEFLATE", "ZSTD", "LZW", "NONE"}}, {"OVERVIEWS", {"AUTO", "NONE"}}, {"LEVEL", {}}, {"BLOCKSIZE", {}}};
+  std::vector<std::string> out;
+  for (const auto& [key, value] : options.items()) {
+    std::string k = key;
+    std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    const auto it = kAllowed.find(k);
+    const std::string v = value.is_string() ? value.get<std::string>() : value.is_number_integer() ? std::to_string(value.get<long long>()) : "";
+    if (it == kAllowed.end() || v.empty() || (!it->second.empty() && !it->second.count(v)) ||
+        (it->second.empty() && v.find_first_not_of("0123456789") != std::string::npos)) {
+      fail_node(node, "FormatArgumentInvalid", fmt::format("GTiff option {}={} (options: COMPRESS DEFLATE|ZSTD|LZW|NONE, LEVEL n, OVERVIEWS AUTO|NONE, BLOCKSIZE n)", key, value.dump()));
+    }
+    out.push_back(k + "=" + v);
+  }
+  return out;
 }
 
 void Evaluator::save_cube(const std::string& node, const Cube& in, const std::string& format) {
@@ -775,7 +809,7 @@ void Evaluator::save_cube(const std::string& node, const Cube& in, const std::st
           bands.push_back({name, b.path, b.number});
         }
         account(run::ops::pipeline_estimate(in.grid, opts_.threads, bands.size(), 4, true));
-        if (!plan_only_) io::write_band_stack(bands, path, opts_.threads, opts_.cancel);
+        if (!plan_only_) io::write_band_stack(bands, path, opts_.threads, opts_.cancel, cog_options_);
       }
       files.push_back({path, "image/tiff; application=geotiff; profile=cloud-optimized", in.slices.size() == 1 ? "result" : "result " + day,
                        in.slices.size() == 1 ? "" : sl.date});
@@ -802,9 +836,9 @@ Cube Evaluator::filter_temporal(const std::string& node, const json& args) {
 // filter_bbox: the cube's grid cut to the box (any EPSG), each band file seen through a VRT on it.
 Cube Evaluator::filter_bbox(const std::string& node, const json& args) {
   const Cube& in = cube_arg(node, args, "data");
-  const run::AreaOfInterest area = extent_area(node, arg(node, args, "extent"));
+  const Extent area = extent_of(node, arg(node, args, "extent"));
   Cube out = in;
-  if (!io::crop_grid(in.grid, io::zones_bounds(area.zones, in.grid.crs_wkt), 0, out.grid)) fail_node(node, "NoDataForUpdate", "the box misses the cube");
+  if (!io::crop_grid(in.grid, area.in(in.grid.crs_wkt), 0, out.grid)) fail_node(node, "NoDataForUpdate", "the box misses the cube");
   std::map<std::string, std::string> cut;  // file -> its VRT on the new grid
   auto cut_file = [&](Band& b) {
     auto it = cut.find(b.path);

@@ -30,6 +30,7 @@ struct ApiResponse {
   std::string content_type = "application/json";
   std::string body;
   std::string file = {};  // when set, the body is this file of the node, streamed (Range requests answered)
+  bool file_temporary = false;  // the file is removed once opened (its bytes live until sent)
   std::vector<std::pair<std::string, std::string>> headers = {};  // besides Content-Type (Location, OpenEO-Identifier)
 };
 

@@ -60,6 +60,8 @@ try:
     check(dims["t"]["extent"][0].startswith("2021-01-01"), f"t extent {dims['t']['extent']}")
     cube_meta = con.collection_metadata("landsat7-olinda")
     check(cube_meta.band_names == ["B1", "B2", "B3", "B4", "B5", "B7"], f"the client reads the bands: {cube_meta.band_names}")
+    eo = con.describe_collection("landsat7-olinda").get("summaries", {}).get("eo:bands", [])
+    check([b.get("common_name") for b in eo][2:4] == ["red", "nir"], f"summaries give eo:bands with common names: {eo[2:4]}")
     try:
         con.describe_collection("internal")
         check(False, "a private collection is described to anonymous callers")
@@ -94,6 +96,21 @@ same = a.shape == b.shape and bool(np.array_equal(np.nan_to_num(a, nan=-9), np.n
 print(json.dumps({"shape": list(a.shape), "same": same, "pixels": int(a.size)}))
 """, got=got_path, ref=ref_ndvi)
     check(cmp["pixels"] > 1000 and cmp["same"], f"NDVI of a {cmp['shape']} window equals sco index ndvi cell by cell: {cmp}")
+    # GTiff options (GET /file_formats): no compression, no overviews; an unknown option refused.
+    plain_path = os.path.join(TMP, "ndvi_plain.tif")
+    admin.load_collection("landsat7-olinda", spatial_extent=box, bands=["B3", "B4"]).ndvi().save_result(
+        format="GTiff", options={"COMPRESS": "NONE", "OVERVIEWS": "NONE"}).download(plain_path)
+    info = with_gdal("""
+ds = gdal.Open(V["path"])
+print(json.dumps({"compression": ds.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE"), "overviews": ds.GetRasterBand(1).GetOverviewCount(),
+                  "layout": ds.GetMetadataItem("LAYOUT", "IMAGE_STRUCTURE")}))
+""", path=plain_path)
+    check(info["compression"] is None and info["overviews"] == 0 and info["layout"] == "COG", f"GTiff options COMPRESS=NONE, OVERVIEWS=NONE: {info}")
+    try:
+        admin.load_collection("landsat7-olinda", spatial_extent=box, bands=["B4"]).save_result(format="GTiff", options={"PHOTOMETRIC": "RGB"}).download(os.path.join(TMP, "bad.tif"))
+        check(False, "an unknown GTiff option is accepted")
+    except OpenEoApiError as e:
+        check(e.code == "FormatArgumentInvalid" and "PHOTOMETRIC" in e.message, f"an unknown GTiff option: {e.code} {e.message}")
     # A temporal mean of B4 over the three dates: (1 + 0.5 + 0.25) / 3 of the scene's NIR, floored per date.
     mean_path = os.path.join(TMP, "mean_openeo.tif")
     admin.load_collection("series", bands=["B4"]).reduce_dimension(dimension="t", reducer="mean").download(mean_path, format="GTiff")
