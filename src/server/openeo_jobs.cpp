@@ -132,6 +132,21 @@ ApiResponse JobService::handle(const ApiRequest& req, const std::string& rest) {
                       fmt::format("{} {} is not a route of this node", m, req.path));
 }
 
+// The job's graph planned as a batch job (a file per time step, the owner's processes); the openEO
+// error when it cannot run.
+std::optional<ApiResponse> JobService::plan(const json& graph, const Caller& caller, const std::string& owner, GraphEstimate& estimate) const {
+  GraphOptions check;
+  check.catalog_dir = catalog_dir_;
+  check.single_file = false;
+  check.user_process = [&](const std::string& pid) { return store_.record("process_graph", owner + "/" + pid); };
+  try {
+    estimate = plan_process_graph(graph, store_, caller, check);
+  } catch (const core::Error& e) {
+    return openeo_error_of(e);
+  }
+  return std::nullopt;
+}
+
 ApiResponse JobService::create(const ApiRequest& req) {
   json body;
   if (auto bad = parse_openeo_body(req.body, body)) return *bad;
@@ -140,16 +155,8 @@ ApiResponse JobService::create(const ApiRequest& req) {
     return openeo_error(400, "ProcessGraphMissing", "expected {\"process\": {\"process_graph\": {...}}}");
   }
   const std::string owner = req.caller.owner;
-  GraphOptions check;
-  check.catalog_dir = catalog_dir_;
-  check.single_file = false;
-  check.user_process = [&](const std::string& pid) { return store_.record("process_graph", owner + "/" + pid); };
   GraphEstimate estimate;
-  try {
-    estimate = plan_process_graph(process["process_graph"], store_, req.caller, check);
-  } catch (const core::Error& e) {
-    return openeo_error_of(e);
-  }
+  if (auto bad = plan(process["process_graph"], req.caller, owner, estimate)) return *bad;
   const std::string id = "j-" + core::random_hex(8);
   const std::string now = core::utc_now();
   json job = {{"id", id}, {"owner", owner}, {"role", req.caller.role == Role::kAdmin ? "admin" : req.caller.role == Role::kPartner ? "partner" : "reader"},
@@ -197,16 +204,8 @@ ApiResponse JobService::update(const ApiRequest& req, json job) {
 ApiResponse JobService::start(const ApiRequest& req, json job) {
   const std::string id = job["id"];
   const std::string owner = job["owner"];
-  GraphOptions check;
-  check.catalog_dir = catalog_dir_;
-  check.single_file = false;
-  check.user_process = [&](const std::string& pid) { return store_.record("process_graph", owner + "/" + pid); };
   GraphEstimate estimate;
-  try {
-    estimate = plan_process_graph(job["process"]["process_graph"], store_, req.caller, check);
-  } catch (const core::Error& e) {
-    return openeo_error_of(e);
-  }
+  if (auto bad = plan(job["process"]["process_graph"], req.caller, owner, estimate)) return *bad;
   if (estimate.peak_memory > limits_.job_memory) {
     return openeo_error(400, "ProcessGraphComplexity",
                         fmt::format("the job needs about {} MiB of memory, more than this node gives batch jobs ({} MiB): narrow its extents",

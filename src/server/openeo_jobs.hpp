@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +22,7 @@
 
 #include "catalog/store.hpp"
 #include "core/cancel.hpp"
+#include "server/openeo_graph.hpp"
 #include "server/openeo_limits.hpp"
 #include "server/stac_api.hpp"
 
@@ -46,6 +48,7 @@ class JobService {
     std::string owner;
   };
 
+  std::optional<ApiResponse> plan(const nlohmann::json& graph, const Caller& caller, const std::string& owner, GraphEstimate& estimate) const;
   ApiResponse create(const ApiRequest& req);
   ApiResponse list(const ApiRequest& req);
   ApiResponse describe(const ApiRequest& req, const nlohmann::json& job) const;
