@@ -46,11 +46,17 @@ namespace {
 // not computed yet: band math over file bands (`leaves`, named v0, v1, ...), composed with the band
 // math that follows and computed in one pass when a process needs its pixels (fusion: no
 // intermediate file between ndvi, apply, mask and save_result).
+struct Leaf {
+  std::string name;  // its variable in the expression
+  std::string path;
+  int number = 1;
+};
+
 struct Band {
   std::string path;
   int number = 1;
   std::string expression;
-  std::vector<std::pair<std::string, Band>> leaves;
+  std::vector<Leaf> leaves;
   bool lazy() const { return !expression.empty(); }
 };
 
@@ -82,21 +88,21 @@ std::string rename_identifiers(const std::string& text, const std::map<std::stri
 // `expression` over named inputs as one lazy band over file leaves: lazy inputs are substituted.
 Band compose(const std::vector<std::pair<std::string, Band>>& inputs, const std::string& expression) {
   Band out;
-  auto leaf = [&out](const Band& b) {
-    for (const auto& [name, l] : out.leaves) {
-      if (l.path == b.path && l.number == b.number) return name;
+  auto leaf = [&out](const std::string& path, int number) {
+    for (const auto& l : out.leaves) {
+      if (l.path == path && l.number == number) return l.name;
     }
-    out.leaves.emplace_back(fmt::format("v{}", out.leaves.size()), Band{b.path, b.number, "", {}});
-    return out.leaves.back().first;
+    out.leaves.push_back({fmt::format("v{}", out.leaves.size()), path, number});
+    return out.leaves.back().name;
   };
   std::map<std::string, std::string> replacement;
   for (const auto& [name, band] : inputs) {
     if (!band.lazy()) {
-      replacement[name] = leaf(band);
+      replacement[name] = leaf(band.path, band.number);
       continue;
     }
     std::map<std::string, std::string> inner;
-    for (const auto& [leaf_name, l] : band.leaves) inner[leaf_name] = leaf(l);
+    for (const auto& l : band.leaves) inner[l.name] = leaf(l.path, l.number);
     replacement[name] = "(" + rename_identifiers(band.expression, inner) + ")";
   }
   out.expression = rename_identifiers(expression, replacement);
@@ -183,6 +189,7 @@ class Evaluator {
     if (!saved_) save_cube(result_node, value, value.vector ? "geojson" : "gtiff");  // openEO leaves the default format to the back-end
     GraphResult r;
     r.files = *saved_;
+    r.files.insert(r.files.end(), extra_files_.begin(), extra_files_.end());
     r.inputs = inputs_;
     r.bbox = bbox_;
     r.estimate = estimate_;
@@ -261,6 +268,7 @@ class Evaluator {
     estimate_.cells = std::max(estimate_.cells, inner.estimate_.cells);
     step_peak_ = std::max(step_peak_, inner.step_peak_);
     inputs_.insert(inputs_.end(), inner.inputs_.begin(), inner.inputs_.end());
+    extra_files_.insert(extra_files_.end(), inner.extra_files_.begin(), inner.extra_files_.end());
     --depth_;
     return value;
   }
@@ -354,6 +362,7 @@ class Evaluator {
   GraphEstimate estimate_;
   std::vector<double> bbox_;
   std::vector<std::string> cog_options_;  // save_result's GTiff options
+  std::vector<ResultFile> extra_files_;   // files that go with the result (an indicator's report)
   std::uint64_t step_peak_ = 0;
 };
 
@@ -503,7 +512,7 @@ Band Evaluator::materialize(const Cube& on, const Band& band, const std::string&
   account(run::ops::pipeline_estimate(on.grid, opts_.threads, band.leaves.size(), 4, format == io::OutputFormat::kCog));
   if (plan_only_) return out;
   run::ExpressionJob job;
-  for (const auto& [leaf, l] : band.leaves) job.inputs.emplace_back(leaf, io::PipelineInput{l.path, l.number});
+  for (const auto& l : band.leaves) job.inputs.emplace_back(l.name, io::PipelineInput{l.path, l.number});
   job.expression = band.expression;
   job.output.path = out.path;
   job.output.type = core::DataType::kFloat32;
@@ -840,19 +849,19 @@ Cube Evaluator::filter_bbox(const std::string& node, const json& args) {
   Cube out = in;
   if (!io::crop_grid(in.grid, area.in(in.grid.crs_wkt), 0, out.grid)) fail_node(node, "NoDataForUpdate", "the box misses the cube");
   std::map<std::string, std::string> cut;  // file -> its VRT on the new grid
-  auto cut_file = [&](Band& b) {
-    auto it = cut.find(b.path);
+  auto cut_file = [&](std::string& path) {
+    auto it = cut.find(path);
     if (it == cut.end()) {
       const std::string vrt = file("bbox.vrt");
-      if (!plan_only_) io::write_aligned_vrt(b.path, in.grid, out.grid, "near", vrt);
-      it = cut.emplace(b.path, vrt).first;
+      if (!plan_only_) io::write_aligned_vrt(path, in.grid, out.grid, "near", vrt);
+      it = cut.emplace(path, vrt).first;
     }
-    b.path = it->second;
+    path = it->second;
   };
   for (auto& sl : out.slices) {
     for (auto& [name, band] : sl.bands) {
-      if (!band.lazy()) cut_file(band);
-      for (auto& [leaf, l] : band.leaves) cut_file(l);  // band math stays lazy, over the cut files
+      if (!band.lazy()) cut_file(band.path);
+      for (auto& l : band.leaves) cut_file(l.path);  // band math stays lazy, over the cut files
     }
   }
   return out;
@@ -945,6 +954,9 @@ Cube Evaluator::indicator(const std::string& node, const indicators::Recipe& rec
   run::RunCallbacks callbacks;
   callbacks.cancel = opts_.cancel;
   const run::RunResult r = run::execute_run(std::move(plan), callbacks);
+  for (const auto& o : r.outputs) {  // the run's report goes with the results (a batch job's assets)
+    if (o.kind == "report") extra_files_.push_back({o.path, "text/html", "report: " + recipe.title, ""});
+  }
   for (const auto& o : r.outputs) {  // the first district table among the run's outputs
     if (o.kind == "table" && r.tables.count(o.step)) {
       out.vector->table = r.tables.at(o.step);

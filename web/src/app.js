@@ -117,8 +117,16 @@ async function showItem(item) {
 
 async function selectIndicator(id) {
   const table = state.tables.find((t) => t.id === id);
-  state.current = table;
   const fc = await getJSON(`/features/collections/${encodeURIComponent(id)}/items?limit=10000`);
+  showDistricts(table, fc.features, fc.numberMatched);
+  await showRaster(table);
+}
+
+// Districts and their figures on the map, the legend, the ranking and the downloads; `table` is a
+// Features collection of the node or one a run made for this user (run_panel.js).
+function showDistricts(table, features, count) {
+  state.current = table;
+  const fc = { features };
   state.features = fc.features;
   const idColumn = table["sco:id_column"] || "";
   const columns = numericColumns(fc.features, idColumn);
@@ -136,12 +144,13 @@ async function selectIndicator(id) {
   }
   showColumn(colSelect.value);
   const b = table.extent.spatial.bbox[0];
-  map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 20, duration: 0 });
+  if (b) map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 20, duration: 0 });
   const links = table.links.filter((l) => l.rel === "describedby" || l.rel === "enclosure");
   document.getElementById("downloads").innerHTML = links.map((l) => `<a href="${l.href}">${l.title}</a>`).join("");
-  document.getElementById("summary").textContent = `${fc.numberMatched} districts · ${table.description}`;
-  await showRaster(table);
+  document.getElementById("summary").textContent = `${count} districts · ${table.description}`;
 }
+window.scoShowDistricts = showDistricts;
+window.scoState = state;  // for tests and the browser console
 
 function showColumn(column) {
   state.column = column;

@@ -1,0 +1,59 @@
+// Drives the web map's "Run an indicator on your own area" panel in headless Chromium (Debian's,
+// through playwright-core from npm): logs in, picks sco_urban_ndbi, the scene's collection, uploads
+// the districts as a GeoJSON file, sets the sensor, runs, waits for the job to finish, and reads
+// what the map then shows. Prints one JSON line; the Python test judges it.
+// Usage: node web_run.mjs BASE_URL USER PASSWORD DISTRICTS.geojson SCREENSHOT.png
+import { createRequire } from "node:module";
+
+const require = createRequire(new URL("../../../web/package.json", import.meta.url));
+const { chromium } = require("playwright-core");
+const [base, user, password, districts, shot] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"],
+});
+const result = { errors: [] };
+try {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  page.on("pageerror", (e) => result.errors.push(String(e)));
+  const external = [];
+  page.on("request", (r) => { const u = r.url(); if (!u.startsWith(base) && !u.startsWith("blob:") && !u.startsWith("data:")) external.push(u); });
+  await page.goto(base + "/", { waitUntil: "load" });
+  await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 60000 });
+  await page.click("#runner summary");
+  await page.fill("#run-user", user);
+  await page.fill("#run-password", "not the password");
+  await page.click("#run-login");
+  await page.waitForFunction(() => document.getElementById("run-status").textContent.includes("wrong"), null, { timeout: 15000 });
+  result.wrongPassword = await page.evaluate(() => document.getElementById("run-status").textContent);
+  await page.fill("#run-password", password);
+  await page.click("#run-login");
+  await page.waitForSelector("#run-form:not([hidden])", { timeout: 15000 });
+  result.processes = await page.evaluate(() => [...document.getElementById("run-process").options].map((o) => o.value));
+  await page.selectOption("#run-process", "sco_urban_ndbi");
+  await page.selectOption("#run-in-scene", "landsat7-olinda");
+  await page.setInputFiles("#run-area", districts);
+  await page.fill("#run-p-sensor", "landsat7");
+  await page.click("#run-start");
+  await page.waitForFunction(() => document.body.dataset.run === "done" || /refused|error/.test(document.getElementById("run-status").textContent),
+                             null, { timeout: 180000 });
+  result.status = await page.evaluate(() => document.getElementById("run-status").textContent);
+  result.log = await page.evaluate(() => [...document.querySelectorAll("#run-log li")].map((li) => li.textContent));
+  result.progress = await page.evaluate(() => document.getElementById("run-progress").value);
+  await page.waitForFunction(() => window.scoMap.loaded(), null, { timeout: 30000 });
+  result.values = await page.evaluate(() => Object.fromEntries(window.scoState.features.map((f) => [f.properties.fid, f.properties.mean])));
+  result.rendered = await page.evaluate(() => window.scoMap.queryRenderedFeatures({ layers: ["districts-fill"] }).length);
+  result.legend = await page.evaluate(() => document.getElementById("legend").textContent);
+  result.downloads = await page.evaluate(() => [...document.querySelectorAll("#downloads a")].map((a) => a.textContent));
+  result.report = await page.evaluate(async () => {
+    const a = [...document.querySelectorAll("#downloads a")].find((x) => x.textContent === "report");
+    return a ? (await (await fetch(a.href)).text()).slice(0, 2000) : "";
+  });
+  await page.screenshot({ path: shot });
+  result.external = external;
+} catch (e) {
+  result.errors.push(String(e));
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));
