@@ -40,9 +40,10 @@ void commit(const std::string& tmp, const std::string& path) {
 std::string stack_vrt(const std::vector<CubeBand>& bands, const std::string& vrt_path) {
   const RasterDataset first = RasterDataset::open(bands.at(0).path);
   const core::Grid& g = first.grid();
+  char* srs = CPLEscapeString(g.crs_wkt.c_str(), -1, CPLES_XML);
   std::string xml = fmt::format("<VRTDataset rasterXSize=\"{}\" rasterYSize=\"{}\">\n<SRS>{}</SRS>\n<GeoTransform>{:.17g}, {:.17g}, {:.17g}, {:.17g}, {:.17g}, {:.17g}</GeoTransform>\n",
-                                g.width, g.height, CPLEscapeString(g.crs_wkt.c_str(), -1, CPLES_XML), g.transform[0], g.transform[1],
-                                g.transform[2], g.transform[3], g.transform[4], g.transform[5]);
+                                g.width, g.height, srs, g.transform[0], g.transform[1], g.transform[2], g.transform[3], g.transform[4], g.transform[5]);
+  CPLFree(srs);
   for (std::size_t k = 0; k < bands.size(); ++k) {
     const std::string file = fs::absolute(bands[k].path).string();
     char* escaped = CPLEscapeString(file.c_str(), -1, CPLES_XML);
