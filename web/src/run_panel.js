@@ -1,12 +1,13 @@
 // "Run an indicator on your own area": a local user logs in (a `sco user` of the node), picks one of
-// sco's indicators, the catalog collections it reads, their districts (a GeoJSON file, or a district
-// table of the node) and its parameters, and starts it. It runs as an openEO batch job of this same
+// sco's indicators, the catalog collections it reads, their districts (a rectangle drawn on the map, a
+// GeoJSON file, or a district table of the node) and its parameters, and starts it. It runs as an openEO batch job of this same
 // node (/openeo/1.2: the graph load_collection -> sco_INDICATOR -> save_result); the panel follows
 // its progress and log, then shows the district figures on the map, with the run's report.
 "use strict";
 
 const API = "/openeo/1.2";
-const run = { token: null, processes: [], collections: [] };
+const run = { token: null, processes: [], collections: [], drawn: null };
+window.scoRun = run;  // for tests and the browser console
 
 function bearer(extra) {
   return Object.assign({ Authorization: "Bearer basic//" + run.token }, extra || {});
@@ -54,7 +55,34 @@ function describe(id) {
     `<label for="run-p-${q.name}">${q.description}</label><input id="run-p-${q.name}" data-name="${q.name}" data-type="${q.schema.type}" value="${q.default ?? ""}">`).join("");
 }
 
+// A rectangle drawn on the map: two clicks at opposite corners.
+function draw() {
+  const map = window.scoMap;
+  const corners = [];
+  status("click two opposite corners of your area on the map");
+  map.getCanvas().style.cursor = "crosshair";
+  const onClick = (e) => {
+    corners.push([e.lngLat.lng, e.lngLat.lat]);
+    if (corners.length < 2) return;
+    map.off("click", onClick);
+    map.getCanvas().style.cursor = "";
+    const [[x0, y0], [x1, y1]] = corners;
+    const [w, e2, s, n] = [Math.min(x0, x1), Math.max(x0, x1), Math.min(y0, y1), Math.max(y0, y1)];
+    run.drawn = { type: "FeatureCollection", features: [{ type: "Feature", id: "area", properties: { name: "drawn area" },
+      geometry: { type: "Polygon", coordinates: [[[w, s], [e2, s], [e2, n], [w, n], [w, s]]] } }] };
+    if (map.getSource("drawn")) map.getSource("drawn").setData(run.drawn);
+    else {
+      map.addSource("drawn", { type: "geojson", data: run.drawn });
+      map.addLayer({ id: "drawn-line", type: "line", source: "drawn", paint: { "line-color": "#d95f02", "line-width": 2, "line-dasharray": [2, 1] } });
+    }
+    document.getElementById("run-drawn").textContent = `area: ${w.toFixed(4)}, ${s.toFixed(4)} – ${e2.toFixed(4)}, ${n.toFixed(4)}`;
+    status("area drawn");
+  };
+  map.on("click", onClick);
+}
+
 async function districts() {
+  if (run.drawn) return run.drawn;
   const file = document.getElementById("run-area").files[0];
   if (file) return JSON.parse(await file.text());
   const table = document.getElementById("run-table").value;
@@ -129,3 +157,4 @@ async function showResults(id, title) {
 
 document.getElementById("run-login").onclick = () => login().catch((e) => status("error: " + e.message));
 document.getElementById("run-start").onclick = start;
+document.getElementById("run-draw").onclick = draw;

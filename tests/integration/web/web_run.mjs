@@ -50,6 +50,19 @@ try {
     return a ? (await (await fetch(a.href)).text()).slice(0, 2000) : "";
   });
   await page.screenshot({ path: shot });
+  // A second run over a rectangle drawn on the map: two clicks at 40 % and 60 % of the canvas.
+  await page.evaluate(() => { document.body.dataset.run = ""; });
+  await page.click("#run-draw");
+  const box = await page.evaluate(() => { const r = window.scoMap.getCanvas().getBoundingClientRect(); return { x: r.left, y: r.top, w: r.width, h: r.height }; });
+  await page.mouse.click(box.x + box.w * 0.4, box.y + box.h * 0.4);
+  await page.mouse.click(box.x + box.w * 0.6, box.y + box.h * 0.6);
+  await page.waitForFunction(() => window.scoRun.drawn !== null, null, { timeout: 10000 });
+  result.drawn = await page.evaluate(() => window.scoRun.drawn);
+  await page.click("#run-start");
+  await page.waitForFunction(() => document.body.dataset.run === "done" || /refused|error/.test(document.getElementById("run-status").textContent),
+                             null, { timeout: 180000 });
+  result.drawnStatus = await page.evaluate(() => document.getElementById("run-status").textContent);
+  result.drawnValues = await page.evaluate(() => window.scoState.features.map((f) => f.properties));
   result.external = external;
 } catch (e) {
   result.errors.push(String(e));
