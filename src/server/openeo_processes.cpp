@@ -1,6 +1,7 @@
 #include "server/openeo_graph.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -83,6 +84,33 @@ void add_indicator_processes(json& list) {
     list.push_back({{"id", openeo_indicator_process_id(r.id)}, {"summary", r.title}, {"description", r.description + " Runs sco's built-in indicator '" + r.id + "' (version " + r.version + ") exactly as `sco run` does."},
                     {"categories", json::array({"sco indicators", r.category})}, {"parameters", params},
                     {"returns", {{"description", "A vector cube: the indicator's table per district."}, {"schema", {{"type", "object"}, {"subtype", "datacube"}}}}}});
+  }
+}
+
+// The standard's interface of each process sco offers (openeo_spec_schemas.inc: parameters' names,
+// optionality, defaults and schemas, the return schema, categories), with sco's own descriptions:
+// clients and the conformance suite see the schemas of the openEO process definitions.
+void with_standard_interfaces(json& list) {
+  static const json spec = json::parse(
+#include "server/openeo_spec_schemas.inc"
+  );
+  for (auto& p : list) {
+    const auto it = spec.find(p["id"].get<std::string>());
+    if (it == spec.end()) continue;
+    std::map<std::string, std::string> ours;
+    for (const auto& q : p["parameters"]) ours[q["name"].get<std::string>()] = q.value("description", "");
+    json params = json::array();
+    for (json q : (*it)["parameters"]) {
+      const auto d = ours.find(q["name"].get<std::string>());
+      q["description"] = d != ours.end() ? d->second : "As the openEO process definition says (processes.openeo.org).";
+      params.push_back(std::move(q));
+    }
+    p["parameters"] = std::move(params);
+    p["returns"]["schema"] = (*it)["returns"]["schema"];
+    p["categories"] = (*it)["categories"];
+    for (const char* flag : {"experimental", "deprecated"}) {
+      if (it->contains(flag)) p[flag] = (*it)[flag];
+    }
   }
 }
 
@@ -179,6 +207,7 @@ const json& openeo_processes() {
     list.back()["returns"]["schema"] = {{"type", "boolean"}};
     add_callback_processes(list);
     add_indicator_processes(list);
+    with_standard_interfaces(list);
     return list;
   }();
   return processes;
