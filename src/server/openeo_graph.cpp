@@ -1,35 +1,35 @@
 #include "server/openeo_graph.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
-#include <optional>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <memory>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
-#include <deque>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "algebra/expression.hpp"
 #include "core/error.hpp"
 #include "cube/series_op.hpp"
+#include "indicators/builtin.hpp"
 #include "io/block_pipeline.hpp"
 #include "io/cube_output.hpp"
 #include "io/grid_alignment.hpp"
 #include "io/raster_dataset.hpp"
-#include "algebra/expression.hpp"
-#include "run/ops/estimate.hpp"
-#include <chrono>
 #include "run/expression_job.hpp"
+#include "run/ops/estimate.hpp"
 #include "run/run.hpp"
 #include "run/series_worker.hpp"
 #include "run/zonal_table.hpp"
 #include "server/openeo_callback.hpp"
 #include "server/run_service.hpp"
-#include "indicators/builtin.hpp"
 #include "server/stac_api.hpp"
 #include "zonal/statistic.hpp"
 
@@ -41,13 +41,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A band of a slice: a file (a VRT on the cube's grid, or a result) and its band number.
 // A band of a slice: a file (a VRT on the cube's grid, or a result) and its band number; or a band
-// not computed yet: band math over file bands (`leaves`, named v0, v1, ...), composed with the band
-// math that follows and computed in one pass when a process needs its pixels (fusion: no
-// intermediate file between ndvi, apply, mask and save_result).
+// not computed yet: band math (an expression tree of sco's language) over file bands (`leaves`,
+// inputs v0, v1, ...), composed with the band math that follows and computed in one pass when a
+// process needs its pixels (fusion: no intermediate file between ndvi, apply, mask and save_result).
 struct Leaf {
-  std::string name;  // its variable in the expression
+  std::string name;  // its input in the expression
   std::string path;
   int number = 1;
 };
@@ -55,38 +54,30 @@ struct Leaf {
 struct Band {
   std::string path;
   int number = 1;
-  std::string expression;
-  std::vector<Leaf> leaves;
-  bool lazy() const { return !expression.empty(); }
+  std::optional<algebra::Expr> expr = std::nullopt;
+  std::vector<Leaf> leaves = {};
+  bool lazy() const { return expr.has_value(); }
 };
 
-// The identifiers of a band-math expression renamed by `names` (others, numbers and operators kept).
-std::string rename_identifiers(const std::string& text, const std::map<std::string, std::string>& names) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size();) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (std::isalpha(c) || c == '_') {
-      std::size_t j = i;
-      while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '_')) ++j;
-      const std::string id = text.substr(i, j - i);
-      const auto it = names.find(id);
-      out += it != names.end() ? it->second : id;
-      i = j;
-    } else if (std::isdigit(c) || c == '.') {  // a number, exponent included (1e-5)
-      std::size_t j = i;
-      while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '.' ||
-                                 ((text[j] == '-' || text[j] == '+') && (text[j - 1] == 'e' || text[j - 1] == 'E')))) ++j;
-      out += text.substr(i, j - i);
-      i = j;
-    } else {
-      out += text[i++];
-    }
+// Every input of `e` replaced by `replace(name)` (the replacements are not visited again).
+void substitute(algebra::Expr& e, const std::function<algebra::Expr(const std::string&)>& replace) {
+  if (e.kind == algebra::Expr::Kind::kInput) {
+    e = replace(e.name);
+    return;
   }
-  return out;
+  for (auto& a : e.args) substitute(a, replace);
 }
 
-// `expression` over named inputs as one lazy band over file leaves: lazy inputs are substituted.
-Band compose(const std::vector<std::pair<std::string, Band>>& inputs, const std::string& expression) {
+algebra::Expr input_expr(const std::string& name) {
+  algebra::Expr e;
+  e.kind = algebra::Expr::Kind::kInput;
+  e.name = name;
+  return e;
+}
+
+// `expression` over named inputs as one lazy band over file leaves: lazy inputs' trees are
+// substituted for their names, every leaf file band named once.
+Band compose(const std::vector<std::pair<std::string, Band>>& inputs, const algebra::Expr& expression) {
   Band out;
   auto leaf = [&out](const std::string& path, int number) {
     for (const auto& l : out.leaves) {
@@ -95,17 +86,24 @@ Band compose(const std::vector<std::pair<std::string, Band>>& inputs, const std:
     out.leaves.push_back({fmt::format("v{}", out.leaves.size()), path, number});
     return out.leaves.back().name;
   };
-  std::map<std::string, std::string> replacement;
+  std::map<std::string, algebra::Expr> replacement;
   for (const auto& [name, band] : inputs) {
     if (!band.lazy()) {
-      replacement[name] = leaf(band.path, band.number);
+      replacement[name] = input_expr(leaf(band.path, band.number));
       continue;
     }
-    std::map<std::string, std::string> inner;
-    for (const auto& l : band.leaves) inner[l.name] = leaf(l.path, l.number);
-    replacement[name] = "(" + rename_identifiers(band.expression, inner) + ")";
+    std::map<std::string, std::string> renamed;
+    for (const auto& l : band.leaves) renamed[l.name] = leaf(l.path, l.number);
+    algebra::Expr inner = *band.expr;
+    substitute(inner, [&](const std::string& n) { return input_expr(renamed.at(n)); });
+    replacement[name] = std::move(inner);
   }
-  out.expression = rename_identifiers(expression, replacement);
+  out.expr = expression;
+  substitute(*out.expr, [&](const std::string& n) {
+    const auto it = replacement.find(n);
+    if (it == replacement.end()) core::fail(ErrorCode::kInvalidInput, "ProcessGraphInvalid: the band math names an unknown input '{}'", n);
+    return it->second;
+  });
   return out;
 }
 
@@ -336,12 +334,12 @@ class Evaluator {
   void save_cube(const std::string& node, const Cube& in, const std::string& format);
   void save_vector(const std::string& node, const Cube& in, const std::string& format);
   Cube band_math(const std::string& node, const Cube& in, const std::string& a, const std::string& b, const std::string& out_name);
-  // One expression over named bands: a lazy band, computed when needed (materialize).
+  // A band as a file (computed when lazy), and every band of a cube so.
   Band materialize(const Cube& on, const Band& band, const std::string& name, const std::string& path = "",
                    io::OutputFormat format = io::OutputFormat::kGTiff);
   Cube materialized(const Cube& in);
-  Band evaluate_expression(const Cube& on, const std::vector<std::pair<std::string, Band>>& inputs, const std::string& expression,
-                           const std::string& out_name);
+  // One expression over named bands: a lazy band, computed when needed (materialize).
+  Band evaluate_expression(const std::vector<std::pair<std::string, Band>>& inputs, const std::string& expression);
   std::string band_of(const std::string& node, const Cube& c, const std::string& wanted, const std::string& role);
 
   const json& graph_;
@@ -492,28 +490,26 @@ Cube Evaluator::band_math(const std::string& node, const Cube& in, const std::st
       if (name == b) inputs.emplace_back("b", band);
     }
     if (inputs.size() != 2) fail_node(node, "BandExists", fmt::format("a slice lacks band '{}' or '{}'", a, b));
-    out.slices.push_back({s.date, "", "", {{out_name, evaluate_expression(in, inputs, "(a - b) / (a + b)", out_name)}}});
+    out.slices.push_back({s.date, "", "", {{out_name, evaluate_expression(inputs, "(a - b) / (a + b)")}}});
   }
   return out;
 }
 
-Band Evaluator::evaluate_expression(const Cube&, const std::vector<std::pair<std::string, Band>>& inputs, const std::string& expression,
-                                    const std::string&) {
-  Band out = compose(inputs, expression);
-  if (plan_only_) algebra::parse_expression(out.expression);  // a callback that cannot compile fails at planning
-  return out;
+Band Evaluator::evaluate_expression(const std::vector<std::pair<std::string, Band>>& inputs, const std::string& expression) {
+  return compose(inputs, algebra::parse_expression(expression));  // a callback that cannot compile fails at planning
 }
 
 // The band as a file: a lazy band computed by sco's evaluator in one pass over its leaves, into a
 // float32 GTiff of the work folder (or `path` in `format`); a file band as it is.
 Band Evaluator::materialize(const Cube& on, const Band& band, const std::string& name, const std::string& path, io::OutputFormat format) {
   if (!band.lazy()) return band;
-  Band out{path.empty() ? file(name + ".tif") : path, 1, "", {}};
+  Band out{path.empty() ? file(name + ".tif") : path, 1, std::nullopt, {}};
   account(run::ops::pipeline_estimate(on.grid, opts_.threads, band.leaves.size(), 4, format == io::OutputFormat::kCog));
   if (plan_only_) return out;
   run::ExpressionJob job;
   for (const auto& l : band.leaves) job.inputs.emplace_back(l.name, io::PipelineInput{l.path, l.number});
-  job.expression = band.expression;
+  job.parsed = *band.expr;
+  job.expression = algebra::to_string(*band.expr);
   job.output.path = out.path;
   job.output.type = core::DataType::kFloat32;
   job.output.nodata = std::nan("");
@@ -872,7 +868,7 @@ Cube Evaluator::apply(const std::string& node, const json& args) {
   const std::string expression = compile_callback(node, arg(node, args, "process"), {});
   Cube out = in;
   for (auto& sl : out.slices) {
-    for (auto& [name, band] : sl.bands) band = evaluate_expression(in, {{"x", band}}, expression, name + "-apply");
+    for (auto& [name, band] : sl.bands) band = evaluate_expression({{"x", band}}, expression);
   }
   return out;
 }
@@ -886,7 +882,7 @@ Cube Evaluator::reduce_bands(const std::string& node, const Cube& in, const json
   for (const auto& sl : in.slices) {
     std::vector<std::pair<std::string, Band>> inputs;
     for (std::size_t k = 0; k < sl.bands.size(); ++k) inputs.emplace_back(callback_band_name(k), sl.bands[k].second);
-    out.slices.push_back({sl.date, "", "", {{"value", evaluate_expression(in, inputs, expression, "bands")}}});
+    out.slices.push_back({sl.date, "", "", {{"value", evaluate_expression(inputs, expression)}}});
   }
   return out;
 }
@@ -909,7 +905,7 @@ Cube Evaluator::mask(const std::string& node, const json& args) {
     for (std::size_t k = 0; k < out.slices[t].bands.size(); ++k) {
       const Band mb = ms.bands[ms.bands.size() == 1 ? 0 : k].second;
       auto& band = out.slices[t].bands[k];
-      band.second = evaluate_expression(in, {{"x", band.second}, {"m", mb}}, expression, band.first + "-mask");
+      band.second = evaluate_expression({{"x", band.second}, {"m", mb}}, expression);
     }
   }
   return out;
