@@ -10,7 +10,7 @@
 namespace sco::run {
 
 AreaOfInterest AreaOfInterest::from_file(const std::string& path, const std::string& layer, const std::string& id_field) {
-  return {io::read_zones(path, layer, id_field), path, layer, id_field};
+  return {io::read_zones(path, layer, id_field), path, layer, id_field, ""};
 }
 
 AreaOfInterest AreaOfInterest::from_geojson(const std::string& text, const std::string& id_field) {

@@ -308,6 +308,7 @@ RunResult execute_run(RunPlan plan, const RunCallbacks& cb) {
   const ind::Recipe& recipe = ctx.recipe;
   RunResult result;
   result.recipe_id = recipe.id;
+  result.zones = plan.state->zones;
   ctx.exec.cancel = cb.cancel;
   Staging staging;
   open_staging(staging, plan.request);

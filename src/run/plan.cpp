@@ -71,7 +71,7 @@ RunPlan plan_run(RunRequest req) {
   io::check_resampling(plan.resampling);
   if (req.out.empty()) core::fail(ErrorCode::kInvalidInput, "give --out DIR");
   auto inputs = resolve_inputs(st.recipe, req.inputs);
-  st.zones = std::make_unique<ZoneSet>(std::move(req.aoi.zones));
+  st.zones = std::make_shared<ZoneSet>(std::move(req.aoi.zones));
   plan.districts = st.zones->size();
   st.ctx = std::make_unique<RunContext>(st.recipe, st.steps, *st.zones);
   RunContext& ctx = *st.ctx;

@@ -22,6 +22,8 @@
 
 namespace sco::run {
 
+class ZoneSet;  // run/zonal_table.hpp
+
 // The districts, read (and repaired) once; `path` is what the provenance records.
 struct AreaOfInterest {
   io::VectorZones zones;
@@ -106,6 +108,7 @@ struct RunResult {
   double seconds = 0.0;
   std::vector<std::string> registered;  // catalog item and feature-table ids
   std::vector<RunEvent> step_times;     // one kStepFinished per step
+  std::shared_ptr<ZoneSet> zones;       // the districts, read once (for callers that write the tables their way)
 };
 
 // The memory a process running sco holds before any work: code, GDAL's and PROJ's tables.

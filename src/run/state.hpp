@@ -10,7 +10,7 @@ namespace sco::run {
 struct RunPlan::State {
   indicators::Recipe recipe;
   std::vector<indicators::Step> steps;
-  std::unique_ptr<ZoneSet> zones;
+  std::shared_ptr<ZoneSet> zones;  // shared with the result (RunResult::zones)
   std::unique_ptr<RunContext> ctx;
 };
 

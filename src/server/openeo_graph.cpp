@@ -131,6 +131,14 @@ struct Cube {
   core::fail(ErrorCode::kInvalidInput, "{}: node '{}': {}", code, node, why);
 }
 
+// A geometries argument (a FeatureCollection, a Feature or a bare geometry) as a FeatureCollection.
+json feature_collection(const std::string& node, const json& geometries) {
+  if (!geometries.is_object() || !geometries.contains("type")) fail_node(node, "ProcessArgumentInvalid", "geometries: a GeoJSON object");
+  if (geometries["type"] == "FeatureCollection") return geometries;
+  const json feature = geometries["type"] == "Feature" ? geometries : json{{"type", "Feature"}, {"properties", json::object()}, {"geometry", geometries}};
+  return {{"type", "FeatureCollection"}, {"features", json::array({feature})}};
+}
+
 // The built-in indicator a process id names ("sco_heat_trend": heat.trend), or null.
 const indicators::Recipe* indicator_of(const std::string& process) {
   if (process.rfind("sco_", 0) != 0) return nullptr;
@@ -172,8 +180,6 @@ Cube select_bands(const std::string& node, const Cube& in, const json& bands) {
 // The rate at which this node reads, warps and computes a band's cells per thread (float32 through
 // VRT windows), measured by bench/openeo on this machine; estimates of seconds divide by it.
 constexpr double kReadBytesPerSecond = 150e6;
-
-constexpr const char* kWgs84Wkt = "GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,298.257223563]],PRIMEM[\"Greenwich\",0],UNIT[\"degree\",0.0174532925199433],AXIS[\"Latitude\",NORTH],AXIS[\"Longitude\",EAST]]";
 
 class Evaluator {
  public:
@@ -240,14 +246,15 @@ class Evaluator {
   }
 
   // A process the caller stored (PUT /process_graphs/{id}): its graph evaluated with its parameters
-  // bound to this node's arguments, sharing this graph's work folder and estimate.
+  // bound to this node's arguments, in a folder of this graph's work folder, adding to its estimate.
   Cube user_defined(const std::string& id, const std::string& process, const json& args) {
     const auto udp = opts_.user_process ? opts_.user_process(process) : std::nullopt;
     if (!udp) fail_node(id, "ProcessUnsupported", fmt::format("process '{}' is not offered by this back-end (GET /processes, GET /process_graphs)", process));
     if (++depth_ > 16) fail_node(id, "ProcessGraphInvalid", "user-defined processes nest more than 16 deep (or call themselves)");
-    Evaluator inner((*udp)["process_graph"], store_, caller_, work_, opts_, plan_only_);
+    const std::string folder = (fs::path(work_) / fmt::format("{}-{}", counter_++, process)).string();
+    if (!plan_only_) fs::create_directories(folder);
+    Evaluator inner((*udp)["process_graph"], store_, caller_, folder, opts_, plan_only_);
     inner.depth_ = depth_;
-    inner.counter_ = counter_ + 1000 * depth_;
     for (const json& p : udp->value("parameters", json::array())) {
       const std::string name = p.value("name", "");
       if (args.contains(name)) {
@@ -331,6 +338,7 @@ class Evaluator {
   Slice reduce_steps(const Cube& in, const std::vector<Slice>& steps, const cube::SeriesOp& op, const std::string& date);
   Cube aggregate_temporal_period(const std::string& node, const json& args);
   Cube resample_spatial(const std::string& node, const json& args);
+  Cube on_grid(const Cube& in, const core::Grid& grid, const std::string& method);
   void save_cube(const std::string& node, const Cube& in, const std::string& format);
   void save_vector(const std::string& node, const Cube& in, const std::string& format);
   Cube band_math(const std::string& node, const Cube& in, const std::string& a, const std::string& b, const std::string& out_name);
@@ -398,6 +406,12 @@ Extent extent_of(const std::string& node, const json& e) {
   }
 }
 
+// An item's time: its datetime, or the start of its interval.
+std::string item_date(const json& item) {
+  const json& p = item["properties"];
+  return p.value("datetime", json()).is_string() ? p["datetime"].get<std::string>() : p.value("start_datetime", std::string());
+}
+
 Cube Evaluator::load_collection(const std::string& node, const json& args) {
   const json& idv = arg(node, args, "id");
   if (!idv.is_string()) fail_node(node, "ProcessArgumentInvalid", "id must be a collection id");
@@ -428,8 +442,7 @@ Cube Evaluator::load_collection(const std::string& node, const json& args) {
     const std::string path = asset.value("sco:gdal_name", asset.value("href", ""));
     inputs_.push_back(id + "/" + item.value("id", ""));
     if (plan_only_ && !cube.slices.empty()) {  // the first item gives the grid and the bands
-      cube.slices.push_back({item["properties"].value("datetime", item["properties"].value("start_datetime", std::string())), id, item.value("id", ""),
-                             cube.slices[0].bands});
+      cube.slices.push_back({item_date(item), id, item.value("id", ""), cube.slices[0].bands});
       continue;
     }
     const io::RasterDataset ds = io::RasterDataset::open(path);
@@ -453,10 +466,7 @@ Cube Evaluator::load_collection(const std::string& node, const json& args) {
       const std::uint64_t cells = static_cast<std::uint64_t>(cube.grid.width) * static_cast<std::uint64_t>(cube.grid.height) * page.items.size() * bands;
       estimate_.cells = std::max(estimate_.cells, cells);
     }
-    Slice s;
-    s.date = item["properties"].value("datetime", item["properties"].value("start_datetime", std::string()));
-    s.collection = id;
-    s.item = item.value("id", "");
+    Slice s{item_date(item), id, item.value("id", ""), {}};
     const std::string vrt = file(item.value("id", "item") + ".vrt");
     if (!plan_only_) io::write_aligned_vrt(path, ds.grid(), cube.grid, "near", vrt);
     for (std::size_t k = 0; k < cube.band_names.size(); ++k) s.bands.emplace_back(cube.band_names[k], Band{vrt, static_cast<int>(k) + 1});
@@ -574,18 +584,14 @@ cube::SeriesOp reducer_of(const std::string& node, const json& reducer) { return
 // their area inside), per geometry, time step and band; geometries as GeoJSON in any CRS it names.
 Cube Evaluator::aggregate_spatial(const std::string& node, const json& args) {
   const Cube in = materialized(cube_arg(node, args, "data"));
-  const json& geometries = arg(node, args, "geometries");
-  if (!geometries.is_object() || !geometries.contains("type")) fail_node(node, "ProcessArgumentInvalid", "geometries: a GeoJSON object");
-  json fc = geometries;
-  if (fc["type"] == "Feature") fc = {{"type", "FeatureCollection"}, {"features", json::array({fc})}};
-  else if (fc["type"] != "FeatureCollection") fc = {{"type", "FeatureCollection"}, {"features", json::array({{{"type", "Feature"}, {"properties", json::object()}, {"geometry", fc}}})}};
+  const json fc = feature_collection(node, arg(node, args, "geometries"));
   const std::string stat = reducer_name(node, arg(node, args, "reducer"));
+  const std::vector<zonal::StatSpec> stats = zonal::parse_stats(stat);
   Cube out;
   out.vector = VectorPart{std::make_shared<run::ZoneSet>(run::AreaOfInterest::from_geojson(fc.dump()).zones), {}};
   const std::size_t band_count = in.slices.size() * in.band_names.size();
   account(run::ops::zonal_estimate(in.grid, opts_.threads, out.vector->zones->size(), band_count, stat == "median"));
   out.band_names = in.band_names;
-  zonal::parse_stats(stat);
   if (plan_only_) return out;
   run::ZonalTableRequest req;
   for (const auto& s : in.slices) {
@@ -593,7 +599,7 @@ Cube Evaluator::aggregate_spatial(const std::string& node, const json& args) {
       req.bands.push_back(run::zonal_band(in.slices.size() > 1 ? s.date.substr(0, 10) + ":" + name : name, band.path, band.number));
     }
   }
-  req.stats = zonal::parse_stats(stat);
+  req.stats = stats;
   run::ExecOptions exec;
   exec.threads = opts_.threads;
   exec.cancel = opts_.cancel;
@@ -612,7 +618,7 @@ void Evaluator::save_vector(const std::string& node, const Cube& in, const std::
   const std::string type = format == "geojson" ? "application/geo+json" : format == "csv" ? "text/csv" : "application/json";
   saved_ = std::vector<ResultFile>{{path, type, "result (" + format + ")", ""}};
   if (plan_only_) return;
-  const io::Bounds b = io::zones_bounds(in.vector->zones->vector(), kWgs84Wkt);
+  const io::Bounds b = io::zones_bounds(in.vector->zones->vector(), io::epsg_wkt(4326));
   bbox_ = {std::min(b.min_x, b.max_x), std::min(b.min_y, b.max_y), std::max(b.min_x, b.max_x), std::max(b.min_y, b.max_y)};
   const io::ResultTable& t = in.vector->table;
   if (format == "json") {
@@ -726,18 +732,29 @@ Cube Evaluator::resample_spatial(const std::string& node, const json& args) {
   if (projection.is_number_integer()) wkt = io::crs_wkt_of(fmt::format("EPSG:{}", projection.get<int>()));
   else if (projection.is_string()) wkt = io::crs_wkt_of(projection.get<std::string>());
   else if (!projection.is_null()) fail_node(node, "ProcessArgumentInvalid", "projection: an EPSG code, a WKT string or null");
+  return on_grid(in, io::resampled_grid(in.grid, wkt, resolution.get<double>()), method);
+}
+
+// The cube's files seen on `grid` through VRTs (a window when aligned, else GDAL's warp with
+// `method`), one per distinct file; lazy band math stays lazy, over its leaves' VRTs (cut with "near"
+// only: a warp of an expression is not the expression of warps, so resample_spatial materializes first).
+Cube Evaluator::on_grid(const Cube& in, const core::Grid& grid, const std::string& method) {
   Cube out = in;
-  out.grid = io::resampled_grid(in.grid, wkt, resolution.get<double>());
-  std::map<std::string, std::string> warped;  // file -> its VRT on the new grid
+  out.grid = grid;
+  std::map<std::string, std::string> vrts;  // file -> its VRT on the grid
+  auto retarget = [&](std::string& path) {
+    auto it = vrts.find(path);
+    if (it == vrts.end()) {
+      const std::string vrt = file("on-grid.vrt");
+      if (!plan_only_) io::write_aligned_vrt(path, in.grid, grid, method, vrt);
+      it = vrts.emplace(path, vrt).first;
+    }
+    path = it->second;
+  };
   for (auto& sl : out.slices) {
     for (auto& [name, band] : sl.bands) {
-      auto it = warped.find(band.path);
-      if (it == warped.end()) {
-        const std::string vrt = file("resampled.vrt");
-        if (!plan_only_) io::write_aligned_vrt(band.path, in.grid, out.grid, method, vrt);
-        it = warped.emplace(band.path, vrt).first;
-      }
-      band.path = it->second;
+      if (!band.lazy()) retarget(band.path);
+      for (auto& l : band.leaves) retarget(l.path);
     }
   }
   return out;
@@ -796,11 +813,11 @@ void Evaluator::save_cube(const std::string& node, const Cube& in, const std::st
     files.push_back({path, "application/x-netcdf", "result (netCDF, CF-1.8)", ""});
   } else {
     if (opts_.single_file && in.slices.size() != 1) {
+      const std::string why = fmt::format("a GTiff holds one time step and the cube has {}: reduce the t dimension, save as netCDF, "
+                                          "or submit a batch job (one GeoTIFF per time step)", in.slices.size());
       // Planning says so after the limits: a cube too large to compute at all is told that first.
-      if (plan_only_) estimate_.single_file_error = fmt::format("DataCubeTooLarge: node '{}': a GTiff holds one time step and the cube has {}: reduce the t dimension, save as netCDF, "
-                                                      "or submit a batch job (one GeoTIFF per time step)", node, in.slices.size());
-      else fail_node(node, "DataCubeTooLarge", fmt::format("a GTiff holds one time step and the cube has {}: reduce the t dimension, save as netCDF, "
-                                                      "or submit a batch job (one GeoTIFF per time step)", in.slices.size()));
+      if (!plan_only_) fail_node(node, "DataCubeTooLarge", why);
+      estimate_.single_file_error = fmt::format("DataCubeTooLarge: node '{}': {}", node, why);
     }
     for (const auto& sl : in.slices) {
       const std::string day = sl.date.substr(0, 10);
@@ -844,23 +861,7 @@ Cube Evaluator::filter_bbox(const std::string& node, const json& args) {
   const Extent area = extent_of(node, arg(node, args, "extent"));
   Cube out = in;
   if (!io::crop_grid(in.grid, area.in(in.grid.crs_wkt), 0, out.grid)) fail_node(node, "NoDataForUpdate", "the box misses the cube");
-  std::map<std::string, std::string> cut;  // file -> its VRT on the new grid
-  auto cut_file = [&](std::string& path) {
-    auto it = cut.find(path);
-    if (it == cut.end()) {
-      const std::string vrt = file("bbox.vrt");
-      if (!plan_only_) io::write_aligned_vrt(path, in.grid, out.grid, "near", vrt);
-      it = cut.emplace(path, vrt).first;
-    }
-    path = it->second;
-  };
-  for (auto& sl : out.slices) {
-    for (auto& [name, band] : sl.bands) {
-      if (!band.lazy()) cut_file(band.path);
-      for (auto& l : band.leaves) cut_file(l.path);  // band math stays lazy, over the cut files
-    }
-  }
-  return out;
+  return on_grid(in, out.grid, "near");
 }
 
 Cube Evaluator::apply(const std::string& node, const json& args) {
@@ -925,10 +926,7 @@ Cube Evaluator::indicator(const std::string& node, const indicators::Recipe& rec
     }
     body["inputs"][in.name] = refs;
   }
-  const json& geometries = arg(node, args, "geometries");
-  body["aoi"] = {{"geojson", geometries.value("type", "") == "FeatureCollection" ? geometries
-                                 : json{{"type", "FeatureCollection"}, {"features", json::array({geometries.value("type", "") == "Feature" ? geometries
-                                       : json{{"type", "Feature"}, {"properties", json::object()}, {"geometry", geometries}}})}}}};
+  body["aoi"] = {{"geojson", feature_collection(node, arg(node, args, "geometries"))}};
   if (args.contains("id_field") && args["id_field"].is_string()) body["id_field"] = args["id_field"];
   for (const auto& p : recipe.parameters) {
     if (args.contains(p.name) && !args[p.name].is_null()) body["parameters"][p.name] = args[p.name];
@@ -945,11 +943,12 @@ Cube Evaluator::indicator(const std::string& node, const indicators::Recipe& rec
   run::RunPlan plan = run::plan_run(std::move(req));
   step_peak_ = std::max(step_peak_, plan.peak_memory > run::kProcessBaseBytes ? plan.peak_memory - run::kProcessBaseBytes : 0);
   Cube out;
-  out.vector = VectorPart{std::make_shared<run::ZoneSet>(run::AreaOfInterest::from_geojson(body["aoi"]["geojson"].dump(), body.value("id_field", "")).zones), {}};
+  out.vector = VectorPart{};  // planning: no rows (save_result writes nothing then)
   if (plan_only_) return out;
   run::RunCallbacks callbacks;
   callbacks.cancel = opts_.cancel;
   const run::RunResult r = run::execute_run(std::move(plan), callbacks);
+  out.vector->zones = r.zones;  // the districts the run read, not read again
   for (const auto& o : r.outputs) {  // the run's report goes with the results (a batch job's assets)
     if (o.kind == "report") extra_files_.push_back({o.path, "text/html", "report: " + recipe.title, ""});
   }
