@@ -215,10 +215,6 @@ std::optional<ApiResponse> graph_of(const std::string& text, json& body, json& g
 
 }  // namespace
 
-std::function<std::optional<json>(const std::string&)> OpenEoApi::user_processes(const std::string& owner) const {
-  return [this, owner](const std::string& id) { return store_.record("process_graph", owner + "/" + id); };
-}
-
 // POST /result: planned first, refused before any work when the plan exceeds the node's synchronous
 // limits; then run, the file it saves as the response.
 ApiResponse OpenEoApi::result(const ApiRequest& req) const {
@@ -228,7 +224,7 @@ ApiResponse OpenEoApi::result(const ApiRequest& req) const {
   GraphOptions opts;
   opts.threads = threads_;
   opts.catalog_dir = catalog_dir_;
-  opts.user_process = user_processes(req.caller.owner);
+  opts.user_process = stored_processes(store_, req.caller.owner);
   const std::string work = (std::filesystem::path(catalog_dir_) / "openeo" / ("sync-" + core::random_hex(8))).string();
   struct Cleanup {
     std::string dir;
@@ -270,7 +266,7 @@ ApiResponse OpenEoApi::validation(const ApiRequest& req) const {
   opts.threads = threads_;
   opts.catalog_dir = catalog_dir_;
   opts.single_file = false;
-  opts.user_process = user_processes(req.caller.owner);
+  opts.user_process = stored_processes(store_, req.caller.owner);
   json errors = json::array();
   try {
     plan_process_graph(graph, store_, req.caller, opts);
@@ -298,10 +294,10 @@ ApiResponse OpenEoApi::process_graphs(const ApiRequest& req, const std::string& 
   static const std::regex kId("^\\w+$");
   if (!std::regex_match(id, kId)) return openeo_error(400, "ProcessIdInvalid", fmt::format("process id '{}': letters, digits and _ only", id));
   if (req.method == "GET" || req.method == "DELETE") {
-    const auto p = store_.record("process_graph", owner + "/" + id);
+    const auto p = store_.record("process_graph", process_graph_key(owner, id));
     if (!p) return openeo_error(404, "ProcessGraphNotFound", fmt::format("no process graph '{}'", id));
     if (req.method == "GET") return ok(*p);
-    store_.transaction([&] { store_.delete_record("process_graph", owner + "/" + id); });
+    store_.transaction([&] { store_.delete_record("process_graph", process_graph_key(owner, id)); });
     return {204, "", "", {}};
   }
   if (req.method != "PUT") return openeo_error(405, "MethodNotAllowed", "GET, PUT or DELETE /process_graphs/{id}");
@@ -318,7 +314,7 @@ ApiResponse OpenEoApi::process_graphs(const ApiRequest& req, const std::string& 
   for (const char* k : {"summary", "description", "parameters", "returns", "categories"}) {
     if (process.contains(k)) stored[k] = process[k];
   }
-  store_.transaction([&] { store_.put_record("process_graph", owner + "/" + id, owner, stored); });
+  store_.transaction([&] { store_.put_record("process_graph", process_graph_key(owner, id), owner, stored); });
   return ok(json::object());
 }
 

@@ -45,7 +45,6 @@ class OpenEoApi {
   ApiResponse collections(const ApiRequest& req) const;
   ApiResponse collection(const ApiRequest& req, const std::string& id) const;
   nlohmann::json with_cube_dimensions(nlohmann::json collection, const std::string& base) const;
-  std::function<std::optional<nlohmann::json>(const std::string&)> user_processes(const std::string& owner) const;
 
   catalog::CatalogStore& store_;
   std::string catalog_dir_;

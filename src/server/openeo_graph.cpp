@@ -974,6 +974,12 @@ GraphResult run_process_graph(const json& graph, const catalog::CatalogStore& st
   return Evaluator(graph, store, caller, work_dir, options, false).run();
 }
 
+std::string process_graph_key(const std::string& owner, const std::string& id) { return owner + "/" + id; }
+
+std::function<std::optional<json>(const std::string&)> stored_processes(const catalog::CatalogStore& store, const std::string& owner) {
+  return [&store, owner](const std::string& id) { return store.record("process_graph", process_graph_key(owner, id)); };
+}
+
 json GraphEstimate::to_json() const {
   return {{"cells", cells}, {"bytes_read", bytes_read}, {"bytes_written", bytes_written}, {"peak_memory_bytes", peak_memory},
           {"seconds", std::round(seconds * 1000) / 1000}, {"nodes", nodes}};

@@ -64,6 +64,11 @@ struct GraphOptions {
   bool single_file = true;
 };
 
+// The catalog record of the user-defined process `id` of `owner` ("OWNER/ID", kind "process_graph").
+std::string process_graph_key(const std::string& owner, const std::string& id);
+// `owner`'s stored processes, as GraphOptions::user_process looks them up.
+std::function<std::optional<nlohmann::json>(const std::string&)> stored_processes(const catalog::CatalogStore& store, const std::string& owner);
+
 // Checks and sizes the graph (the "process_graph" object of a request); reads no pixel, writes nothing.
 GraphEstimate plan_process_graph(const nlohmann::json& graph, const catalog::CatalogStore& store, const Caller& caller,
                                  const GraphOptions& options);

@@ -82,6 +82,12 @@ void JobService::log(json& job, const std::string& level, const std::string& mes
   job["updated"] = core::utc_now();
 }
 
+// A queued job as the queue keeps it: who owns it and the memory its plan needs.
+JobService::Queued JobService::queued_entry(const json& job) {
+  return {job["id"].get<std::string>(), job["owner"].get<std::string>(),
+          job.value("estimate", json::object()).value("peak_memory_bytes", std::uint64_t{0})};
+}
+
 // Jobs that were queued are queued again in their order; one that was running when the node stopped
 // unexpectedly failed, with that reason, and its partial files are removed.
 void JobService::resume_after_restart() {
@@ -99,7 +105,7 @@ void JobService::resume_after_restart() {
     }
   }
   std::stable_sort(queued.begin(), queued.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& [at, job] : queued) queue_.push_back(job["id"].get<std::string>());
+  for (const auto& [at, job] : queued) queue_.push_back(queued_entry(job));
 }
 
 ApiResponse JobService::handle(const ApiRequest& req, const std::string& rest) {
@@ -138,7 +144,7 @@ std::optional<ApiResponse> JobService::plan(const json& graph, const Caller& cal
   GraphOptions check;
   check.catalog_dir = catalog_dir_;
   check.single_file = false;
-  check.user_process = [&](const std::string& pid) { return store_.record("process_graph", owner + "/" + pid); };
+  check.user_process = stored_processes(store_, owner);
   try {
     estimate = plan_process_graph(graph, store_, caller, check);
   } catch (const core::Error& e) {
@@ -215,10 +221,8 @@ ApiResponse JobService::start(const ApiRequest& req, json job) {
   job = store_.record("job", id).value_or(job);
   const std::string status = job["status"];
   if (status == "queued" || status == "running") return ok({}, 202);  // already started: nothing to do
-  int active = static_cast<int>(std::count_if(running_.begin(), running_.end(), [&](const auto& r) { return r.second.owner == owner; }));
-  for (const auto& q : queue_) {
-    if (const auto other = store_.record("job", q); other && (*other)["owner"] == owner) ++active;
-  }
+  const int active = static_cast<int>(std::count_if(running_.begin(), running_.end(), [&](const auto& r) { return r.second.owner == owner; }) +
+                                       std::count_if(queue_.begin(), queue_.end(), [&](const Queued& q) { return q.owner == owner; }));
   if (active >= limits_.jobs_per_user) {
     return openeo_error(429, "TooManyJobs", fmt::format("you have {} jobs queued or running, the most this node takes from one user; wait for one to finish", active));
   }
@@ -236,7 +240,7 @@ ApiResponse JobService::start(const ApiRequest& req, json job) {
   job.erase("error");
   log(job, "info", fmt::format("queued; {} MiB of memory planned", estimate.peak_memory >> 20));
   save(job);
-  queue_.push_back(id);
+  queue_.push_back(queued_entry(job));
   lock.unlock();
   wake_.notify_all();
   security::audit(catalog_dir_, security::NodeKeys::load_or_create(catalog_dir_), "openeo.job.start", {{"job", id}, {"owner", owner}});
@@ -247,7 +251,7 @@ ApiResponse JobService::start(const ApiRequest& req, json job) {
 ApiResponse JobService::cancel(json job) {
   const std::string id = job["id"];
   std::unique_lock lock(mutex_);
-  if (auto q = std::find(queue_.begin(), queue_.end(), id); q != queue_.end()) {
+  if (auto q = std::find_if(queue_.begin(), queue_.end(), [&](const Queued& e) { return e.id == id; }); q != queue_.end()) {
     queue_.erase(q);
     job = store_.record("job", id).value_or(job);
     job["status"] = "canceled";
@@ -317,41 +321,27 @@ ApiResponse JobService::logs(const ApiRequest& req, const json& job) const {
   return ok({{"logs", out}, {"links", json::array()}, {"level", level != req.query.end() ? level->second : "debug"}});
 }
 
-}  // namespace sco::server
-
-namespace sco::server {
-
-void JobService::wait_idle() {
-  std::unique_lock lock(mutex_);
-  wake_.wait(lock, [&] { return queue_.empty() && running_.empty(); });
-}
-
 // The queued job of the user who started one least recently, when its planned memory fits beside the
 // running jobs' (or nothing runs); the oldest of that user's queued jobs.
 std::string JobService::pick() {
-  std::string best;
-  std::uint64_t best_rank = 0, best_memory = 0;
-  std::string best_owner;
-  for (const auto& id : queue_) {
-    const auto job = store_.record("job", id);
-    if (!job) continue;
-    const std::string owner = (*job)["owner"];
-    const auto it = last_start_.find(owner);
+  auto best = queue_.end();
+  std::uint64_t best_rank = 0;
+  for (auto q = queue_.begin(); q != queue_.end(); ++q) {
+    const auto it = last_start_.find(q->owner);
     const std::uint64_t rank = it == last_start_.end() ? 0 : it->second;
-    if (best.empty() || rank < best_rank) {
-      best = id;
+    if (best == queue_.end() || rank < best_rank) {
+      best = q;
       best_rank = rank;
-      best_owner = owner;
-      best_memory = (*job).value("estimate", json::object()).value("peak_memory_bytes", std::uint64_t{0});
     }
   }
-  if (best.empty()) return "";
-  if (!running_.empty() && memory_in_use_ + best_memory > limits_.job_memory) return "";  // waits for memory
-  queue_.erase(std::find(queue_.begin(), queue_.end(), best));
-  last_start_[best_owner] = ++starts_;
-  running_[best] = Running{std::make_shared<core::CancelToken>(), best_memory, best_owner};
-  memory_in_use_ += best_memory;
-  return best;
+  if (best == queue_.end()) return "";
+  if (!running_.empty() && memory_in_use_ + best->memory > limits_.job_memory) return "";  // waits for memory
+  const Queued chosen = *best;
+  queue_.erase(best);
+  last_start_[chosen.owner] = ++starts_;
+  running_[chosen.id] = Running{std::make_shared<core::CancelToken>(), chosen.memory, chosen.owner};
+  memory_in_use_ += chosen.memory;
+  return chosen.id;
 }
 
 void JobService::worker() {
@@ -395,7 +385,7 @@ void JobService::execute(const std::string& id, std::shared_ptr<core::CancelToke
   opts.catalog_dir = catalog_dir_;
   opts.cancel = cancel.get();
   opts.single_file = false;
-  opts.user_process = [&](const std::string& pid) { return store_.record("process_graph", owner + "/" + pid); };
+  opts.user_process = stored_processes(store_, owner);
   opts.on_node = [&](const std::string& node, const std::string& process, double seconds) {
     std::lock_guard lock(mutex_);
     job["progress"] = std::min(99, 100 * ++done / total);

@@ -38,10 +38,11 @@ class JobService {
   // The routes under /jobs; `rest` is the path after /jobs ("", "/ID", "/ID/results", "/ID/logs").
   ApiResponse handle(const ApiRequest& req, const std::string& rest);
 
-  // Blocks until no job is queued or running (tests, a clean stop).
-  void wait_idle();
-
  private:
+  struct Queued {
+    std::string id, owner;
+    std::uint64_t memory = 0;  // its planned peak
+  };
   struct Running {
     std::shared_ptr<core::CancelToken> cancel;
     std::uint64_t memory = 0;
@@ -60,6 +61,7 @@ class JobService {
   ApiResponse cancel(nlohmann::json job);
   ApiResponse logs(const ApiRequest& req, const nlohmann::json& job) const;
 
+  static Queued queued_entry(const nlohmann::json& job);
   void resume_after_restart();
   void worker();
   // The next job to run (fairness, memory), or empty; called with mutex_ held.
@@ -75,7 +77,7 @@ class JobService {
   int threads_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::vector<std::string> queue_;                       // job ids in the order they were started
+  std::vector<Queued> queue_;                            // in the order they were started
   std::map<std::string, Running> running_;               // job id -> its run
   std::map<std::string, std::uint64_t> last_start_;      // owner -> sequence number of their last start
   std::uint64_t starts_ = 0;
