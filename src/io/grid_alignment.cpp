@@ -194,10 +194,6 @@ bool write_aligned_vrt(const std::string& source, const core::Grid& sg, const co
   return !aligned;
 }
 
-}  // namespace sco::io
-
-namespace sco::io {
-
 std::string crs_wkt_of(const std::string& user_input) {
   OGRSpatialReference srs;
   if (srs.SetFromUserInput(user_input.c_str(), OGRSpatialReference::SET_FROM_USER_INPUT_LIMITATIONS_get()) != OGRERR_NONE) {

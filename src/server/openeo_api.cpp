@@ -1,8 +1,6 @@
 #include "server/openeo_api.hpp"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <regex>
 
 #include <fmt/format.h>
@@ -10,8 +8,8 @@
 
 #include "core/digest.hpp"
 #include "core/url.hpp"
-#include "server/openeo_graph.hpp"
 #include "core/version.hpp"
+#include "server/openeo_graph.hpp"
 #include "security/audit.hpp"
 #include "security/keys.hpp"
 #include "security/tokens.hpp"
@@ -201,16 +199,19 @@ ApiResponse openeo_error_of(const core::Error& e) {
   return openeo_error(code == "CollectionNotFound" ? 404 : 400, code, message);
 }
 
-namespace {
-
-// The body's {"process": {"process_graph": ...}} (PUT /process_graphs/{id} and /validation accept the
-// process itself too), or the openEO error for it.
-std::optional<ApiResponse> graph_of(const std::string& text, json& body, json& graph, bool bare_allowed) {
-  if (auto bad = parse_openeo_body(text, body)) return bad;
+std::optional<ApiResponse> process_graph_of(const json& body, json& graph, bool bare_allowed) {
   graph = body.value("process", json::object()).value("process_graph", json());
   if (!graph.is_object() && bare_allowed) graph = body.value("process_graph", json());
   if (!graph.is_object()) return openeo_error(400, "ProcessGraphMissing", "expected {\"process\": {\"process_graph\": {...}}}");
   return std::nullopt;
+}
+
+namespace {
+
+// The request body parsed and its process graph, or the openEO error for either.
+std::optional<ApiResponse> graph_of(const std::string& text, json& body, json& graph, bool bare_allowed) {
+  if (auto bad = parse_openeo_body(text, body)) return bad;
+  return process_graph_of(body, graph, bare_allowed);
 }
 
 }  // namespace

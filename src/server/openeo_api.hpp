@@ -24,6 +24,9 @@ ApiResponse openeo_error(int status, const std::string& code, const std::string&
 ApiResponse openeo_error_of(const core::Error& error);
 // A request body as a JSON object; else the openEO error (JsonInvalid with line and column).
 std::optional<ApiResponse> parse_openeo_body(const std::string& text, nlohmann::json& body);
+// The body's {"process": {"process_graph": {...}}} (with `bare_allowed`, {"process_graph": {...}} too)
+// into `graph`; else the openEO error (ProcessGraphMissing).
+std::optional<ApiResponse> process_graph_of(const nlohmann::json& body, nlohmann::json& graph, bool bare_allowed = false);
 
 class OpenEoApi {
  public:

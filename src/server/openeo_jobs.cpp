@@ -156,13 +156,12 @@ std::optional<ApiResponse> JobService::plan(const json& graph, const Caller& cal
 ApiResponse JobService::create(const ApiRequest& req) {
   json body;
   if (auto bad = parse_openeo_body(req.body, body)) return *bad;
-  const json process = body.value("process", json());
-  if (!process.is_object() || !process.value("process_graph", json()).is_object()) {
-    return openeo_error(400, "ProcessGraphMissing", "expected {\"process\": {\"process_graph\": {...}}}");
-  }
+  json graph;
+  if (auto bad = process_graph_of(body, graph)) return *bad;
+  const json& process = body["process"];
   const std::string owner = req.caller.owner;
   GraphEstimate estimate;
-  if (auto bad = plan(process["process_graph"], req.caller, owner, estimate)) return *bad;
+  if (auto bad = plan(graph, req.caller, owner, estimate)) return *bad;
   const std::string id = "j-" + core::random_hex(8);
   const std::string now = core::utc_now();
   json job = {{"id", id}, {"owner", owner}, {"role", req.caller.role == Role::kAdmin ? "admin" : req.caller.role == Role::kPartner ? "partner" : "reader"},
@@ -189,6 +188,12 @@ ApiResponse JobService::describe(const ApiRequest&, const json& job) const { ret
 ApiResponse JobService::update(const ApiRequest& req, json job) {
   json body;
   if (auto bad = parse_openeo_body(req.body, body)) return *bad;
+  if (body.contains("process")) {  // a new graph is checked as a new job's is
+    json graph;
+    GraphEstimate estimate;
+    if (auto bad = process_graph_of(body, graph)) return *bad;
+    if (auto bad = plan(graph, req.caller, job["owner"], estimate)) return *bad;
+  }
   std::lock_guard lock(mutex_);
   job = store_.record("job", job["id"]).value_or(job);
   const std::string status = job["status"];
@@ -196,12 +201,7 @@ ApiResponse JobService::update(const ApiRequest& req, json job) {
   for (const char* k : {"title", "description", "plan", "budget"}) {
     if (body.contains(k)) job[k] = body[k];
   }
-  if (body.contains("process")) {
-    if (!body["process"].is_object() || !body["process"].value("process_graph", json()).is_object()) {
-      return openeo_error(400, "ProcessGraphMissing", "expected {\"process\": {\"process_graph\": {...}}}");
-    }
-    job["process"] = body["process"];
-  }
+  if (body.contains("process")) job["process"] = body["process"];
   log(job, "info", "updated");
   save(job);
   return no_content();
