@@ -9,10 +9,34 @@ import subprocess
 import tempfile
 
 
+# Defined for every with_gdal snippet: the cells of `band` of the open dataset `ref` under the grid of
+# `got` (same cell size, `got` inside `ref`).
+GDAL_PRELUDE = """import json, sys
+import numpy as np
+from osgeo import gdal
+V = json.loads(sys.argv[1])
+def window(got, ref, band):
+    g, r = got.GetGeoTransform(), ref.GetGeoTransform()
+    col, row = int(round((g[0] - r[0]) / r[1])), int(round((g[3] - r[3]) / r[5]))
+    return ref.GetRasterBand(band).ReadAsArray(col, row, got.RasterXSize, got.RasterYSize)
+"""
+
+
+def openeo_client(check):
+    """The openEO Python client (openeo, OpenEoApiError); SKIP when it is not installed."""
+    try:
+        import openeo
+        from openeo.rest import OpenEoApiError
+    except ImportError:
+        check.skip("the openEO Python client is not installed (scripts/install-deps.sh puts it in .venv)")
+        check.finish()
+    return openeo, OpenEoApiError
+
+
 def with_gdal(code, **values):
     """Runs `code` in Debian's python3 (GDAL and numpy): the client's wheels (shapely, pyproj) bring their
     own GEOS and PROJ, which crash GDAL's Python bindings in the same process. `code` prints JSON."""
-    r = subprocess.run(["/usr/bin/python3", "-X", "faulthandler", "-c", "import json, sys\nimport numpy as np\nfrom osgeo import gdal\nV = json.loads(sys.argv[1])\n" + code,
+    r = subprocess.run(["/usr/bin/python3", "-X", "faulthandler", "-c", GDAL_PRELUDE + code,
                         json.dumps(values)], capture_output=True, text=True,
                        env={k: v for k, v in os.environ.items() if k not in ("PROJ_DATA", "PROJ_LIB", "GDAL_DATA")})  # pyproj points these at its own
     if r.returncode != 0:

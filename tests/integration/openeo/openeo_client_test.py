@@ -17,16 +17,11 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
 from reference import Checks  # noqa: E402
 
-check = Checks()
-try:
-    import openeo
-    from openeo.rest import OpenEoApiError
-except ImportError:
-    check.skip("the openEO Python client is not installed (scripts/install-deps.sh puts it in .venv)")
-    check.finish()
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from node_fixture import Node, with_gdal  # noqa: E402
+from node_fixture import Node, openeo_client, with_gdal  # noqa: E402
+
+check = Checks()
+openeo, OpenEoApiError = openeo_client(check)
 
 node = Node(sys.argv[1], sys.argv[2], "sco-openeo-")
 SCO, SAMPLE, TMP, CAT, sco = node.SCO, node.SAMPLE, node.TMP, node.CAT, node.sco
@@ -88,10 +83,7 @@ try:
     admin.load_collection("landsat7-olinda", spatial_extent=box, bands=["B3", "B4"]).ndvi().download(got_path, format="GTiff")
     cmp = with_gdal("""
 got, ref = gdal.Open(V["got"]), gdal.Open(V["ref"])
-g, r = got.GetGeoTransform(), ref.GetGeoTransform()
-col, row = int(round((g[0] - r[0]) / r[1])), int(round((g[3] - r[3]) / r[5]))
-a = got.GetRasterBand(1).ReadAsArray()
-b = ref.GetRasterBand(1).ReadAsArray()[row:row + a.shape[0], col:col + a.shape[1]]
+a, b = got.GetRasterBand(1).ReadAsArray(), window(got, ref, 1)
 same = a.shape == b.shape and bool(np.array_equal(np.nan_to_num(a, nan=-9), np.nan_to_num(b, nan=-9)))
 print(json.dumps({"shape": list(a.shape), "same": same, "pixels": int(a.size)}))
 """, got=got_path, ref=ref_ndvi)
@@ -128,10 +120,8 @@ print(json.dumps(float(np.nanmax(np.abs(m - expected))) if m.shape == expected.s
         lambda x: x * 0.5 + 1).download(apply_path, format="GTiff")
     d = with_gdal("""
 scene, got = gdal.Open(V["scene"]), gdal.Open(V["got"])
-g, r = got.GetGeoTransform(), scene.GetGeoTransform()
-col, row = int(round((g[0] - r[0]) / r[1])), int(round((g[3] - r[3]) / r[5]))
 a = got.GetRasterBand(1).ReadAsArray().astype(np.float64)
-nir = scene.GetRasterBand(4).ReadAsArray().astype(np.float64)[row:row + a.shape[0], col:col + a.shape[1]]
+nir = window(got, scene, 4).astype(np.float64)
 print(json.dumps({"shape": list(a.shape), "diff": float(np.max(np.abs(a - (np.floor(nir * 0.5) * 0.5 + 1))))}))
 """, scene=os.path.join(SAMPLE, "L7_ETMs.tif"), got=apply_path)
     check(d["shape"][0] * d["shape"][1] > 1000 and d["diff"] < 1e-6, f"apply(x * 0.5 + 1) on February's B4 in the box: {d}")
@@ -145,11 +135,8 @@ print(json.dumps({"shape": list(a.shape), "diff": float(np.max(np.abs(a - (np.fl
     b4.mask(b4.band("B4") > 60).download(masked_path, format="GTiff")
     r = with_gdal("""
 got, ref, m, scene = gdal.Open(V["got"]), gdal.Open(V["ref"]), gdal.Open(V["masked"]), gdal.Open(V["scene"])
-g, rr = got.GetGeoTransform(), ref.GetGeoTransform()
-col, row = int(round((g[0] - rr[0]) / rr[1])), int(round((g[3] - rr[3]) / rr[5]))
-a = got.GetRasterBand(1).ReadAsArray()
-b = ref.GetRasterBand(1).ReadAsArray()[row:row + a.shape[0], col:col + a.shape[1]]
-nir = scene.GetRasterBand(4).ReadAsArray().astype(np.float64)[row:row + a.shape[0], col:col + a.shape[1]]
+a, b = got.GetRasterBand(1).ReadAsArray(), window(got, ref, 1)
+nir = window(got, scene, 4).astype(np.float64)
 mv = m.GetRasterBand(1).ReadAsArray()
 expected = np.where(nir > 60, np.nan, nir)
 print(json.dumps({"same": bool(a.shape == b.shape and np.allclose(np.nan_to_num(a, nan=-9), np.nan_to_num(b, nan=-9), atol=1e-6)),

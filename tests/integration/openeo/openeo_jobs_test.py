@@ -24,16 +24,11 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
 from reference import Checks  # noqa: E402
 
-check = Checks()
-try:
-    import openeo
-    from openeo.rest import OpenEoApiError
-except ImportError:
-    check.skip("the openEO Python client is not installed (scripts/install-deps.sh puts it in .venv)")
-    check.finish()
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from node_fixture import Node, with_gdal  # noqa: E402
+from node_fixture import Node, openeo_client, with_gdal  # noqa: E402
+
+check = Checks()
+openeo, OpenEoApiError = openeo_client(check)
 
 node = Node(sys.argv[1], sys.argv[2], "sco-openeo-jobs-")
 node.populate()

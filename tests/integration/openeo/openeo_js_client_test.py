@@ -44,10 +44,7 @@ try:
     if r.returncode == 0:
         d = with_gdal("""
 got, ref = gdal.Open(V["ndvi"]), gdal.Open(V["ref"])
-g, rr = got.GetGeoTransform(), ref.GetGeoTransform()
-col, row = int(round((g[0] - rr[0]) / rr[1])), int(round((g[3] - rr[3]) / rr[5]))
-a = got.GetRasterBand(1).ReadAsArray()
-b = ref.GetRasterBand(1).ReadAsArray()[row:row + a.shape[0], col:col + a.shape[1]]
+a, b = got.GetRasterBand(1).ReadAsArray(), window(got, ref, 1)
 scene, mean = gdal.Open(V["scene"]), gdal.Open(V["mean"])
 nir = scene.GetRasterBand(4).ReadAsArray().astype(np.float64)
 m = mean.GetRasterBand(1).ReadAsArray().astype(np.float64)

@@ -3,15 +3,10 @@
 // indicator's popup chart, and a catalog layer's date list. Prints one JSON
 // line with what it saw; the Python test judges it.
 // Usage: node web_map.mjs BASE_URL SCREENSHOT.png
-import { createRequire } from "node:module";
+import { launch, watchedPage } from "./browser.mjs";
 
-const require = createRequire(new URL("../../../web/package.json", import.meta.url));
-const { chromium } = require("playwright-core");
 const [base, shot] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--no-sandbox", "--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"],
-});
+const browser = await launch();
 const result = { errors: [] };
 // In the page: the screen point at the middle of the first rendered district's outer ring.
 const firstDistrictPoint = () => {
@@ -24,10 +19,7 @@ const firstDistrictPoint = () => {
   return { x: box.left + p.x, y: box.top + p.y };
 };
 try {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-  page.on("pageerror", (e) => result.errors.push(String(e)));
-  const external = [];
-  page.on("request", (r) => { const u = r.url(); if (!u.startsWith(base) && !u.startsWith("blob:") && !u.startsWith("data:")) external.push(u); });
+  const { page, external } = await watchedPage(browser, base, result);
   await page.goto(base + "/", { waitUntil: "load" });
   await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 60000 });
   result.ready = await page.evaluate(() => document.body.dataset.ready);

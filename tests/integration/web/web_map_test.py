@@ -9,7 +9,6 @@ Usage: web_map_test.py SCO SAMPLE_DIR SOURCE_DIR
 import csv
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -19,11 +18,12 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
 from reference import Checks  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from web_fixture import require_browser, serve  # noqa: E402
+
 SCO, SAMPLE, SOURCE = sys.argv[1], sys.argv[2], sys.argv[3]
 check = Checks()
-if not os.path.exists("/usr/bin/chromium") or not os.path.isdir(os.path.join(SOURCE, "web", "dist")):
-    print("SKIP: needs /usr/bin/chromium and the built web map (scripts/build.sh)")
-    sys.exit(77)
+require_browser(SOURCE)
 TMP = tempfile.mkdtemp(prefix="sco-web-")
 cat = os.path.join(TMP, "catalog")
 subprocess.run([SCO, "--quiet", "--catalog", cat, "run", "heat.hot_months", "--input", f"tas={os.path.join(SAMPLE, 'bcsd_obs_1999.nc')}:tas",
@@ -39,12 +39,10 @@ rows = {r["NAME"]: r for r in csv.DictReader(open(os.path.join(TMP, "nc_trend", 
 agree = sum(abs(sum(v) / len(v) - float(rows[k]["mean"])) <= 1e-9 * max(1.0, abs(float(rows[k]["mean"])))
             for k, v in series["series"].items() if None not in v)
 check(len(series["dates"]) == 12 and agree == len(rows) == 100, f"the series file: 12 dates, 100 counties whose average is the table's mean ({agree})")
-server = subprocess.Popen([SCO, "--catalog", cat, "serve", "--port", "0", "--web", os.path.join(SOURCE, "web", "dist")],
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-port = int(re.search(r":(\d+)/", server.stdout.readline()).group(1))
+server, base = serve(SCO, cat, SOURCE)
 shot = os.path.join(TMP, "map.png")
 try:
-    r = subprocess.run(["node", os.path.join(os.path.dirname(os.path.abspath(__file__)), "web_map.mjs"), f"http://127.0.0.1:{port}", shot],
+    r = subprocess.run(["node", os.path.join(os.path.dirname(os.path.abspath(__file__)), "web_map.mjs"), base, shot],
                        capture_output=True, text=True, timeout=240)
     seen = json.loads(r.stdout.strip().splitlines()[-1]) if r.stdout.strip() else {"errors": [r.stderr[-2000:]]}
 finally:

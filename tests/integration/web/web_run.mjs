@@ -3,21 +3,13 @@
 // the districts as a GeoJSON file, sets the sensor, runs, waits for the job to finish, and reads
 // what the map then shows. Prints one JSON line; the Python test judges it.
 // Usage: node web_run.mjs BASE_URL USER PASSWORD DISTRICTS.geojson SCREENSHOT.png
-import { createRequire } from "node:module";
+import { launch, watchedPage } from "./browser.mjs";
 
-const require = createRequire(new URL("../../../web/package.json", import.meta.url));
-const { chromium } = require("playwright-core");
 const [base, user, password, districts, shot] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--no-sandbox", "--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"],
-});
+const browser = await launch();
 const result = { errors: [] };
 try {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-  page.on("pageerror", (e) => result.errors.push(String(e)));
-  const external = [];
-  page.on("request", (r) => { const u = r.url(); if (!u.startsWith(base) && !u.startsWith("blob:") && !u.startsWith("data:")) external.push(u); });
+  const { page, external } = await watchedPage(browser, base, result);
   await page.goto(base + "/", { waitUntil: "load" });
   await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 60000 });
   await page.click("#runner summary");

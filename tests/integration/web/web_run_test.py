@@ -19,11 +19,12 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
 from reference import Checks  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from web_fixture import require_browser, serve  # noqa: E402
+
 SCO, SAMPLE, SOURCE = sys.argv[1], sys.argv[2], sys.argv[3]
 check = Checks()
-if not os.path.exists("/usr/bin/chromium") or not os.path.isdir(os.path.join(SOURCE, "web", "dist")):
-    print("SKIP: needs /usr/bin/chromium and the built web map (scripts/build.sh)")
-    sys.exit(77)
+require_browser(SOURCE)
 TMP = tempfile.mkdtemp(prefix="sco-web-run-")
 cat = os.path.join(TMP, "catalog")
 
@@ -40,11 +41,9 @@ tracts = os.path.join(TMP, "tracts.geojson")
 subprocess.run(["ogr2ogr", "-f", "GeoJSON", "-t_srs", "EPSG:4326", tracts, os.path.join(SAMPLE, "olinda1.shp")], check=True)
 sco("run", "urban.ndbi", "--input", "scene=" + scene, "--aoi", tracts, "--param", "sensor=landsat7", "--out", os.path.join(TMP, "ref"), "--no-register")
 ref = {str(f["properties"]["fid"]): f["properties"]["mean"] for f in json.load(open(os.path.join(TMP, "ref", "built_up_by_district.geojson")))["features"]}
-server = subprocess.Popen([SCO, "--catalog", cat, "serve", "--port", "0", "--web", os.path.join(SOURCE, "web", "dist")],
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-port = int(re.search(r":(\d+)/", server.stdout.readline()).group(1))
+server, base = serve(SCO, cat, SOURCE)
 try:
-    r = subprocess.run(["node", os.path.join(os.path.dirname(os.path.abspath(__file__)), "web_run.mjs"), f"http://127.0.0.1:{port}", "lia",
+    r = subprocess.run(["node", os.path.join(os.path.dirname(os.path.abspath(__file__)), "web_run.mjs"), base, "lia",
                         "a city planner's password", tracts, os.path.join(TMP, "run.png")], capture_output=True, text=True, timeout=300)
     seen = json.loads(r.stdout.strip().splitlines()[-1]) if r.stdout.strip() else {"errors": [r.stderr[-2000:]]}
     # The drawn rectangle's run against sco run on the same rectangle.
