@@ -24,11 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string staging(const std::string& path) {
-  const fs::path p(path);
-  return (p.parent_path() / fmt::format(".{}.sco-tmp-{}", p.filename().string(), ::getpid())).string();
-}
-
 void commit(const std::string& tmp, const std::string& path) {
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
@@ -119,7 +114,7 @@ int CPL_STDCALL keep_going(double, const char*, void* token) { return core::canc
 void write_band_stack(const std::vector<CubeBand>& bands, const std::string& path, int threads, const core::CancelToken* cancel,
                       const std::vector<std::string>& creation_options) {
   if (bands.empty()) core::fail(ErrorCode::kInvalidInput, "'{}': a cube without bands", path);
-  const std::string tmp = staging(path);
+  const std::string tmp = temp_name(path, "stack");
   const std::string vrt = stack_vrt(bands, tmp + ".vrt");
   GDALDriver* cog = GetGDALDriverManager()->GetDriverByName("COG");
   if (!cog) core::fail(ErrorCode::kInternal, "GDAL has no COG driver");
@@ -152,7 +147,7 @@ void write_netcdf_cube(const core::Grid& grid, const std::vector<std::string>& b
   if (grid.transform[2] != 0 || grid.transform[4] != 0) core::fail(ErrorCode::kInvalidInput, "netCDF: '{}' has a rotated grid", path);
   GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("netCDF");
   if (!drv) core::fail(ErrorCode::kInternal, "GDAL has no netCDF driver");
-  const std::string tmp = staging(path);
+  const std::string tmp = temp_name(path, "nc");
   const char* create[] = {"FORMAT=NC4", nullptr};
   {
     std::unique_ptr<GDALDataset> ds(drv->CreateMultiDimensional(tmp.c_str(), nullptr, const_cast<char**>(create)));

@@ -27,6 +27,14 @@ OutputFormat parse_output_format(const std::string& name) {
   core::fail(ErrorCode::kInvalidInput, "unknown output format '{}' (formats: COG, GTiff)", name);
 }
 
+std::string temp_name(const std::string& final_path, const char* tag) {
+  static std::atomic<int> counter{0};
+  const fs::path p(final_path);
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  const std::string ext = p.extension().empty() ? ".tif" : p.extension().string();  // GDAL may pick a driver by it
+  return (dir / fmt::format(".{}.sco-tmp-{}-{}-{}{}", p.filename().string(), ::getpid(), counter++, tag, ext)).string();
+}
+
 std::vector<std::string> cog_options(bool is_float, int threads) {
   // DEFLATE is readable everywhere; level 1 costs ~40% less time than the default 6 for ~1% more
   // bytes on float indices (measured in bench/README.md). --co LEVEL=9 for archives.
@@ -55,13 +63,6 @@ void check_output_path(const std::string& path) {
 }
 
 namespace {
-
-std::string temp_name(const std::string& final_path, const char* tag) {
-  static std::atomic<int> counter{0};
-  const fs::path p(final_path);
-  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  return (dir / fmt::format(".{}.sco-tmp-{}-{}-{}.tif", p.filename().string(), ::getpid(), counter++, tag)).string();
-}
 
 // Sets KEY=VALUE in a GDAL option list, replacing an existing KEY.
 void set_option(std::vector<std::string>& opts, const std::string& kv) {

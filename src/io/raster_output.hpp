@@ -33,6 +33,9 @@ struct OutputSpec {
   std::string band_description;
 };
 
+// A hidden name beside `final_path` to write under until the file is complete (then renamed): unique
+// in the process, with the final name's extension.
+std::string temp_name(const std::string& final_path, const char* tag);
 // sco's creation options of a cloud-optimised GeoTIFF.
 std::vector<std::string> cog_options(bool is_float, int threads);
 
