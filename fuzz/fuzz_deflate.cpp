@@ -7,7 +7,7 @@
 #include <cstring>
 #include <vector>
 
-#include "render/scanline_deflate.hpp"
+#include "codec/scanline_deflate.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint8_t* raw = data + 2;
   const std::size_t n = size - 2;
   std::vector<std::uint8_t> z;
-  const std::size_t len = sco::render::zlib_compress_scanlines(raw, n, stride, z);
+  const std::size_t len = sco::codec::zlib_compress_scanlines(raw, n, stride, z);
   if (len != z.size()) std::abort();
   std::vector<std::uint8_t> back(n + 1);
   uLongf got = back.size();

@@ -1,5 +1,7 @@
 #include "core/data_type.hpp"
 
+#include <algorithm>
+
 #include <cmath>
 #include <limits>
 
@@ -55,6 +57,26 @@ double default_nodata(DataType type) {
   const auto& t = lookup(type);
   if (!t.integer) return std::numeric_limits<double>::quiet_NaN();
   return t.min < 0 ? t.min : t.max;
+}
+
+namespace {
+template <typename T>
+void fill_as(void* data, std::size_t count, double value) {
+  std::fill_n(static_cast<T*>(data), count, static_cast<T>(value));
+}
+}  // namespace
+
+void fill(void* data, std::size_t count, DataType type, double value) {
+  switch (type) {
+    case DataType::kByte: fill_as<std::uint8_t>(data, count, value); break;
+    case DataType::kInt8: fill_as<std::int8_t>(data, count, value); break;
+    case DataType::kUInt16: fill_as<std::uint16_t>(data, count, value); break;
+    case DataType::kInt16: fill_as<std::int16_t>(data, count, value); break;
+    case DataType::kUInt32: fill_as<std::uint32_t>(data, count, value); break;
+    case DataType::kInt32: fill_as<std::int32_t>(data, count, value); break;
+    case DataType::kFloat32: fill_as<float>(data, count, value); break;
+    case DataType::kFloat64: fill_as<double>(data, count, value); break;
+  }
 }
 
 }  // namespace sco::core

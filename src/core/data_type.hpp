@@ -20,5 +20,7 @@ double default_nodata(DataType type);
 // Lowest and highest value the type can hold.
 double type_min(DataType type);
 double type_max(DataType type);
+// Sets `count` values of `type` at `data` to `value` (converted to the type).
+void fill(void* data, std::size_t count, DataType type, double value);
 
 }  // namespace sco::core

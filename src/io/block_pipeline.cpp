@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "io/gdal_session.hpp"
+#include "io/window_sink.hpp"
 
 namespace sco::io {
 
@@ -148,12 +149,6 @@ struct InputReader {
   }
 };
 
-struct OutBuffer {
-  std::vector<std::byte> data;
-  core::Window window;
-  std::int64_t index = -1;
-};
-
 }  // namespace
 
 PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, const OutputSpec& output_spec,
@@ -188,8 +183,8 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
       preferred = b.block_width;
     }
   }
-  RasterOutput output(output_spec, grid, options.threads, preferred);
-  const int obw = output.block_width(), obh = output.block_height();
+  WindowSink sink(output_spec, grid, options.threads, preferred);
+  const int obw = sink.tile_width(), obh = sink.tile_height();
   // Striped inputs are read in full-width rows of output tiles (one decode of each strip), as long
   // as such a row stays small; tiled inputs in single output tiles.
   int win_w = obw, win_h = obh;
@@ -208,11 +203,10 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
   std::exception_ptr first_error;
   std::mutex mutex;
   std::condition_variable cv;
-  std::vector<std::unique_ptr<OutBuffer>> pool;
-  for (int i = 0; i < 2 * threads; ++i) pool.push_back(std::make_unique<OutBuffer>());
-  std::map<std::int64_t, std::unique_ptr<OutBuffer>> ready;
+  std::vector<std::unique_ptr<FinishedWindow>> pool;
+  for (int i = 0; i < 2 * threads; ++i) pool.push_back(std::make_unique<FinishedWindow>());
+  std::map<std::int64_t, std::unique_ptr<FinishedWindow>> ready;
   std::int64_t next_to_write = 0;
-  GDALRasterBand* out_band = output.band();
 
   auto record_error = [&](std::exception_ptr e) {
     std::lock_guard lock(mutex);
@@ -221,23 +215,10 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
     cv.notify_all();
   };
 
-  // Writes every consecutive ready buffer, in index order. Called with the mutex held.
+  // Writes every consecutive ready window, in index order. Called with the mutex held.
   auto drain = [&](std::unique_lock<std::mutex>&) {
     for (auto it = ready.find(next_to_write); it != ready.end(); it = ready.find(next_to_write)) {
-      OutBuffer& b = *it->second;
-      const core::Window& w = b.window;
-      CPLErr err;
-      clear_gdal_error();
-      if (win_w == obw && win_h == obh) {
-        // One output tile (edge tiles too: their buffer has the full tile layout, padded with nodata).
-        err = out_band->WriteBlock(w.x / obw, w.y / obh, b.data.data());
-      } else {
-        err = out_band->RasterIO(GF_Write, w.x, w.y, w.width, w.height, b.data.data(), w.width, w.height,
-                                 static_cast<GDALDataType>(to_gdal_type(output_spec.type)), 0, 0, nullptr);
-      }
-      if (err != CE_None) {
-        core::fail(ErrorCode::kIo, "writing '{}' failed: {}", output_spec.path, take_gdal_error());
-      }
+      sink.write(*it->second);
       pool.push_back(std::move(it->second));
       ready.erase(it);
       ++next_to_write;
@@ -249,12 +230,15 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
     try {
       InputReader reader(inputs);
       std::unique_ptr<BlockWorker> worker = make_worker();
+      std::unique_ptr<codec::TileEncoder> encoder = sink.make_encoder();
+      std::vector<std::uint8_t> scratch;
       std::vector<core::BlockView> views(inputs.size());
       for (;;) {
         if (stop.load() || core::cancelled(options.cancel)) return;
+        sink.help(encoder.get(), scratch);
         // Take a free buffer before a window index: then the lowest unwritten window always owns a
         // buffer and the ordered writer cannot starve. Memory stays bounded by the pool.
-        std::unique_ptr<OutBuffer> buf;
+        std::unique_ptr<FinishedWindow> buf;
         std::int64_t i;
         {
           std::unique_lock lock(mutex);
@@ -279,27 +263,10 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
         out.nodata = output_spec.nodata;
         if (out.pitch != w.width || w.height != win_h) {
           // Edge tile: fill the padding with nodata so the file's bytes are deterministic.
-          core::MutableBlockView full = out;
-          full.width = static_cast<int>(out.pitch);
-          full.height = win_h;
-          const std::size_t n = static_cast<std::size_t>(full.width) * full.height;
-          auto fill = [&](auto zero) {
-            using T = decltype(zero);
-            T* p = reinterpret_cast<T*>(buf->data.data());
-            std::fill(p, p + n, static_cast<T>(output_spec.nodata));
-          };
-          switch (output_spec.type) {
-            case core::DataType::kByte: fill(std::uint8_t{}); break;
-            case core::DataType::kInt8: fill(std::int8_t{}); break;
-            case core::DataType::kUInt16: fill(std::uint16_t{}); break;
-            case core::DataType::kInt16: fill(std::int16_t{}); break;
-            case core::DataType::kUInt32: fill(std::uint32_t{}); break;
-            case core::DataType::kInt32: fill(std::int32_t{}); break;
-            case core::DataType::kFloat32: fill(float{}); break;
-            case core::DataType::kFloat64: fill(double{}); break;
-          }
+          core::fill(buf->data.data(), static_cast<std::size_t>(out.pitch) * win_h, output_spec.type, output_spec.nodata);
         }
         worker->process(views, out);
+        sink.encode(*buf, encoder.get());
         {
           std::unique_lock lock(mutex);
           ready.emplace(i, std::move(buf));
@@ -322,13 +289,7 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
   const auto t1 = std::chrono::steady_clock::now();
   result.compute_seconds = std::chrono::duration<double>(t1 - t0).count();
 
-  if (output_spec.format == OutputFormat::kCog) {
-    core::Progress cog_progress("writing COG", 1, options.progress);
-    output.commit(&cog_progress);
-    cog_progress.finish();
-  } else {
-    output.commit(nullptr);
-  }
+  sink.commit(threads, options.cancel, options.progress);
   result.finalize_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
   return result;
 }

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "render/scanline_deflate.hpp"
+#include "codec/scanline_deflate.hpp"
 
 namespace sco::render {
 
@@ -48,7 +48,7 @@ std::string assemble(int width, int height, std::uint8_t colour_type, const std:
   z.clear();
   std::size_t zlen = 0;
   if (level == kPngFast) {
-    zlen = zlib_compress_scanlines(raw.data(), raw.size(), stride, z);
+    zlen = codec::zlib_compress_scanlines(raw.data(), raw.size(), stride, z);
   } else {
     libdeflate_compressor* c = compressor(level);
     z.resize(libdeflate_zlib_compress_bound(c, raw.size()));

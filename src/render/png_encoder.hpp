@@ -1,6 +1,6 @@
 #pragma once
 // A PNG encoder for map tiles (ISO/IEC 15948 / W3C PNG): one IDAT of DEFLATE-compressed scanlines,
-// by sco's scanline encoder (render/scanline_deflate: three times faster than libdeflate's fastest
+// by sco's scanline encoder (codec/scanline_deflate: three times faster than libdeflate's fastest
 // level on tiles, about a tenth bigger) or by libdeflate at a chosen level (for the smallest). Two
 // forms: RGBA8 with the "Up" filter (the row minus the row above, which suits map tiles), and 8-bit
 // indexed colour with a palette and a tRNS chunk (a coloured single band: a quarter of the bytes

@@ -1,4 +1,4 @@
-#include "render/scanline_deflate.hpp"
+#include "codec/scanline_deflate.hpp"
 
 #include <libdeflate.h>
 
@@ -6,7 +6,7 @@
 #include <array>
 #include <cstring>
 
-namespace sco::render {
+namespace sco::codec {
 
 namespace {
 
@@ -370,4 +370,4 @@ std::size_t zlib_compress_scanlines(const std::uint8_t* raw, std::size_t n, std:
   return out.size() - start;
 }
 
-}  // namespace sco::render
+}  // namespace sco::codec

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "render/png_encoder.hpp"
-#include "render/scanline_deflate.hpp"
+#include "codec/scanline_deflate.hpp"
 
-namespace sco::render {
+namespace sco::codec {
 namespace {
 
 // Compresses, inflates with zlib and checks the round trip; returns the compressed size.
@@ -114,4 +114,4 @@ TEST(ScanlineDeflate, SmallerThanTheInputOnStructuredData) {
 }
 
 }  // namespace
-}  // namespace sco::render
+}  // namespace sco::codec

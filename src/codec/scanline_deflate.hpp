@@ -12,10 +12,10 @@
 #include <cstdint>
 #include <vector>
 
-namespace sco::render {
+namespace sco::codec {
 
 // Appends to `out` the zlib stream of `raw[0, n)`, whose rows are `stride` bytes long (PNG filtered
 // scanlines: the filter byte and the row). Returns the number of bytes appended.
 std::size_t zlib_compress_scanlines(const std::uint8_t* raw, std::size_t n, std::size_t stride, std::vector<std::uint8_t>& out);
 
-}  // namespace sco::render
+}  // namespace sco::codec

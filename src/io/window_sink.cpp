@@ -1,0 +1,105 @@
+#include "io/window_sink.hpp"
+
+#include <gdal_priv.h>
+
+#include <cstring>
+
+#include "core/error.hpp"
+#include "core/progress.hpp"
+#include "io/cog_writer.hpp"
+#include "io/gdal_session.hpp"
+
+namespace sco::io {
+
+WindowSink::WindowSink(const OutputSpec& spec, const core::Grid& grid, int threads, int preferred_block) : spec_(spec), grid_(grid) {
+  CogOptions cog;
+  if (spec.format == OutputFormat::kCog && native_cog_options(spec, &cog)) {
+    cog_ = std::make_unique<CogWriter>(spec, grid, cog);
+    tile_w_ = tile_h_ = cog_->tile();
+  } else {
+    gdal_ = std::make_unique<RasterOutput>(spec, grid, threads, preferred_block);
+    tile_w_ = gdal_->block_width();
+    tile_h_ = gdal_->block_height();
+  }
+}
+
+WindowSink::~WindowSink() = default;
+
+std::unique_ptr<codec::TileEncoder> WindowSink::make_encoder() const {
+  return cog_ ? std::make_unique<codec::TileEncoder>(cog_->encoding()) : nullptr;
+}
+
+void WindowSink::encode(FinishedWindow& w, codec::TileEncoder* encoder) const {
+  if (!cog_) return;
+  const core::Window& win = w.window;
+  const std::size_t elem = core::size_of(spec_.type);
+  const std::size_t tile_bytes = static_cast<std::size_t>(tile_w_) * tile_h_ * elem;
+  const bool one_tile = w.data.size() == tile_bytes && win.x % tile_w_ == 0 && win.width <= tile_w_;  // laid out as a tile
+  const int count = one_tile ? 1 : (win.width + tile_w_ - 1) / tile_w_;
+  w.encoded.resize(static_cast<std::size_t>(count));
+  if (one_tile) {
+    w.tiles.clear();
+    encoder->encode(w.data.data(), w.encoded[0]);
+    return;
+  }
+  // A row of tiles: each tile cut out with its padding (nodata, from a padded window of tile height).
+  w.tiles.resize(static_cast<std::size_t>(count));
+  for (int k = 0; k < count; ++k) {
+    auto& t = w.tiles[static_cast<std::size_t>(k)];
+    t.resize(tile_bytes);
+    const int cols = std::min(tile_w_, win.width - k * tile_w_);
+    if (cols < tile_w_) core::fill(t.data(), tile_bytes / elem, spec_.type, spec_.nodata);
+    for (int r = 0; r < tile_h_; ++r) {
+      std::byte* dst = t.data() + static_cast<std::size_t>(r) * tile_w_ * elem;
+      const std::byte* src = w.data.data() + (static_cast<std::size_t>(r) * win.width + static_cast<std::size_t>(k) * tile_w_) * elem;
+      std::memcpy(dst, src, static_cast<std::size_t>(cols) * elem);  // rows past the edge: the window's nodata padding
+    }
+    encoder->encode(t.data(), w.encoded[static_cast<std::size_t>(k)]);
+  }
+}
+
+void WindowSink::help(codec::TileEncoder* encoder, std::vector<std::uint8_t>& scratch) {
+  if (cog_) {
+    while (cog_->encode_waiting(*encoder, scratch)) {
+    }
+  }
+}
+
+void WindowSink::write(const FinishedWindow& w) {
+  const core::Window& win = w.window;
+  if (cog_) {
+    const int ntx = (grid_.width + tile_w_ - 1) / tile_w_;
+    const std::int64_t first = static_cast<std::int64_t>(win.y / tile_h_) * ntx + win.x / tile_w_;
+    for (std::size_t k = 0; k < w.encoded.size(); ++k) {
+      cog_->put_full(first + static_cast<std::int64_t>(k), w.encoded[k], w.tiles.empty() ? w.data.data() : w.tiles[k].data());
+    }
+    return;
+  }
+  GDALRasterBand* band = gdal_->band();
+  clear_gdal_error();
+  CPLErr err;
+  if (win.width <= tile_w_ && win.x % tile_w_ == 0 && w.data.size() == static_cast<std::size_t>(tile_w_) * tile_h_ * core::size_of(spec_.type)) {
+    // One output tile (edge tiles too: their buffer has the full tile layout, padded with nodata).
+    err = band->WriteBlock(win.x / tile_w_, win.y / tile_h_, const_cast<std::byte*>(w.data.data()));
+  } else {
+    err = band->RasterIO(GF_Write, win.x, win.y, win.width, win.height, const_cast<std::byte*>(w.data.data()), win.width, win.height,
+                         static_cast<GDALDataType>(to_gdal_type(spec_.type)), 0, 0, nullptr);
+  }
+  if (err != CE_None) core::fail(core::ErrorCode::kIo, "writing '{}' failed: {}", spec_.path, take_gdal_error());
+}
+
+void WindowSink::commit(int threads, const core::CancelToken* cancel, bool progress) {
+  if (cog_) {
+    cog_->commit(threads, cancel);
+    return;
+  }
+  if (spec_.format == OutputFormat::kCog) {
+    core::Progress cog_progress("writing COG", 1, progress);
+    gdal_->commit(&cog_progress);
+    cog_progress.finish();
+  } else {
+    gdal_->commit(nullptr);
+  }
+}
+
+}  // namespace sco::io

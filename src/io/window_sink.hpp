@@ -1,0 +1,54 @@
+#pragma once
+// Where the block pipeline's finished windows go: sco's own COG writer (io/cog_writer: the default),
+// or GDAL (a plain GeoTIFF, or a COG through GDAL's driver for the codecs only libtiff has).
+// Windows are whole output tiles, or full-width rows of tiles (striped inputs). A window's tiles are
+// encoded by the worker thread that computed it; the sink takes the windows in order.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "codec/tile_codec.hpp"
+#include "core/cancel.hpp"
+#include "core/grid.hpp"
+#include "io/raster_output.hpp"
+
+namespace sco::io {
+
+class CogWriter;
+
+struct FinishedWindow {
+  std::vector<std::byte> data;  // pitch: the tile width for a tile, the grid width for a row of tiles
+  core::Window window;
+  std::int64_t index = -1;
+  std::vector<std::vector<std::uint8_t>> encoded;  // one per tile (sco's COG)
+  std::vector<std::vector<std::byte>> tiles;       // padded tiles cut from a row of tiles (sco's COG)
+};
+
+class WindowSink {
+ public:
+  WindowSink(const OutputSpec& spec, const core::Grid& grid, int threads, int preferred_block);
+  ~WindowSink();
+
+  int tile_width() const { return tile_w_; }
+  int tile_height() const { return tile_h_; }
+  bool writes_cog_itself() const { return cog_ != nullptr; }
+
+  // Worker side: one encoder per thread (null when GDAL writes).
+  std::unique_ptr<codec::TileEncoder> make_encoder() const;
+  void encode(FinishedWindow& w, codec::TileEncoder* encoder) const;
+  // Worker side, between windows: encodes waiting overview tiles.
+  void help(codec::TileEncoder* encoder, std::vector<std::uint8_t>& scratch);
+  // Ordered side: windows in index order, one caller at a time.
+  void write(const FinishedWindow& w);
+  // The file completed and renamed to its path.
+  void commit(int threads, const core::CancelToken* cancel, bool progress);
+
+ private:
+  OutputSpec spec_;
+  core::Grid grid_;
+  int tile_w_ = 0, tile_h_ = 0;
+  std::unique_ptr<CogWriter> cog_;
+  std::unique_ptr<RasterOutput> gdal_;
+};
+
+}  // namespace sco::io
