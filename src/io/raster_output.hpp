@@ -2,10 +2,11 @@
 // A raster being written: created under a temporary name beside its final path, renamed only when
 // complete, removed if anything fails, so a reader never sees a half-written file.
 //
-// Formats: COG (default) is a cloud-optimised GeoTIFF, DEFLATE-compressed with overviews: the
-// pipeline writes an uncompressed tiled staging file that GDAL's COG driver then lays out (IFDs
-// first, overviews, tiles in order). GTiff is a plain tiled GeoTIFF written directly, uncompressed
-// unless COMPRESS is given.
+// Formats: COG (default) is a cloud-optimised GeoTIFF, DEFLATE-compressed with overviews, which
+// sco's own writer makes (io/cog_writer); this class makes it only for codecs or resamplings only
+// GDAL has (LZW, JPEG, WEBP, LERC, MODE...): an uncompressed tiled staging file that GDAL's COG
+// driver then lays out. GTiff is a plain tiled GeoTIFF written directly, uncompressed unless
+// COMPRESS is given.
 #include <memory>
 #include <string>
 #include <utility>

@@ -822,8 +822,10 @@ void Evaluator::save_cube(const std::string& node, const Cube& in, const std::st
     for (const auto& sl : in.slices) {
       const std::string day = sl.date.substr(0, 10);
       const std::string path = file(in.slices.size() == 1 ? "result.tif" : "result-" + day + ".tif");
-      if (sl.bands.size() == 1 && sl.bands[0].second.lazy()) {
-        materialize(in, sl.bands[0].second, sl.bands[0].first, path, io::OutputFormat::kCog);  // one pass, straight to the COG
+      if (sl.bands.size() == 1) {
+        // One pass, straight to sco's COG writer (a band already in a file: copied through the pipeline).
+        const Band& b = sl.bands[0].second;
+        materialize(in, b.lazy() ? b : compose({{"x", b}}, input_expr("x")), sl.bands[0].first, path, io::OutputFormat::kCog);
       } else {
         std::vector<io::CubeBand> bands;
         for (const auto& [name, band] : sl.bands) {
