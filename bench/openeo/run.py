@@ -229,10 +229,15 @@ def main():
     ap.add_argument("--markdown")
     ap.add_argument("--pgd-timeout", type=float, default=1800)
     ap.add_argument("--skip-pgd-zonal", action="store_true")
+    ap.add_argument("--tiny-only", action="store_true", help="only the tiny graph's latency")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     cube_dir, tracts = make_inputs(args.sco)
     cat, collections = setup_catalog(args.sco, cube_dir)
+    if args.tiny_only:
+        med, lo, hi = tiny_latency(args.sco, cat)
+        print(f"tiny graph: median {med:.1f} ms (min {lo:.1f}, max {hi:.1f})")
+        return
     lines = ["| graph | sco | processes-dask | dask / sco | sco peak | dask peak | dask / sco memory | results |", "|---|---|---|---|---|---|---|---|"]
     for name, graph in graphs(tracts).items():
         fmt = graph["save"]["arguments"]["format"]

@@ -190,19 +190,51 @@ void OverviewPyramid::add_full_tile(std::int64_t index, const std::byte* pixels)
   if (index != next_full_) core::fail(core::ErrorCode::kInternal, "overviews: tile {} arrived before tile {}", index, next_full_);
   ++next_full_;
   if (levels_.size() < 2) return;
-  Level& l = *levels_[0];
+  const Level& l = *levels_[0];
   const int t = shape_.tile;
   const int ntx = (l.width + t - 1) / t;
   const int tx = static_cast<int>(index % ntx), ty = static_cast<int>(index / ntx);
   const int band_rows = std::min(t, l.height - ty * t);
   const std::size_t row_bytes = static_cast<std::size_t>(l.width) * pixel_bytes_;
-  if (tx == 0) l.data.resize(static_cast<std::size_t>(l.rows + band_rows) * row_bytes);
+  if (tx == 0) incoming_.resize(static_cast<std::size_t>(band_rows) * row_bytes);
   const int cols = std::min(t, l.width - tx * t);
   for (int r = 0; r < band_rows; ++r) {
-    std::memcpy(l.data.data() + static_cast<std::size_t>(l.rows + r) * row_bytes + static_cast<std::size_t>(tx) * t * pixel_bytes_,
+    std::memcpy(incoming_.data() + static_cast<std::size_t>(r) * row_bytes + static_cast<std::size_t>(tx) * t * pixel_bytes_,
                 pixels + static_cast<std::size_t>(r) * t * pixel_bytes_, static_cast<std::size_t>(cols) * pixel_bytes_);
   }
-  if (tx == ntx - 1) push_rows(0, band_rows);
+  if (tx == ntx - 1) {
+    std::lock_guard lock(bands_mutex_);
+    bands_.emplace_back(band_rows, std::move(incoming_));
+    incoming_ = {};
+  }
+}
+
+bool OverviewPyramid::bands_waiting() {
+  std::lock_guard lock(bands_mutex_);
+  return !bands_.empty();
+}
+
+bool OverviewPyramid::advance(bool wait) {
+  std::unique_lock work(advance_mutex_, std::defer_lock);
+  if (wait) {
+    work.lock();
+  } else if (!work.try_lock()) {
+    return false;
+  }
+  for (;;) {
+    std::pair<int, std::vector<std::byte>> band;
+    {
+      std::lock_guard lock(bands_mutex_);
+      if (bands_.empty()) return true;
+      band = std::move(bands_.front());
+      bands_.pop_front();
+    }
+    Level& l = *levels_[0];
+    const std::size_t held = l.data.size();
+    l.data.resize(held + band.second.size());
+    std::memcpy(l.data.data() + held, band.second.data(), band.second.size());
+    push_rows(0, band.first);
+  }
 }
 
 void OverviewPyramid::push_rows(std::size_t level, int rows) {

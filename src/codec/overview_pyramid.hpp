@@ -12,7 +12,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -53,8 +55,14 @@ class OverviewPyramid {
   std::pair<int, int> size(int level) const;  // 0: full resolution
   std::int64_t tiles(int level) const;
 
-  // The full-resolution tile `index` (row-major), a whole tile of tile x tile pixels; in order.
+  // The full-resolution tile `index` (row-major), a whole tile of tile x tile pixels; in order, one
+  // caller at a time. Cheap: the tile is copied into its band of rows; a band completed waits for
+  // `advance`, which any thread may call while tiles keep arriving.
   void add_full_tile(std::int64_t index, const std::byte* pixels);
+  // Computes the overview rows of every completed band, in order, handing finished tiles to the sink.
+  // Returns false at once, doing nothing, when another thread is advancing.
+  bool advance(bool wait);
+  bool bands_waiting();
 
  private:
   struct Level;
@@ -68,6 +76,10 @@ class OverviewPyramid {
   std::size_t pixel_bytes_;
   std::vector<std::unique_ptr<Level>> levels_;
   std::int64_t next_full_ = 0;
+  std::vector<std::byte> incoming_;  // the band of full-resolution rows being filled
+  std::mutex bands_mutex_;           // guards bands_
+  std::deque<std::pair<int, std::vector<std::byte>>> bands_;  // completed bands: rows, pixels
+  std::mutex advance_mutex_;         // one thread computes the levels at a time
 };
 
 }  // namespace sco::codec

@@ -447,6 +447,7 @@ void CogWriter::put_full(std::int64_t index, const std::vector<std::uint8_t>& en
 }
 
 bool CogWriter::encode_waiting(codec::TileEncoder& encoder, std::vector<std::uint8_t>& scratch) {
+  if (pyramid_->bands_waiting()) pyramid_->advance(false);  // overview rows, outside the pipeline's lock
   Waiting w;
   {
     std::lock_guard lock(waiting_mutex_);
@@ -475,6 +476,7 @@ void CogWriter::commit(int threads, const core::CancelToken* cancel) {
       if (!error) error = std::current_exception();
     }
   };
+  pyramid_->advance(true);
   std::vector<std::thread> pool;
   for (int t = 1; t < threads; ++t) pool.emplace_back(drain);
   drain();
