@@ -230,9 +230,13 @@ bool OverviewPyramid::advance(bool wait) {
       bands_.pop_front();
     }
     Level& l = *levels_[0];
-    const std::size_t held = l.data.size();
-    l.data.resize(held + band.second.size());
-    std::memcpy(l.data.data() + held, band.second.data(), band.second.size());
+    if (l.rows == 0) {
+      l.data = std::move(band.second);  // nothing kept from the band before (sizes halving exactly): no copy
+    } else {
+      const std::size_t held = static_cast<std::size_t>(l.rows) * l.width * pixel_bytes_;
+      l.data.resize(held + band.second.size());
+      std::memcpy(l.data.data() + held, band.second.data(), band.second.size());
+    }
     push_rows(0, band.first);
   }
 }
