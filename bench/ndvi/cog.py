@@ -10,7 +10,6 @@ and the outputs' sizes reported.
 
 Usage: bench/ndvi/cog.py [--runs N] [--sco PATH] [--out DIR] [--markdown FILE]
 """
-import argparse
 import os
 import statistics
 import subprocess
@@ -18,19 +17,14 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+from ndvi_args import args_with_inputs  # noqa: E402
 from bench_common import emit_table, timed, warm  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(HERE))
 VALIDATE = "/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_cloud_optimized_geotiff.py"
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--sco", default=os.path.join(ROOT, "build", "apps", "sco", "sco"))
-    ap.add_argument("--out", default=os.path.join(ROOT, "bench", "out", "ndvi"))
-    ap.add_argument("--markdown", default=None)
-    args = ap.parse_args()
-    subprocess.run(["/usr/bin/python3", os.path.join(HERE, "make_inputs.py"), os.path.join(ROOT, "data", "sample"), args.out], check=True)
+    args = args_with_inputs(5)
     out = os.path.join(args.out, "cog_out.tif")
     plain = os.path.join(args.out, "ndvi_plain.tif")
     rows = []

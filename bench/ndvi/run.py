@@ -8,15 +8,14 @@ once before each timing so every tool starts from a warm page cache.
 
 Usage: bench/ndvi/run.py [--runs N] [--sco PATH] [--out DIR] [--markdown FILE]
 """
-import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+from ndvi_args import args_with_inputs  # noqa: E402
 from bench_common import emit_table, timed, warm  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CO = ["TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512"]
@@ -41,14 +40,7 @@ def tools(sco, inp, out):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--sco", default=os.path.join(ROOT, "build", "apps", "sco", "sco"))
-    ap.add_argument("--out", default=os.path.join(ROOT, "bench", "out", "ndvi"))
-    ap.add_argument("--markdown", default=None)
-    args = ap.parse_args()
-    subprocess.run(["/usr/bin/python3", os.path.join(HERE, "make_inputs.py"), os.path.join(ROOT, "data", "sample"),
-                    args.out], check=True)
+    args = args_with_inputs(5)
     for tool in ("gdal_calc.py", "otbcli_BandMath", "gdal_translate"):
         if not shutil.which(tool):
             sys.exit(f"{tool} not found: run scripts/install-deps.sh --bench")

@@ -247,17 +247,7 @@ std::vector<Entry> georeferencing_entries(const OutputSpec& spec, const core::Gr
   {
     GDALDataset* ds = gtiff->Create(path.c_str(), 1, 1, 1, static_cast<GDALDataType>(to_gdal_type(spec.type)), nullptr);
     if (!ds) core::fail(ErrorCode::kIo, "cannot describe the grid of '{}': {}", spec.path, take_gdal_error());
-    ds->SetGeoTransform(const_cast<double*>(grid.transform.data()));
-    if (!grid.crs_wkt.empty()) {
-      OGRSpatialReference srs;
-      srs.importFromWkt(grid.crs_wkt.c_str());
-      srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-      ds->SetSpatialRef(&srs);
-    }
-    for (const auto& [k, v] : spec.metadata) ds->SetMetadataItem(k.c_str(), v.c_str());
-    GDALRasterBand* b = ds->GetRasterBand(1);
-    b->SetNoDataValue(spec.nodata);
-    if (!spec.band_description.empty()) b->SetDescription(spec.band_description.c_str());
+    describe_dataset(ds, grid, spec);
     GDALClose(ds);
   }
   vsi_l_offset size = 0;

@@ -42,6 +42,20 @@ std::vector<std::string> cog_options(bool is_float, int threads) {
           is_float ? "RESAMPLING=AVERAGE" : "RESAMPLING=NEAREST", fmt::format("NUM_THREADS={}", threads)};
 }
 
+void describe_dataset(GDALDataset* ds, const core::Grid& grid, const OutputSpec& spec) {
+  ds->SetGeoTransform(const_cast<double*>(grid.transform.data()));
+  if (!grid.crs_wkt.empty()) {
+    OGRSpatialReference srs;
+    srs.importFromWkt(grid.crs_wkt.c_str());
+    srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    ds->SetSpatialRef(&srs);
+  }
+  for (const auto& [k, v] : spec.metadata) ds->SetMetadataItem(k.c_str(), v.c_str());
+  GDALRasterBand* b = ds->GetRasterBand(1);
+  b->SetNoDataValue(spec.nodata);
+  if (!spec.band_description.empty()) b->SetDescription(spec.band_description.c_str());
+}
+
 void check_output_path(const std::string& path) {
   if (path.empty()) core::fail(ErrorCode::kInvalidInput, "the output path is empty");
   const fs::path p(path);
@@ -127,18 +141,8 @@ RasterOutput::RasterOutput(OutputSpec spec, const core::Grid& grid, int threads,
     remove_quietly(staging_path_);
     core::fail(ErrorCode::kIo, "cannot create output '{}': {}", spec_.path, why);
   }
-  ds_->SetGeoTransform(const_cast<double*>(grid.transform.data()));
-  if (!grid.crs_wkt.empty()) {
-    OGRSpatialReference srs;
-    srs.importFromWkt(grid.crs_wkt.c_str());
-    srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-    ds_->SetSpatialRef(&srs);
-  }
-  for (const auto& [k, v] : spec_.metadata) ds_->SetMetadataItem(k.c_str(), v.c_str());
-  GDALRasterBand* b = ds_->GetRasterBand(1);
-  b->SetNoDataValue(spec_.nodata);
-  if (!spec_.band_description.empty()) b->SetDescription(spec_.band_description.c_str());
-  b->GetBlockSize(&block_width_, &block_height_);
+  describe_dataset(ds_, grid, spec_);
+  ds_->GetRasterBand(1)->GetBlockSize(&block_width_, &block_height_);
 }
 
 RasterOutput::~RasterOutput() {

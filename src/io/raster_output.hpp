@@ -40,6 +40,10 @@ std::string temp_name(const std::string& final_path, const char* tag);
 // sco's creation options of a cloud-optimised GeoTIFF.
 std::vector<std::string> cog_options(bool is_float, int threads);
 
+// Gives a new one-band dataset the grid's geotransform and CRS and the spec's metadata, nodata and
+// band description.
+void describe_dataset(GDALDataset* ds, const core::Grid& grid, const OutputSpec& spec);
+
 // Fails with one line naming the path when the output cannot be written there (no folder, not
 // writable, or the path is a folder).
 void check_output_path(const std::string& path);
