@@ -6,7 +6,7 @@ the same resampling (odd sizes, fractional weights, nodata holes, nearest and av
 floats); reruns are byte-identical; every codec reads back; bad creation options and a full disk
 leave no file.
 
-Usage: cog_writer_test.py SCO SAMPLE_DIR
+Usage: cog_writer_test.py SCO SAMPLE_DIR   (with .venv's python for the rio-tiler part)
 """
 import hashlib
 import os
@@ -141,6 +141,23 @@ holes, holes_plain = os.path.join(TMP, "holes.tif"), os.path.join(TMP, "holes_pl
 calc(holes, [f"v={made}"], "v", "--type", "float64", "--nodata", "-9999", "--co", "BLOCKSIZE=128")
 calc(holes_plain, [f"v={made}"], "v", "--type", "float64", "--nodata", "-9999", "--format", "GTiff")
 compare_with_gdal("float64_holes", holes, holes_plain, 128, "AVERAGE", 1e-6)
+
+# 3b. rio-tiler (TiTiler's reader, from tests/requirements.txt in .venv) opens the file: its
+#     overviews, a preview, and the full resolution equal to GDAL's reading.
+try:
+    from rio_tiler.io import Reader
+except ImportError:
+    check.skip("rio-tiler is not installed (scripts/install-deps.sh puts it in .venv)")
+else:
+    with Reader(ndvi) as src:
+        info = src.info()
+        check(list(info.overviews) == [2, 4, 8], f"rio-tiler sees the overviews 2, 4, 8 ({info.overviews})")
+        preview = src.preview(max_size=64)
+        check(preview.data.shape == (1, 64, 64) or max(preview.data.shape[1:]) == 64, f"rio-tiler makes a preview {preview.data.shape}")
+        full = src.read()
+        theirs = np.where(full.mask == 0, np.nan, full.data[0].astype("f8"))
+        ours = read(gdal.Open(ndvi_plain)).astype("f8")
+        check(np.array_equal(theirs, ours, equal_nan=True), "rio-tiler reads the full resolution as GDAL reads the plain GeoTIFF")
 
 # 4. Codecs: each file valid and read back equal; LZW through GDAL's COG driver.
 for co in (["COMPRESS=ZSTD"], ["COMPRESS=NONE"], ["LEVEL=9"], ["PREDICTOR=NO"], ["COMPRESS=LZW"], ["BIGTIFF=YES"]):
