@@ -153,6 +153,7 @@ struct OverviewPyramid::Level {
   int bands_done = 0;  // bands of tiles handed to the sink
   int next_row = 0;    // the next row of the level after this one to compute
   std::vector<Span> xs, ys;  // the next level's pixels over this level's
+  bool halves = false;       // the next level is exactly half this one's size
 };
 
 OverviewPyramid::OverviewPyramid(const PyramidShape& shape, TileSink sink)
@@ -171,6 +172,7 @@ OverviewPyramid::OverviewPyramid(const PyramidShape& shape, TileSink sink)
     if (i + 1 < sizes.size()) {
       l->xs = axis_spans(l->width, sizes[i + 1].first, shape.resampling);
       l->ys = axis_spans(l->height, sizes[i + 1].second, shape.resampling);
+      l->halves = l->width == 2 * sizes[i + 1].first && l->height == 2 * sizes[i + 1].second;
     }
     levels_.push_back(std::move(l));
   }
@@ -275,13 +277,13 @@ namespace {
 
 template <typename T>
 int compute_rows(const std::byte* src, int src_first, int src_rows, int src_width, const std::vector<Span>& xs, const std::vector<Span>& ys,
-                 int& next_row, int dst_height, int samples, Resampling r, const PyramidShape& shape, std::vector<std::byte>& dst, std::size_t dst_offset) {
+                 bool halves, int& next_row, int dst_height, int samples, Resampling r, const PyramidShape& shape, std::vector<std::byte>& dst,
+                 std::size_t dst_offset) {
   const Pixels<T> px{shape.has_nodata, static_cast<T>(shape.has_nodata ? shape.nodata : 0.0)};
   const std::size_t src_row = static_cast<std::size_t>(src_width) * samples;
   const std::size_t dst_row = xs.size() * samples;
   int made = 0;
   std::vector<const T*> rows;
-  const bool halves = static_cast<int>(xs.size()) * 2 == src_width && static_cast<int>(ys.size()) * 2 == (ys.empty() ? 0 : ys.back().start + ys.back().count);
   while (next_row < dst_height) {
     const Span& y = ys[static_cast<std::size_t>(next_row)];
     if (y.start + y.count > src_first + src_rows) break;
@@ -304,7 +306,7 @@ void OverviewPyramid::compute_next(std::size_t level) {
   int made = 0;
   auto run = [&](auto zero) {
     using T = decltype(zero);
-    made = compute_rows<T>(l.data.data(), l.first_row, l.rows, l.width, l.xs, l.ys, l.next_row, n.height, shape_.samples, shape_.resampling,
+    made = compute_rows<T>(l.data.data(), l.first_row, l.rows, l.width, l.xs, l.ys, l.halves, l.next_row, n.height, shape_.samples, shape_.resampling,
                            shape_, n.data, offset);
   };
   switch (shape_.type) {

@@ -22,7 +22,6 @@
 #include "codec/tile_codec.hpp"
 #include "core/cancel.hpp"
 #include "core/grid.hpp"
-#include "core/progress.hpp"
 #include "io/raster_output.hpp"
 
 namespace sco::io {

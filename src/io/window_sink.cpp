@@ -29,12 +29,17 @@ std::unique_ptr<codec::TileEncoder> WindowSink::make_encoder() const {
   return cog_ ? std::make_unique<codec::TileEncoder>(cog_->encoding()) : nullptr;
 }
 
+bool WindowSink::is_one_tile(const FinishedWindow& w) const {
+  return w.window.x % tile_w_ == 0 && w.window.width <= tile_w_ &&
+         w.data.size() == static_cast<std::size_t>(tile_w_) * tile_h_ * core::size_of(spec_.type);
+}
+
 void WindowSink::encode(FinishedWindow& w, codec::TileEncoder* encoder) const {
   if (!cog_) return;
   const core::Window& win = w.window;
   const std::size_t elem = core::size_of(spec_.type);
   const std::size_t tile_bytes = static_cast<std::size_t>(tile_w_) * tile_h_ * elem;
-  const bool one_tile = w.data.size() == tile_bytes && win.x % tile_w_ == 0 && win.width <= tile_w_;  // laid out as a tile
+  const bool one_tile = is_one_tile(w);
   const int count = one_tile ? 1 : (win.width + tile_w_ - 1) / tile_w_;
   w.encoded.resize(static_cast<std::size_t>(count));
   if (one_tile) {
@@ -78,7 +83,7 @@ void WindowSink::write(const FinishedWindow& w) {
   GDALRasterBand* band = gdal_->band();
   clear_gdal_error();
   CPLErr err;
-  if (win.width <= tile_w_ && win.x % tile_w_ == 0 && w.data.size() == static_cast<std::size_t>(tile_w_) * tile_h_ * core::size_of(spec_.type)) {
+  if (is_one_tile(w)) {
     // One output tile (edge tiles too: their buffer has the full tile layout, padded with nodata).
     err = band->WriteBlock(win.x / tile_w_, win.y / tile_h_, const_cast<std::byte*>(w.data.data()));
   } else {

@@ -44,6 +44,9 @@ class WindowSink {
   void commit(int threads, const core::CancelToken* cancel, bool progress);
 
  private:
+  // The window's buffer is one output tile, laid out with the tile's pitch (edge tiles padded).
+  bool is_one_tile(const FinishedWindow& w) const;
+
   OutputSpec spec_;
   core::Grid grid_;
   int tile_w_ = 0, tile_h_ = 0;

@@ -20,3 +20,23 @@ export async function watchedPage(browser, base, result) {
   page.on("request", (r) => { const u = r.url(); if (!u.startsWith(base) && !u.startsWith("blob:") && !u.startsWith("data:")) external.push(u); });
   return { page, external };
 }
+
+// Opens the web map at `base` in a watched page, waits until it is ready, runs `steps(page, result)`,
+// then prints `result` as one JSON line (with `errors` and the requests that left the node).
+export async function driveMap(base, steps) {
+  const browser = await launch();
+  const result = { errors: [] };
+  try {
+    const { page, external } = await watchedPage(browser, base, result);
+    await page.goto(base + "/", { waitUntil: "load" });
+    await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 60000 });
+    result.ready = await page.evaluate(() => document.body.dataset.ready);
+    await steps(page, result);
+    result.external = external;
+  } catch (e) {
+    result.errors.push(String(e));
+  } finally {
+    await browser.close();
+  }
+  console.log(JSON.stringify(result));
+}

@@ -3,11 +3,9 @@
 // indicator's popup chart, and a catalog layer's date list. Prints one JSON
 // line with what it saw; the Python test judges it.
 // Usage: node web_map.mjs BASE_URL SCREENSHOT.png
-import { launch, watchedPage } from "./browser.mjs";
+import { driveMap } from "./browser.mjs";
 
 const [base, shot] = process.argv.slice(2);
-const browser = await launch();
-const result = { errors: [] };
 // In the page: the screen point at the middle of the first rendered district's outer ring.
 const firstDistrictPoint = () => {
   const f = window.scoMap.queryRenderedFeatures({ layers: ["districts-fill"] })[0];
@@ -18,11 +16,7 @@ const firstDistrictPoint = () => {
   const box = window.scoMap.getCanvas().getBoundingClientRect();
   return { x: box.left + p.x, y: box.top + p.y };
 };
-try {
-  const { page, external } = await watchedPage(browser, base, result);
-  await page.goto(base + "/", { waitUntil: "load" });
-  await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 60000 });
-  result.ready = await page.evaluate(() => document.body.dataset.ready);
+await driveMap(base, async (page, result) => {
   await page.waitForFunction(() => window.scoMap && window.scoMap.loaded() && window.scoMap.areTilesLoaded(), null, { timeout: 60000 });
   result.indicator = await page.evaluate(() => document.getElementById("indicator").value);
   result.options = await page.evaluate(() => [...document.getElementById("indicator").options].map((o) => o.value));
@@ -79,10 +73,4 @@ try {
     result.layerNote = await page.evaluate(() => document.getElementById("layer-note").textContent);
     result.layerTiles = await page.evaluate(() => window.scoMap.getStyle().sources.layer.tiles[0]);
   }
-  result.external = external;
-} catch (e) {
-  result.errors.push(String(e));
-} finally {
-  await browser.close();
-}
-console.log(JSON.stringify(result));
+});

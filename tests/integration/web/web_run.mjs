@@ -3,15 +3,10 @@
 // the districts as a GeoJSON file, sets the sensor, runs, waits for the job to finish, and reads
 // what the map then shows. Prints one JSON line; the Python test judges it.
 // Usage: node web_run.mjs BASE_URL USER PASSWORD DISTRICTS.geojson SCREENSHOT.png
-import { launch, watchedPage } from "./browser.mjs";
+import { driveMap } from "./browser.mjs";
 
 const [base, user, password, districts, shot] = process.argv.slice(2);
-const browser = await launch();
-const result = { errors: [] };
-try {
-  const { page, external } = await watchedPage(browser, base, result);
-  await page.goto(base + "/", { waitUntil: "load" });
-  await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 60000 });
+await driveMap(base, async (page, result) => {
   await page.click("#runner summary");
   await page.fill("#run-user", user);
   await page.fill("#run-password", "not the password");
@@ -55,10 +50,4 @@ try {
                              null, { timeout: 180000 });
   result.drawnStatus = await page.evaluate(() => document.getElementById("run-status").textContent);
   result.drawnValues = await page.evaluate(() => window.scoState.features.map((f) => f.properties));
-  result.external = external;
-} catch (e) {
-  result.errors.push(String(e));
-} finally {
-  await browser.close();
-}
-console.log(JSON.stringify(result));
+});
