@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "zonal/runs_kernel.hpp"
+#include "zonal/weighted_quantile.hpp"
 
 namespace sco::zonal {
 
@@ -272,6 +275,39 @@ void Accumulator::compact() const {
   sorted_upto_ = out;
 }
 
+namespace {
+
+// Sums the weights of equal keys of e[0, n) into `out` as (key x scale + offset, weight), in no
+// order, by an open-addressing table of indices: linear in n. A zone's pairs repeat few values (runs
+// in one row, the same runs row after row), so merging before sorting leaves little to sort.
+void sum_equal_keys(const HistEntry* e, std::size_t n, double scale, double offset,
+                    std::vector<std::pair<double, double>>& out) {
+  thread_local std::vector<std::uint32_t> slots;
+  thread_local std::vector<double> keys;
+  int bits = 4;
+  while ((std::size_t{1} << bits) < 2 * n) ++bits;
+  const std::size_t mask = (std::size_t{1} << bits) - 1;
+  slots.assign(mask + 1, UINT32_MAX);
+  keys.clear();
+  out.clear();
+  for (std::size_t i = 0; i < n; ++i) {
+    const double k = e[i].key;
+    std::uint64_t b;
+    std::memcpy(&b, &k, sizeof b);
+    if ((b << 1) == 0) b = 0;  // -0.0 and 0.0 are one value (in bits: this file has no signed zeros)
+    std::size_t h = static_cast<std::size_t>((b * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+    while (slots[h] != UINT32_MAX && keys[slots[h]] != k) h = (h + 1) & mask;
+    if (slots[h] == UINT32_MAX) {
+      slots[h] = static_cast<std::uint32_t>(keys.size());
+      keys.push_back(k);
+      out.emplace_back(k * scale + offset, 0.0);
+    }
+    out[slots[h]].second += e[i].w;
+  }
+}
+
+}  // namespace
+
 const std::vector<std::pair<double, double>>& Accumulator::sorted_histogram() const {
   if (merged_valid_) return merged_;
   merged_.clear();
@@ -279,15 +315,12 @@ const std::vector<std::pair<double, double>>& Accumulator::sorted_histogram() co
     for (std::size_t i = 0; i + 1 < dense_.size(); ++i) {
       if (dense_[i] > 0.0) merged_.emplace_back((static_cast<double>(i) + dense_base_) * scale_ + offset_, dense_[i]);
     }
-  } else {
-    compact();
-    for (const auto& [k, w] : pairs_) {
-      if (w > 0.0) merged_.emplace_back(k * scale_ + offset_, w);
-    }
-    // A negative scale reverses the order.
     if (scale_ < 0) std::reverse(merged_.begin(), merged_.end());
+  } else {
+    sum_equal_keys(pairs_.begin(), pairs_.size(), scale_, offset_, merged_);
+    std::erase_if(merged_, [](const std::pair<double, double>& p) { return !(p.second > 0.0); });
+    std::sort(merged_.begin(), merged_.end());
   }
-  if (dense_mode_ && scale_ < 0) std::reverse(merged_.begin(), merged_.end());
   merged_valid_ = true;
   return merged_;
 }
@@ -383,6 +416,11 @@ double weighted_select(HistEntry* a, std::size_t n, double target, double below,
 
 }  // namespace
 
+double Accumulator::interpolated(double q) const {
+  const auto& h = sorted_histogram();
+  return interpolated_quantile(h.data(), h.size(), q);
+}
+
 double Accumulator::quantile(double q) const {
   // Sparse histograms are not sorted for a quantile: a weighted selection (linear time) finds the
   // smallest value whose cumulative covered area reaches the target. A relative tolerance absorbs
@@ -446,8 +484,10 @@ double Accumulator::value(const StatSpec& s) const {
       const double var = std::max(0.0, sum_d2_ / cov_ - m * m);
       return s.kind == StatKind::kVariance ? var : std::sqrt(var);
     }
-    case StatKind::kMedian: return any ? quantile(0.5) : nan;
-    case StatKind::kQuantile: return any ? quantile(s.q) : nan;
+    case StatKind::kMedian: return any ? interpolated(0.5) : nan;
+    case StatKind::kQuantile: return any ? interpolated(s.q) : nan;
+    case StatKind::kMedianIcdf: return any ? quantile(0.5) : nan;
+    case StatKind::kQuantileIcdf: return any ? quantile(s.q) : nan;
     case StatKind::kMajority:
     case StatKind::kMinority: {
       const auto& h = sorted_histogram();

@@ -93,7 +93,8 @@ class Accumulator {
   void hist_grown();  // after entries were appended to pairs_: densify or compact when due
   void compact() const;                        // sort and merge the pair list
   const std::vector<std::pair<double, double>>& sorted_histogram() const;
-  double quantile(double q) const;
+  double quantile(double q) const;      // inverted CDF: the smallest value reaching q of the area
+  double interpolated(double q) const;  // exactextract's interpolated quantile (weighted_quantile.hpp)
 
   Needs needs_;
   core::DataType type_ = core::DataType::kFloat32;

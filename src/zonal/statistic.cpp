@@ -18,10 +18,14 @@ const std::vector<StatInfo>& statistics_table() {
       {"max", StatKind::kMax, "largest value of a cell the zone touches"},
       {"stddev", StatKind::kStddev, "coverage-weighted population standard deviation"},
       {"variance", StatKind::kVariance, "coverage-weighted population variance"},
-      {"median", StatKind::kMedian, "coverage-weighted median (the 0.5 quantile)"},
+      {"median", StatKind::kMedian, "coverage-weighted median (the 0.5 quantile), interpolated as exactextract does"},
       {"quantile_Q", StatKind::kQuantile,
-       "coverage-weighted Q-th percentile, e.g. quantile_90 (also p90): the smallest value whose cumulative "
-       "covered area reaches Q% of the zone's"},
+       "coverage-weighted Q-th percentile, e.g. quantile_90 (also p90, q0.9), interpolated between the distinct "
+       "values as exactextract does (docs/zonal.md)"},
+      {"median_icdf", StatKind::kMedianIcdf, "the smallest value whose cumulative covered area reaches half the zone's"},
+      {"quantile_icdf_Q", StatKind::kQuantileIcdf,
+       "the smallest value whose cumulative covered area reaches Q% of the zone's (inverted CDF: always a value "
+       "of the data; sco's quantile before 2026-12)"},
       {"majority", StatKind::kMajority, "value covering the largest area (ties: the smallest value)"},
       {"minority", StatKind::kMinority, "value covering the smallest area (ties: the smallest value)"},
       {"variety", StatKind::kVariety, "number of distinct values"},
@@ -68,13 +72,17 @@ std::vector<StatSpec> parse_stats(std::string_view list) {
         return !text.empty() && end == text.c_str() + text.size();
       };
       double v;
-      if (name.rfind("quantile_", 0) == 0 && number(name.substr(9), v)) q = v / 100.0;
+      bool icdf = false;
+      if (name.rfind("quantile_icdf_", 0) == 0 && number(name.substr(14), v)) {
+        q = v / 100.0;
+        icdf = true;
+      } else if (name.rfind("quantile_", 0) == 0 && number(name.substr(9), v)) q = v / 100.0;
       else if (name.size() > 1 && name[0] == 'p' && number(name.substr(1), v)) q = v / 100.0;
       else if (name.size() > 1 && name[0] == 'q' && number(name.substr(1), v)) q = v;
       if (q >= 0.0 && q <= 1.0) {
-        spec.kind = StatKind::kQuantile;
+        spec.kind = icdf ? StatKind::kQuantileIcdf : StatKind::kQuantile;
         spec.q = q;
-        spec.name = fmt::format("quantile_{:g}", q * 100.0);
+        spec.name = fmt::format("quantile_{}{:g}", icdf ? "icdf_" : "", q * 100.0);
         found = true;
       } else if (q != -1) {
         core::fail(core::ErrorCode::kInvalidInput, "statistic '{}': a quantile must lie between 0 and 100 percent", name);
@@ -98,7 +106,8 @@ Needs needs_of(const std::vector<StatSpec>& stats) {
   Needs n;
   for (const auto& s : stats) {
     switch (s.kind) {
-      case StatKind::kMedian: case StatKind::kQuantile: case StatKind::kMajority: case StatKind::kMinority:
+      case StatKind::kMedian: case StatKind::kQuantile: case StatKind::kMedianIcdf: case StatKind::kQuantileIcdf:
+      case StatKind::kMajority: case StatKind::kMinority:
       case StatKind::kVariety: case StatKind::kFrac:
         n.histogram = true;
         break;

@@ -9,7 +9,8 @@
 namespace sco::zonal {
 
 enum class StatKind {
-  kCount, kSum, kMean, kMin, kMax, kStddev, kVariance, kMedian, kQuantile, kMajority, kMinority, kVariety,
+  kCount, kSum, kMean, kMin, kMax, kStddev, kVariance, kMedian, kQuantile, kMedianIcdf, kQuantileIcdf, kMajority,
+  kMinority, kVariety,
   kFrac, kWeightedMean, kWeightedSum, kArea, kValidFraction, kCells,
 };
 
@@ -21,7 +22,7 @@ struct Needs {
 
 struct StatSpec {
   StatKind kind;
-  double q = 0.5;     // for kQuantile, in [0, 1]
+  double q = 0.5;     // for kQuantile and kQuantileIcdf, in [0, 1]
   std::string name;   // column name: "mean", "quantile_90", ...
 };
 
@@ -32,7 +33,8 @@ struct StatInfo {
 };
 const std::vector<StatInfo>& statistics_table();
 
-// Parses "count,mean,quantile_90" (also "p90", "q0.9"); throws naming the unknown statistic.
+// Parses "count,mean,quantile_90" (also "p90", "q0.9", and "quantile_icdf_90" for the inverted CDF);
+// throws naming the unknown statistic.
 std::vector<StatSpec> parse_stats(std::string_view list);
 Needs needs_of(const std::vector<StatSpec>& stats);
 

@@ -74,7 +74,7 @@ TEST(ZonalStats, WeightedByExactCoverage) {
   for (int r = 0; r < 4; ++r)
     for (int c = 0; c < 4; ++c) v[r * 4 + c] = static_cast<float>(c + 10 * r);
   const auto s = run_one(Zone{{{rect(0.5, 2, 2, 4), {}}}}, g, v,
-                         "count,sum,mean,min,max,variance,stddev,median,majority,minority,variety,cells,area");
+                         "count,sum,mean,min,max,variance,stddev,median,median_icdf,majority,minority,variety,cells,area");
   // count = 0.5 + 1 + 0.5 + 1 = 3; sum = 0*.5 + 1 + 10*.5 + 11 = 17; mean = 17/3.
   EXPECT_NEAR(s.at("count"), 3.0, 1e-12);
   EXPECT_NEAR(s.at("sum"), 17.0, 1e-12);
@@ -86,8 +86,11 @@ TEST(ZonalStats, WeightedByExactCoverage) {
   const double var = (0.5 * m * m + (1 - m) * (1 - m) + 0.5 * (10 - m) * (10 - m) + (11 - m) * (11 - m)) / 3.0;
   EXPECT_NEAR(s.at("variance"), var, 1e-9);
   EXPECT_NEAR(s.at("stddev"), std::sqrt(var), 1e-9);
-  // Sorted: 0 (.5), 1 (1), 10 (.5), 11 (1); half of 3 is 1.5, reached at value 1.
-  EXPECT_EQ(s.at("median"), 1.0);
+  // Sorted: 0 (.5), 1 (1), 10 (.5), 11 (1); half of 3 is 1.5, reached at value 1 (inverted CDF).
+  EXPECT_EQ(s.at("median_icdf"), 1.0);
+  // Interpolated (docs/zonal.md): n = 4, W = 3, S = 0, 1 x 1 + 3 x .5 = 2.5, 2 x .5 + 3 x 1.5 = 5.5,
+  // 3 x 1 + 3 x 2 = 9; h = .5 x 3 x 3 = 4.5 lies between S_2 and S_3: 1 + (4.5 - 2.5) x 9 / 3 = 7.
+  EXPECT_NEAR(s.at("median"), 7.0, 1e-12);
   EXPECT_EQ(s.at("majority"), 1.0);   // weight 1, tie with 11: the smaller value
   EXPECT_EQ(s.at("minority"), 0.0);   // weight .5, tie with 10
   EXPECT_EQ(s.at("variety"), 4.0);
@@ -104,14 +107,21 @@ TEST(ZonalStats, NodataIsExcludedAndReported) {
 }
 
 TEST(ZonalStats, QuantilesAndFractions) {
-  // Ten whole cells with values 1..10: the 90th percentile is 9 (cumulative 9/10 reached at 9).
+  // Ten whole cells with values 1..10. Equal weights make the interpolated quantile the textbook
+  // one, 1 + 9 q (R's type 7, numpy's default); the inverted CDF's 90th percentile is 9 (cumulative
+  // 9/10 reached at 9).
   const auto g = unit_grid(10, 1);
   std::vector<float> v = {3, 1, 2, 5, 4, 7, 6, 9, 8, 10};
-  const auto s = run_one(Zone{{{rect(0, 0, 10, 1), {}}}}, g, v, "p90,quantile_10,median,q1");
-  EXPECT_EQ(s.at("quantile_90"), 9.0);
-  EXPECT_EQ(s.at("quantile_10"), 1.0);
-  EXPECT_EQ(s.at("median"), 5.0);
+  const auto s = run_one(Zone{{{rect(0, 0, 10, 1), {}}}}, g, v,
+                         "p90,quantile_10,median,q1,q0,quantile_icdf_90,quantile_icdf_10,median_icdf");
+  EXPECT_NEAR(s.at("quantile_90"), 9.1, 1e-12);
+  EXPECT_NEAR(s.at("quantile_10"), 1.9, 1e-12);
+  EXPECT_NEAR(s.at("median"), 5.5, 1e-12);
   EXPECT_EQ(s.at("quantile_100"), 10.0);
+  EXPECT_EQ(s.at("quantile_0"), 1.0);
+  EXPECT_EQ(s.at("quantile_icdf_90"), 9.0);
+  EXPECT_EQ(s.at("quantile_icdf_10"), 1.0);
+  EXPECT_EQ(s.at("median_icdf"), 5.0);
   // frac: classes 1 and 2 covering 3 and 1 whole cells.
   const auto specs = parse_stats("frac");
   auto res = compute_zonal({Zone{{{rect(0, 0, 4, 1), {}}}}}, unit_grid(4, 1), CellAreaModel{}, specs,
@@ -163,6 +173,9 @@ TEST(ZonalStats, ParseErrorsNameTheStatistic) {
   EXPECT_THROW(parse_stats("p150"), core::Error);
   EXPECT_THROW(parse_stats("mean,mean"), core::Error);
   EXPECT_EQ(parse_stats("q0.25")[0].name, "quantile_25");
+  EXPECT_EQ(parse_stats("quantile_icdf_75")[0].kind, StatKind::kQuantileIcdf);
+  EXPECT_EQ(parse_stats("quantile_icdf_75")[0].name, "quantile_icdf_75");
+  EXPECT_EQ(parse_stats("median_icdf")[0].kind, StatKind::kMedianIcdf);
 }
 
 TEST(CellArea, SphericalRowsShrinkTowardsThePoles) {
@@ -181,6 +194,54 @@ TEST(CellArea, SphericalRowsShrinkTowardsThePoles) {
   EXPECT_NEAR(cell_area(utm, CellAreaModel{false, 1.0}, 3), 900.0, 1e-9);
   EXPECT_NEAR(cell_area(utm, CellAreaModel{false, 0.3048}, 3), 900.0 * 0.3048 * 0.3048, 1e-9);
 }
+
+namespace {
+// The weighted quantile by sorting: the smallest value whose cumulative weight, in value order,
+// reaches q x total (with the engine's 1e-12 relative tolerance).
+double sorted_quantile(std::vector<std::pair<double, double>> vw, double q) {
+  std::sort(vw.begin(), vw.end());
+  double total = 0.0;
+  for (const auto& [v, w] : vw) total += w;
+  const double target = q * total * (1.0 - 1e-12);
+  if (target <= 0.0) return vw.front().first;
+  double cum = 0.0;
+  for (const auto& [v, w] : vw) {
+    cum += w;
+    if (cum >= target) return v;
+  }
+  return vw.back().first;
+}
+
+// exactextract's interpolated quantile, from its definition (docs/zonal.md) over the distinct
+// values: S_k = (k - 1) w_k + (n - 1) (w_1 + ... + w_{k-1}), h = q (n - 1) W, the largest k with
+// S_k <= h, then the weighted average of x_k and x_{k+1} at t = (h - S_k) / (S_{k+1} - S_k).
+double interpolated_reference(const std::vector<std::pair<double, double>>& vw, double q) {
+  std::map<double, double> merged;
+  for (const auto& [v, w] : vw) merged[v] += w;
+  std::vector<double> x, s;
+  const double n1 = static_cast<double>(merged.size() - 1);
+  double cum = 0.0;
+  for (const auto& [v, w] : merged) {
+    s.push_back(static_cast<double>(x.size()) * w + n1 * cum);
+    x.push_back(v);
+    cum += w;
+  }
+  const double h = q * n1 * cum;
+  const std::size_t k = static_cast<std::size_t>(std::upper_bound(s.begin(), s.end(), h) - s.begin()) - 1;
+  if (k + 1 >= x.size() || q >= 1.0) return x.back();
+  const double t = (h - s[k]) / (s[k + 1] - s[k]);
+  return t == 0.0 ? x[k] : (1.0 - t) * x[k] + t * x[k + 1];
+}
+
+// Equal when not finite, else within a relative 1e-9 (sums in another order).
+void expect_close(double got, double want, const std::string& what) {
+  if (!std::isfinite(got) || !std::isfinite(want)) {
+    EXPECT_TRUE(got == want || (std::isnan(got) && std::isnan(want))) << what << ": " << got << " vs " << want;
+  } else {
+    EXPECT_NEAR(got, want, 1e-9 * std::max(1.0, std::abs(want))) << what;
+  }
+}
+}  // namespace
 
 TEST(ZonalStats, LargeSixteenBitZonesUseTheDenseHistogramExactly) {
   // 400 x 300 Int16 cells (120000 > the 32768 pairs after which a 16-bit zone turns dense), one zone
@@ -211,9 +272,14 @@ TEST(ZonalStats, LargeSixteenBitZonesUseTheDenseHistogramExactly) {
     int w_;
   };
   const auto g = unit_grid(W, H);
-  const auto specs = parse_stats("median,p25,majority,variety,min,max,count");
+  const auto specs = parse_stats("median_icdf,quantile_icdf_25,majority,variety,min,max,count,median,p25,p99.9");
   auto res = compute_zonal({Zone{{{rect(0, 0, W, H), {}}}}}, g, CellAreaModel{}, specs,
                            [&] { return std::make_unique<Int16Reader>(v, W); }, ZonalOptions{});
+  std::vector<std::pair<double, double>> vw;
+  for (auto x : v) vw.emplace_back(x, 1.0);
+  expect_close(res[0].bands[0].values[7], interpolated_reference(vw, 0.5), "median");
+  expect_close(res[0].bands[0].values[8], interpolated_reference(vw, 0.25), "p25");
+  expect_close(res[0].bands[0].values[9], interpolated_reference(vw, 0.999), "p99.9");
   std::vector<std::int16_t> sorted = v;
   std::sort(sorted.begin(), sorted.end());
   const std::size_t n = sorted.size();
@@ -233,31 +299,14 @@ TEST(ZonalStats, LargeSixteenBitZonesUseTheDenseHistogramExactly) {
   EXPECT_EQ(res[0].bands[0].values[6], static_cast<double>(n));
 }
 
-namespace {
-// The weighted quantile by sorting: the smallest value whose cumulative weight, in value order,
-// reaches q x total (with the engine's 1e-12 relative tolerance).
-double sorted_quantile(std::vector<std::pair<double, double>> vw, double q) {
-  std::sort(vw.begin(), vw.end());
-  double total = 0.0;
-  for (const auto& [v, w] : vw) total += w;
-  const double target = q * total * (1.0 - 1e-12);
-  if (target <= 0.0) return vw.front().first;
-  double cum = 0.0;
-  for (const auto& [v, w] : vw) {
-    cum += w;
-    if (cum >= target) return v;
-  }
-  return vw.back().first;
-}
-}  // namespace
 
 TEST(ZonalStats, QuantilesOfFloatsMatchSortingForEveryShapeOfData) {
   // 300 x 200 Float32 cells under the rectangle [0.5, 299.5] x [0.5, 199.5]: interior cells weigh
   // 1, edge cells 1/2, the four corners 1/4. Each data set stresses another path of the selection:
   // spread values (bucket narrowing), runs of equal values, a few distinct values with outliers,
   // a dynamic range of 10^35 (levels of narrowing, then quickselect), and infinities (a range that is
-  // not finite). Quantiles must equal sorting all (value, weight) pairs, with the zone whole and in
-  // strips merged across threads.
+  // not finite). Quantiles must equal sorting all (value, weight) pairs (both definitions), with the
+  // zone whole and in strips merged across threads.
   const int W = 300, H = 200;
   const auto g = unit_grid(W, H);
   const Zone zone{{{rect(0.5, 0.5, W - 0.5, H - 0.5), {}}}};
@@ -283,10 +332,8 @@ TEST(ZonalStats, QuantilesOfFloatsMatchSortingForEveryShapeOfData) {
   };
   const std::vector<double> qs = {0.0, 0.01, 0.25, 0.5, 0.9, 0.999, 1.0};
   std::string names;
-  for (double q : qs) {
-    if (!names.empty()) names += ",";
-    names += fmt::format("q{}", q);
-  }
+  for (double q : qs) names += fmt::format("quantile_icdf_{},", q * 100.0);
+  for (double q : qs) names += fmt::format("q{}{}", q, q == qs.back() ? "" : ",");
   for (const auto& [label, make] : sets) {
     std::vector<float> v(static_cast<std::size_t>(W) * H);
     std::vector<std::pair<double, double>> vw;
@@ -308,6 +355,8 @@ TEST(ZonalStats, QuantilesOfFloatsMatchSortingForEveryShapeOfData) {
       for (std::size_t i = 0; i < qs.size(); ++i) {
         EXPECT_EQ(res[0].bands[0].values[i], sorted_quantile(vw, qs[i]))
             << label << " q=" << qs[i] << " strip cells " << strip;
+        expect_close(res[0].bands[0].values[qs.size() + i], interpolated_reference(vw, qs[i]),
+                     fmt::format("{} interpolated q={} strip cells {}", label, qs[i], strip));
       }
     }
   }
