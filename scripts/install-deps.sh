@@ -49,7 +49,22 @@ if [[ ! -x "$venv/bin/python" || ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]
   echo "$want" > "$stamp"
 fi
 
-# The benchmarks' anchors from PyPI (bench/openeo: openeo-processes-dask), in their own environment:
+# The benchmarks' anchors from PyPI: exactextract and TiTiler (bench/requirements.txt) in bench/.venv,
+# beside Debian's numpy and GDAL bindings; openeo-processes-dask (bench/openeo) in an environment of
+# its own (below).
+if [[ " $* " == *" --bench "* ]]; then
+  avenv="$root/bench/.venv"
+  astamp="$avenv/.requirements.sha256"
+  awant="$(sha256sum "$root/bench/requirements.txt" | cut -d' ' -f1)"
+  if [[ ! -x "$avenv/bin/python" || ! -f "$astamp" || "$(cat "$astamp")" != "$awant" ]]; then
+    echo "install-deps: exactextract and TiTiler into $avenv" >&2
+    /usr/bin/python3 -m venv --system-site-packages "$avenv"
+    "$avenv/bin/pip" install -q --disable-pip-version-check -r "$root/bench/requirements.txt"
+    echo "$awant" > "$astamp"
+  fi
+fi
+
+# bench/openeo's anchor (openeo-processes-dask), in its own environment:
 # they bring their own numpy, xarray and Dask, which must not shadow Debian's in the tests'.
 if [[ " $* " == *" --bench "* ]]; then
   bvenv="$root/bench/.venv-openeo"

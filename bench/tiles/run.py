@@ -4,8 +4,11 @@
     DEFLATE COG with overviews (built from the real Landsat sample by bench/ndvi/make_inputs.py),
     reprojected from UTM to Web Mercator, with the tile cache off (every request renders);
   - STAC searches (random bbox + datetime interval) on a catalog of 100000 generated items;
-and, in the same run, MapServer's mapserv CGI (one process per tile, as a web server runs it) on the
-same file and tiles, for the ratio. Reports requests/s, p50/p99 latency, errors, server peak memory.
+and, in the same run, on the same file and the same tiles: TiTiler (titiler.core's COG tiler, the
+dynamic tiler users pick in Python, from bench/.venv; bench/tiles/titiler_app.py) served by uvicorn
+with 2 workers under the same wrk load, and MapServer's mapserv CGI (one process per tile, as a web
+server runs it). Both sco and TiTiler resample with nearest neighbour and rescale and colour the same
+way (viridis). Reports requests/s, p50/p99 latency, errors, server peak memory (all processes).
 Usage: bench/tiles/run.py [--sco PATH] [--seconds N] [--markdown FILE]"""
 import argparse
 import json
@@ -132,6 +135,43 @@ def peak_mib(pid):
         return int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024
 
 
+def tree_peak_mib(pid):
+    """Peak RSS of a process and its children (uvicorn's workers), summed."""
+    kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return peak_mib(pid) + sum(peak_mib(int(k)) for k in kids)
+
+
+# TiTiler's recommended GDAL settings (its deployment examples) that apply to a local file; the
+# block cache split between the 2 workers.
+TITILER_ENV = dict(os.environ, GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR", GDAL_CACHEMAX="512", VSI_CACHE="TRUE",
+                   PYTHONWARNINGS="ignore")
+
+
+def titiler_tiles(cog, tiles, seconds):
+    """TiTiler under uvicorn with 2 workers: the same tiles, rescale and colour map; warmed 5 s."""
+    python = os.path.join(ROOT, "bench", ".venv", "bin", "python")
+    if not os.path.exists(python):
+        sys.exit("bench/tiles: TiTiler's environment is missing; run: bash scripts/install-deps.sh --bench")
+    port = 18766
+    server = subprocess.Popen([python, "-m", "uvicorn", "--app-dir", HERE, "titiler_app:app", "--workers", "2",
+                               "--port", str(port), "--log-level", "warning", "--no-access-log"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=TITILER_ENV)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            time.sleep(0.2)
+            if subprocess.run(["curl", "-s", "-o", "/dev/null", f"{base}/cog/info?url={cog}"]).returncode == 0:
+                break
+        urls = [f"{base}/cog/tiles/WebMercatorQuad/{z}/{x}/{y}.png?url={cog}&rescale=0,10200&colormap_name=viridis"
+                for z, x, y in tiles]
+        wrk(urls, 5, OUT, "titiler_warmup")
+        result = wrk(urls, seconds, OUT, "titiler_tiles")
+        return result + (tree_peak_mib(server.pid),)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sco", default=os.path.join(ROOT, "build", "apps", "sco", "sco"))
@@ -168,6 +208,9 @@ def main():
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)
+
+    tt_rps, tt_p50, tt_p99, tt_err, tt_peak = titiler_tiles(cog, tiles, args.seconds)
+    print(("titiler tiles", tt_rps, tt_p50, tt_p99, tt_err, tt_peak), flush=True)
 
     # MapServer: mapserv as CGI, one process per tile (as a web server runs it), same tiles.
     mapfile = os.path.join(OUT, "s2size.map")
@@ -207,11 +250,14 @@ END
         "| what | requests/s | p50 | p99 | errors | server peak memory |",
         "|---|---|---|---|---|---|",
         f"| sco tiles (cache off) | {t_rps:.0f} | {t_p50:.1f} ms | {t_p99:.1f} ms | {t_err} | {peak:.0f} MiB |",
+        f"| TiTiler 2.4.0 (titiler.core, uvicorn 2 workers), same tiles | {tt_rps:.0f} | {tt_p50:.1f} ms | {tt_p99:.1f} ms | {tt_err} | {tt_peak:.0f} MiB |",
         f"| sco STAC search, 100000 items (bbox + datetime) | {s_rps:.0f} | {s_p50:.1f} ms | {s_p99:.1f} ms | {s_err} | (same process) |",
         f"| sco tiles with a token checked | {ta_rps:.0f} | {ta_p50:.1f} ms | {ta_p99:.1f} ms | {ta_err} | |",
         f"| sco STAC search with a token checked | {sa_rps:.0f} | {sa_p50:.1f} ms | {sa_p99:.1f} ms | {sa_err} | |",
         f"| MapServer mapserv CGI, same tiles (200, one process each) | {1000 / ms_per_tile:.1f} per core, {ms_rps_2cores:.1f} on 2 cores | {ms_per_tile:.0f} ms | | {bad} | |",
         "",
+        f"sco tiles / TiTiler: {t_rps / tt_rps:.1f}x the throughput, p99 {t_p99:.0f} ms vs {tt_p99:.0f} ms, peak memory {peak:.0f} vs {tt_peak:.0f} MiB "
+        "(non-2xx answers count as errors: tiles at the edge of the raster's bounds that a server calls empty)",
         f"sco tiles / MapServer (2 cores each): {t_rps / ms_rps_2cores:.1f}x; authorization cost: tiles {100 * (1 - ta_rps / t_rps):+.1f}%, "
         f"search {100 * (1 - sa_rps / s_rps):+.1f}% of throughput",
     ]

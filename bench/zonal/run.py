@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Zonal statistics: sco against rasterio features.rasterize + numpy (the anchor; cell centres, not
-exact), in one run, medians over several runs, peak memory and ratios; plus sco on 1 date vs 12
+"""Zonal statistics: sco against exactextract (the field's reference: exact coverage, as sco; from
+PyPI into bench/.venv by scripts/install-deps.sh --bench) and rasterio features.rasterize + numpy
+(the usual Python way; cell centres, not exact), in one run, medians over several runs, peak memory and ratios; plus sco on 1 date vs 12
 dates of the same grid to show that coverage is computed once and reused; and the 12-date case read
 through a memory map and copied (SCO_MMAP=1 / 0) against sco's own choice, which it makes by a
 probe because the faster way depends on the host (docs/zonal.md).
@@ -31,6 +32,9 @@ def main():
     lux = os.path.join(ROOT, "data", "sample", "lux.shp")
     tracts = os.path.join(OUT, "olinda_tracts_x25.gpkg")
     rio = os.path.join(HERE, "rasterio_zonal.py")
+    bench_python = os.path.join(ROOT, "bench", ".venv", "bin", "python")
+    if not os.path.exists(bench_python):
+        sys.exit("bench/zonal: exactextract's environment is missing; run: bash scripts/install-deps.sh --bench")
     res_csv = os.path.join(OUT, "result.csv")
     cases = [
         ("12 cantons, 20000 x 18947 Int16", os.path.join(OUT, "lux_elev_20000.tif"), lux),
@@ -39,6 +43,7 @@ def main():
     rows = []
     for label, raster, zones in cases:
         tools = [("sco", [args.sco, "-q", "zonal", "--raster", raster, "--zones", zones, "--stats", STATS, "-o", res_csv]),
+                 ("exactextract", [bench_python, os.path.join(HERE, "exactextract_zonal.py"), raster, zones, res_csv]),
                  ("rasterio + numpy", ["/usr/bin/python3", rio, raster, zones, res_csv])]
         for name, cmd in tools:
             walls, mems = [], []
@@ -84,12 +89,12 @@ def main():
         modes.append((label, statistics.median(walls), max(mems)))
         print(f"read 12 dates {label:22s} median {statistics.median(walls):6.2f} s  peak {max(mems):6.0f} MiB", flush=True)
     lines = [f"Zonal statistics ({STATS}), median of {args.runs} runs, peak RSS", "",
-             "| case | tool | median wall | peak memory | rasterio / sco |", "|---|---|---|---|---|"]
+             "| case | tool | median wall | peak memory | time / sco's | peak / sco's |", "|---|---|---|---|---|---|"]
     for label, _, _ in cases:
         sco = next(r for r in rows if r[0] == label and r[1] == "sco")
         for r in rows:
             if r[0] == label:
-                lines.append(f"| {label} | {r[1]} | {r[2]:.2f} s | {r[3]:.0f} MiB | {r[2] / sco[2]:.1f}x |")
+                lines.append(f"| {label} | {r[1]} | {r[2]:.2f} s | {r[3]:.0f} MiB | {r[2] / sco[2]:.1f}x | {r[3] / sco[3]:.1f}x |")
     lines += ["", f"Coverage reuse: 11750 tracts over 10026 x 10113 Float32, 1 band vs 12 bands (band-interleaved), median of {max(args.runs, 7)} alternating rounds", "",
               "| raster | statistics | median wall | peak memory | vs 1 date |", "|---|---|---|---|---|"]
     for label, st, wall, mem in reuse:
