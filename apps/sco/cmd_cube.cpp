@@ -1,6 +1,9 @@
 // sco cube --input FILE[:VARIABLE] --op OP -o OUT.tif: one per-pixel operation over a time series
 // (the bands of a NetCDF variable or of a multi-band raster), streamed block by block.
 #include <cstdio>
+#include <set>
+
+#include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
@@ -25,10 +28,13 @@ CubeJobResult run_cube_job(const CubeRequest& req, const GlobalOptions& global) 
   for (std::size_t k = 0; k < all.size(); ++k) all[k] = k;
   std::vector<double> t = cube::decimal_years({}, cube::Calendar::kStandard, all);
   std::string time_note = "step number";
+  cube::SeasonLayout seasons = cube::season_layout({}, all);
   if (const auto axis = io::find_time_axis(ds); axis && static_cast<int>(axis->dates.size()) == steps) {
     t = cube::decimal_years(axis->dates, cube::parse_calendar(axis->calendar), all);
     time_note = "years (CF time axis: " + axis->units + ")";
+    seasons = cube::season_layout(axis->dates, all);
   }
+  const bool trend = op.kind == cube::SeriesOpKind::kSenSlope || op.kind == cube::SeriesOpKind::kMkZ || op.kind == cube::SeriesOpKind::kMkP;
   std::vector<io::PipelineInput> inputs;
   for (int b = 1; b <= steps; ++b) inputs.push_back({path, b});
   OutputOptions out = req.out;
@@ -37,12 +43,25 @@ CubeJobResult run_cube_job(const CubeRequest& req, const GlobalOptions& global) 
   spec.metadata = {{"SCO_CUBE_OP", op.name}, {"SCO_INPUT", path}, {"SCO_TIME", time_note},
                    {"SCO_VERSION", core::kVersion}};
   spec.band_description = op.name;
+  std::vector<std::string> warnings;
+  if (trend) {
+    const int years = static_cast<int>(std::set<int>(seasons.year.begin(), seasons.year.end()).size());
+    const std::string method = years < req.min_years ? cube::record_too_short(years, req.min_years)
+                                                      : cube::trend_method(seasons);
+    spec.metadata.emplace_back("SCO_TREND_METHOD", method);
+    if (years < req.min_years) warnings.push_back(fmt::format("{}: every pixel is nodata (set --min-years to change it)", method));
+  }
   io::PipelineOptions options;
   options.threads = global.effective_threads();
   options.progress = global.progress();
   const auto result = io::run_block_pipeline(
-      inputs, spec, [&] { return std::make_unique<run::SeriesWorker>(op, t); }, options);
-  return CubeJobResult{spec.path, op.name, steps, time_note, result};
+      inputs, spec,
+      [&]() -> std::unique_ptr<io::BlockWorker> {
+        if (trend) return std::make_unique<run::SeriesWorker>(op, t, seasons, req.min_years);
+        return std::make_unique<run::SeriesWorker>(op, t);
+      },
+      options);
+  return CubeJobResult{spec.path, op.name, steps, time_note, result, warnings};
 }
 
 void register_cube(CLI::App& app, GlobalOptions& global) {
@@ -51,13 +70,17 @@ void register_cube(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--input", args->input, "FILE[:VARIABLE], e.g. bcsd_obs_1999.nc:tas; each band is one time step")->required();
   cmd->add_option("--op", args->op, "Operation (see below)")->required();
   cmd->add_option("-o,--output", args->out.path, "Output GeoTIFF (.tif), float32")->required();
+  cmd->add_option("--min-years", args->min_years,
+                  "Trends (sen_slope, mk_z, mk_p): the fewest distinct years with data a pixel's trend is given from (default 10)");
   cmd->add_option("--format", args->out.format, "COG (default) or GTiff");
   cmd->add_option("--co", args->out.creation_options, "GDAL creation option KEY=VALUE (repeatable)");
   cmd->footer("Operations: " + cube::series_ops_help() +
-              "\nTimes come from the CF time axis when there is one (slopes per year), else the step number.\n"
+              "\nTimes come from the CF time axis when there is one (slopes per year), else the step number. Trends of series\n"
+              "with several steps a year are seasonal (Seasonal Kendall test, seasonal Sen slope over calendar months).\n"
               "Example: sco cube --input bcsd_obs_1999.nc:tas --op count_above:25 -o hot_months.tif");
   cmd->callback([args, &global] {
     const CubeJobResult r = run_cube_job(*args, global);
+    print_warnings(global, r.warnings);
     if (global.json) {
       nlohmann::json j = {{"output", r.output}, {"operation", r.operation}, {"steps", r.steps}, {"time", r.time_note},
                           {"width", r.pipeline.grid.width}, {"height", r.pipeline.grid.height},

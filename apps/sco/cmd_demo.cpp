@@ -187,7 +187,17 @@ void print_indicators(const std::vector<std::pair<Indicator, run::RunResult>>& r
     std::size_t col = 0;
     while (col < t.columns.size() && t.columns[col] != ind.column) ++col;
     const auto top = ranked(t, col);
-    std::printf("  %-25s -> %s/report.html\n    highest %s:", ind.id, r.out.c_str(), ind.column);
+    std::printf("  %-25s -> %s/report.html\n", ind.id, r.out.c_str());
+    std::string method;
+    for (std::size_t c = 0; c < t.text_columns.size() && !top.empty(); ++c) {
+      if (t.text_columns[c] == "method") method = t.text_rows[top[0]][c];
+    }
+    if (!top.empty() && std::isnan(t.rows[top[0]][col])) {  // e.g. a trend from a record too short to hold one
+      std::printf("    no %s%s\n", ind.column, method.empty() ? "" : (": " + method).c_str());
+      for (const auto& w : r.warnings) std::printf("    note: %s\n", w.c_str());
+      continue;
+    }
+    std::printf("    highest %s:", ind.column);
     for (std::size_t i = 0; i < 3 && i < top.size(); ++i) {
       std::string cls;
       for (std::size_t c = 0; c < t.text_columns.size(); ++c) {
@@ -198,7 +208,7 @@ void print_indicators(const std::vector<std::pair<Indicator, run::RunResult>>& r
     std::printf("\n");
     for (const auto& w : r.warnings) std::printf("    note: %s\n", w.c_str());
   }
-  std::printf("  Note: 12 months of one year: heat.trend shows the seasonal cycle, not a climate trend; the scene holds\n"
+  std::printf("  Note: the climate grid holds 12 months of one year, too short a record for a trend; the scene holds\n"
               "  digital numbers, so NDBI is indicative only.\n");
 }
 

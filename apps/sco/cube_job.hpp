@@ -10,6 +10,7 @@ namespace sco::app {
 struct CubeRequest {
   std::string input, op;  // FILE[:VARIABLE], operation
   OutputOptions out;
+  int min_years = 10;     // trends: the fewest distinct years with data
 };
 
 struct CubeJobResult {
@@ -18,6 +19,7 @@ struct CubeJobResult {
   int steps = 0;
   std::string time_note;
   io::PipelineResult pipeline;
+  std::vector<std::string> warnings;
 };
 
 CubeJobResult run_cube_job(const CubeRequest& request, const GlobalOptions& global);

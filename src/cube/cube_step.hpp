@@ -22,6 +22,8 @@ struct CubeStepSpec {
   std::vector<double> t_reference;  // times of the reference steps (empty for kReduce)
   double percentile = 0.9;          // kThreshold, in [0, 1]
   bool relative = false;            // kDifference in percent
+  SeasonLayout seasons;             // trends: the main steps' seasons and years (empty: plain, no minimum)
+  int min_years = 0;                // trends: fewer distinct years with data: nodata
 };
 
 class CubeStepEvaluator {

@@ -165,6 +165,14 @@ double SeriesEvaluator::percentile(const double* x, double q) {
 // Sen's slope with the pairs' inverse time differences shared by every pixel. Slopes are selected
 // in float (the output is float32): half the memory traffic of doubles for the 630 pairs of a
 // 36-step series.
+void SeriesEvaluator::set_trend_layout(SeasonLayout layout, int min_years) {
+  if (layout.season.size() != t_.size() || layout.year.size() != t_.size()) {
+    core::fail(core::ErrorCode::kInternal, "series: a season layout of {} steps for {}", layout.season.size(), t_.size());
+  }
+  seasons_ = std::move(layout);
+  min_years_ = min_years;
+}
+
 double SeriesEvaluator::sen_slope(const double* x) {
   const std::size_t n = t_.size();
   slopes_.clear();
@@ -208,9 +216,12 @@ double SeriesEvaluator::reduce(const double* x, double thr) {
     case SeriesOpKind::kPercentile: return percentile(x, op_.param);
     case SeriesOpKind::kRunAbove: return static_cast<double>(longest_run(x, n, [thr](double v) { return v > thr; }));
     case SeriesOpKind::kRunBelow: return static_cast<double>(longest_run(x, n, [thr](double v) { return v < thr; }));
-    case SeriesOpKind::kSenSlope: return sen_slope(x);
-    case SeriesOpKind::kMkZ: return trend(t_.data(), x, n, scratch_).z;
-    case SeriesOpKind::kMkP: return trend(t_.data(), x, n, scratch_).p;
+    case SeriesOpKind::kSenSlope: case SeriesOpKind::kMkZ: case SeriesOpKind::kMkP: {
+      if (min_years_ > 0 && years_observed(x, seasons_) < min_years_) return nan;  // record too short
+      if (seasons_.seasons <= 1 && op_.kind == SeriesOpKind::kSenSlope) return sen_slope(x);
+      const TrendResult r = seasonal_trend(t_.data(), x, n, seasons_, scratch_);
+      return op_.kind == SeriesOpKind::kSenSlope ? r.slope : op_.kind == SeriesOpKind::kMkZ ? r.z : r.p;
+    }
     default: return nan;  // row-wise operations
   }
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/block.hpp"
+#include "cube/trend.hpp"
 
 namespace sco::cube {
 
@@ -38,6 +39,9 @@ class SeriesEvaluator {
   // threshold gives nodata).
   void evaluate(const std::vector<core::BlockView>& steps, const core::MutableBlockView& out,
                 const float* thresholds = nullptr);
+  // For sen_slope, mk_z and mk_p: the steps' seasons (several a year: the Seasonal Kendall test and
+  // seasonal slope) and the fewest distinct years a pixel needs (fewer: nodata, "record too short").
+  void set_trend_layout(SeasonLayout layout, int min_years);
 
  private:
   double reduce(const double* x, double threshold);
@@ -47,6 +51,8 @@ class SeriesEvaluator {
   double sen_slope(const double* x);
   SeriesOp op_;
   std::vector<double> t_;
+  SeasonLayout seasons_;
+  int min_years_ = 0;
   std::vector<double> inv_dt_;   // 1 / (t_j - t_i) for i < j, in pair order (0 when t_j == t_i)
   std::vector<double> series_;   // steps x pixels of one row, step-major
   std::vector<double> scratch_;

@@ -87,6 +87,7 @@ struct Step {
   std::vector<double> quality_valid;
   double per = 1.0;  // trend slope per this many years
   double alpha = 0.05;  // zonal.trend: significance level of the Mann-Kendall test
+  int min_years = 10;   // trends: fewer distinct years with data is "record too short"
   // zonal.stats (and zonal.trend: the district mean of every time step, then its trend)
   std::string raster, weights;
   std::vector<std::string> stats;

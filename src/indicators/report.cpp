@@ -177,16 +177,33 @@ std::string table_html(const ReportTable& t) {
 std::string trend_html(const ReportTable& t) {
   const std::size_t slope = column_index(t, "slope"), p = column_index(t, "p_value");
   if (slope >= t.columns.size() || p >= t.columns.size()) return "";
-  int up = 0, down = 0, none = 0;
+  int up = 0, down = 0, none = 0, short_record = 0;
+  std::string method, too_short;
   for (std::size_t i = 0; i < t.rows.size(); ++i) {
     const std::string sig = text_value(t, i, "significant");
+    const std::string m = text_value(t, i, "method");
+    if (m.rfind("record too short", 0) == 0) {
+      ++short_record;
+      too_short = m;
+    } else if (!m.empty()) {
+      method = m;
+    }
     if (sig == "yes" && t.rows[i][slope] > 0) ++up;
     else if (sig == "yes" && t.rows[i][slope] < 0) ++down;
     else if (sig == "no") ++none;
   }
-  return fmt::format("<p class=\"trend\">Trend (Sen's slope, Mann&ndash;Kendall test): <b>{}</b> district{} with a significant rise, "
-                     "<b>{}</b> with a significant fall, <b>{}</b> without a significant trend.</p>",
-                     up, up == 1 ? "" : "s", down, none);
+  if (short_record > 0 && up + down + none == 0) {
+    return fmt::format("<p class=\"trend\"><b>No trend is reported</b>: {}. A trend needs years of data; a shorter record "
+                       "shows the seasonal cycle or the weather of its years, not a change of climate.</p>",
+                       esc(too_short));
+  }
+  const std::string how = method.rfind("seasonal", 0) == 0
+                              ? "seasonal Sen slope, " + esc(method) + " test (Hirsch, Slack &amp; Smith 1982)"
+                              : std::string("Sen's slope, Mann&ndash;Kendall test");
+  return fmt::format("<p class=\"trend\">Trend ({}): <b>{}</b> district{} with a significant rise, "
+                     "<b>{}</b> with a significant fall, <b>{}</b> without a significant trend{}.</p>",
+                     how, up, up == 1 ? "" : "s", down, none,
+                     short_record ? fmt::format(", <b>{}</b> with too short a record", short_record) : "");
 }
 
 std::string class_summary(const ReportTable& t) {

@@ -12,6 +12,11 @@ namespace sco::run {
 class SeriesWorker : public io::BlockWorker {
  public:
   SeriesWorker(const cube::SeriesOp& op, std::vector<double> t) : eval_(op, std::move(t)) {}
+  // A trend's seasons and shortest record (cube::SeriesEvaluator::set_trend_layout).
+  SeriesWorker(const cube::SeriesOp& op, std::vector<double> t, const cube::SeasonLayout& seasons, int min_years)
+      : eval_(op, std::move(t)) {
+    eval_.set_trend_layout(seasons, min_years);
+  }
   void process(std::span<const core::BlockView> inputs, const core::MutableBlockView& out) override {
     steps_.assign(inputs.begin(), inputs.end());
     eval_.evaluate(steps_, out);

@@ -147,7 +147,10 @@ function showDistricts(table, features, count) {
   if (b) map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 20, duration: 0 });
   const links = table.links.filter((l) => l.rel === "describedby" || l.rel === "enclosure");
   document.getElementById("downloads").innerHTML = links.map((l) => `<a href="${l.href}">${l.title}</a>`).join("");
-  document.getElementById("summary").textContent = `${count} districts · ${table.description}`;
+  // A trend table from too short a record has no slope: the map shows the series' mean and says why.
+  const method = features.length ? features[0].properties.method : undefined;
+  const note = typeof method === "string" && method.startsWith("record too short") ? ` · no trend: ${method}` : "";
+  document.getElementById("summary").textContent = `${count} districts · ${table.description}${note}`;
 }
 window.scoShowDistricts = showDistricts;
 window.scoState = state;  // for tests and the browser console

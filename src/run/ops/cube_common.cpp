@@ -106,6 +106,12 @@ void run_cube_step(RunContext& ctx, const indicators::Step& s, cube::CubeStepSpe
   cs.op = s.reducer;
   cs.t_main = ctx.years(in, sel.main, s.per);
   if (two) cs.t_reference = ctx.years(in, sel.reference, s.per);
+  const cube::SeriesOpKind k = s.reducer.kind;
+  const bool trend = k == cube::SeriesOpKind::kSenSlope || k == cube::SeriesOpKind::kMkZ || k == cube::SeriesOpKind::kMkP;
+  if (trend && !two) {
+    cs.seasons = cube::season_layout(in.dates, sel.main, s.per);
+    cs.min_years = s.min_years;
+  }
   std::vector<io::PipelineInput> pin;
   auto add = [&pin](const ResolvedInput& cube, const std::vector<std::size_t>& idx) {
     for (std::size_t i : idx) {
@@ -127,6 +133,7 @@ void run_cube_step(RunContext& ctx, const indicators::Step& s, cube::CubeStepSpe
   };
   io::OutputSpec spec = ctx.raster_spec(s);
   spec.metadata.emplace_back("SCO_TIME_STEPS", describe(sel.main) + (sel.reference.empty() ? "" : " vs " + describe(sel.reference)));
+  if (trend && !two) spec.metadata.emplace_back("SCO_TREND_METHOD", trend_method_of(ctx, s));
   io::run_block_pipeline(
       pin, spec, [&] { return std::make_unique<CubeWorker>(cs, has_quality, s.quality_valid, has_mask); }, ctx.exec.pipeline());
   ctx.raster_path[s.id] = spec.path;

@@ -22,8 +22,13 @@ StepEstimate cube_estimate(const RunContext& ctx, const indicators::Step& s);
 }  // namespace sco::run::ops
 
 namespace sco::run::ops {
-// The selection of a trend (cube.trend, zonal.trend): at least 3 steps; a warning without dates.
+// The selection of a trend (cube.trend, zonal.trend): at least 3 steps; a warning without dates; a
+// warning when the period holds fewer years than the step's min_years (no trend will be reported).
 void prepare_trend(RunContext& ctx, const indicators::Step& s);
+// "min_years" (default 10): the fewest distinct years with data a trend is reported from.
+int bind_min_years(const indicators::StepReader& rd);
+// The trend method of a step's selection, or "record too short (N years < MIN)".
+std::string trend_method_of(const RunContext& ctx, const indicators::Step& s);
 }  // namespace sco::run::ops
 
 namespace sco::run::ops {

@@ -177,51 +177,26 @@ with np.errstate(invalid="ignore"):
 check(np.nanmax(np.abs(got - exp)) < 1e-4, f"anomaly differs by {np.nanmax(np.abs(got - exp))}")
 check(np.nanmin(got) > 5, "summer is warmer than the year's mean everywhere")
 
-# 3. heat.trend: Sen's slope per decade and Mann-Kendall, per pixel and per district ------------------
-t_days = np.array([17927, 17955, 17986, 18016, 18047, 18077, 18108, 18139, 18169, 18200, 18230, 18261], float)
-# Decades of the calendar's own years: every date lies in 1999, a standard year of 365 days.
-t = t_days / 365.0 / 10.0  # only differences matter
-
-
-def sen(x, t):
-    ok = ~np.isnan(x)
-    x, tt = x[ok], t[ok]
-    s = [(x[j] - x[i]) / (tt[j] - tt[i]) for i in range(len(x)) for j in range(i + 1, len(x))]
-    return float(np.median(s))
-
-
-def mann_kendall_p(x):
-    x = x[~np.isnan(x)]
-    n = len(x)
-    s = sum(np.sign(x[j] - x[i]) for i in range(n) for j in range(i + 1, n))
-    _, counts = np.unique(x, return_counts=True)
-    var = (n * (n - 1) * (2 * n + 5) - sum(c * (c - 1) * (2 * c + 5) for c in counts)) / 18.0
-    z = (s - 1) / math.sqrt(var) if s > 0 else (s + 1) / math.sqrt(var) if s < 0 else 0.0
-    return math.erfc(abs(z) / math.sqrt(2)), s
-
-
+# 3. heat.trend on the 12 months of 1999: one year holds no trend (the seasonal cycle is not one);
+# the monthly district means it would test are still computed and kept (the web map's charts).
+# The Seasonal Kendall test itself: tests/integration/indicators/trend_reference_test.py.
 out = sco_run("heat.trend", [f"tas={NC}:tas"], COUNTIES, os.path.join(TMP, "trend"), "NAME")
 slope, gt = read(os.path.join(out, "slope.tif"))
 pval, _ = read(os.path.join(out, "p_value.tif"))
+check(np.isnan(slope).all() and np.isnan(pval).all(), "no slope and no p-value from one year of months")
 win = cut(tas, nc_gt, gt, slope.shape)
-for (r, c) in [(5, 5), (10, 40), (15, 60), (3, 70)]:
-    x = win[:, r, c]
-    if np.isnan(x).all():
-        check(np.isnan(slope[r, c]), f"slope nodata at {r},{c}")
-        continue
-    check(abs(slope[r, c] - sen(x, t)) < 1e-5 * max(1, abs(sen(x, t))), f"Sen's slope at {r},{c}: {slope[r, c]} vs {sen(x, t)}")
-    p, _ = mann_kendall_p(x)
-    check(abs(pval[r, c] - p) < 1e-6, f"Mann-Kendall p at {r},{c}: {pval[r, c]} vs {p}")
 frac_t = fractions(os.path.join(out, "slope.tif"), COUNTIES)
 series = np.array([district_means(win[k], frac_t) for k in range(12)])  # [step, district]
 rows = table(os.path.join(out, "trend_by_district.csv"), "NAME")
+with open(os.path.join(out, "trend_by_district_series.json")) as f:
+    kept = json.load(f)["series"]
 for k, name in enumerate(names[:25]):
     x = series[:, k]
+    got = np.array([np.nan if v is None else v for v in kept[name]])
+    check(np.nanmax(np.abs(got - x) / np.maximum(1, np.abs(x))) < 2e-3, f"monthly mean series of {name}")
     r = rows[name]
-    check(close(r["slope"], sen(x, t), 2e-3), f"district slope {name}: {r['slope']} vs {sen(x, t)}")
-    p, s = mann_kendall_p(x)
-    check(float(r["mk_s"]) == s or abs(float(r["p_value"]) - p) < 0.05, f"district Mann-Kendall {name}: S {r['mk_s']} vs {s}")
-    check(r["significant"] == ("yes" if float(r["p_value"]) < 0.05 else "no"), f"significance of {name}")
+    check(r["slope"] in ("", "nan") and r["significant"] == "" and r["method"] == "record too short (1 year < 10)",
+          f"no trend for {name}: slope {r['slope']!r}, method {r['method']!r}")
 
 # 4. precipitation: total, maximum, wet extremes above the pixel's p90, dry spells below 100 mm --------
 out = sco_run("precipitation.total", [f"pr={NC}:pr"], COUNTIES, os.path.join(TMP, "prt"), "NAME")

@@ -42,7 +42,7 @@ await driveMap(base, async (page, result) => {
   });
   result.chart = await page.evaluate(() => !!document.querySelector("#chart canvas"));
   await page.screenshot({ path: shot });
-  // A trend indicator: the popup draws the district's series and its Sen slope.
+  // A trend indicator: the popup draws the district's series (and its Sen slope when the record holds one).
   const trend = result.options.find((o) => o.includes("trend"));
   if (trend) {
     await page.evaluate(() => document.querySelectorAll(".maplibregl-popup").forEach((p) => p.remove()));
@@ -51,14 +51,15 @@ await driveMap(base, async (page, result) => {
                                       window.scoMap.getSource("districts") && document.getElementById("indicator").value === t, trend, { timeout: 30000 });
     await page.waitForFunction(() => {
       const f = window.scoMap.queryRenderedFeatures({ layers: ["districts-fill"] });
-      return window.scoMap.loaded() && f.length > 0 && "slope" in f[0].properties;
+      return window.scoMap.loaded() && f.length > 0 && "method" in f[0].properties;
     }, null, { timeout: 30000 });
     const p2 = await page.evaluate(firstDistrictPoint);
     await page.mouse.click(p2.x, p2.y);
     await page.waitForSelector(".maplibregl-popup .popup-chart canvas", { timeout: 10000 });
     result.trendPopup = await page.evaluate(() => {
       const el = document.querySelector(".maplibregl-popup");
-      return { text: el.textContent, canvas: el.querySelectorAll(".popup-chart canvas").length };
+      return { text: el.textContent, canvas: el.querySelectorAll(".popup-chart canvas").length,
+               summary: document.getElementById("summary").textContent, column: document.getElementById("column").value };
     });
     await page.screenshot({ path: shot.replace(/\.png$/, "-trend.png") });
   }

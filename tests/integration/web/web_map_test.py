@@ -58,8 +58,10 @@ check("NAME" in seen.get("popup", "") and "class" in seen.get("popup", "") and "
 check(seen.get("painted", 0) > 0.1, f"map pixels painted: {seen.get('painted')}")
 check(seen.get("chart") is True, "the districts chart")
 tp = seen.get("trendPopup") or {}
-check("per step, 1999-01-31" in tp.get("text", "") and "slope" in tp.get("text", "") and tp.get("canvas") == 1,
-      f"trend popup with the district's series and Sen slope: {tp}")
+# One year of months holds no trend: the popup shows the series and says why; the map the series' mean.
+check("per step, 1999-01-31" in tp.get("text", "") and "record too short (1 year < 10)" in tp.get("text", "") and tp.get("canvas") == 1,
+      f"trend popup with the district's series and why it has no slope: {tp}")
+check("no trend: record too short" in tp.get("summary", "") and tp.get("column") == "mean", f"the trend layer's summary and column: {tp}")
 check(len(seen.get("dates", [])) == 3 and seen.get("dates", [""])[0].startswith("2021-03-01"), f"date list of a layer: {seen.get('dates')}")
 check("2021-03-01" in seen.get("layerNote", "") and "/tiles/scenes/scene_2021-03-01/data/" in seen.get("layerTiles", ""),
       f"the chosen date's tiles: {seen.get('layerTiles')}")

@@ -128,6 +128,72 @@ TEST(Reducers, RunsAreBrokenByMissingSteps) {
   EXPECT_EQ(longest_run(pr, 9, [](double v) { return v < 1.0; }), 4u);
 }
 
+TEST(Trend, SeasonalKendallByHand) {
+  // Two seasons (January, July) over three years. January 1, 2, 4: S = 3; July 5, 3, 6: S = 1.
+  // Var(S) of each = 3 x 2 x 11 / 18; S = 4, Var = 132 / 18, Z = (4 - 1) / sqrt(Var).
+  // Within-season slopes per year: January 1, 1.5, 2; July -2, 0.5, 3: median (1 + 1.5) / 2.
+  std::vector<DateTime> dates;
+  std::vector<double> x;
+  const double jan[] = {1, 2, 4}, jul[] = {5, 3, 6};
+  for (int y = 0; y < 3; ++y) {
+    dates.push_back(DateTime{2000 + y, 1, 16});
+    x.push_back(jan[y]);
+    dates.push_back(DateTime{2000 + y, 7, 16});
+    x.push_back(jul[y]);
+  }
+  std::vector<std::size_t> steps(dates.size());
+  for (std::size_t i = 0; i < steps.size(); ++i) steps[i] = i;
+  const SeasonLayout layout = season_layout(dates, steps);
+  ASSERT_EQ(layout.seasons, 12);
+  EXPECT_EQ(layout.season[1], 6);
+  EXPECT_EQ(trend_method(layout), "seasonal Kendall (12 seasons)");
+  const std::vector<double> t = decimal_years(dates, Calendar::kStandard, steps, 1.0);
+  std::vector<double> scratch;
+  const TrendResult r = seasonal_trend(t.data(), x.data(), x.size(), layout, scratch);
+  EXPECT_EQ(r.s, 4.0);
+  EXPECT_NEAR(r.var_s, 132.0 / 18.0, 1e-12);
+  EXPECT_NEAR(r.z, 3.0 / std::sqrt(132.0 / 18.0), 1e-12);
+  EXPECT_NEAR(r.p, std::erfc(r.z / std::sqrt(2.0)), 1e-15);
+  EXPECT_NEAR(r.p, 0.26794, 1e-5);
+  EXPECT_NEAR(r.slope, 1.25, 1e-12);
+  EXPECT_EQ(r.n, 6);
+  // Per decade: ten times the slope per year.
+  const SeasonLayout decades = season_layout(dates, steps, 10.0);
+  EXPECT_NEAR(seasonal_trend(t.data(), x.data(), x.size(), decades, scratch).slope, 12.5, 1e-9);
+  // The seasonal cycle alone (the same 12 months every year) is no trend, where the plain test on the
+  // same 36 values would find one within each year's rise.
+  std::vector<DateTime> monthly;
+  std::vector<double> cycle;
+  for (int y = 0; y < 3; ++y) {
+    for (int m = 1; m <= 12; ++m) {
+      monthly.push_back(DateTime{1999 + y, m, 15});
+      cycle.push_back(10.0 - 8.0 * std::cos((m - 1) * 3.14159265358979 / 6.0));
+    }
+  }
+  std::vector<std::size_t> all(monthly.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  const SeasonLayout ml = season_layout(monthly, all);
+  const std::vector<double> tm = decimal_years(monthly, Calendar::kStandard, all, 1.0);
+  const TrendResult flat = seasonal_trend(tm.data(), cycle.data(), cycle.size(), ml, scratch);
+  EXPECT_EQ(flat.s, 0.0);
+  EXPECT_EQ(flat.slope, 0.0);
+  EXPECT_EQ(flat.p, 1.0);
+  EXPECT_EQ(years_observed(cycle.data(), ml), 3);
+  // Two observations of one month in one year are averaged first.
+  std::vector<DateTime> twice = {{2000, 1, 5}, {2000, 1, 25}, {2001, 1, 15}, {2002, 1, 15}};
+  const std::vector<double> xt = {1.0, 3.0, 4.0, 5.0};  // January 2000: 2
+  const std::vector<std::size_t> four = {0, 1, 2, 3};
+  const std::vector<double> tt = decimal_years(twice, Calendar::kStandard, four, 1.0);
+  const TrendResult avg = seasonal_trend(tt.data(), xt.data(), 4, season_layout(twice, four), scratch);
+  EXPECT_EQ(avg.n, 3);
+  EXPECT_EQ(avg.s, 3.0);
+  EXPECT_NEAR(avg.slope, 1.5, 1e-12);  // slopes 2, 1.5, 1
+  // Annual data (one step a year) keeps the plain test.
+  const std::vector<DateTime> annual = {{2000, 7, 1}, {2001, 7, 1}, {2002, 7, 1}};
+  EXPECT_EQ(season_layout(annual, {0, 1, 2}).seasons, 1);
+  EXPECT_EQ(trend_method(season_layout(annual, {0, 1, 2})), "Mann-Kendall");
+}
+
 #include <algorithm>
 #include <random>
 

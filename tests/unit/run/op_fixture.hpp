@@ -99,6 +99,15 @@ class OpFixture {
     return t.rows[static_cast<std::size_t>(z - t.ids.begin())][static_cast<std::size_t>(c - t.columns.begin())];
   }
 
+  // A text column of a table step, by district name.
+  static std::string text_cell(const run::RunResult& r, const std::string& step, const std::string& column, const std::string& district) {
+    const io::ResultTable& t = r.tables.at(step);
+    const auto c = std::find(t.text_columns.begin(), t.text_columns.end(), column);
+    const auto z = std::find(t.ids.begin(), t.ids.end(), district);
+    if (c == t.text_columns.end() || z == t.ids.end()) throw std::runtime_error("no " + column + " of " + district);
+    return t.text_rows[static_cast<std::size_t>(z - t.ids.begin())][static_cast<std::size_t>(c - t.text_columns.begin())];
+  }
+
   // The message of the error that `f` throws ("" when none).
   template <typename F>
   static std::string error_of(F&& f) {
