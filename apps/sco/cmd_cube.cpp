@@ -10,6 +10,7 @@
 #include "cli_common.hpp"
 #include "run/series_worker.hpp"
 #include "cube_job.hpp"
+#include "core/error.hpp"
 #include "core/version.hpp"
 #include "cube/series_op.hpp"
 #include "io/block_pipeline.hpp"
@@ -35,6 +36,15 @@ CubeJobResult run_cube_job(const CubeRequest& req, const GlobalOptions& global) 
     seasons = cube::season_layout(axis->dates, all);
   }
   const bool trend = op.kind == cube::SeriesOpKind::kSenSlope || op.kind == cube::SeriesOpKind::kMkZ || op.kind == cube::SeriesOpKind::kMkP;
+  const bool spi = op.kind == cube::SeriesOpKind::kSpi;
+  cube::SeasonLayout months;
+  if (spi) {
+    const auto axis = io::find_time_axis(ds);
+    if (!axis || static_cast<int>(axis->dates.size()) != steps) {
+      core::fail(core::ErrorCode::kInvalidInput, "'{}': {} needs monthly steps with dates (a CF time axis)", req.input, op.name);
+    }
+    months = cube::month_layout(axis->dates, all);
+  }
   std::vector<io::PipelineInput> inputs;
   for (int b = 1; b <= steps; ++b) inputs.push_back({path, b});
   OutputOptions out = req.out;
@@ -44,6 +54,14 @@ CubeJobResult run_cube_job(const CubeRequest& req, const GlobalOptions& global) 
                    {"SCO_VERSION", core::kVersion}};
   spec.band_description = op.name;
   std::vector<std::string> warnings;
+  if (spi) {
+    int years = 0;
+    for (std::size_t i = 0; i < all.size(); ++i) years += months.season[i] == months.season.back();
+    spec.metadata.emplace_back("SCO_SPI", fmt::format("{} months, at the last step; fitted over every year of the series", op.param));
+    if (years < req.min_years) {
+      warnings.push_back(fmt::format("{} to fit the SPI: every pixel is nodata (set --min-years to change it)", cube::record_too_short(years, req.min_years)));
+    }
+  }
   if (trend) {
     const int years = static_cast<int>(std::set<int>(seasons.year.begin(), seasons.year.end()).size());
     const std::string method = years < req.min_years ? cube::record_too_short(years, req.min_years)
@@ -58,6 +76,7 @@ CubeJobResult run_cube_job(const CubeRequest& req, const GlobalOptions& global) 
       inputs, spec,
       [&]() -> std::unique_ptr<io::BlockWorker> {
         if (trend) return std::make_unique<run::SeriesWorker>(op, t, seasons, req.min_years);
+        if (spi) return std::make_unique<run::SeriesWorker>(op, t, months, req.min_years, true);
         return std::make_unique<run::SeriesWorker>(op, t);
       },
       options);
@@ -71,7 +90,7 @@ void register_cube(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--op", args->op, "Operation (see below)")->required();
   cmd->add_option("-o,--output", args->out.path, "Output GeoTIFF (.tif), float32")->required();
   cmd->add_option("--min-years", args->min_years,
-                  "Trends (sen_slope, mk_z, mk_p): the fewest distinct years with data a pixel's trend is given from (default 10)");
+                  "Trends (sen_slope, mk_z, mk_p) and spi:K: the fewest years with data a pixel's value is given from (default 10)");
   cmd->add_option("--format", args->out.format, "COG (default) or GTiff");
   cmd->add_option("--co", args->out.creation_options, "GDAL creation option KEY=VALUE (repeatable)");
   cmd->footer("Operations: " + cube::series_ops_help() +

@@ -24,6 +24,8 @@ struct CubeStepSpec {
   bool relative = false;            // kDifference in percent
   SeasonLayout seasons;             // trends: the main steps' seasons and years (empty: plain, no minimum)
   int min_years = 0;                // trends: fewer distinct years with data: nodata
+  bool spi = false;                 // spi:K: `seasons` holds the months; fitted over these years
+  int spi_first_year = -1000000, spi_last_year = 1000000;
 };
 
 class CubeStepEvaluator {

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "cube/radix_select.hpp"
 #include "cube/reducers.hpp"
+#include "cube/spi.hpp"
 #include "cube/trend.hpp"
 
 namespace sco::cube {
@@ -20,7 +21,8 @@ std::string series_ops_help() {
   return "mean, min, max, sum, median, pNN (percentile, e.g. p90), count (observations),\n"
          "count_above:T, count_below:T (steps above / below T), run_above:T, run_below:T (longest run of\n"
          "consecutive steps above / below T; a missing step breaks a run), sen_slope (Sen's slope per year),\n"
-         "mk_z, mk_p (Mann-Kendall Z and two-sided p-value, tie-corrected)";
+         "mk_z, mk_p (Mann-Kendall Z and two-sided p-value, tie-corrected; seasonal for several steps a year),\n"
+         "spi:K (Standardized Precipitation Index of the last month over K months, gamma fitted per calendar month)";
 }
 
 SeriesOp parse_series_op(std::string_view text) {
@@ -50,7 +52,7 @@ SeriesOp parse_series_op(std::string_view text) {
       {"count_above", SeriesOpKind::kCountAbove, true}, {"count_below", SeriesOpKind::kCountBelow, true},
       {"run_above", SeriesOpKind::kRunAbove, true}, {"run_below", SeriesOpKind::kRunBelow, true},
       {"sen_slope", SeriesOpKind::kSenSlope, false}, {"mk_z", SeriesOpKind::kMkZ, false},
-      {"mk_p", SeriesOpKind::kMkP, false},
+      {"mk_p", SeriesOpKind::kMkP, false},           {"spi", SeriesOpKind::kSpi, true},
   };
   for (const auto& e : kTable) {
     if (head == e.name) {
@@ -58,6 +60,9 @@ SeriesOp parse_series_op(std::string_view text) {
       if (!e.needs_arg && !arg.empty()) core::fail(ErrorCode::kInvalidInput, "operation '{}' takes no argument", text);
       op.kind = e.kind;
       if (e.needs_arg) op.param = number(arg);
+      if (e.kind == SeriesOpKind::kSpi && !(op.param >= 1 && op.param <= 48 && op.param == std::floor(op.param))) {
+        core::fail(ErrorCode::kInvalidInput, "operation '{}': the SPI's scale is a whole number of months, 1 to 48", text);
+      }
       return op;
     }
   }
@@ -70,7 +75,7 @@ SeriesOp parse_series_op(std::string_view text) {
   }
   core::fail(ErrorCode::kInvalidInput,
              "unknown operation '{}' (operations: mean, min, max, sum, median, pNN, count, count_above:T, "
-             "count_below:T, run_above:T, run_below:T, sen_slope, mk_z, mk_p)",
+             "count_below:T, run_above:T, run_below:T, sen_slope, mk_z, mk_p, spi:K)",
              text);
 }
 
@@ -173,6 +178,36 @@ void SeriesEvaluator::set_trend_layout(SeasonLayout layout, int min_years) {
   min_years_ = min_years;
 }
 
+void SeriesEvaluator::set_spi(SeasonLayout months, int first_year, int last_year, int min_years) {
+  set_trend_layout(std::move(months), min_years);
+  ref_first_ = first_year;
+  ref_last_ = last_year;
+}
+
+// The SPI of the last step: its accumulation over K consecutive months, on the mixed gamma
+// distribution of the same calendar month's accumulations within the reference years.
+double SeriesEvaluator::spi(const double* x) {
+  const std::size_t n = t_.size();
+  const int k = static_cast<int>(op_.param);
+  const auto month_index = [&](std::size_t i) { return seasons_.year[i] * 12 + seasons_.season[i]; };
+  const auto accumulated = [&](std::size_t i) {
+    if (i + 1 < static_cast<std::size_t>(k) || month_index(i) - month_index(i + 1 - k) != k - 1) return std::nan("");
+    double sum = 0.0;
+    for (std::size_t j = i + 1 - k; j <= i; ++j) sum += x[j];  // NaN when a month is missing
+    return sum;
+  };
+  const std::size_t last = n - 1;
+  scratch_.clear();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (seasons_.season[i] == seasons_.season[last] && seasons_.year[i] >= ref_first_ && seasons_.year[i] <= ref_last_) {
+      const double a = accumulated(i);
+      if (!std::isnan(a)) scratch_.push_back(a);
+    }
+  }
+  if (static_cast<int>(scratch_.size()) < min_years_) return std::nan("");  // record too short
+  return spi_of(accumulated(last), fit_mixed_gamma(scratch_.data(), scratch_.size()));
+}
+
 double SeriesEvaluator::sen_slope(const double* x) {
   const std::size_t n = t_.size();
   slopes_.clear();
@@ -222,6 +257,7 @@ double SeriesEvaluator::reduce(const double* x, double thr) {
       const TrendResult r = seasonal_trend(t_.data(), x, n, seasons_, scratch_);
       return op_.kind == SeriesOpKind::kSenSlope ? r.slope : op_.kind == SeriesOpKind::kMkZ ? r.z : r.p;
     }
+    case SeriesOpKind::kSpi: return spi(x);
     default: return nan;  // row-wise operations
   }
 }

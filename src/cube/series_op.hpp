@@ -15,7 +15,7 @@ namespace sco::cube {
 enum class SeriesOpKind {
   kMean, kMin, kMax, kSum, kMedian, kPercentile, kCount,
   kCountAbove, kCountBelow, kRunAbove, kRunBelow,
-  kSenSlope, kMkZ, kMkP,
+  kSenSlope, kMkZ, kMkP, kSpi,
 };
 
 struct SeriesOp {
@@ -25,7 +25,8 @@ struct SeriesOp {
 };
 
 // "mean", "min", "max", "sum", "median", "p90", "count", "count_above:30", "count_below:0",
-// "run_above:30", "run_below:1", "sen_slope", "mk_z", "mk_p". Throws naming the text.
+// "run_above:30", "run_below:1", "sen_slope", "mk_z", "mk_p", "spi:3" (SPI of the last step over
+// 3 months, cube/spi.hpp). Throws naming the text.
 SeriesOp parse_series_op(std::string_view text);
 std::string series_ops_help();
 
@@ -42,6 +43,9 @@ class SeriesEvaluator {
   // For sen_slope, mk_z and mk_p: the steps' seasons (several a year: the Seasonal Kendall test and
   // seasonal slope) and the fewest distinct years a pixel needs (fewer: nodata, "record too short").
   void set_trend_layout(SeasonLayout layout, int min_years);
+  // For spi:K: the steps' calendar months and years (month_layout), the years [first, last] the
+  // distribution is fitted over, and the fewest accumulations of the output's month it needs.
+  void set_spi(SeasonLayout months, int first_year, int last_year, int min_years);
 
  private:
   double reduce(const double* x, double threshold);
@@ -51,8 +55,10 @@ class SeriesEvaluator {
   double sen_slope(const double* x);
   SeriesOp op_;
   std::vector<double> t_;
+  double spi(const double* x);
   SeasonLayout seasons_;
   int min_years_ = 0;
+  int ref_first_ = 0, ref_last_ = 0;
   std::vector<double> inv_dt_;   // 1 / (t_j - t_i) for i < j, in pair order (0 when t_j == t_i)
   std::vector<double> series_;   // steps x pixels of one row, step-major
   std::vector<double> scratch_;

@@ -125,6 +125,16 @@ SeasonLayout season_layout(const std::vector<DateTime>& dates, const std::vector
   return l;
 }
 
+SeasonLayout month_layout(const std::vector<DateTime>& dates, const std::vector<std::size_t>& steps) {
+  SeasonLayout l;
+  l.seasons = 12;
+  for (std::size_t i : steps) {
+    l.year.push_back(dates[i].year);
+    l.season.push_back(std::clamp(dates[i].month - 1, 0, 11));
+  }
+  return l;
+}
+
 TrendResult seasonal_trend(const double* t, const double* x, std::size_t count, const SeasonLayout& layout,
                            std::vector<double>& scratch) {
   if (layout.seasons <= 1) return trend(t, x, count, scratch);

@@ -43,6 +43,8 @@ struct SeasonLayout {
 // Seasons of the chosen steps of a dated series: the plain test when no year holds two steps, else
 // the calendar month of each step. Undated steps count as one a year.
 SeasonLayout season_layout(const std::vector<DateTime>& dates, const std::vector<std::size_t>& steps, double per = 1.0);
+// The calendar month (0-11) and year of each chosen step, always (12 seasons).
+SeasonLayout month_layout(const std::vector<DateTime>& dates, const std::vector<std::size_t>& steps);
 
 // The Seasonal Kendall test and seasonal Sen slope of x (one value per step, NaN: none), the slope
 // per layout.per years. With layout.seasons == 1 it is trend() over `t`, the steps' times in that unit.

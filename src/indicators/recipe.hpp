@@ -51,10 +51,13 @@ struct Period {
   std::string describe() const;  // "1999-06..1999-08"
 };
 
+// Classes of a column by ascending thresholds t_1 < ... < t_k: a value below t_1 gets labels[0],
+// one in [t_i, t_i+1) labels[i], one from t_k on labels[k]. Two thresholds default to low, medium,
+// high.
 struct ClassSpec {
   bool given = false;
   std::string column;
-  double low_below = 0.0, high_from = 0.0;  // value < low_below: low; >= high_from: high; else medium
+  std::vector<double> thresholds;
   std::vector<std::string> labels{"low", "medium", "high"};
 };
 

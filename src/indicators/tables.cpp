@@ -7,9 +7,9 @@ namespace sco::indicators {
 
 std::string classify(double v, const ClassSpec& spec) {
   if (std::isnan(v)) return "";
-  if (v < spec.low_below) return spec.labels[0];
-  if (v >= spec.high_from) return spec.labels[2];
-  return spec.labels[1];
+  std::size_t k = 0;
+  while (k < spec.thresholds.size() && v >= spec.thresholds[k]) ++k;
+  return spec.labels[k];
 }
 
 std::vector<double> normalise(const std::vector<double>& values) {

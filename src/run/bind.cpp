@@ -22,22 +22,33 @@ bool valid_name(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
 }
 
-// "classes": {"column": C, "thresholds": [LOW_BELOW, HIGH_FROM], "labels": [3]} of a table step.
+// "classes": {"column": C, "thresholds": [T1, ..., Tk] ascending, "labels": [k + 1 labels]} of a table
+// step; two thresholds may go without labels (low, medium, high).
 void bind_classes(const ind::StepReader& rd, ind::Step& s) {
   if (!s.makes_table()) rd.fail_field("classes", "only tables (zonal.stats, risk) have classes");
   const json c = rd.value("classes");
-  if (!c.is_object() || !c.contains("column") || !c["column"].is_string() || !c.contains("thresholds") || !c["thresholds"].is_array() ||
-      c["thresholds"].size() != 2 || !c["thresholds"][0].is_number() || !c["thresholds"][1].is_number()) {
-    rd.fail_field("classes", "expected {\"column\": COLUMN, \"thresholds\": [LOW_BELOW, HIGH_FROM]}");
+  const bool numbers = c.is_object() && c.contains("thresholds") && c["thresholds"].is_array() && !c["thresholds"].empty() &&
+                       std::all_of(c["thresholds"].begin(), c["thresholds"].end(), [](const json& t) { return t.is_number(); });
+  if (!c.is_object() || !c.contains("column") || !c["column"].is_string() || !numbers) {
+    rd.fail_field("classes", "expected {\"column\": COLUMN, \"thresholds\": [LOW_BELOW, HIGH_FROM]} (or more thresholds, with labels)");
   }
   s.classes.given = true;
   s.classes.column = c["column"].get<std::string>();
-  s.classes.low_below = c["thresholds"][0].get<double>();
-  s.classes.high_from = c["thresholds"][1].get<double>();
-  if (s.classes.high_from < s.classes.low_below) rd.fail_field("classes.thresholds", "the second threshold is below the first");
+  s.classes.thresholds = c["thresholds"].get<std::vector<double>>();
+  for (std::size_t i = 1; i < s.classes.thresholds.size(); ++i) {
+    if (s.classes.thresholds[i] < s.classes.thresholds[i - 1]) {
+      rd.fail_field("classes.thresholds", i == 1 ? "the second threshold is below the first" : fmt::format("threshold {} is below the one before", i + 1));
+    }
+  }
+  const std::size_t want = s.classes.thresholds.size() + 1;
   if (c.contains("labels")) {
-    if (!c["labels"].is_array() || c["labels"].size() != 3) rd.fail_field("classes.labels", "expected three labels");
+    if (!c["labels"].is_array() || c["labels"].size() != want ||
+        !std::all_of(c["labels"].begin(), c["labels"].end(), [](const json& l) { return l.is_string(); })) {
+      rd.fail_field("classes.labels", want == 3 ? std::string("expected three labels") : fmt::format("expected {} labels (one more than thresholds)", want));
+    }
     s.classes.labels = c["labels"].get<std::vector<std::string>>();
+  } else if (want != 3) {
+    rd.fail_field("classes.labels", fmt::format("{} thresholds need {} labels", want - 1, want));
   }
   auto cols = table_columns(s);
   cols.pop_back();  // "class" itself
@@ -142,7 +153,7 @@ ind::Recipe load_recipe(const std::string& id_or_path) {
 // The registry: one line per op, in the order of the docs.
 const std::vector<const StepOp*>& step_ops() {
   static const std::vector<const StepOp*> ops = {&ops::index_op(),       &ops::raster_calc_op(), &ops::cube_reduce_op(),
-                                                 &ops::cube_trend_op(),  &ops::cube_anomaly_op(), &ops::cube_change_op(),
+                                                 &ops::cube_trend_op(),  &ops::cube_spi_op(), &ops::cube_anomaly_op(), &ops::cube_change_op(),
                                                  &ops::zonal_stats_op(), &ops::zonal_trend_op(), &ops::risk_op()};
   return ops;
 }

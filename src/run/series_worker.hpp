@@ -13,9 +13,11 @@ class SeriesWorker : public io::BlockWorker {
  public:
   SeriesWorker(const cube::SeriesOp& op, std::vector<double> t) : eval_(op, std::move(t)) {}
   // A trend's seasons and shortest record (cube::SeriesEvaluator::set_trend_layout).
-  SeriesWorker(const cube::SeriesOp& op, std::vector<double> t, const cube::SeasonLayout& seasons, int min_years)
+  // With `spi`: the months of an spi:K, fitted over every year of the series.
+  SeriesWorker(const cube::SeriesOp& op, std::vector<double> t, const cube::SeasonLayout& seasons, int min_years, bool spi = false)
       : eval_(op, std::move(t)) {
-    eval_.set_trend_layout(seasons, min_years);
+    if (spi) eval_.set_spi(seasons, -1000000, 1000000, min_years);
+    else eval_.set_trend_layout(seasons, min_years);
   }
   void process(std::span<const core::BlockView> inputs, const core::MutableBlockView& out) override {
     steps_.assign(inputs.begin(), inputs.end());

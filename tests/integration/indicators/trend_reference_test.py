@@ -16,7 +16,6 @@ Usage: trend_reference_test.py SCO_BINARY SAMPLE_DIR (run from the tests' virtua
 """
 import csv
 import json
-import math
 import os
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from osgeo import gdal
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
 from reference import Checks  # noqa: E402
+from cf_cube import read_raster, read_sample_months, write_monthly_cube  # noqa: E402
 
 gdal.UseExceptions()
 SCO, SAMPLE = sys.argv[1], sys.argv[2]
@@ -41,56 +41,6 @@ YEARS = 12
 SLOPE = 0.04  # degC a year
 
 
-def days_since_1950(year, month):
-    import datetime
-    return (datetime.date(year, month, 15) - datetime.date(1950, 1, 1)).days
-
-
-def write_cube(path, tas, lat, lon):
-    """A CF netCDF of monthly tas[time, lat, lon] from 1990-01 on, through GDAL's multidimensional API."""
-    drv = gdal.GetDriverByName("netCDF")
-    ds = drv.CreateMultiDimensional(path)
-    root = ds.GetRootGroup()
-    f64 = gdal.ExtendedDataType.Create(gdal.GDT_Float64)
-    f32 = gdal.ExtendedDataType.Create(gdal.GDT_Float32)
-    dt = root.CreateDimension("time", "TEMPORAL", None, tas.shape[0])
-    dy = root.CreateDimension("latitude", "HORIZONTAL_Y", None, tas.shape[1])
-    dx = root.CreateDimension("longitude", "HORIZONTAL_X", None, tas.shape[2])
-    text = gdal.ExtendedDataType.CreateString()
-
-    def attr(var, name, value):
-        var.CreateAttribute(name, [], text).Write(value)
-
-    t = root.CreateMDArray("time", [dt], f64)
-    t.Write(np.array([days_since_1950(1990 + k // 12, k % 12 + 1) for k in range(tas.shape[0])], dtype=np.float64))
-    attr(t, "units", "days since 1950-01-01 00:00:00")
-    attr(t, "calendar", "standard")
-    attr(t, "standard_name", "time")
-    y = root.CreateMDArray("latitude", [dy], f64)
-    y.Write(lat)
-    attr(y, "units", "degrees_north")
-    attr(y, "standard_name", "latitude")
-    x = root.CreateMDArray("longitude", [dx], f64)
-    x.Write(lon)
-    attr(x, "units", "degrees_east")
-    attr(x, "standard_name", "longitude")
-    v = root.CreateMDArray("tas", [dt, dy, dx], f32)
-    v.SetNoDataValueDouble(1e20)
-    v.Write(np.where(np.isnan(tas), 1e20, tas).astype(np.float32))
-    attr(v, "units", "degC")
-    ds = None
-
-
-def read_band_stack(path):
-    ds = gdal.Open(path)
-    a = ds.ReadAsArray().astype(np.float64)
-    nd = ds.GetRasterBand(1).GetNoDataValue()
-    ds = None
-    if nd is not None:
-        a[a == nd] = np.nan
-    return a
-
-
 def run(args):
     r = subprocess.run([SCO] + args, capture_output=True, text=True)
     if r.returncode != 0:
@@ -99,29 +49,22 @@ def run(args):
 
 
 with tempfile.TemporaryDirectory() as tmp:
-    # The real months, read through GDAL (north-up, as sco sees them), with their coordinates.
+    # The real months, north-up as sco sees them; twelve years of them with a warming and noise.
     nc = os.path.join(SAMPLE, "bcsd_obs_1999.nc")
-    months = read_band_stack(f'NETCDF:"{nc}":tas')
-    mds = gdal.OpenEx(nc, gdal.OF_MULTIDIM_RASTER)
-    lat = mds.GetRootGroup().OpenMDArray("latitude").ReadAsArray()
-    lon = mds.GetRootGroup().OpenMDArray("longitude").ReadAsArray()
-    mds = None
-    # GDAL's classic view is north-up: the multidimensional array keeps the file's order.
-    lat_ascending = lat[0] < lat[-1]
+    months, lat, lon = read_sample_months(nc, "tas")
     rng = np.random.default_rng(1999)
     cube = np.concatenate([months + SLOPE * k + rng.normal(0.0, 0.25, months.shape) for k in range(YEARS)])
     cube[rng.random(cube.shape) < 0.03] = np.nan  # some pixels miss some months
     cube = np.round(cube, 2)  # ties, as measured temperatures have
-    stored = cube[:, ::-1, :] if lat_ascending else cube
     path = os.path.join(tmp, "tas_1990_2001.nc")
-    write_cube(path, stored, lat, lon)
+    write_monthly_cube(path, "tas", "degC", cube, lat, lon, 1990)
 
     # 1. per pixel
     outs = {}
     for op in ("sen_slope", "mk_z", "mk_p"):
         out = os.path.join(tmp, f"{op}.tif")
         run(["-q", "cube", "--input", f"{path}:tas", "--op", op, "-o", out])
-        outs[op] = read_band_stack(out)[0] if read_band_stack(out).ndim == 3 else read_band_stack(out)
+        outs[op] = read_raster(out)
     worst = {"slope": 0.0, "z": 0.0, "p": 0.0}
     compared = 0
     for r in range(cube.shape[1]):
@@ -179,7 +122,7 @@ with tempfile.TemporaryDirectory() as tmp:
     check(all(row["slope"] in ("", "nan") for row in rows), "no county has a slope")
     check(all(row.get("class", "") == "" for row in rows), "no county has a class")
     check(all(row["method"] == "record too short (1 year < 10)" for row in rows), "every county says why")
-    slope = read_band_stack(os.path.join(out, "slope.tif"))
+    slope = read_raster(os.path.join(out, "slope.tif"))
     check(np.isnan(slope).all(), "the slope raster is all nodata")
     md = gdal.Info(os.path.join(out, "slope.tif"), format="json")["metadata"][""]
     check(md.get("SCO_TREND_METHOD") == "record too short (1 year < 10)", f"raster metadata: {md.get('SCO_TREND_METHOD')}")

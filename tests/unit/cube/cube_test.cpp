@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "cube/cf_time.hpp"
 #include "cube/reducers.hpp"
+#include "cube/spi.hpp"
 #include "cube/trend.hpp"
 
 using namespace sco::cube;
@@ -192,6 +193,37 @@ TEST(Trend, SeasonalKendallByHand) {
   const std::vector<DateTime> annual = {{2000, 7, 1}, {2001, 7, 1}, {2002, 7, 1}};
   EXPECT_EQ(season_layout(annual, {0, 1, 2}).seasons, 1);
   EXPECT_EQ(trend_method(season_layout(annual, {0, 1, 2})), "Mann-Kendall");
+}
+
+TEST(Spi, SpecialFunctionsAgainstKnownValues) {
+  EXPECT_NEAR(normal_quantile(0.975), 1.959963984540054, 1e-14);
+  EXPECT_NEAR(normal_quantile(0.001), -3.090232306167814, 1e-13);
+  EXPECT_NEAR(normal_quantile(0.5), 0.0, 1e-15);
+  EXPECT_NEAR(digamma(1.0), -0.5772156649015329, 1e-14);  // minus the Euler-Mascheroni constant
+  EXPECT_NEAR(digamma(0.5), -1.9635100260214235, 1e-14);
+  for (double x : {0.1, 1.0, 3.0, 20.0}) {
+    EXPECT_NEAR(regularized_gamma_p(1.0, x), 1.0 - std::exp(-x), 1e-14) << x;                       // exponential
+    EXPECT_NEAR(regularized_gamma_p(0.5, x), std::erf(std::sqrt(x)), 1e-14) << x;                   // chi-square 1
+  }
+}
+
+TEST(Spi, MaximumLikelihoodGammaAndTheMixedDistribution) {
+  // 1, 2, 4, 8 and two zeros: p0 = 1/3; the fitted alpha solves ln(alpha) - digamma(alpha) = A.
+  const double v[] = {1, 2, 4, 8, 0, 0, std::nan("")};
+  const GammaFit f = fit_mixed_gamma(v, 7);
+  EXPECT_EQ(f.n, 6);
+  EXPECT_NEAR(f.p_zero, 1.0 / 3.0, 1e-15);
+  const double mean = 15.0 / 4.0, A = std::log(mean) - (std::log(1.0) + std::log(2.0) + std::log(4.0) + std::log(8.0)) / 4.0;
+  EXPECT_NEAR(std::log(f.alpha) - digamma(f.alpha), A, 1e-12);
+  EXPECT_NEAR(f.alpha * f.beta, mean, 1e-12);
+  // A zero accumulation sits at H = p0; the median of the mixed distribution at SPI 0.
+  EXPECT_NEAR(spi_of(0.0, f), normal_quantile(1.0 / 3.0), 1e-12);
+  EXPECT_NEAR(spi_of(1e9, f), 3.09, 1e-12);  // kept within +-3.09
+  // Too few wet values, or all equal: no fit.
+  const double few[] = {1, 2, 0, 0};
+  EXPECT_TRUE(std::isnan(spi_of(1.0, fit_mixed_gamma(few, 4))));
+  const double flat[] = {5, 5, 5, 5};
+  EXPECT_TRUE(std::isnan(spi_of(5.0, fit_mixed_gamma(flat, 4))));
 }
 
 #include <algorithm>

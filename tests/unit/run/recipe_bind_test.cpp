@@ -60,7 +60,7 @@ TEST(Recipe, ParsesAndSubstitutesParameters) {
   EXPECT_EQ(steps[0].period.start, "1999-06");
   EXPECT_EQ(steps[0].period.first, 19990601);
   EXPECT_EQ(steps[0].period.last, 19990831);
-  EXPECT_DOUBLE_EQ(steps[1].classes.high_from, 30.0);
+  EXPECT_DOUBLE_EQ(steps[1].classes.thresholds.at(1), 30.0);
   EXPECT_EQ(table_columns(steps[1]), (std::vector<std::string>{"mean", "max", "class"}));
   // The same text gives the same hash; whitespace does not matter (canonical JSON).
   std::string spaced = kValid;
@@ -157,12 +157,21 @@ TEST(Recipe, EveryBuiltinParsesAndIsDocumented) {
 
 TEST(Tables, ClassesAndRisk) {
   ClassSpec c;
-  c.low_below = 1;
-  c.high_from = 3;
+  c.thresholds = {1, 3};
   EXPECT_EQ(classify(0.99, c), "low");
   EXPECT_EQ(classify(1.0, c), "medium");
   EXPECT_EQ(classify(3.0, c), "high");
   EXPECT_EQ(classify(std::nan(""), c), "");
+  // The SPI's seven classes (WMO-No. 1090): six thresholds, seven labels.
+  ClassSpec spi;
+  spi.thresholds = {-2, -1.5, -1, 1, 1.5, 2};
+  spi.labels = {"extremely dry", "severely dry", "moderately dry", "near normal", "moderately wet", "very wet", "extremely wet"};
+  EXPECT_EQ(classify(-2.5, spi), "extremely dry");
+  EXPECT_EQ(classify(-2.0, spi), "severely dry");
+  EXPECT_EQ(classify(-1.0, spi), "near normal");
+  EXPECT_EQ(classify(0.99, spi), "near normal");
+  EXPECT_EQ(classify(1.0, spi), "moderately wet");
+  EXPECT_EQ(classify(2.0, spi), "extremely wet");
   // hazard 2, 4, 6 -> 0, .5, 1; exposure 10, 10, 30 -> 0, 0, 1; vulnerability missing -> 1.
   const auto r = combine_risk({2, 4, 6}, {10, 10, 30}, {});
   EXPECT_DOUBLE_EQ(r.hazard_norm[1], 0.5);
