@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <regex>
 
 #include <fmt/format.h>
@@ -307,6 +309,106 @@ BuiltItem raster_item(const std::string& path, const std::string& collection, co
   return out;
 }
 
+namespace {
+
+// One band file of a Sentinel-2 acquisition: the acquisition it belongs to (the item's id), the
+// acquisition date, the band and the resolution in metres (0: not in the name).
+struct BandFile {
+  std::string path, group, date, band;  // band: as the sensor table names it (B2, B8A, SCL)
+  int resolution = 0;
+  std::string key = {};     // the asset's key: the band as the file names it (B02)
+  std::string sha256 = {};
+};
+
+// Sentinel-2 band names as files spell them (B02, B8A, SCL) -> the sensor table's (B2, B8A) or SCL.
+std::string s2_band_name(std::string name) {
+  if (name == "SCL") return name;
+  if (name.size() == 3 && name[0] == 'B' && name[1] == '0') name.erase(1, 1);
+  return name;
+}
+
+// A file is a band of an acquisition when (a) it is named by its band (B02.tif, SCL.tif) in a folder
+// named by its date (20220602/, as the shared sample), or (b) named as in ESA's SAFE granules
+// (T32TPS_20220602T101559_B02_10m.jp2). Else nullopt.
+std::optional<BandFile> s2_band_file(const fs::path& file, const fs::path& root, const algebra::Sensor& sensor) {
+  static const std::regex safe(R"(^(T\d{2}[A-Z]{3})_(\d{4})(\d{2})(\d{2})(T\d{6})_([A-Z0-9]{2,3})_(\d+)m$)");
+  static const std::regex day(R"((\d{4})-?(\d{2})-?(\d{2}))");
+  const std::string stem = file.stem().string();
+  const auto known = [&](const std::string& b) {
+    return b == "SCL" || std::any_of(sensor.spectral.begin(), sensor.spectral.end(), [&](const algebra::SpectralBand& x) { return b == x.name; });
+  };
+  std::smatch m;
+  if (std::regex_match(stem, m, safe) && known(s2_band_name(m[6].str()))) {
+    return BandFile{file.string(), m[1].str() + "_" + m[2].str() + m[3].str() + m[4].str() + m[5].str(),
+                    m[2].str() + "-" + m[3].str() + "-" + m[4].str(), s2_band_name(m[6].str()), std::stoi(m[7].str()), m[6].str()};
+  }
+  const std::string folder = file.parent_path().filename().string();
+  if (known(s2_band_name(stem)) && std::regex_search(folder, m, day)) {
+    std::string group = fs::relative(file.parent_path(), root).string();
+    if (group == ".") group = folder;
+    std::replace(group.begin(), group.end(), '/', '_');
+    return BandFile{file.string(), group, m[1].str() + "-" + m[2].str() + "-" + m[3].str(), s2_band_name(stem), 0, stem};
+  }
+  return std::nullopt;
+}
+
+// The Scene Classification Layer's classes (ESA, Sentinel-2 L2A product definition).
+json scl_classes() {
+  static const char* names[] = {"no data", "saturated or defective", "dark area pixels", "cloud shadows", "vegetation",
+                                "not vegetated", "water", "unclassified", "cloud medium probability", "cloud high probability",
+                                "thin cirrus", "snow"};
+  json out = json::array();
+  for (int v = 0; v < 12; ++v) out.push_back({{"value", v}, {"name", names[v]}});
+  return out;
+}
+
+// One item for an acquisition's band files: the first band's footprint, grid and date (the name's
+// when the file has none), one asset per band keyed by the band's file name, with its eo:bands; the
+// finest resolution of a band given at several. Its checksum covers every file.
+BuiltItem acquisition_item(std::vector<BandFile> bands, const std::string& collection, const ItemOptions& opt,
+                           const algebra::Sensor& sensor) {
+  std::sort(bands.begin(), bands.end(), [](const BandFile& a, const BandFile& b) {
+    return a.band != b.band ? a.band < b.band : a.resolution < b.resolution;
+  });
+  bands.erase(std::unique(bands.begin(), bands.end(), [](const BandFile& a, const BandFile& b) { return a.band == b.band; }), bands.end());
+  BuiltItem out;
+  std::string shas;
+  auto round4 = [](double v) { return std::round(v * 1e4) / 1e4; };
+  for (const BandFile& f : bands) {
+    ItemOptions o = opt;
+    o.id = f.group;
+    o.sensor.clear();
+    if (o.datetime.empty()) o.datetime = f.date;
+    BuiltItem one = raster_item(f.path, collection, o, f.sha256);
+    shas += one.sha256;
+    json asset = one.item["assets"]["data"];
+    asset["title"] = f.band == "SCL" ? "Scene Classification Layer (SCL)" : sensor.title + std::string(" ") + f.key;
+    if (f.band == "SCL") {
+      asset["sco:classes"] = scl_classes();
+    } else {
+      for (const auto& b : sensor.spectral) {
+        if (f.band == b.name) {
+          asset["eo:bands"] = json::array({{{"name", b.name}, {"common_name", b.common_name},
+                                            {"center_wavelength", round4((b.lo_um + b.hi_um) / 2)},
+                                            {"full_width_half_max", round4(b.hi_um - b.lo_um)}}});
+        }
+      }
+    }
+    if (out.item.is_null()) {
+      out.item = one.item;
+      out.item["assets"] = json::object();
+      out.item["stac_extensions"] = json::array({kEoExtension, kRasterExtension, kProjectionExtension, kFileExtension});
+      out.item["properties"]["platform"] = "sentinel-2";
+      out.item["properties"]["instruments"] = json::array({"msi"});
+    }
+    out.item["assets"][f.key] = asset;
+  }
+  out.sha256 = core::sha256_hex(shas);
+  return out;
+}
+
+}  // namespace
+
 IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, const std::string& collection, const IngestOptions& options) {
   io::init_gdal();
   // The files, each with its item id (a file's stem, or its path under a given folder) and whether
@@ -314,6 +416,7 @@ IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, 
   struct File {
     std::string path, id;
     bool named = false;
+    std::string root = {};
   };
   std::vector<File> files;
   for (const auto& p : paths) {
@@ -328,20 +431,55 @@ IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, 
       for (const auto& f : found) {
         std::string id = fs::relative(f, p).replace_extension().string();
         std::replace(id.begin(), id.end(), '/', '_');
-        files.push_back({f.string(), id, false});
+        files.push_back({f.string(), id, false, p});
       }
     } else {
-      files.push_back({p, fs::path(p).stem().string(), true});
+      files.push_back({p, fs::path(p).stem().string(), true, fs::path(p).parent_path().parent_path().string()});
     }
   }
+  // With --sensor sentinel2, the band files of one acquisition make one item (acquisition_item).
+  std::map<std::string, std::vector<BandFile>> acquisitions;
+  const algebra::Sensor* s2 = options.items.sensor.empty() ? nullptr : algebra::find_sensor(options.items.sensor);
+  if (s2 && std::string_view(s2->id) == "sentinel2") {
+    std::vector<File> rest;
+    for (const File& f : files) {
+      if (auto b = s2_band_file(f.path, f.root, *s2)) acquisitions[b->group].push_back(std::move(*b));
+      else rest.push_back(f);
+    }
+    files = std::move(rest);
+  }
   IngestReport report;
-  core::Progress bar("ingesting", static_cast<std::int64_t>(files.size()), options.progress);
+  std::size_t band_files = 0;
+  for (const auto& [group, bands] : acquisitions) band_files += bands.size();
+  core::Progress bar("ingesting", static_cast<std::int64_t>(files.size() + band_files), options.progress);
   store.transaction([&] {
     std::optional<json> c = store.collection(collection);
     if (!c) c = new_collection(collection, "", "", "");
     if (!options.visibility.empty()) (*c)["sco:visibility"] = options.visibility;
     store.put_collection(*c);
-    for (const auto& [file, id, named] : files) {
+    for (auto& [group, bands] : acquisitions) {
+      std::string shas;
+      for (BandFile& b : bands) {
+        io::check_raster_readable(b.path);
+        b.sha256 = core::sha256_file(b.path);
+        shas += b.sha256;
+      }
+      const std::string sha = core::sha256_hex(shas);
+      const auto old = store.item_checksum(collection, group);
+      if (old && *old == sha) {
+        ++report.unchanged;
+      } else {
+        BuiltItem built = acquisition_item(bands, collection, options.items, *s2);
+        if (options.sign) options.sign(built.item);
+        const UpsertResult r = store.put_item(built.item, built.sha256);
+        if (r == UpsertResult::kInserted) ++report.inserted;
+        else if (r == UpsertResult::kUpdated) ++report.updated;
+        else ++report.unchanged;
+      }
+      report.item_ids.push_back(group);
+      bar.advance(static_cast<std::int64_t>(bands.size()));
+    }
+    for (const auto& [file, id, named, root] : files) {
       const std::string ext = fs::path(file).extension().string();
       // Sidecars GDAL reads with their raster, never rasters of their own.
       const bool sidecar = ext == ".aux" || ext == ".xml" || ext == ".ovr" || ext == ".msk" || ext == ".prj" || ext == ".dbf" ||
