@@ -1,9 +1,12 @@
 // sco indicators [--json]: the built-in indicators. sco run ID_OR_RECIPE.json --input NAME=PATH ...
 // --aoi VECTOR --out DIR [--dry-run]: runs one on an area of interest (the run library, src/run/).
+#include <algorithm>
 #include <cstdio>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 
+#include "catalog/store.hpp"
 #include "cli_common.hpp"
 #include "core/progress.hpp"
 #include "indicators/builtin.hpp"
@@ -125,7 +128,12 @@ run::RunRequest to_request(const RunArgs& a, const GlobalOptions& global) {
   for (const auto& p : a.params) r.params.push_back(split_assignment(p, "--param"));
   if (a.out.empty()) core::fail(core::ErrorCode::kInvalidInput, "give --out DIR");
   if (a.aoi.empty()) core::fail(core::ErrorCode::kInvalidInput, "give --aoi VECTOR (the districts)");
-  r.inputs = run::parse_inputs(a.inputs);
+  const bool from_catalog = std::any_of(a.inputs.begin(), a.inputs.end(), [](const std::string& t) {
+    return t.find("=collection:") != std::string::npos;
+  });
+  std::unique_ptr<catalog::CatalogStore> store;
+  if (from_catalog) store = catalog::open_sqlite_store(global.catalog_dir());
+  r.inputs = run::parse_inputs(a.inputs, store.get());
   r.aoi = run::AreaOfInterest::from_file(a.aoi, a.layer, a.id);
   r.out = a.out;
   r.resampling = a.resampling;

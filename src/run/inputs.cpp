@@ -16,6 +16,7 @@
 namespace sco::run {
 
 using core::ErrorCode;
+using nlohmann::json;
 namespace fs = std::filesystem;
 namespace ind = sco::indicators;
 
@@ -169,14 +170,106 @@ std::pair<std::string, InputSource> parse_input(const std::string& text) {
   return {name, s};
 }
 
-std::vector<RunInput> parse_inputs(const std::vector<std::string>& texts) {
+namespace {
+
+// The asset of `item` that holds `band`: the asset so keyed, else the one whose single eo:band has
+// that name or common name.
+std::string asset_of_band(const json& item, const std::string& band) {
+  const json& assets = item["assets"];
+  if (assets.contains(band)) return band;
+  for (auto a = assets.begin(); a != assets.end(); ++a) {
+    if (!a->contains("eo:bands") || (*a)["eo:bands"].size() != 1) continue;
+    const json& b = (*a)["eo:bands"][0];
+    if (b.value("name", "") == band || b.value("common_name", "") == band) return a.key();
+  }
+  return "";
+}
+
+std::vector<std::string> split_on(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto end = std::min(text.find(sep, start), text.size());
+    out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<InputSource> collection_sources(const catalog::CatalogStore& store, const std::string& spec, const std::string& name) {
+  std::string rest = spec.substr(std::string("collection:").size()), query;
+  if (const auto q = rest.find('?'); q != std::string::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  const auto colon = rest.find(':');
+  const std::string collection = rest.substr(0, colon), band = colon == std::string::npos ? "" : rest.substr(colon + 1);
+  if (collection.empty()) core::fail(ErrorCode::kInvalidInput, "--input {}: 'collection:' needs a collection id", name);
+  if (!store.collection(collection)) core::fail(ErrorCode::kNotFound, "--input {}: the catalog has no collection '{}'", name, collection);
+  catalog::SearchQuery sq;
+  sq.collections = {collection};
+  sq.limit = 10000;
+  for (const auto& kv : split_on(query, '&')) {
+    if (kv.empty()) continue;
+    const auto eq = kv.find('=');
+    const std::string key = kv.substr(0, eq), value = eq == std::string::npos ? "" : kv.substr(eq + 1);
+    if (key == "bbox") {
+      std::vector<double> v;
+      for (const auto& x : split_on(value, ',')) v.push_back(core::parse_finite(x, fmt::format("--input {}: bbox", name)));
+      if (v.size() != 4 || !(v[0] <= v[2] && v[1] <= v[3])) core::fail(ErrorCode::kInvalidInput, "--input {}: bbox is W,S,E,N (got '{}')", name, value);
+      sq.bbox = catalog::BBox{v[0], v[1], v[2], v[3]};
+    } else if (key == "datetime") {
+      const auto slash = value.find('/');
+      if (slash == std::string::npos) core::fail(ErrorCode::kInvalidInput, "--input {}: datetime is START/END (got '{}')", name, value);
+      sq.datetime_start = value.substr(0, slash) == ".." ? "" : core::parse_rfc3339(value.substr(0, slash), "datetime");
+      sq.datetime_end = value.substr(slash + 1) == ".." ? "" : core::parse_rfc3339(value.substr(slash + 1), "datetime");
+    } else {
+      core::fail(ErrorCode::kInvalidInput, "--input {}: unknown filter '{}' (bbox, datetime)", name, key);
+    }
+  }
+  const catalog::SearchPage page = store.search(sq);
+  std::vector<std::pair<std::string, InputSource>> dated;
+  for (const json& item : page.items) {
+    const std::string id = item["id"].get<std::string>();
+    const std::string asset = band.empty() ? "data" : asset_of_band(item, band);
+    if (asset.empty() || !item["assets"].contains(asset)) {
+      std::vector<std::string> keys;
+      for (auto a = item["assets"].begin(); a != item["assets"].end(); ++a) keys.push_back(a.key());
+      core::fail(ErrorCode::kNotFound, "--input {}: item '{}' of '{}' has no asset or band '{}' (assets: {})", name, id, collection,
+                 band.empty() ? "data" : band, join(keys));
+    }
+    InputSource src = InputSource::catalog_item(store, collection, id, asset);
+    src.given = spec + " -> " + src.given;
+    dated.emplace_back(src.date ? src.date->iso() : id, std::move(src));
+  }
+  if (dated.empty()) core::fail(ErrorCode::kNotFound, "--input {}: no item of '{}' meets {}", name, collection, query.empty() ? "the query" : query);
+  std::stable_sort(dated.begin(), dated.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<InputSource> out;
+  for (auto& d : dated) out.push_back(std::move(d.second));
+  return out;
+}
+
+std::vector<RunInput> parse_inputs(const std::vector<std::string>& texts, const catalog::CatalogStore* store) {
   std::vector<RunInput> out;
   for (const auto& text : texts) {
-    auto parsed = parse_input(text);  // not a structured binding: clang 14's lambdas cannot capture those
-    const std::string& name = parsed.first;
-    auto it = std::find_if(out.begin(), out.end(), [&](const RunInput& r) { return r.name == name; });
-    if (it == out.end()) it = out.insert(out.end(), RunInput{name, {}});
-    it->sources.push_back(std::move(parsed.second));
+    const auto eq = text.find('=');
+    const bool from_catalog = eq != std::string::npos && text.compare(eq + 1, 11, "collection:") == 0;
+    std::vector<std::pair<std::string, InputSource>> parsed;
+    if (from_catalog) {
+      const std::string name = text.substr(0, eq);
+      if (!store) core::fail(ErrorCode::kInvalidInput, "--input {}: collection inputs need the node's catalog", name);
+      for (auto& s : collection_sources(*store, text.substr(eq + 1), name)) parsed.emplace_back(name, std::move(s));
+    } else {
+      parsed.push_back(parse_input(text));
+    }
+    for (auto& p : parsed) {
+      const std::string name = p.first;
+      auto it = std::find_if(out.begin(), out.end(), [&](const RunInput& r) { return r.name == name; });
+      if (it == out.end()) it = out.insert(out.end(), RunInput{name, {}});
+      it->sources.push_back(std::move(p.second));
+    }
   }
   return out;
 }

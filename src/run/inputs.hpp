@@ -39,7 +39,12 @@ struct RunInput {
 // "NAME=PATH[:VARIABLE_OR_BAND][@YYYY-MM-DD]" (the command line's form). Errors name the input.
 std::pair<std::string, InputSource> parse_input(const std::string& text);
 // The inputs of several such texts, a cube's files gathered under its name in the order given.
-std::vector<RunInput> parse_inputs(const std::vector<std::string>& texts);
+// "NAME=collection:ID[:BAND][?bbox=W,S,E,N&datetime=START/END]" takes every item of a collection of
+// `store` (those meeting the bbox and interval), in date order, each by its asset BAND (an asset key,
+// or a band's eo name or common name: B04, red; default: the "data" asset).
+std::vector<RunInput> parse_inputs(const std::vector<std::string>& texts, const catalog::CatalogStore* store = nullptr);
+// The sources of one "collection:..." text (without "NAME=").
+std::vector<InputSource> collection_sources(const catalog::CatalogStore& store, const std::string& spec, const std::string& name);
 
 // "YYYY-MM-DD" / "YYYYMMDD" / "YYYY:MM:DD" found in a text (a file name, a TIFF tag).
 std::optional<cube::DateTime> find_date(const std::string& text);

@@ -1,10 +1,17 @@
 #include "run/ops/cube_common.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <memory>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "algebra/block_evaluator.hpp"
+#include "algebra/expression.hpp"
+#include "algebra/program.hpp"
+#include "core/error.hpp"
 #include "cube/validity_mask.hpp"
 #include "io/block_pipeline.hpp"
 #include "run/ops/estimate.hpp"
@@ -18,25 +25,58 @@ namespace {
 // A cube step's worker. Its inputs are the steps' blocks (main, then reference), then as many
 // quality blocks when the step has a quality cube, then the static mask when it has one: quality and
 // mask become each step's validity mask before the evaluation.
+// The inputs of a window: per time step the blocks of the step's cubes (one, or the expression's
+// `per_step`), then the quality blocks (one per step), then the static mask.
 class CubeWorker : public io::BlockWorker {
  public:
-  CubeWorker(const cube::CubeStepSpec& spec, bool quality, std::vector<double> quality_valid, bool mask)
-      : eval_(spec), quality_(quality), quality_valid_(std::move(quality_valid)), mask_(mask) {}
+  CubeWorker(const cube::CubeStepSpec& spec, bool quality, std::vector<double> quality_valid, bool mask,
+             std::shared_ptr<const algebra::Program> program, std::size_t per_step)
+      : eval_(spec), quality_(quality), quality_valid_(std::move(quality_valid)), mask_(mask), program_(std::move(program)),
+        per_step_(per_step) {
+    if (program_) evaluator_.emplace(*program_, algebra::Precision::kFloat32);
+  }
   void process(std::span<const core::BlockView> inputs, const core::MutableBlockView& out) override {
-    const std::size_t n = (inputs.size() - (mask_ ? 1 : 0)) / (quality_ ? 2 : 1);
-    blocks_.assign(inputs.begin(), inputs.begin() + static_cast<std::ptrdiff_t>(n));
+    const std::size_t raw = inputs.size() - (mask_ ? 1 : 0);
+    const std::size_t n = raw / (per_step_ + (quality_ ? 1 : 0));
+    if (program_) {
+      computed(inputs, n, out.width, out.height);
+    } else {
+      blocks_.assign(inputs.begin(), inputs.begin() + static_cast<std::ptrdiff_t>(n));
+    }
     if (quality_ || mask_) {
-      cube::apply_validity(blocks_, quality_ ? inputs.subspan(n, n) : std::span<const core::BlockView>{}, mask_ ? &inputs.back() : nullptr,
-                           quality_valid_, out.width, out.height, masks_);
+      cube::apply_validity(blocks_, quality_ ? inputs.subspan(n * per_step_, n) : std::span<const core::BlockView>{},
+                           mask_ ? &inputs.back() : nullptr, quality_valid_, out.width, out.height, masks_);
     }
     eval_.evaluate(blocks_, out);
   }
 
  private:
+  // Each step's expression over its cubes' blocks, as float32 blocks (NaN: no value).
+  void computed(std::span<const core::BlockView> inputs, std::size_t n, int width, int height) {
+    const std::size_t cells = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
+    values_.resize(n * cells);
+    blocks_.clear();
+    for (std::size_t k = 0; k < n; ++k) {
+      core::MutableBlockView o{core::DataType::kFloat32, values_.data() + k * cells, width, width, height, std::nan("")};
+      evaluator_->evaluate(inputs.subspan(k * per_step_, per_step_), o);
+      core::BlockView b;
+      b.type = core::DataType::kFloat32;
+      b.data = o.data;
+      b.pitch = width;
+      b.width = width;
+      b.height = height;
+      blocks_.push_back(b);
+    }
+  }
+
   cube::CubeStepEvaluator eval_;
   bool quality_;
   std::vector<double> quality_valid_;
   bool mask_;
+  std::shared_ptr<const algebra::Program> program_;
+  std::optional<algebra::BlockEvaluator> evaluator_;
+  std::size_t per_step_ = 1;
+  std::vector<float> values_;
   std::vector<core::BlockView> blocks_;
   std::vector<std::uint8_t> masks_;
 };
@@ -92,6 +132,42 @@ void bind_masks(const indicators::StepReader& rd, const BindScope& scope, indica
   }
 }
 
+void bind_step_expression(const indicators::StepReader& rd, const BindScope& scope, indicators::Step& s) {
+  if (!rd.has("expression")) return;
+  s.expression = rd.text("expression", true);
+  algebra::Expr e;
+  try {
+    e = algebra::parse_expression(s.expression);
+  } catch (const core::Error& err) {
+    rd.fail_field("expression", err.what());
+  }
+  for (const auto& name : algebra::referenced_inputs(e)) {
+    const indicators::InputDecl* in = scope.recipe.find_input(name);
+    if (!in) rd.fail_field("expression", fmt::format("'{}' is not an input of the recipe", name));
+    if (in->kind != indicators::InputKind::kCube) {
+      rd.fail_field("expression", fmt::format("input '{}' is a {}; the expression is evaluated at each time step over cubes", name,
+                                              indicators::input_kind_name(in->kind)));
+    }
+  }
+}
+
+std::vector<std::string> step_cubes(const indicators::Step& s) {
+  if (s.expression.empty()) return {s.input};
+  return algebra::referenced_inputs(algebra::parse_expression(s.expression));
+}
+
+void check_step_cubes(const RunContext& ctx, const indicators::Step& s) {
+  const ResolvedInput& main = ctx.inputs.at(s.input);
+  for (const auto& c : step_cubes(s)) {
+    const ResolvedInput& other = ctx.inputs.at(c);
+    if (other.steps.size() != main.steps.size() || other.dates != main.dates) {
+      core::fail(core::ErrorCode::kInvalidInput, "recipe '{}': step '{}': field 'expression': cube '{}' ({} steps, {}) is not on the steps of "
+                 "'{}' ({} steps, {})", ctx.recipe.source, s.id, c, other.steps.size(), other.dates_text(), s.input, main.steps.size(),
+                 main.dates_text());
+    }
+  }
+}
+
 double bind_per(const indicators::StepReader& rd) {
   const std::string per = rd.text("per", false, "year");
   if (per == "year") return 1.0;
@@ -119,8 +195,20 @@ void run_cube_step(RunContext& ctx, const indicators::Step& s, cube::CubeStepSpe
       pin.push_back({path, band});
     }
   };
-  add(in, sel.main);
-  if (two) add(in, sel.reference);
+  // Per step, each cube the step reads (the expression's, else the input).
+  const std::vector<std::string> cubes = step_cubes(s);
+  std::shared_ptr<const algebra::Program> program;
+  if (!s.expression.empty()) program = std::make_shared<const algebra::Program>(algebra::Program::compile(algebra::parse_expression(s.expression), cubes));
+  auto add_steps = [&](const std::vector<std::size_t>& idx) {
+    for (std::size_t i : idx) {
+      for (const auto& c : cubes) {
+        const auto [path, band] = ctx.inputs.at(c).step_band(i);
+        pin.push_back({path, band});
+      }
+    }
+  };
+  add_steps(sel.main);
+  if (two) add_steps(sel.reference);
   const bool has_quality = !s.quality.empty(), has_mask = !s.mask.empty();
   if (has_quality) {
     add(ctx.inputs.at(s.quality), sel.main);
@@ -135,14 +223,15 @@ void run_cube_step(RunContext& ctx, const indicators::Step& s, cube::CubeStepSpe
   spec.metadata.emplace_back("SCO_TIME_STEPS", describe(sel.main) + (sel.reference.empty() ? "" : " vs " + describe(sel.reference)));
   if (trend && !two) spec.metadata.emplace_back("SCO_TREND_METHOD", trend_method_of(ctx, s));
   io::run_block_pipeline(
-      pin, spec, [&] { return std::make_unique<CubeWorker>(cs, has_quality, s.quality_valid, has_mask); }, ctx.exec.pipeline());
+      pin, spec, [&] { return std::make_unique<CubeWorker>(cs, has_quality, s.quality_valid, has_mask, program, cubes.size()); },
+      ctx.exec.pipeline());
   ctx.raster_path[s.id] = spec.path;
 }
 
 StepEstimate cube_estimate(const RunContext& ctx, const indicators::Step& s) {
   const Selection& sel = ctx.selections.at(s.id);
   const std::size_t steps = sel.main.size() + sel.reference.size();
-  const std::size_t inputs = steps * (s.quality.empty() ? 1 : 2) + (s.mask.empty() ? 0 : 1);
+  const std::size_t inputs = steps * (step_cubes(s).size() + (s.quality.empty() ? 0 : 1)) + (s.mask.empty() ? 0 : 1);
   StepEstimate e = pipeline_estimate(ctx, inputs, 4, s.output);
   // The evaluator's series buffers: one float per step and pixel of a window, per thread.
   const std::uint64_t cells = static_cast<std::uint64_t>(ctx.grid.width) * static_cast<std::uint64_t>(ctx.grid.height);

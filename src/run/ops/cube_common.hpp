@@ -13,6 +13,13 @@ void bind_reducer(const indicators::StepReader& rd, indicators::Step& s, bool th
 void bind_masks(const indicators::StepReader& rd, const BindScope& scope, indicators::Step& s);
 // "per": "year" or "decade".
 double bind_per(const indicators::StepReader& rd);
+// "expression": band math evaluated at each time step over cube inputs of the same steps (e.g. an
+// index from a red and a NIR cube), whose result is what the step reduces; "" when absent.
+void bind_step_expression(const indicators::StepReader& rd, const BindScope& scope, indicators::Step& s);
+// The cube inputs a step reads at each time step: the expression's, else its input.
+std::vector<std::string> step_cubes(const indicators::Step& s);
+// Checks that the expression's cubes have the step input's dates.
+void check_step_cubes(const RunContext& ctx, const indicators::Step& s);
 std::string reducer_names();
 
 // The cube step `s` in the form `spec` (its times filled here) over the step's selections.

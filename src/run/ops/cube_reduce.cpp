@@ -15,14 +15,18 @@ class CubeReduceOp final : public StepOp {
     return {{"input", "a cube input"}, {"reducer", reducer_names()}, {"threshold", "for count_* and run_*"},
             {"threshold_percentile", "or each pixel's own percentile of the baseline"}, {"percentile", "for percentile"},
             {"period", "[START, END] (default: all steps)"}, {"baseline", "[START, END] of threshold_percentile"},
+            {"expression", "band math over cube inputs of the input's steps, evaluated at each step and then reduced (e.g. "
+                           "(nir - red) / (nir + red))"},
             {"mask", "a raster: 0 or nodata pixels left out"}, {"quality", "a cube of QA values per step"},
             {"quality_valid", "the QA values that count (default: non-zero)"}};
   }
   bool makes_raster() const override { return true; }
 
   void bind(const indicators::StepReader& rd, const BindScope& scope, indicators::Step& s) const override {
-    rd.allow({"input", "reducer", "threshold", "threshold_percentile", "percentile", "period", "baseline", "mask", "quality", "quality_valid"});
+    rd.allow({"input", "reducer", "threshold", "threshold_percentile", "percentile", "period", "baseline", "expression", "mask", "quality",
+              "quality_valid"});
     s.input = scope.input_of_kind(rd, "input", indicators::InputKind::kCube, s.op);
+    bind_step_expression(rd, scope, s);
     bind_reducer(rd, s, true);
     s.period = rd.period("period", false);
     s.baseline = rd.period("baseline", false);
@@ -31,6 +35,7 @@ class CubeReduceOp final : public StepOp {
   }
 
   void prepare(RunContext& ctx, const indicators::Step& s) const override {
+    check_step_cubes(ctx, s);
     ctx.selections[s.id] = {ctx.select(s, s.period, "period"),
                             s.threshold_percentile ? ctx.select(s, s.baseline, "baseline") : std::vector<std::size_t>{}};
   }
