@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <ctime>
 
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 #include "catalog/store.hpp"
 #include "security/keys.hpp"
 #include "server/http_server.hpp"
+#include "io/raster_dataset.hpp"
 #include "io/vector_zones.hpp"
 #include "run/expression_job.hpp"
 #include "run_args.hpp"
@@ -86,7 +88,7 @@ json run_indices(const DemoArgs& args, const std::string& scene, const GlobalOpt
 
 struct Indicator {
   const char* id;
-  std::string input;
+  std::vector<std::string> inputs;
   std::string aoi, id_field;
   std::vector<std::string> params;
   const char* table;   // the table step to summarise
@@ -99,10 +101,10 @@ std::vector<Indicator> demo_indicators(const DemoArgs& args, const std::string& 
   const std::string nc = (fs::path(args.data) / "bcsd_obs_1999.nc").string();
   const std::string counties = (fs::path(args.data) / "nc.gpkg").string();
   return {
-      {"heat.hot_months", "tas=" + nc + ":tas", counties, "NAME", {}, "hot_steps_by_district", "mean"},
-      {"heat.trend", "tas=" + nc + ":tas", counties, "NAME", {}, "trend_by_district", "slope"},
-      {"precipitation.dry_spells", "pr=" + nc + ":pr", counties, "NAME", {}, "dry_spell_by_district", "mean"},
-      {"urban.ndbi", "scene=" + scene, tracts, "ID", {"sensor=landsat7", "population_field=V014"}, "built_up_by_district", "exposed_residents"},
+      {"heat.hot_months", {"tas=" + nc + ":tas"}, counties, "NAME", {}, "hot_steps_by_district", "mean"},
+      {"heat.trend", {"tas=" + nc + ":tas"}, counties, "NAME", {}, "trend_by_district", "slope"},
+      {"precipitation.dry_spells", {"pr=" + nc + ":pr"}, counties, "NAME", {}, "dry_spell_by_district", "mean"},
+      {"urban.ndbi", {"scene=" + scene}, tracts, "ID", {"sensor=landsat7", "population_field=V014"}, "built_up_by_district", "exposed_residents"},
   };
 }
 
@@ -111,7 +113,7 @@ std::vector<std::pair<Indicator, run::RunResult>> run_indicators(const DemoArgs&
   for (const auto& ind : list) {
     RunArgs a;
     a.recipe = ind.id;
-    a.inputs = {ind.input};
+    a.inputs = ind.inputs;
     a.aoi = ind.aoi;
     a.id = ind.id_field;
     a.params = ind.params;
@@ -206,10 +208,15 @@ void print_indicators(const std::vector<std::pair<Indicator, run::RunResult>>& r
       std::printf("%s %s %.3g%s", i ? "," : "", t.ids[top[i]].c_str(), t.rows[top[i]][col], cls.c_str());
     }
     std::printf("\n");
+    if (r.tables.count("clear_by_district")) {  // the Sentinel-2 composite: how many dates were clear
+      const io::ResultTable& c = r.tables.at("clear_by_district");
+      if (!c.rows.empty()) std::printf("    clear dates per pixel: %.1f on average (of the series' acquisitions)\n", c.rows[0][0]);
+    }
     for (const auto& w : r.warnings) std::printf("    note: %s\n", w.c_str());
   }
   std::printf("  Note: the climate grid holds 12 months of one year, too short a record for a trend; the scene holds\n"
-              "  digital numbers, so NDBI is indicative only.\n");
+              "  digital numbers, so NDBI is indicative only. Sentinel-2 over Bolzano: contains modified Copernicus\n"
+              "  Sentinel data [2022].\n");
 }
 
 void serve_demo(const DemoArgs& args, const GlobalOptions& global) {
@@ -223,6 +230,36 @@ void serve_demo(const DemoArgs& args, const GlobalOptions& global) {
     std::printf("\nOpen http://127.0.0.1:%d/ (the map; APIs: /stac, /features, /tiles, /api). Ctrl-C stops.\n", port);
     std::fflush(stdout);
   });
+}
+
+// The real Sentinel-2 L2A series over Bolzano (data/sentinel2-l2a-bolzano-2022-06, Copernicus): its
+// 12 acquisitions into the catalog as items of 5 bands, then the cloud-masked NDVI composite over
+// the window (one "district": the window itself, written here as GeoJSON), its bands read from the
+// catalog. Nothing when the folder is absent.
+std::vector<std::pair<Indicator, run::RunResult>> run_sentinel2(const DemoArgs& args, const GlobalOptions& global, const GlobalOptions& quiet) {
+  const fs::path folder = fs::path(args.data).parent_path() / "sentinel2-l2a-bolzano-2022-06";
+  if (!fs::exists(folder / "20220602" / "B04.tif")) return {};
+  const auto store = catalog::open_sqlite_store(global.catalog_dir());
+  const auto keys = security::NodeKeys::load_or_create(global.catalog_dir());
+  catalog::IngestOptions io;
+  io.items.sensor = "sentinel2";
+  io.items.description = "Contains modified Copernicus Sentinel data [2022]: Sentinel-2 L2A over Bolzano (README.md of the folder).";
+  io.sign = [&keys](json& item) { security::sign_item(item, keys); };
+  catalog::ingest(*store, {folder.string()}, "s2-bolzano", io);
+  const io::RasterDataset b04 = io::RasterDataset::open((folder / "20220602" / "B04.tif").string());
+  const core::Grid g = b04.grid();
+  const double x0 = g.transform[0], y0 = g.transform[3], x1 = x0 + g.width * g.transform[1], y1 = y0 + g.height * g.transform[5];
+  const json window = {{"type", "FeatureCollection"},
+                       {"crs", {{"type", "name"}, {"properties", {{"name", "urn:ogc:def:crs:EPSG::32632"}}}}},
+                       {"features", json::array({{{"type", "Feature"}, {"properties", {{"name", "Bolzano sample window"}}},
+                                                  {"geometry", {{"type", "Polygon"}, {"coordinates", json::array({json::array({
+                                                      json::array({x0, y1}), json::array({x1, y1}), json::array({x1, y0}),
+                                                      json::array({x0, y0}), json::array({x0, y1})})})}}}}})}};
+  const std::string aoi = (fs::path(args.out) / "bolzano_window.geojson").string();
+  std::ofstream(aoi) << window.dump() << "\n";
+  return run_indicators(args, {{"vegetation.ndvi_composite",
+                                {"red=collection:s2-bolzano:red", "nir=collection:s2-bolzano:nir", "scl=collection:s2-bolzano:SCL"},
+                                aoi, "name", {}, "ndvi_by_district", "mean"}}, quiet);
 }
 
 void run_demo(const DemoArgs& args, const GlobalOptions& global) {
@@ -240,8 +277,9 @@ void run_demo(const DemoArgs& args, const GlobalOptions& global) {
   tracts.stats = "mean,count,valid_fraction";
   tracts.output = (fs::path(args.out) / "olinda_tracts_ndvi.gpkg").string();
   const ZonalJobResult tract_result = run_zonal_job(tracts, quiet);
-  const auto results = run_indicators(args, demo_indicators(args, scene, tracts.zones), quiet);
+  auto results = run_indicators(args, demo_indicators(args, scene, tracts.zones), quiet);
   ingest_samples(args, scene, global);
+  for (auto& r : run_sentinel2(args, global, quiet)) results.push_back(std::move(r));
   if (global.json) {
     json out = {{"indices", rows}};
     out["olinda_tracts"] = {{"output", tracts.output}, {"zones", tract_result.zone_count}, {"columns", tract_result.table.columns},
@@ -256,9 +294,9 @@ void run_demo(const DemoArgs& args, const GlobalOptions& global) {
   print_tracts(tract_result, tracts);
   print_indicators(results);
   std::printf("\nThe indicators' rasters and district tables are in the catalog %s (collections named after the\n"
-              "indicators), with the climate grids (climate-grids) and the scene (landsat7-olinda: its acquisition date\n"
-              "is recorded nowhere, so it is dated by the interval it lies in); `sco demo --serve` or `sco serve`\n"
-              "publishes them.\n",
+              "indicators), with the climate grids (climate-grids), the scene (landsat7-olinda: its acquisition date\n"
+              "is recorded nowhere, so it is dated by the interval it lies in) and the Sentinel-2 series (s2-bolzano,\n"
+              "one item of 5 bands per date); `sco demo --serve` or `sco serve` publishes them.\n",
               global.catalog_dir().c_str());
   std::printf("Inspect: sco info %s/ndvi.tif; open the .gpkg files in any GIS\n", args.out.c_str());
   if (args.serve) serve_demo(args, global);

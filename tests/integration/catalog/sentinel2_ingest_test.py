@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`sco ingest DIR --sensor sentinel2` on the real Sentinel-2 L2A series of ../shared/data (12 dates
+"""`sco ingest DIR --sensor sentinel2` on the real Sentinel-2 L2A series the project carries (data/, from ../shared/data) (12 dates
 over Bolzano, one folder per date, one file per band, as ESA's products are delivered band by band):
 
 1. one STAC item per acquisition (12), named and dated by its folder, with one asset per band file
@@ -11,7 +11,7 @@ over Bolzano, one folder per date, one file per band, as ESA's products are deli
 3. ESA's SAFE granule names (T32TPS_20220602T101559_B02_10m.jp2 ...): one item per granule, the
    finest resolution of a band given twice, the date from the name.
 
-Usage: sentinel2_ingest_test.py SCO_BINARY SOURCE_DIR. SKIP when ../shared/data is not beside the project.
+Usage: sentinel2_ingest_test.py SCO_BINARY SOURCE_DIR. SKIP when the series is neither in data/ nor in ../shared/data.
 """
 import json
 import os
@@ -30,7 +30,10 @@ from stac_schemas import StacSchemas  # noqa: E402
 
 gdal.UseExceptions()
 SCO, SOURCE = sys.argv[1], sys.argv[2]
-DATA = os.path.join(os.path.dirname(SOURCE), "shared", "data", "sentinel2-l2a-bolzano-2022-06")
+# The series the project carries (data/, with its README and checksums), else the shared copy.
+DATA = os.path.join(SOURCE, "data", "sentinel2-l2a-bolzano-2022-06")
+if not os.path.isdir(DATA):
+    DATA = os.path.join(os.path.dirname(SOURCE), "shared", "data", "sentinel2-l2a-bolzano-2022-06")
 check = Checks()
 if not os.path.isdir(DATA):
     check.skip(f"{DATA} is not there")

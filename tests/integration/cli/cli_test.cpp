@@ -219,7 +219,7 @@ TEST(Demo, ComputesEveryIndexOfTheSample) {
   EXPECT_EQ(all["olinda_tracts"]["zones"], 470);
   EXPECT_TRUE(std::filesystem::exists(all["olinda_tracts"]["output"].get<std::string>()));
   const auto& inds = all["indicators"];
-  ASSERT_EQ(inds.size(), 4u);
+  ASSERT_EQ(inds.size(), 5u);
   for (const auto& ind : inds) {
     const std::string out = ind["out"].get<std::string>();
     EXPECT_TRUE(std::filesystem::exists(out + "/report.html")) << out;
@@ -231,9 +231,18 @@ TEST(Demo, ComputesEveryIndexOfTheSample) {
   EXPECT_EQ(inds[0]["tables"]["hot_steps_by_district"]["districts"], 100);
   EXPECT_LE(inds[0]["tables"]["hot_steps_by_district"]["columns"]["max"]["max"].get<double>(), 3.0);
   EXPECT_EQ(inds[3]["tables"]["built_up_by_district"]["districts"], 470);
+  // The Sentinel-2 series carried beside the sample (data/sentinel2-l2a-bolzano-2022-06): 12 items of
+  // 5 bands in the catalog, and the cloud-masked NDVI composite over its window from them (its
+  // values are checked against numpy in sentinel2_composite_test.py).
+  EXPECT_EQ(inds[4]["indicator"], "vegetation.ndvi_composite");
+  EXPECT_EQ(inds[4]["tables"]["ndvi_by_district"]["districts"], 1);
   // The scene is in the catalog with the interval it is known to lie in (no invented date): from the
   // launch of Landsat 7 to the file's timestamp in its Debian package.
   const auto store = sco::catalog::open_sqlite_store(dir.file("catalog"));
+  EXPECT_EQ(store->item_checksums("s2-bolzano").size(), 12u);
+  const auto s2 = store->item("s2-bolzano", "20220617");
+  ASSERT_TRUE(s2.has_value());
+  EXPECT_EQ((*s2)["assets"].size(), 5u);
   const auto scene = store->item("landsat7-olinda", "L7_ETMs");
   ASSERT_TRUE(scene.has_value());
   const auto& p = (*scene)["properties"];

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Cloud-masked Sentinel-2 composites on the real L2A series of ../shared/data (Bolzano, June 2022),
+"""Cloud-masked Sentinel-2 composites on the real L2A series the project carries (data/, from ../shared/data) (Bolzano, June 2022),
 read from the node's own catalog (`--input NAME=collection:ID:BAND`), against numpy on the files:
 
 1. vegetation.ndvi_composite: per pixel the number of clear dates (SCL 2, 4, 5, 6, 7, 11) and the
@@ -11,7 +11,7 @@ read from the node's own catalog (`--input NAME=collection:ID:BAND`), against nu
    and an unknown filter are errors naming them.
 4. Bad recipes: an expression over a raster input, cubes on other dates.
 
-Usage: sentinel2_composite_test.py SCO_BINARY SOURCE_DIR. SKIP when ../shared/data is not beside the project.
+Usage: sentinel2_composite_test.py SCO_BINARY SOURCE_DIR. SKIP when the series is neither in data/ nor in ../shared/data.
 """
 import csv
 import json
@@ -29,7 +29,10 @@ from reference import Checks  # noqa: E402
 
 gdal.UseExceptions()
 SCO, SOURCE = sys.argv[1], sys.argv[2]
-DATA = os.path.join(os.path.dirname(SOURCE), "shared", "data", "sentinel2-l2a-bolzano-2022-06")
+# The series the project carries (data/, with its README and checksums), else the shared copy.
+DATA = os.path.join(SOURCE, "data", "sentinel2-l2a-bolzano-2022-06")
+if not os.path.isdir(DATA):
+    DATA = os.path.join(os.path.dirname(SOURCE), "shared", "data", "sentinel2-l2a-bolzano-2022-06")
 check = Checks()
 if not os.path.isdir(DATA):
     check.skip(f"{DATA} is not there")
