@@ -35,45 +35,30 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The tests' Python packages (real clients: the openEO Python client...), pinned in
-# tests/requirements.txt, in a virtual environment made from Debian's interpreter so that
-# python3-gdal and numpy stay visible; reinstalled only when the requirements change.
+# Python packages pinned in a requirements file, in a virtual environment made from Debian's
+# interpreter; reinstalled only when the requirements change. python_env DIR REQUIREMENTS WHAT [venv options]
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-venv="${SCO_VENV:-$root/.venv}"
-stamp="$venv/.requirements.sha256"
-want="$(sha256sum "$root/tests/requirements.txt" | cut -d' ' -f1)"
-if [[ ! -x "$venv/bin/python" || ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-  echo "install-deps: Python test packages into $venv" >&2
-  /usr/bin/python3 -m venv --system-site-packages "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check -r "$root/tests/requirements.txt"
-  echo "$want" > "$stamp"
-fi
-
-# The benchmarks' anchors from PyPI: exactextract and TiTiler (bench/requirements.txt) in bench/.venv,
-# beside Debian's numpy and GDAL bindings; openeo-processes-dask (bench/openeo) in an environment of
-# its own (below).
-if [[ " $* " == *" --bench "* ]]; then
-  avenv="$root/bench/.venv"
-  astamp="$avenv/.requirements.sha256"
-  awant="$(sha256sum "$root/bench/requirements.txt" | cut -d' ' -f1)"
-  if [[ ! -x "$avenv/bin/python" || ! -f "$astamp" || "$(cat "$astamp")" != "$awant" ]]; then
-    echo "install-deps: exactextract and TiTiler into $avenv" >&2
-    /usr/bin/python3 -m venv --system-site-packages "$avenv"
-    "$avenv/bin/pip" install -q --disable-pip-version-check -r "$root/bench/requirements.txt"
-    echo "$awant" > "$astamp"
+python_env() {
+  local dir="$1" req="$2" what="$3"
+  shift 3
+  local stamp="$dir/.requirements.sha256" want
+  want="$(sha256sum "$req" | cut -d' ' -f1)"
+  if [[ ! -x "$dir/bin/python" || ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+    echo "install-deps: $what into $dir" >&2
+    /usr/bin/python3 -m venv "$@" "$dir"
+    "$dir/bin/pip" install -q --disable-pip-version-check -r "$req"
+    echo "$want" > "$stamp"
   fi
-fi
+}
 
-# bench/openeo's anchor (openeo-processes-dask), in its own environment:
-# they bring their own numpy, xarray and Dask, which must not shadow Debian's in the tests'.
+# The tests' packages (real clients: the openEO Python client, exactextract, pyMannKendall...), with
+# --system-site-packages so that python3-gdal and Debian's numpy stay visible.
+python_env "${SCO_VENV:-$root/.venv}" "$root/tests/requirements.txt" "Python test packages" --system-site-packages
+
 if [[ " $* " == *" --bench "* ]]; then
-  bvenv="$root/bench/.venv-openeo"
-  bstamp="$bvenv/.requirements.sha256"
-  bwant="$(sha256sum "$root/bench/openeo/requirements.txt" | cut -d' ' -f1)"
-  if [[ ! -x "$bvenv/bin/python" || ! -f "$bstamp" || "$(cat "$bstamp")" != "$bwant" ]]; then
-    echo "install-deps: openeo-processes-dask into $bvenv" >&2
-    /usr/bin/python3 -m venv "$bvenv"
-    "$bvenv/bin/pip" install -q --disable-pip-version-check -r "$root/bench/openeo/requirements.txt"
-    echo "$bwant" > "$bstamp"
-  fi
+  # The benchmarks' anchors: exactextract and TiTiler beside Debian's numpy and GDAL bindings;
+  # openeo-processes-dask in an environment of its own: it brings its own numpy, xarray and Dask,
+  # which must not shadow Debian's.
+  python_env "$root/bench/.venv" "$root/bench/requirements.txt" "exactextract and TiTiler" --system-site-packages
+  python_env "$root/bench/.venv-openeo" "$root/bench/openeo/requirements.txt" "openeo-processes-dask"
 fi

@@ -5,78 +5,10 @@
 
 namespace sco::cube {
 
-TrendResult trend(const double* t, const double* x, std::size_t count, std::vector<double>& scratch) {
-  TrendResult r;
-  // Valid observations only.
-  std::vector<std::size_t> idx;
-  idx.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    if (!std::isnan(x[i]) && !std::isnan(t[i])) idx.push_back(i);
-  }
-  const std::size_t n = idx.size();
-  r.n = static_cast<int>(n);
-  if (n < 2) {
-    r.slope = std::nan("");
-    r.z = 0.0;
-    r.p = 1.0;
-    return r;
-  }
-  scratch.clear();
-  double s = 0.0;
-  for (std::size_t a = 0; a < n; ++a) {
-    for (std::size_t b = a + 1; b < n; ++b) {
-      const double dx = x[idx[b]] - x[idx[a]];
-      const double dt = t[idx[b]] - t[idx[a]];
-      s += (dx > 0) - (dx < 0);
-      if (dt != 0.0) scratch.push_back(dx / dt);
-    }
-  }
-  if (scratch.empty()) {
-    r.slope = std::nan("");
-  } else {
-    const std::size_t m = scratch.size();
-    std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(m / 2), scratch.end());
-    const double hi = scratch[m / 2];
-    if (m % 2) {
-      r.slope = hi;
-    } else {
-      const double lo = *std::max_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(m / 2));
-      r.slope = 0.5 * (lo + hi);
-    }
-  }
-  // Tie correction: groups of equal values.
-  std::vector<double> v;
-  v.reserve(n);
-  for (std::size_t i : idx) v.push_back(x[i]);
-  std::sort(v.begin(), v.end());
-  double ties = 0.0;
-  for (std::size_t i = 0; i < n;) {
-    std::size_t j = i;
-    while (j < n && v[j] == v[i]) ++j;
-    const double g = static_cast<double>(j - i);
-    if (g > 1) ties += g * (g - 1) * (2 * g + 5);
-    i = j;
-  }
-  const double dn = static_cast<double>(n);
-  r.s = s;
-  r.var_s = (dn * (dn - 1) * (2 * dn + 5) - ties) / 18.0;
-  if (r.var_s > 0) {
-    if (s > 0) r.z = (s - 1) / std::sqrt(r.var_s);
-    else if (s < 0) r.z = (s + 1) / std::sqrt(r.var_s);
-    else r.z = 0.0;
-  }
-  r.p = std::erfc(std::abs(r.z) / std::sqrt(2.0));
-  return r;
-}
-
-}  // namespace sco::cube
-
-namespace sco::cube {
-
 namespace {
 
-// S, tie-corrected Var(S) and the pairwise slopes (appended to `slopes`) of one season's series.
-void season_terms(const std::vector<double>& t, const std::vector<double>& x, double& s, double& var, std::vector<double>& slopes) {
+// Adds S and the pairwise slopes (to `slopes`) of series x over times t (both without gaps).
+void pair_terms(const std::vector<double>& t, const std::vector<double>& x, double& s, std::vector<double>& slopes) {
   const std::size_t n = x.size();
   for (std::size_t a = 0; a < n; ++a) {
     for (std::size_t b = a + 1; b < n; ++b) {
@@ -85,8 +17,12 @@ void season_terms(const std::vector<double>& t, const std::vector<double>& x, do
       if (t[b] != t[a]) slopes.push_back(dx / (t[b] - t[a]));
     }
   }
-  std::vector<double> v = x;
+}
+
+// Var(S) of n values with the tie correction: [n(n-1)(2n+5) - sum over tie groups g(g-1)(2g+5)] / 18.
+double variance_of_s(std::vector<double> v) {
   std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
   double ties = 0.0;
   for (std::size_t i = 0; i < n;) {
     std::size_t j = i;
@@ -96,7 +32,7 @@ void season_terms(const std::vector<double>& t, const std::vector<double>& x, do
     i = j;
   }
   const double dn = static_cast<double>(n);
-  var += (dn * (dn - 1) * (2 * dn + 5) - ties) / 18.0;
+  return (dn * (dn - 1) * (2 * dn + 5) - ties) / 18.0;
 }
 
 double median_of(std::vector<double>& v) {
@@ -108,7 +44,35 @@ double median_of(std::vector<double>& v) {
   return 0.5 * (*std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m / 2)) + hi);
 }
 
+// Z with the continuity correction and the two-sided p of r.s and r.var_s.
+void finish_test(TrendResult& r) {
+  if (r.var_s > 0) r.z = r.s > 0 ? (r.s - 1) / std::sqrt(r.var_s) : r.s < 0 ? (r.s + 1) / std::sqrt(r.var_s) : 0.0;
+  r.p = std::erfc(std::abs(r.z) / std::sqrt(2.0));
+}
+
 }  // namespace
+
+TrendResult trend(const double* t, const double* x, std::size_t count, std::vector<double>& scratch) {
+  TrendResult r;
+  std::vector<double> tt, xx;  // valid observations only
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!std::isnan(x[i]) && !std::isnan(t[i])) {
+      tt.push_back(t[i]);
+      xx.push_back(x[i]);
+    }
+  }
+  r.n = static_cast<int>(xx.size());
+  if (xx.size() < 2) {
+    r.slope = std::nan("");
+    return r;
+  }
+  scratch.clear();
+  pair_terms(tt, xx, r.s, scratch);
+  r.slope = median_of(scratch);
+  r.var_s = variance_of_s(xx);
+  finish_test(r);
+  return r;
+}
 
 SeasonLayout season_layout(const std::vector<DateTime>& dates, const std::vector<std::size_t>& steps, double per) {
   SeasonLayout l;
@@ -140,7 +104,6 @@ TrendResult seasonal_trend(const double* t, const double* x, std::size_t count, 
   if (layout.seasons <= 1) return trend(t, x, count, scratch);
   TrendResult r;
   scratch.clear();
-  double s = 0.0, var = 0.0;
   std::vector<double> st, sx;
   for (int g = 0; g < layout.seasons; ++g) {
     // The season's values, one per year (the year's observations averaged), in time order.
@@ -165,13 +128,11 @@ TrendResult seasonal_trend(const double* t, const double* x, std::size_t count, 
     }
     flush();
     r.n += static_cast<int>(sx.size());
-    season_terms(st, sx, s, var, scratch);
+    pair_terms(st, sx, r.s, scratch);
+    r.var_s += variance_of_s(sx);
   }
   r.slope = median_of(scratch);
-  r.s = s;
-  r.var_s = var;
-  if (var > 0) r.z = s > 0 ? (s - 1) / std::sqrt(var) : s < 0 ? (s + 1) / std::sqrt(var) : 0.0;
-  r.p = std::erfc(std::abs(r.z) / std::sqrt(2.0));
+  finish_test(r);
   return r;
 }
 

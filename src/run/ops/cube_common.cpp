@@ -15,6 +15,7 @@
 #include "cube/validity_mask.hpp"
 #include "io/block_pipeline.hpp"
 #include "run/ops/estimate.hpp"
+#include "run/ops/ops.hpp"
 
 namespace sco::run::ops {
 
@@ -134,13 +135,7 @@ void bind_masks(const indicators::StepReader& rd, const BindScope& scope, indica
 
 void bind_step_expression(const indicators::StepReader& rd, const BindScope& scope, indicators::Step& s) {
   if (!rd.has("expression")) return;
-  s.expression = rd.text("expression", true);
-  algebra::Expr e;
-  try {
-    e = algebra::parse_expression(s.expression);
-  } catch (const core::Error& err) {
-    rd.fail_field("expression", err.what());
-  }
+  const algebra::Expr e = bind_expression(rd, s);
   for (const auto& name : algebra::referenced_inputs(e)) {
     const indicators::InputDecl* in = scope.recipe.find_input(name);
     if (!in) rd.fail_field("expression", fmt::format("'{}' is not an input of the recipe", name));

@@ -1,8 +1,12 @@
 #pragma once
 // The step ops, one file each; run/bind.cpp lists them in the registry.
+#include "algebra/expression.hpp"
 #include "run/step_op.hpp"
 
 namespace sco::run::ops {
+
+// The step's "expression" field, kept in s.expression and parsed; a syntax error fails the field.
+algebra::Expr bind_expression(const indicators::StepReader& rd, indicators::Step& s);
 
 const StepOp& index_op();
 const StepOp& raster_calc_op();

@@ -20,13 +20,7 @@ class RasterCalcOp final : public StepOp {
 
   void bind(const indicators::StepReader& rd, const BindScope& scope, indicators::Step& s) const override {
     rd.allow({"expression"});
-    s.expression = rd.text("expression", true);
-    algebra::Expr e;
-    try {
-      e = algebra::parse_expression(s.expression);
-    } catch (const core::Error& err) {
-      rd.fail_field("expression", err.what());
-    }
+    const algebra::Expr e = bind_expression(rd, s);
     for (const auto& name : algebra::referenced_inputs(e)) {
       const indicators::InputDecl* in = scope.recipe.find_input(name);
       const indicators::Step* st = scope.find_step(name);
@@ -55,6 +49,16 @@ class RasterCalcOp final : public StepOp {
 };
 
 }  // namespace
+
+algebra::Expr bind_expression(const indicators::StepReader& rd, indicators::Step& s) {
+  s.expression = rd.text("expression", true);
+  try {
+    return algebra::parse_expression(s.expression);
+  } catch (const core::Error& err) {
+    rd.fail_field("expression", err.what());
+  }
+  return {};
+}
 
 const StepOp& raster_calc_op() {
   static const RasterCalcOp op;

@@ -25,18 +25,16 @@ from osgeo import gdal
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
 from reference import Checks  # noqa: E402
+from s2_sample import series_folder  # noqa: E402
 import stac_schemas  # noqa: E402
 from stac_schemas import StacSchemas  # noqa: E402
 
 gdal.UseExceptions()
 SCO, SOURCE = sys.argv[1], sys.argv[2]
-# The series the project carries (data/, with its README and checksums), else the shared copy.
-DATA = os.path.join(SOURCE, "data", "sentinel2-l2a-bolzano-2022-06")
-if not os.path.isdir(DATA):
-    DATA = os.path.join(os.path.dirname(SOURCE), "shared", "data", "sentinel2-l2a-bolzano-2022-06")
+DATA = series_folder(SOURCE)
 check = Checks()
-if not os.path.isdir(DATA):
-    check.skip(f"{DATA} is not there")
+if not DATA:
+    check.skip("the Sentinel-2 series is neither in data/ nor in ../shared/data")
     check.finish()
 schemas = StacSchemas(SOURCE)
 COMMON = {"B02": ("B2", "blue", 0.4924), "B03": ("B3", "green", 0.5598), "B04": ("B4", "red", 0.6646), "B08": ("B8", "nir", 0.8328)}

@@ -26,16 +26,15 @@ from osgeo import gdal, ogr, osr
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
 from reference import Checks  # noqa: E402
+from s2_sample import series_folder  # noqa: E402
+from cf_cube import read_raster  # noqa: E402
 
 gdal.UseExceptions()
 SCO, SOURCE = sys.argv[1], sys.argv[2]
-# The series the project carries (data/, with its README and checksums), else the shared copy.
-DATA = os.path.join(SOURCE, "data", "sentinel2-l2a-bolzano-2022-06")
-if not os.path.isdir(DATA):
-    DATA = os.path.join(os.path.dirname(SOURCE), "shared", "data", "sentinel2-l2a-bolzano-2022-06")
+DATA = series_folder(SOURCE)
 check = Checks()
-if not os.path.isdir(DATA):
-    check.skip(f"{DATA} is not there")
+if not DATA:
+    check.skip("the Sentinel-2 series is neither in data/ nor in ../shared/data")
     check.finish()
 CLEAR = [2, 4, 5, 6, 7, 11]
 DATES = sorted(d for d in os.listdir(DATA) if d.isdigit())
@@ -50,16 +49,6 @@ def band(date, name):
 
 def stack(name):
     return np.array([band(d, name) for d in DATES])
-
-
-def read(path):
-    ds = gdal.Open(path)
-    a = ds.GetRasterBand(1).ReadAsArray().astype(np.float64)
-    nd = ds.GetRasterBand(1).GetNoDataValue()
-    ds = None
-    if nd is not None:
-        a[a == nd] = np.nan
-    return a
 
 
 def sco(args, ok=True):
@@ -107,13 +96,13 @@ with tempfile.TemporaryDirectory() as tmp:
     sco(run + ["vegetation.ndvi_composite", "--input", "red=collection:s2:red", "--input", "nir=collection:s2:B08",
                "--input", "scl=collection:s2:SCL", "--aoi", aoi, "--id", "name", "--out", out])
     want_count = clear.sum(axis=0).astype(float)
-    got_count = read(os.path.join(out, "clear_count.tif"))
+    got_count = read_raster(os.path.join(out, "clear_count.tif"))
     check(got_count.shape == want_count.shape and np.array_equal(got_count, want_count),
           f"clear dates per pixel: {np.unique(got_count)} vs {np.unique(want_count)}")
     with np.errstate(invalid="ignore", divide="ignore"):
         ndvi = np.where(clear & valid(red, nir), (nir - red) / (nir + red), np.nan)
         want = np.nanmedian(ndvi, axis=0)
-    got = read(os.path.join(out, "ndvi_median.tif"))
+    got = read_raster(os.path.join(out, "ndvi_median.tif"))
     check(np.nanmax(np.abs(got - want)) < 1e-6 and np.array_equal(np.isnan(got), np.isnan(want)),
           f"median NDVI of the clear dates: worst {np.nanmax(np.abs(got - want)):.1e}")
     check(((nir > 32767) | (red > 32767)).any(), "the series has wrapped negative reflectances (the case the masks handle)")
@@ -133,7 +122,7 @@ with tempfile.TemporaryDirectory() as tmp:
     with np.errstate(invalid="ignore", divide="ignore"):
         wet = (ok & ((green - nir) / (green + nir) > 0)).sum(axis=0)
         want = 100.0 * wet / ok.sum(axis=0)
-    got = read(os.path.join(out, "frequency.tif"))
+    got = read_raster(os.path.join(out, "frequency.tif"))
     check(np.nanmax(np.abs(got - want)) < 1e-4, f"water frequency: worst {np.nanmax(np.abs(got - want)):.1e}")
     table = rows(os.path.join(out, "frequency_by_district.csv"))
     for name, sl in halves.items():
@@ -146,7 +135,7 @@ with tempfile.TemporaryDirectory() as tmp:
                "nir=collection:s2:nir?datetime=2022-06-10/2022-06-20", "--input", "scl=collection:s2:SCL?datetime=2022-06-10/2022-06-20",
                "--aoi", aoi, "--id", "name", "--out", out])
     inside = [i for i, d in enumerate(DATES) if "20220610" <= d <= "20220620"]
-    check(np.array_equal(read(os.path.join(out, "clear_count.tif")), clear[inside].sum(axis=0).astype(float)),
+    check(np.array_equal(read_raster(os.path.join(out, "clear_count.tif")), clear[inside].sum(axis=0).astype(float)),
           f"datetime filter: the {len(inside)} dates of 10-20 June")
     with open(os.path.join(out, "provenance.json")) as f:
         prov = json.dumps(json.load(f))
