@@ -135,7 +135,18 @@ json OpenEoApi::with_cube_dimensions(json c, const std::string& base) const {
   q.limit = 1;
   const auto page = store_.search(q);
   const json assets = page.items.empty() ? json::object() : page.items[0].value("assets", json::object());
-  {
+  if (!page.items.empty() && !assets.contains("data")) {
+    // Stored band by band (a Sentinel-2 acquisition): the bands load_collection offers, by asset key.
+    // One eo:bands entry per cube band, in its order (clients compare the two lists): the asset's,
+    // named as the cube names it (ESA's name stays in the asset), or the name alone (SCL).
+    for (const ItemBand& b : bands_of_item(page.items[0])) {
+      bands.push_back(b.name);
+      const json eo = assets[b.name].value("eo:bands", json::array());
+      json e = eo.size() == 1 ? eo[0] : json{{"description", assets[b.name].value("title", b.name)}};
+      e["name"] = b.name;
+      eo_bands.push_back(e);
+    }
+  } else {
     for (const auto& [key, asset] : assets.items()) {
       if (asset.contains("eo:bands")) {
         for (const auto& b : asset["eo:bands"]) {

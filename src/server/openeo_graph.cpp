@@ -437,16 +437,15 @@ Cube Evaluator::load_collection(const std::string& node, const json& args) {
   if (page.items.empty()) fail_node(node, "NoDataForUpdate", fmt::format("collection '{}' has no item in the extents asked", id));
   Cube cube;
   for (const auto& item : page.items) {
-    const json asset = item["assets"].value("data", json());
-    if (!asset.is_object()) continue;
-    const std::string path = asset.value("sco:gdal_name", asset.value("href", ""));
+    const std::vector<ItemBand> item_bands = bands_of_item(item);
+    if (item_bands.empty()) continue;
     inputs_.push_back(id + "/" + item.value("id", ""));
     if (plan_only_ && !cube.slices.empty()) {  // the first item gives the grid and the bands
       cube.slices.push_back({item_date(item), id, item.value("id", ""), cube.slices[0].bands});
       continue;
     }
-    const io::RasterDataset ds = io::RasterDataset::open(path);
     if (cube.slices.empty()) {
+      const io::RasterDataset ds = io::RasterDataset::open(item_bands[0].path);
       cube.grid = ds.grid();
       if (area) {
         core::Grid cut;
@@ -455,21 +454,27 @@ Cube Evaluator::load_collection(const std::string& node, const json& args) {
         }
         cube.grid = cut;
       }
-      const json eo = asset.value("eo:bands", json::array());
-      for (int k = 1; k <= ds.band_count(); ++k) {
-        const std::string name = k <= static_cast<int>(eo.size()) ? eo[k - 1].value("name", fmt::format("b{}", k)) : fmt::format("b{}", k);
-        cube.band_names.push_back(name);
-        if (k <= static_cast<int>(eo.size()) && eo[k - 1].contains("common_name")) cube.common_names[name] = eo[k - 1]["common_name"];
+      for (const ItemBand& b : item_bands) {
+        cube.band_names.push_back(b.name);
+        if (!b.common_name.empty()) cube.common_names[b.name] = b.common_name;
       }
       // Admission: the cube's size is known before any pixel is read.
       const std::uint64_t bands = args.contains("bands") && args["bands"].is_array() ? args["bands"].size() : cube.band_names.size();
       const std::uint64_t cells = static_cast<std::uint64_t>(cube.grid.width) * static_cast<std::uint64_t>(cube.grid.height) * page.items.size() * bands;
       estimate_.cells = std::max(estimate_.cells, cells);
     }
+    // Each file of the item on the cube's grid (one VRT per file: a multi-band asset, or each band's).
     Slice s{item_date(item), id, item.value("id", ""), {}};
-    const std::string vrt = file(item.value("id", "item") + ".vrt");
-    if (!plan_only_) io::write_aligned_vrt(path, ds.grid(), cube.grid, "near", vrt);
-    for (std::size_t k = 0; k < cube.band_names.size(); ++k) s.bands.emplace_back(cube.band_names[k], Band{vrt, static_cast<int>(k) + 1});
+    std::map<std::string, std::string> vrts;
+    for (const ItemBand& b : item_bands) {
+      if (std::find(cube.band_names.begin(), cube.band_names.end(), b.name) == cube.band_names.end()) continue;
+      auto [it, fresh] = vrts.emplace(b.path, file(item.value("id", "item") + "_" + std::to_string(vrts.size()) + ".vrt"));
+      if (fresh && !plan_only_) {
+        const io::RasterDataset ds = io::RasterDataset::open(b.path);
+        io::write_aligned_vrt(b.path, ds.grid(), cube.grid, "near", it->second);
+      }
+      s.bands.emplace_back(b.name, Band{it->second, b.band});
+    }
     cube.slices.push_back(std::move(s));
   }
   std::sort(cube.slices.begin(), cube.slices.end(), [](const Slice& a, const Slice& b) { return a.date < b.date; });
@@ -993,6 +998,32 @@ std::pair<std::string, std::string> openeo_code_of(const std::string& message) {
     return {message.substr(0, colon), message.substr(colon + 2)};
   }
   return {"ProcessGraphInvalid", message};
+}
+
+// The bands of an item: its "data" asset's (named by eo:bands, else b1..bN), or, for items stored
+// band by band (a Sentinel-2 acquisition), each single-band GeoTIFF asset, named by its key (B04),
+// with its eo:bands common name.
+std::vector<ItemBand> bands_of_item(const json& item) {
+  std::vector<ItemBand> out;
+  const json& assets = item["assets"];
+  if (assets.contains("data")) {
+    const json& a = assets["data"];
+    const std::string path = a.value("sco:gdal_name", a.value("href", ""));
+    const json eo = a.value("eo:bands", json::array());
+    const int n = static_cast<int>(a.value("raster:bands", json::array()).size());
+    for (int k = 1; k <= std::max(n, static_cast<int>(eo.size())); ++k) {
+      const bool named = k <= static_cast<int>(eo.size());
+      out.push_back({named ? eo[k - 1].value("name", fmt::format("b{}", k)) : fmt::format("b{}", k),
+                     named ? eo[k - 1].value("common_name", "") : "", path, k});
+    }
+    return out;
+  }
+  for (auto a = assets.begin(); a != assets.end(); ++a) {
+    if (a->value("type", "").rfind("image/tiff", 0) != 0 || a->value("raster:bands", json::array()).size() != 1) continue;
+    const json eo = a->value("eo:bands", json::array());
+    out.push_back({a.key(), eo.size() == 1 ? eo[0].value("common_name", "") : "", a->value("href", ""), 1});
+  }
+  return out;
 }
 
 }  // namespace sco::server

@@ -27,6 +27,15 @@ const nlohmann::json& openeo_processes();
 // The process id of a built-in indicator: "sco_" and its id with '.' as '_' (heat.trend: sco_heat_trend).
 std::string openeo_indicator_process_id(const std::string& recipe_id);
 
+// One band of a catalog item as an openEO cube band: its name, eo common name, file and band number.
+struct ItemBand {
+  std::string name, common_name, path;
+  int band = 1;
+};
+// An item's bands: its "data" asset's (named by eo:bands, else b1..bN), or, for items stored band by
+// band (a Sentinel-2 acquisition), each single-band GeoTIFF asset, named by its key (B04).
+std::vector<ItemBand> bands_of_item(const nlohmann::json& item);
+
 // What a graph costs, known before it runs.
 struct GraphEstimate {
   std::uint64_t cells = 0;        // the largest cube loaded: pixels x dates x bands

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""The openEO test suite's Sentinel-2 workflow area and period on the real L2A series (data/, from
+../shared/data: Bolzano, June 2022), through the official openEO Python client: the series is
+ingested band by band (`sco ingest --sensor sentinel2`, one item of 5 assets per date), the collection
+is a data cube with bands B02, B03, B04, B08, SCL (common names in eo:bands), and load_collection
+(bands B04, B08, the suite's bbox in EPSG:32632 and 2022-06-01/2022-07-01) -> ndvi -> median over t
+equals numpy's median NDVI of the files over the same cells.
+
+Usage: openeo_sentinel2_test.py SCO SAMPLE_DIR SOURCE_DIR (exits 77 without the client or the series)
+"""
+import os
+import sys
+
+import numpy as np
+from osgeo import gdal
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from reference import Checks  # noqa: E402
+from s2_sample import series_folder  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from node_fixture import Node, openeo_client  # noqa: E402
+
+gdal.UseExceptions()
+check = Checks()
+openeo, _ = openeo_client(check)
+DATA = series_folder(sys.argv[3])
+if not DATA:
+    check.skip("the Sentinel-2 series is neither in data/ nor in ../shared/data")
+    check.finish()
+
+node = Node(sys.argv[1], sys.argv[2], "sco-openeo-s2-")
+node.sco("ingest", DATA, "--collection", "s2-bolzano", "--sensor", "sentinel2")
+node.sco("user", "add", "ana", "--role", "admin", "--password-stdin", stdin=Node.PASSWORDS["ana"] + "\n")
+root = node.start()
+try:
+    con = openeo.connect(root)
+    con.authenticate_basic("ana", Node.PASSWORDS["ana"])
+    meta = con.describe_collection("s2-bolzano")
+    bands = meta.get("cube:dimensions", {}).get("bands", {}).get("values")
+    check(bands == ["B02", "B03", "B04", "B08", "SCL"], f"the collection's bands: {bands}")
+    common = {b.get("name"): b.get("common_name") for b in meta.get("summaries", {}).get("eo:bands", [])}
+    check(common.get("B04") == "red" and common.get("B08") == "nir", f"eo:bands common names: {common}")
+    t = meta["cube:dimensions"]["t"]["extent"]
+    check(t[0].startswith("2022-06-02") and t[1].startswith("2022-06-30"), f"t extent {t}")
+
+    cube = con.load_collection("s2-bolzano", bands=["B04", "B08"], temporal_extent=["2022-06-01", "2022-07-01"],
+                               spatial_extent={"west": 679720, "south": 5151080, "east": 680680, "north": 5151920, "crs": 32632})
+    out = os.path.join(node.TMP, "ndvi_median.tif")
+    cube.ndvi(nir="B08", red="B04").reduce_dimension(dimension="t", reducer="median").download(out, format="GTiff")
+    ds = gdal.Open(out)
+    got = ds.GetRasterBand(1).ReadAsArray().astype(np.float64)
+    gt = ds.GetGeoTransform()
+    ds = None
+    dates = sorted(d for d in os.listdir(DATA) if d.isdigit())
+
+    def band(d, name):
+        b = gdal.Open(os.path.join(DATA, d, name + ".tif"))
+        a = b.ReadAsArray().astype(np.float64)
+        g = b.GetGeoTransform()
+        b = None
+        return a, g
+
+    ndvis = []
+    for d in dates:
+        (red, g), (nir, _) = band(d, "B04"), band(d, "B08")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ndvis.append((nir - red) / (nir + red))
+    full = np.median(np.array(ndvis), axis=0)
+    c0, r0 = round((gt[0] - g[0]) / g[1]), round((gt[3] - g[3]) / g[5])
+    ref = full[r0:r0 + got.shape[0], c0:c0 + got.shape[1]]
+    check(got.shape == ref.shape and got.shape[0] >= 84 and got.shape[1] >= 96, f"the suite's bbox as cells: {got.shape} at ({c0}, {r0})")
+    worst = float(np.nanmax(np.abs(got - ref))) if got.shape == ref.shape else float("inf")
+    check(worst < 1e-6, f"median NDVI over t equals numpy's: worst {worst:.1e}")
+    print(f"12 dates, {got.shape[1]} x {got.shape[0]} cells, worst |sco - numpy| {worst:.1e}")
+finally:
+    node.stop()
+    node.remove()
+check.finish()
