@@ -4,6 +4,7 @@
 // where it applies, the step and the field (or the line and column of a JSON syntax error).
 // The document format is described in docs/recipes.md.
 #include <map>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -88,6 +89,7 @@ struct Step {
   // non-zero value) for the step's observation to count (cloud / QA bands).
   std::string mask, quality;
   std::vector<double> quality_valid;
+  std::uint32_t quality_clear_bits = 0;  // or: these bits of the QA value must all be 0 (Landsat QA_PIXEL)
   double per = 1.0;  // trend slope per this many years
   double alpha = 0.05;  // zonal.trend: significance level of the Mann-Kendall test
   int min_years = 10;   // trends: fewer distinct years with data is "record too short"

@@ -30,10 +30,10 @@ namespace {
 // `per_step`), then the quality blocks (one per step), then the static mask.
 class CubeWorker : public io::BlockWorker {
  public:
-  CubeWorker(const cube::CubeStepSpec& spec, bool quality, std::vector<double> quality_valid, bool mask,
+  CubeWorker(const cube::CubeStepSpec& spec, bool quality, std::vector<double> quality_valid, std::uint32_t clear_bits, bool mask,
              std::shared_ptr<const algebra::Program> program, std::size_t per_step)
-      : eval_(spec), quality_(quality), quality_valid_(std::move(quality_valid)), mask_(mask), program_(std::move(program)),
-        per_step_(per_step) {
+      : eval_(spec), quality_(quality), quality_valid_(std::move(quality_valid)), clear_bits_(clear_bits), mask_(mask),
+        program_(std::move(program)), per_step_(per_step) {
     if (program_) evaluator_.emplace(*program_, algebra::Precision::kFloat32);
   }
   void process(std::span<const core::BlockView> inputs, const core::MutableBlockView& out) override {
@@ -46,7 +46,7 @@ class CubeWorker : public io::BlockWorker {
     }
     if (quality_ || mask_) {
       cube::apply_validity(blocks_, quality_ ? inputs.subspan(n * per_step_, n) : std::span<const core::BlockView>{},
-                           mask_ ? &inputs.back() : nullptr, quality_valid_, out.width, out.height, masks_);
+                           mask_ ? &inputs.back() : nullptr, quality_valid_, out.width, out.height, masks_, clear_bits_);
     }
     eval_.evaluate(blocks_, out);
   }
@@ -73,6 +73,7 @@ class CubeWorker : public io::BlockWorker {
   cube::CubeStepEvaluator eval_;
   bool quality_;
   std::vector<double> quality_valid_;
+  std::uint32_t clear_bits_ = 0;
   bool mask_;
   std::shared_ptr<const algebra::Program> program_;
   std::optional<algebra::BlockEvaluator> evaluator_;
@@ -129,6 +130,15 @@ void bind_masks(const indicators::StepReader& rd, const BindScope& scope, indica
     for (const auto& x : v) {
       if (!x.is_number()) rd.fail_field("quality_valid", "expected an array of numbers");
       s.quality_valid.push_back(x.get<double>());
+    }
+  }
+  if (rd.has("quality_clear_bits")) {
+    if (s.quality.empty()) rd.fail_field("quality_clear_bits", "only used with 'quality'");
+    const json v = rd.value("quality_clear_bits");
+    if (!v.is_array() || v.empty()) rd.fail_field("quality_clear_bits", "expected an array of bit numbers (0-31)");
+    for (const auto& x : v) {
+      if (!x.is_number_integer() || x.get<int>() < 0 || x.get<int>() > 31) rd.fail_field("quality_clear_bits", "bits are whole numbers 0 to 31");
+      s.quality_clear_bits |= 1u << x.get<int>();
     }
   }
 }
@@ -218,7 +228,7 @@ void run_cube_step(RunContext& ctx, const indicators::Step& s, cube::CubeStepSpe
   spec.metadata.emplace_back("SCO_TIME_STEPS", describe(sel.main) + (sel.reference.empty() ? "" : " vs " + describe(sel.reference)));
   if (trend && !two) spec.metadata.emplace_back("SCO_TREND_METHOD", trend_method_of(ctx, s));
   io::run_block_pipeline(
-      pin, spec, [&] { return std::make_unique<CubeWorker>(cs, has_quality, s.quality_valid, has_mask, program, cubes.size()); },
+      pin, spec, [&] { return std::make_unique<CubeWorker>(cs, has_quality, s.quality_valid, s.quality_clear_bits, has_mask, program, cubes.size()); },
       ctx.exec.pipeline());
   ctx.raster_path[s.id] = spec.path;
 }
@@ -241,11 +251,12 @@ namespace sco::run::ops {
 std::vector<OpField> DifferenceOp::fields() const {
   return {{"input", "a cube input"}, {"reducer", "mean (default), min, max, sum, median, percentile, count"}, {"percentile", "for percentile"},
           {n_.main, n_.main_meaning}, {n_.reference, n_.reference_meaning}, {"relative", "true: in percent of the reference"},
-          {"mask", "a raster: 0 or nodata pixels left out"}, {"quality", "a cube of QA values per step"}, {"quality_valid", "the QA values that count"}};
+          {"mask", "a raster: 0 or nodata pixels left out"}, {"quality", "a cube of QA values per step"}, {"quality_valid", "the QA values that count"},
+          {"quality_clear_bits", "or the QA bits that must be 0"}};
 }
 
 void DifferenceOp::bind(const indicators::StepReader& rd, const BindScope& scope, indicators::Step& s) const {
-  rd.allow({"input", "reducer", "percentile", n_.main, n_.reference, "relative", "mask", "quality", "quality_valid"});
+  rd.allow({"input", "reducer", "percentile", n_.main, n_.reference, "relative", "mask", "quality", "quality_valid", "quality_clear_bits"});
   s.input = scope.input_of_kind(rd, "input", indicators::InputKind::kCube, s.op);
   bind_reducer(rd, s, false);
   s.period = rd.period(n_.main, n_.main_required);

@@ -18,13 +18,14 @@ class CubeReduceOp final : public StepOp {
             {"expression", "band math over cube inputs of the input's steps, evaluated at each step and then reduced (e.g. "
                            "(nir - red) / (nir + red))"},
             {"mask", "a raster: 0 or nodata pixels left out"}, {"quality", "a cube of QA values per step"},
-            {"quality_valid", "the QA values that count (default: non-zero)"}};
+            {"quality_valid", "the QA values that count (default: non-zero)"},
+            {"quality_clear_bits", "or the QA bits that must be 0 (Landsat QA_PIXEL: [0, 1, 2, 3, 4, 5])"}};
   }
   bool makes_raster() const override { return true; }
 
   void bind(const indicators::StepReader& rd, const BindScope& scope, indicators::Step& s) const override {
     rd.allow({"input", "reducer", "threshold", "threshold_percentile", "percentile", "period", "baseline", "expression", "mask", "quality",
-              "quality_valid"});
+              "quality_valid", "quality_clear_bits"});
     s.input = scope.input_of_kind(rd, "input", indicators::InputKind::kCube, s.op);
     bind_step_expression(rd, scope, s);
     bind_reducer(rd, s, true);

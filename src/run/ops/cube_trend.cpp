@@ -25,12 +25,13 @@ class CubeTrendOp final : public StepOp {
             {"period", "[START, END] (default: all steps)"},
             {"min_years", "the fewest distinct years with data a trend is reported from (default 10)"},
             {"mask", "a raster: 0 or nodata pixels left out"},
-            {"quality", "a cube of QA values per step"}, {"quality_valid", "the QA values that count"}};
+            {"quality", "a cube of QA values per step"}, {"quality_valid", "the QA values that count"},
+          {"quality_clear_bits", "or the QA bits that must be 0"}};
   }
   bool makes_raster() const override { return true; }
 
   void bind(const indicators::StepReader& rd, const BindScope& scope, indicators::Step& s) const override {
-    rd.allow({"input", "statistic", "per", "period", "min_years", "mask", "quality", "quality_valid"});
+    rd.allow({"input", "statistic", "per", "period", "min_years", "mask", "quality", "quality_valid", "quality_clear_bits"});
     s.input = scope.input_of_kind(rd, "input", indicators::InputKind::kCube, s.op);
     const std::string stat = rd.text("statistic", false, "sen_slope");
     if (stat != "sen_slope" && stat != "mk_z" && stat != "mk_p") rd.fail_field("statistic", fmt::format("'{}' is not sen_slope, mk_z or mk_p", stat));

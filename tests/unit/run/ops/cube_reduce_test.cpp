@@ -1,6 +1,8 @@
 // cube.reduce: a mean over a period and a count above a threshold, by hand; a period outside the data.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "run/ops/cube_fixture.hpp"
 
 namespace sco::test {
@@ -30,6 +32,37 @@ TEST(CubeReduceOp, APeriodOutsideTheDataIsRefusedBeforeAnyPixel) {
     run::bind_steps(OpFixture::recipe(kCubeInput, R"([{"id": "m", "op": "cube.reduce", "input": "x", "reducer": "count_above", "output": true}])"), {});
   });
   EXPECT_NE(t.find("step 'm': field 'threshold': reducer 'count_above' needs a threshold"), std::string::npos) << t;
+}
+
+TEST(CubeReduceOp, LandsatQaPixelBitsAndBandMathAtEachStep) {
+  // Landsat Collection 2 QA_PIXEL values (USGS): 21824 clear land (bits 6, 8, 10, 12, 14), 21952
+  // clear water (also bit 7), 22280 cloud (bit 3), 23888 cloud shadow (bit 4), 1 fill (bit 0).
+  // quality_clear_bits [0..5] keeps an observation only where none of bits 0-5 is set.
+  OpFixture f;
+  const std::vector<float> q2000{21824, 22280, 1, 21952, 21824, 21824, 23888, 21824};
+  const std::vector<float> q2001{21824, 21824, 21824, 21824, 22280, 22280, 22280, 22280};
+  const std::vector<float> q2002(8, 21952.0f);
+  const run::RunInput qa = OpFixture::dated("qa", {{f.raster("qa_2000.tif", {q2000}), 2000}, {f.raster("qa_2001.tif", {q2001}), 2001},
+                                                   {f.raster("qa_2002.tif", {q2002}), 2002}});
+  const auto r = f.run(OpFixture::recipe(R"({"x": {"kind": "cube"}, "qa": {"kind": "cube"}})", R"([
+      {"id": "n", "op": "cube.reduce", "input": "x", "reducer": "count", "quality": "qa", "quality_clear_bits": [0, 1, 2, 3, 4, 5],
+       "output": true},
+      {"id": "d", "op": "cube.reduce", "input": "x", "reducer": "max", "expression": "x - qa / 1000", "output": true}])"),
+                       {yearly_cube(f), qa});
+  const auto n = OpFixture::values(OpFixture::raster_output(r, "n"));
+  const auto d = OpFixture::values(OpFixture::raster_output(r, "d"));
+  const std::vector<double> want{3, 2, 2, 3, 2, 2, 1, 2};
+  for (std::size_t i = 0; i < 8; ++i) {
+    EXPECT_DOUBLE_EQ(n[i], want[i]) << i;
+    // Band math at each step, then the reduction: max over the years of x - qa / 1000.
+    const double m = std::max({kY2000[i] - q2000[i] / 1000.0, kY2001[i] - q2001[i] / 1000.0, kY2002[i] - q2002[i] / 1000.0});
+    EXPECT_NEAR(d[i], m, 1e-4) << i;
+  }
+  const std::string e = OpFixture::error_of([&] {
+    run::bind_steps(OpFixture::recipe(R"({"x": {"kind": "cube"}, "qa": {"kind": "cube"}})",
+                                      R"([{"id": "n", "op": "cube.reduce", "input": "x", "quality": "qa", "quality_clear_bits": [40], "output": true}])"), {});
+  });
+  EXPECT_NE(e.find("field 'quality_clear_bits': bits are whole numbers 0 to 31"), std::string::npos) << e;
 }
 
 }  // namespace
