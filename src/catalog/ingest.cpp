@@ -316,8 +316,9 @@ namespace {
 struct BandFile {
   std::string path, group, date, band;  // band: as the sensor table names it (B2, B8A, SCL)
   int resolution = 0;
-  std::string key = {};     // the asset's key: the band as the file names it (B02)
+  std::string key = {};     // the asset's key: the band as the file names it (B02, SR_B4)
   std::string sha256 = {};
+  double scale = 1.0, offset = 0.0;  // to physical values (Landsat C2 L2: reflectance, kelvin)
 };
 
 // Sentinel-2 band names as files spell them (B02, B8A, SCL) -> the sensor table's (B2, B8A) or SCL.
@@ -352,6 +353,28 @@ std::optional<BandFile> s2_band_file(const fs::path& file, const fs::path& root,
   return std::nullopt;
 }
 
+// A band file of a Landsat Collection 2 Level-2 product (LC08_L2SP_PPPRRR_YYYYMMDD_YYYYMMDD_CC_TX_SR_B4.TIF):
+// the product id groups them, the acquisition date is the fourth field; surface reflectance and
+// surface temperature carry USGS's scale and offset (Landsat 8-9 Collection 2 Level-2 Science
+// Product Guide: SR x 0.0000275 - 0.2, ST x 0.00341802 + 149.0 kelvin).
+std::optional<BandFile> landsat_band_file(const fs::path& file) {
+  static const std::regex name(R"(^(L[CO]0[89]_L2S[PR]_\d{6}_(\d{4})(\d{2})(\d{2})_\d{8}_\d{2}_T[12S])_(SR_B[1-7]|ST_B10|QA_PIXEL)$)");
+  std::smatch m;
+  const std::string stem = file.stem().string();
+  if (!std::regex_match(stem, m, name)) return std::nullopt;
+  BandFile b{file.string(), m[1].str(), m[2].str() + "-" + m[3].str() + "-" + m[4].str(), m[5].str(), 30, m[5].str()};
+  if (b.key.rfind("SR_", 0) == 0) {
+    b.band = b.key.substr(3);  // SR_B4 -> B4 of the sensor table
+    b.scale = 0.0000275;
+    b.offset = -0.2;
+  } else if (b.key == "ST_B10") {
+    b.band = "B10";
+    b.scale = 0.00341802;
+    b.offset = 149.0;
+  }
+  return b;
+}
+
 // The Scene Classification Layer's classes (ESA, Sentinel-2 L2A product definition).
 json scl_classes() {
   static const char* names[] = {"no data", "saturated or defective", "dark area pixels", "cloud shadows", "vegetation",
@@ -383,8 +406,15 @@ BuiltItem acquisition_item(std::vector<BandFile> bands, const std::string& colle
     shas += one.sha256;
     json asset = one.item["assets"]["data"];
     asset["title"] = f.band == "SCL" ? "Scene Classification Layer (SCL)" : sensor.title + std::string(" ") + f.key;
+    if (f.scale != 1.0 || f.offset != 0.0) {
+      asset["raster:bands"][0]["scale"] = f.scale;
+      asset["raster:bands"][0]["offset"] = f.offset;
+    }
     if (f.band == "SCL") {
       asset["sco:classes"] = scl_classes();
+    } else if (f.band == "QA_PIXEL") {
+      asset["sco:bits"] = {{"0", "fill"}, {"1", "dilated cloud"}, {"2", "cirrus"}, {"3", "cloud"}, {"4", "cloud shadow"},
+                           {"5", "snow"}, {"6", "clear"}, {"7", "water"}};
     } else {
       for (const auto& b : sensor.spectral) {
         if (f.band == b.name) {
@@ -398,8 +428,9 @@ BuiltItem acquisition_item(std::vector<BandFile> bands, const std::string& colle
       out.item = one.item;
       out.item["assets"] = json::object();
       out.item["stac_extensions"] = json::array({kEoExtension, kRasterExtension, kProjectionExtension, kFileExtension});
-      out.item["properties"]["platform"] = "sentinel-2";
-      out.item["properties"]["instruments"] = json::array({"msi"});
+      const bool landsat = std::string_view(sensor.id) == "landsat8";
+      out.item["properties"]["platform"] = landsat ? (f.group.rfind("LC09", 0) == 0 ? "landsat-9" : "landsat-8") : "sentinel-2";
+      out.item["properties"]["instruments"] = landsat ? json::array({"oli", "tirs"}) : json::array({"msi"});
     }
     out.item["assets"][f.key] = asset;
   }
@@ -437,13 +468,15 @@ IngestReport ingest(CatalogStore& store, const std::vector<std::string>& paths, 
       files.push_back({p, fs::path(p).stem().string(), true, fs::path(p).parent_path().parent_path().string()});
     }
   }
-  // With --sensor sentinel2, the band files of one acquisition make one item (acquisition_item).
+  // With --sensor sentinel2 or landsat8, the band files of one acquisition make one item (acquisition_item).
   std::map<std::string, std::vector<BandFile>> acquisitions;
   const algebra::Sensor* s2 = options.items.sensor.empty() ? nullptr : algebra::find_sensor(options.items.sensor);
-  if (s2 && std::string_view(s2->id) == "sentinel2") {
+  const bool by_band = s2 && (std::string_view(s2->id) == "sentinel2" || std::string_view(s2->id) == "landsat8");
+  if (by_band) {
     std::vector<File> rest;
     for (const File& f : files) {
-      if (auto b = s2_band_file(f.path, f.root, *s2)) acquisitions[b->group].push_back(std::move(*b));
+      auto b = std::string_view(s2->id) == "sentinel2" ? s2_band_file(f.path, f.root, *s2) : landsat_band_file(f.path);
+      if (b) acquisitions[b->group].push_back(std::move(*b));
       else rest.push_back(f);
     }
     files = std::move(rest);

@@ -105,4 +105,27 @@ with tempfile.TemporaryDirectory() as tmp:
     check(rep["inserted"] == 1 and sorted(item.get("assets", {})) == ["B02", "B04", "B08", "SCL"], f"SAFE granule: {rep}, {sorted(item.get('assets', {}))}")
     check("R10m" in item.get("assets", {}).get("B02", {}).get("href", ""), "the 10 m B02 rather than the 20 m one")
     check(item.get("properties", {}).get("datetime") == "2022-06-02T00:00:00Z", f"date from the name: {item.get('properties', {}).get('datetime')}")
+    # 4. Landsat Collection 2 Level-2 names (fixtures: the sample scene's bands renamed)
+    scene = os.path.join(SOURCE, "data", "sample", "L7_ETMs.tif")
+    if os.path.exists(scene):
+        product = os.path.join(tmp, "LC08_L2SP_214066_20210601_20210608_02_T1")
+        os.makedirs(product)
+        for k, name in enumerate(("SR_B2", "SR_B3", "SR_B4", "SR_B5", "ST_B10", "QA_PIXEL")):
+            gdal.Translate(os.path.join(product, f"LC08_L2SP_214066_20210601_20210608_02_T1_{name}.TIF"), scene, bandList=[k + 1])
+        rep = json.loads(subprocess.run([SCO, "--json", "--catalog", cat, "ingest", product, "--collection", "landsat", "--sensor", "landsat8"],
+                                        capture_output=True, text=True, check=True).stdout)
+        item = items(cat, "landsat").get("LC08_L2SP_214066_20210601_20210608_02_T1", {})
+        assets = item.get("assets", {})
+        check(rep["inserted"] == 1 and sorted(assets) == ["QA_PIXEL", "SR_B2", "SR_B3", "SR_B4", "SR_B5", "ST_B10"], f"Landsat product: {sorted(assets)}")
+        sr = assets.get("SR_B4", {})
+        check(sr.get("eo:bands", [{}])[0].get("common_name") == "red" and sr["raster:bands"][0].get("scale") == 2.75e-05
+              and sr["raster:bands"][0].get("offset") == -0.2, f"SR_B4: {sr.get('eo:bands')}, {sr.get('raster:bands')}")
+        st = assets.get("ST_B10", {}).get("raster:bands", [{}])[0]
+        check(st.get("scale") == 0.00341802 and st.get("offset") == 149.0, f"ST_B10 scale/offset {st}")
+        check(assets.get("QA_PIXEL", {}).get("sco:bits", {}).get("3") == "cloud", "QA_PIXEL bits")
+        check(item.get("properties", {}).get("datetime") == "2021-06-01T00:00:00Z" and item["properties"].get("platform") == "landsat-8",
+              f"date and platform from the product id: {item.get('properties', {}).get('datetime')}")
+        check(not schemas.errors(item, stac_schemas.ITEM), f"Landsat item valid: {schemas.errors(item, stac_schemas.ITEM)}")
+    else:
+        check.skip("data/sample is not fetched: the Landsat fixture")
 check.finish()
