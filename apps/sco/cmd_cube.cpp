@@ -1,7 +1,6 @@
 // sco cube --input FILE[:VARIABLE] --op OP -o OUT.tif: one per-pixel operation over a time series
 // (the bands of a NetCDF variable or of a multi-band raster), streamed block by block.
 #include <cstdio>
-#include <set>
 
 #include <fmt/format.h>
 
@@ -63,9 +62,8 @@ CubeJobResult run_cube_job(const CubeRequest& req, const GlobalOptions& global) 
     }
   }
   if (trend) {
-    const int years = static_cast<int>(std::set<int>(seasons.year.begin(), seasons.year.end()).size());
-    const std::string method = years < req.min_years ? cube::record_too_short(years, req.min_years)
-                                                      : cube::trend_method(seasons);
+    const int years = cube::years_observed(nullptr, seasons);
+    const std::string method = cube::trend_method(seasons, years, req.min_years);
     spec.metadata.emplace_back("SCO_TREND_METHOD", method);
     if (years < req.min_years) warnings.push_back(fmt::format("{}: every pixel is nodata (set --min-years to change it)", method));
   }

@@ -128,6 +128,9 @@ std::vector<std::pair<Indicator, run::RunResult>> run_indicators(const DemoArgs&
 // date (no TIFF date tag; its documentation in the stars package gives none): it is registered with
 // the interval it is known to lie in, from the launch of Landsat 7 (1999-04-15, NASA) to the file's
 // own timestamp, and says so, rather than with an invented date.
+// The real Sentinel-2 L2A series over Bolzano (Copernicus), carried beside the sample data.
+fs::path sentinel2_folder(const DemoArgs& args) { return fs::path(args.data).parent_path() / "sentinel2-l2a-bolzano-2022-06"; }
+
 void ingest_samples(const DemoArgs& args, const std::string& scene, const GlobalOptions& global) {
   const std::string nc = (fs::path(args.data) / "bcsd_obs_1999.nc").string();
   const auto store = catalog::open_sqlite_store(global.catalog_dir());
@@ -146,6 +149,14 @@ void ingest_samples(const DemoArgs& args, const std::string& scene, const Global
                      "(1999-04-15) and end_datetime the file's own timestamp (" + written + ").",
       .sensor = "landsat7"};
   catalog::ingest(*store, {scene}, "landsat7-olinda", {.items = scene_item, .sign = sign});
+  // The Sentinel-2 series carried beside the sample, one item of 5 bands per date, when it is there.
+  const fs::path s2 = sentinel2_folder(args);
+  if (fs::exists(s2 / "20220602" / "B04.tif")) {
+    const catalog::ItemOptions s2_items{
+        .description = "Contains modified Copernicus Sentinel data [2022]: Sentinel-2 L2A over Bolzano (README.md of the folder).",
+        .sensor = "sentinel2"};
+    catalog::ingest(*store, {s2.string()}, "s2-bolzano", {.items = s2_items, .sign = sign});
+  }
 }
 
 // Rows of a table sorted by a column, highest first (rows without a value last).
@@ -232,20 +243,12 @@ void serve_demo(const DemoArgs& args, const GlobalOptions& global) {
   });
 }
 
-// The real Sentinel-2 L2A series over Bolzano (data/sentinel2-l2a-bolzano-2022-06, Copernicus): its
-// 12 acquisitions into the catalog as items of 5 bands, then the cloud-masked NDVI composite over
-// the window (one "district": the window itself, written here as GeoJSON), its bands read from the
+// The cloud-masked NDVI composite of the Sentinel-2 series (ingested by ingest_samples) over its
+// window (one "district": the window itself, written here as GeoJSON), its bands read from the
 // catalog. Nothing when the folder is absent.
-std::vector<std::pair<Indicator, run::RunResult>> run_sentinel2(const DemoArgs& args, const GlobalOptions& global, const GlobalOptions& quiet) {
-  const fs::path folder = fs::path(args.data).parent_path() / "sentinel2-l2a-bolzano-2022-06";
+std::vector<std::pair<Indicator, run::RunResult>> run_sentinel2(const DemoArgs& args, const GlobalOptions& quiet) {
+  const fs::path folder = sentinel2_folder(args);
   if (!fs::exists(folder / "20220602" / "B04.tif")) return {};
-  const auto store = catalog::open_sqlite_store(global.catalog_dir());
-  const auto keys = security::NodeKeys::load_or_create(global.catalog_dir());
-  catalog::IngestOptions io;
-  io.items.sensor = "sentinel2";
-  io.items.description = "Contains modified Copernicus Sentinel data [2022]: Sentinel-2 L2A over Bolzano (README.md of the folder).";
-  io.sign = [&keys](json& item) { security::sign_item(item, keys); };
-  catalog::ingest(*store, {folder.string()}, "s2-bolzano", io);
   const io::RasterDataset b04 = io::RasterDataset::open((folder / "20220602" / "B04.tif").string());
   const core::Grid g = b04.grid();
   const double x0 = g.transform[0], y0 = g.transform[3], x1 = x0 + g.width * g.transform[1], y1 = y0 + g.height * g.transform[5];
@@ -279,7 +282,7 @@ void run_demo(const DemoArgs& args, const GlobalOptions& global) {
   const ZonalJobResult tract_result = run_zonal_job(tracts, quiet);
   auto results = run_indicators(args, demo_indicators(args, scene, tracts.zones), quiet);
   ingest_samples(args, scene, global);
-  for (auto& r : run_sentinel2(args, global, quiet)) results.push_back(std::move(r));
+  for (auto& r : run_sentinel2(args, quiet)) results.push_back(std::move(r));
   if (global.json) {
     json out = {{"indices", rows}};
     out["olinda_tracts"] = {{"output", tracts.output}, {"zones", tract_result.zone_count}, {"columns", tract_result.table.columns},

@@ -139,7 +139,7 @@ TrendResult seasonal_trend(const double* t, const double* x, std::size_t count, 
 int years_observed(const double* x, const SeasonLayout& layout) {
   std::vector<int> years;
   for (std::size_t i = 0; i < layout.year.size(); ++i) {
-    if (!std::isnan(x[i])) years.push_back(layout.year[i]);
+    if (!x || !std::isnan(x[i])) years.push_back(layout.year[i]);
   }
   std::sort(years.begin(), years.end());
   return static_cast<int>(std::unique(years.begin(), years.end()) - years.begin());
@@ -147,6 +147,10 @@ int years_observed(const double* x, const SeasonLayout& layout) {
 
 std::string trend_method(const SeasonLayout& layout) {
   return layout.seasons > 1 ? "seasonal Kendall (" + std::to_string(layout.seasons) + " seasons)" : "Mann-Kendall";
+}
+
+std::string trend_method(const SeasonLayout& layout, int years, int min_years) {
+  return years < min_years ? record_too_short(years, min_years) : trend_method(layout);
 }
 
 std::string record_too_short(int years, int min_years) {

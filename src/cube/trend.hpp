@@ -51,12 +51,14 @@ SeasonLayout month_layout(const std::vector<DateTime>& dates, const std::vector<
 TrendResult seasonal_trend(const double* t, const double* x, std::size_t count, const SeasonLayout& layout,
                            std::vector<double>& scratch);
 
-// Distinct calendar years among the steps where x has a value.
+// Distinct calendar years among the steps where x has a value (x null: every step).
 int years_observed(const double* x, const SeasonLayout& layout);
 
 // "seasonal Kendall (12 seasons)" or "Mann-Kendall", for outputs and reports.
 std::string trend_method(const SeasonLayout& layout);
 // "record too short (3 years < 10)": what outputs say instead of a trend.
 std::string record_too_short(int years, int min_years);
+// The method a series of `years` distinct years gets: trend_method(layout), or record_too_short.
+std::string trend_method(const SeasonLayout& layout, int years, int min_years);
 
 }  // namespace sco::cube

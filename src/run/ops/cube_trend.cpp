@@ -75,10 +75,7 @@ int bind_min_years(const indicators::StepReader& rd) {
 std::string trend_method_of(const RunContext& ctx, const indicators::Step& s) {
   const ResolvedInput& in = ctx.inputs.at(s.input);
   const cube::SeasonLayout layout = cube::season_layout(in.dates, ctx.selections.at(s.id).main);
-  std::vector<double> all(layout.year.size(), 0.0);
-  const int years = cube::years_observed(all.data(), layout);
-  if (years < s.min_years) return cube::record_too_short(years, s.min_years);
-  return cube::trend_method(layout);
+  return cube::trend_method(layout, cube::years_observed(nullptr, layout), s.min_years);
 }
 
 const StepOp& cube_trend_op() {

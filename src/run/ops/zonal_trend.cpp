@@ -47,8 +47,7 @@ TrendColumns district_trends(const io::ResultTable& series, const std::vector<do
     const int years = cube::years_observed(x.data(), layout);
     const bool ok = tr.n >= 3 && years >= min_years;
     c.years[r] = years;
-    c.method[r] = years < min_years ? cube::record_too_short(years, min_years)
-                                    : cube::trend_method(layout);
+    c.method[r] = cube::trend_method(layout, years, min_years);
     c.slope[r] = ok ? tr.slope : std::nan("");
     c.s[r] = ok ? tr.s : std::nan("");
     c.z[r] = ok ? tr.z : std::nan("");
