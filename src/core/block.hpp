@@ -55,6 +55,21 @@ struct BlockView {
     }
     return 0.0;
   }
+  // The value at (x, y) with the validity test and the scale applied; NaN when invalid (per-pixel
+  // readers outside the vectorised kernels).
+  double value_or_nan(int x, int y) const {
+    if (mask && mask[static_cast<std::ptrdiff_t>(y) * mask_pitch + x] == 0) return std::numeric_limits<double>::quiet_NaN();
+    const double v = value_at(x, y);
+    if (nodata && (type == DataType::kFloat32 ? static_cast<float>(v) == static_cast<float>(*nodata) : v == *nodata)) {
+      return std::numeric_limits<double>::quiet_NaN();
+    }
+    return v * scale + offset;  // NaN stays NaN
+  }
+  // A static mask's test: valid and not zero.
+  bool valid_nonzero(int x, int y) const {
+    const double v = value_or_nan(x, y);
+    return !std::isnan(v) && v != 0.0;
+  }
 };
 
 // A band's nodata value in the band's own type T, or nothing when no pixel can equal it: a NaN
@@ -83,9 +98,19 @@ struct MutableBlockView {
   int width = 0;
   int height = 0;
   double nodata = 0.0;
+  int bands = 1;                      // outputs of several bands: one plane after another
+  std::ptrdiff_t band_stride = 0;     // elements from one band's plane to the next
 
   void* row(int y) const {
     return static_cast<std::byte*>(data) + static_cast<std::ptrdiff_t>(y) * pitch * size_of(type);
+  }
+  // Band k's plane (0 = this one) as a one-band view.
+  MutableBlockView plane(int k) const {
+    MutableBlockView v = *this;
+    v.data = static_cast<std::byte*>(data) + static_cast<std::ptrdiff_t>(k) * band_stride * static_cast<std::ptrdiff_t>(size_of(type));
+    v.bands = 1;
+    v.band_stride = 0;
+    return v;
   }
 };
 

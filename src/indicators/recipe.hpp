@@ -92,7 +92,8 @@ struct Step {
   std::uint32_t quality_clear_bits = 0;  // or: these bits of the QA value must all be 0 (Landsat QA_PIXEL)
   double per = 1.0;  // trend slope per this many years
   double alpha = 0.05;  // zonal.trend: significance level of the Mann-Kendall test
-  int min_years = 10;   // trends: fewer distinct years with data is "record too short"
+  int min_years = 10;   // trends: fewer distinct years with data is "record too short"; cube.etccdi: base years
+  int max_missing_days = 15;  // cube.etccdi: a year with more missing days gets no value
   // zonal.stats (and zonal.trend: the district mean of every time step, then its trend)
   std::string raster, weights;
   std::vector<std::string> stats;

@@ -29,10 +29,15 @@ core::Grid inspect_inputs(const std::vector<PipelineInput>& inputs, std::vector<
   if (inputs.empty()) core::fail(ErrorCode::kInvalidInput, "no input rasters");
   DatasetSet datasets;
   core::Grid first;
+  std::vector<char> checked;  // per dataset: its grid compared (once, however many bands are read)
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    const RasterDataset& ds = datasets[datasets.open(inputs[i].path)];
+    const std::size_t k = datasets.open(inputs[i].path);
+    const RasterDataset& ds = datasets[k];
     const BandInfo b = ds.band(inputs[i].band);  // throws naming the file and its band count
     if (bands) bands->push_back(b);
+    if (k < checked.size() && checked[k]) continue;
+    checked.resize(std::max(checked.size(), k + 1), 0);
+    checked[k] = 1;
     core::Grid g = ds.grid();
     if (i == 0) {
       first = std::move(g);
@@ -71,16 +76,21 @@ struct InputReader {
   std::vector<Slot> slots;
 
   explicit InputReader(const std::vector<PipelineInput>& inputs) {
+    std::vector<int> pixel_interleaved;  // per dataset: -1 not seen yet, else 0 / 1
     for (const auto& in : inputs) {
       const std::size_t k = datasets.open(in.path);
       Slot s;
       s.dataset = k;
-      for (const auto& earlier : slots) {
-        if (earlier.dataset == k && datasets[k].band_count() > 1) {
+      if (k >= pixel_interleaved.size()) pixel_interleaved.resize(k + 1, -1);
+      if (pixel_interleaved[k] < 0) {
+        pixel_interleaved[k] = 0;
+        if (datasets[k].band_count() > 1) {
           for (const auto& [key, value] : datasets[k].metadata("IMAGE_STRUCTURE")) {
-            if (key == "INTERLEAVE" && value == "PIXEL") s.from_shared_tile = true;
+            if (key == "INTERLEAVE" && value == "PIXEL") pixel_interleaved[k] = 1;
           }
         }
+      } else {
+        s.from_shared_tile = pixel_interleaved[k] == 1;  // an earlier slot reads this dataset first
       }
       s.band = datasets[k].band_handle(in.band);
       s.info = datasets[k].band(in.band);
@@ -194,7 +204,9 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
 
   const int threads = std::max(1, std::min<int>(options.threads, static_cast<int>(layout.count())));
   const std::size_t out_elem = core::size_of(output_spec.type);
-  const std::size_t out_buffer_bytes = static_cast<std::size_t>(win_w) * win_h * out_elem;
+  const int out_bands = std::max(1, output_spec.bands);
+  const std::size_t out_plane = static_cast<std::size_t>(win_w) * win_h;
+  const std::size_t out_buffer_bytes = out_plane * out_elem * static_cast<std::size_t>(out_bands);
 
   core::Progress progress(options.progress_label, layout.count(), options.progress);
   if (options.on_progress) progress.set_listener(options.on_progress);
@@ -261,9 +273,11 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
         out.width = w.width;
         out.height = w.height;
         out.nodata = output_spec.nodata;
+        out.bands = out_bands;
+        out.band_stride = static_cast<std::ptrdiff_t>(out.pitch) * win_h;  // planes of the buffer's full window
         if (out.pitch != w.width || w.height != win_h) {
           // Edge tile: fill the padding with nodata so the file's bytes are deterministic.
-          core::fill(buf->data.data(), static_cast<std::size_t>(out.pitch) * win_h, output_spec.type, output_spec.nodata);
+          core::fill(buf->data.data(), static_cast<std::size_t>(out.band_stride) * out_bands, output_spec.type, output_spec.nodata);
         }
         worker->process(views, out);
         sink.encode(*buf, encoder.get());

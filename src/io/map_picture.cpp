@@ -16,7 +16,7 @@ namespace sco::io {
 
 using core::ErrorCode;
 
-MapPicture render_map_picture(const std::string& raster, const ColourTable& colours, int max_size, double low, double high) {
+MapPicture render_map_picture(const std::string& raster, const ColourTable& colours, int max_size, double low, double high, int band_number) {
   init_gdal();
   const RasterDataset ds = RasterDataset::open(raster);
   MapPicture pic;
@@ -28,7 +28,7 @@ MapPicture render_map_picture(const std::string& raster, const ColourTable& colo
   pic.width = std::max(1, static_cast<int>(std::lround(gw * factor)));
   pic.height = std::max(1, static_cast<int>(std::lround(gh * factor)));
   std::vector<float> v(static_cast<std::size_t>(pic.width) * pic.height);
-  GDALRasterBand* band = ds.band_handle(1);
+  GDALRasterBand* band = ds.band_handle(band_number);
   GDALRasterIOExtraArg extra;
   INIT_RASTERIO_EXTRA_ARG(extra);
   extra.eResampleAlg = GRIORA_NearestNeighbour;

@@ -20,8 +20,8 @@ struct MapPicture {
 };
 
 // `max_size`: the picture's longer side in pixels. The stretch is the 2nd..98th percentile of the
-// valid values unless `low` < `high` are given.
+// valid values unless `low` < `high` are given. `band`: the band drawn (1-based).
 MapPicture render_map_picture(const std::string& raster, const ColourTable& colours, int max_size,
-                              double low = 0.0, double high = 0.0);
+                              double low = 0.0, double high = 0.0, int band = 1);
 
 }  // namespace sco::io

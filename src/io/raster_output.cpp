@@ -3,6 +3,7 @@
 #include <gdal_priv.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -51,9 +52,13 @@ void describe_dataset(GDALDataset* ds, const core::Grid& grid, const OutputSpec&
     ds->SetSpatialRef(&srs);
   }
   for (const auto& [k, v] : spec.metadata) ds->SetMetadataItem(k.c_str(), v.c_str());
-  GDALRasterBand* b = ds->GetRasterBand(1);
-  b->SetNoDataValue(spec.nodata);
-  if (!spec.band_description.empty()) b->SetDescription(spec.band_description.c_str());
+  for (int k = 1; k <= ds->GetRasterCount(); ++k) {
+    GDALRasterBand* b = ds->GetRasterBand(k);
+    b->SetNoDataValue(spec.nodata);
+    const std::size_t i = static_cast<std::size_t>(k - 1);
+    const std::string& d = i < spec.band_descriptions.size() ? spec.band_descriptions[i] : spec.band_description;
+    if (!d.empty()) b->SetDescription(d.c_str());
+  }
 }
 
 void check_output_path(const std::string& path) {
@@ -120,7 +125,7 @@ RasterOutput::RasterOutput(OutputSpec spec, const core::Grid& grid, int threads,
   check_output_path(spec_.path);
   GDALDriver* gtiff = GetGDALDriverManager()->GetDriverByName("GTiff");
   if (!gtiff) core::fail(ErrorCode::kInternal, "GDAL has no GTiff driver");
-  const int block = preferred_block > 0 ? preferred_block : 512;
+  const int block = spec_.tile > 0 ? spec_.tile : preferred_block > 0 ? preferred_block : 512;
   std::vector<std::string> opts = {"TILED=YES", fmt::format("BLOCKXSIZE={}", block),
                                    fmt::format("BLOCKYSIZE={}", block), "BIGTIFF=IF_SAFER"};
   if (spec_.format == OutputFormat::kGTiff) {
@@ -134,7 +139,7 @@ RasterOutput::RasterOutput(OutputSpec spec, const core::Grid& grid, int threads,
   staging_path_ = temp_name(spec_.path, "stage");
   clear_gdal_error();
   OptionList ol(opts);
-  ds_ = gtiff->Create(staging_path_.c_str(), grid.width, grid.height, 1,
+  ds_ = gtiff->Create(staging_path_.c_str(), grid.width, grid.height, std::max(1, spec_.bands),
                       static_cast<GDALDataType>(to_gdal_type(spec_.type)), ol.get());
   if (!ds_) {
     const std::string why = take_gdal_error();
@@ -153,7 +158,7 @@ RasterOutput::~RasterOutput() {
   }
 }
 
-GDALRasterBand* RasterOutput::band() const { return ds_->GetRasterBand(1); }
+GDALRasterBand* RasterOutput::band(int k) const { return ds_->GetRasterBand(k); }
 
 void RasterOutput::commit(core::Progress* progress) {
   clear_gdal_error();

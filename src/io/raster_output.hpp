@@ -32,6 +32,11 @@ struct OutputSpec {
   std::vector<std::string> creation_options;  // KEY=VALUE, override sco's defaults
   std::vector<std::pair<std::string, std::string>> metadata;
   std::string band_description;
+  // Several bands (e.g. one per year): the pipeline's output windows hold one plane per band, and GDAL
+  // writes the file (sco's COG writer is one-band). Descriptions per band, when given.
+  int bands = 1;
+  int tile = 0;  // the tile size GDAL writes in (and the pipeline's windows), 0: the inputs' or 512
+  std::vector<std::string> band_descriptions;
 };
 
 // A hidden name beside `final_path` to write under until the file is complete (then renamed): unique
@@ -40,8 +45,8 @@ std::string temp_name(const std::string& final_path, const char* tag);
 // sco's creation options of a cloud-optimised GeoTIFF.
 std::vector<std::string> cog_options(bool is_float, int threads);
 
-// Gives a new one-band dataset the grid's geotransform and CRS and the spec's metadata, nodata and
-// band description.
+// Gives a new dataset the grid's geotransform and CRS and the spec's metadata, and each band its
+// nodata and description.
 void describe_dataset(GDALDataset* ds, const core::Grid& grid, const OutputSpec& spec);
 
 // Fails with one line naming the path when the output cannot be written there (no folder, not
@@ -56,7 +61,7 @@ class RasterOutput {
   RasterOutput(const RasterOutput&) = delete;
   RasterOutput& operator=(const RasterOutput&) = delete;
 
-  GDALRasterBand* band() const;
+  GDALRasterBand* band(int k = 1) const;
   int block_width() const { return block_width_; }
   int block_height() const { return block_height_; }
   const OutputSpec& spec() const { return spec_; }

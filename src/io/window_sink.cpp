@@ -2,6 +2,7 @@
 
 #include <gdal_priv.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/error.hpp"
@@ -13,7 +14,7 @@ namespace sco::io {
 
 WindowSink::WindowSink(const OutputSpec& spec, const core::Grid& grid, int threads, int preferred_block) : spec_(spec), grid_(grid) {
   CogOptions cog;
-  if (spec.format == OutputFormat::kCog && native_cog_options(spec, &cog)) {
+  if (spec.format == OutputFormat::kCog && spec.bands <= 1 && spec.tile == 0 && native_cog_options(spec, &cog)) {
     cog_ = std::make_unique<CogWriter>(spec, grid, cog);
     tile_w_ = tile_h_ = cog_->tile();
   } else {
@@ -31,7 +32,7 @@ std::unique_ptr<codec::TileEncoder> WindowSink::make_encoder() const {
 
 bool WindowSink::is_one_tile(const FinishedWindow& w) const {
   return w.window.x % tile_w_ == 0 && w.window.width <= tile_w_ &&
-         w.data.size() == static_cast<std::size_t>(tile_w_) * tile_h_ * core::size_of(spec_.type);
+         w.data.size() == static_cast<std::size_t>(tile_w_) * tile_h_ * core::size_of(spec_.type) * static_cast<std::size_t>(std::max(1, spec_.bands));
 }
 
 void WindowSink::encode(FinishedWindow& w, codec::TileEncoder* encoder) const {
@@ -80,17 +81,23 @@ void WindowSink::write(const FinishedWindow& w) {
     }
     return;
   }
-  GDALRasterBand* band = gdal_->band();
-  clear_gdal_error();
-  CPLErr err;
-  if (is_one_tile(w)) {
-    // One output tile (edge tiles too: their buffer has the full tile layout, padded with nodata).
-    err = band->WriteBlock(win.x / tile_w_, win.y / tile_h_, const_cast<std::byte*>(w.data.data()));
-  } else {
-    err = band->RasterIO(GF_Write, win.x, win.y, win.width, win.height, const_cast<std::byte*>(w.data.data()), win.width, win.height,
-                         static_cast<GDALDataType>(to_gdal_type(spec_.type)), 0, 0, nullptr);
+  const int bands = std::max(1, spec_.bands);
+  const std::size_t plane = w.data.size() / static_cast<std::size_t>(bands);
+  const bool one_tile = is_one_tile(w);
+  for (int k = 0; k < bands; ++k) {
+    GDALRasterBand* band = gdal_->band(k + 1);
+    std::byte* data = const_cast<std::byte*>(w.data.data()) + static_cast<std::size_t>(k) * plane;
+    clear_gdal_error();
+    CPLErr err;
+    if (one_tile) {
+      // One output tile (edge tiles too: their buffer has the full tile layout, padded with nodata).
+      err = band->WriteBlock(win.x / tile_w_, win.y / tile_h_, data);
+    } else {
+      err = band->RasterIO(GF_Write, win.x, win.y, win.width, win.height, data, win.width, win.height,
+                           static_cast<GDALDataType>(to_gdal_type(spec_.type)), 0, 0, nullptr);
+    }
+    if (err != CE_None) core::fail(core::ErrorCode::kIo, "writing '{}' failed: {}", spec_.path, take_gdal_error());
   }
-  if (err != CE_None) core::fail(core::ErrorCode::kIo, "writing '{}' failed: {}", spec_.path, take_gdal_error());
 }
 
 void WindowSink::commit(int threads, const core::CancelToken* cancel, bool progress) {

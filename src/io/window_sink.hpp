@@ -17,7 +17,7 @@ namespace sco::io {
 class CogWriter;
 
 struct FinishedWindow {
-  std::vector<std::byte> data;  // pitch: the tile width for a tile, the grid width for a row of tiles
+  std::vector<std::byte> data;  // pitch: the tile width for a tile, the grid width for a row of tiles; bands one plane after another
   core::Window window;
   std::int64_t index = -1;
   std::vector<std::vector<std::uint8_t>> encoded;  // one per tile (sco's COG)

@@ -153,7 +153,7 @@ ind::Recipe load_recipe(const std::string& id_or_path) {
 // The registry: one line per op, in the order of the docs.
 const std::vector<const StepOp*>& step_ops() {
   static const std::vector<const StepOp*> ops = {&ops::index_op(),       &ops::raster_calc_op(), &ops::cube_reduce_op(),
-                                                 &ops::cube_trend_op(),  &ops::cube_spi_op(), &ops::cube_anomaly_op(), &ops::cube_change_op(),
+                                                 &ops::cube_trend_op(),  &ops::cube_spi_op(), &ops::cube_etccdi_op(), &ops::cube_anomaly_op(), &ops::cube_change_op(),
                                                  &ops::zonal_stats_op(), &ops::zonal_trend_op(), &ops::risk_op()};
   return ops;
 }

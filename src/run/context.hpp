@@ -32,6 +32,7 @@ struct TableProduct {
   io::ResultTable table;
   std::string main_column;     // the column the report's map and bars show
   std::string picture_raster;  // a raster drawn under the districts, when there is one
+  int picture_band = 1;        // its band drawn
   std::optional<nlohmann::json> series;  // zonal.trend: each district's series, for the web map's charts
 };
 

@@ -41,7 +41,7 @@ indicators::ReportTable report_section(RunContext& ctx, const indicators::Step& 
   const auto& zone_geoms = ctx.zones.for_grid(ctx.grid, zone_warnings);
   const core::Grid& grid = ctx.grid;
   if (!product.picture_raster.empty()) {
-    const io::MapPicture pic = io::render_map_picture(product.picture_raster, indicators::palette(palette), 640);
+    const io::MapPicture pic = io::render_map_picture(product.picture_raster, indicators::palette(palette), 640, 0.0, 0.0, product.picture_band);
     rt.map.png = pic.png;
     rt.map.width = pic.width;
     rt.map.height = pic.height;

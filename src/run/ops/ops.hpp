@@ -13,6 +13,7 @@ const StepOp& raster_calc_op();
 const StepOp& cube_reduce_op();
 const StepOp& cube_trend_op();
 const StepOp& cube_spi_op();
+const StepOp& cube_etccdi_op();
 const StepOp& cube_anomaly_op();
 const StepOp& cube_change_op();
 const StepOp& zonal_stats_op();

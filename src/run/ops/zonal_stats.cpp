@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "io/raster_dataset.hpp"
 #include "run/join.hpp"
 #include "run/context.hpp"
 #include "run/ops/estimate.hpp"
@@ -71,14 +72,52 @@ class ZonalStatsOp final : public StepOp {
 
   void execute(RunContext& ctx, const indicators::Step& s) const override {
     TableProduct p;
-    p.table = ctx.zonal_table({zonal_band("value", ctx.raster_path.at(s.raster), 1)}, stats_of(s), s.weights.empty() ? "" : ctx.raster_path.at(s.weights));
+    const std::string& raster = ctx.raster_path.at(s.raster);
+    const int bands = io::RasterDataset::open(raster).band_count();
+    const std::string weights = s.weights.empty() ? "" : ctx.raster_path.at(s.weights);
+    if (bands > 1 && step_of(ctx, s.raster)) {
+      per_band(ctx, s, raster, bands, weights, p);
+    } else {
+      p.table = ctx.zonal_table({zonal_band("value", raster, 1)}, stats_of(s), weights);
+    }
     p.main_column = p.table.columns.empty() ? "" : p.table.columns.front();
-    p.picture_raster = ctx.raster_path.at(s.raster);
+    p.picture_raster = raster;
+    p.picture_band = step_of(ctx, s.raster) ? bands : 1;
     if (!s.exposure_mask.empty()) add_exposure(ctx, s, p);
     ctx.tables[s.id] = std::move(p);
   }
 
  private:
+  static const indicators::Step* step_of(const RunContext& ctx, const std::string& id) {
+    for (const auto& st : ctx.steps) {
+      if (st.id == id) return &st;
+    }
+    return nullptr;
+  }
+
+  // A step's raster of several bands (cube.etccdi: one per year): the statistics of its last band
+  // under their own names (what classes and maps use), then every band's, prefixed by its
+  // description (the year).
+  static void per_band(RunContext& ctx, const indicators::Step& s, const std::string& raster, int bands, const std::string& weights,
+                       TableProduct& p) {
+    std::vector<ZonalBand> zb;
+    for (int b = 1; b <= bands; ++b) {
+      ZonalBand z = zonal_band("", raster, b);
+      const std::string d = io::RasterDataset::open(raster).band(b).description;
+      z.label = d.empty() ? fmt::format("band{}", b) : d;
+      zb.push_back(std::move(z));
+    }
+    const io::ResultTable all = ctx.zonal_table(zb, stats_of(s), weights);
+    p.table = all;
+    p.table.columns.clear();
+    for (auto& row : p.table.rows) row.clear();
+    const std::string last = zb.back().label + "_";
+    for (const auto& c : all.columns) {
+      if (c.rfind(last, 0) == 0) add_column(p.table, c.substr(last.size()), table_column(all, c));
+    }
+    for (const auto& c : all.columns) add_column(p.table, c, table_column(all, c));
+  }
+
   static void bind_exposure(const indicators::StepReader& rd, const BindScope& scope, indicators::Step& s) {
     const json ex = rd.value("exposure");
     if (!ex.is_object() || !ex.contains("mask") || !ex["mask"].is_string()) rd.fail_field("exposure", "expected {\"mask\": RASTER, \"population_field\": FIELD}");
