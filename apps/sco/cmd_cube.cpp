@@ -29,10 +29,12 @@ CubeJobResult run_cube_job(const CubeRequest& req, const GlobalOptions& global) 
   std::vector<double> t = cube::decimal_years({}, cube::Calendar::kStandard, all);
   std::string time_note = "step number";
   cube::SeasonLayout seasons = cube::season_layout({}, all);
+  std::vector<double> labels = cube::step_labels({}, cube::Calendar::kStandard, all);
   if (const auto axis = io::find_time_axis(ds); axis && static_cast<int>(axis->dates.size()) == steps) {
     t = cube::decimal_years(axis->dates, cube::parse_calendar(axis->calendar), all);
     time_note = "years (CF time axis: " + axis->units + ")";
     seasons = cube::season_layout(axis->dates, all);
+    labels = cube::step_labels(axis->dates, cube::parse_calendar(axis->calendar), all);
   }
   const bool trend = op.kind == cube::SeriesOpKind::kSenSlope || op.kind == cube::SeriesOpKind::kMkZ || op.kind == cube::SeriesOpKind::kMkP;
   const bool spi = op.kind == cube::SeriesOpKind::kSpi;
@@ -52,13 +54,18 @@ CubeJobResult run_cube_job(const CubeRequest& req, const GlobalOptions& global) 
   spec.metadata = {{"SCO_CUBE_OP", op.name}, {"SCO_INPUT", path}, {"SCO_TIME", time_note},
                    {"SCO_VERSION", core::kVersion}};
   spec.band_description = op.name;
+  spec.tile = io::series_tile(inputs.size());  // many steps: smaller windows, bounded memory
   std::vector<std::string> warnings;
   if (spi) {
     int years = 0;
     for (std::size_t i = 0; i < all.size(); ++i) years += months.season[i] == months.season.back();
     spec.metadata.emplace_back("SCO_SPI", fmt::format("{} months, at the last step; fitted over every year of the series", op.param));
+    if (steps < static_cast<int>(op.param)) {
+      core::fail(core::ErrorCode::kInvalidInput, "'{}': {} monthly step(s), fewer than {}'s scale of {} months", req.input, steps, op.name, op.param);
+    }
     if (years < req.min_years) {
-      warnings.push_back(fmt::format("{} to fit the SPI: every pixel is nodata (set --min-years to change it)", cube::record_too_short(years, req.min_years)));
+      core::fail(core::ErrorCode::kInvalidInput, "'{}': {} to fit {} (--min-years; the WMO recommends 30)", req.input,
+                 cube::record_too_short(years, req.min_years), op.name);
     }
   }
   if (trend) {
@@ -75,6 +82,7 @@ CubeJobResult run_cube_job(const CubeRequest& req, const GlobalOptions& global) 
       [&]() -> std::unique_ptr<io::BlockWorker> {
         if (trend) return std::make_unique<run::SeriesWorker>(op, t, seasons, req.min_years);
         if (spi) return std::make_unique<run::SeriesWorker>(op, t, months, req.min_years, true);
+        if (op.kind == cube::SeriesOpKind::kDateOfMax || op.kind == cube::SeriesOpKind::kDateOfMin) return std::make_unique<run::SeriesWorker>(op, t, labels);
         return std::make_unique<run::SeriesWorker>(op, t);
       },
       options);

@@ -19,6 +19,7 @@ SeriesOp percentile_op(double q) {
 CubeStepEvaluator::CubeStepEvaluator(CubeStepSpec spec) : spec_(std::move(spec)), main_(spec_.op, spec_.t_main) {
   if (spec_.spi) main_.set_spi(spec_.seasons, spec_.spi_first_year, spec_.spi_last_year, spec_.min_years);
   else if (!spec_.seasons.year.empty()) main_.set_trend_layout(spec_.seasons, spec_.min_years);
+  if (!spec_.labels.empty()) main_.set_labels(spec_.labels);
   if (spec_.form == CubeStepSpec::Form::kThreshold) reference_.emplace(percentile_op(spec_.percentile), spec_.t_reference);
   if (spec_.form == CubeStepSpec::Form::kDifference) reference_.emplace(spec_.op, spec_.t_reference);
 }

@@ -26,6 +26,7 @@ struct CubeStepSpec {
   int min_years = 0;                // trends: fewer distinct years with data: nodata
   bool spi = false;                 // spi:K: `seasons` holds the months; fitted over these years
   int spi_first_year = -1000000, spi_last_year = 1000000;
+  std::vector<double> labels;       // date_of_max / date_of_min: the main steps' days of the year
 };
 
 class CubeStepEvaluator {

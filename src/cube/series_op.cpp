@@ -22,7 +22,8 @@ std::string series_ops_help() {
          "count_above:T, count_below:T (steps above / below T), run_above:T, run_below:T (longest run of\n"
          "consecutive steps above / below T; a missing step breaks a run), sen_slope (Sen's slope per year),\n"
          "mk_z, mk_p (Mann-Kendall Z and two-sided p-value, tie-corrected; seasonal for several steps a year),\n"
-         "spi:K (Standardized Precipitation Index of the last month over K months, gamma fitted per calendar month)";
+         "spi:K (Standardized Precipitation Index of the last month over K months, gamma fitted per calendar month),\n"
+         "date_of_max, date_of_min (day of the year of the step with the largest / smallest value, the earliest on ties)";
 }
 
 SeriesOp parse_series_op(std::string_view text) {
@@ -53,6 +54,7 @@ SeriesOp parse_series_op(std::string_view text) {
       {"run_above", SeriesOpKind::kRunAbove, true}, {"run_below", SeriesOpKind::kRunBelow, true},
       {"sen_slope", SeriesOpKind::kSenSlope, false}, {"mk_z", SeriesOpKind::kMkZ, false},
       {"mk_p", SeriesOpKind::kMkP, false},           {"spi", SeriesOpKind::kSpi, true},
+      {"date_of_max", SeriesOpKind::kDateOfMax, false}, {"date_of_min", SeriesOpKind::kDateOfMin, false},
   };
   for (const auto& e : kTable) {
     if (head == e.name) {
@@ -75,8 +77,21 @@ SeriesOp parse_series_op(std::string_view text) {
   }
   core::fail(ErrorCode::kInvalidInput,
              "unknown operation '{}' (operations: mean, min, max, sum, median, pNN, count, count_above:T, "
-             "count_below:T, run_above:T, run_below:T, sen_slope, mk_z, mk_p, spi:K)",
+             "count_below:T, run_above:T, run_below:T, sen_slope, mk_z, mk_p, spi:K, date_of_max, date_of_min)",
              text);
+}
+
+std::vector<double> step_labels(const std::vector<DateTime>& dates, Calendar calendar, const std::vector<std::size_t>& steps) {
+  std::vector<double> labels;
+  for (std::size_t k = 0; k < steps.size(); ++k) {
+    if (dates.empty()) {
+      labels.push_back(static_cast<double>(k + 1));
+      continue;
+    }
+    const DateTime& d = dates[steps[k]];
+    labels.push_back(std::floor(days_from_epoch(d, calendar)) - days_from_epoch(DateTime{d.year, 1, 1}, calendar) + 1);
+  }
+  return labels;
 }
 
 SeriesEvaluator::SeriesEvaluator(SeriesOp op, std::vector<double> t) : op_(std::move(op)), t_(std::move(t)) {
@@ -156,6 +171,11 @@ double SeriesEvaluator::percentile(const double* x, double q) {
   for (std::size_t k = 0; k < t_.size(); ++k) {
     if (x[k] == x[k]) scratch_.push_back(x[k]);
   }
+  return scratch_quantile(q);
+}
+
+// The q-quantile of the values in scratch_ (reordered).
+double SeriesEvaluator::scratch_quantile(double q) {
   const std::size_t m = scratch_.size();
   if (m == 0) return std::numeric_limits<double>::quiet_NaN();
   const double h = (static_cast<double>(m) - 1.0) * q;
@@ -258,6 +278,14 @@ double SeriesEvaluator::reduce(const double* x, double thr) {
       return op_.kind == SeriesOpKind::kSenSlope ? r.slope : op_.kind == SeriesOpKind::kMkZ ? r.z : r.p;
     }
     case SeriesOpKind::kSpi: return spi(x);
+    case SeriesOpKind::kDateOfMax: case SeriesOpKind::kDateOfMin: {
+      std::size_t best = n;
+      for (std::size_t k = 0; k < n; ++k) {
+        if (x[k] != x[k]) continue;
+        if (best == n || (op_.kind == SeriesOpKind::kDateOfMax ? x[k] > x[best] : x[k] < x[best])) best = k;
+      }
+      return best < labels_.size() ? labels_[best] : static_cast<double>(best + 1);
+    }
     default: return nan;  // row-wise operations
   }
 }
@@ -270,6 +298,9 @@ void SeriesEvaluator::evaluate(const std::vector<core::BlockView>& steps, const 
   const int w = out.width;
   series_.resize(n * static_cast<std::size_t>(w));
   std::vector<double> px(n);
+  const bool quantile = op_.kind == SeriesOpKind::kMedian || op_.kind == SeriesOpKind::kPercentile;
+  const double q = op_.kind == SeriesOpKind::kMedian ? 0.5 : op_.param;
+  scratch_.reserve(n);
   for (int y = 0; y < out.height; ++y) {
     for (std::size_t k = 0; k < n; ++k) {
       double* dst = series_.data() + k * static_cast<std::size_t>(w);
@@ -288,6 +319,19 @@ void SeriesEvaluator::evaluate(const std::vector<core::BlockView>& steps, const 
     float* o = static_cast<float*>(out.row(y));
     if (row_wise()) {
       reduce_row(w, o, static_cast<float>(out.nodata), thresholds ? thresholds + static_cast<std::ptrdiff_t>(y) * w : nullptr);
+      continue;
+    }
+    if (quantile && !thresholds) {
+      // Medians and percentiles: each pixel's observations gathered straight from the rows.
+      for (int x = 0; x < w; ++x) {
+        scratch_.clear();
+        for (std::size_t k = 0; k < n; ++k) {
+          const double v = series_[k * static_cast<std::size_t>(w) + static_cast<std::size_t>(x)];
+          if (v == v) scratch_.push_back(v);
+        }
+        const double r = scratch_quantile(q);
+        o[x] = std::isfinite(r) ? static_cast<float>(r) : static_cast<float>(out.nodata);
+      }
       continue;
     }
     for (int x = 0; x < w; ++x) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/block.hpp"
+#include "cube/cf_time.hpp"
 #include "cube/trend.hpp"
 
 namespace sco::cube {
@@ -16,6 +17,7 @@ enum class SeriesOpKind {
   kMean, kMin, kMax, kSum, kMedian, kPercentile, kCount,
   kCountAbove, kCountBelow, kRunAbove, kRunBelow,
   kSenSlope, kMkZ, kMkP, kSpi,
+  kDateOfMax, kDateOfMin,
 };
 
 struct SeriesOp {
@@ -26,9 +28,14 @@ struct SeriesOp {
 
 // "mean", "min", "max", "sum", "median", "p90", "count", "count_above:30", "count_below:0",
 // "run_above:30", "run_below:1", "sen_slope", "mk_z", "mk_p", "spi:3" (SPI of the last step over
-// 3 months, cube/spi.hpp). Throws naming the text.
+// 3 months, cube/spi.hpp), "date_of_max", "date_of_min" (the label of the step holding the extreme,
+// the earliest on ties: its day of the year, or its number without dates). Throws naming the text.
 SeriesOp parse_series_op(std::string_view text);
 std::string series_ops_help();
+
+// The day of the year (1 = 1 January, in the calendar) of each selected step; without dates the step
+// numbers 1, 2, ...: what date_of_max and date_of_min report.
+std::vector<double> step_labels(const std::vector<DateTime>& dates, Calendar calendar, const std::vector<std::size_t>& steps);
 
 // Evaluates `op` for every pixel of a block. `steps[k]` is the block of time step k, `t[k]` its time
 // (in the unit the slope is wanted per, e.g. years). Output is written as float32 NaN for nodata.
@@ -46,12 +53,15 @@ class SeriesEvaluator {
   // For spi:K: the steps' calendar months and years (month_layout), the years [first, last] the
   // distribution is fitted over, and the fewest accumulations of the output's month it needs.
   void set_spi(SeasonLayout months, int first_year, int last_year, int min_years);
+  // For date_of_max / date_of_min: each step's label (step_labels); default the step numbers.
+  void set_labels(std::vector<double> labels) { labels_ = std::move(labels); }
 
  private:
   double reduce(const double* x, double threshold);
   bool row_wise() const;
   void reduce_row(int width, float* out, float nodata, const float* thresholds);
   double percentile(const double* x, double q);
+  double scratch_quantile(double q);
   double sen_slope(const double* x);
   SeriesOp op_;
   std::vector<double> t_;
@@ -59,6 +69,7 @@ class SeriesEvaluator {
   SeasonLayout seasons_;
   int min_years_ = 0;
   int ref_first_ = 0, ref_last_ = 0;
+  std::vector<double> labels_;
   std::vector<double> inv_dt_;   // 1 / (t_j - t_i) for i < j, in pair order (0 when t_j == t_i)
   std::vector<double> series_;   // steps x pixels of one row, step-major
   std::vector<double> scratch_;

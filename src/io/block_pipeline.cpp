@@ -161,6 +161,13 @@ struct InputReader {
 
 }  // namespace
 
+int series_tile(std::size_t inputs) {
+  constexpr std::uint64_t kBudget = 64ull << 20;
+  int tile = 512;
+  while (tile > 16 && static_cast<std::uint64_t>(tile) * static_cast<std::uint64_t>(tile) * inputs * 4 > kBudget) tile /= 2;
+  return tile == 512 ? 0 : tile;
+}
+
 PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, const OutputSpec& output_spec,
                                   const WorkerFactory& make_worker, const PipelineOptions& options) {
   init_gdal();

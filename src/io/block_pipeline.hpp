@@ -55,6 +55,12 @@ struct PipelineResult {
 // message for mismatched grids names both files and both grids.
 core::Grid check_inputs(const std::vector<PipelineInput>& inputs);
 
+// The window (and staging tile) size for a pipeline reading `inputs` bands at once (a cube's steps):
+// 0 (the default 512) while 512 x 512 windows of them stay within ~64 MiB of 4-byte values per thread,
+// else the largest power of two from 256 down to 16 that does. Outputs written in smaller tiles go
+// through GDAL, whose COG is tiled 512 again.
+int series_tile(std::size_t inputs);
+
 PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, const OutputSpec& output,
                                   const WorkerFactory& make_worker, const PipelineOptions& options);
 

@@ -19,6 +19,10 @@ class SeriesWorker : public io::BlockWorker {
     if (spi) eval_.set_spi(seasons, -1000000, 1000000, min_years);
     else eval_.set_trend_layout(seasons, min_years);
   }
+  // date_of_max / date_of_min: the steps' labels (cube::step_labels).
+  SeriesWorker(const cube::SeriesOp& op, std::vector<double> t, std::vector<double> labels) : eval_(op, std::move(t)) {
+    eval_.set_labels(std::move(labels));
+  }
   void process(std::span<const core::BlockView> inputs, const core::MutableBlockView& out) override {
     steps_.assign(inputs.begin(), inputs.end());
     eval_.evaluate(steps_, out);

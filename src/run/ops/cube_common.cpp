@@ -85,7 +85,9 @@ class CubeWorker : public io::BlockWorker {
 
 }  // namespace
 
-std::string reducer_names() { return "mean, min, max, sum, median, percentile, count, count_above, count_below, run_above, run_below"; }
+std::string reducer_names() {
+  return "mean, min, max, sum, median, percentile, count, count_above, count_below, run_above, run_below, date_of_max, date_of_min";
+}
 
 void bind_reducer(const indicators::StepReader& rd, indicators::Step& s, bool thresholds) {
   const std::string name = rd.text("reducer", false, "mean");
@@ -110,7 +112,7 @@ void bind_reducer(const indicators::StepReader& rd, indicators::Step& s, bool th
     rd.fail_field(rd.has("threshold") ? "threshold" : "threshold_percentile", fmt::format("reducer '{}' takes no threshold", name));
   }
   static const std::set<std::string> kKnown = {"mean", "min", "max", "sum", "median", "percentile", "count",
-                                               "count_above", "count_below", "run_above", "run_below"};
+                                               "count_above", "count_below", "run_above", "run_below", "date_of_max", "date_of_min"};
   if (!kKnown.count(name)) rd.fail_field("reducer", fmt::format("unknown reducer '{}' (reducers: {})", name, reducer_names()));
   s.reducer = cube::parse_series_op(text);
 }
@@ -193,6 +195,7 @@ void run_cube_step(RunContext& ctx, const indicators::Step& s, cube::CubeStepSpe
     cs.seasons = cube::season_layout(in.dates, sel.main, s.per);
     cs.min_years = s.min_years;
   }
+  if (k == cube::SeriesOpKind::kDateOfMax || k == cube::SeriesOpKind::kDateOfMin) cs.labels = cube::step_labels(in.dates, in.calendar, sel.main);
   std::vector<io::PipelineInput> pin;
   auto add = [&pin](const ResolvedInput& cube, const std::vector<std::size_t>& idx) {
     for (std::size_t i : idx) {
@@ -225,6 +228,7 @@ void run_cube_step(RunContext& ctx, const indicators::Step& s, cube::CubeStepSpe
     return in.dates[idx.front()].iso().substr(0, 10) + ".." + in.dates[idx.back()].iso().substr(0, 10);
   };
   io::OutputSpec spec = ctx.raster_spec(s);
+  spec.tile = io::series_tile(pin.size());  // many steps: smaller windows, bounded memory
   spec.metadata.emplace_back("SCO_TIME_STEPS", describe(sel.main) + (sel.reference.empty() ? "" : " vs " + describe(sel.reference)));
   if (trend && !two) spec.metadata.emplace_back("SCO_TREND_METHOD", trend_method_of(ctx, s));
   io::run_block_pipeline(
@@ -238,9 +242,11 @@ StepEstimate cube_estimate(const RunContext& ctx, const indicators::Step& s) {
   const std::size_t steps = sel.main.size() + sel.reference.size();
   const std::size_t inputs = steps * (step_cubes(s).size() + (s.quality.empty() ? 0 : 1)) + (s.mask.empty() ? 0 : 1);
   StepEstimate e = pipeline_estimate(ctx, inputs, 4, s.output);
-  // The evaluator's series buffers: one float per step and pixel of a window, per thread.
+  // The steps' blocks of a window, per thread.
   const std::uint64_t cells = static_cast<std::uint64_t>(ctx.grid.width) * static_cast<std::uint64_t>(ctx.grid.height);
-  e.peak_bytes += static_cast<std::uint64_t>(std::max(1, ctx.exec.threads)) * steps * std::min<std::uint64_t>(cells, 512 * 512) * 4;
+  const int t = io::series_tile(inputs);
+  const std::uint64_t window = static_cast<std::uint64_t>(t > 0 ? t : 512) * static_cast<std::uint64_t>(t > 0 ? t : 512);
+  e.peak_bytes += static_cast<std::uint64_t>(std::max(1, ctx.exec.threads)) * steps * std::min<std::uint64_t>(cells, window) * 4;
   return e;
 }
 

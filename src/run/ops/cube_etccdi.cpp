@@ -152,7 +152,8 @@ class CubeEtccdiOp final : public StepOp {
     const std::size_t steps = read_range(ctx.selections.at(s.id)).size();
     StepEstimate e = pipeline_estimate(ctx, steps + (s.mask.empty() ? 0 : 1), 4, s.output);
     const std::uint64_t cells = static_cast<std::uint64_t>(ctx.grid.width) * static_cast<std::uint64_t>(ctx.grid.height);
-    const auto tile = static_cast<std::uint64_t>(tile_for(steps));
+    const int t = io::series_tile(steps);
+    const auto tile = static_cast<std::uint64_t>(t > 0 ? t : 512);
     e.peak_bytes += static_cast<std::uint64_t>(std::max(1, ctx.exec.threads)) * steps * std::min<std::uint64_t>(cells, tile * tile) * 4;
     return e;
   }
@@ -180,7 +181,7 @@ class CubeEtccdiOp final : public StepOp {
     io::OutputSpec spec = ctx.raster_spec(s);
     spec.bands = last_year - first_year + 1;
     for (int y = first_year; y <= last_year; ++y) spec.band_descriptions.push_back(std::to_string(y));
-    spec.tile = tile_for(range.size());
+    spec.tile = io::series_tile(pin.size());
     spec.metadata.emplace_back("SCO_ETCCDI_INDEX", fmt::format("{} ({}): {}", index.name, index.units, index.meaning));
     spec.metadata.emplace_back("SCO_YEARS", fmt::format("{}..{}", first_year, last_year));
     if (cube::uses_percentiles(index)) spec.metadata.emplace_back("SCO_BASE_PERIOD", fmt::format("{}..{}", opt.base_first, opt.base_last));
@@ -197,13 +198,6 @@ class CubeEtccdiOp final : public StepOp {
     for (std::size_t i : range) dates.push_back(in.dates.empty() ? cube::DateTime{} : in.dates[i]);
     if (in.dates.empty()) dates.clear();
     return cube::daily_layout(dates, in.calendar, fmt::format("recipe '{}': step '{}': input '{}'", ctx.recipe.source, s.id, s.input));
-  }
-  // Windows small enough that a thread's daily blocks stay near 64 MiB (whole years of steps are read
-  // at once for every pixel of a window).
-  static int tile_for(std::size_t steps) {
-    int tile = 512;
-    while (tile > 16 && static_cast<std::uint64_t>(tile) * tile * steps * 4 > (64ull << 20)) tile /= 2;
-    return tile;
   }
 };
 

@@ -20,8 +20,8 @@ class CubeSpiOp final : public StepOp {
   std::string name() const override { return "cube.spi"; }
   std::string summary() const override {
     return "the Standardized Precipitation Index per pixel at the period's last month: precipitation over `scale` months on a "
-           "gamma distribution (zeros mixed in) fitted to the same calendar month of the reference years; nodata where fewer "
-           "than min_years of them hold data";
+           "gamma distribution (zeros mixed in) fitted to the same calendar month of the reference years; an error when the "
+           "series holds fewer than min_years of them, nodata where a pixel does";
   }
   std::vector<OpField> fields() const override {
     return {{"input", "a cube input of monthly precipitation"}, {"scale", "months accumulated: 1, 3 (default), 6, 12, ... up to 48"},
@@ -54,14 +54,19 @@ class CubeSpiOp final : public StepOp {
     const auto& main = ctx.selections[s.id].main;
     if (main.empty()) core::fail(core::ErrorCode::kInvalidInput, "recipe '{}': step '{}': the period selects no step", ctx.recipe.source, s.id);
     const cube::DateTime& last = in.dates[main.back()];
+    const int scale = static_cast<int>(s.reducer.param);
+    if (static_cast<int>(main.size()) < scale) {
+      core::fail(core::ErrorCode::kInvalidInput, "recipe '{}': step '{}': input '{}' has {} monthly step(s) ({}), fewer than the SPI's scale of {} months",
+                 ctx.recipe.source, s.id, s.input, main.size(), in.dates_text(), scale);
+    }
     int years = 0;
     for (std::size_t i : main) {
       const cube::DateTime& d = in.dates[i];
       if (d.month == last.month && (!s.baseline.given || s.baseline.contains(d))) ++years;
     }
     if (years < s.min_years) {
-      ctx.warn(fmt::format("step '{}': {} to fit the SPI of month {:02d}: no SPI is reported (set min_years to change it)", s.id,
-                           cube::record_too_short(years, s.min_years), last.month));
+      core::fail(core::ErrorCode::kInvalidInput, "recipe '{}': step '{}': input '{}' ({}): {} to fit the SPI of month {:02d} (min_years; the WMO "
+                 "recommends 30)", ctx.recipe.source, s.id, s.input, in.dates_text(), cube::record_too_short(years, s.min_years), last.month);
     }
   }
   StepEstimate estimate(const RunContext& ctx, const indicators::Step& s) const override { return cube_estimate(ctx, s); }

@@ -106,6 +106,12 @@ with tempfile.TemporaryDirectory() as tmp:
     check(np.nanmax(np.abs(got - want)) < 1e-6 and np.array_equal(np.isnan(got), np.isnan(want)),
           f"median NDVI of the clear dates: worst {np.nanmax(np.abs(got - want)):.1e}")
     check(((nir > 32767) | (red > 32767)).any(), "the series has wrapped negative reflectances (the case the masks handle)")
+    doy = np.array([(np.datetime64(f"{d[:4]}-{d[4:6]}-{d[6:]}") - np.datetime64(f"{d[:4]}-01-01")).astype(int) + 1 for d in DATES], float)
+    some = ~np.all(np.isnan(ndvi), axis=0)
+    want_day = np.where(some, doy[np.argmax(np.where(np.isnan(ndvi), -np.inf, ndvi), axis=0)], np.nan)  # argmax: the first on ties
+    got_day = read_raster(os.path.join(out, "ndvi_peak_day.tif"))
+    check(np.array_equal(got_day, want_day, equal_nan=True) and np.isfinite(got_day).sum() > 1000,
+          f"day of the highest clear NDVI: {np.unique(got_day[np.isfinite(got_day)])} vs {np.unique(want_day[np.isfinite(want_day)])}")
     table = rows(os.path.join(out, "ndvi_by_district.csv"))
     counts = rows(os.path.join(out, "clear_by_district.csv"))
     for name, sl in halves.items():

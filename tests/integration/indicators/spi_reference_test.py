@@ -10,7 +10,8 @@ with the location fixed at 0, i.e. the maximum-likelihood gamma, and scipy.stats
    gamma fitted to the others, SPI = Phi^-1(p0 + (1 - p0) G(x)), within +-3.09.
 2. `sco run drought.spi` on that cube over the North Carolina counties: four SPI rasters equal to
    the per-pixel ones, and each county's class is the WMO class of its mean.
-3. Bad input: spi:0 and spi:x are refused, naming the operation.
+3. Bad input: a 12-month series (record too short, also for drought.spi), fewer months than the scale,
+   spi:0 and spi:x: refused with exit 2 before any work, naming the problem.
 
 Usage: spi_reference_test.py SCO_BINARY SAMPLE_DIR (run from the tests' virtual environment).
 """
@@ -128,7 +129,14 @@ with tempfile.TemporaryDirectory() as tmp:
     check(len(set(a for a, _ in classes)) >= 3, f"the counties fall in several classes: {sorted(set(a for a, _ in classes))}")
     print(f"2. drought.spi: 100 counties, classes {sorted(set(a for a, _ in classes))}")
 
-    # 3. bad scales
+    # 3. bad input: a record too short for a fit, a series shorter than the scale, bad scales
+    short = os.path.join(SAMPLE, "bcsd_obs_1999.nc")
+    r = run(["cube", "--input", f"{short}:pr", "--op", "spi:3", "-o", os.path.join(tmp, "bad.tif")], ok=False)
+    check(r.returncode == 2 and "record too short (1 year < 10)" in r.stderr and not os.path.exists(os.path.join(tmp, "bad.tif")), f"12 months: {r.stderr.strip()}")
+    r = run(["run", "drought.spi", "--input", f"pr={short}:pr", "--aoi", os.path.join(SAMPLE, "nc.gpkg"), "--out", os.path.join(tmp, "bad")], ok=False)
+    check(r.returncode == 2 and "record too short (1 year < 10)" in r.stderr and not os.path.exists(os.path.join(tmp, "bad")), f"drought.spi on 12 months: {r.stderr.strip()}")
+    r = run(["cube", "--input", f"{short}:pr", "--op", "spi:24", "--min-years", "1", "-o", os.path.join(tmp, "bad.tif")], ok=False)
+    check(r.returncode == 2 and "fewer than spi:24's scale of 24 months" in r.stderr, f"12 months for spi:24: {r.stderr.strip()}")
     for bad in ("spi:0", "spi:x", "spi:2.5"):
         r = run(["cube", "--input", f"{path}:pr", "--op", bad, "-o", os.path.join(tmp, "bad.tif")], ok=False)
         check(r.returncode == 2 and bad in r.stderr and not os.path.exists(os.path.join(tmp, "bad.tif")), f"{bad}: {r.stderr.strip()}")

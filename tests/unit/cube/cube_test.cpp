@@ -2,10 +2,12 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "core/error.hpp"
 #include "cube/cf_time.hpp"
 #include "cube/reducers.hpp"
+#include "cube/series_op.hpp"
 #include "cube/spi.hpp"
 #include "cube/trend.hpp"
 
@@ -313,4 +315,36 @@ TEST(CfTime, DecimalYearsUseEachCalendarsYears) {
     EXPECT_DOUBLE_EQ(at("days since 2001-01-01", 0, cal) - at("days since 2000-01-01", 0, cal), 1.0) << cal;
   }
   EXPECT_NEAR(at("days since 2001-03-01", 0, "standard") - at("days since 2000-03-01", 0, "standard"), 1 + 59.0 / 365 - 60.0 / 366, 1e-12);
+}
+
+// date_of_max / date_of_min over one row of 3 pixels and 4 steps: the step's label (day of the
+// year), the earliest on ties, missing steps skipped, nodata without any observation.
+TEST(SeriesOps, DateOfTheExtreme) {
+  const float nan = std::nanf("");
+  std::vector<std::vector<float>> steps = {{1, 7, nan}, {5, 7, nan}, {5, 2, nan}, {2, nan, nan}};
+  std::vector<sco::core::BlockView> views;
+  for (auto& s : steps) {
+    sco::core::BlockView b;
+    b.type = sco::core::DataType::kFloat32;
+    b.data = s.data();
+    b.pitch = 3;
+    b.width = 3;
+    b.height = 1;
+    views.push_back(b);
+  }
+  const std::vector<DateTime> dates = {{2022, 1, 10}, {2022, 2, 1}, {2022, 6, 2}, {2022, 12, 31}};
+  const std::vector<double> labels = step_labels(dates, Calendar::kStandard, {0, 1, 2, 3});
+  EXPECT_EQ(labels, (std::vector<double>{10, 32, 153, 365}));
+  float out[3];
+  sco::core::MutableBlockView o{sco::core::DataType::kFloat32, out, 3, 3, 1, -9999.0};
+  SeriesEvaluator max(parse_series_op("date_of_max"), {0, 1, 2, 3});
+  max.set_labels(labels);
+  max.evaluate(views, o);
+  EXPECT_EQ(out[0], 32.0f);   // 5 on 1 February and 2 June: the earlier
+  EXPECT_EQ(out[1], 10.0f);
+  EXPECT_EQ(out[2], -9999.0f);
+  SeriesEvaluator min(parse_series_op("date_of_min"), {0, 1, 2, 3});
+  min.evaluate(views, o);     // no labels: step numbers
+  EXPECT_EQ(out[0], 1.0f);
+  EXPECT_EQ(out[1], 3.0f);
 }
