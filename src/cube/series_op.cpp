@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -174,17 +175,55 @@ double SeriesEvaluator::percentile(const double* x, double q) {
   return scratch_quantile(q);
 }
 
-// The q-quantile of the values in scratch_ (reordered).
-double SeriesEvaluator::scratch_quantile(double q) {
-  const std::size_t m = scratch_.size();
+namespace {
+// numpy's default q-quantile of v (reordered): linear between the order statistics around (m - 1) q.
+template <typename T>
+double select_quantile(std::vector<T>& v, double q) {
+  const std::size_t m = v.size();
   if (m == 0) return std::numeric_limits<double>::quiet_NaN();
   const double h = (static_cast<double>(m) - 1.0) * q;
   const std::size_t lo = static_cast<std::size_t>(h);
-  std::nth_element(scratch_.begin(), scratch_.begin() + static_cast<std::ptrdiff_t>(lo), scratch_.end());
-  const double vlo = scratch_[lo];
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(lo), v.end());
+  const double vlo = static_cast<double>(v[lo]);
   if (lo + 1 >= m || h == static_cast<double>(lo)) return vlo;
-  const double vhi = *std::min_element(scratch_.begin() + static_cast<std::ptrdiff_t>(lo) + 1, scratch_.end());
+  const double vhi = static_cast<double>(*std::min_element(v.begin() + static_cast<std::ptrdiff_t>(lo) + 1, v.end()));
   return vlo + (h - static_cast<double>(lo)) * (vhi - vlo);
+}
+}  // namespace
+
+double SeriesEvaluator::scratch_quantile(double q) { return select_quantile(scratch_, q); }
+
+// Medians and percentiles of unscaled 16-bit unsigned steps (Sentinel-2 and Landsat digital numbers):
+// each pixel's observations selected as stored, exact, in a quarter of a double's bytes; the same
+// result as the double path. False when a step is of another type or scaled.
+bool SeriesEvaluator::quantile_u16(const std::vector<core::BlockView>& steps, const core::MutableBlockView& out, double q) {
+  for (const auto& v : steps) {
+    if (v.type != core::DataType::kUInt16 || v.scale != 1.0 || v.offset != 0.0) return false;
+  }
+  const std::size_t n = steps.size();
+  std::vector<const core::Unaligned<std::uint16_t>*> rows(n);
+  std::vector<const std::uint8_t*> masks(n);
+  std::vector<std::optional<std::uint16_t>> nodata(n);
+  for (std::size_t k = 0; k < n; ++k) nodata[k] = core::nodata_as<std::uint16_t>(steps[k].nodata);
+  u16_.reserve(n);
+  for (int y = 0; y < out.height; ++y) {
+    for (std::size_t k = 0; k < n; ++k) {
+      rows[k] = static_cast<const core::Unaligned<std::uint16_t>*>(steps[k].row(y));
+      masks[k] = steps[k].mask ? steps[k].mask + static_cast<std::ptrdiff_t>(y) * steps[k].mask_pitch : nullptr;
+    }
+    float* o = static_cast<float*>(out.row(y));
+    for (int x = 0; x < out.width; ++x) {
+      u16_.clear();
+      for (std::size_t k = 0; k < n; ++k) {
+        const std::uint16_t v = rows[k][x];
+        if ((masks[k] && masks[k][x] == 0) || (nodata[k] && v == *nodata[k])) continue;
+        u16_.push_back(v);
+      }
+      const double r = select_quantile(u16_, q);
+      o[x] = std::isfinite(r) ? static_cast<float>(r) : static_cast<float>(out.nodata);
+    }
+  }
+  return true;
 }
 
 // Sen's slope with the pairs' inverse time differences shared by every pixel. Slopes are selected
@@ -300,6 +339,7 @@ void SeriesEvaluator::evaluate(const std::vector<core::BlockView>& steps, const 
   std::vector<double> px(n);
   const bool quantile = op_.kind == SeriesOpKind::kMedian || op_.kind == SeriesOpKind::kPercentile;
   const double q = op_.kind == SeriesOpKind::kMedian ? 0.5 : op_.param;
+  if (quantile && !thresholds && quantile_u16(steps, out, q)) return;
   scratch_.reserve(n);
   for (int y = 0; y < out.height; ++y) {
     for (std::size_t k = 0; k < n; ++k) {

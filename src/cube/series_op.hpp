@@ -62,6 +62,7 @@ class SeriesEvaluator {
   void reduce_row(int width, float* out, float nodata, const float* thresholds);
   double percentile(const double* x, double q);
   double scratch_quantile(double q);
+  bool quantile_u16(const std::vector<core::BlockView>& steps, const core::MutableBlockView& out, double q);
   double sen_slope(const double* x);
   SeriesOp op_;
   std::vector<double> t_;
@@ -73,6 +74,7 @@ class SeriesEvaluator {
   std::vector<double> inv_dt_;   // 1 / (t_j - t_i) for i < j, in pair order (0 when t_j == t_i)
   std::vector<double> series_;   // steps x pixels of one row, step-major
   std::vector<double> scratch_;
+  std::vector<std::uint16_t> u16_;
   std::vector<double> acc_a_, acc_b_;
   std::vector<float> slopes_;
   std::vector<std::uint32_t> keys_;
