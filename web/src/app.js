@@ -191,6 +191,7 @@ function trendChart(el, doc, values, slope) {
 }
 
 async function popup(e) {
+  if (window.scoDrawing) return;  // clicks place the corners of an area being drawn (run_panel.js)
   const f = e.features[0];
   const p = f.properties;
   const rows = Object.entries(p).map(([k, v]) => {

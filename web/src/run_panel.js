@@ -1,5 +1,5 @@
 // "Run an indicator on your own area": a local user logs in (a `sco user` of the node), picks one of
-// sco's indicators, the catalog collections it reads, their districts (a rectangle drawn on the map, a
+// sco's indicators, the catalog collections it reads, their districts (an area drawn on the map, a
 // GeoJSON file, or a district table of the node) and its parameters, and starts it. It runs as an openEO batch job of this same
 // node (/openeo/1.2: the graph load_collection -> sco_INDICATOR -> save_result); the panel follows
 // its progress and log, then shows the district figures on the map, with the run's report.
@@ -55,30 +55,58 @@ function describe(id) {
     `<label for="run-p-${q.name}">${q.description}</label><input id="run-p-${q.name}" data-name="${q.name}" data-type="${q.schema.type}" value="${q.default ?? ""}">`).join("");
 }
 
-// A rectangle drawn on the map: two clicks at opposite corners.
+// The drawn area on the map (a line while it is drawn, the closed polygon after).
+function show(geometry) {
+  const map = window.scoMap;
+  const data = { type: "Feature", properties: {}, geometry };
+  if (map.getSource("drawn")) map.getSource("drawn").setData(data);
+  else {
+    map.addSource("drawn", { type: "geojson", data });
+    map.addLayer({ id: "drawn-line", type: "line", source: "drawn", paint: { "line-color": "#d95f02", "line-width": 2, "line-dasharray": [2, 1] } });
+  }
+}
+
+// An area drawn freehand: a click per corner; a click on the first corner (within 10 pixels) or a
+// double click closes it (3 corners at least); Escape gives up.
 function draw() {
   const map = window.scoMap;
   const corners = [];
-  status("click two opposite corners of your area on the map");
+  run.drawn = null;
+  status("click the corners of your area on the map; click the first corner again (or double-click) to close it");
   map.getCanvas().style.cursor = "crosshair";
-  const onClick = (e) => {
-    corners.push([e.lngLat.lng, e.lngLat.lat]);
-    if (corners.length < 2) return;
+  map.doubleClickZoom.disable();
+  window.scoDrawing = true;
+  const stop = () => {
+    window.scoDrawing = false;
     map.off("click", onClick);
+    map.off("dblclick", onClose);
+    window.removeEventListener("keydown", onKey);
     map.getCanvas().style.cursor = "";
-    const [[x0, y0], [x1, y1]] = corners;
-    const [w, e2, s, n] = [Math.min(x0, x1), Math.max(x0, x1), Math.min(y0, y1), Math.max(y0, y1)];
+    setTimeout(() => map.doubleClickZoom.enable(), 0);
+  };
+  const close = () => {
+    if (corners.length < 3) return status("an area needs at least 3 corners");
+    stop();
+    const ring = [...corners, corners[0]];
     run.drawn = { type: "FeatureCollection", features: [{ type: "Feature", id: "area", properties: { name: "drawn area" },
-      geometry: { type: "Polygon", coordinates: [[[w, s], [e2, s], [e2, n], [w, n], [w, s]]] } }] };
-    if (map.getSource("drawn")) map.getSource("drawn").setData(run.drawn);
-    else {
-      map.addSource("drawn", { type: "geojson", data: run.drawn });
-      map.addLayer({ id: "drawn-line", type: "line", source: "drawn", paint: { "line-color": "#d95f02", "line-width": 2, "line-dasharray": [2, 1] } });
-    }
-    document.getElementById("run-drawn").textContent = `area: ${w.toFixed(4)}, ${s.toFixed(4)} – ${e2.toFixed(4)}, ${n.toFixed(4)}`;
+      geometry: { type: "Polygon", coordinates: [ring] } }] };
+    show(run.drawn.features[0].geometry);
+    document.getElementById("run-drawn").textContent = `area: ${corners.length} corners`;
     status("area drawn");
   };
+  const onClick = (e) => {
+    if (corners.length >= 3) {
+      const first = map.project(corners[0]);
+      if (Math.hypot(first.x - e.point.x, first.y - e.point.y) <= 10) return close();
+    }
+    corners.push([e.lngLat.lng, e.lngLat.lat]);
+    show({ type: "LineString", coordinates: corners.length > 1 ? corners : [corners[0], corners[0]] });
+  };
+  const onClose = (e) => { e.preventDefault(); close(); };
+  const onKey = (e) => { if (e.key === "Escape") { stop(); status("drawing given up"); } };
   map.on("click", onClick);
+  map.on("dblclick", onClose);
+  window.addEventListener("keydown", onKey);
 }
 
 async function districts() {

@@ -37,12 +37,15 @@ await driveMap(base, async (page, result) => {
     return a ? (await (await fetch(a.href)).text()).slice(0, 2000) : "";
   });
   await page.screenshot({ path: shot });
-  // A second run over a rectangle drawn on the map: two clicks at 40 % and 60 % of the canvas.
+  // A second run over an area drawn freehand: four corners of a quadrilateral around the canvas'
+  // centre, then a click on the first corner closes it.
   await page.evaluate(() => { document.body.dataset.run = ""; });
   await page.click("#run-draw");
   const box = await page.evaluate(() => { const r = window.scoMap.getCanvas().getBoundingClientRect(); return { x: r.left, y: r.top, w: r.width, h: r.height }; });
-  await page.mouse.click(box.x + box.w * 0.4, box.y + box.h * 0.4);
-  await page.mouse.click(box.x + box.w * 0.6, box.y + box.h * 0.6);
+  for (const [fx, fy] of [[0.4, 0.4], [0.62, 0.42], [0.58, 0.6], [0.42, 0.55], [0.4, 0.4]]) {
+    await page.mouse.click(box.x + box.w * fx, box.y + box.h * fy);
+    await new Promise((r) => setTimeout(r, 400));  // apart, so that no two clicks make a double click
+  }
   await page.waitForFunction(() => window.scoRun.drawn !== null, null, { timeout: 10000 });
   result.drawn = await page.evaluate(() => window.scoRun.drawn);
   await page.click("#run-start");

@@ -2,7 +2,7 @@
 """A local user runs an indicator on their own districts from the web map, through the node's openEO
 API (a batch job): headless Chromium (Debian's, driven by playwright-core from npm) logs in, picks
 sco_urban_ndbi over the Olinda scene, uploads the tracts as GeoJSON, runs, follows the job and sees
-the district figures on the map with the run's report; then draws a rectangle on the map and runs again. The figures must equal `sco run urban.ndbi`
+the district figures on the map with the run's report; then draws a freehand area (four corners) on the map and runs again. The figures must equal `sco run urban.ndbi`
 on the same scene and tracts; nothing may be loaded from outside the node.
 
 Usage: web_run_test.py SCO SAMPLE_DIR SOURCE_DIR
@@ -46,7 +46,7 @@ try:
     r = subprocess.run(["node", os.path.join(os.path.dirname(os.path.abspath(__file__)), "web_run.mjs"), base, "lia",
                         "a city planner's password", tracts, os.path.join(TMP, "run.png")], capture_output=True, text=True, timeout=300)
     seen = json.loads(r.stdout.strip().splitlines()[-1]) if r.stdout.strip() else {"errors": [r.stderr[-2000:]]}
-    # The drawn rectangle's run against sco run on the same rectangle.
+    # The drawn area's run against sco run on the same area.
     drawn_ref = None
     if seen.get("drawn"):
         area = os.path.join(TMP, "drawn.geojson")
@@ -67,9 +67,12 @@ differ = [k for k, v in ref.items() if not (v is None and values.get(k) is None 
 check(len(values) == len(ref) == 470 and not differ, f"the map's figures equal sco run urban.ndbi ({len(values)} districts, differ {differ[:5]})")
 check(seen.get("rendered", 0) > 100 and re.search(r"exposed_fraction|mean", seen.get("legend", "")), f"drawn on the map: {seen.get('rendered')} districts, legend {seen.get('legend')}")
 check("report" in seen.get("downloads", []) and "<html" in seen.get("report", "").lower(), f"the run's report: {seen.get('downloads')}")
+ring = ((seen.get("drawn") or {}).get("features") or [{}])[0].get("geometry", {}).get("coordinates", [[]])[0]
+check(len(ring) == 5 and ring[0] == ring[-1] and len({round(x, 9) for x, _ in ring[:4]}) == 4,
+      f"the drawn area is the four clicked corners, closed (not a rectangle): {ring}")
 got = (seen.get("drawnValues") or [{}])[0]
 check(seen.get("drawnStatus", "").startswith("finished: 1 districts") and drawn_ref is not None and got.get("mean") is not None
       and abs(got["mean"] - drawn_ref["mean"]) <= 1e-12 * max(1, abs(drawn_ref["mean"])),
-      f"a rectangle drawn on the map: {seen.get('drawnStatus')}, mean {got.get('mean')} vs sco run {drawn_ref and drawn_ref.get('mean')}")
+      f"an area drawn on the map: {seen.get('drawnStatus')}, mean {got.get('mean')} vs sco run {drawn_ref and drawn_ref.get('mean')}")
 check(not seen.get("external"), f"nothing loaded from outside the node: {seen.get('external')}")
 check.finish()
