@@ -90,15 +90,16 @@ DailyLayout daily_layout(const std::vector<DateTime>& dates, Calendar calendar, 
   DailyLayout l;
   const bool fixed = calendar == Calendar::kNoLeap || calendar == Calendar::kAllLeap || calendar == Calendar::kDay360;
   l.day_key.resize(dates.size());
+  double jan1 = 0;
   for (std::size_t i = 0; i < dates.size(); ++i) {
     const int y = dates[i].year;
     if (l.years.empty() || l.years.back() != y) {
-      const double jan1 = days_from_epoch(DateTime{y, 1, 1}, calendar);
+      jan1 = days_from_epoch(DateTime{y, 1, 1}, calendar);
       l.years.push_back(y);
       l.year_begin.push_back(i);
       l.year_days.push_back(static_cast<int>(days_from_epoch(DateTime{y + 1, 1, 1}, calendar) - jan1));
     }
-    const int doy = static_cast<int>(day[i] - days_from_epoch(DateTime{y, 1, 1}, calendar));
+    const int doy = static_cast<int>(day[i] - jan1);
     // A 366-day year of a variable calendar: 29 February (doy 59) shares 28 February's key.
     l.day_key[i] = (!fixed && l.year_days.back() == 366 && doy >= 59) ? doy - 1 : doy;
   }

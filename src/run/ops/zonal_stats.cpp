@@ -73,16 +73,24 @@ class ZonalStatsOp final : public StepOp {
   void execute(RunContext& ctx, const indicators::Step& s) const override {
     TableProduct p;
     const std::string& raster = ctx.raster_path.at(s.raster);
-    const int bands = io::RasterDataset::open(raster).band_count();
+    // A step's raster of several bands (cube.etccdi: one per year) is summarised band by band.
+    std::vector<std::string> labels;
+    if (step_of(ctx, s.raster)) {
+      const io::RasterDataset ds = io::RasterDataset::open(raster);
+      for (int b = 1; ds.band_count() > 1 && b <= ds.band_count(); ++b) {
+        const std::string d = ds.band(b).description;
+        labels.push_back(d.empty() ? fmt::format("band{}", b) : d);
+      }
+    }
     const std::string weights = s.weights.empty() ? "" : ctx.raster_path.at(s.weights);
-    if (bands > 1 && step_of(ctx, s.raster)) {
-      per_band(ctx, s, raster, bands, weights, p);
+    if (!labels.empty()) {
+      per_band(ctx, s, raster, labels, weights, p);
     } else {
       p.table = ctx.zonal_table({zonal_band("value", raster, 1)}, stats_of(s), weights);
     }
     p.main_column = p.table.columns.empty() ? "" : p.table.columns.front();
     p.picture_raster = raster;
-    p.picture_band = step_of(ctx, s.raster) ? bands : 1;
+    p.picture_band = labels.empty() ? 1 : static_cast<int>(labels.size());
     if (!s.exposure_mask.empty()) add_exposure(ctx, s, p);
     ctx.tables[s.id] = std::move(p);
   }
@@ -98,15 +106,10 @@ class ZonalStatsOp final : public StepOp {
   // A step's raster of several bands (cube.etccdi: one per year): the statistics of its last band
   // under their own names (what classes and maps use), then every band's, prefixed by its
   // description (the year).
-  static void per_band(RunContext& ctx, const indicators::Step& s, const std::string& raster, int bands, const std::string& weights,
-                       TableProduct& p) {
+  static void per_band(RunContext& ctx, const indicators::Step& s, const std::string& raster, const std::vector<std::string>& labels,
+                       const std::string& weights, TableProduct& p) {
     std::vector<ZonalBand> zb;
-    for (int b = 1; b <= bands; ++b) {
-      ZonalBand z = zonal_band("", raster, b);
-      const std::string d = io::RasterDataset::open(raster).band(b).description;
-      z.label = d.empty() ? fmt::format("band{}", b) : d;
-      zb.push_back(std::move(z));
-    }
+    for (std::size_t b = 0; b < labels.size(); ++b) zb.push_back(zonal_band(labels[b], raster, static_cast<int>(b) + 1));
     const io::ResultTable all = ctx.zonal_table(zb, stats_of(s), weights);
     p.table = all;
     p.table.columns.clear();
