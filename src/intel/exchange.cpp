@@ -1,0 +1,202 @@
+#include "intel/exchange.hpp"
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "core/clock.hpp"
+#include "core/digest.hpp"
+#include "intel/pattern.hpp"
+#include "security/jcs.hpp"
+
+namespace sco::intel {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+std::vector<CollectionInfo> collections(const std::string& key_id) {
+  std::vector<CollectionInfo> out;
+  const auto id = [&](const std::string& alias) { return uuid5(uuid5("6ba7b811-9dad-11d1-80b4-00c04fd430c8", "sco:" + key_id), "collection:" + alias); };
+  for (Level l : all_levels()) {
+    const std::string name = level_name(l);
+    out.push_back({id(name), name, fmt::format("Security events (TLP:{})", name == "white" ? "WHITE" : name == "green" ? "GREEN" : "AMBER"),
+                   fmt::format("This node's security events marked TLP:{} or less restricted, signed by the node.", name), true, false, l});
+  }
+  out.push_back({id("inbound"), "inbound", "Inbound from partners", "STIX objects posted by partner nodes: signed by a trusted key, checked, stored.",
+                 false, true, std::nullopt});
+  return out;
+}
+
+namespace {
+
+// The collections an object of `level` goes to: its own and every more restricted one.
+std::vector<std::string> collections_for(const std::vector<CollectionInfo>& all, Level level) {
+  std::vector<std::string> out;
+  for (const auto& c : all) {
+    if (c.level && static_cast<int>(*c.level) >= static_cast<int>(level)) out.push_back(c.id);
+  }
+  return out;
+}
+
+// Complete lines of the audit log from `offset`; the offset after the last complete one.
+std::vector<std::string> audit_lines_from(const std::string& dir, std::uint64_t& offset) {
+  std::ifstream f(fs::path(dir) / "audit.log", std::ios::binary);
+  std::vector<std::string> lines;
+  if (!f) return lines;
+  f.seekg(static_cast<std::streamoff>(offset));
+  std::string line;
+  while (std::getline(f, line)) {
+    if (f.eof()) break;  // no newline yet: being written
+    offset += line.size() + 1;
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+void store_derived(IntelWriter& w, const std::vector<CollectionInfo>& all, Derived d, const security::NodeKeys& keys, std::size_t& count) {
+  const bool predefined_tlp = d.object.value("definition_type", "") == "tlp";
+  if (!predefined_tlp && d.object.value("type", "") != "extension-definition" && d.object["id"] != sco_project_identity()["id"]) sign_object(d.object, keys);
+  const std::string text = d.object.dump();
+  for (const auto& c : collections_for(all, d.level)) count += w.add_object(c, d.object, text) ? 1 : 0;
+}
+
+}  // namespace
+
+DeriveReport derive_from_audit(IntelStore& store, const std::string& catalog_dir, const security::NodeKeys& keys, const DeriveOptions& options) {
+  DeriveReport report;
+  const auto all = collections(options.key_id);
+  store.write([&](IntelWriter& w) {
+    std::uint64_t offset = std::stoull(store.state("audit.offset").value_or("0"));
+    const auto lines = audit_lines_from(catalog_dir, offset);
+    const json saved = json::parse(store.state("deriver").value_or("{}"), nullptr, false);
+    Deriver deriver(options, saved.is_discarded() ? json::object() : saved);
+    if (!store.state("references")) {
+      for (auto& d : deriver.reference_objects()) store_derived(w, all, d, keys, report.objects);
+      w.set_state("references", "1");
+    }
+    for (const auto& line : lines) {
+      const json entry = json::parse(line, nullptr, false);
+      if (entry.is_discarded() || !entry.is_object()) continue;  // sco audit verify reports it
+      ++report.entries;
+      for (auto& d : deriver.feed(entry)) store_derived(w, all, d, keys, report.objects);
+    }
+    w.set_state("audit.offset", std::to_string(offset));
+    w.set_state("deriver", deriver.state().dump());
+  });
+  return report;
+}
+
+namespace {
+
+// The deny rules an accepted indicator makes (none when it is not a plain match of addresses).
+void rules_of(const json& o, const ObjectVerdict& v, const AcceptOptions& opt, AcceptReport& report) {
+  if (o.value("type", "") != "indicator" || o.value("pattern_type", "") != "stix" || o.value("revoked", false)) return;
+  const PatternSummary p = parse_stix_pattern(o.value("pattern", ""));
+  if (!p.only_addresses) return;
+  const std::string from = o.value("valid_from", "");
+  std::string until = o.value("valid_until", "");
+  const std::int64_t cap = epoch_ms(from) + static_cast<std::int64_t>(opt.max_rule_days * 86400 * 1000);
+  if (until.empty() || epoch_ms(until) > cap) until = format_ms(cap);
+  for (const Range& r : p.addresses) {
+    const auto clash = std::find_if(opt.allow.begin(), opt.allow.end(), [&](const Range& a) { return overlaps(a, r); });
+    if (clash != opt.allow.end()) {
+      report.refused_rules.push_back(fmt::format("{} (indicator {} by '{}') touches the allow-list ({})", r.text(), o.value("id", ""), v.signer, clash->text()));
+      continue;
+    }
+    const std::string id = "rule-" + core::sha256_hex(o.value("id", "") + "|" + object_version(o) + "|" + r.text()).substr(0, 12);
+    report.rules.push_back({id, r.text(), o.value("id", ""), v.signer, opt.source, from, until, core::utc_now(), false});
+  }
+}
+
+}  // namespace
+
+AcceptReport accept_objects(IntelStore& store, const std::vector<json>& objects, const std::vector<security::PublicKey>& trusted,
+                            const AcceptOptions& opt, const std::function<void(IntelWriter&)>& also) {
+  AcceptReport report;
+  std::vector<std::string> problems;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    const json& o = objects[i];
+    std::string problem = check_object(o);
+    ObjectVerdict v;
+    if (problem.empty()) {
+      // The TLP markings STIX predefines are accepted as they are (their content is the standard's).
+      const bool tlp = o.value("type", "") == "marking-definition" && o.value("definition_type", "") == "tlp";
+      v = tlp ? ObjectVerdict{false, true, "", ""} : verify_object(o, trusted);
+      if (!v.ok) problem = v.problem;
+    }
+    if (!problem.empty()) {
+      problems.push_back(fmt::format("object {}: {}", i, problem));
+      continue;
+    }
+    report.ids.push_back(o.value("id", ""));
+    rules_of(o, v, opt, report);
+  }
+  if (!problems.empty()) {
+    throw AcceptRejected(fmt::format("{} of {} objects rejected, nothing stored: {}{}", problems.size(), objects.size(), problems.front(),
+                                     problems.size() > 1 ? fmt::format(" (and {} more)", problems.size() - 1) : ""),
+                         problems);
+  }
+  store.write([&](IntelWriter& w) {
+    for (const json& o : objects) {
+      if (w.add_object(opt.collection, o, o.dump())) ++report.stored;
+      else ++report.duplicates;
+    }
+    std::vector<Rule> added;
+    for (const Rule& r : report.rules) {
+      if (w.add_rule(r)) added.push_back(r);
+    }
+    report.rules = std::move(added);
+    if (also) also(w);
+  });
+  return report;
+}
+
+std::vector<Range> allow_ranges(IntelStore& store, const std::vector<std::string>& hosts) {
+  std::vector<Range> out = {*parse_range("127.0.0.0/8"), *parse_range("::1")};
+  for (const auto& e : store.allow_list()) {
+    if (auto r = parse_range(e.range)) out.push_back(*r);
+  }
+  for (const auto& host : hosts) {
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    if (::getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0) continue;
+    for (addrinfo* p = res; p; p = p->ai_next) {
+      char buf[64] = {0};
+      if (::getnameinfo(p->ai_addr, p->ai_addrlen, buf, sizeof buf, nullptr, 0, NI_NUMERICHOST) != 0) continue;
+      if (auto r = parse_range(buf)) out.push_back(*r);
+    }
+    ::freeaddrinfo(res);
+  }
+  return out;
+}
+
+void DenyList::load(const std::vector<Rule>& rules, const std::vector<Range>& allow, const std::string& now) {
+  denies_.clear();
+  allow_ = allow;
+  const std::int64_t t = epoch_ms(now);
+  for (const Rule& r : rules) {
+    if (r.revoked || epoch_ms(r.valid_from) > t || epoch_ms(r.valid_until) <= t) continue;
+    const auto range = parse_range(r.range);
+    if (range) denies_.push_back({*range, r.id});
+  }
+}
+
+std::string DenyList::denied(const std::string& address) const {
+  if (denies_.empty()) return "";
+  const auto a = parse_address(address);
+  if (!a) return "";
+  for (const Range& r : allow_) {
+    if (contains(r, *a)) return "";
+  }
+  for (const auto& [r, id] : denies_) {
+    if (contains(r, *a)) return id;
+  }
+  return "";
+}
+
+}  // namespace sco::intel
