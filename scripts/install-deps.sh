@@ -54,6 +54,9 @@ python_env() {
 # The tests' packages (real clients: the openEO Python client, exactextract, pyMannKendall...), with
 # --system-site-packages so that python3-gdal and Debian's numpy stay visible.
 python_env "${SCO_VENV:-$root/.venv}" "$root/tests/requirements.txt" "Python test packages" --system-site-packages
+# The STIX / TAXII peers (medallion, taxii2-client, stix2, stix2-validator) in their own environment:
+# they need newer jsonschema and attrs than Debian's, which the other tests' environment keeps.
+python_env "$root/.venv-intel" "$root/tests/requirements-intel.txt" "STIX/TAXII peers"
 
 if [[ " $* " == *" --bench "* ]]; then
   # The benchmarks' anchors: exactextract and TiTiler beside Debian's numpy and GDAL bindings;

@@ -58,6 +58,7 @@ void register_ingest(CLI::App& app, GlobalOptions& global);
 void register_serve(CLI::App& app, GlobalOptions& global);
 void register_trust(CLI::App& app, GlobalOptions& global);
 void register_sync(CLI::App& app, GlobalOptions& global);
+void register_intel(CLI::App& app, GlobalOptions& global);
 void register_user(CLI::App& app, GlobalOptions& global);
 
 // Splits "KEY=VALUE"; the error names `what`.

@@ -35,6 +35,12 @@ void register_serve(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--openeo-jobs-per-user", opts->openeo.jobs_per_user, "openEO: queued or running jobs one user may hold (more: 429)")
       ->capture_default_str();
   cmd->add_option("--rate-limit", opts->rate_limit, "Requests per second per token or address (429 beyond; 0: none)")->capture_default_str();
+  cmd->add_option("--intel-burst", opts->intel.burst_min,
+                  "Security events: refusals from one address, each within a minute of the last, that make a STIX sighting")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--intel-indicator", opts->intel.indicator_min,
+                  "Security events: refusals in one burst that make a STIX indicator of the address (shared over TAXII)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--tls-cert", opts->tls_cert, "PEM certificate (chain) for HTTPS; with --tls-key");
   cmd->add_option("--tls-key", opts->tls_key, "PEM private key of --tls-cert");
   cmd->add_flag("--trust-proxy", opts->trust_proxy,

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   app::register_serve(app, global);
   app::register_trust(app, global);
   app::register_sync(app, global);
+  app::register_intel(app, global);
   app::register_user(app, global);
   app::register_demo(app, global);
 

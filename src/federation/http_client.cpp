@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -96,6 +97,7 @@ HttpClient::HttpClient(const Url& origin, const ClientOptions& options, bool sen
   c.set_follow_location(false);  // a redirect could carry the token elsewhere
   c.set_default_headers({{"User-Agent", "sco-sync"}});
   if (send_token && !options.token.empty()) c.set_bearer_token_auth(options.token);
+  if (send_token && options.token.empty() && !options.user.empty()) c.set_basic_auth(options.user, options.password);
   if (origin.scheme == "https") {
     if (!options.ca_cert.empty()) {
       std::error_code ec;
@@ -108,13 +110,32 @@ HttpClient::HttpClient(const Url& origin, const ClientOptions& options, bool sen
 
 HttpClient::~HttpClient() = default;
 
-json HttpClient::get_json(const std::string& target) {
+json HttpClient::get_json(const std::string& target) { return get_json(target, "application/json, application/geo+json", 0, nullptr); }
+
+json HttpClient::get_json(const std::string& target, const std::string& accept, std::size_t max_bytes, std::map<std::string, std::string>* headers) {
   const std::string url = impl_->origin + target;
-  auto r = impl_->client.Get(target, {{"Accept", "application/json, application/geo+json"}});
+  std::string body;
+  bool too_large = false;
+  auto r = impl_->client.Get(target, {{"Accept", accept}}, [&](const char* data, std::size_t n) {
+    if (max_bytes > 0 && body.size() + n > max_bytes) {
+      too_large = true;
+      return false;
+    }
+    body.append(data, n);
+    return true;
+  });
+  if (too_large) core::fail(ErrorCode::kInvalidInput, "{}: the answer is larger than {} bytes", url, max_bytes);
   if (!r) core::fail(ErrorCode::kIo, "{}: {}", url, describe_error(r));
-  if (r->status != 200) fail_status(url, r->status, r->body);
+  if (r->status != 200) fail_status(url, r->status, body);
+  if (headers) {
+    for (const auto& [k, v] : r->headers) {
+      std::string key = k;
+      for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      (*headers)[key] = v;
+    }
+  }
   try {
-    return json::parse(r->body);
+    return json::parse(body);
   } catch (const json::parse_error& e) {
     core::fail(ErrorCode::kInvalidInput, "{}: the answer is not JSON (byte {}: {})", url, e.byte, e.what());
   } catch (const json::exception& e) {

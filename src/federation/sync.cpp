@@ -370,9 +370,25 @@ class SyncRun {
     }
   }
 
+  // What kinds of problems a rejection had, for the security events partners share (intel/derive).
+  static json reasons_of(const std::vector<std::string>& problems) {
+    json reasons = json::object();
+    for (const auto& p : problems) {
+      const char* kind = p.find("is not signed") != std::string::npos                         ? "unsigned"
+                         : p.find("which this node does not trust") != std::string::npos      ? "untrusted_key"
+                         : p.find("does not match its content") != std::string::npos          ? "bad_signature"
+                         : p.find("does not match its checksum") != std::string::npos ||
+                                   p.find("the signed item says") != std::string::npos        ? "checksum_mismatch"
+                         : p.find("an older or equal version") != std::string::npos          ? "replayed_version"
+                                                                                              : "malformed";
+      reasons[kind] = reasons.value(kind, 0) + 1;
+    }
+    return reasons;
+  }
+
   [[noreturn]] void reject(const std::string& what) {
     security::audit(o_.catalog_dir, *keys_, "sync.rejected",
-                    {{"from", from_}, {"collection", coll_}, {"problems", problems_.size()}, {"first", problems_.front()}});
+                    {{"from", from_}, {"collection", coll_}, {"problems", problems_.size()}, {"first", problems_.front()}, {"reasons", reasons_of(problems_)}});
     throw SyncRejected(fmt::format("sync of '{}' from {} rejected, nothing was committed: {}{}", coll_, from_, what,
                                    problems_.size() > 1 ? fmt::format(" (and {} more: see above)", problems_.size() - 1) : ""),
                        problems_);

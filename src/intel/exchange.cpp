@@ -58,8 +58,7 @@ std::vector<std::string> audit_lines_from(const std::string& dir, std::uint64_t&
 }
 
 void store_derived(IntelWriter& w, const std::vector<CollectionInfo>& all, Derived d, const security::NodeKeys& keys, std::size_t& count) {
-  const bool predefined_tlp = d.object.value("definition_type", "") == "tlp";
-  if (!predefined_tlp && d.object.value("type", "") != "extension-definition" && d.object["id"] != sco_project_identity()["id"]) sign_object(d.object, keys);
+  if (!is_predefined(d.object)) sign_object(d.object, keys);
   const std::string text = d.object.dump();
   for (const auto& c : collections_for(all, d.level)) count += w.add_object(c, d.object, text) ? 1 : 0;
 }
@@ -99,7 +98,8 @@ void rules_of(const json& o, const ObjectVerdict& v, const AcceptOptions& opt, A
   if (!p.only_addresses) return;
   const std::string from = o.value("valid_from", "");
   std::string until = o.value("valid_until", "");
-  const std::int64_t cap = epoch_ms(from) + static_cast<std::int64_t>(opt.max_rule_days * 86400 * 1000);
+  // A rule lasts at most max_rule_days from when it is made (or from valid_from when that is later).
+  const std::int64_t cap = std::max(epoch_ms(from), epoch_ms(core::utc_now())) + static_cast<std::int64_t>(opt.max_rule_days * 86400 * 1000);
   if (until.empty() || epoch_ms(until) > cap) until = format_ms(cap);
   for (const Range& r : p.addresses) {
     const auto clash = std::find_if(opt.allow.begin(), opt.allow.end(), [&](const Range& a) { return overlaps(a, r); });
@@ -123,9 +123,8 @@ AcceptReport accept_objects(IntelStore& store, const std::vector<json>& objects,
     std::string problem = check_object(o);
     ObjectVerdict v;
     if (problem.empty()) {
-      // The TLP markings STIX predefines are accepted as they are (their content is the standard's).
-      const bool tlp = o.value("type", "") == "marking-definition" && o.value("definition_type", "") == "tlp";
-      v = tlp ? ObjectVerdict{false, true, "", ""} : verify_object(o, trusted);
+      // The constants every node holds (TLP markings, sco's extension) need no signature.
+      v = is_predefined(o) ? ObjectVerdict{false, true, "", ""} : verify_object(o, trusted);
       if (!v.ok) problem = v.problem;
     }
     if (!problem.empty()) {
@@ -176,25 +175,39 @@ std::vector<Range> allow_ranges(IntelStore& store, const std::vector<std::string
 }
 
 void DenyList::load(const std::vector<Rule>& rules, const std::vector<Range>& allow, const std::string& now) {
-  denies_.clear();
+  by_prefix_.clear();
+  count_ = 0;
+  next_expiry_ms_ = std::numeric_limits<std::int64_t>::max();
   allow_ = allow;
   const std::int64_t t = epoch_ms(now);
   for (const Rule& r : rules) {
-    if (r.revoked || epoch_ms(r.valid_from) > t || epoch_ms(r.valid_until) <= t) continue;
+    if (r.revoked) continue;
+    const std::int64_t from = epoch_ms(r.valid_from), until = epoch_ms(r.valid_until);
+    if (until <= t) continue;
+    if (from > t) {  // pending: the list is loaded again when it starts
+      next_expiry_ms_ = std::min(next_expiry_ms_, from);
+      continue;
+    }
     const auto range = parse_range(r.range);
-    if (range) denies_.push_back({*range, r.id});
+    if (!range) continue;
+    next_expiry_ms_ = std::min(next_expiry_ms_, until);
+    by_prefix_[range->prefix].emplace(std::string(reinterpret_cast<const char*>(range->base.bytes.data()), 16), r.id);
+    ++count_;
   }
 }
 
 std::string DenyList::denied(const std::string& address) const {
-  if (denies_.empty()) return "";
+  if (count_ == 0) return "";
   const auto a = parse_address(address);
   if (!a) return "";
   for (const Range& r : allow_) {
     if (contains(r, *a)) return "";
   }
-  for (const auto& [r, id] : denies_) {
-    if (contains(r, *a)) return id;
+  for (const auto& [prefix, bases] : by_prefix_) {
+    Address masked = *a;
+    for (int i = prefix; i < 128; ++i) masked.bytes[static_cast<std::size_t>(i / 8)] &= static_cast<std::uint8_t>(~(0x80 >> (i % 8)));
+    const auto it = bases.find(std::string(reinterpret_cast<const char*>(masked.bytes.data()), 16));
+    if (it != bases.end()) return it->second;
   }
   return "";
 }

@@ -8,6 +8,9 @@
 //   - the collections: one per sharing level and the inbound one, with ids fixed by the node's key.
 #include <cstddef>
 #include <functional>
+#include <limits>
+#include <map>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -65,17 +68,22 @@ class AcceptRejected : public core::Error {
 // Ranges never denied: loopback, the store's allow entries, and the addresses `hosts` resolve to.
 std::vector<Range> allow_ranges(IntelStore& store, const std::vector<std::string>& hosts);
 
-// The active deny rules (not revoked, within validity, clear of the allow-list), checked per request.
+// The active deny rules (not revoked, within validity, clear of the allow-list), checked per request
+// in time independent of their number: one hash lookup per distinct prefix length in use.
 class DenyList {
  public:
   void load(const std::vector<Rule>& rules, const std::vector<Range>& allow, const std::string& now);
   // The rule that denies `address` ("" when none).
   std::string denied(const std::string& address) const;
-  std::size_t size() const { return denies_.size(); }
+  std::size_t size() const { return count_; }
+  // When the earliest active rule ends (ms since 1970; max when none): the list must be loaded again then.
+  std::int64_t next_expiry_ms() const { return next_expiry_ms_; }
 
  private:
-  std::vector<std::pair<Range, std::string>> denies_;
+  std::map<int, std::unordered_map<std::string, std::string>> by_prefix_;  // prefix -> masked base bytes -> rule id
   std::vector<Range> allow_;
+  std::size_t count_ = 0;
+  std::int64_t next_expiry_ms_ = std::numeric_limits<std::int64_t>::max();
 };
 
 }  // namespace sco::intel

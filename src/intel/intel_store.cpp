@@ -112,6 +112,11 @@ sqlite3* connect(const std::string& path, bool writer) {
   return db;
 }
 
+void bump_rules_generation(sqlite3* db) {
+  exec(db, "INSERT INTO state (key, value) VALUES ('rules.generation', '1') "
+           "ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)");
+}
+
 class SqliteWriter final : public IntelWriter {
  public:
   SqliteWriter(sqlite3* db, std::int64_t last_added) : db_(db), last_added_(last_added) {}
@@ -142,7 +147,9 @@ class SqliteWriter final : public IntelWriter {
   bool add_rule(const Rule& r) override {
     Query q(db_, "INSERT OR IGNORE INTO rules (id, range, indicator, signer, source, valid_from, valid_until, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     q.text(r.id).text(r.range).text(r.indicator).text(r.signer).text(r.source).text(r.valid_from).text(r.valid_until).text(r.created).row();
-    return sqlite3_changes(db_) > 0;
+    if (sqlite3_changes(db_) == 0) return false;
+    bump_rules_generation(db_);
+    return true;
   }
   std::string last_date_added() const override { return last_added_ > 0 ? format_time_us(last_added_) : ""; }
 
@@ -183,7 +190,7 @@ class SqliteIntelStore final : public IntelStore {
     std::string sql = fmt::format("SELECT seq, id, version, date_added, media_type{} FROM objects o WHERE collection = ? AND seq > ?",
                                   q.with_text ? ", body" : "");
     if (q.added_after_us) sql += " AND date_added > ?";
-    const auto in_list = [](std::size_t n) { return "(" + fmt::format("{}", fmt::join(std::vector<std::string>(n, "?"), ", ")) + ")"; };
+    const auto in_list = [](std::size_t n) { return fmt::format("({})", fmt::join(std::vector<std::string>(n, "?"), ", ")); };
     if (!q.ids.empty()) sql += " AND id IN " + in_list(q.ids.size());
     if (!q.types.empty()) sql += " AND type IN " + in_list(q.types.size());
     std::vector<std::string> exact;
@@ -222,6 +229,14 @@ class SqliteIntelStore final : public IntelStore {
   }
 
   std::optional<std::string> state(const std::string& key) override { return one("SELECT value FROM state WHERE key = ?", key); }
+  std::vector<std::pair<std::string, std::string>> states(const std::string& prefix) override {
+    Reader r(*this);
+    Query q(r.db, "SELECT key, value FROM state WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key");
+    q.text(prefix);
+    std::vector<std::pair<std::string, std::string>> out;
+    while (q.row()) out.emplace_back(q.col(0), q.col(1));
+    return out;
+  }
   std::optional<std::string> status(const std::string& id) override { return one("SELECT body FROM statuses WHERE id = ?", id); }
 
   std::vector<Rule> rules() override {
@@ -232,10 +247,19 @@ class SqliteIntelStore final : public IntelStore {
     return out;
   }
 
+  std::int64_t rules_generation() override {
+    const auto v = one("SELECT value FROM state WHERE key = ?", "rules.generation");
+    return v ? std::stoll(*v) : 0;
+  }
+
   bool revoke_rule(const std::string& id) override {
     std::lock_guard lock(write_mutex_);
+    exec(writer_, "BEGIN IMMEDIATE");
     Query(writer_, "UPDATE rules SET revoked = 1 WHERE id = ? AND revoked = 0").text(id).row();
-    return sqlite3_changes(writer_) > 0;
+    const bool changed = sqlite3_changes(writer_) > 0;
+    if (changed) bump_rules_generation(writer_);
+    exec(writer_, "COMMIT");
+    return changed;
   }
 
   void add_allow(const AllowEntry& e) override {

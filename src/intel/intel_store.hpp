@@ -66,8 +66,11 @@ class IntelStore {
   virtual void write(const std::function<void(IntelWriter&)>& work) = 0;  // one transaction
   virtual ObjectPage objects(const ObjectQuery& query) = 0;
   virtual std::optional<std::string> state(const std::string& key) = 0;
+  virtual std::vector<std::pair<std::string, std::string>> states(const std::string& prefix) = 0;  // keys starting with it
   virtual std::optional<std::string> status(const std::string& id) = 0;
   virtual std::vector<Rule> rules() = 0;
+  // Changes whenever a rule is added or revoked (by any process): what the server's deny list follows.
+  virtual std::int64_t rules_generation() = 0;
   virtual bool revoke_rule(const std::string& id) = 0;
   virtual void add_allow(const AllowEntry& entry) = 0;
   virtual std::vector<AllowEntry> allow_list() = 0;

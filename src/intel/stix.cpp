@@ -293,6 +293,17 @@ ObjectVerdict verify_object(const json& object, const std::vector<security::Publ
   return v;
 }
 
+bool is_predefined(const json& o) {
+  if (!o.is_object()) return false;
+  const std::string id = o.value("id", "");
+  for (Level l : all_levels()) {
+    if (id == tlp_marking_id(l)) return o == tlp_marking(l);
+  }
+  if (id == kSignatureExtension) return o == signature_extension_definition();
+  static const json project = sco_project_identity();
+  return id == project["id"] && o == project;
+}
+
 std::string check_object(const json& o) {
   if (!o.is_object()) return "an object that is not a JSON object";
   static const std::regex type_re("^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$");

@@ -53,6 +53,10 @@ struct ObjectVerdict {
 };
 ObjectVerdict verify_object(const nlohmann::json& object, const std::vector<security::PublicKey>& trusted);
 
+// The objects every node holds as constants: the TLP markings STIX predefines, sco's project identity
+// and its signature extension's definition. Accepted unsigned when they equal the constants exactly.
+bool is_predefined(const nlohmann::json& object);
+
 // "" when the object is well-formed STIX 2.1, else what is wrong (naming the property).
 std::string check_object(const nlohmann::json& object);
 // An object's version: `modified` (SDOs, SROs), else `created` (markings), else "" (observables).

@@ -61,7 +61,7 @@ AuditEntry append(const std::string& dir, const NodeKeys& keys, const std::strin
     seq = last.value("seq", std::size_t{0}) + 1;
     prev = last.value("hash", std::string(kGenesis));
   }
-  json entry = {{"seq", seq}, {"time", core::utc_now()}, {"event", event}, {"detail", detail}, {"prev", prev}};
+  json entry = {{"seq", seq}, {"time", core::utc_now_ms()}, {"event", event}, {"detail", detail}, {"prev", prev}};
   if (ahead) entry["commit"] = "catalog";
   entry["hash"] = entry_hash(entry);
   const std::string line = entry.dump() + "\n";

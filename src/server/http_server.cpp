@@ -26,14 +26,17 @@
 #include <fmt/format.h>
 
 #include "catalog/store.hpp"
+#include "core/digest.hpp"
 #include "core/error.hpp"
 #include "core/fair_gate.hpp"
 #include "io/gdal_session.hpp"
 #include "render/tile_renderer.hpp"
 #include "server/features_api.hpp"
 #include "server/guarded_server.hpp"
+#include "server/intel_service.hpp"
 #include "server/openeo_api.hpp"
 #include "server/stac_api.hpp"
+#include "server/taxii_api.hpp"
 #include "server/tiles_api.hpp"
 #include "security/audit.hpp"
 #include "security/keys.hpp"
@@ -139,31 +142,38 @@ void widen_listen_backlog(int port) {
 // file) takes effect on the next request.
 class Gatekeeper {
  public:
-  Gatekeeper(const ServerOptions& o, const security::NodeKeys& keys) : o_(o), keys_(keys) {}
+  Gatekeeper(const ServerOptions& o, const security::NodeKeys& keys, const IntelService& intel) : o_(o), keys_(keys), intel_(intel) {}
 
   // Fills `caller`; false with `res` set (401 or 429) when the request must stop here.
   // How refusals are said: the STAC / Features error body, or openEO's; openEO's login route, whose
   // Authorization is the user's Basic credentials.
-  enum class Dialect { kApi, kOpenEo, kOpenEoLogin };
+  enum class Dialect { kApi, kOpenEo, kOpenEoLogin, kTaxii };
 
   bool admit(const httplib::Request& req, httplib::Response& res, Caller& caller, Dialect dialect = Dialect::kApi) {
     const std::string auth = req.get_header_value("Authorization");
     dialect_ = dialect;
+    // Addresses denied by partners' indicators (never the allow-list's) stop here.
+    const std::string address = client_address(req, o_);
+    if (const std::string rule = intel_.denied(address); !rule.empty()) {
+      refusal_reply(res, 403, "Forbidden", fmt::format("{} is denied by rule {} (security events shared by partner nodes)", address, rule));
+      audit_denied(address, rule, req.path);
+      return false;
+    }
     if (!auth.empty() && !(dialect == Dialect::kOpenEoLogin && auth.rfind("Basic ", 0) == 0)) {
-      if (auth.rfind("Bearer ", 0) != 0) return refuse(req, res, 401, "Unauthorized", "Authorization: use Bearer TOKEN");
+      if (auth.rfind("Bearer ", 0) != 0) return refuse(req, res, 401, "Unauthorized", "Authorization: use Bearer TOKEN", "");
       std::string token = auth.substr(7);
       if (token.rfind("basic//", 0) == 0) token = token.substr(7);  // openEO clients send Bearer basic//TOKEN
       const std::optional<security::TokenInfo> info = check(token);
-      if (!info) return refuse(req, res, 401, "Unauthorized", "the token is unknown, malformed or revoked");
+      if (!info) return refuse(req, res, 401, "Unauthorized", "the token is unknown, malformed or revoked", credential_hash(token));
       caller.role = parse_role(info->role);
       caller.token_id = info->id;
       caller.owner = info->owner;
       audit_use(req, *info);
     }
-    if (o_.rate_limit > 0 && !take(caller.token_id.empty() ? "ip:" + client_address(req, o_) : "token:" + caller.token_id)) {
+    if (o_.rate_limit > 0 && !take(caller.token_id.empty() ? "ip:" + address : "token:" + caller.token_id)) {
       res.set_header("Retry-After", "1");
-      const std::string why = fmt::format("more than {} requests per second", o_.rate_limit);
-      reply(res, dialect == Dialect::kApi ? error_response(429, "TooManyRequests", why) : openeo_error(429, "TooManyRequests", why));
+      refusal_reply(res, 429, "TooManyRequests", fmt::format("more than {} requests per second", o_.rate_limit));
+      audit_rate_limited(address, caller.token_id.empty() ? "" : credential_hash("sco_" + caller.token_id + "_"));
       return false;
     }
     return true;
@@ -183,18 +193,69 @@ class Gatekeeper {
                     {{"token", info.id}, {"owner", info.owner}, {"role", info.role}, {"address", client_address(req, o_)}, {"path", req.path}});
   }
 
-  void audit_refusal(const httplib::Request& req, int status, const Caller& caller) {
-    security::audit(o_.catalog_dir, keys_, "access.refused",
-                    {{"status", status}, {"path", req.path}, {"address", client_address(req, o_)}, {"token", caller.token_id}});
+  void audit_refusal(const httplib::Request& req, int status, const Caller& caller, const std::string& credential = "") {
+    nlohmann::json detail = {{"status", status}, {"path", req.path}, {"address", client_address(req, o_)}, {"token", caller.token_id}};
+    if (!credential.empty()) detail["credential"] = credential;
+    security::audit(o_.catalog_dir, keys_, "access.refused", detail);
   }
 
  private:
-  bool refuse(const httplib::Request& req, httplib::Response& res, int status, const char* code, const std::string& why) {
-    const bool openeo = dialect_ != Dialect::kApi;
-    // openEO's codes: a missing or bad token is AuthenticationRequired / TokenInvalid.
-    reply(res, openeo ? openeo_error(status, std::string(code) == "Unauthorized" ? "TokenInvalid" : code, why) : error_response(status, code, why));
-    audit_refusal(req, status, Caller{});
+  bool refuse(const httplib::Request& req, httplib::Response& res, int status, const char* code, const std::string& why, const std::string& credential) {
+    refusal_reply(res, status, code, why);
+    audit_refusal(req, status, Caller{}, credential);
     return false;
+  }
+
+  // A refusal in the dialect of the route: the STAC / Features error body, openEO's, or TAXII's.
+  void refusal_reply(httplib::Response& res, int status, const std::string& code, const std::string& why) {
+    if (dialect_ == Dialect::kTaxii) return reply(res, TaxiiApi::error(status, code, why));
+    // openEO's codes: a missing or bad token is AuthenticationRequired / TokenInvalid.
+    if (dialect_ != Dialect::kApi) return reply(res, openeo_error(status, code == "Unauthorized" ? "TokenInvalid" : code, why));
+    reply(res, error_response(status, code, why));
+  }
+
+  // What a presented token is known by in shared security events: a hash of its id part ("sco_ID_..."),
+  // never the token itself nor its id (which the node's own records use).
+  static std::string credential_hash(const std::string& token) {
+    std::string id = token;
+    if (token.rfind("sco_", 0) == 0) id = token.substr(0, token.find('_', 4));
+    return core::sha256_hex("sco-credential:" + id).substr(0, 16);
+  }
+
+  // Rate-limit refusals are audited with how many were refused since the last entry: on the first, then
+  // at most once a second, and when a source's total reaches 10, 100, 1000... (so that a short flood
+  // is in the log at once): a flood costs a few entries a second, never one per request.
+  void audit_rate_limited(const std::string& address, const std::string& credential) {
+    const auto now = std::chrono::steady_clock::now();
+    std::int64_t refused = 0;
+    {
+      std::lock_guard lock(mutex_);
+      Limited& l = limited_[address + "|" + credential];
+      if (now - l.last > std::chrono::minutes(10)) l.total = 0;  // a new episode
+      ++l.count;
+      ++l.total;
+      bool power_of_ten = l.total >= 10;
+      for (std::int64_t t = l.total; t > 1 && power_of_ten; t /= 10) power_of_ten = t % 10 == 0;
+      if (l.total > 1 && now - l.last < std::chrono::seconds(1) && !power_of_ten) return;
+      refused = l.count;
+      l.count = 0;
+      l.last = now;
+    }
+    nlohmann::json detail = {{"address", address}, {"refused", refused}};
+    if (!credential.empty()) detail["credential"] = credential;
+    security::audit(o_.catalog_dir, keys_, "rate.limited", detail);
+  }
+
+  // A denied address's requests are audited once a minute per address.
+  void audit_denied(const std::string& address, const std::string& rule, const std::string& path) {
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(mutex_);
+      auto& last = denied_[address];
+      if (last.time_since_epoch().count() != 0 && now - last < std::chrono::minutes(1)) return;
+      last = now;
+    }
+    security::audit(o_.catalog_dir, keys_, "intel.denied", {{"address", address}, {"rule", rule}, {"path", path}});
   }
 
   // What identifies one version of the token file.
@@ -245,7 +306,14 @@ class Gatekeeper {
   static thread_local Dialect dialect_;
   const ServerOptions& o_;
   const security::NodeKeys& keys_;
+  const IntelService& intel_;
   std::mutex mutex_;
+  struct Limited {
+    std::int64_t count = 0, total = 0;  // since the last entry; in this episode
+    std::chrono::steady_clock::time_point last;
+  };
+  std::map<std::string, Limited> limited_;
+  std::map<std::string, std::chrono::steady_clock::time_point> denied_;
   const std::string token_file_ = (std::filesystem::path(o_.catalog_dir) / "tokens.json").string();
   FileVersion tokens_version_;
   std::map<std::string, std::optional<security::TokenInfo>> tokens_;
@@ -268,6 +336,7 @@ struct Services {
   FeaturesApi& features;
   TilesApi& tiles;
   OpenEoApi& openeo;
+  TaxiiApi& taxii;
   core::FairGate& api_gate;  // STAC and Features requests, in arrival order
 };
 
@@ -376,6 +445,21 @@ void openeo_route(Services& s, const httplib::Request& req, httplib::Response& r
   reply(res, a);
 }
 
+// TAXII 2.1: its media type and error messages.
+void taxii_route(Services& s, const httplib::Request& req, httplib::Response& res) {
+  ApiRequest r;
+  cache_policy(req, res);
+  if (!s.gate.admit(req, res, r.caller, Gatekeeper::Dialect::kTaxii)) return;
+  r.method = req.method;
+  r.path = req.path;
+  for (const auto& [k, v] : req.params) r.query[k] = v;
+  r.body = req.body;
+  r.base_url = base_url(req, s.o);
+  const ApiResponse a = s.taxii.handle(r, req.get_header_value("Accept"), req.get_header_value("Content-Type"));
+  if (a.status == 401 || a.status == 403) s.gate.audit_refusal(req, a.status, r.caller);
+  reply(res, a);
+}
+
 struct Route {
   const char* method;
   const char* pattern;
@@ -397,6 +481,10 @@ const std::vector<Route>& route_table() {
       {"PUT", R"(/openeo/1\.2/.*)", openeo_route},
       {"PATCH", R"(/openeo/1\.2/.*)", openeo_route},
       {"DELETE", R"(/openeo/1\.2/.*)", openeo_route},
+      {"GET", R"(/taxii2(/.*)?)", taxii_route},
+      {"POST", R"(/taxii2(/.*)?)", taxii_route},
+      {"PUT", R"(/taxii2/.*)", taxii_route},
+      {"DELETE", R"(/taxii2/.*)", taxii_route},
   };
   return routes;
 }
@@ -469,6 +557,7 @@ void configure(httplib::Server& svr, const ServerOptions& o, int pool) {
       case 416: code = "RangeNotSatisfiable", why = "the requested byte range lies outside the file"; break;
       default: break;
     }
+    if (req.path.rfind("/taxii2", 0) == 0) return reply(res, TaxiiApi::error(res.status, code, why));
     reply(res, error_response(res.status, code, why));
   });
 }
@@ -539,7 +628,11 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   io::init_gdal();
   auto store = catalog::open_sqlite_store(o.catalog_dir);  // fails at start-up on a locked or corrupt catalog
   const auto keys = security::NodeKeys::load_or_create(o.catalog_dir);
-  Gatekeeper gate(o, keys);
+  intel::DeriveOptions derive = o.intel;
+  derive.node_name = keys.public_key().name;
+  derive.key_id = keys.public_key().key_id();
+  IntelService intel(o.catalog_dir, keys, derive);
+  Gatekeeper gate(o, keys, intel);
   StacApi stac(*store);
   core::FairGate api_gate(2 * std::max(1u, std::thread::hardware_concurrency()));
   FeaturesApi features(*store);
@@ -564,7 +657,9 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   auto server = std::make_unique<GuardedServer>(limits, tls);
   if (tls) SSL_CTX_free(tls);  // the server holds its own reference
   configure(*server, o, pool);
-  Services services{o, gate, *store, stac, features, tiles, openeo, api_gate};
+  TaxiiApi taxii(intel.store(), o.catalog_dir, keys, {.max_content_length = o.max_body_bytes});
+  intel.start(&taxii);
+  Services services{o, gate, *store, stac, features, tiles, openeo, taxii, api_gate};
   add_routes(*server, services);
   listen(*server, o, on_listening);
 }

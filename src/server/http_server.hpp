@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "intel/derive.hpp"
 #include "server/openeo_limits.hpp"
 
 namespace sco::server {
@@ -27,7 +28,8 @@ struct ServerOptions {
   bool access_log = true;
   std::string tls_cert, tls_key;  // PEM files: HTTPS (OpenSSL) when given
   bool trust_proxy = false;       // behind a reverse proxy: links and client addresses from X-Forwarded-*
-  OpenEoLimits openeo;  // synchronous limits and the batch queue (zeros: sized from the machine)
+  OpenEoLimits openeo;
+  intel::DeriveOptions intel;  // bursts and indicators from the audit log (node_name, key_id filled by serve)  // synchronous limits and the batch queue (zeros: sized from the machine)
 };
 
 // Blocks until stopped by a signal. Throws naming the catalog when it cannot be opened, or the

@@ -546,6 +546,11 @@ std::string openapi_json(const std::string& base_url) {
       {"/features/collections/{collectionId}/items/{featureId}",
        get("one district, by the value of the run's --id field",
            json::array({param("collectionId", "path", "string", "table id"), param("featureId", "path", "string", "district id")}))},
+      {"/taxii2/", get("TAXII 2.1 discovery (Accept: application/taxii+json;version=2.1; see docs/intel.md)")},
+      {"/taxii2/sco/collections/", get("TAXII 2.1 collections of the node's security events (partner tokens)")},
+      {"/taxii2/sco/collections/{collectionId}/objects/",
+       get("STIX 2.1 objects, signed (added_after, limit, next, match[id|type|version|spec_version]); POST: partners' objects",
+           json::array({param("collectionId", "path", "string", "collection id")}))},
   };
   paths["/stac/search"]["post"] = {{"summary", "item search (JSON body: bbox, datetime, intersects, limit, collections, ids, token)"},
                                    {"requestBody", {{"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}}},

@@ -149,7 +149,9 @@ TEST(IntelDerive, BurstsBecomeSightingsThenAnIndicator) {
   for (int i = 0; i < 6; ++i) {
     const auto out = d.feed(entry(i, fmt::format("2026-12-07T10:00:{:02d}Z", i * 10), "access.refused",
                                   {{"status", 401}, {"address", "198.51.100.9"}, {"credential", "c1"}}));
-    if (i < 2) EXPECT_TRUE(out.empty()) << i;
+    if (i < 2) {
+      EXPECT_TRUE(out.empty()) << i;
+    }
     all.insert(all.end(), out.begin(), out.end());
     EXPECT_TRUE(d.feed(entry(100 + i, "2026-12-07T10:00:01Z", "access.refused", {{"status", 403}, {"address", "198.51.100.9"}})).empty());
   }
