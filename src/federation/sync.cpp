@@ -378,6 +378,7 @@ class SyncRun {
                          : p.find("which this node does not trust") != std::string::npos      ? "untrusted_key"
                          : p.find("does not match its content") != std::string::npos          ? "bad_signature"
                          : p.find("does not match its checksum") != std::string::npos ||
+                                   p.find("do not match the signed file:checksum") != std::string::npos ||
                                    p.find("the signed item says") != std::string::npos        ? "checksum_mismatch"
                          : p.find("an older or equal version") != std::string::npos          ? "replayed_version"
                                                                                               : "malformed";

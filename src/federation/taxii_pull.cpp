@@ -119,11 +119,16 @@ PullReport pull_intel(const PullOptions& o, intel::IntelStore& store, const secu
                    next.empty() ? "\"more\" without \"next\"" : objects.empty() ? "\"more\" with no objects" : "a page of objects it gave before");
       }
     }
-    json rules = json::array();
-    for (const auto& r : pc.rules) rules.push_back({{"id", r.id}, {"range", r.range}, {"indicator", r.indicator}, {"signer", r.signer}});
+    // The entry names the first 100 rules and refusals (all are in sco intel list), with their counts.
+    json rules = json::array(), refused = json::array();
+    for (std::size_t i = 0; i < std::min<std::size_t>(pc.rules.size(), 100); ++i) {
+      const auto& r = pc.rules[i];
+      rules.push_back({{"id", r.id}, {"range", r.range}, {"indicator", r.indicator}, {"signer", r.signer}});
+    }
+    for (std::size_t i = 0; i < std::min<std::size_t>(pc.refused_rules.size(), 100); ++i) refused.push_back(pc.refused_rules[i]);
     security::audit(o.catalog_dir, keys, "intel.pull",
-                    {{"from", report.api_root}, {"collection", pc.id}, {"objects", pc.objects}, {"stored", pc.stored}, {"rules", rules},
-                     {"refused_rules", pc.refused_rules}});
+                    {{"from", report.api_root}, {"collection", pc.id}, {"objects", pc.objects}, {"stored", pc.stored}, {"rules_count", pc.rules.size()},
+                     {"rules", rules}, {"refused_rules_count", pc.refused_rules.size()}, {"refused_rules", refused}});
     report.collections.push_back(std::move(pc));
   }
   return report;

@@ -128,6 +128,8 @@ std::vector<Derived> Deriver::refusal(const json& entry, const std::string& kind
     else ++it;
   }
   const std::string key = kind + "|" + address;
+  // Open bursts are bounded: past 10,000 sources at once, new ones wait until others end.
+  if (!bursts.contains(key) && bursts.size() >= 10000) return {};
   const int increment = kind == "rate" ? std::max(1, entry["detail"].value("refused", 1)) : 1;
   if (!bursts.contains(key)) {
     bursts[key] = {{"kind", kind}, {"address", address}, {"count", 0}, {"first_ms", now}, {"first_seq", entry.value("seq", 0)},
@@ -229,7 +231,15 @@ std::vector<Derived> Deriver::rejected_sync(const json& entry) {
   if (from.rfind("http://", 0) != 0 && from.rfind("https://", 0) != 0) return {};
   const std::string t = stix_time(entry.value("time", ""));
   std::string reason = "bad_signature";
-  if (d.contains("reasons") && d["reasons"].is_object() && !d["reasons"].empty()) reason = d["reasons"].begin().key();
+  if (d.contains("reasons") && d["reasons"].is_object()) {  // the most frequent kind of problem
+    int most = 0;
+    for (auto it = d["reasons"].begin(); it != d["reasons"].end(); ++it) {
+      if (it.value().is_number_integer() && it.value().get<int>() > most) {
+        most = it.value().get<int>();
+        reason = it.key();
+      }
+    }
+  }
   std::vector<Derived> out;
   const json url = observable({{"type", "url"}, {"value", from}});
   out.push_back({url, Level::kAmber});

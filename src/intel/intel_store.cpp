@@ -43,17 +43,26 @@ std::string format_time_us(std::int64_t us) {
 
 namespace {
 
+// Version 2: `latest` marks each object's newest version in its collection (what TAXII serves by
+// default), so that a page is one range of an index instead of a lookup per row; pages are ranges of
+// `seq` (date_added increases with it). Version 1 stores are migrated on opening.
+constexpr int kSchemaVersion = 2;
 constexpr const char* kSchema = R"(
 CREATE TABLE IF NOT EXISTS objects (seq INTEGER PRIMARY KEY, collection TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,
-  version TEXT NOT NULL, date_added INTEGER NOT NULL, media_type TEXT NOT NULL, body TEXT NOT NULL,
+  version TEXT NOT NULL, date_added INTEGER NOT NULL, media_type TEXT NOT NULL, body TEXT NOT NULL, latest INTEGER NOT NULL DEFAULT 1,
   UNIQUE (collection, id, version));
 CREATE INDEX IF NOT EXISTS objects_added ON objects (collection, date_added);
+CREATE INDEX IF NOT EXISTS objects_seq ON objects (collection, seq);
+CREATE INDEX IF NOT EXISTS objects_latest ON objects (collection, latest, seq);
 CREATE TABLE IF NOT EXISTS rules (id TEXT PRIMARY KEY, range TEXT NOT NULL, indicator TEXT NOT NULL, signer TEXT NOT NULL,
   source TEXT NOT NULL, valid_from TEXT NOT NULL, valid_until TEXT NOT NULL, created TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS allow (range TEXT PRIMARY KEY, note TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS statuses (id TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-PRAGMA user_version = 1;
+)";
+constexpr const char* kMigrate1to2 = R"(
+ALTER TABLE objects ADD COLUMN latest INTEGER NOT NULL DEFAULT 1;
+UPDATE objects SET latest = (version = (SELECT max(version) FROM objects x WHERE x.collection = objects.collection AND x.id = objects.id));
 )";
 
 // One prepared statement: bind by position, step, read columns.
@@ -83,6 +92,11 @@ class Query {
     return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(st_, i))) : std::string();
   }
   std::int64_t num(int i) const { return sqlite3_column_int64(st_, i); }
+  // A text column in place, valid until the next step.
+  std::string_view view(int i) const {
+    const auto* p = sqlite3_column_text(st_, i);
+    return p ? std::string_view(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(st_, i))) : std::string_view();
+  }
 
  private:
   [[noreturn]] void fail() const { core::fail(ErrorCode::kIo, "intel store: {}", sqlite3_errmsg(db_)); }
@@ -109,6 +123,8 @@ sqlite3* connect(const std::string& path, bool writer) {
     core::fail(ErrorCode::kIo, "intel store '{}': {}", path, what);
   }
   sqlite3_busy_timeout(db, 10000);
+  // Readers map the file: pages of objects are read from the page cache without a copy into SQLite's.
+  if (!writer) sqlite3_exec(db, "PRAGMA mmap_size = 4294967296", nullptr, nullptr, nullptr);
   return db;
 }
 
@@ -132,9 +148,18 @@ class SqliteWriter final : public IntelWriter {
     const auto now = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     const std::int64_t added = std::max<std::int64_t>(now, last_added_ + 1);
     if (!versioned) version = format_time_us(added);
-    Query q(db_, "INSERT OR IGNORE INTO objects (collection, id, type, version, date_added, media_type, body) VALUES (?, ?, ?, ?, ?, ?, ?)");
-    q.text(collection).text(id).text(type).text(version).integer(added).text("application/stix+json;version=2.1").text(text).row();
+    // The newest version so far keeps the `latest` mark; an older one arriving late does not take it.
+    Query newest(db_, "SELECT max(version) FROM objects WHERE collection = ? AND id = ?");
+    newest.text(collection).text(id).row();
+    const std::string held = newest.col(0);
+    if (held == version) return false;
+    const bool latest = held.empty() || version > held;
+    Query q(db_, "INSERT OR IGNORE INTO objects (collection, id, type, version, date_added, media_type, body, latest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    q.text(collection).text(id).text(type).text(version).integer(added).text("application/stix+json;version=2.1").text(text).integer(latest ? 1 : 0).row();
     if (sqlite3_changes(db_) == 0) return false;
+    if (latest && !held.empty()) {
+      Query(db_, "UPDATE objects SET latest = 0 WHERE collection = ? AND id = ? AND version <> ? AND latest = 1").text(collection).text(id).text(version).row();
+    }
     last_added_ = added;
     return true;
   }
@@ -164,7 +189,20 @@ class SqliteIntelStore final : public IntelStore {
     std::filesystem::create_directories(dir);
     writer_ = connect(path_, true);
     exec(writer_, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-    exec(writer_, kSchema);
+    exec(writer_, "BEGIN IMMEDIATE");
+    try {
+      Query v(writer_, "PRAGMA user_version");
+      v.row();
+      if (v.num(0) == 1) exec(writer_, kMigrate1to2);
+      if (v.num(0) > kSchemaVersion) core::fail(ErrorCode::kInvalidInput, "intel store '{}' has schema {}, newer than this sco's {}", path_, v.num(0), kSchemaVersion);
+      exec(writer_, kSchema);
+      exec(writer_, fmt::format("PRAGMA user_version = {}", kSchemaVersion).c_str());
+      exec(writer_, "COMMIT");
+    } catch (...) {
+      sqlite3_exec(writer_, "ROLLBACK", nullptr, nullptr, nullptr);
+      sqlite3_close(writer_);
+      throw;
+    }
   }
   ~SqliteIntelStore() override {
     for (sqlite3* db : readers_) sqlite3_close(db);
@@ -187,9 +225,25 @@ class SqliteIntelStore final : public IntelStore {
   }
 
   ObjectPage objects(const ObjectQuery& q) override {
-    std::string sql = fmt::format("SELECT seq, id, version, date_added, media_type{} FROM objects o WHERE collection = ? AND seq > ?",
+    ObjectPage page;
+    page.more = each_object(q, [&](const StoredObject& o, std::string_view text) {
+      page.objects.push_back(o);
+      page.objects.back().text.assign(text);
+    });
+    return page;
+  }
+
+  bool each_object(const ObjectQuery& q, const std::function<void(const StoredObject&, std::string_view)>& each) override {
+    // added_after as a lower bound of seq (date_added increases with seq): every page is a seq range.
+    std::int64_t after_seq = q.after_seq;
+    if (q.added_after_us) {
+      Reader r(*this);
+      Query first(r.db, "SELECT coalesce(min(seq), 9223372036854775807) FROM objects WHERE collection = ? AND date_added > ?");
+      first.text(q.collection).integer(*q.added_after_us).row();
+      after_seq = std::max(after_seq, first.num(0) - 1);
+    }
+    std::string sql = fmt::format("SELECT seq, id, version, date_added{} FROM objects o WHERE collection = ? AND seq > ?",
                                   q.with_text ? ", body" : "");
-    if (q.added_after_us) sql += " AND date_added > ?";
     const auto in_list = [](std::size_t n) { return fmt::format("({})", fmt::join(std::vector<std::string>(n, "?"), ", ")); };
     if (!q.ids.empty()) sql += " AND id IN " + in_list(q.ids.size());
     if (!q.types.empty()) sql += " AND type IN " + in_list(q.types.size());
@@ -198,7 +252,7 @@ class SqliteIntelStore final : public IntelStore {
     for (const auto& v : q.versions.empty() ? std::vector<std::string>{"last"} : q.versions) {
       if (v == "all") kinds = {"all"};
       if (kinds.size() == 1 && kinds[0] == "all") break;
-      if (v == "last") kinds.push_back("o.version = (SELECT max(version) FROM objects x WHERE x.collection = o.collection AND x.id = o.id)");
+      if (v == "last") kinds.push_back("o.latest = 1");
       else if (v == "first") kinds.push_back("o.version = (SELECT min(version) FROM objects x WHERE x.collection = o.collection AND x.id = o.id)");
       else exact.push_back(v);
     }
@@ -211,21 +265,22 @@ class SqliteIntelStore final : public IntelStore {
     sql += " ORDER BY seq LIMIT ?";
     Reader r(*this);
     Query s(r.db, sql);
-    s.text(q.collection).integer(q.after_seq);
-    if (q.added_after_us) s.integer(*q.added_after_us);
+    s.text(q.collection).integer(after_seq);
     for (const auto& v : q.ids) s.text(v);
     for (const auto& v : q.types) s.text(v);
     for (const auto& v : exact) s.text(v);
     s.integer(static_cast<std::int64_t>(q.limit) + 1);
-    ObjectPage page;
+    std::size_t n = 0;
+    StoredObject row;
     while (s.row()) {
-      if (page.objects.size() == q.limit) {
-        page.more = true;
-        break;
-      }
-      page.objects.push_back({s.num(0), s.col(1), s.col(2), format_time_us(s.num(3)), s.col(4), q.with_text ? s.col(5) : ""});
+      if (n++ == q.limit) return true;
+      row.seq = s.num(0);
+      row.id = s.col(1);
+      row.version = s.col(2);
+      row.date_added_us = s.num(3);
+      each(row, q.with_text ? s.view(4) : std::string_view());
     }
-    return page;
+    return false;
   }
 
   std::optional<std::string> state(const std::string& key) override { return one("SELECT value FROM state WHERE key = ?", key); }
@@ -273,6 +328,17 @@ class SqliteIntelStore final : public IntelStore {
     std::vector<AllowEntry> out;
     while (q.row()) out.push_back({q.col(0), q.col(1)});
     return out;
+  }
+
+  std::uint64_t checkpoint(std::uint64_t above_bytes) override {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path_ + "-wal", ec);
+    if (ec || size <= above_bytes) return ec ? 0 : size;
+    std::lock_guard lock(write_mutex_);
+    sqlite3_busy_timeout(writer_, 200);
+    sqlite3_exec(writer_, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);  // busy: tried again later
+    sqlite3_busy_timeout(writer_, 10000);
+    return size;
   }
 
   std::int64_t object_count(const std::string& collection) override {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -21,7 +22,9 @@ namespace sco::intel {
 
 struct StoredObject {
   std::int64_t seq = 0;
-  std::string id, version, date_added, media_type, text;
+  std::string id, version;
+  std::int64_t date_added_us = 0;  // format_time_us for its text
+  std::string text;                // empty for the manifest
 };
 
 struct ObjectQuery {
@@ -65,6 +68,9 @@ class IntelStore {
   virtual ~IntelStore() = default;
   virtual void write(const std::function<void(IntelWriter&)>& work) = 0;  // one transaction
   virtual ObjectPage objects(const ObjectQuery& query) = 0;
+  // The same page row by row, each object's text seen in place (no copy): `each` gets the row (its text
+  // empty) and the text; returns whether there are more rows after the page.
+  virtual bool each_object(const ObjectQuery& query, const std::function<void(const StoredObject&, std::string_view)>& each) = 0;
   virtual std::optional<std::string> state(const std::string& key) = 0;
   virtual std::vector<std::pair<std::string, std::string>> states(const std::string& prefix) = 0;  // keys starting with it
   virtual std::optional<std::string> status(const std::string& id) = 0;
@@ -75,6 +81,10 @@ class IntelStore {
   virtual void add_allow(const AllowEntry& entry) = 0;
   virtual std::vector<AllowEntry> allow_list() = 0;
   virtual std::int64_t object_count(const std::string& collection) = 0;
+  // Moves what the write-ahead log holds into the database file and empties the log when no reader
+  // needs it (tried for at most 200 ms): readers then map the file instead of reading the log. Returns
+  // the log's size before, in bytes.
+  virtual std::uint64_t checkpoint(std::uint64_t above_bytes) = 0;
 };
 
 std::unique_ptr<IntelStore> open_intel_store(const std::string& catalog_dir);

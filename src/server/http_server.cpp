@@ -455,9 +455,17 @@ void taxii_route(Services& s, const httplib::Request& req, httplib::Response& re
   for (const auto& [k, v] : req.params) r.query[k] = v;
   r.body = req.body;
   r.base_url = base_url(req, s.o);
-  const ApiResponse a = s.taxii.handle(r, req.get_header_value("Accept"), req.get_header_value("Content-Type"));
+  ApiResponse a;
+  {
+    const core::FairGate::Pass pass(s.api_gate);  // pages are built in arrival order, a few at a time
+    a = s.taxii.handle(r, req.get_header_value("Accept"), req.get_header_value("Content-Type"));
+  }
   if (a.status == 401 || a.status == 403) s.gate.audit_refusal(req, a.status, r.caller);
-  reply(res, a);
+  // Pages of objects are large: their body is moved into the response, not copied.
+  res.status = a.status;
+  for (const auto& [k, v] : a.headers) res.set_header(k, v);
+  res.set_header("Content-Type", a.content_type);
+  res.body = std::move(a.body);
 }
 
 struct Route {

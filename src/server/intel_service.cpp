@@ -57,6 +57,7 @@ void IntelService::refresh() {
     intel::derive_from_audit(*store_, dir_, keys_, options_);
     audit_size_ = size;
   }
+  store_->checkpoint(16u << 20);  // after large posts or pulls, pages are read from the mapped file again
   // Rules change through pulls, posts and revocations (other processes too): reloaded every second;
   // the partners' addresses (name lookups) every 30 s.
   bool allow_changed = false;

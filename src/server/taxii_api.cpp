@@ -215,21 +215,46 @@ std::string paging(const ApiRequest& r, const TaxiiLimits& limits, intel::Object
   return "";
 }
 
-// The page's body: an envelope, a manifest or a version list.
-std::string page_body(const intel::ObjectPage& page, bool manifest, bool versions) {
-  std::string body = fmt::format("{{\"more\":{}", page.more ? "true" : "false");
-  if (page.more) body += fmt::format(",\"next\":\"{}\"", page.objects.back().seq);
-  if (page.objects.empty()) return body + "}";
-  body += versions ? ",\"versions\":[" : ",\"objects\":[";
-  for (std::size_t i = 0; i < page.objects.size(); ++i) {
-    const auto& o = page.objects[i];
-    if (i) body += ',';
-    if (versions) body += json(o.version).dump();
-    else if (manifest) body += json({{"id", o.id}, {"date_added", o.date_added}, {"version", o.version}, {"media_type", o.media_type}}).dump();
-    else body += o.text;
+// A page's body as its rows arrive: an envelope, a manifest or a version list; the first and last
+// rows' date_added for the headers.
+class PageBody {
+ public:
+  PageBody(bool manifest, bool versions, std::size_t limit) : manifest_(manifest), versions_(versions) {
+    body_.reserve(manifest || versions ? limit * 160 : std::min<std::size_t>(limit, 1000) * 900);
+    // Room for the head ("more" and "next", known at the end), written over spaces that JSON allows
+    // before the comma: the page is never moved to put its head in front.
+    body_.assign(kHead, ' ');
+    body_ += versions ? ",\"versions\":[" : ",\"objects\":[";
   }
-  return body + "]}";
-}
+  void add(const intel::StoredObject& o, std::string_view text) {
+    if (rows_++) body_ += ',';
+    else first_us_ = o.date_added_us;
+    last_us_ = o.date_added_us;
+    last_seq_ = o.seq;
+    if (versions_) body_ += json(o.version).dump();
+    else if (manifest_) body_ += json({{"id", o.id}, {"date_added", intel::format_time_us(o.date_added_us)}, {"version", o.version},
+                                       {"media_type", "application/stix+json;version=2.1"}}).dump();
+    else body_ += text;
+  }
+  std::size_t rows() const { return rows_; }
+  std::int64_t first_us() const { return first_us_; }
+  std::int64_t last_us() const { return last_us_; }
+  std::string finish(bool more) {
+    std::string head = fmt::format("{{\"more\":{}", more ? "true" : "false");
+    if (more) head += fmt::format(",\"next\":\"{}\"", last_seq_);
+    if (rows_ == 0) return head + "}";
+    body_.replace(0, head.size(), head);
+    body_ += "]}";
+    return std::move(body_);
+  }
+
+ private:
+  static constexpr std::size_t kHead = 48;  // {"more":true,"next":"9223372036854775807" is 42
+  bool manifest_, versions_;
+  std::string body_;
+  std::size_t rows_ = 0;
+  std::int64_t first_us_ = 0, last_us_ = 0, last_seq_ = 0;
+};
 
 }  // namespace
 
@@ -242,15 +267,19 @@ ApiResponse TaxiiApi::objects(const ApiRequest& r, const intel::CollectionInfo& 
   q.types = comma_list(r.query, "match[type]");
   q.versions = versions ? std::vector<std::string>{"all"} : comma_list(r.query, "match[version]");
   const auto specs = comma_list(r.query, "match[spec_version]");
-  intel::ObjectPage page;
-  if (specs.empty() || std::find(specs.begin(), specs.end(), "2.1") != specs.end()) page = store_.objects(q);
-  if (!object_id.empty() && page.objects.empty() && q.after_seq == 0 && !q.added_after_us) {
+  PageBody page(manifest, versions, q.limit);
+  bool more = false;
+  if (specs.empty() || std::find(specs.begin(), specs.end(), "2.1") != specs.end()) {
+    more = store_.each_object(q, [&](const intel::StoredObject& o, std::string_view text) { page.add(o, text); });
+  }
+  if (!object_id.empty() && page.rows() == 0 && q.after_seq == 0 && !q.added_after_us) {
     return error(404, "Not Found", fmt::format("no object '{}' in collection {}", object_id, c.id));
   }
-  ApiResponse a = taxii_json(200, page_body(page, manifest, versions));
-  if (!page.objects.empty()) {
-    a.headers.push_back({"X-TAXII-Date-Added-First", page.objects.front().date_added});
-    a.headers.push_back({"X-TAXII-Date-Added-Last", page.objects.back().date_added});
+  const bool any = page.rows() > 0;
+  ApiResponse a = taxii_json(200, page.finish(more));
+  if (any) {
+    a.headers.push_back({"X-TAXII-Date-Added-First", intel::format_time_us(page.first_us())});
+    a.headers.push_back({"X-TAXII-Date-Added-Last", intel::format_time_us(page.last_us())});
   }
   return a;
 }
@@ -290,11 +319,12 @@ ApiResponse TaxiiApi::post_objects(const ApiRequest& r, const intel::CollectionI
     const auto shown = std::vector<std::string>(e.problems().begin(), e.problems().begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(e.problems().size(), 100)));
     return error(422, "Unprocessable Entity", e.what(), {{"problems", shown}});
   }
-  json rule_ids = json::array();
-  for (const auto& rule : report.rules) rule_ids.push_back({{"id", rule.id}, {"range", rule.range}});
+  json rule_ids = json::array(), refused = json::array();  // the first 100 of each, with the counts
+  for (std::size_t i = 0; i < std::min<std::size_t>(report.rules.size(), 100); ++i) rule_ids.push_back({{"id", report.rules[i].id}, {"range", report.rules[i].range}});
+  for (std::size_t i = 0; i < std::min<std::size_t>(report.refused_rules.size(), 100); ++i) refused.push_back(report.refused_rules[i]);
   security::audit(dir_, keys_, "intel.inbound",
-                  {{"token", r.caller.token_id}, {"collection", c.id}, {"objects", list.size()}, {"stored", report.stored}, {"rules", rule_ids},
-                   {"refused_rules", report.refused_rules}});
+                  {{"token", r.caller.token_id}, {"collection", c.id}, {"objects", list.size()}, {"stored", report.stored},
+                   {"rules_count", report.rules.size()}, {"rules", rule_ids}, {"refused_rules_count", report.refused_rules.size()}, {"refused_rules", refused}});
   ApiResponse a = taxii_json(202, *store_.status(status_id));
   return a;
 }

@@ -390,6 +390,13 @@ try:
     check(json.loads(sco(B, "--json", "audit", "verify").stdout)["ok"], "B's audit log intact")
     events = [json.loads(l)["event"] for l in sco(B, "audit", "tail", "-n", "50").stdout.splitlines()]
     check(events.count("sync.rejected") >= 3, f"rejections are audited ({events.count('sync.rejected')})")
+    # ... and shared as STIX: a sighting per rejection, of the attack pattern its reason names.
+    stix = json.loads(sco(B, "intel", "export", "--collection", "amber").stdout)["objects"]
+    capec = {o["id"]: o["external_references"][0]["external_id"] for o in stix if o["type"] == "attack-pattern"}
+    seen = {re.search(r"\(([a-z_]+)\)", o["description"]).group(1): capec[o["sighting_of_ref"]]
+            for o in stix if o["type"] == "sighting" and "rejected" in o.get("description", "")}
+    check(seen.get("checksum_mismatch") == "CAPEC-477" and seen.get("bad_signature") == "CAPEC-473" and seen.get("unsigned") == "CAPEC-473",
+          f"rejected syncs as STIX sightings: {seen}")
     uses = [json.loads(l) for l in sco(A, "audit", "tail", "-n", "200").stdout.splitlines() if '"token.used"' in l]
     check(any(u["detail"]["owner"] == "agency-b" and u["detail"]["role"] == "partner" for u in uses) and len(uses) < 20,
           f"token use is audited on A, not on every request ({len(uses)} entries)")

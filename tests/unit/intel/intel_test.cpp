@@ -206,3 +206,54 @@ TEST(IntelDeny, AllowListIsNeverOverridden) {
   EXPECT_EQ(deny.denied("127.0.0.1"), "");
   EXPECT_EQ(deny.denied("::ffff:198.51.100.2"), "r1");
 }
+
+TEST(IntelStore, VersionsPagesAndAddedAfter) {
+  sco::test::TempDir dir;
+  auto store = open_intel_store(dir.path());
+  const auto version = [](const std::string& id, const std::string& modified) {
+    return json{{"type", "indicator"}, {"id", id}, {"created", "2026-01-01T00:00:00.000Z"}, {"modified", modified}};
+  };
+  const std::string a = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", b = "indicator--9e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
+  store->write([&](IntelWriter& w) {
+    EXPECT_TRUE(w.add_object("c", version(a, "2026-01-02T00:00:00.000Z"), "a2"));
+    EXPECT_TRUE(w.add_object("c", version(a, "2026-01-01T00:00:00.000Z"), "a1"));  // older, arriving late
+    EXPECT_FALSE(w.add_object("c", version(a, "2026-01-02T00:00:00.000Z"), "again"));
+    EXPECT_TRUE(w.add_object("c", version(b, "2026-01-01T00:00:00.000Z"), "b1"));
+    EXPECT_TRUE(w.add_object("c", version(b, "2026-01-03T00:00:00.000Z"), "b3"));
+    EXPECT_TRUE(w.add_object("other", version(b, "2026-01-03T00:00:00.000Z"), "elsewhere"));
+  });
+  const auto texts = [&](ObjectQuery q) {
+    std::vector<std::string> out;
+    for (;;) {
+      const auto page = store->objects(q);
+      for (const auto& o : page.objects) out.push_back(o.text);
+      if (!page.more) return out;
+      q.after_seq = page.objects.back().seq;
+    }
+  };
+  ObjectQuery q;
+  q.collection = "c";
+  EXPECT_EQ(texts(q), (std::vector<std::string>{"a2", "b3"}));  // the latest versions, in the order added
+  q.limit = 1;
+  EXPECT_EQ(texts(q), (std::vector<std::string>{"a2", "b3"}));  // the same, one per page
+  q.versions = {"all"};
+  EXPECT_EQ(texts(q), (std::vector<std::string>{"a2", "a1", "b1", "b3"}));
+  q.versions = {"first"};
+  EXPECT_EQ(texts(q), (std::vector<std::string>{"a1", "b1"}));
+  q.versions = {"2026-01-01T00:00:00.000Z"};
+  EXPECT_EQ(texts(q), (std::vector<std::string>{"a1", "b1"}));
+  // added_after: strictly after a row's date_added.
+  q.versions = {"all"};
+  q.limit = 10;
+  const auto all = store->objects(q);
+  q.added_after_us = all.objects[0].date_added_us;
+  EXPECT_EQ(texts(q), (std::vector<std::string>{"a1", "b1", "b3"}));
+  q.added_after_us = all.objects[1].date_added_us;
+  EXPECT_EQ(texts(q), (std::vector<std::string>{"b1", "b3"}));
+  q.added_after_us = all.objects[3].date_added_us;
+  EXPECT_TRUE(texts(q).empty());
+  q.added_after_us = all.objects[1].date_added_us;
+  q.types = {"malware"};
+  EXPECT_TRUE(texts(q).empty());
+  EXPECT_EQ(store->object_count("c"), 4);
+}
