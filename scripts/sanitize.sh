@@ -33,7 +33,7 @@ if [[ "$seconds" != 0 ]]; then
   # memory"): libnetcdf sizes buffers from a file's header before checking it against the file.
   export ASAN_OPTIONS="$ASAN_OPTIONS:max_allocation_size_mb=2048"
   mkdir -p "$build/artifacts"
-  for t in fuzz_expression fuzz_recipe fuzz_stac_json fuzz_query fuzz_deflate fuzz_cf_time fuzz_raster_metadata fuzz_zones; do
+  for t in fuzz_expression fuzz_recipe fuzz_stac_json fuzz_query fuzz_deflate fuzz_cf_time fuzz_raster_metadata fuzz_zones fuzz_stix; do
     name="${t#fuzz_}"
     work="$build/corpus/$name"  # grows across runs; the committed seeds stay as they are
     mkdir -p "$work"

@@ -83,7 +83,7 @@ std::string Deriver::attack_pattern_id(const std::string& capec) const { return 
 json Deriver::sdo(const std::string& type, const std::string& id, const std::string& created, const std::string& modified, const json& entry,
                   Level level) const {
   return {{"type", type}, {"spec_version", "2.1"}, {"id", id}, {"created", created}, {"modified", modified},
-          {"created_by_ref", identity_id()}, {"object_marking_refs", {tlp_marking_id(level)}}, {"external_references", {audit_reference(entry)}}};
+          {"created_by_ref", identity_id()}, {"object_marking_refs", json::array({tlp_marking_id(level)})}, {"external_references", json::array({audit_reference(entry)})}};
 }
 
 std::vector<Derived> Deriver::reference_objects() const {
@@ -95,15 +95,15 @@ std::vector<Derived> Deriver::reference_objects() const {
   out.push_back({{{"type", "identity"}, {"spec_version", "2.1"}, {"id", identity_id()}, {"created", t0}, {"modified", t0},
                   {"name", o_.node_name}, {"identity_class", "system"},
                   {"description", fmt::format("A sco node (Space Climate Observatory engine), Ed25519 key id {}.", o_.key_id)},
-                  {"object_marking_refs", {tlp_marking_id(Level::kWhite)}}},
+                  {"object_marking_refs", json::array({tlp_marking_id(Level::kWhite)})}},
                  Level::kWhite});
   for (const Capec& c : capecs()) {
     const std::string number = std::string(c.id).substr(6);
     out.push_back({{{"type", "attack-pattern"}, {"spec_version", "2.1"}, {"id", attack_pattern_id(c.id)}, {"created", t0}, {"modified", t0},
                     {"created_by_ref", identity_id()}, {"name", c.name}, {"description", c.description},
-                    {"object_marking_refs", {tlp_marking_id(Level::kWhite)}},
-                    {"external_references", {{{"source_name", "capec"}, {"external_id", c.id},
-                                              {"url", fmt::format("https://capec.mitre.org/data/definitions/{}.html", number)}}}}},
+                    {"object_marking_refs", json::array({tlp_marking_id(Level::kWhite)})},
+                    {"external_references", json::array({json{{"source_name", "capec"}, {"external_id", c.id},
+                                                              {"url", fmt::format("https://capec.mitre.org/data/definitions/{}.html", number)}}})}},
                    Level::kWhite});
   }
   return out;
@@ -186,8 +186,8 @@ std::vector<Derived> Deriver::burst_version(json& b, const json& entry) {
   json s = sdo("sighting", sco_id("sighting", burst_name), created_at, format_ms(modified), origin, Level::kAmber);
   s["external_references"].push_back(audit_reference(entry));
   s["sighting_of_ref"] = attack_pattern_id(auth ? "CAPEC-112" : "CAPEC-125");
-  s["observed_data_refs"] = {od["id"]};
-  s["where_sighted_refs"] = {identity_id()};
+  s["observed_data_refs"] = json::array({od["id"]});
+  s["where_sighted_refs"] = json::array({identity_id()});
   s["first_seen"] = first;
   s["last_seen"] = last;
   s["count"] = b["count"];
@@ -207,7 +207,7 @@ std::vector<Derived> Deriver::indicator(const json& b, const json& entry) {
   const std::string name = entry.value("hash", "");
   json ind = sdo("indicator", sco_id("indicator", name), t, t, entry, Level::kGreen);
   ind["name"] = fmt::format("{} refused {} times at {}", Range{*a, 128}.text(), b["count"].get<int>(), o_.node_name);
-  ind["indicator_types"] = {"malicious-activity"};
+  ind["indicator_types"] = json::array({"malicious-activity"});
   ind["pattern"] = fmt::format("[{}:value = '{}']", type, Range{*a, 128}.text());
   ind["pattern_type"] = "stix";
   ind["pattern_version"] = "2.1";
@@ -248,11 +248,11 @@ std::vector<Derived> Deriver::rejected_sync(const json& entry) {
   od["first_observed"] = t;
   od["last_observed"] = t;
   od["number_observed"] = 1;
-  od["object_refs"] = {url["id"]};
+  od["object_refs"] = json::array({url["id"]});
   json s = sdo("sighting", sco_id("sighting", name), t, t, entry, Level::kAmber);
   s["sighting_of_ref"] = attack_pattern_id(capec_of_reason(reason));
-  s["observed_data_refs"] = {od["id"]};
-  s["where_sighted_refs"] = {identity_id()};
+  s["observed_data_refs"] = json::array({od["id"]});
+  s["where_sighted_refs"] = json::array({identity_id()});
   s["first_seen"] = t;
   s["last_seen"] = t;
   s["count"] = std::max(1, d.value("problems", 1));

@@ -247,7 +247,7 @@ json signature_extension_definition() {
           {"description", "An Ed25519 signature (RFC 8032) by a sco node over the object's RFC 8785 canonical JSON without this "
                           "extension: alg 'Ed25519', key_id (the first 16 hex digits of SHA-256 of the 32-byte public key), signer "
                           "(the key's name), value (base64)."},
-          {"schema", "docs/intel.md#signature-extension"}, {"version", "1.0.0"}, {"extension_types", {"property-extension"}}};
+          {"schema", "docs/intel.md#signature-extension"}, {"version", "1.0.0"}, {"extension_types", json::array({"property-extension"})}};
 }
 
 std::string object_signing_bytes(const json& object) {

@@ -139,7 +139,7 @@ ApiResponse TaxiiApi::handle(const ApiRequest& r, const std::string& accept, con
   if (!c || (!can_read(*c, r.caller) && !can_write(*c, r.caller))) return error(404, "Not Found", fmt::format("no collection '{}'", parts[3]));
   if (parts.size() == 4) {
     json j = {{"id", c->id}, {"title", c->title}, {"description", c->description}, {"alias", c->alias},
-              {"can_read", can_read(*c, r.caller)}, {"can_write", can_write(*c, r.caller)}, {"media_types", {"application/stix+json;version=2.1"}}};
+              {"can_read", can_read(*c, r.caller)}, {"can_write", can_write(*c, r.caller)}, {"media_types", json::array({"application/stix+json;version=2.1"})}};
     return taxii_json(200, json_text(j));
   }
   const std::string& what = parts[4];
@@ -163,13 +163,13 @@ ApiResponse TaxiiApi::handle(const ApiRequest& r, const std::string& accept, con
 ApiResponse TaxiiApi::discovery(const ApiRequest& r) const {
   const std::string root = r.base_url + "/taxii2/sco/";
   const json j = {{"title", "sco node: security events"}, {"description", "STIX 2.1 security events of this sco node and its partners, signed (Ed25519)."},
-                  {"contact", "the node's operator"}, {"default", root}, {"api_roots", {root}}};
+                  {"contact", "the node's operator"}, {"default", root}, {"api_roots", json::array({root})}};
   return taxii_json(200, json_text(j));
 }
 
 ApiResponse TaxiiApi::api_root() const {
   const json j = {{"title", "sco security events"}, {"description", "One collection per sharing level (TLP) and an inbound collection for partners."},
-                  {"versions", {kTaxiiType}}, {"max_content_length", limits_.max_content_length}};
+                  {"versions", json::array({kTaxiiType})}, {"max_content_length", limits_.max_content_length}};
   return taxii_json(200, json_text(j));
 }
 
@@ -178,7 +178,7 @@ ApiResponse TaxiiApi::collection_list(const ApiRequest& r) const {
   for (const auto& c : collections_) {
     if (!can_read(c, r.caller) && !can_write(c, r.caller)) continue;
     list.push_back({{"id", c.id}, {"title", c.title}, {"description", c.description}, {"alias", c.alias}, {"can_read", can_read(c, r.caller)},
-                    {"can_write", can_write(c, r.caller)}, {"media_types", {"application/stix+json;version=2.1"}}});
+                    {"can_write", can_write(c, r.caller)}, {"media_types", json::array({"application/stix+json;version=2.1"})}});
   }
   return taxii_json(200, json_text({{"collections", list}}));
 }
