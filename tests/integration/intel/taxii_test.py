@@ -362,6 +362,9 @@ try:
     status = inbound_coll.add_objects(json.dumps(signed))
     check(status.status == "complete" and status.success_count == 3 and status.failure_count == 0, f"signed stix2 bundle accepted: {status.status}")
     check(count_before() == base_count + 3, "three objects stored")
+    status.refresh()  # GET /taxii2/sco/status/ID/
+    check(status.status == "complete" and {x["id"] for x in status.successes} == {o["id"] for o in signed["objects"]},
+          f"status resource: {status.successes}")
     time.sleep(1.5)  # the deny rules are reloaded every second
     check(http("GET", url_a + "/stac", accept="application/json", forwarded="203.0.113.50")[0] == 403, "B's indicator denies its address at A")
     check(http("GET", url_a + "/stac", accept="application/json", forwarded="203.0.113.51")[0] == 200, "other addresses pass")
