@@ -52,25 +52,6 @@ json address_observable(const std::string& address) {
 
 }  // namespace
 
-std::int64_t epoch_ms(const std::string& t) {
-  std::tm tm{};
-  if (t.size() < 19 || ::strptime(t.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) {
-    core::fail(core::ErrorCode::kInvalidInput, "'{}' is not an RFC 3339 time", t);
-  }
-  std::int64_t ms = static_cast<std::int64_t>(::timegm(&tm)) * 1000;
-  const std::string s = stix_time(t);
-  return ms + std::stoi(s.substr(20, 3));
-}
-
-std::string format_ms(std::int64_t ms) {
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03d}Z", buf, static_cast<int>(ms % 1000));
-}
-
 Deriver::Deriver(DeriveOptions options, json state) : o_(std::move(options)), state_(std::move(state)) {
   if (!state_.is_object()) state_ = json::object();
   if (!state_.contains("bursts")) state_["bursts"] = json::object();

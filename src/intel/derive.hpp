@@ -62,8 +62,5 @@ class Deriver {
   nlohmann::json state_;
 };
 
-// Milliseconds since 1970 of an RFC 3339 UTC time, and back (STIX form, three fraction digits).
-std::int64_t epoch_ms(const std::string& rfc3339);
-std::string format_ms(std::int64_t ms);
 
 }  // namespace sco::intel

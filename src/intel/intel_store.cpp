@@ -16,31 +16,6 @@ namespace sco::intel {
 using core::ErrorCode;
 using nlohmann::json;
 
-std::optional<std::int64_t> parse_time_us(const std::string& t) {
-  std::tm tm{};
-  if (t.size() < 20 || t.back() != 'Z' || t[10] != 'T') return std::nullopt;
-  const char* end = ::strptime(t.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (end == nullptr) return std::nullopt;
-  std::int64_t us = static_cast<std::int64_t>(::timegm(&tm)) * 1000000;
-  std::string frac;
-  if (*end == '.') {
-    for (++end; *end >= '0' && *end <= '9'; ++end) frac += *end;
-    if (frac.empty()) return std::nullopt;
-  }
-  if (std::string(end) != "Z") return std::nullopt;
-  frac = (frac + "000000").substr(0, 6);
-  return us + std::stoll(frac);
-}
-
-std::string format_time_us(std::int64_t us) {
-  const std::time_t secs = static_cast<std::time_t>(us / 1000000);
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:06d}Z", buf, static_cast<int>(us % 1000000));
-}
-
 namespace {
 
 // Version 2: `latest` marks each object's newest version in its collection (what TAXII serves by

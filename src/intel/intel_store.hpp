@@ -18,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "intel/stix.hpp"  // parse_time_us, format_time_us
+
 namespace sco::intel {
 
 struct StoredObject {
@@ -89,8 +91,5 @@ class IntelStore {
 
 std::unique_ptr<IntelStore> open_intel_store(const std::string& catalog_dir);
 
-// Microseconds since 1970 of an RFC 3339 UTC time (any fraction), and back ("...T..:..:..123456Z").
-std::optional<std::int64_t> parse_time_us(const std::string& text);
-std::string format_time_us(std::int64_t us);
 
 }  // namespace sco::intel

@@ -6,6 +6,7 @@
 #include <array>
 #include <map>
 #include <cctype>
+#include <ctime>
 #include <regex>
 #include <set>
 
@@ -195,13 +196,50 @@ std::string uuid5(const std::string& namespace_uuid, const std::string& name) {
   EVP_MD_CTX_free(ctx);
   md[6] = static_cast<unsigned char>((md[6] & 0x0F) | 0x50);
   md[8] = static_cast<unsigned char>((md[8] & 0x3F) | 0x80);
+  return uuid_text(md);
+}
+
+std::string uuid_text(const unsigned char* b) {
   std::string hex;
   for (int i = 0; i < 16; ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) hex += '-';
-    hex += fmt::format("{:02x}", md[i]);
+    hex += fmt::format("{:02x}", b[i]);
   }
   return hex;
 }
+
+std::optional<std::int64_t> parse_time_us(const std::string& t) {
+  std::tm tm{};
+  if (t.size() < 20 || t.back() != 'Z' || t[10] != 'T') return std::nullopt;
+  const char* end = ::strptime(t.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (end == nullptr) return std::nullopt;
+  std::int64_t us = static_cast<std::int64_t>(::timegm(&tm)) * 1000000;
+  std::string frac;
+  if (*end == '.') {
+    for (++end; *end >= '0' && *end <= '9'; ++end) frac += *end;
+    if (frac.empty()) return std::nullopt;
+  }
+  if (std::string(end) != "Z") return std::nullopt;
+  frac = (frac + "000000").substr(0, 6);
+  return us + std::stoll(frac);
+}
+
+std::string format_time_us(std::int64_t us) {
+  const std::time_t secs = static_cast<std::time_t>(us / 1000000);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:06d}Z", buf, static_cast<int>(us % 1000000));
+}
+
+std::int64_t epoch_ms(const std::string& t) {
+  const auto us = parse_time_us(t);
+  if (!us) core::fail(core::ErrorCode::kInvalidInput, "'{}' is not an RFC 3339 UTC time", t);
+  return *us / 1000;
+}
+
+std::string format_ms(std::int64_t ms) { return format_time_us(ms * 1000).substr(0, 23) + "Z"; }
 
 std::string sco_id(const std::string& type, const std::string& name) { return type + "--" + uuid5(kScoNamespace, type + ":" + name); }
 

@@ -9,6 +9,8 @@
 //     every object a partner receives can be verified on its own, page by page, whatever the transport;
 //   - checks of what partners send: the common properties and each type's required properties as the
 //     specification states them, indicators' patterns parsed.
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,16 @@ nlohmann::json observable(nlohmann::json object);
 // An RFC 3339 UTC time with milliseconds ("2026-12-07T10:00:00.000Z") from sco's times (with or without
 // fractions).
 std::string stix_time(const std::string& rfc3339);
+
+// Microseconds since 1970 of an RFC 3339 UTC time (any fraction), and back ("...T..:..:..123456Z").
+std::optional<std::int64_t> parse_time_us(const std::string& text);
+std::string format_time_us(std::int64_t us);
+// Milliseconds, for STIX times: throws (kInvalidInput) for a text that is not an RFC 3339 UTC time;
+// back in STIX form, three fraction digits.
+std::int64_t epoch_ms(const std::string& rfc3339);
+std::string format_ms(std::int64_t ms);
+// 16 bytes as a UUID's text (8-4-4-4-12 lower-case hex digits).
+std::string uuid_text(const unsigned char* bytes);
 
 // The signature extension.
 extern const char* const kSignatureExtension;  // its extension-definition id

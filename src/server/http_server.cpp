@@ -340,17 +340,22 @@ struct Services {
   core::FairGate& api_gate;  // STAC and Features requests, in arrival order
 };
 
+// The request as the APIs read it (the caller is filled by the gatekeeper).
+void fill_request(ApiRequest& r, const Services& s, const httplib::Request& req) {
+  r.method = req.method;
+  r.path = req.path;
+  for (const auto& [k, v] : req.params) r.query[k] = v;
+  r.body = req.body;
+  r.base_url = base_url(req, s.o);
+}
+
 // STAC and Features: one snapshot of the catalog per request, so that the caller's rights and what
 // is served agree.
 void api_route(Services& s, const httplib::Request& req, httplib::Response& res) {
   ApiRequest r;
   cache_policy(req, res);
   if (!s.gate.admit(req, res, r.caller)) return;
-  r.method = req.method;
-  r.path = req.path;
-  for (const auto& [k, v] : req.params) r.query[k] = v;
-  r.body = req.body;
-  r.base_url = base_url(req, s.o);
+  fill_request(r, s, req);
   if (req.path.find("..") != std::string::npos) {
     reply(res, error_response(400, "BadRequest", "'..' is not allowed in paths"));
     return;
@@ -428,11 +433,7 @@ void openeo_route(Services& s, const httplib::Request& req, httplib::Response& r
   cache_policy(req, res);
   const bool login = req.path == "/openeo/1.2/credentials/basic";
   if (!s.gate.admit(req, res, r.caller, login ? Gatekeeper::Dialect::kOpenEoLogin : Gatekeeper::Dialect::kOpenEo)) return;
-  r.method = req.method;
-  r.path = req.path;
-  for (const auto& [k, v] : req.params) r.query[k] = v;
-  r.body = req.body;
-  r.base_url = base_url(req, s.o);
+  fill_request(r, s, req);
   ApiResponse a;
   const std::string authorization = login ? req.get_header_value("Authorization") : "";
   if (OpenEoApi::writes_records(req.path)) {
@@ -450,11 +451,7 @@ void taxii_route(Services& s, const httplib::Request& req, httplib::Response& re
   ApiRequest r;
   cache_policy(req, res);
   if (!s.gate.admit(req, res, r.caller, Gatekeeper::Dialect::kTaxii)) return;
-  r.method = req.method;
-  r.path = req.path;
-  for (const auto& [k, v] : req.params) r.query[k] = v;
-  r.body = req.body;
-  r.base_url = base_url(req, s.o);
+  fill_request(r, s, req);
   ApiResponse a;
   {
     const core::FairGate::Pass pass(s.api_gate);  // pages are built in arrival order, a few at a time

@@ -45,22 +45,8 @@ from stix2validator import ValidationOptions, validate_instance  # noqa: E402
 from taxii2client.v21 import Server, Collection, as_pages  # noqa: E402
 import requests  # noqa: E402
 
-
-class Checks:
-    def __init__(self):
-        self.passed = self.failed = 0
-        self.skipped = []
-
-    def __call__(self, cond, what):
-        if cond:
-            self.passed += 1
-        else:
-            self.failed += 1
-            print("FAIL:", what)
-
-    def finish(self):
-        print(f"{self.passed} checks passed, {self.failed} failed" + (f", skipped: {self.skipped}" if self.skipped else ""))
-        sys.exit(1 if self.failed else 77 if self.skipped else 0)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from checks import Checks  # noqa: E402
 
 
 check = Checks()
@@ -288,7 +274,7 @@ try:
         bad = [(o["id"], err) for o in objs for err in [validate(o)] if err]
         check(not bad, f"STIX 2.1 JSON schemas: {bad[:3]}")
     else:
-        check.skipped.append("../shared/schemas/stix2.1 missing")
+        check.skip("../shared/schemas/stix2.1 missing")
     predefined = {stix2.TLP_WHITE.id, stix2.TLP_GREEN.id, stix2.TLP_AMBER.id, SIG_EXT}
     unsigned = [o["id"] for o in objs if o["id"] not in predefined and o.get("identity_class") != "organization" and not signed_by(o, pub_a)]
     check(not unsigned, f"signatures verified by PyNaCl + rfc8785: {unsigned[:3]}")
