@@ -1,8 +1,7 @@
 #pragma once
 // The catalog's storage: STAC collections and items as JSON documents, with what searches need
 // (bounding box, datetime interval, ids) indexed beside them. `CatalogStore` is the interface callers
-// use; `open_sqlite_store` is the embedded default (a PostgreSQL/PostGIS store can implement the same
-// interface later without touching callers).
+// use; `open_sqlite_store` is the embedded default, `open_postgres_store` the store for scale.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -88,5 +87,13 @@ class CatalogStore {
 // Opens (creating when absent) DIR/catalog.sqlite: WAL journal, an R*Tree on item bounding boxes,
 // an index on datetimes. Throws naming the file when it is locked, corrupt or not a sco catalog.
 std::unique_ptr<CatalogStore> open_sqlite_store(const std::string& dir);
+
+// PostgreSQL with PostGIS (catalog/pg_store.cpp): a libpq URI, postgresql://USER@HOST:PORT/DB. Throws
+// kInvalidInput naming what is wrong with a malformed URI, kIo when the database cannot be reached
+// (the message never shows a password); creates the schema on first use.
+bool is_postgres_uri(const std::string& location);
+std::unique_ptr<CatalogStore> open_postgres_store(const std::string& uri);
+// A folder (SQLite) or a postgresql:// URI.
+std::unique_ptr<CatalogStore> open_store(const std::string& location);
 
 }  // namespace sco::catalog

@@ -1,5 +1,6 @@
-// The SQLite store: searches by bbox (R*Tree), datetime interval, ids and collections, paging, and
-// transactions that land whole or not at all.
+// The catalog stores, SQLite and PostgreSQL/PostGIS (the same tests on both: test_catalog and, with
+// SCO_STORE_POSTGRES, test_catalog_pg on a real server): searches by bbox, datetime interval, ids and
+// collections, paging, and transactions that land whole or not at all.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -10,6 +11,7 @@
 #include "catalog/ingest.hpp"
 #include "catalog/store.hpp"
 #include "core/error.hpp"
+#include "support/pg_cluster.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace sco;
@@ -29,11 +31,34 @@ std::set<std::string> ids(const catalog::SearchPage& p) {
   for (const auto& i : p.items) s.insert(i["id"].get<std::string>());
   return s;
 }
+
+// A store of the kind the test runs on: a folder (SQLite) or a new database of the test's cluster.
+class AnyStore : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "postgresql") {
+      auto& pg = test::PgCluster::shared();
+      if (!pg.available()) GTEST_SKIP() << pg.why();
+      location_ = pg.new_database();
+    } else {
+      location_ = dir_.path();
+    }
+  }
+  std::unique_ptr<catalog::CatalogStore> open() const { return catalog::open_store(location_); }
+  TempDir dir_;
+  std::string location_;
+};
+
 }  // namespace
 
-TEST(CatalogStore, SearchesByBoxTimeIdsAndPages) {
-  TempDir dir;
-  auto store = catalog::open_sqlite_store(dir.path());
+#ifdef SCO_STORE_POSTGRES
+INSTANTIATE_TEST_SUITE_P(CatalogStore, AnyStore, ::testing::Values("postgresql"), [](const auto& i) { return i.param; });
+#else
+INSTANTIATE_TEST_SUITE_P(CatalogStore, AnyStore, ::testing::Values("sqlite"), [](const auto& i) { return i.param; });
+#endif
+
+TEST_P(AnyStore, SearchesByBoxTimeIdsAndPages) {
+  auto store = open();
   store->transaction([&] {
     store->put_collection(catalog::new_collection("a", "", "", ""));
     store->put_collection(catalog::new_collection("b", "", "", ""));
@@ -76,9 +101,8 @@ TEST(CatalogStore, SearchesByBoxTimeIdsAndPages) {
   EXPECT_EQ(store->put_item(make_item(1, "a"), "other"), catalog::UpsertResult::kUpdated);
 }
 
-TEST(CatalogStore, ChecksumsAndDeletion) {
-  TempDir dir;
-  auto store = catalog::open_sqlite_store(dir.path());
+TEST_P(AnyStore, ChecksumsAndDeletion) {
+  auto store = open();
   store->put_collection(catalog::new_collection("a", "", "", ""));
   for (int i = 0; i < 3; ++i) store->put_item(make_item(i, "a"), fmt::format("sum{}", i));
   const auto sums = store->item_checksums("a");
@@ -94,17 +118,16 @@ TEST(CatalogStore, ChecksumsAndDeletion) {
 
 // openEO jobs and process graphs: per owner, in creation order (an update keeps the place), kept
 // across reopening, deleted once.
-TEST(CatalogStore, RecordsKeepTheirOwnerAndOrder) {
-  TempDir dir;
+TEST_P(AnyStore, RecordsKeepTheirOwnerAndOrder) {
   {
-    auto store = catalog::open_sqlite_store(dir.path());
+    auto store = open();
     store->put_record("job", "j1", "user:ana", {{"id", "j1"}, {"status", "created"}});
     store->put_record("job", "j2", "user:rui", {{"id", "j2"}});
     store->put_record("job", "j3", "user:ana", {{"id", "j3"}});
     store->put_record("process_graph", "user:ana/p", "user:ana", {{"id", "p"}});
     store->put_record("job", "j1", "user:ana", {{"id", "j1"}, {"status", "queued"}});
   }
-  auto store = catalog::open_sqlite_store(dir.path());
+  auto store = open();
   const auto ana = store->records("job", "user:ana");
   ASSERT_EQ(ana.size(), 2u);
   EXPECT_EQ(ana[0]["id"], "j1");
@@ -118,9 +141,8 @@ TEST(CatalogStore, RecordsKeepTheirOwnerAndOrder) {
   EXPECT_FALSE(store->record("job", "j2").has_value());
 }
 
-TEST(CatalogStore, FailedTransactionLeavesNothing) {
-  TempDir dir;
-  auto store = catalog::open_sqlite_store(dir.path());
+TEST_P(AnyStore, FailedTransactionLeavesNothing) {
+  auto store = open();
   EXPECT_THROW(store->transaction([&] {
     store->put_collection(catalog::new_collection("a", "", "", ""));
     store->put_item(make_item(0, "a"), "x");
@@ -130,13 +152,12 @@ TEST(CatalogStore, FailedTransactionLeavesNothing) {
   EXPECT_FALSE(store->collection("a").has_value());
   // Reopening sees the same (nothing), and works.
   store.reset();
-  store = catalog::open_sqlite_store(dir.path());
+  store = open();
   EXPECT_TRUE(store->collections().empty());
 }
 
-TEST(CatalogStore, CountsAndFiltersOnTheTreeMatchTheItems) {
-  TempDir dir;
-  auto store = catalog::open_sqlite_store(dir.path());
+TEST_P(AnyStore, CountsAndFiltersOnTheTreeMatchTheItems) {
+  auto store = open();
   store->transaction([&] {
     store->put_collection(catalog::new_collection("a", "", "", ""));
     store->put_collection(catalog::new_collection("b", "", "", ""));
@@ -169,6 +190,7 @@ TEST(CatalogStore, CountsAndFiltersOnTheTreeMatchTheItems) {
   EXPECT_EQ(store->search(q).matched, 1);
 }
 
+#ifndef SCO_STORE_POSTGRES
 TEST(CatalogStore, MigratesAVersion1Catalog) {
   TempDir dir;
   {
@@ -207,10 +229,10 @@ TEST(CatalogStore, MigratesAVersion1Catalog) {
   // Opened again: already version 2, same answers.
   EXPECT_EQ(catalog::open_sqlite_store(dir.path())->search(q).matched, 2);
 }
+#endif
 
-TEST(CatalogStore, ReadsOneMemberOfEveryCollection) {
-  TempDir dir;
-  auto store = catalog::open_sqlite_store(dir.path());
+TEST_P(AnyStore, ReadsOneMemberOfEveryCollection) {
+  auto store = open();
   json a = catalog::new_collection("a", "", "", "");
   a["sco:visibility"] = "partners";
   json b = catalog::new_collection("b", "", "", "");
@@ -226,9 +248,8 @@ TEST(CatalogStore, ReadsOneMemberOfEveryCollection) {
 }
 
 // An audit entry is confirmed exactly when the transaction that changes the catalog commits.
-TEST(CatalogStore, AuditConfirmationsLandWithTheirTransaction) {
-  TempDir dir;
-  auto store = catalog::open_sqlite_store(dir.path());
+TEST_P(AnyStore, AuditConfirmationsLandWithTheirTransaction) {
+  auto store = open();
   store->transaction([&] {
     store->put_collection(catalog::new_collection("a", "", "", ""));
     store->confirm_audit(3, "h3");
@@ -245,5 +266,5 @@ TEST(CatalogStore, AuditConfirmationsLandWithTheirTransaction) {
   EXPECT_FALSE(store->item("a", "i1").has_value());
   // Reopened: the confirmation is in the file, not in memory.
   store.reset();
-  EXPECT_EQ(catalog::open_sqlite_store(dir.path())->audit_confirmations().size(), 1u);
+  EXPECT_EQ(open()->audit_confirmations().size(), 1u);
 }

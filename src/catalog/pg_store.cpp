@@ -1,0 +1,495 @@
+// The catalog in PostgreSQL with PostGIS, for sites that outgrow one machine's SQLite: the same
+// CatalogStore behind `--catalog postgresql://USER@HOST:PORT/DB` (libpq URIs).
+//   - items partitioned by collection (LIST), a partition created with its collection, never on the
+//     ingest or search paths (concurrent DDL is what deadlocks other STAC stores' ingests); the
+//     partitioned table's indexes (GiST on the item's box, its time interval, its paging key) are
+//     made on every partition by PostgreSQL;
+//   - ids and times compared as bytes (COLLATE "C"), as SQLite compares them: both stores order and
+//     filter alike whatever the database's locale;
+//   - one connection per thread inside a transaction or a read snapshot (REPEATABLE READ, read only),
+//     otherwise connections borrowed from a pool;
+//   - the schema versioned in sco_meta and created or migrated on opening, under an advisory lock.
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "catalog/store.hpp"
+#include "core/error.hpp"
+
+namespace sco::catalog {
+
+using core::ErrorCode;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kPgSchemaVersion = 1;
+
+// The URI without its password, for messages.
+std::string shown(const std::string& uri) {
+  PQconninfoOption* opts = PQconninfoParse(uri.c_str(), nullptr);
+  if (!opts) return uri;
+  std::string user, host, port, db;
+  for (PQconninfoOption* o = opts; o->keyword; ++o) {
+    const std::string k = o->keyword, v = o->val ? o->val : "";
+    if (k == "user") user = v;
+    if (k == "host") host = v;
+    if (k == "port") port = v;
+    if (k == "dbname") db = v;
+  }
+  PQconninfoFree(opts);
+  return fmt::format("postgresql://{}{}{}{}/{}", user, user.empty() ? "" : "@", host, port.empty() ? "" : ":" + port, db);
+}
+
+// A query's result; throws naming the catalog when the query failed.
+class Result {
+ public:
+  Result(PGresult* r, PGconn* c, const std::string& where) : r_(r) {
+    const auto status = PQresultStatus(r);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      std::string msg = PQresultErrorMessage(r);
+      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+      const bool lost = PQstatus(c) != CONNECTION_OK;
+      PQclear(r);
+      core::fail(ErrorCode::kIo, "catalog {}: {}{}", where, lost ? "the database connection is lost: " : "", msg);
+    }
+  }
+  ~Result() {
+    if (r_) PQclear(r_);
+  }
+  Result(Result&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
+  Result(const Result&) = delete;
+  Result& operator=(const Result&) = delete;
+  int rows() const { return PQntuples(r_); }
+  bool null(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
+  std::string text(int row, int col) const { return std::string(PQgetvalue(r_, row, col), static_cast<std::size_t>(PQgetlength(r_, row, col))); }
+  std::int64_t integer(int row, int col) const { return std::stoll(text(row, col)); }
+  double number(int row, int col) const { return std::stod(text(row, col)); }
+  std::string affected() const { return PQcmdTuples(r_); }
+
+ private:
+  PGresult* r_;
+};
+
+std::pair<std::string, std::string> interval_of(const json& item) {
+  const json& p = item.at("properties");
+  if (p.contains("datetime") && p["datetime"].is_string()) return {p["datetime"], p["datetime"]};
+  return {p.value("start_datetime", std::string()), p.value("end_datetime", std::string())};
+}
+
+std::string number_text(double v) { return fmt::format("{:.17g}", v); }
+
+class PgStore : public CatalogStore {
+ public:
+  explicit PgStore(const std::string& uri) : uri_(uri), shown_(shown(uri)) {
+    Lease c(*this);
+    exec(c.conn, "SELECT pg_advisory_lock(hashtext('sco catalog schema'))", {});
+    try {
+      create_schema(c.conn);
+    } catch (...) {
+      PQclear(PQexec(c.conn, "SELECT pg_advisory_unlock(hashtext('sco catalog schema'))"));
+      throw;
+    }
+    exec(c.conn, "SELECT pg_advisory_unlock(hashtext('sco catalog schema'))", {});
+  }
+  ~PgStore() override {
+    for (PGconn* c : idle_) PQfinish(c);
+  }
+
+  void put_collection(const json& c) override {
+    const std::string id = c.at("id").get<std::string>();
+    run_in_transaction([&](PGconn* conn) {
+      // A new collection gets its partition of items now: the only DDL, serialised between writers.
+      exec(conn, "SELECT pg_advisory_xact_lock(hashtext('sco catalog partitions'))", {});
+      const Result have = exec(conn, "SELECT part FROM collections WHERE id = $1", {id});
+      if (have.rows() == 0) {
+        const Result n = exec(conn, "SELECT nextval('partition_numbers')", {});
+        const std::string part = "items_" + n.text(0, 0);
+        char* literal = PQescapeLiteral(conn, id.data(), id.size());
+        const std::string sql = fmt::format("CREATE TABLE {} PARTITION OF items FOR VALUES IN ({})", part, literal);
+        PQfreemem(literal);
+        exec(conn, sql, {});
+        exec(conn, "INSERT INTO collections(id, part, doc) VALUES($1, $2, $3)", {id, part, c.dump()});
+      } else {
+        exec(conn, "UPDATE collections SET doc = $2 WHERE id = $1", {id, c.dump()});
+      }
+    });
+  }
+
+  std::optional<json> collection(const std::string& id) const override { return one_doc("SELECT doc FROM collections WHERE id = $1", {id}); }
+
+  std::vector<json> collections() const override { return docs("SELECT doc FROM collections ORDER BY id", {}); }
+
+  std::vector<std::pair<std::string, std::optional<std::string>>> collection_member(const std::string& key) const override {
+    Lease c(*this);
+    const Result r = exec(c.conn, "SELECT id, jsonb_typeof(doc::jsonb -> $1), doc::jsonb ->> $1 FROM collections ORDER BY id", {key});
+    std::vector<std::pair<std::string, std::optional<std::string>>> out;
+    for (int i = 0; i < r.rows(); ++i) {
+      if (r.null(i, 1)) out.emplace_back(r.text(i, 0), std::nullopt);
+      else out.emplace_back(r.text(i, 0), r.text(i, 1) == "string" ? r.text(i, 2) : std::string());
+    }
+    return out;
+  }
+
+  UpsertResult put_item(const json& item, const std::string& checksum) override {
+    const std::string coll = item.at("collection").get<std::string>(), id = item.at("id").get<std::string>();
+    if (!collection(coll)) core::fail(ErrorCode::kNotFound, "catalog: no collection '{}'", coll);
+    const auto old = item_checksum(coll, id);
+    if (old && *old == checksum) return UpsertResult::kUnchanged;
+    const auto [start, end] = interval_of(item);
+    const json& b = item.at("bbox");
+    const std::vector<std::string> box = {number_text(b[0].get<double>()), number_text(b[1].get<double>()), number_text(b[2].get<double>()),
+                                          number_text(b[3].get<double>())};
+    Lease c(*this);
+    exec(c.conn,
+         "INSERT INTO items(collection, id, start_dt, end_dt, minx, miny, maxx, maxy, box, checksum, doc) "
+         "VALUES($1, $2, $3, $4, $5, $6, $7, $8, ST_MakeEnvelope($5, $6, $7, $8, 4326), $9, $10) "
+         "ON CONFLICT (collection, id) DO UPDATE SET start_dt = excluded.start_dt, end_dt = excluded.end_dt, minx = excluded.minx, "
+         "miny = excluded.miny, maxx = excluded.maxx, maxy = excluded.maxy, box = excluded.box, checksum = excluded.checksum, doc = excluded.doc",
+         {coll, id, start, end, box[0], box[1], box[2], box[3], checksum, item.dump()});
+    return old ? UpsertResult::kUpdated : UpsertResult::kInserted;
+  }
+
+  void refresh_extent(const std::string& id) override {
+    std::optional<json> c = collection(id);
+    if (!c) core::fail(ErrorCode::kNotFound, "catalog: no collection '{}'", id);
+    Lease l(*this);
+    const Result r = exec(l.conn, "SELECT min(minx), min(miny), max(maxx), max(maxy), min(start_dt), max(end_dt), count(*) FROM items WHERE collection = $1", {id});
+    if (r.integer(0, 6) == 0) return;
+    json bbox = json::array();
+    for (int k = 0; k < 4; ++k) bbox.push_back(r.number(0, k));
+    (*c)["extent"] = {{"spatial", {{"bbox", json::array({bbox})}}}, {"temporal", {{"interval", json::array({json::array({r.text(0, 4), r.text(0, 5)})})}}}};
+    put_collection(*c);
+  }
+
+  std::optional<json> item(const std::string& collection, const std::string& id) const override {
+    return one_doc("SELECT doc FROM items WHERE collection = $1 AND id = $2", {collection, id});
+  }
+
+  std::optional<std::string> item_checksum(const std::string& collection, const std::string& id) const override {
+    Lease c(*this);
+    const Result r = exec(c.conn, "SELECT checksum FROM items WHERE collection = $1 AND id = $2", {collection, id});
+    if (r.rows() == 0) return std::nullopt;
+    return r.text(0, 0);
+  }
+
+  std::map<std::string, std::string> item_checksums(const std::string& collection) const override {
+    Lease c(*this);
+    const Result r = exec(c.conn, "SELECT id, checksum FROM items WHERE collection = $1", {collection});
+    std::map<std::string, std::string> out;
+    for (int i = 0; i < r.rows(); ++i) out.emplace(r.text(i, 0), r.text(i, 1));
+    return out;
+  }
+
+  bool delete_item(const std::string& collection, const std::string& id) override {
+    Lease c(*this);
+    const Result r = exec(c.conn, "DELETE FROM items WHERE collection = $1 AND id = $2", {collection, id});
+    return r.affected() != "0";
+  }
+
+  SearchPage search(const SearchQuery& q) const override {
+    std::vector<std::string> params;
+    const auto p = [&params](const std::string& v) {
+      params.push_back(v);
+      return fmt::format("${}", params.size());
+    };
+    std::string where = " WHERE true";
+    if (q.bbox) {
+      const std::string w = p(number_text(q.bbox->west)), s = p(number_text(q.bbox->south)), e = p(number_text(q.bbox->east)),
+                        n = p(number_text(q.bbox->north));
+      // The GiST index finds the candidates; the exact comparison decides, as on SQLite.
+      where += fmt::format(" AND box && ST_MakeEnvelope({0}, {1}, {2}, {3}, 4326) AND maxx >= {0}::float8 AND minx <= {2}::float8 "
+                           "AND maxy >= {1}::float8 AND miny <= {3}::float8", w, s, e, n);
+    }
+    const auto in_list = [&](const char* column, const std::vector<std::string>& values) {
+      std::string s = fmt::format(" AND {} IN (", column);
+      for (std::size_t k = 0; k < values.size(); ++k) {
+        if (k) s += ',';
+        s += p(values[k]);
+      }
+      return s + ")";
+    };
+    if (!q.collections.empty()) where += in_list("collection", q.collections);
+    if (!q.ids.empty()) where += in_list("id", q.ids);
+    if (!q.datetime_start.empty()) where += " AND end_dt >= " + p(q.datetime_start);
+    if (!q.datetime_end.empty()) where += " AND start_dt <= " + p(q.datetime_end);
+    Lease c(*this);
+    SearchPage page;
+    {
+      const Result r = exec(c.conn, "SELECT count(*) FROM items" + where, params);
+      page.matched = r.integer(0, 0);
+    }
+    const std::string after = p(std::to_string(q.after)), limit = p(std::to_string(q.limit + 1));
+    const Result r = exec(c.conn, fmt::format("SELECT key, doc FROM items{} AND key > {}::bigint ORDER BY key LIMIT {}::bigint", where, after, limit), params);
+    for (int i = 0; i < r.rows(); ++i) {
+      if (i == q.limit) {
+        page.next = page.keys.back();
+        break;
+      }
+      page.keys.push_back(r.integer(i, 0));
+      if (q.raw) page.documents.push_back(r.text(i, 1));
+      else page.items.push_back(json::parse(r.text(i, 1)));
+    }
+    return page;
+  }
+
+  void put_feature_table(const json& t) override {
+    Lease c(*this);
+    exec(c.conn, "INSERT INTO feature_tables(id, doc) VALUES($1, $2) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc", {t.at("id").get<std::string>(), t.dump()});
+  }
+  std::vector<json> feature_tables() const override { return docs("SELECT doc FROM feature_tables ORDER BY id", {}); }
+  std::optional<json> feature_table(const std::string& id) const override { return one_doc("SELECT doc FROM feature_tables WHERE id = $1", {id}); }
+
+  void put_record(const std::string& kind, const std::string& id, const std::string& owner, const json& doc) override {
+    Lease c(*this);  // `created` keeps the first insertion's order: a record updated keeps its place
+    exec(c.conn, "INSERT INTO records(kind, id, owner, doc) VALUES($1, $2, $3, $4) ON CONFLICT (kind, id) DO UPDATE SET owner = excluded.owner, doc = excluded.doc",
+         {kind, id, owner, doc.dump()});
+  }
+  std::optional<json> record(const std::string& kind, const std::string& id) const override {
+    return one_doc("SELECT doc FROM records WHERE kind = $1 AND id = $2", {kind, id});
+  }
+  std::vector<json> records(const std::string& kind, const std::string& owner) const override {
+    return owner.empty() ? docs("SELECT doc FROM records WHERE kind = $1 ORDER BY created", {kind})
+                         : docs("SELECT doc FROM records WHERE kind = $1 AND owner = $2 ORDER BY created", {kind, owner});
+  }
+  bool delete_record(const std::string& kind, const std::string& id) override {
+    Lease c(*this);
+    return exec(c.conn, "DELETE FROM records WHERE kind = $1 AND id = $2", {kind, id}).affected() != "0";
+  }
+
+  void confirm_audit(std::uint64_t seq, const std::string& hash) override {
+    Lease c(*this);
+    exec(c.conn, "INSERT INTO audit_confirmations(seq, hash) VALUES($1, $2) ON CONFLICT (seq) DO UPDATE SET hash = excluded.hash",
+         {std::to_string(seq), hash});
+  }
+  std::map<std::uint64_t, std::string> audit_confirmations() const override {
+    Lease c(*this);
+    const Result r = exec(c.conn, "SELECT seq, hash FROM audit_confirmations ORDER BY seq", {});
+    std::map<std::uint64_t, std::string> out;
+    for (int i = 0; i < r.rows(); ++i) out.emplace(static_cast<std::uint64_t>(r.integer(i, 0)), r.text(i, 1));
+    return out;
+  }
+
+  void transaction(const std::function<void()>& work) override {
+    run_in_transaction([&](PGconn*) { work(); });
+  }
+
+  void read_snapshot(const std::function<void()>& work) const override {
+    if (bound().count(serial_)) {  // joined: inside a transaction or an outer snapshot of this thread
+      work();
+      return;
+    }
+    Lease c(*this);
+    exec(c.conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", {});
+    bound()[serial_] = c.conn;
+    try {
+      work();
+    } catch (...) {
+      bound().erase(serial_);
+      PQclear(PQexec(c.conn, "ROLLBACK"));
+      throw;
+    }
+    bound().erase(serial_);
+    exec(c.conn, "COMMIT", {});
+  }
+
+ private:
+  // The connection this thread uses for this store: the one bound by a transaction or a snapshot,
+  // else one from the pool until the lease ends.
+  struct Lease {
+    explicit Lease(const PgStore& s) : store(s) {
+      auto it = bound().find(s.serial_);
+      if (it != bound().end()) {
+        conn = it->second;
+        return;
+      }
+      conn = s.borrow();
+      owned = true;
+    }
+    ~Lease() {
+      if (owned) store.give_back(conn);
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    const PgStore& store;
+    PGconn* conn = nullptr;
+    bool owned = false;
+  };
+
+  static std::map<std::uint64_t, PGconn*>& bound() {
+    thread_local std::map<std::uint64_t, PGconn*> b;
+    return b;
+  }
+
+  PGconn* borrow() const {
+    {
+      std::lock_guard lock(pool_mutex_);
+      while (!idle_.empty()) {
+        PGconn* c = idle_.back();
+        idle_.pop_back();
+        if (PQstatus(c) == CONNECTION_OK) return c;
+        PQfinish(c);  // lost: a new one is made
+      }
+    }
+    PGconn* c = PQconnectdb(uri_.c_str());
+    if (PQstatus(c) != CONNECTION_OK) {
+      std::string msg = PQerrorMessage(c);
+      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+      PQfinish(c);
+      core::fail(ErrorCode::kIo, "catalog {}: cannot connect: {}", shown_, msg);
+    }
+    PQclear(PQexec(c, "SET client_min_messages = warning"));
+    return c;
+  }
+
+  void give_back(PGconn* c) const {
+    if (PQtransactionStatus(c) != PQTRANS_IDLE || PQstatus(c) != CONNECTION_OK) {
+      PQfinish(c);  // never hand on a connection in an unknown state
+      return;
+    }
+    std::lock_guard lock(pool_mutex_);
+    if (idle_.size() < 64) {
+      idle_.push_back(c);
+      return;
+    }
+    PQfinish(c);
+  }
+
+  Result exec(PGconn* c, const std::string& sql, const std::vector<std::string>& params) const {
+    std::vector<const char*> values;
+    for (const auto& v : params) values.push_back(v.c_str());
+    return Result(PQexecParams(c, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0), c, shown_);
+  }
+
+  void run_in_transaction(const std::function<void(PGconn*)>& work) {
+    auto it = bound().find(serial_);
+    if (it != bound().end()) {  // inside this thread's transaction already
+      work(it->second);
+      return;
+    }
+    Lease c(*this);
+    exec(c.conn, "BEGIN", {});
+    bound()[serial_] = c.conn;
+    try {
+      work(c.conn);
+    } catch (...) {
+      bound().erase(serial_);
+      PQclear(PQexec(c.conn, "ROLLBACK"));
+      throw;
+    }
+    bound().erase(serial_);
+    exec(c.conn, "COMMIT", {});
+  }
+
+  std::optional<json> one_doc(const std::string& sql, const std::vector<std::string>& params) const {
+    Lease c(*this);
+    const Result r = exec(c.conn, sql, params);
+    if (r.rows() == 0) return std::nullopt;
+    return json::parse(r.text(0, 0));
+  }
+
+  std::vector<json> docs(const std::string& sql, const std::vector<std::string>& params) const {
+    Lease c(*this);
+    const Result r = exec(c.conn, sql, params);
+    std::vector<json> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(json::parse(r.text(i, 0)));
+    return out;
+  }
+
+  void create_schema(PGconn* c) const;
+
+  std::string uri_, shown_;
+  mutable std::mutex pool_mutex_;
+  mutable std::vector<PGconn*> idle_;
+  const std::uint64_t serial_ = [] {
+    static std::atomic<std::uint64_t> n{0};
+    return ++n;
+  }();
+};
+
+void PgStore::create_schema(PGconn* c) const {
+  const Result meta = exec(c, "SELECT to_regclass('sco_meta') IS NOT NULL", {});
+  if (meta.text(0, 0) == "t") {
+    const Result v = exec(c, "SELECT value FROM sco_meta WHERE key = 'schema'", {});
+    const std::string version = v.rows() ? v.text(0, 0) : "";
+    if (version != std::to_string(kPgSchemaVersion)) {
+      core::fail(ErrorCode::kInvalidInput, "catalog {} has schema version '{}', this sco reads version {}", shown_, version, kPgSchemaVersion);
+    }
+    return;
+  }
+  static const char* const kSchema[] = {
+      "BEGIN",
+      "CREATE EXTENSION IF NOT EXISTS postgis",
+      "CREATE TABLE sco_meta(key text PRIMARY KEY, value text NOT NULL)",
+      "CREATE SEQUENCE partition_numbers",
+      "CREATE TABLE collections(id text COLLATE \"C\" PRIMARY KEY, part text NOT NULL, doc text NOT NULL)",
+      "CREATE SEQUENCE item_keys",
+      "CREATE TABLE items(key bigint NOT NULL DEFAULT nextval('item_keys'), collection text COLLATE \"C\" NOT NULL, id text COLLATE \"C\" NOT NULL, "
+      "start_dt text COLLATE \"C\" NOT NULL, end_dt text COLLATE \"C\" NOT NULL, minx float8 NOT NULL, miny float8 NOT NULL, "
+      "maxx float8 NOT NULL, maxy float8 NOT NULL, box geometry(Polygon, 4326) NOT NULL, checksum text NOT NULL, doc text NOT NULL, "
+      "PRIMARY KEY (collection, id)) PARTITION BY LIST (collection)",
+      "CREATE INDEX items_box ON items USING gist (box)",
+      "CREATE INDEX items_time ON items (end_dt, start_dt)",
+      "CREATE INDEX items_key ON items (key)",
+      "CREATE TABLE feature_tables(id text COLLATE \"C\" PRIMARY KEY, doc text NOT NULL)",
+      "CREATE TABLE records(kind text COLLATE \"C\" NOT NULL, id text COLLATE \"C\" NOT NULL, owner text COLLATE \"C\" NOT NULL, "
+      "created bigserial, doc text NOT NULL, PRIMARY KEY (kind, id))",
+      "CREATE INDEX records_owner ON records (kind, owner, created)",
+      "CREATE TABLE audit_confirmations(seq bigint PRIMARY KEY, hash text NOT NULL)",
+      "INSERT INTO sco_meta VALUES ('schema', '1')",
+      "COMMIT",
+  };
+  for (const char* sql : kSchema) {
+    PGresult* r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+      std::string msg = PQresultErrorMessage(r);
+      PQclear(r);
+      PQclear(PQexec(c, "ROLLBACK"));
+      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+      core::fail(ErrorCode::kIo, "catalog {}: cannot create the schema: {}", shown_, msg);
+    }
+    PQclear(r);
+  }
+}
+
+}  // namespace
+
+bool is_postgres_uri(const std::string& location) {
+  return location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0;
+}
+
+std::unique_ptr<CatalogStore> open_postgres_store(const std::string& uri) {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(uri.c_str(), &err);
+  if (!opts) {
+    std::string msg = err ? err : "unreadable";
+    PQfreemem(err);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    core::fail(ErrorCode::kInvalidInput, "--catalog: '{}' is not a PostgreSQL URI: {}", uri, msg);
+  }
+  std::string port;
+  for (PQconninfoOption* o = opts; o->keyword; ++o) {
+    if (std::string(o->keyword) == "port" && o->val) port = o->val;
+  }
+  PQconninfoFree(opts);
+  // libpq reads the port only when it connects: a malformed one is said here, before any attempt.
+  for (std::size_t i = 0, j = 0; i <= port.size() && !port.empty(); i = j + 1) {  // "5432" or "5432,5433" (several hosts)
+    j = std::min(port.find(',', i), port.size());
+    const std::string one = port.substr(i, j - i);
+    if (one.empty() || one.size() > 5 || one.find_first_not_of("0123456789") != std::string::npos || std::stoi(one) < 1 || std::stoi(one) > 65535) {
+      core::fail(ErrorCode::kInvalidInput, "--catalog: '{}': port '{}' is not a port number (1-65535)", shown(uri), one);
+    }
+  }
+  return std::make_unique<PgStore>(uri);
+}
+
+std::unique_ptr<CatalogStore> open_store(const std::string& location) {
+  return is_postgres_uri(location) ? open_postgres_store(location) : open_sqlite_store(location);
+}
+
+}  // namespace sco::catalog
