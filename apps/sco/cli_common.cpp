@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "catalog/store.hpp"
 #include "core/progress.hpp"
 
 namespace sco::app {
@@ -21,10 +22,25 @@ int GlobalOptions::effective_threads() const {
 
 bool GlobalOptions::progress() const { return core::Progress::terminal_enabled(quiet); }
 
+// The node's folder (keys, tokens, audit log). --catalog (or $SCO_HOME) is that folder, or a
+// postgresql:// URI: the catalog is then in that database ($SCO_CATALOG_URI for the libraries) and
+// the node's files in $SCO_NODE_DIR, else ./sco-data. A text that looks like a URI but is not a
+// PostgreSQL one is refused rather than taken for a folder's name.
 std::string GlobalOptions::catalog_dir() const {
-  if (!catalog.empty()) return catalog;
-  if (const char* home = std::getenv("SCO_HOME"); home && *home) return home;
-  return "./sco-data";
+  std::string where = catalog;
+  if (where.empty()) {
+    if (const char* home = std::getenv("SCO_HOME"); home && *home) where = home;
+  }
+  if (where.empty()) return "./sco-data";
+  if (catalog::is_postgres_uri(where)) {
+    ::setenv("SCO_CATALOG_URI", where.c_str(), 1);
+    const char* node = std::getenv("SCO_NODE_DIR");
+    return node && *node ? node : "./sco-data";
+  }
+  if (where.find("://") != std::string::npos || where.rfind("postgres:", 0) == 0 || where.rfind("postgresql:", 0) == 0) {
+    core::fail(core::ErrorCode::kInvalidInput, "--catalog: '{}' is neither a folder nor a postgresql://USER@HOST:PORT/DB URI", where);
+  }
+  return where;
 }
 
 run::ExecOptions exec_options(const GlobalOptions& global) {
@@ -106,6 +122,7 @@ int exit_code_for(core::ErrorCode code) {
     case ErrorCode::kInvalidInput: return 2;
     case ErrorCode::kNotFound: return 3;
     case ErrorCode::kIo: return 4;
+    case ErrorCode::kUnavailable: return 4;
     case ErrorCode::kCancelled: return 130;
     case ErrorCode::kInternal: return 70;
   }

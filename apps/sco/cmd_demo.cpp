@@ -133,7 +133,7 @@ fs::path sentinel2_folder(const DemoArgs& args) { return fs::path(args.data).par
 
 void ingest_samples(const DemoArgs& args, const std::string& scene, const GlobalOptions& global) {
   const std::string nc = (fs::path(args.data) / "bcsd_obs_1999.nc").string();
-  const auto store = catalog::open_sqlite_store(global.catalog_dir());
+  const auto store = catalog::open_node_store(global.catalog_dir());
   const auto keys = security::NodeKeys::load_or_create(global.catalog_dir());
   const auto sign = [&keys](json& item) { security::sign_item(item, keys); };
   catalog::ingest(*store, {nc}, "climate-grids", {.sign = sign});

@@ -34,7 +34,7 @@ void register_ingest(CLI::App& app, GlobalOptions& global) {
               "name), bands, data type, nodata, EPSG, SHA-256. Re-ingesting an unchanged file changes nothing.\n"
               "The catalog is DIR/catalog.sqlite with DIR from --catalog, $SCO_HOME or ./sco-data.");
   cmd->callback([args, &global] {
-    const auto store = catalog::open_sqlite_store(global.catalog_dir());
+    const auto store = catalog::open_node_store(global.catalog_dir());
     const auto keys = security::NodeKeys::load_or_create(global.catalog_dir());
     const auto before = store->collection(args->collection);
     const std::string was = before ? before->value("sco:visibility", std::string("public")) : std::string();

@@ -132,7 +132,7 @@ run::RunRequest to_request(const RunArgs& a, const GlobalOptions& global) {
     return t.find("=collection:") != std::string::npos;
   });
   std::unique_ptr<catalog::CatalogStore> store;
-  if (from_catalog) store = catalog::open_sqlite_store(global.catalog_dir());
+  if (from_catalog) store = catalog::open_node_store(global.catalog_dir());
   r.inputs = run::parse_inputs(a.inputs, store.get());
   r.aoi = run::AreaOfInterest::from_file(a.aoi, a.layer, a.id);
   r.out = a.out;

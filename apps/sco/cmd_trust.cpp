@@ -170,7 +170,7 @@ void register_trust(CLI::App& app, GlobalOptions& global) {
     // entry means the log lost it.
     json uncommitted = json::array();
     if (fs::exists(fs::path(global.catalog_dir()) / "catalog.sqlite")) {
-      auto confirmed = catalog::open_sqlite_store(global.catalog_dir())->audit_confirmations();
+      auto confirmed = catalog::open_node_store(global.catalog_dir())->audit_confirmations();
       for (const auto& a : c.written_ahead) {
         const auto it = confirmed.find(a.entry.seq);
         if (it == confirmed.end()) {

@@ -12,6 +12,9 @@
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -46,17 +49,30 @@ std::string shown(const std::string& uri) {
   return fmt::format("postgresql://{}{}{}{}/{}", user, user.empty() ? "" : "@", host, port.empty() ? "" : ":" + port, db);
 }
 
+// libpq's message as one line (it may hold several, with tabs).
+std::string one_line(std::string msg) {
+  for (char& ch : msg) {
+    if (ch == '\n' || ch == '\t' || ch == '\r') ch = ' ';
+  }
+  std::string out;
+  for (char ch : msg) {
+    if (!(ch == ' ' && (out.empty() || out.back() == ' '))) out += ch;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 // A query's result; throws naming the catalog when the query failed.
 class Result {
  public:
   Result(PGresult* r, PGconn* c, const std::string& where) : r_(r) {
     const auto status = PQresultStatus(r);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-      std::string msg = PQresultErrorMessage(r);
-      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+      const std::string msg = one_line(PQresultErrorMessage(r));
       const bool lost = PQstatus(c) != CONNECTION_OK;
       PQclear(r);
-      core::fail(ErrorCode::kIo, "catalog {}: {}{}", where, lost ? "the database connection is lost: " : "", msg);
+      if (lost) core::fail(ErrorCode::kUnavailable, "catalog {}: the database connection is lost: {}", where, msg);
+      core::fail(ErrorCode::kIo, "catalog {}: {}", where, msg);
     }
   }
   ~Result() {
@@ -257,6 +273,14 @@ class PgStore : public CatalogStore {
     return owner.empty() ? docs("SELECT doc FROM records WHERE kind = $1 ORDER BY created", {kind})
                          : docs("SELECT doc FROM records WHERE kind = $1 AND owner = $2 ORDER BY created", {kind, owner});
   }
+  std::vector<RecordEntry> record_entries(const std::string& kind) const override {
+    Lease c(*this);
+    const Result r = exec(c.conn, "SELECT id, owner, doc FROM records WHERE kind = $1 ORDER BY created", {kind});
+    std::vector<RecordEntry> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back({r.text(i, 0), r.text(i, 1), json::parse(r.text(i, 2))});
+    return out;
+  }
+
   bool delete_record(const std::string& kind, const std::string& id) override {
     Lease c(*this);
     return exec(c.conn, "DELETE FROM records WHERE kind = $1 AND id = $2", {kind, id}).affected() != "0";
@@ -338,10 +362,9 @@ class PgStore : public CatalogStore {
     }
     PGconn* c = PQconnectdb(uri_.c_str());
     if (PQstatus(c) != CONNECTION_OK) {
-      std::string msg = PQerrorMessage(c);
-      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+      const std::string msg = one_line(PQerrorMessage(c));
       PQfinish(c);
-      core::fail(ErrorCode::kIo, "catalog {}: cannot connect: {}", shown_, msg);
+      core::fail(ErrorCode::kUnavailable, "catalog {}: cannot connect: {}", shown_, msg);
     }
     PQclear(PQexec(c, "SET client_min_messages = warning"));
     return c;
@@ -447,10 +470,9 @@ void PgStore::create_schema(PGconn* c) const {
   for (const char* sql : kSchema) {
     PGresult* r = PQexec(c, sql);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-      std::string msg = PQresultErrorMessage(r);
+      const std::string msg = one_line(PQresultErrorMessage(r));
       PQclear(r);
       PQclear(PQexec(c, "ROLLBACK"));
-      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
       core::fail(ErrorCode::kIo, "catalog {}: cannot create the schema: {}", shown_, msg);
     }
     PQclear(r);
@@ -467,9 +489,8 @@ std::unique_ptr<CatalogStore> open_postgres_store(const std::string& uri) {
   char* err = nullptr;
   PQconninfoOption* opts = PQconninfoParse(uri.c_str(), &err);
   if (!opts) {
-    std::string msg = err ? err : "unreadable";
+    const std::string msg = one_line(err ? err : "unreadable");
     PQfreemem(err);
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
     core::fail(ErrorCode::kInvalidInput, "--catalog: '{}' is not a PostgreSQL URI: {}", uri, msg);
   }
   std::string port;
@@ -490,6 +511,70 @@ std::unique_ptr<CatalogStore> open_postgres_store(const std::string& uri) {
 
 std::unique_ptr<CatalogStore> open_store(const std::string& location) {
   return is_postgres_uri(location) ? open_postgres_store(location) : open_sqlite_store(location);
+}
+
+namespace {
+// The PostgreSQL URI of a node's catalog, "" for its SQLite file.
+std::string node_uri(const std::string& node_dir) {
+  if (const char* env = std::getenv("SCO_CATALOG_URI"); env && *env) return env;
+  std::ifstream f(std::filesystem::path(node_dir) / "catalog.uri");
+  std::string uri;
+  if (f >> uri && !is_postgres_uri(uri)) {
+    core::fail(ErrorCode::kInvalidInput, "{}/catalog.uri: '{}' is not a postgresql:// URI", node_dir, uri);
+  }
+  return uri;
+}
+}  // namespace
+
+std::unique_ptr<CatalogStore> open_node_store(const std::string& node_dir) {
+  const std::string uri = node_uri(node_dir);
+  return uri.empty() ? open_sqlite_store(node_dir) : open_postgres_store(uri);
+}
+
+std::string node_store_location(const std::string& node_dir) {
+  const std::string uri = node_uri(node_dir);
+  return uri.empty() ? node_dir : shown(uri);
+}
+
+CopyReport copy_catalog(const CatalogStore& from, CatalogStore& to, const std::function<void(std::size_t)>& progress) {
+  CopyReport r;
+  from.read_snapshot([&] {
+    to.transaction([&] {
+      for (const auto& c : from.collections()) {
+        to.put_collection(c);
+        ++r.collections;
+        const auto sums = from.item_checksums(c.at("id").get<std::string>());
+        SearchQuery q;
+        q.collections = {c.at("id").get<std::string>()};
+        q.limit = 1000;
+        for (;;) {
+          const SearchPage page = from.search(q);
+          for (const auto& item : page.items) {
+            to.put_item(item, sums.at(item.at("id").get<std::string>()));
+            if (progress && ++r.items % 1000 == 0) progress(r.items);
+          }
+          if (!page.next) break;
+          q.after = *page.next;
+        }
+      }
+      for (const auto& t : from.feature_tables()) {
+        to.put_feature_table(t);
+        ++r.feature_tables;
+      }
+      for (const char* kind : {"job", "process_graph"}) {
+        for (const auto& e : from.record_entries(kind)) {
+          to.put_record(kind, e.id, e.owner, e.doc);
+          ++r.records;
+        }
+      }
+      for (const auto& [seq, hash] : from.audit_confirmations()) {
+        to.confirm_audit(seq, hash);
+        ++r.audit_confirmations;
+      }
+    });
+  });
+  if (progress) progress(r.items);
+  return r;
 }
 
 }  // namespace sco::catalog

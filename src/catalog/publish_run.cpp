@@ -99,7 +99,7 @@ json feature_table(const RunPublication& run, const RunOutputFile& o) {
 
 std::vector<std::string> publish_run(const RunPublication& run) {
   std::vector<std::string> registered;
-  const auto store = open_sqlite_store(run.catalog_dir);
+  const auto store = open_node_store(run.catalog_dir);
   const auto keys = security::NodeKeys::load_or_create(run.catalog_dir);
   store->transaction([&] {
     registered.clear();

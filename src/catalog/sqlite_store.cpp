@@ -352,6 +352,14 @@ class SqliteStore : public CatalogStore {
     return out;
   }
 
+  std::vector<RecordEntry> record_entries(const std::string& kind) const override {
+    Statement s(reader(), "SELECT id, owner, doc FROM records WHERE kind = ? ORDER BY created", path_);
+    s.bind(1, kind);
+    std::vector<RecordEntry> out;
+    while (s.step()) out.push_back({s.text(0), s.text(1), json::parse(s.text(2))});
+    return out;
+  }
+
   bool delete_record(const std::string& kind, const std::string& id) override {
     Statement s(db_, "DELETE FROM records WHERE kind = ? AND id = ?", path_);
     s.bind(1, kind).bind(2, id);

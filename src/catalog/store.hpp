@@ -71,6 +71,12 @@ class CatalogStore {
   // A kind's records, oldest first; of one owner when `owner` is not empty.
   virtual std::vector<nlohmann::json> records(const std::string& kind, const std::string& owner = "") const = 0;
   virtual bool delete_record(const std::string& kind, const std::string& id) = 0;
+  // A kind's records with their keys and owners, oldest first (what a copy of the catalog needs).
+  struct RecordEntry {
+    std::string id, owner;
+    nlohmann::json doc;
+  };
+  virtual std::vector<RecordEntry> record_entries(const std::string& kind) const = 0;
   // Records, inside the current transaction, that the audit entry (seq, hash) written ahead of it
   // belongs to it: the entry is confirmed exactly when the transaction commits.
   virtual void confirm_audit(std::uint64_t seq, const std::string& hash) = 0;
@@ -95,5 +101,18 @@ bool is_postgres_uri(const std::string& location);
 std::unique_ptr<CatalogStore> open_postgres_store(const std::string& uri);
 // A folder (SQLite) or a postgresql:// URI.
 std::unique_ptr<CatalogStore> open_store(const std::string& location);
+// The catalog of the node whose files (keys, tokens, audit log) are in `node_dir`: the PostgreSQL
+// database named by $SCO_CATALOG_URI, else by the file DIR/catalog.uri, else DIR/catalog.sqlite.
+std::unique_ptr<CatalogStore> open_node_store(const std::string& node_dir);
+// Where that catalog is, for messages ("postgresql://user@host:port/db", password left out, or the folder).
+std::string node_store_location(const std::string& node_dir);
+
+struct CopyReport {
+  std::size_t collections = 0, items = 0, feature_tables = 0, records = 0, audit_confirmations = 0;
+};
+// Copies every collection (its partition made first), item (its stored document and checksum, so
+// that signatures verify as before), feature table, record and audit confirmation of `from` into
+// `to`, in one transaction of `to`. `progress` gets the items copied so far.
+CopyReport copy_catalog(const CatalogStore& from, CatalogStore& to, const std::function<void(std::size_t)>& progress = {});
 
 }  // namespace sco::catalog

@@ -7,6 +7,7 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kInvalidInput: return "invalid_input";
     case ErrorCode::kNotFound: return "not_found";
     case ErrorCode::kIo: return "io_error";
+    case ErrorCode::kUnavailable: return "unavailable";
     case ErrorCode::kCancelled: return "cancelled";
     case ErrorCode::kInternal: return "internal_error";
   }

@@ -12,6 +12,7 @@ enum class ErrorCode {
   kInvalidInput,  // the user's input is wrong: syntax, unknown name, mismatched grids, bad value
   kNotFound,      // a file, band, layer or field that does not exist
   kIo,            // reading or writing failed for reasons outside the input's content
+  kUnavailable,   // a service sco depends on (the catalog's database) cannot be reached now: retry later
   kCancelled,     // the user interrupted the work
   kInternal,      // a bug in sco
 };

@@ -233,7 +233,7 @@ class SyncRun {
   void open_target() {
     remote_ = api_.get_json(stac_ + "/collections/" + core::url_encode(coll_));
     if (string_member(remote_, "id") != coll_) core::fail(ErrorCode::kInvalidInput, "{}{}: not the collection '{}'", base_.origin(), stac_, coll_);
-    store_ = catalog::open_sqlite_store(o_.catalog_dir);
+    store_ = catalog::open_node_store(o_.catalog_dir);
     keys_ = std::make_unique<security::NodeKeys>(security::NodeKeys::load_or_create(o_.catalog_dir));
     const auto local = store_->collection(coll_);
     if (!local) return;
@@ -597,8 +597,8 @@ SyncReport sync_collection(const SyncOptions& o) { return SyncRun(o).run(); }
 
 std::vector<std::string> partner_origins(const std::string& catalog_dir) {
   std::vector<std::string> out;
-  if (!fs::exists(fs::path(catalog_dir) / "catalog.sqlite")) return out;
-  const auto store = catalog::open_sqlite_store(catalog_dir);
+  if (!fs::exists(fs::path(catalog_dir) / "catalog.sqlite") && catalog::node_store_location(catalog_dir) == catalog_dir) return out;
+  const auto store = catalog::open_node_store(catalog_dir);
   for (const auto& [id, member] : store->collection_member("sco:origin")) {
     if (!member) continue;  // not a partner's copy (the member is an object: its document is read)
     const auto c = store->collection(id);

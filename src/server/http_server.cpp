@@ -631,7 +631,7 @@ void listen(httplib::Server& svr, const ServerOptions& o, const std::function<vo
 
 void serve(const ServerOptions& o, const std::function<void(int)>& on_listening) {
   io::init_gdal();
-  auto store = catalog::open_sqlite_store(o.catalog_dir);  // fails at start-up on a locked or corrupt catalog
+  auto store = catalog::open_node_store(o.catalog_dir);  // fails at start-up on a locked or corrupt catalog
   const auto keys = security::NodeKeys::load_or_create(o.catalog_dir);
   intel::DeriveOptions derive = o.intel;
   derive.node_name = keys.public_key().name;

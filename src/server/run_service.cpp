@@ -50,7 +50,7 @@ run::RunRequest RunService::request(const json& body, const Caller& caller) cons
   static const std::regex name_re("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$");
   const std::string& recipe_id = text_field(body, "recipe", "the request");
   if (recipe_id.find('/') != std::string::npos || recipe_id.ends_with(".json")) core::fail(ErrorCode::kInvalidInput, "recipe: a built-in indicator id");
-  const auto store = catalog::open_sqlite_store(catalog_dir_);
+  const auto store = catalog::open_node_store(catalog_dir_);
   run::RunRequest r;
   r.recipe = run::load_recipe(recipe_id);
   if (!body.contains("inputs") || !body["inputs"].is_object()) core::fail(ErrorCode::kInvalidInput, "inputs: expected an object NAME: [items]");

@@ -177,6 +177,11 @@ ApiResponse error_response(const core::Error& e) {
     case core::ErrorCode::kInvalidInput: return error_response(400, "InvalidParameterValue", e.what());
     case core::ErrorCode::kNotFound: return error_response(404, "NotFound", e.what());
     case core::ErrorCode::kCancelled: return error_response(503, "ServiceUnavailable", e.what());
+    case core::ErrorCode::kUnavailable: {
+      ApiResponse r = error_response(503, "ServiceUnavailable", e.what());
+      r.headers.push_back({"Retry-After", "5"});
+      return r;
+    }
     case core::ErrorCode::kIo:
     case core::ErrorCode::kInternal: break;
   }

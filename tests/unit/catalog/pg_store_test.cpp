@@ -53,7 +53,7 @@ TEST(PostgresStore, BadUrisAndUnreachableDatabasesSayWhat) {
   const std::string unknown = error_of([] { catalog::open_store("postgresql://sco@127.0.0.1/db?nonsense=1"); });
   EXPECT_EQ(unknown, "invalid_input: --catalog: 'postgresql://sco@127.0.0.1/db?nonsense=1' is not a PostgreSQL URI: invalid URI query parameter: \"nonsense\"");
   const std::string unreachable = error_of([] { catalog::open_store("postgresql://ana:s3cret@127.0.0.1:1/db"); });
-  EXPECT_NE(unreachable.find("io_error: catalog postgresql://ana@127.0.0.1:1/db: cannot connect"), std::string::npos) << unreachable;
+  EXPECT_NE(unreachable.find("unavailable: catalog postgresql://ana@127.0.0.1:1/db: cannot connect"), std::string::npos) << unreachable;
   EXPECT_EQ(unreachable.find("s3cret"), std::string::npos) << "the password must not be shown";
 }
 
@@ -105,7 +105,7 @@ TEST(PostgresStore, ALostDatabaseIsSaidAndTheStoreRecovers) {
   store->put_collection(catalog::new_collection("c", "", "", ""));
   pg.stop();
   const std::string lost = error_of([&] { store->collections(); });
-  EXPECT_EQ(lost.rfind("io_error: catalog postgresql://sco@127.0.0.1:", 0), 0u) << lost;
+  EXPECT_EQ(lost.rfind("unavailable: catalog postgresql://sco@127.0.0.1:", 0), 0u) << lost;
   pg.start();
   // The broken connection was dropped: the next call connects again.
   std::string again = error_of([&] { store->collections(); });
