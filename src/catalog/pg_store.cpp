@@ -92,12 +92,6 @@ class Result {
   PGresult* r_;
 };
 
-std::pair<std::string, std::string> interval_of(const json& item) {
-  const json& p = item.at("properties");
-  if (p.contains("datetime") && p["datetime"].is_string()) return {p["datetime"], p["datetime"]};
-  return {p.value("start_datetime", std::string()), p.value("end_datetime", std::string())};
-}
-
 std::string number_text(double v) { return fmt::format("{:.17g}", v); }
 
 class PgStore : public CatalogStore {
@@ -157,7 +151,7 @@ class PgStore : public CatalogStore {
     if (!collection(coll)) core::fail(ErrorCode::kNotFound, "catalog: no collection '{}'", coll);
     const auto old = item_checksum(coll, id);
     if (old && *old == checksum) return UpsertResult::kUnchanged;
-    const auto [start, end] = interval_of(item);
+    const auto [start, end] = item_interval(item);
     const json& b = item.at("bbox");
     const std::vector<std::string> box = {number_text(b[0].get<double>()), number_text(b[1].get<double>()), number_text(b[2].get<double>()),
                                           number_text(b[3].get<double>())};
@@ -177,9 +171,7 @@ class PgStore : public CatalogStore {
     Lease l(*this);
     const Result r = exec(l.conn, "SELECT min(minx), min(miny), max(maxx), max(maxy), min(start_dt), max(end_dt), count(*) FROM items WHERE collection = $1", {id});
     if (r.integer(0, 6) == 0) return;
-    json bbox = json::array();
-    for (int k = 0; k < 4; ++k) bbox.push_back(r.number(0, k));
-    (*c)["extent"] = {{"spatial", {{"bbox", json::array({bbox})}}}, {"temporal", {{"interval", json::array({json::array({r.text(0, 4), r.text(0, 5)})})}}}};
+    set_extent(*c, {r.number(0, 0), r.number(0, 1), r.number(0, 2), r.number(0, 3)}, r.text(0, 4), r.text(0, 5));
     put_collection(*c);
   }
 
@@ -304,22 +296,7 @@ class PgStore : public CatalogStore {
   }
 
   void read_snapshot(const std::function<void()>& work) const override {
-    if (bound().count(serial_)) {  // joined: inside a transaction or an outer snapshot of this thread
-      work();
-      return;
-    }
-    Lease c(*this);
-    exec(c.conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", {});
-    bound()[serial_] = c.conn;
-    try {
-      work();
-    } catch (...) {
-      bound().erase(serial_);
-      PQclear(PQexec(c.conn, "ROLLBACK"));
-      throw;
-    }
-    bound().erase(serial_);
-    exec(c.conn, "COMMIT", {});
+    bound_work("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", [&](PGconn*) { work(); });
   }
 
  private:
@@ -389,14 +366,18 @@ class PgStore : public CatalogStore {
     return Result(PQexecParams(c, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0), c, shown_);
   }
 
-  void run_in_transaction(const std::function<void(PGconn*)>& work) {
+  void run_in_transaction(const std::function<void(PGconn*)>& work) { bound_work("BEGIN", work); }
+
+  // `work` on this thread's bound connection (joining a transaction or snapshot already open), else
+  // on one leased, bound and inside `begin` ... COMMIT (ROLLBACK when work throws).
+  void bound_work(const char* begin, const std::function<void(PGconn*)>& work) const {
     auto it = bound().find(serial_);
-    if (it != bound().end()) {  // inside this thread's transaction already
+    if (it != bound().end()) {
       work(it->second);
       return;
     }
     Lease c(*this);
-    exec(c.conn, "BEGIN", {});
+    exec(c.conn, begin, {});
     bound()[serial_] = c.conn;
     try {
       work(c.conn);

@@ -129,13 +129,6 @@ class Statement {
   std::string sql_;
 };
 
-// The item's time interval: [datetime, datetime] or [start_datetime, end_datetime].
-std::pair<std::string, std::string> item_interval(const json& item) {
-  const json& p = item.at("properties");
-  if (p.contains("datetime") && p["datetime"].is_string()) return {p["datetime"], p["datetime"]};
-  return {p.value("start_datetime", std::string()), p.value("end_datetime", std::string())};
-}
-
 // Who writes to a catalog: DIR/catalog.writer holds the writing process's id, command line and
 // start time while a transaction is open, so that another writer can say whom it waits for.
 std::string describe_writer(const std::string& file) {
@@ -299,9 +292,8 @@ class SqliteStore : public CatalogStore {
     s.bind(1, id);
     s.step();
     if (s.integer(6) == 0) return;
-    json bbox = json::array();
-    for (int k = 0; k < 4; ++k) bbox.push_back(sqlite3_column_double(s.raw(), k));
-    (*c)["extent"] = {{"spatial", {{"bbox", json::array({bbox})}}}, {"temporal", {{"interval", json::array({json::array({s.text(4), s.text(5)})})}}}};
+    set_extent(*c, {sqlite3_column_double(s.raw(), 0), sqlite3_column_double(s.raw(), 1), sqlite3_column_double(s.raw(), 2),
+                    sqlite3_column_double(s.raw(), 3)}, s.text(4), s.text(5));
     put_collection(*c);
   }
 

@@ -2,6 +2,7 @@
 // The catalog's storage: STAC collections and items as JSON documents, with what searches need
 // (bounding box, datetime interval, ids) indexed beside them. `CatalogStore` is the interface callers
 // use; `open_sqlite_store` is the embedded default, `open_postgres_store` the store for scale.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -89,6 +90,11 @@ class CatalogStore {
   // Nested calls join the outer snapshot.
   virtual void read_snapshot(const std::function<void()>& work) const = 0;
 };
+
+// What both stores index an item by: its time interval ([datetime, datetime] or [start_datetime,
+// end_datetime], "" for an open end), and a collection's extent from its items' box and interval.
+std::pair<std::string, std::string> item_interval(const nlohmann::json& item);
+void set_extent(nlohmann::json& collection, const std::array<double, 4>& west_south_east_north, const std::string& start, const std::string& end);
 
 // Opens (creating when absent) DIR/catalog.sqlite: WAL journal, an R*Tree on item bounding boxes,
 // an index on datetimes. Throws naming the file when it is locked, corrupt or not a sco catalog.

@@ -22,7 +22,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,6 +46,7 @@ import requests  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
 from checks import Checks  # noqa: E402
+from pg import free_port  # noqa: E402
 
 
 check = Checks()
@@ -61,14 +61,6 @@ def sco(node, *args, ok=True, stdin=None):
     if ok and r.returncode != 0:
         raise SystemExit(f"sco {args} failed: {r.stderr}")
     return r
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def serve(node, *extra):
