@@ -103,12 +103,20 @@ std::vector<Derived> Deriver::refusal(const json& entry, const std::string& kind
   if (!parse_address(address)) return {};
   const std::int64_t now = epoch_ms(entry.value("time", ""));
   json& bursts = state_["bursts"];
-  // Bursts that ended (no refusal within the gap) are forgotten.
-  for (auto it = bursts.begin(); it != bursts.end();) {
-    if (now - it.value()["last_ms"].get<std::int64_t>() > static_cast<std::int64_t>(o_.burst_gap_seconds * 1000)) it = bursts.erase(it);
-    else ++it;
+  const auto gap = static_cast<std::int64_t>(o_.burst_gap_seconds * 1000);
+  const auto ended = [&](const json& b) { return now - b["last_ms"].get<std::int64_t>() > gap; };
+  // Bursts that ended (no refusal within the gap) are forgotten: all of them at most once a second of
+  // the log's time (a flood from many addresses would otherwise scan every open burst per entry), this
+  // source's own at once.
+  if (now - state_.value("pruned_ms", std::int64_t{0}) >= 1000) {
+    for (auto it = bursts.begin(); it != bursts.end();) {
+      if (ended(it.value())) it = bursts.erase(it);
+      else ++it;
+    }
+    state_["pruned_ms"] = now;
   }
   const std::string key = kind + "|" + address;
+  if (bursts.contains(key) && ended(bursts[key])) bursts.erase(key);
   // Open bursts are bounded: past 10,000 sources at once, new ones wait until others end.
   if (!bursts.contains(key) && bursts.size() >= 10000) return {};
   const int increment = kind == "rate" ? std::max(1, entry["detail"].value("refused", 1)) : 1;
