@@ -1,5 +1,9 @@
 #include "core/block_stats.hpp"
 
+#include <span>
+
+#include "core/ranks.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -70,6 +74,15 @@ double RunningStats::stddev() const {
   if (!count) return std::nan("");
   const double m = mean();
   return std::sqrt(std::max(0.0, sum_sq / static_cast<double>(count) - m * m));
+}
+
+RunningStats merged_across_ranks(const RunningStats& mine, RankLink* ranks) {
+  if (!ranks || ranks->size() < 2) return mine;
+  const auto parts = ranks->gather(std::as_bytes(std::span(&mine, 1)));
+  RunningStats all = mine;
+  for (std::size_t r = 1; r < parts.size(); ++r) all.merge(ByteReader(parts[r]).get<RunningStats>());
+  const auto bytes = ranks->broadcast(std::as_bytes(std::span(&all, 1)));
+  return ByteReader(bytes).get<RunningStats>();
 }
 
 }  // namespace sco::core

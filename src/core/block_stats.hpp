@@ -22,4 +22,8 @@ struct RunningStats {
   double stddev() const;  // population standard deviation
 };
 
+class RankLink;
+// Every rank's statistics merged in rank order, the same on every rank (`ranks` null or alone: `mine`).
+RunningStats merged_across_ranks(const RunningStats& mine, RankLink* ranks);
+
 }  // namespace sco::core

@@ -13,6 +13,7 @@
 
 #include "core/cancel.hpp"
 #include "core/error.hpp"
+#include "core/fault.hpp"
 #include "core/progress.hpp"
 #include "io/gdal_session.hpp"
 #include "io/window_sink.hpp"
@@ -161,6 +162,71 @@ struct InputReader {
 
 }  // namespace
 
+namespace {
+
+// The windows of a pipeline split across ranks: window i belongs to rank i % size; rank 0 receives
+// the others' windows (pixels and encoded tiles) and writes every window in order.
+struct RankShare {
+  core::RankLink* link = nullptr;
+  int rank = 0, size = 1;
+  explicit RankShare(core::RankLink* l) : link(l && l->size() > 1 ? l : nullptr) {
+    if (link) {
+      rank = link->rank();
+      size = link->size();
+    }
+  }
+  bool split() const { return link != nullptr; }
+  bool writes() const { return rank == 0; }
+  int owner(std::int64_t i) const { return static_cast<int>(i % size); }
+  // The k-th window this rank computes.
+  std::int64_t window_index(std::int64_t k) const { return k * size + rank; }
+  static int tag(std::int64_t i) { return core::kTagWindowBase + static_cast<int>(i % ((1 << 20) - core::kTagWindowBase)); }
+};
+
+std::vector<std::byte> pack_window(const FinishedWindow& w) {
+  core::ByteWriter out;
+  out.put(w.index);
+  out.put(w.window);
+  out.put_bytes(w.data);
+  out.put<std::uint32_t>(static_cast<std::uint32_t>(w.encoded.size()));
+  for (const auto& e : w.encoded) out.put_bytes(std::as_bytes(std::span(e)));
+  out.put<std::uint32_t>(static_cast<std::uint32_t>(w.tiles.size()));
+  for (const auto& t : w.tiles) out.put_bytes(t);
+  return std::move(out.bytes());
+}
+
+void unpack_window(std::span<const std::byte> bytes, FinishedWindow& w) {
+  core::ByteReader in(bytes);
+  w.index = in.get<std::int64_t>();
+  w.window = in.get<core::Window>();
+  auto data = in.get_bytes();
+  w.data.assign(data.begin(), data.end());
+  w.encoded.resize(in.get<std::uint32_t>());
+  for (auto& e : w.encoded) {
+    auto b = in.get_bytes();
+    e.assign(reinterpret_cast<const std::uint8_t*>(b.data()), reinterpret_cast<const std::uint8_t*>(b.data()) + b.size());
+  }
+  w.tiles.resize(in.get<std::uint32_t>());
+  for (auto& t : w.tiles) {
+    auto b = in.get_bytes();
+    t.assign(b.begin(), b.end());
+  }
+}
+
+// Rank 0 makes the file and tells the other ranks its tiling and encoding; they encode for it.
+std::unique_ptr<WindowSink> open_sink(const RankShare& share, const OutputSpec& spec, const core::Grid& grid, int threads, int preferred) {
+  if (!share.split()) return std::make_unique<WindowSink>(spec, grid, threads, preferred);
+  if (share.writes()) {
+    auto sink = std::make_unique<WindowSink>(spec, grid, threads, preferred);
+    share.link->broadcast(sink->layout_message());
+    return sink;
+  }
+  const auto layout = share.link->broadcast({});
+  return WindowSink::remote(spec, grid, layout);
+}
+
+}  // namespace
+
 int series_tile(std::size_t inputs) {
   constexpr std::uint64_t kBudget = 64ull << 20;
   int tile = 512;
@@ -200,7 +266,9 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
       preferred = b.block_width;
     }
   }
-  WindowSink sink(output_spec, grid, options.threads, preferred);
+  const RankShare share(options.ranks);
+  const std::unique_ptr<WindowSink> sink_ptr = open_sink(share, output_spec, grid, options.threads, preferred);
+  WindowSink& sink = *sink_ptr;
   const int obw = sink.tile_width(), obh = sink.tile_height();
   // Striped inputs are read in full-width rows of output tiles (one decode of each strip), as long
   // as such a row stays small; tiled inputs in single output tiles.
@@ -224,6 +292,11 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
   std::condition_variable cv;
   std::vector<std::unique_ptr<FinishedWindow>> pool;
   for (int i = 0; i < 2 * threads; ++i) pool.push_back(std::make_unique<FinishedWindow>());
+  // Rank 0's buffers for the other ranks' windows, received in index order.
+  std::vector<std::unique_ptr<FinishedWindow>> remote_pool;
+  if (share.split() && share.writes()) {
+    for (int i = 0; i < 2; ++i) remote_pool.push_back(std::make_unique<FinishedWindow>());
+  }
   std::map<std::int64_t, std::unique_ptr<FinishedWindow>> ready;
   std::int64_t next_to_write = 0;
 
@@ -238,7 +311,7 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
   auto drain = [&](std::unique_lock<std::mutex>&) {
     for (auto it = ready.find(next_to_write); it != ready.end(); it = ready.find(next_to_write)) {
       sink.write(*it->second);
-      pool.push_back(std::move(it->second));
+      (share.owner(it->first) == share.rank ? pool : remote_pool).push_back(std::move(it->second));
       ready.erase(it);
       ++next_to_write;
     }
@@ -263,7 +336,7 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
           std::unique_lock lock(mutex);
           cv.wait(lock, [&] { return !pool.empty() || stop.load(); });
           if (stop.load()) return;
-          i = next.fetch_add(1);
+          i = share.window_index(next.fetch_add(1));
           if (i >= layout.count()) return;
           buf = std::move(pool.back());
           pool.pop_back();
@@ -287,7 +360,15 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
           core::fill(buf->data.data(), static_cast<std::size_t>(out.band_stride) * out_bands, output_spec.type, output_spec.nodata);
         }
         worker->process(views, out);
+        core::crash_point("pipeline.window");
         sink.encode(*buf, encoder.get());
+        if (!share.writes()) {
+          share.link->send(0, RankShare::tag(i), pack_window(*buf));
+          std::unique_lock lock(mutex);
+          pool.push_back(std::move(buf));
+          cv.notify_all();
+          continue;
+        }
         {
           std::unique_lock lock(mutex);
           ready.emplace(i, std::move(buf));
@@ -300,7 +381,32 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
     }
   };
 
+  // Rank 0 of a split pipeline: the other ranks' windows, in index order, into the ordered writer.
+  auto receive_remote = [&]() {
+    try {
+      for (std::int64_t i = 0; i < layout.count(); ++i) {
+        if (share.owner(i) == 0) continue;
+        std::unique_ptr<FinishedWindow> buf;
+        {
+          std::unique_lock lock(mutex);
+          cv.wait(lock, [&] { return !remote_pool.empty() || stop.load(); });
+          if (stop.load()) return;
+          buf = std::move(remote_pool.back());
+          remote_pool.pop_back();
+        }
+        unpack_window(share.link->receive(share.owner(i), RankShare::tag(i)), *buf);
+        std::unique_lock lock(mutex);
+        ready.emplace(i, std::move(buf));
+        drain(lock);
+        progress.advance();
+      }
+    } catch (...) {
+      record_error(std::current_exception());
+    }
+  };
+
   std::vector<std::thread> pool_threads;
+  if (share.split() && share.writes()) pool_threads.emplace_back(receive_remote);
   for (int t = 1; t < threads; ++t) pool_threads.emplace_back(work);
   work();
   for (auto& t : pool_threads) t.join();
@@ -310,7 +416,9 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
   const auto t1 = std::chrono::steady_clock::now();
   result.compute_seconds = std::chrono::duration<double>(t1 - t0).count();
 
-  sink.commit(threads, options.cancel, options.progress);
+  if (share.writes()) sink.commit(threads, options.cancel, options.progress);
+  // Every rank returns once the file is complete (a later step of the run may read it).
+  if (share.split()) share.link->broadcast({});
   result.finalize_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
   return result;
 }

@@ -14,6 +14,7 @@
 #include "core/block.hpp"
 #include "core/cancel.hpp"
 #include "core/grid.hpp"
+#include "core/ranks.hpp"
 #include "io/raster_dataset.hpp"
 #include "io/raster_output.hpp"
 
@@ -42,6 +43,9 @@ struct PipelineOptions {
   std::string progress_label = "computing";
   std::function<void(double)> on_progress;  // the fraction of windows done, at most once per percent
   const core::CancelToken* cancel = nullptr;  // null: the process's Ctrl-C flag only
+  // The processes the windows are split across (sco under mpirun): window i is computed and encoded
+  // by rank i % size, and rank 0 writes them all in order. Null: this process alone.
+  core::RankLink* ranks = core::process_ranks();
 };
 
 struct PipelineResult {

@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/progress.hpp"
+#include "core/ranks.hpp"
 #include "io/cog_writer.hpp"
 #include "io/gdal_session.hpp"
 
@@ -24,10 +25,36 @@ WindowSink::WindowSink(const OutputSpec& spec, const core::Grid& grid, int threa
   }
 }
 
+WindowSink::WindowSink(const OutputSpec& spec, const core::Grid& grid) : spec_(spec), grid_(grid) {}
+
 WindowSink::~WindowSink() = default;
 
+std::vector<std::byte> WindowSink::layout_message() const {
+  core::ByteWriter w;
+  w.put<std::int32_t>(tile_w_);
+  w.put<std::int32_t>(tile_h_);
+  w.put<std::uint8_t>(cog_ ? 1 : 0);
+  if (cog_) w.put(cog_->encoding());
+  return std::move(w.bytes());
+}
+
+std::unique_ptr<WindowSink> WindowSink::remote(const OutputSpec& spec, const core::Grid& grid, std::span<const std::byte> layout_message) {
+  std::unique_ptr<WindowSink> sink(new WindowSink(spec, grid));
+  core::ByteReader r(layout_message);
+  sink->tile_w_ = r.get<std::int32_t>();
+  sink->tile_h_ = r.get<std::int32_t>();
+  if (r.get<std::uint8_t>() != 0) sink->remote_encoding_ = r.get<codec::TileEncoding>();
+  return sink;
+}
+
+const codec::TileEncoding* WindowSink::encoding() const {
+  if (cog_) return &cog_->encoding();
+  return remote_encoding_ ? &*remote_encoding_ : nullptr;
+}
+
 std::unique_ptr<codec::TileEncoder> WindowSink::make_encoder() const {
-  return cog_ ? std::make_unique<codec::TileEncoder>(cog_->encoding()) : nullptr;
+  const codec::TileEncoding* e = encoding();
+  return e ? std::make_unique<codec::TileEncoder>(*e) : nullptr;
 }
 
 bool WindowSink::is_one_tile(const FinishedWindow& w) const {
@@ -36,7 +63,7 @@ bool WindowSink::is_one_tile(const FinishedWindow& w) const {
 }
 
 void WindowSink::encode(FinishedWindow& w, codec::TileEncoder* encoder) const {
-  if (!cog_) return;
+  if (!encoder) return;
   const core::Window& win = w.window;
   const std::size_t elem = core::size_of(spec_.type);
   const std::size_t tile_bytes = static_cast<std::size_t>(tile_w_) * tile_h_ * elem;

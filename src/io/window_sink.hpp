@@ -5,6 +5,8 @@
 // encoded by the worker thread that computed it; the sink takes the windows in order.
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <vector>
 
 #include "codec/tile_codec.hpp"
@@ -29,9 +31,15 @@ class WindowSink {
   WindowSink(const OutputSpec& spec, const core::Grid& grid, int threads, int preferred_block);
   ~WindowSink();
 
+  // Ranks other than 0 of a run split across processes: the tiling and encoding of rank 0's sink
+  // (from its `layout_message()`), no file. Windows are encoded here and written by rank 0.
+  static std::unique_ptr<WindowSink> remote(const OutputSpec& spec, const core::Grid& grid, std::span<const std::byte> layout_message);
+  std::vector<std::byte> layout_message() const;
+
   int tile_width() const { return tile_w_; }
   int tile_height() const { return tile_h_; }
   bool writes_cog_itself() const { return cog_ != nullptr; }
+  bool is_remote() const { return !cog_ && !gdal_; }
 
   // Worker side: one encoder per thread (null when GDAL writes).
   std::unique_ptr<codec::TileEncoder> make_encoder() const;
@@ -44,6 +52,8 @@ class WindowSink {
   void commit(int threads, const core::CancelToken* cancel, bool progress);
 
  private:
+  WindowSink(const OutputSpec& spec, const core::Grid& grid);
+  const codec::TileEncoding* encoding() const;
   // The window's buffer is one output tile, laid out with the tile's pitch (edge tiles padded).
   bool is_one_tile(const FinishedWindow& w) const;
 
@@ -52,6 +62,7 @@ class WindowSink {
   int tile_w_ = 0, tile_h_ = 0;
   std::unique_ptr<CogWriter> cog_;
   std::unique_ptr<RasterOutput> gdal_;
+  std::optional<codec::TileEncoding> remote_encoding_;  // a remote sink of sco's COG
 };
 
 }  // namespace sco::io

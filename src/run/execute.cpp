@@ -12,6 +12,8 @@
 #include "core/clock.hpp"
 #include "core/digest.hpp"
 #include "core/error.hpp"
+#include "core/fault.hpp"
+#include "core/ranks.hpp"
 #include "core/version.hpp"
 #include "indicators/report.hpp"
 #include "indicators/tables.hpp"
@@ -93,13 +95,15 @@ std::pair<json, std::string> input_provenance(const RunContext& ctx) {
   return {records, tag};
 }
 
-// Every input presented on the working grid (VRT windows or warps); the warped ones described.
-std::vector<std::string> inputs_on_grid(RunContext& ctx, const std::string& resampling) {
+// Every input presented on the working grid (VRT windows or warps); the warped ones described. Under
+// mpirun, rank 0 writes the files and the other ranks take their names.
+std::vector<std::string> inputs_on_grid(RunContext& ctx, const std::string& resampling, bool writes) {
   std::vector<std::string> warped;
   for (auto& [name, in] : ctx.inputs) {
     for (std::size_t k = 0; k < in.sources.size(); ++k) {
       Source& s = in.sources[k];
       s.prepared = (ctx.work / fmt::format("{}_{}.vrt", name, k)).string();
+      if (!writes) continue;
       s.warped = io::write_aligned_vrt(s.in.path, s.grid, ctx.grid, resampling, s.prepared);
       if (s.warped) warped.push_back(fmt::format("{} ({} to the working grid with {})", s.in.given, s.grid.describe(), resampling));
     }
@@ -122,6 +126,7 @@ void run_step(RunContext& ctx, const ind::Step& st, std::size_t index, const Run
   }
   const auto t0 = Clock::now();
   try {
+    core::crash_point("run.step");
     op_of(st).execute(ctx, st);
   } catch (const core::Error& e) {
     if (e.code() == ErrorCode::kCancelled) throw;
@@ -140,7 +145,7 @@ void run_step(RunContext& ctx, const ind::Step& st, std::size_t index, const Run
 }
 
 // A table step's files (CSV, GeoJSON, GeoPackage, the series of a trend) and its report section.
-void finish_table(RunContext& ctx, const ind::Step& st, ind::ReportModel& report, const std::string& palette, RunResult& result) {
+void finish_table(RunContext& ctx, const ind::Step& st, ind::ReportModel& report, const std::string& palette, RunResult& result, bool writes) {
   TableProduct& p = ctx.tables.at(st.id);
   if (st.classes.given) {
     std::vector<std::string> labels;
@@ -148,7 +153,7 @@ void finish_table(RunContext& ctx, const ind::Step& st, ind::ReportModel& report
     add_text_column(p.table, "class", labels);
     p.main_column = st.classes.column;
   }
-  if (!st.output) return;
+  if (!st.output || !writes) return;
   for (const char* ext : {".csv", ".geojson", ".gpkg"}) {
     const std::string path = (ctx.staging / (st.id + ext)).string();
     io::write_table(p.table, path, ctx.zones.vector());
@@ -298,6 +303,40 @@ class Publication {
   bool done_ = false;
 };
 
+core::RankLink* split_ranks() {
+  core::RankLink* r = core::process_ranks();
+  return r && r->size() > 1 ? r : nullptr;
+}
+
+// Rank 0's staging folder, named to every rank; the others never remove it.
+void share_staging(Staging& s, const RunRequest& req, core::RankLink& ranks) {
+  const std::string path = s.path.string();
+  const auto bytes = ranks.broadcast(std::as_bytes(std::span(path.data(), path.size())));
+  if (ranks.rank() == 0) return;
+  s.out_dir = fs::absolute(req.out).lexically_normal();
+  s.parent = s.out_dir.parent_path();
+  s.path = std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  s.work = s.path / ".work";
+  s.keep = true;
+}
+
+// A rank other than 0: the same steps on the same plan, its share of each computed, nothing written;
+// it returns when rank 0 has published the run.
+RunResult run_steps_elsewhere(RunContext& ctx, const RunPlan& plan, const RunCallbacks& cb, core::RankLink& ranks) {
+  RunResult result;
+  result.recipe_id = ctx.recipe.id;
+  inputs_on_grid(ctx, plan.resampling, false);
+  ranks.broadcast({});
+  ind::ReportModel report;
+  for (std::size_t i = 0; i < ctx.steps.size(); ++i) {
+    const ind::Step& st = ctx.steps[i];
+    run_step(ctx, st, i, cb, result);
+    if (st.makes_table()) finish_table(ctx, st, report, "", result, false);
+  }
+  ranks.broadcast({});
+  return result;
+}
+
 }  // namespace
 
 RunResult execute_run(RunPlan plan, const RunCallbacks& cb) {
@@ -310,10 +349,16 @@ RunResult execute_run(RunPlan plan, const RunCallbacks& cb) {
   result.recipe_id = recipe.id;
   result.zones = plan.state->zones;
   ctx.exec.cancel = cb.cancel;
+  // Under mpirun every rank runs the steps in step (each pipeline and zonal sweep split across them);
+  // rank 0 alone writes files, the report and the catalog.
+  core::RankLink* const ranks = split_ranks();
+  const bool writes = !ranks || ranks->rank() == 0;
   Staging staging;
-  open_staging(staging, plan.request);
+  if (writes) open_staging(staging, plan.request);
+  if (ranks) share_staging(staging, plan.request, *ranks);
   ctx.staging = staging.path;
   ctx.work = staging.work;
+  if (!writes) return run_steps_elsewhere(ctx, plan, cb, *ranks);
 
   const auto [input_records, inputs_tag] = input_provenance(ctx);
   const run::AreaOfInterest& aoi = plan.request.aoi;
@@ -328,7 +373,8 @@ RunResult execute_run(RunPlan plan, const RunCallbacks& cb) {
               {"SCO_AOI", plan.request.aoi.path + (aoi_files.empty() ? "" : " sha256:" + aoi_files[0]["sha256"].get<std::string>())},
               {"SCO_RESAMPLING", plan.resampling},
               {"SCO_VERSION", core::kVersion}};
-  const std::vector<std::string> warped = inputs_on_grid(ctx, plan.resampling);
+  const std::vector<std::string> warped = inputs_on_grid(ctx, plan.resampling, true);
+  if (ranks) ranks->broadcast({});  // the inputs' files are there for every rank
 
   ind::ReportModel report = report_model(recipe, plan.request.aoi.path);
   const std::string palette = ind::palette_for_category(recipe.category);
@@ -336,7 +382,7 @@ RunResult execute_run(RunPlan plan, const RunCallbacks& cb) {
     const ind::Step& st = ctx.steps[i];
     run_step(ctx, st, i, cb, result);
     if (st.makes_table()) {
-      finish_table(ctx, st, report, palette, result);
+      finish_table(ctx, st, report, palette, result, true);
     } else if (st.output) {
       result.outputs.push_back({"raster", st.id, ctx.raster_path.at(st.id), st.title, st.units});
       report.rasters.emplace_back(st.title, st.id + ".tif");
@@ -359,6 +405,7 @@ RunResult execute_run(RunPlan plan, const RunCallbacks& cb) {
   result.out = staging.out_dir.string();
   if (!plan.request.catalog_dir.empty()) result.registered = catalog::publish_run(publication(plan, ctx, result, prov));
   publish.commit();
+  if (ranks) ranks->broadcast({});  // the run is complete: the other ranks end
   result.provenance = prov;
   for (auto& [id, t] : ctx.tables) result.tables[id] = std::move(t.table);
   result.summary = summarize(result.tables);

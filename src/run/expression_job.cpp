@@ -100,6 +100,7 @@ ExpressionJobResult run_expression_job(const ExpressionJob& job, const ExecOptio
   result.pipeline = io::run_block_pipeline(
       inputs, spec,
       [&]() { return std::make_unique<ExpressionWorker>(program, precision, result.stats, stats_mutex); }, options.pipeline());
+  result.stats = core::merged_across_ranks(result.stats, options.pipeline().ranks);
   return result;
 }
 

@@ -262,6 +262,45 @@ void Accumulator::merge(const Accumulator& o) {
   merged_valid_ = false;
 }
 
+void Accumulator::save(core::ByteWriter& out) const {
+  out.put(needs_);
+  out.put(type_);
+  for (double v : {scale_, offset_, cov_all_, cov_, shift_, sum_d_, sum_d2_, min_, max_, w_sum_, wv_sum_, area_}) out.put(v);
+  out.put<std::uint8_t>(shifted_ ? 1 : 0);
+  out.put(cells_);
+  if (!needs_.histogram) return;
+  std::vector<HistEntry> entries;
+  if (dense_mode_) {
+    for (std::size_t i = 0; i + 1 < dense_.size(); ++i) {
+      if (dense_[i] > 0.0) entries.emplace_back(static_cast<double>(i) + dense_base_, dense_[i]);
+    }
+  } else {
+    compact();
+    entries.assign(pairs_.begin(), pairs_.end());
+  }
+  out.put<std::uint64_t>(entries.size());
+  for (const auto& e : entries) {
+    out.put(e.key);
+    out.put(e.w);
+  }
+}
+
+void Accumulator::load(core::ByteReader& in) {
+  const auto needs = in.get<Needs>();
+  const auto type = in.get<DataType>();
+  const double scale = in.get<double>(), offset = in.get<double>();
+  reset(needs, type, scale, offset);
+  for (double* v : {&cov_all_, &cov_, &shift_, &sum_d_, &sum_d2_, &min_, &max_, &w_sum_, &wv_sum_, &area_}) *v = in.get<double>();
+  shifted_ = in.get<std::uint8_t>() != 0;
+  cells_ = in.get<std::int64_t>();
+  if (!needs_.histogram) return;
+  const auto n = in.get<std::uint64_t>();
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const double key = in.get<double>();
+    hist_add(key, in.get<double>());
+  }
+}
+
 void Accumulator::compact() const {
   std::sort(pairs_.begin(), pairs_.end());
   std::size_t out = 0;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/block.hpp"
+#include "core/ranks.hpp"
 #include "zonal/statistic.hpp"
 
 namespace sco::zonal {
@@ -81,6 +82,11 @@ class Accumulator {
 
   // Adds another accumulator of the same zone and band (a slice computed by another thread).
   void merge(const Accumulator& other);
+
+  // The whole state into a message and back (a slice computed by another rank); the histogram
+  // travels as its distinct values and their areas.
+  void save(core::ByteWriter& out) const;
+  void load(core::ByteReader& in);
 
  private:
   template <typename T, bool kHist, bool kWeights>

@@ -8,9 +8,12 @@
 #include <mutex>
 #include <numeric>
 #include <thread>
+#include <cstring>
+#include <span>
 
 #include "core/cancel.hpp"
 #include "core/error.hpp"
+#include "core/fault.hpp"
 #include "zonal/accumulator.hpp"
 
 namespace sco::zonal {
@@ -42,7 +45,7 @@ struct Schedule {
   // `locality_cols` cells (chunk k is items [chunks[k], chunks[k + 1])); a slice of a split zone is a
   // chunk of its own, so that a few large zones still keep every thread busy.
   std::vector<std::vector<std::size_t>> band_chunks;
-  std::vector<int> last_band;  // per zone, -1 outside the grid
+  std::vector<int> first_band, last_band;  // per zone, -1 outside the grid
   std::vector<int> pending;    // per zone, the items of its last band
 };
 
@@ -53,6 +56,7 @@ Schedule make_schedule(const std::vector<ZoneEdges>& edges, const core::Grid& gr
   p.band_count = std::max(1, (grid.height + p.band_rows - 1) / p.band_rows);
   p.band_items.resize(static_cast<std::size_t>(p.band_count));
   p.last_band.assign(n, -1);
+  p.first_band.assign(n, -1);
   p.pending.assign(n, 0);
   for (std::size_t z = 0; z < n; ++z) {
     if (edges[z].empty()) continue;
@@ -68,6 +72,7 @@ Schedule make_schedule(const std::vector<ZoneEdges>& edges, const core::Grid& gr
         if (b == b1) p.pending[z]++;
       }
     }
+    p.first_band[z] = b0;
     p.last_band[z] = b1;
   }
   for (auto& items : p.band_items) {
@@ -147,6 +152,96 @@ void accumulate_slice(const ZoneEdges& ze, const Item& item, BandReader& reader,
   }
 }
 
+// The row bands [first, second) this rank sweeps: contiguous ranges of about equal cost (the cells
+// read across the grid's width, plus the cells of the zones' slices).
+std::pair<int, int> rank_bands(const Schedule& p, const std::vector<ZoneEdges>& edges, const core::Grid& grid, int rank, int size) {
+  std::vector<double> cum(static_cast<std::size_t>(p.band_count) + 1, 0.0);
+  for (int b = 0; b < p.band_count; ++b) {
+    double cost = static_cast<double>(grid.width) * p.band_rows;
+    for (const Item& it : p.band_items[static_cast<std::size_t>(b)]) cost += static_cast<double>(edges[it.zone].window().width) * (it.y1 - it.y0);
+    cum[static_cast<std::size_t>(b) + 1] = cum[static_cast<std::size_t>(b)] + cost;
+  }
+  auto bound = [&](int r) {
+    if (r <= 0) return 0;
+    if (r >= size) return p.band_count;
+    const double target = cum.back() * r / size;
+    return static_cast<int>(std::lower_bound(cum.begin(), cum.end(), target) - cum.begin());
+  };
+  return {bound(rank), bound(rank + 1)};
+}
+
+void save_result(core::ByteWriter& out, const ZoneResult& r) {
+  out.put<std::uint8_t>(r.overlaps ? 1 : 0);
+  out.put<std::uint32_t>(static_cast<std::uint32_t>(r.bands.size()));
+  for (const auto& b : r.bands) {
+    out.put_bytes(std::as_bytes(std::span(b.values)));
+    out.put_bytes(std::as_bytes(std::span(b.fractions)));
+  }
+}
+
+ZoneResult load_result(core::ByteReader& in) {
+  ZoneResult r;
+  r.overlaps = in.get<std::uint8_t>() != 0;
+  r.bands.resize(in.get<std::uint32_t>());
+  for (auto& b : r.bands) {
+    const auto v = in.get_bytes();
+    b.values.resize(v.size() / sizeof(double));
+    std::memcpy(b.values.data(), v.data(), b.values.size() * sizeof(double));
+    const auto f = in.get_bytes();
+    b.fractions.resize(f.size() / sizeof(std::pair<double, double>));
+    std::memcpy(static_cast<void*>(b.fractions.data()), f.data(), b.fractions.size() * sizeof(std::pair<double, double>));
+  }
+  return r;
+}
+
+// What one rank sends rank 0 after its sweep: per zone it met, the finished row or the accumulators
+// of its part (kind 1 or 2).
+std::vector<std::byte> pack_rank_part(const std::vector<ZoneResult>& results, const std::vector<std::vector<Accumulator>>& acc,
+                                      const std::vector<char>& started, const std::vector<char>& finished) {
+  core::ByteWriter out;
+  for (std::size_t z = 0; z < results.size(); ++z) {
+    if (!started[z]) continue;
+    out.put<std::uint64_t>(z);
+    out.put<std::uint8_t>(finished[z] ? 1 : 2);
+    if (finished[z]) {
+      save_result(out, results[z]);
+      continue;
+    }
+    out.put<std::uint32_t>(static_cast<std::uint32_t>(acc[z].size()));
+    for (const auto& a : acc[z]) a.save(out);
+  }
+  return std::move(out.bytes());
+}
+
+// Rank 0: the other ranks' parts merged into its own, in rank order.
+void merge_rank_part(std::span<const std::byte> part, std::vector<ZoneResult>& results, std::vector<std::vector<Accumulator>>& acc,
+                     std::vector<char>& started, std::vector<char>& finished) {
+  core::ByteReader in(part);
+  while (!in.done()) {
+    const auto z = static_cast<std::size_t>(in.get<std::uint64_t>());
+    if (z >= results.size()) core::fail(core::ErrorCode::kInternal, "a rank sent zone {} of {}", z, results.size());
+    if (in.get<std::uint8_t>() == 1) {
+      results[z] = load_result(in);
+      finished[z] = 1;
+      continue;
+    }
+    std::vector<Accumulator> theirs(in.get<std::uint32_t>());
+    for (auto& a : theirs) a.load(in);
+    if (!started[z]) {
+      acc[z] = std::move(theirs);
+    } else {
+      for (std::size_t b = 0; b < theirs.size() && b < acc[z].size(); ++b) acc[z][b].merge(theirs[b]);
+    }
+    started[z] = 1;
+  }
+}
+
+std::vector<std::byte> pack_results(const std::vector<ZoneResult>& results) {
+  core::ByteWriter out;
+  for (const auto& r : results) save_result(out, r);
+  return std::move(out.bytes());
+}
+
 }  // namespace
 
 std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core::Grid& grid,
@@ -162,7 +257,10 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
   for (int r = 0; r < grid.height; ++r) row_area[static_cast<std::size_t>(r)] = cell_area(grid, area_model, r);
 
   const Schedule plan = make_schedule(edges, grid, options);
-  const int band_rows = plan.band_rows, band_count = plan.band_count;
+  const int band_rows = plan.band_rows;
+  core::RankLink* const ranks = options.ranks && options.ranks->size() > 1 ? options.ranks : nullptr;
+  const std::pair<int, int> range = ranks ? rank_bands(plan, edges, grid, ranks->rank(), ranks->size()) : std::pair{0, plan.band_count};
+  const int band_first = range.first, band_end = range.second;
   const auto& band_items = plan.band_items;
   const auto& band_chunks = plan.band_chunks;
   const auto& last_band = plan.last_band;
@@ -171,7 +269,7 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
   core::Progress progress("zonal", static_cast<std::int64_t>(n), options.progress);
   if (options.on_progress) progress.set_listener(options.on_progress);
   std::vector<std::vector<Accumulator>> acc(n);  // per zone and band of the raster, while active
-  std::vector<char> started(n, 0);
+  std::vector<char> started(n, 0), finished(n, 0);
   std::mutex merge_mutex;  // guards accumulators of split slices, `started` and `pending`
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};
@@ -185,6 +283,7 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
 
   auto finalize = [&](std::size_t zi, int bands) {
     finalize_zone(results[zi], acc[zi], started[zi] != 0, bands, stats, needs);
+    finished[zi] = 1;
     progress.advance();
   };
 
@@ -223,8 +322,15 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
     std::vector<double> coverage;
     ZoneEdges::Scratch scratch;
     std::vector<Accumulator> local;  // for split slices
-    for (int band = 0; band < band_count; ++band) {
+    for (int band = band_first; band < band_end; ++band) {
       if (tid == 0) {
+        if (band > band_first) {
+          try {
+            core::crash_point("zonal.band");
+          } catch (...) {
+            record(std::current_exception());
+          }
+        }
         next = 0;
         if (band > 0 && reader) reader->done_above(band * band_rows);
         chunk_done.assign(band_chunks[static_cast<std::size_t>(band)].size(), 0);
@@ -270,7 +376,8 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
               }
             }
             started[zi] = 1;
-            if (last_band[zi] == band) done = --pending[zi] == 0;
+            // A zone that began in another rank's rows is finished on rank 0.
+            if (last_band[zi] == band) done = --pending[zi] == 0 && plan.first_band[zi] >= band_first;
           }
           if (done) finalize(zi, bands);
         } catch (...) {
@@ -286,9 +393,27 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
   for (auto& t : pool) t.join();
   if (error) std::rethrow_exception(error);
   core::throw_if_cancelled(options.cancel);
+  if (ranks) {
+    // Rank 0 merges every rank's part in rank order and finishes the zones that crossed ranges;
+    // then every rank gets the same results.
+    const auto parts = ranks->gather(pack_rank_part(results, acc, started, finished));
+    if (ranks->rank() == 0) {
+      for (std::size_t r = 1; r < parts.size(); ++r) merge_rank_part(parts[r], results, acc, started, finished);
+      for (std::size_t z = 0; z < n; ++z) {
+        if (last_band[z] >= 0 && !finished[z]) finalize(z, reader_bands);
+      }
+    }
+  }
   // Zones outside the grid get empty rows.
   for (std::size_t z = 0; z < n; ++z) {
     if (last_band[z] < 0) finalize(z, reader_bands);
+  }
+  if (ranks) {
+    const auto all = ranks->broadcast(ranks->rank() == 0 ? pack_results(results) : std::vector<std::byte>{});
+    if (ranks->rank() != 0) {
+      core::ByteReader in(all);
+      for (auto& r : results) r = load_result(in);
+    }
   }
   progress.finish();
   return results;

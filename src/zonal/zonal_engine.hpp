@@ -13,6 +13,7 @@
 #include "core/cancel.hpp"
 #include "core/grid.hpp"
 #include "core/progress.hpp"
+#include "core/ranks.hpp"
 #include "zonal/cell_area.hpp"
 #include "zonal/coverage.hpp"
 #include "zonal/statistic.hpp"
@@ -66,6 +67,10 @@ struct ZonalOptions {
   int locality_cols = 256;
   std::function<void(double)> on_progress;  // the fraction of zones done, at most once per percent
   const core::CancelToken* cancel = nullptr;  // null: the process's Ctrl-C flag only
+  // The processes the sweep is split across (sco under mpirun): each rank sweeps one range of row
+  // bands, balanced by cells; zones that cross ranges have their accumulators merged on rank 0 in
+  // rank order, and every rank returns the same results. Null: this process alone.
+  core::RankLink* ranks = core::process_ranks();
 };
 
 std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core::Grid& grid,

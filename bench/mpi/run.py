@@ -1,0 +1,121 @@
+#!/usr/bin/python3
+"""sco split across MPI ranks (issue 20, part 5): the NDVI and zonal benchmarks at 1 rank of 1 thread
+(sco alone, and under `mpirun -np 1`) and at 2 ranks of 1 thread each (`mpirun -np 2 sco --threads 1`),
+in one run, alternating within each round so that the host's drift hits every case alike; medians of
+wall time, total CPU (user + system of every process, mpirun's included), the peak memory of the
+largest process, the speed-up and the CPU ratio against sco alone. Outputs are checked identical to
+sco alone's (cmp) once per case. The per-window costs measured here feed bench/mpi/model.py, which
+writes them to bench/out/mpi/measured.json.
+
+Inputs: bench/ndvi/make_inputs.py (10980 x 10980 UInt16 red and NIR, tiled 512) and
+bench/zonal/make_inputs.py (the 12 cantons on 20000 x 18947 Int16; the 11750 tracts on 20053 x 20226
+Float32), made when missing.
+
+Usage: bench/mpi/run.py [--runs N] [--sco PATH] [--markdown FILE]"""
+import argparse
+import filecmp
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from bench_common import emit_table, warm  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(HERE))
+OUT = os.path.join(ROOT, "bench", "out", "mpi")
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+STATS = "count,sum,mean,min,max,stddev,median"
+
+
+def timed_cpu(cmd):
+    """(wall s, user + sys CPU s of the command and its children, peak RSS MiB of the largest process)."""
+    with tempfile.NamedTemporaryFile("r") as t:
+        r = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", "-o", t.name] + cmd, env=ENV,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr[-2000:]}")
+        wall, user, system, kb = t.read().split()[-4:]
+        return float(wall), float(user) + float(system), int(kb) / 1024.0
+
+
+def make_inputs(sco):
+    subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "ndvi", "make_inputs.py"), os.path.join(ROOT, "data", "sample"),
+                    os.path.join(ROOT, "bench", "out", "ndvi")], check=True)
+    subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "zonal", "make_inputs.py"), sco, os.path.join(ROOT, "data", "sample"),
+                    os.path.join(ROOT, "bench", "out", "zonal")], check=True)
+
+
+def cases(sco):
+    ndvi_in = os.path.join(ROOT, "bench", "out", "ndvi", "s2size_red_nir.tif")
+    zonal = os.path.join(ROOT, "bench", "out", "zonal")
+    calc = ["calc", "-i", f"r={ndvi_in}:1", "-i", f"n={ndvi_in}:2", "-e", "(n - r) / (n + r)"]
+    return [
+        ("NDVI 10980 x 10980, GTiff output", ndvi_in, calc + ["--format", "GTiff"], "tif"),
+        ("NDVI 10980 x 10980, default COG output", ndvi_in, calc, "tif"),
+        ("zonal, 12 cantons on 20000 x 18947 Int16", os.path.join(zonal, "lux_elev_20000.tif"),
+         ["zonal", "--raster", os.path.join(zonal, "lux_elev_20000.tif"), "--zones", os.path.join(ROOT, "data", "sample", "lux.shp"),
+          "--stats", STATS], "csv"),
+        ("zonal, 11750 tracts on 20053 x 20226 Float32", os.path.join(zonal, "olinda_ndvi_20000.tif"),
+         ["zonal", "--raster", os.path.join(zonal, "olinda_ndvi_20000.tif"), "--zones", os.path.join(zonal, "olinda_tracts_x25.gpkg"),
+          "--stats", STATS], "csv"),
+    ]
+
+
+def layouts(sco):
+    mpirun = shutil.which("mpirun")
+    return [("1 process, 1 thread", lambda a, o: [sco, "-q", "--threads", "1"] + a + ["-o", o]),
+            ("mpirun -np 1, 1 thread", lambda a, o: [mpirun, "-np", "1", sco, "-q", "--threads", "1"] + a + ["-o", o]),
+            ("mpirun -np 2, 1 thread each", lambda a, o: [mpirun, "-np", "2", sco, "-q", "--threads", "1"] + a + ["-o", o])]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--sco", default=os.path.join(ROOT, "build", "apps", "sco", "sco"))
+    ap.add_argument("--markdown", default=None)
+    args = ap.parse_args()
+    if not shutil.which("mpirun"):
+        sys.exit("bench/mpi: mpirun not found: run scripts/install-deps.sh (openmpi-bin)")
+    os.makedirs(OUT, exist_ok=True)
+    make_inputs(args.sco)
+    rows, measured = [], {}
+    for label, inp, cmd, ext in cases(args.sco):
+        samples = {name: [] for name, _ in layouts(args.sco)}
+        outs = {}
+        for _ in range(args.runs):
+            for name, make in layouts(args.sco):
+                out = os.path.join(OUT, f"out_{len(outs)}.{ext}") if name not in outs else outs[name]
+                outs[name] = out
+                if os.path.exists(out):
+                    os.remove(out)
+                warm(inp)
+                samples[name].append(timed_cpu(make(cmd, out)))
+        base_out = outs["1 process, 1 thread"]
+        same = all(filecmp.cmp(base_out, o, shallow=False) for o in outs.values())
+        base = statistics.median(s[0] for s in samples["1 process, 1 thread"])
+        base_cpu = statistics.median(s[1] for s in samples["1 process, 1 thread"])
+        for name, s in samples.items():
+            wall, cpu, mem = statistics.median(x[0] for x in s), statistics.median(x[1] for x in s), max(x[2] for x in s)
+            rows.append((label, name, wall, cpu, mem, base / wall, cpu / base_cpu, same))
+            print(f"{label:46s} {name:28s} wall {wall:6.2f} s  cpu {cpu:6.2f} s  peak {mem:6.0f} MiB  x{base / wall:4.2f}  "
+                  f"runs {' '.join(f'{x[0]:.2f}' for x in s)}", flush=True)
+        measured[label] = {name: {"wall": statistics.median(x[0] for x in s), "cpu": statistics.median(x[1] for x in s)}
+                           for name, s in samples.items()}
+        for o in outs.values():
+            os.remove(o)
+    with open(os.path.join(OUT, "measured.json"), "w") as f:
+        json.dump(measured, f, indent=1)
+    lines = ["| case | layout | median wall | total CPU | peak memory (largest process) | speed-up vs 1 process | CPU / 1 process | output identical |",
+             "|---|---|---|---|---|---|---|---|"]
+    for label, name, wall, cpu, mem, speed, cpu_ratio, same in rows:
+        lines.append(f"| {label} | {name} | {wall:.2f} s | {cpu:.2f} s | {mem:.0f} MiB | {speed:.2f}x | {cpu_ratio:.2f} | {'yes' if same else 'NO'} |")
+    emit_table(lines, args.markdown)
+
+
+if __name__ == "__main__":
+    main()

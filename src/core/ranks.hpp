@@ -1,0 +1,104 @@
+#pragma once
+// The processes one run is split across (sco started by mpirun or srun), as the engine sees them:
+// a rank number, a count, and byte messages between ranks. The engine (the block pipeline, the
+// zonal engine) splits its work through this interface; `dist/` implements it over MPI. Alone (no
+// mpirun), `process_ranks()` is null and nothing changes.
+//
+// Every wait on another rank also watches for a peer's failure: when any rank fails, the others'
+// waits throw an Error naming that rank and its message, so a run fails as a whole.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace sco::core {
+
+class RankLink {
+ public:
+  virtual ~RankLink() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  // Sends `bytes` to rank `to` under `tag` (0 <= tag < 2^20); returns once the buffer may be reused.
+  virtual void send(int to, int tag, std::span<const std::byte> bytes) = 0;
+  // The next message from `from` under `tag`.
+  virtual std::vector<std::byte> receive(int from, int tag) = 0;
+  // Rank 0 gets every rank's bytes, in rank order (its own first); the others get nothing.
+  std::vector<std::vector<std::byte>> gather(std::span<const std::byte> mine);
+  // Every rank gets rank 0's bytes (`bytes` is read on rank 0 only).
+  std::vector<std::byte> broadcast(std::span<const std::byte> bytes);
+  // Tells every other rank that this one failed (best effort, never throws; not again when the
+  // failure came from a peer).
+  virtual void announce_failure(const std::string& message) noexcept = 0;
+  // A peer announced its failure (this rank's own error only repeats it).
+  virtual bool peer_failed() const = 0;
+};
+
+// The ranks of this process's run; null when sco runs alone.
+RankLink* process_ranks();
+void set_process_ranks(RankLink* ranks);
+// True on rank 0 or when alone: the rank that writes files and prints.
+inline bool is_root_rank() { return process_ranks() == nullptr || process_ranks()->rank() == 0; }
+
+// Tags the engine uses (distinct so that messages of one exchange never match another's).
+enum RankTag : int { kTagGather = 1, kTagBroadcast = 2, kTagSetup = 3, kTagZonal = 4, kTagWindowBase = 1 << 16 };
+
+// Plain values and byte strings into a message and back; a short or malformed message is an
+// internal error (ranks run one binary).
+class ByteWriter {
+ public:
+  template <typename T>
+  void put(const T& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    const auto* p = reinterpret_cast<const std::byte*>(&v);
+    bytes_.insert(bytes_.end(), p, p + sizeof(T));
+  }
+  void put_bytes(std::span<const std::byte> b) {
+    put<std::uint64_t>(b.size());
+    bytes_.insert(bytes_.end(), b.begin(), b.end());
+  }
+  void put_string(const std::string& s) { put_bytes(std::as_bytes(std::span(s.data(), s.size()))); }
+  std::vector<std::byte>& bytes() { return bytes_; }
+
+ private:
+  std::vector<std::byte> bytes_;
+};
+
+class ByteReader {
+ public:
+  explicit ByteReader(std::span<const std::byte> b) : b_(b) {}
+  template <typename T>
+  T get() {
+    static_assert(std::is_trivially_copyable_v<T>);
+    need(sizeof(T));
+    T v;
+    std::memcpy(&v, b_.data() + at_, sizeof(T));
+    at_ += sizeof(T);
+    return v;
+  }
+  std::span<const std::byte> get_bytes() {
+    const auto n = get<std::uint64_t>();
+    need(n);
+    auto s = b_.subspan(at_, n);
+    at_ += n;
+    return s;
+  }
+  std::string get_string() {
+    const auto s = get_bytes();
+    return std::string(reinterpret_cast<const char*>(s.data()), s.size());
+  }
+  bool done() const { return at_ == b_.size(); }
+
+ private:
+  void need(std::size_t n) const {
+    if (b_.size() - at_ < n) fail(ErrorCode::kInternal, "a message between ranks ended early ({} of {} bytes read)", at_, b_.size());
+  }
+  std::span<const std::byte> b_;
+  std::size_t at_ = 0;
+};
+
+}  // namespace sco::core

@@ -1,0 +1,168 @@
+#include "dist/mpi_ranks.hpp"
+
+#include <mpi.h>
+
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "core/cancel.hpp"
+#include "core/error.hpp"
+
+namespace sco::dist {
+
+using core::ErrorCode;
+
+namespace {
+
+constexpr int kFailTag = (1 << 20) + 1;
+
+// Sleeps between polls: short at first (a message is usually on its way), then up to half a
+// millisecond, far below a window's compute time.
+class Backoff {
+ public:
+  void pause() {
+    if (spins_ < 64) {
+      ++spins_;
+      std::this_thread::yield();
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(delay_));
+    delay_ = std::min(delay_ * 2, 500);
+  }
+
+ private:
+  int spins_ = 0, delay_ = 10;
+};
+
+class MpiRanks final : public core::RankLink {
+ public:
+  MpiRanks() {
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  }
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+
+  void send(int to, int tag, std::span<const std::byte> bytes) override {
+    if (bytes.size() > static_cast<std::size_t>(INT_MAX)) {
+      core::fail(ErrorCode::kInternal, "a message of {} bytes for rank {} is larger than MPI can send at once", bytes.size(), to);
+    }
+    MPI_Request req;
+    MPI_Isend(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, to, tag, MPI_COMM_WORLD, &req);
+    Backoff backoff;
+    for (;;) {
+      int done = 0;
+      MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+      if (done) return;
+      if (!check_peers()) {
+        MPI_Cancel(&req);
+        MPI_Request_free(&req);
+        raise();
+      }
+      backoff.pause();
+    }
+  }
+
+  std::vector<std::byte> receive(int from, int tag) override {
+    Backoff backoff;
+    for (;;) {
+      int found = 0;
+      MPI_Message msg;
+      MPI_Status status;
+      MPI_Improbe(from, tag, MPI_COMM_WORLD, &found, &msg, &status);
+      if (found) {
+        int count = 0;
+        MPI_Get_count(&status, MPI_BYTE, &count);
+        std::vector<std::byte> out(static_cast<std::size_t>(count));
+        MPI_Mrecv(out.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+        return out;
+      }
+      if (!check_peers()) raise();
+      backoff.pause();
+    }
+  }
+
+  void announce_failure(const std::string& message) noexcept override {
+    std::lock_guard lock(mutex_);
+    if (announced_ || failure_) return;  // a peer's failure is not announced again
+    announced_ = true;
+    for (int r = 0; r < size_; ++r) {
+      if (r == rank_) continue;
+      MPI_Request req;
+      MPI_Isend(message.data(), static_cast<int>(std::min<std::size_t>(message.size(), 4096)), MPI_CHAR, r, kFailTag, MPI_COMM_WORLD, &req);
+      MPI_Request_free(&req);
+    }
+  }
+
+  bool peer_failed() const override {
+    std::lock_guard lock(mutex_);
+    return failure_.has_value();
+  }
+
+ private:
+  // False once a peer announced its failure or this process was interrupted.
+  bool check_peers() {
+    if (core::cancel_requested()) return false;
+    std::lock_guard lock(mutex_);
+    if (failure_) return false;
+    int found = 0;
+    MPI_Message msg;
+    MPI_Status status;
+    MPI_Improbe(MPI_ANY_SOURCE, kFailTag, MPI_COMM_WORLD, &found, &msg, &status);
+    if (!found) return true;
+    int count = 0;
+    MPI_Get_count(&status, MPI_CHAR, &count);
+    std::string text(static_cast<std::size_t>(count), '\0');
+    MPI_Mrecv(text.data(), count, MPI_CHAR, &msg, MPI_STATUS_IGNORE);
+    failure_ = std::make_pair(status.MPI_SOURCE, text);
+    return false;
+  }
+
+  [[noreturn]] void raise() {
+    std::lock_guard lock(mutex_);
+    if (!failure_) core::throw_if_cancelled();
+    if (!failure_) core::fail(ErrorCode::kCancelled, "interrupted");
+    core::fail(ErrorCode::kIo, "rank {} of {} failed: {}", failure_->first, size_, failure_->second);
+  }
+
+  int rank_ = 0, size_ = 1;
+  mutable std::mutex mutex_;
+  std::optional<std::pair<int, std::string>> failure_;
+  bool announced_ = false;
+};
+
+}  // namespace
+
+bool launched_by_mpi() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"}) {
+    if (std::getenv(v) != nullptr) return true;
+  }
+  return false;
+}
+
+MpiSession::MpiSession(int* argc, char*** argv) {
+  int provided = 0;
+  if (MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS) {
+    core::fail(ErrorCode::kIo, "MPI could not start (MPI_Init_thread failed)");
+  }
+  if (provided < MPI_THREAD_MULTIPLE) {
+    MPI_Finalize();
+    core::fail(ErrorCode::kInternal, "this MPI library does not support threads (MPI_THREAD_MULTIPLE); run with --threads 1 per rank");
+  }
+  ranks_ = std::make_unique<MpiRanks>();
+  core::set_process_ranks(ranks_.get());
+}
+
+MpiSession::~MpiSession() {
+  core::set_process_ranks(nullptr);
+  ranks_.reset();
+  MPI_Finalize();
+}
+
+core::RankLink& MpiSession::ranks() { return *ranks_; }
+
+}  // namespace sco::dist
