@@ -1,6 +1,8 @@
 """Helpers shared by the benchmark scripts: warm a file into the page cache, time a command."""
 import json
 import os
+import random
+import sqlite3
 import subprocess
 import tempfile
 
@@ -39,3 +41,27 @@ def partner_token(sco, catalog, owner="bench"):
     out = subprocess.run([sco, "--json", "--catalog", catalog, "token", "create", "--owner", owner, "--role", "partner"],
                          capture_output=True, text=True, check=True).stdout
     return json.loads(out)["token"]
+
+
+def add_generated_items(catalog_sqlite, n, collection="generated", seed=42):
+    """n generated items (random 0.1-degree boxes over the world, dates over 2000-2020) in a collection
+    of their own, written into a node's catalog.sqlite with sco's own schema in one transaction."""
+    db = sqlite3.connect(catalog_sqlite)
+    rng = random.Random(seed)
+    db.execute("INSERT INTO collections(id, doc) VALUES(?, ?)",
+               (collection, json.dumps({"type": "Collection", "stac_version": "1.0.0", "id": collection, "description": "generated",
+                                        "license": "proprietary", "links": [],
+                                        "extent": {"spatial": {"bbox": [[-180, -80, 180, 80]]},
+                                                   "temporal": {"interval": [["2000-01-01T00:00:00Z", "2020-12-31T00:00:00Z"]]}}}),))
+    for k in range(n):
+        w, s = rng.uniform(-180, 179.9), rng.uniform(-80, 79.9)
+        day = f"{rng.randint(2000, 2020)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T00:00:00Z"
+        item = {"type": "Feature", "stac_version": "1.0.0", "id": f"g{k}", "collection": collection, "bbox": [w, s, w + 0.1, s + 0.1],
+                "geometry": {"type": "Polygon", "coordinates": [[[w, s], [w + 0.1, s], [w + 0.1, s + 0.1], [w, s + 0.1], [w, s]]]},
+                "properties": {"datetime": day}, "assets": {}, "links": []}
+        cur = db.execute("INSERT INTO items(collection, id, start_dt, end_dt, checksum, doc) VALUES(?, ?, ?, ?, ?, ?)",
+                         (collection, f"g{k}", day, day, str(k), json.dumps(item)))
+        db.execute("INSERT INTO items_bbox(key, minx, maxx, miny, maxy, mint, maxt) VALUES(?, ?, ?, ?, ?, julianday(?) - 1, julianday(?) + 1)",
+                   (cur.lastrowid, w, w + 0.1, s, s + 0.1, day, day))
+    db.commit()
+    db.close()

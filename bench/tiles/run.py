@@ -17,14 +17,13 @@ import os
 import random
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from bench_common import emit_table, warm, partner_token  # noqa: E402
+from bench_common import add_generated_items, emit_table, warm, partner_token  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(HERE))
 OUT = os.path.join(ROOT, "bench", "out", "tiles")
 HALF = 20037508.342789244
@@ -52,26 +51,8 @@ def make_catalog(sco, cog):
     if os.path.exists(os.path.join(cat, "catalog.sqlite")):
         return cat
     subprocess.run([sco, "-q", "--catalog", cat, "ingest", cog, "--collection", "s2size", "--datetime", "2020-07-01"], check=True)
-    # 100000 generated items (random 0.1-degree boxes over the world, dates over 20 years) in a
-    # collection of their own, written with sco's own schema through one transaction.
-    db = sqlite3.connect(os.path.join(cat, "catalog.sqlite"))
-    rng = random.Random(42)
-    db.execute("INSERT INTO collections(id, doc) VALUES('generated', ?)",
-               (json.dumps({"type": "Collection", "stac_version": "1.0.0", "id": "generated", "description": "generated", "license": "proprietary",
-                            "extent": {"spatial": {"bbox": [[-180, -80, 180, 80]]}, "temporal": {"interval": [["2000-01-01T00:00:00Z", "2020-12-31T00:00:00Z"]]}},
-                            "links": []}),))
-    for k in range(100000):
-        w, s = rng.uniform(-180, 179.9), rng.uniform(-80, 79.9)
-        day = f"{rng.randint(2000, 2020)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T00:00:00Z"
-        item = {"type": "Feature", "stac_version": "1.0.0", "id": f"g{k}", "collection": "generated", "bbox": [w, s, w + 0.1, s + 0.1],
-                "geometry": {"type": "Polygon", "coordinates": [[[w, s], [w + 0.1, s], [w + 0.1, s + 0.1], [w, s + 0.1], [w, s]]]},
-                "properties": {"datetime": day}, "assets": {}, "links": []}
-        cur = db.execute("INSERT INTO items(collection, id, start_dt, end_dt, checksum, doc) VALUES('generated', ?, ?, ?, ?, ?)",
-                         (f"g{k}", day, day, str(k), json.dumps(item)))
-        db.execute("INSERT INTO items_bbox(key, minx, maxx, miny, maxy, mint, maxt) VALUES(?, ?, ?, ?, ?, julianday(?) - 1, julianday(?) + 1)",
-                   (cur.lastrowid, w, w + 0.1, s, s + 0.1, day, day))
-    db.commit()
-    db.close()
+    # 100000 generated items (random 0.1-degree boxes over the world, dates over 20 years).
+    add_generated_items(os.path.join(cat, "catalog.sqlite"), 100000)
     return cat
 
 

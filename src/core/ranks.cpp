@@ -1,6 +1,9 @@
 #include "core/ranks.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <thread>
 
 namespace sco::core {
 
@@ -27,5 +30,60 @@ std::vector<std::byte> RankLink::broadcast(std::span<const std::byte> bytes) {
   for (int r = 1; r < size(); ++r) send(r, kTagBroadcast, bytes);
   return {bytes.begin(), bytes.end()};
 }
+
+void PollBackoff::pause() {
+  if (spins_ < 64) {
+    ++spins_;
+    std::this_thread::yield();
+    return;
+  }
+  std::this_thread::sleep_for(std::chrono::microseconds(delay_us_));
+  delay_us_ = std::min(delay_us_ * 2, max_us_);
+}
+
+IndexFetcher::IndexFetcher(RankLink& link, int depth) : link_(link), depth_(std::max(1, depth)) {
+  std::lock_guard lock(mutex_);
+  for (int i = 0; i < depth_; ++i) request();
+}
+
+void IndexFetcher::request() {
+  const std::int32_t depth = depth_;
+  link_.send(0, kTagRequest, std::as_bytes(std::span(&depth, 1)));
+  ++in_flight_;
+}
+
+std::optional<std::int64_t> IndexFetcher::next() {
+  std::lock_guard lock(mutex_);
+  while (ready_.empty() && !exhausted_) {
+    const auto bytes = link_.receive(0, kTagAssign);
+    --in_flight_;
+    const auto index = ByteReader(bytes).get<std::int64_t>();
+    if (index < 0) {
+      exhausted_ = true;
+    } else {
+      ready_.push_back(index);
+    }
+  }
+  if (exhausted_) {
+    // The answers to the other requests in flight are -1 too: taken now, so that none is left over.
+    while (in_flight_ > 0) {
+      link_.receive(0, kTagAssign);
+      --in_flight_;
+    }
+  }
+  if (ready_.empty()) return std::nullopt;
+  const std::int64_t index = ready_.front();
+  ready_.pop_front();
+  if (!exhausted_) request();
+  return index;
+}
+
+std::optional<IndexRequest> try_take_request(RankLink& link) {
+  auto m = link.try_receive_any(kTagRequest);
+  if (!m) return std::nullopt;
+  return IndexRequest{m->first, ByteReader(m->second).get<std::int32_t>()};
+}
+
+void answer_request(RankLink& link, int source, std::int64_t index) { link.send(source, kTagAssign, std::as_bytes(std::span(&index, 1))); }
 
 }  // namespace sco::core

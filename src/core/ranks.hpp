@@ -9,7 +9,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <deque>
+#include <mutex>
+#include <optional>
 #include <span>
+#include <utility>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -27,6 +31,9 @@ class RankLink {
   virtual void send(int to, int tag, std::span<const std::byte> bytes) = 0;
   // The next message from `from` under `tag`.
   virtual std::vector<std::byte> receive(int from, int tag) = 0;
+  // A message under `tag` from any rank if one has arrived (its source and bytes), without waiting;
+  // throws as a wait does when a peer failed.
+  virtual std::optional<std::pair<int, std::vector<std::byte>>> try_receive_any(int tag) = 0;
   // Rank 0 gets every rank's bytes, in rank order (its own first); the others get nothing.
   std::vector<std::vector<std::byte>> gather(std::span<const std::byte> mine);
   // Every rank gets rank 0's bytes (`bytes` is read on rank 0 only).
@@ -36,6 +43,8 @@ class RankLink {
   virtual void announce_failure(const std::string& message) noexcept = 0;
   // A peer announced its failure (this rank's own error only repeats it).
   virtual bool peer_failed() const = 0;
+  // This rank announced its failure, or a peer did: the run is over.
+  virtual bool run_failed() const = 0;
 };
 
 // The ranks of this process's run; null when sco runs alone.
@@ -45,7 +54,49 @@ void set_process_ranks(RankLink* ranks);
 inline bool is_root_rank() { return process_ranks() == nullptr || process_ranks()->rank() == 0; }
 
 // Tags the engine uses (distinct so that messages of one exchange never match another's).
-enum RankTag : int { kTagGather = 1, kTagBroadcast = 2, kTagSetup = 3, kTagZonal = 4, kTagWindowBase = 1 << 16 };
+enum RankTag : int { kTagGather = 1, kTagBroadcast = 2, kTagRequest = 3, kTagAssign = 4, kTagWindow = 5 };
+
+// Sleeps between polls of a wait on other ranks: a few yields first (a message is usually on its
+// way), then sleeps growing to a tenth of a millisecond, below a window's work. OpenMPI's blocking
+// calls spin a core instead, which a rank of one thread needs for its work.
+class PollBackoff {
+ public:
+  explicit PollBackoff(int max_delay_us = 100) : max_us_(max_delay_us) {}
+  void pause();
+  void reset() { spins_ = 0, delay_us_ = 10; }
+
+ private:
+  int max_us_;
+  int spins_ = 0, delay_us_ = 10;
+};
+
+// Work handed out by rank 0 one index at a time, so that a rank that is faster (or less busy)
+// takes more: the other ranks ask through an IndexFetcher, rank 0 answers each request with the
+// next index or -1 (`answer_request`). A fetcher keeps `depth` requests in flight (no wait between
+// two pieces of work) and, once told -1, collects its other answers: no message outlives the work.
+class IndexFetcher {
+ public:
+  IndexFetcher(RankLink& link, int depth);
+  // The next index, or nothing when rank 0 has none left; any thread.
+  std::optional<std::int64_t> next();
+
+ private:
+  void request();
+  RankLink& link_;
+  int depth_;
+  std::mutex mutex_;
+  std::deque<std::int64_t> ready_;
+  int in_flight_ = 0;
+  bool exhausted_ = false;
+};
+
+// Rank 0's side: a request's source and the depth its fetcher keeps; answers with an index or -1.
+struct IndexRequest {
+  int source = 0;
+  int depth = 1;
+};
+std::optional<IndexRequest> try_take_request(RankLink& link);
+void answer_request(RankLink& link, int source, std::int64_t index);
 
 // Plain values and byte strings into a message and back; a short or malformed message is an
 // internal error (ranks run one binary).

@@ -20,24 +20,6 @@ namespace {
 
 constexpr int kFailTag = (1 << 20) + 1;
 
-// Sleeps between polls: short at first (a message is usually on its way), then up to half a
-// millisecond, far below a window's compute time.
-class Backoff {
- public:
-  void pause() {
-    if (spins_ < 64) {
-      ++spins_;
-      std::this_thread::yield();
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(delay_));
-    delay_ = std::min(delay_ * 2, 500);
-  }
-
- private:
-  int spins_ = 0, delay_ = 10;
-};
-
 class MpiRanks final : public core::RankLink {
  public:
   MpiRanks() {
@@ -53,7 +35,7 @@ class MpiRanks final : public core::RankLink {
     }
     MPI_Request req;
     MPI_Isend(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, to, tag, MPI_COMM_WORLD, &req);
-    Backoff backoff;
+    core::PollBackoff backoff;
     for (;;) {
       int done = 0;
       MPI_Test(&req, &done, MPI_STATUS_IGNORE);
@@ -68,7 +50,7 @@ class MpiRanks final : public core::RankLink {
   }
 
   std::vector<std::byte> receive(int from, int tag) override {
-    Backoff backoff;
+    core::PollBackoff backoff;
     for (;;) {
       int found = 0;
       MPI_Message msg;
@@ -86,6 +68,22 @@ class MpiRanks final : public core::RankLink {
     }
   }
 
+  std::optional<std::pair<int, std::vector<std::byte>>> try_receive_any(int tag) override {
+    int found = 0;
+    MPI_Message msg;
+    MPI_Status status;
+    MPI_Improbe(MPI_ANY_SOURCE, tag, MPI_COMM_WORLD, &found, &msg, &status);
+    if (!found) {
+      if (!check_peers()) raise();
+      return std::nullopt;
+    }
+    int count = 0;
+    MPI_Get_count(&status, MPI_BYTE, &count);
+    std::vector<std::byte> out(static_cast<std::size_t>(count));
+    MPI_Mrecv(out.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+    return std::make_pair(status.MPI_SOURCE, std::move(out));
+  }
+
   void announce_failure(const std::string& message) noexcept override {
     std::lock_guard lock(mutex_);
     if (announced_ || failure_) return;  // a peer's failure is not announced again
@@ -96,6 +94,11 @@ class MpiRanks final : public core::RankLink {
       MPI_Isend(message.data(), static_cast<int>(std::min<std::size_t>(message.size(), 4096)), MPI_CHAR, r, kFailTag, MPI_COMM_WORLD, &req);
       MPI_Request_free(&req);
     }
+  }
+
+  bool run_failed() const override {
+    std::lock_guard lock(mutex_);
+    return announced_ || failure_.has_value();
   }
 
   bool peer_failed() const override {
@@ -158,6 +161,16 @@ MpiSession::MpiSession(int* argc, char*** argv) {
 }
 
 MpiSession::~MpiSession() {
+  // Every rank waits here, sleeping between polls, for the others to be done: MPI_Finalize's own
+  // barrier spins a core for as long as the slowest rank still works (rank 0 writing the output).
+  // Not after a peer's failure (it will not come), nor when interrupted.
+  if (ranks_->size() > 1 && !ranks_->run_failed() && !core::cancel_requested()) {
+    try {
+      ranks_->gather({});
+      ranks_->broadcast({});
+    } catch (...) {
+    }
+  }
   core::set_process_ranks(nullptr);
   ranks_.reset();
   MPI_Finalize();

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -164,8 +165,11 @@ struct InputReader {
 
 namespace {
 
-// The windows of a pipeline split across ranks: window i belongs to rank i % size; rank 0 receives
-// the others' windows (pixels and encoded tiles) and writes every window in order.
+// The windows of a pipeline split across ranks: rank 0 hands out window indices one at a time (its own
+// workers take them from the same counter), so that every rank computes as many as its speed allows;
+// the other ranks send each computed window (pixels and encoded tiles) back, and rank 0 writes every
+// window in order. A window is handed to another rank only with a buffer set aside for it on rank 0,
+// so the lowest unwritten window always has a place and memory stays bounded.
 struct RankShare {
   core::RankLink* link = nullptr;
   int rank = 0, size = 1;
@@ -177,10 +181,6 @@ struct RankShare {
   }
   bool split() const { return link != nullptr; }
   bool writes() const { return rank == 0; }
-  int owner(std::int64_t i) const { return static_cast<int>(i % size); }
-  // The k-th window this rank computes.
-  std::int64_t window_index(std::int64_t k) const { return k * size + rank; }
-  static int tag(std::int64_t i) { return core::kTagWindowBase + static_cast<int>(i % ((1 << 20) - core::kTagWindowBase)); }
 };
 
 std::vector<std::byte> pack_window(const FinishedWindow& w) {
@@ -292,11 +292,15 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
   std::condition_variable cv;
   std::vector<std::unique_ptr<FinishedWindow>> pool;
   for (int i = 0; i < 2 * threads; ++i) pool.push_back(std::make_unique<FinishedWindow>());
-  // Rank 0's buffers for the other ranks' windows, received in index order.
+  // Rank 0's buffers for the other ranks' windows: one per window handed out and not yet written.
   std::vector<std::unique_ptr<FinishedWindow>> remote_pool;
   if (share.split() && share.writes()) {
-    for (int i = 0; i < 2; ++i) remote_pool.push_back(std::make_unique<FinishedWindow>());
+    // Enough that the other ranks keep working while rank 0 writes (about 48 MiB of windows per rank).
+    const int per_rank = std::max<int>(3 * threads, static_cast<int>((48u << 20) / std::max<std::size_t>(1, out_buffer_bytes)));
+    for (int i = 0; i < per_rank * (share.size - 1); ++i) remote_pool.push_back(std::make_unique<FinishedWindow>());
   }
+  std::unique_ptr<core::IndexFetcher> fetcher;  // the other ranks' source of window indices
+  if (share.split() && !share.writes()) fetcher = std::make_unique<core::IndexFetcher>(*share.link, 4 * threads);
   std::map<std::int64_t, std::unique_ptr<FinishedWindow>> ready;
   std::int64_t next_to_write = 0;
 
@@ -311,7 +315,7 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
   auto drain = [&](std::unique_lock<std::mutex>&) {
     for (auto it = ready.find(next_to_write); it != ready.end(); it = ready.find(next_to_write)) {
       sink.write(*it->second);
-      (share.owner(it->first) == share.rank ? pool : remote_pool).push_back(std::move(it->second));
+      (it->second->remote ? remote_pool : pool).push_back(std::move(it->second));
       ready.erase(it);
       ++next_to_write;
     }
@@ -336,10 +340,17 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
           std::unique_lock lock(mutex);
           cv.wait(lock, [&] { return !pool.empty() || stop.load(); });
           if (stop.load()) return;
-          i = share.window_index(next.fetch_add(1));
-          if (i >= layout.count()) return;
+          if (!fetcher) {
+            i = next.fetch_add(1);
+            if (i >= layout.count()) return;
+          }
           buf = std::move(pool.back());
           pool.pop_back();
+        }
+        if (fetcher) {
+          const auto given = fetcher->next();
+          if (!given) return;
+          i = *given;
         }
         const core::Window w = layout.window(i);
         for (std::size_t k = 0; k < inputs.size(); ++k) views[k] = reader.read(k, w, inputs[k].path);
@@ -363,7 +374,7 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
         core::crash_point("pipeline.window");
         sink.encode(*buf, encoder.get());
         if (!share.writes()) {
-          share.link->send(0, RankShare::tag(i), pack_window(*buf));
+          share.link->send(0, core::kTagWindow, pack_window(*buf));
           std::unique_lock lock(mutex);
           pool.push_back(std::move(buf));
           cv.notify_all();
@@ -381,24 +392,60 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
     }
   };
 
-  // Rank 0 of a split pipeline: the other ranks' windows, in index order, into the ordered writer.
-  auto receive_remote = [&]() {
+  // Rank 0 of a split pipeline: answers the other ranks' requests for windows (each with a buffer set
+  // aside) and takes their computed windows into the ordered writer, until every rank has been told
+  // that none is left and every window handed out has come back.
+  auto coordinate = [&]() {
     try {
-      for (std::int64_t i = 0; i < layout.count(); ++i) {
-        if (share.owner(i) == 0) continue;
-        std::unique_ptr<FinishedWindow> buf;
-        {
-          std::unique_lock lock(mutex);
-          cv.wait(lock, [&] { return !remote_pool.empty() || stop.load(); });
-          if (stop.load()) return;
-          buf = std::move(remote_pool.back());
-          remote_pool.pop_back();
+      std::deque<core::IndexRequest> waiting;
+      std::map<std::int64_t, std::unique_ptr<FinishedWindow>> handed_out;
+      std::map<int, int> told_done;  // rank -> answers of -1 sent (one per request it keeps in flight)
+      int ranks_done = 0;
+      core::PollBackoff backoff;
+      while (ranks_done < share.size - 1 || !handed_out.empty()) {
+        if (stop.load()) return;
+        bool busy = false;
+        while (auto req = core::try_take_request(*share.link)) {
+          waiting.push_back(*req);
+          busy = true;
         }
-        unpack_window(share.link->receive(share.owner(i), RankShare::tag(i)), *buf);
-        std::unique_lock lock(mutex);
-        ready.emplace(i, std::move(buf));
-        drain(lock);
-        progress.advance();
+        while (auto msg = share.link->try_receive_any(core::kTagWindow)) {
+          const auto index = core::ByteReader(msg->second).get<std::int64_t>();
+          auto it = handed_out.find(index);
+          if (it == handed_out.end()) core::fail(ErrorCode::kInternal, "rank {} sent window {}, which it was not given", msg->first, index);
+          unpack_window(msg->second, *it->second);
+          it->second->remote = true;
+          std::unique_lock lock(mutex);
+          ready.emplace(index, std::move(it->second));
+          handed_out.erase(it);
+          drain(lock);
+          progress.advance();
+          busy = true;
+        }
+        while (!waiting.empty()) {
+          std::unique_ptr<FinishedWindow> buf;
+          std::int64_t index = -1;
+          {
+            std::unique_lock lock(mutex);
+            if (next.load() < layout.count()) {
+              if (remote_pool.empty()) break;  // answered once a window is written
+              index = next.fetch_add(1);
+              if (index < layout.count()) {
+                buf = std::move(remote_pool.back());
+                remote_pool.pop_back();
+              } else {
+                index = -1;
+              }
+            }
+          }
+          const core::IndexRequest req = waiting.front();
+          waiting.pop_front();
+          if (buf) handed_out.emplace(index, std::move(buf));
+          core::answer_request(*share.link, req.source, index);
+          if (index < 0 && ++told_done[req.source] == req.depth) ++ranks_done;
+          busy = true;
+        }
+        busy ? backoff.reset() : backoff.pause();
       }
     } catch (...) {
       record_error(std::current_exception());
@@ -406,7 +453,7 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
   };
 
   std::vector<std::thread> pool_threads;
-  if (share.split() && share.writes()) pool_threads.emplace_back(receive_remote);
+  if (share.split() && share.writes()) pool_threads.emplace_back(coordinate);
   for (int t = 1; t < threads; ++t) pool_threads.emplace_back(work);
   work();
   for (auto& t : pool_threads) t.join();

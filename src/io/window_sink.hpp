@@ -22,6 +22,7 @@ struct FinishedWindow {
   std::vector<std::byte> data;  // pitch: the tile width for a tile, the grid width for a row of tiles; bands one plane after another
   core::Window window;
   std::int64_t index = -1;
+  bool remote = false;  // computed by another rank (its buffer is rank 0's set-aside one)
   std::vector<std::vector<std::uint8_t>> encoded;  // one per tile (sco's COG)
   std::vector<std::vector<std::byte>> tiles;       // padded tiles cut from a row of tiles (sco's COG)
 };

@@ -5,6 +5,7 @@
 #include <barrier>
 #include <cmath>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <numeric>
 #include <thread>
@@ -152,22 +153,22 @@ void accumulate_slice(const ZoneEdges& ze, const Item& item, BandReader& reader,
   }
 }
 
-// The row bands [first, second) this rank sweeps: contiguous ranges of about equal cost (the cells
-// read across the grid's width, plus the cells of the zones' slices).
-std::pair<int, int> rank_bands(const Schedule& p, const std::vector<ZoneEdges>& edges, const core::Grid& grid, int rank, int size) {
+// The grid's row bands cut into `parts` contiguous ranges of about equal cost (the cells read across
+// the grid's width, plus the cells of the zones' slices): range k is [bounds[k], bounds[k + 1]).
+std::vector<int> sweep_ranges(const Schedule& p, const std::vector<ZoneEdges>& edges, const core::Grid& grid, int parts) {
   std::vector<double> cum(static_cast<std::size_t>(p.band_count) + 1, 0.0);
   for (int b = 0; b < p.band_count; ++b) {
     double cost = static_cast<double>(grid.width) * p.band_rows;
     for (const Item& it : p.band_items[static_cast<std::size_t>(b)]) cost += static_cast<double>(edges[it.zone].window().width) * (it.y1 - it.y0);
     cum[static_cast<std::size_t>(b) + 1] = cum[static_cast<std::size_t>(b)] + cost;
   }
-  auto bound = [&](int r) {
-    if (r <= 0) return 0;
-    if (r >= size) return p.band_count;
-    const double target = cum.back() * r / size;
-    return static_cast<int>(std::lower_bound(cum.begin(), cum.end(), target) - cum.begin());
-  };
-  return {bound(rank), bound(rank + 1)};
+  std::vector<int> bounds = {0};
+  for (int k = 1; k < parts; ++k) {
+    const int at = static_cast<int>(std::lower_bound(cum.begin(), cum.end(), cum.back() * k / parts) - cum.begin());
+    if (at > bounds.back() && at < p.band_count) bounds.push_back(at);
+  }
+  bounds.push_back(p.band_count);
+  return bounds;
 }
 
 void save_result(core::ByteWriter& out, const ZoneResult& r) {
@@ -194,46 +195,150 @@ ZoneResult load_result(core::ByteReader& in) {
   return r;
 }
 
-// What one rank sends rank 0 after its sweep: per zone it met, the finished row or the accumulators
-// of its part (kind 1 or 2).
-std::vector<std::byte> pack_rank_part(const std::vector<ZoneResult>& results, const std::vector<std::vector<Accumulator>>& acc,
-                                      const std::vector<char>& started, const std::vector<char>& finished) {
-  core::ByteWriter out;
-  for (std::size_t z = 0; z < results.size(); ++z) {
-    if (!started[z]) continue;
-    out.put<std::uint64_t>(z);
-    out.put<std::uint8_t>(finished[z] ? 1 : 2);
-    if (finished[z]) {
-      save_result(out, results[z]);
-      continue;
+// A sweep split across ranks (sco under mpirun): the row bands in ranges handed out by rank 0 one at a
+// time (about four per rank, so that a faster rank takes more); at the end of each range, the zones it
+// met and did not finish leave their accumulators, tagged with the range, in this rank's part; rank 0
+// merges every part's accumulators in range order and finishes those zones. Alone, one range.
+class RankSweep {
+ public:
+  RankSweep(core::RankLink* ranks, std::vector<int> bounds) : ranks_(ranks), bounds_(std::move(bounds)) {
+    if (!ranks_) return;
+    if (ranks_->rank() == 0) {
+      dispatcher_ = std::thread([this] { dispatch(); });
+    } else {
+      fetcher_ = std::make_unique<core::IndexFetcher>(*ranks_, 1);
     }
-    out.put<std::uint32_t>(static_cast<std::uint32_t>(acc[z].size()));
-    for (const auto& a : acc[z]) a.save(out);
   }
-  return std::move(out.bytes());
-}
+  ~RankSweep() {
+    stopping_ = true;  // an error ended the sweep early
+    if (dispatcher_.joinable()) dispatcher_.join();
+  }
+  RankSweep(const RankSweep&) = delete;
+  RankSweep& operator=(const RankSweep&) = delete;
 
-// Rank 0: the other ranks' parts merged into its own, in rank order.
-void merge_rank_part(std::span<const std::byte> part, std::vector<ZoneResult>& results, std::vector<std::vector<Accumulator>>& acc,
-                     std::vector<char>& started, std::vector<char>& finished) {
-  core::ByteReader in(part);
-  while (!in.done()) {
-    const auto z = static_cast<std::size_t>(in.get<std::uint64_t>());
-    if (z >= results.size()) core::fail(core::ErrorCode::kInternal, "a rank sent zone {} of {}", z, results.size());
-    if (in.get<std::uint8_t>() == 1) {
+  int ranges() const { return static_cast<int>(bounds_.size()) - 1; }
+  int first_band(int range) const { return bounds_[static_cast<std::size_t>(range)]; }
+  int end_band(int range) const { return bounds_[static_cast<std::size_t>(range) + 1]; }
+  // The next range for this rank, or -1.
+  int take() {
+    if (fetcher_) {
+      const auto k = fetcher_->next();
+      return k ? static_cast<int>(*k) : -1;
+    }
+    const int k = next_.fetch_add(1);
+    return k < ranges() ? k : -1;
+  }
+  // After range `k`: the unfinished zones it met leave their accumulators in this rank's part.
+  void leave_partials(int k, const Schedule& p, std::vector<std::vector<Accumulator>>& acc, std::vector<char>& started, const std::vector<char>& finished) {
+    if (!ranks_) return;
+    for (int b = first_band(k); b < end_band(k); ++b) {
+      for (const Item& it : p.band_items[static_cast<std::size_t>(b)]) {
+        const std::size_t z = it.zone;
+        if (!started[z] || finished[z]) continue;
+        partials_.put<std::int32_t>(k);
+        partials_.put<std::uint64_t>(z);
+        partials_.put<std::uint32_t>(static_cast<std::uint32_t>(acc[z].size()));
+        for (const auto& a : acc[z]) a.save(partials_);
+        std::vector<Accumulator>().swap(acc[z]);
+        started[z] = 0;
+      }
+    }
+  }
+  // Every rank's finished rows and partial accumulators to rank 0, which merges them (ranges in order)
+  // and returns true; the other ranks return false.
+  bool gather(std::vector<ZoneResult>& results, std::vector<std::vector<Accumulator>>& acc, std::vector<char>& started, std::vector<char>& finished);
+
+  // Rank 0: once every rank has been told that no range is left.
+  void finish() {
+    if (dispatcher_.joinable()) dispatcher_.join();
+    if (dispatch_error_) std::rethrow_exception(std::exchange(dispatch_error_, nullptr));
+  }
+
+ private:
+  // Rank 0: each request answered with the next range, or -1 (as many times as the requester's depth).
+  void dispatch() {
+    try {
+      int done = 0;
+      std::map<int, int> told;
+      core::PollBackoff backoff(2000);  // a range takes far longer than the 2 ms a request may wait
+      while (done < ranks_->size() - 1 && !stopping_) {
+        if (auto req = core::try_take_request(*ranks_)) {
+          const int k = take();
+          core::answer_request(*ranks_, req->source, k);
+          if (k < 0 && ++told[req->source] == req->depth) ++done;
+          backoff.reset();
+        } else {
+          backoff.pause();
+        }
+      }
+    } catch (...) {
+      dispatch_error_ = std::current_exception();
+    }
+  }
+
+  core::RankLink* ranks_;
+  std::vector<int> bounds_;
+  std::atomic<int> next_{0};
+  std::thread dispatcher_;
+  std::atomic<bool> stopping_{false};
+  std::exception_ptr dispatch_error_;
+  std::unique_ptr<core::IndexFetcher> fetcher_;
+  core::ByteWriter partials_;
+};
+
+bool RankSweep::gather(std::vector<ZoneResult>& results, std::vector<std::vector<Accumulator>>& acc, std::vector<char>& started,
+                       std::vector<char>& finished) {
+  core::ByteWriter mine;
+  std::uint64_t count = 0;
+  for (char f : finished) count += f ? 1 : 0;
+  mine.put(count);
+  for (std::size_t z = 0; z < results.size(); ++z) {
+    if (!finished[z]) continue;
+    mine.put<std::uint64_t>(z);
+    save_result(mine, results[z]);
+  }
+  mine.put_bytes(partials_.bytes());
+  const auto parts = ranks_->gather(mine.bytes());
+  if (ranks_->rank() != 0) return false;
+  struct Partial {
+    int range;
+    std::size_t zone;
+    std::vector<Accumulator> accs;
+  };
+  std::vector<Partial> partials;
+  for (std::size_t r = 0; r < parts.size(); ++r) {
+    core::ByteReader in(parts[r]);
+    auto check_zone = [&](std::size_t z) {
+      if (z >= results.size()) core::fail(core::ErrorCode::kInternal, "rank {} sent zone {} of {}", r, z, results.size());
+      return z;
+    };
+    for (auto k = in.get<std::uint64_t>(); k > 0; --k) {
+      const std::size_t z = check_zone(static_cast<std::size_t>(in.get<std::uint64_t>()));
       results[z] = load_result(in);
       finished[z] = 1;
+    }
+    core::ByteReader p(in.get_bytes());
+    while (!p.done()) {
+      Partial part;
+      part.range = p.get<std::int32_t>();
+      part.zone = check_zone(static_cast<std::size_t>(p.get<std::uint64_t>()));
+      part.accs.resize(p.get<std::uint32_t>());
+      for (auto& a : part.accs) a.load(p);
+      partials.push_back(std::move(part));
+    }
+  }
+  // In range order, as one process would have met them.
+  std::stable_sort(partials.begin(), partials.end(), [](const Partial& a, const Partial& b) { return a.range < b.range; });
+  for (auto& part : partials) {
+    auto& mine_acc = acc[part.zone];
+    if (!started[part.zone]) {
+      mine_acc = std::move(part.accs);
+      started[part.zone] = 1;
       continue;
     }
-    std::vector<Accumulator> theirs(in.get<std::uint32_t>());
-    for (auto& a : theirs) a.load(in);
-    if (!started[z]) {
-      acc[z] = std::move(theirs);
-    } else {
-      for (std::size_t b = 0; b < theirs.size() && b < acc[z].size(); ++b) acc[z][b].merge(theirs[b]);
-    }
-    started[z] = 1;
+    for (std::size_t b = 0; b < part.accs.size() && b < mine_acc.size(); ++b) mine_acc[b].merge(part.accs[b]);
   }
+  return true;
 }
 
 std::vector<std::byte> pack_results(const std::vector<ZoneResult>& results) {
@@ -259,8 +364,8 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
   const Schedule plan = make_schedule(edges, grid, options);
   const int band_rows = plan.band_rows;
   core::RankLink* const ranks = options.ranks && options.ranks->size() > 1 ? options.ranks : nullptr;
-  const std::pair<int, int> range = ranks ? rank_bands(plan, edges, grid, ranks->rank(), ranks->size()) : std::pair{0, plan.band_count};
-  const int band_first = range.first, band_end = range.second;
+  RankSweep sweep(ranks, ranks ? sweep_ranges(plan, edges, grid, 4 * ranks->size()) : std::vector<int>{0, plan.band_count});
+  int range = -1, range_first = 0;  // this rank's current range of bands, set by thread 0
   const auto& band_items = plan.band_items;
   const auto& band_chunks = plan.band_chunks;
   const auto& last_band = plan.last_band;
@@ -310,26 +415,15 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
     reader.done_left_of(x, band * band_rows, std::min(grid.height, (band + 1) * band_rows));
   };
 
-  auto work = [&](int tid) {
-    std::unique_ptr<BandReader> reader;
-    try {
-      reader = make_reader();
-      std::lock_guard lock(bands_mutex);
-      reader_bands = reader->band_count();
-    } catch (...) {
-      record(std::current_exception());
-    }
-    std::vector<double> coverage;
-    ZoneEdges::Scratch scratch;
-    std::vector<Accumulator> local;  // for split slices
-    for (int band = band_first; band < band_end; ++band) {
+  // One range of bands, by every thread of this rank.
+  auto sweep_range = [&](int tid, BandReader* reader, std::vector<double>& coverage, ZoneEdges::Scratch& scratch, std::vector<Accumulator>& local) {
+    const int first = range_first, end = sweep.end_band(range);  // read before thread 0 moves on
+    for (int band = first; band < end; ++band) {
       if (tid == 0) {
-        if (band > band_first) {
-          try {
-            core::crash_point("zonal.band");
-          } catch (...) {
-            record(std::current_exception());
-          }
+        try {
+          core::crash_point("zonal.band");
+        } catch (...) {
+          record(std::current_exception());
         }
         next = 0;
         if (band > 0 && reader) reader->done_above(band * band_rows);
@@ -376,8 +470,8 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
               }
             }
             started[zi] = 1;
-            // A zone that began in another rank's rows is finished on rank 0.
-            if (last_band[zi] == band) done = --pending[zi] == 0 && plan.first_band[zi] >= band_first;
+            // A zone that began in an earlier range is finished once every range is merged.
+            if (last_band[zi] == band) done = --pending[zi] == 0 && plan.first_band[zi] >= first;
           }
           if (done) finalize(zi, bands);
         } catch (...) {
@@ -387,21 +481,45 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
       sync.arrive_and_wait();  // the band is finished before `next` is reset
     }
   };
+  auto work = [&](int tid) {
+    std::unique_ptr<BandReader> reader;
+    try {
+      reader = make_reader();
+      std::lock_guard lock(bands_mutex);
+      reader_bands = reader->band_count();
+    } catch (...) {
+      record(std::current_exception());
+    }
+    std::vector<double> coverage;
+    ZoneEdges::Scratch scratch;
+    std::vector<Accumulator> local;  // for split slices
+    for (;;) {
+      if (tid == 0) {
+        try {
+          range = stop.load() ? -1 : sweep.take();
+        } catch (...) {
+          record(std::current_exception());
+          range = -1;
+        }
+        if (range >= 0) range_first = sweep.first_band(range);
+      }
+      sync.arrive_and_wait();  // every thread sees this rank's next range
+      if (range < 0) break;
+      sweep_range(tid, reader.get(), coverage, scratch, local);
+      if (tid == 0) sweep.leave_partials(range, plan, acc, started, finished);
+    }
+  };
   std::vector<std::thread> pool;
   for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
   work(0);
   for (auto& t : pool) t.join();
   if (error) std::rethrow_exception(error);
   core::throw_if_cancelled(options.cancel);
-  if (ranks) {
-    // Rank 0 merges every rank's part in rank order and finishes the zones that crossed ranges;
-    // then every rank gets the same results.
-    const auto parts = ranks->gather(pack_rank_part(results, acc, started, finished));
-    if (ranks->rank() == 0) {
-      for (std::size_t r = 1; r < parts.size(); ++r) merge_rank_part(parts[r], results, acc, started, finished);
-      for (std::size_t z = 0; z < n; ++z) {
-        if (last_band[z] >= 0 && !finished[z]) finalize(z, reader_bands);
-      }
+  sweep.finish();
+  if (ranks && sweep.gather(results, acc, started, finished)) {
+    // Rank 0 finishes the zones that crossed ranges; then every rank gets the same results.
+    for (std::size_t z = 0; z < n; ++z) {
+      if (last_band[z] >= 0 && !finished[z]) finalize(z, reader_bands);
     }
   }
   // Zones outside the grid get empty rows.

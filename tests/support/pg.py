@@ -26,7 +26,8 @@ class Cluster:
         self.bin = None
         self.count = 0
 
-    def start(self):
+    def start(self, settings="-c fsync=off"):
+        """Starts the server; `settings` are postgres -c options (the tests turn fsync off)."""
         bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
         if not bins:
             return "PostgreSQL is not installed"
@@ -43,7 +44,7 @@ class Cluster:
         self.port = free_port()
         self._run(f"{self.bin}/initdb -D {self.dir}/data -U sco -A trust --no-sync -E UTF8 --locale=C.UTF-8 > {self.dir}/initdb.log 2>&1")
         self._run(f"{self.bin}/pg_ctl -D {self.dir}/data -l {self.dir}/log -w -o \"-p {self.port} -k {self.dir} "
-                  f"-c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200\" start > /dev/null")
+                  f"-c listen_addresses=127.0.0.1 {settings} -c max_connections=200\" start > /dev/null")
         return None
 
     def new_database(self):
