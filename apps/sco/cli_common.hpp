@@ -60,6 +60,7 @@ void register_trust(CLI::App& app, GlobalOptions& global);
 void register_sync(CLI::App& app, GlobalOptions& global);
 void register_intel(CLI::App& app, GlobalOptions& global);
 void register_catalog(CLI::App& app, GlobalOptions& global);
+void register_job(CLI::App& app, GlobalOptions& global);
 void register_user(CLI::App& app, GlobalOptions& global);
 
 // Splits "KEY=VALUE"; the error names `what`.

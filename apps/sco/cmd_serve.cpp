@@ -34,6 +34,18 @@ void register_serve(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--openeo-job-memory-mb", *job_mb, "openEO: the planned peak memories of running batch jobs add up to at most this, MiB (0: half of RAM)");
   cmd->add_option("--openeo-jobs-per-user", opts->openeo.jobs_per_user, "openEO: queued or running jobs one user may hold (more: 429)")
       ->capture_default_str();
+  auto executor = std::make_shared<std::string>("in-process");
+  cmd->add_option("--executor", *executor,
+                  "openEO batch jobs run in this process (in-process) or on a Slurm cluster (slurm: sbatch a script running\n"
+                  "`sco job run ID`, followed with scontrol, cancelled with scancel; docs/scale.md)")
+      ->check(CLI::IsMember({"in-process", "slurm"}))
+      ->capture_default_str();
+  auto slurm = std::make_shared<server::SlurmOptions>();
+  cmd->add_option("--slurm-partition", slurm->partition, "--executor slurm: the partition (default: the cluster's)");
+  cmd->add_option("--slurm-tasks", slurm->tasks, "--executor slurm: MPI ranks per job (>1: mpirun -np N sco job run ID)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--slurm-option", slurm->sbatch, "--executor slurm: an #SBATCH option, e.g. --time=02:00:00 (repeatable)");
+  cmd->add_option("--slurm-sco", slurm->sco, "--executor slurm: the sco binary on the cluster's nodes (default: this one)");
   cmd->add_option("--rate-limit", opts->rate_limit, "Requests per second per token or address (429 beyond; 0: none)")->capture_default_str();
   cmd->add_option("--intel-burst", opts->intel.burst_min,
                   "Security events: refusals from one address, each within a minute of the last, that make a STIX sighting")
@@ -65,7 +77,8 @@ void register_serve(CLI::App& app, GlobalOptions& global) {
               "HTTPS with --tls-cert and --tls-key, or behind a reverse proxy (docs/deployment.md). Tokens:\n"
               "Authorization: Bearer TOKEN (sco token create). Stops cleanly on SIGTERM or Ctrl-C. Access log on standard\n"
               "error unless --quiet.");
-  cmd->callback([opts, cache_mb, raster_mb, sync_mb, job_mb, &global] {
+  cmd->callback([opts, cache_mb, raster_mb, sync_mb, job_mb, executor, slurm, &global] {
+    if (*executor == "slurm") opts->slurm = *slurm;
     opts->catalog_dir = global.catalog_dir();
     opts->tile_cache_bytes = *cache_mb << 20;
     opts->raster_cache_bytes = *raster_mb << 20;

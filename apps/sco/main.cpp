@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
   app::register_sync(app, global);
   app::register_intel(app, global);
   app::register_catalog(app, global);
+  app::register_job(app, global);
   app::register_user(app, global);
   app::register_demo(app, global);
 

@@ -41,7 +41,8 @@ def sqlite_catalog(sco, n):
     tmp = cat + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     # A first ingest makes the catalog with sco's schema; the generated items go in through SQLite.
-    subprocess.run([sco, "-q", "--catalog", tmp, "ingest", os.path.join(ROOT, "data", "sample", "L7_ETMs.tif"), "--collection", "sample"],
+    subprocess.run([sco, "-q", "--catalog", tmp, "ingest", os.path.join(ROOT, "data", "sample", "L7_ETMs.tif"), "--collection", "sample",
+                    "--datetime", "2020-07-01"],
                    check=True)
     t0 = time.time()
     add_generated_items(os.path.join(tmp, "catalog.sqlite"), n)

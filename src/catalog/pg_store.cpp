@@ -17,6 +17,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -70,7 +71,10 @@ class Result {
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
       const std::string msg = one_line(PQresultErrorMessage(r));
       const bool lost = PQstatus(c) != CONNECTION_OK;
+      const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+      const bool no_partition = state && std::string(state) == "23514" && msg.find("no partition") != std::string::npos;
       PQclear(r);
+      if (no_partition) core::fail(ErrorCode::kNotFound, "catalog {}: {}", where, msg);
       if (lost) core::fail(ErrorCode::kUnavailable, "catalog {}: the database connection is lost: {}", where, msg);
       core::fail(ErrorCode::kIo, "catalog {}: {}", where, msg);
     }
@@ -146,23 +150,89 @@ class PgStore : public CatalogStore {
     return out;
   }
 
+  // One statement: the row inserted, or updated when its checksum changed, else left as it is; a
+  // collection seen once is not looked up again (a collection removed since is the partition's error).
   UpsertResult put_item(const json& item, const std::string& checksum) override {
     const std::string coll = item.at("collection").get<std::string>(), id = item.at("id").get<std::string>();
-    if (!collection(coll)) core::fail(ErrorCode::kNotFound, "catalog: no collection '{}'", coll);
-    const auto old = item_checksum(coll, id);
-    if (old && *old == checksum) return UpsertResult::kUnchanged;
+    if (!known_collection(coll)) core::fail(ErrorCode::kNotFound, "catalog: no collection '{}'", coll);
     const auto [start, end] = item_interval(item);
     const json& b = item.at("bbox");
     const std::vector<std::string> box = {number_text(b[0].get<double>()), number_text(b[1].get<double>()), number_text(b[2].get<double>()),
                                           number_text(b[3].get<double>())};
     Lease c(*this);
-    exec(c.conn,
-         "INSERT INTO items(collection, id, start_dt, end_dt, minx, miny, maxx, maxy, box, checksum, doc) "
-         "VALUES($1, $2, $3, $4, $5, $6, $7, $8, ST_MakeEnvelope($5, $6, $7, $8, 4326), $9, $10) "
-         "ON CONFLICT (collection, id) DO UPDATE SET start_dt = excluded.start_dt, end_dt = excluded.end_dt, minx = excluded.minx, "
-         "miny = excluded.miny, maxx = excluded.maxx, maxy = excluded.maxy, box = excluded.box, checksum = excluded.checksum, doc = excluded.doc",
-         {coll, id, start, end, box[0], box[1], box[2], box[3], checksum, item.dump()});
-    return old ? UpsertResult::kUpdated : UpsertResult::kInserted;
+    try {
+      // The CTEs share one snapshot: `old` is the row before the upsert.
+      const Result r = exec(c.conn,
+           "WITH old AS (SELECT checksum FROM items WHERE collection = $1 AND id = $2), "
+           "up AS (INSERT INTO items(collection, id, start_dt, end_dt, minx, miny, maxx, maxy, box, checksum, doc) "
+           "VALUES($1, $2, $3, $4, $5, $6, $7, $8, ST_MakeEnvelope($5, $6, $7, $8, 4326), $9, $10) "
+           "ON CONFLICT (collection, id) DO UPDATE SET start_dt = excluded.start_dt, end_dt = excluded.end_dt, minx = excluded.minx, "
+           "miny = excluded.miny, maxx = excluded.maxx, maxy = excluded.maxy, box = excluded.box, checksum = excluded.checksum, doc = excluded.doc "
+           "WHERE items.checksum IS DISTINCT FROM excluded.checksum RETURNING 1) "
+           "SELECT (SELECT count(*) FROM old), (SELECT count(*) FROM up)",
+           {coll, id, start, end, box[0], box[1], box[2], box[3], checksum, item.dump()});
+      if (r.integer(0, 1) == 0) return UpsertResult::kUnchanged;
+      return r.integer(0, 0) == 0 ? UpsertResult::kInserted : UpsertResult::kUpdated;
+    } catch (const core::Error& e) {
+      if (e.code() == ErrorCode::kNotFound) {
+        forget_collection(coll);
+        core::fail(ErrorCode::kNotFound, "catalog: no collection '{}'", coll);
+      }
+      throw;
+    }
+  }
+
+  // Batches of up to 500 rows in one INSERT: one round trip and one plan per batch, not per item. An
+  // id given twice keeps its last version, as one put_item after another would.
+  void put_items(const std::vector<std::pair<json, std::string>>& items) override {
+    constexpr std::size_t kBatch = 500, kColumns = 10;
+    std::vector<std::string> params;
+    std::map<std::pair<std::string, std::string>, std::size_t> seen;
+    auto flush = [&] {
+      if (params.empty()) return;
+      std::string sql = "INSERT INTO items(collection, id, start_dt, end_dt, minx, miny, maxx, maxy, box, checksum, doc) VALUES ";
+      for (std::size_t r = 0; r < params.size() / kColumns; ++r) {
+        const std::size_t b = r * kColumns;
+        sql += fmt::format("{}(${}, ${}, ${}, ${}, ${}::float8, ${}::float8, ${}::float8, ${}::float8, ST_MakeEnvelope(${}, ${}, ${}, ${}, 4326), ${}, ${})",
+                           r ? ", " : "", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10);
+      }
+      sql += " ON CONFLICT (collection, id) DO UPDATE SET start_dt = excluded.start_dt, end_dt = excluded.end_dt, minx = excluded.minx, "
+             "miny = excluded.miny, maxx = excluded.maxx, maxy = excluded.maxy, box = excluded.box, checksum = excluded.checksum, doc = excluded.doc "
+             "WHERE items.checksum IS DISTINCT FROM excluded.checksum";
+      Lease c(*this);
+      exec(c.conn, sql, params);
+      params.clear();
+      seen.clear();
+    };
+    for (const auto& [item, checksum] : items) {
+      const std::string coll = item.at("collection").get<std::string>(), id = item.at("id").get<std::string>();
+      if (!known_collection(coll)) core::fail(ErrorCode::kNotFound, "catalog: no collection '{}'", coll);
+      if (seen.count({coll, id})) flush();
+      const auto [start, end] = item_interval(item);
+      const json& b = item.at("bbox");
+      seen[{coll, id}] = params.size();
+      for (std::string v : {coll, id, start, end, number_text(b[0].get<double>()), number_text(b[1].get<double>()), number_text(b[2].get<double>()),
+                            number_text(b[3].get<double>()), checksum, item.dump()}) {
+        params.push_back(std::move(v));
+      }
+      if (params.size() >= kBatch * kColumns) flush();
+    }
+    flush();
+  }
+
+  bool known_collection(const std::string& id) const {
+    {
+      std::lock_guard lock(known_mutex_);
+      if (known_.count(id)) return true;
+    }
+    if (!collection(id)) return false;
+    std::lock_guard lock(known_mutex_);
+    known_.insert(id);
+    return true;
+  }
+  void forget_collection(const std::string& id) const {
+    std::lock_guard lock(known_mutex_);
+    known_.erase(id);
   }
 
   void refresh_extent(const std::string& id) override {
@@ -409,6 +479,8 @@ class PgStore : public CatalogStore {
 
   std::string uri_, shown_;
   mutable std::mutex pool_mutex_;
+  mutable std::mutex known_mutex_;
+  mutable std::set<std::string> known_;  // collections this store has seen (put_item's check)
   mutable std::vector<PGconn*> idle_;
   const std::uint64_t serial_ = [] {
     static std::atomic<std::uint64_t> n{0};
@@ -530,10 +602,12 @@ CopyReport copy_catalog(const CatalogStore& from, CatalogStore& to, const std::f
         q.limit = 1000;
         for (;;) {
           const SearchPage page = from.search(q);
-          for (const auto& item : page.items) {
-            to.put_item(item, sums.at(item.at("id").get<std::string>()));
-            if (progress && ++r.items % 1000 == 0) progress(r.items);
-          }
+          std::vector<std::pair<json, std::string>> batch;
+          batch.reserve(page.items.size());
+          for (const auto& item : page.items) batch.emplace_back(item, sums.at(item.at("id").get<std::string>()));
+          to.put_items(batch);
+          r.items += page.items.size();
+          if (progress) progress(r.items);
           if (!page.next) break;
           q.after = *page.next;
         }

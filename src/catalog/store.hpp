@@ -51,6 +51,10 @@ class CatalogStore {
   // Inserts or replaces; `checksum` identifies the content (unchanged when equal to the stored one).
   // The collection must exist.
   virtual UpsertResult put_item(const nlohmann::json& item, const std::string& checksum) = 0;
+  // Many items at once (a copy, a bulk load), each as put_item would; a store may send them in batches.
+  virtual void put_items(const std::vector<std::pair<nlohmann::json, std::string>>& items) {
+    for (const auto& [item, checksum] : items) put_item(item, checksum);
+  }
   // Sets the collection's extent to the union of its items' bounding boxes and time intervals.
   virtual void refresh_extent(const std::string& collection) = 0;
   virtual std::optional<nlohmann::json> item(const std::string& collection, const std::string& id) const = 0;

@@ -650,7 +650,12 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   SSL_CTX* tls = tls_of(o);
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const OpenEoLimits openeo_limits = o.openeo.sized(ram, threads);
-  JobService jobs(*store, o.catalog_dir, openeo_limits, threads);
+  if (o.slurm) {
+    if (const std::string why = SlurmClient(*o.slurm).check(); !why.empty()) {
+      core::fail(core::ErrorCode::kUnavailable, "--executor slurm: Slurm does not answer here: {}", why);
+    }
+  }
+  JobService jobs(*store, o.catalog_dir, openeo_limits, threads, o.slurm);
   OpenEoApi openeo(*store, o.catalog_dir, openeo_limits, threads, &jobs);
   // A keep-alive connection holds one pool thread: the pool bounds open connections, the cores
   // bound the work (threads waiting on a socket cost a stack, no CPU). 64 threads per core, at least

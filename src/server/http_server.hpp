@@ -5,10 +5,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "intel/derive.hpp"
 #include "server/openeo_limits.hpp"
+#include "server/slurm.hpp"
 
 namespace sco::server {
 
@@ -29,6 +31,7 @@ struct ServerOptions {
   std::string tls_cert, tls_key;  // PEM files: HTTPS (OpenSSL) when given
   bool trust_proxy = false;       // behind a reverse proxy: links and client addresses from X-Forwarded-*
   OpenEoLimits openeo;
+  std::optional<SlurmOptions> slurm;  // --executor slurm: batch jobs on a Slurm cluster
   intel::DeriveOptions intel;  // bursts and indicators from the audit log (node_name, key_id filled by serve)  // synchronous limits and the batch queue (zeros: sized from the machine)
 };
 

@@ -1,6 +1,10 @@
 #include "server/openeo_jobs.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 
@@ -26,6 +30,20 @@ namespace {
 
 constexpr std::size_t kMaxLogEntries = 1000;
 
+void save_job(catalog::CatalogStore& store, const json& job) {
+  store.transaction([&] { store.put_record("job", job["id"].get<std::string>(), job["owner"].get<std::string>(), job); });
+}
+
+void log_job(json& job, const std::string& level, const std::string& message, const std::string& code = "") {
+  json& logs = job["log"];
+  json entry = {{"id", std::to_string(job.value("log_seq", 0) + 1)}, {"level", level}, {"message", message}, {"time", core::utc_now()}};
+  if (!code.empty()) entry["code"] = code;
+  job["log_seq"] = job.value("log_seq", 0) + 1;
+  logs.push_back(entry);
+  if (logs.size() > kMaxLogEntries) logs.erase(logs.begin());
+  job["updated"] = core::utc_now();
+}
+
 ApiResponse ok(const json& j, int status = 200) { return {status, "application/json", json_text(j), {}}; }
 ApiResponse no_content() { return {204, "", "", {}}; }
 
@@ -50,8 +68,14 @@ json public_view(const json& job, bool full) {
 
 }  // namespace
 
-JobService::JobService(catalog::CatalogStore& store, std::string catalog_dir, const OpenEoLimits& limits, int threads)
+JobService::JobService(catalog::CatalogStore& store, std::string catalog_dir, const OpenEoLimits& limits, int threads,
+                       const std::optional<SlurmOptions>& slurm)
     : store_(store), catalog_dir_(std::move(catalog_dir)), limits_(limits), threads_(std::max(1, threads)) {
+  if (slurm) {
+    slurm_ = std::make_unique<SlurmClient>(*slurm);
+    const char* uri = std::getenv("SCO_CATALOG_URI");
+    catalog_uri_ = uri && *uri ? uri : catalog_dir_;
+  }
   resume_after_restart();
   for (int i = 0; i < std::max(1, limits_.job_slots); ++i) workers_.emplace_back([this] { worker(); });
 }
@@ -68,19 +92,9 @@ JobService::~JobService() {
 
 std::string JobService::job_dir(const std::string& id) const { return (fs::path(catalog_dir_) / "openeo" / "jobs" / id).string(); }
 
-void JobService::save(const json& job) {
-  store_.transaction([&] { store_.put_record("job", job["id"].get<std::string>(), job["owner"].get<std::string>(), job); });
-}
+void JobService::save(const json& job) { save_job(store_, job); }
 
-void JobService::log(json& job, const std::string& level, const std::string& message, const std::string& code) {
-  json& logs = job["log"];
-  json entry = {{"id", std::to_string(job.value("log_seq", 0) + 1)}, {"level", level}, {"message", message}, {"time", core::utc_now()}};
-  if (!code.empty()) entry["code"] = code;
-  job["log_seq"] = job.value("log_seq", 0) + 1;
-  logs.push_back(entry);
-  if (logs.size() > kMaxLogEntries) logs.erase(logs.begin());
-  job["updated"] = core::utc_now();
-}
+void JobService::log(json& job, const std::string& level, const std::string& message, const std::string& code) { log_job(job, level, message, code); }
 
 // A queued job as the queue keeps it: who owns it and the memory its plan needs.
 JobService::Queued JobService::queued_entry(const json& job) {
@@ -94,7 +108,9 @@ void JobService::resume_after_restart() {
   std::vector<std::pair<std::string, json>> queued;
   for (json job : store_.records("job")) {
     const std::string status = job.value("status", "");
-    if (status == "running") {
+    if (slurm_ && job.contains("slurm_job") && (status == "running" || status == "queued")) {
+      queued.emplace_back(job.value("queued_at", std::string()), job);  // submitted before the stop: followed again
+    } else if (status == "running") {
       std::error_code ec;
       fs::remove_all(job_dir(job["id"]), ec);
       job["status"] = "error";
@@ -364,40 +380,36 @@ void JobService::worker() {
   }
 }
 
-void JobService::execute(const std::string& id, std::shared_ptr<core::CancelToken> cancel) {
-  json job;
-  std::string owner;
-  {
-    std::lock_guard lock(mutex_);
-    job = store_.record("job", id).value();
-    owner = job["owner"];
-    job["status"] = "running";
-    job["started"] = core::utc_now_ms();
-    log(job, "info", "running");
-    save(job);
-  }
-  const fs::path dir = job_dir(id);
-  const auto t0 = std::chrono::steady_clock::now();
+namespace {
+
+struct JobOutcome {
+  std::string status, message, code;
+};
+
+// The job's process graph run here, its files published in the owner's collection; progress saved to
+// the record under `guard`. A cancelled or failed job leaves no file behind.
+JobOutcome run_graph_here(catalog::CatalogStore& store, const std::string& catalog_dir, const fs::path& dir, json& job, std::mutex& guard,
+                          int threads, const core::CancelToken* cancel) {
+  const std::string id = job["id"], owner = job["owner"];
   const int total = std::max(1, job["estimate"].value("nodes", 1));
   int done = 0;
   GraphOptions opts;
-  opts.threads = std::max(1, threads_ / std::max(1, limits_.job_slots));
-  opts.catalog_dir = catalog_dir_;
-  opts.cancel = cancel.get();
+  opts.threads = threads;
+  opts.catalog_dir = catalog_dir;
+  opts.cancel = cancel;
   opts.single_file = false;
-  opts.user_process = stored_processes(store_, owner);
+  opts.user_process = stored_processes(store, owner);
   opts.on_node = [&](const std::string& node, const std::string& process, double seconds) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(guard);
     job["progress"] = std::min(99, 100 * ++done / total);
-    log(job, "info", fmt::format("node '{}' ({}) done in {:.2f} s", node, process, seconds));
-    save(job);
+    log_job(job, "info", fmt::format("node '{}' ({}) done in {:.2f} s", node, process, seconds));
+    save_job(store, job);
   };
   const Caller caller{parse_role(job.value("role", "reader")), "", owner};
-  std::string status, message, code;
   try {
-    const GraphResult r = run_process_graph(job["process"]["process_graph"], store_, caller, (dir / "work").string(), opts);
+    const GraphResult r = run_process_graph(job["process"]["process_graph"], store, caller, (dir / "work").string(), opts);
     fs::create_directories(dir / "results");
-    catalog::JobPublication pub{.catalog_dir = catalog_dir_, .collection = results_collection(owner),
+    catalog::JobPublication pub{.catalog_dir = catalog_dir, .collection = results_collection(owner),
                                 .collection_title = "openEO job results of " + user_name(owner), .visibility = "owner:" + owner, .job_id = id,
                                 .title = job.value("title", json()).is_string() ? job["title"].get<std::string>() : "", .files = {},
                                 .provenance_path = (dir / "results" / "provenance.json").string(),
@@ -415,38 +427,138 @@ void JobService::execute(const std::string& id, std::shared_ptr<core::CancelToke
                              {"finished", pub.finished}, {"estimate", r.estimate.to_json()}, {"outputs", files}};
     std::ofstream(pub.provenance_path) << provenance.dump(2) << "\n";
     fs::remove_all(dir / "work");
-    catalog::publish_job(store_, pub);
+    catalog::publish_job(store, pub);
+    std::lock_guard lock(guard);
     job["results"] = {{"collection", pub.collection}};
-    status = "finished";
-    message = fmt::format("finished: {} file{} registered in collection '{}'", r.files.size(), r.files.size() == 1 ? "" : "s", pub.collection);
+    return {"finished", fmt::format("finished: {} file{} registered in collection '{}'", r.files.size(), r.files.size() == 1 ? "" : "s", pub.collection), ""};
   } catch (const std::exception& any) {
     std::error_code ec;
-    fs::remove_all(dir, ec);  // a failed or cancelled job leaves nothing behind
+    fs::remove_all(dir, ec);
     const auto* e = dynamic_cast<const core::Error*>(&any);
-    bool stopping;
-    {
+    if (e && e->code() == core::ErrorCode::kCancelled) return {"canceled", "canceled while it ran; its files were removed", ""};
+    const auto [code, message] = e ? openeo_code_of(e->what()) : std::pair<std::string, std::string>{"Internal", any.what()};
+    return {"error", message, code};
+  }
+}
+
+// The job's final state in its record.
+void finish_job(catalog::CatalogStore& store, json& job, const JobOutcome& o, double seconds) {
+  job["status"] = o.status;
+  job["usage"] = {{"duration", {{"value", std::round(seconds * 1000) / 1000}, {"unit", "s"}}}};
+  if (o.status == "finished") job["progress"] = 100;
+  if (o.status == "error") job["error"] = {{"code", o.code}, {"message", o.message}};
+  log_job(job, o.status == "error" ? "error" : "info", o.message, o.code);
+  save_job(store, job);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); }
+
+}  // namespace
+
+void JobService::execute(const std::string& id, std::shared_ptr<core::CancelToken> cancel) {
+  if (slurm_) {
+    execute_on_slurm(id, *cancel);
+    return;
+  }
+  json job;
+  {
+    std::lock_guard lock(mutex_);
+    job = store_.record("job", id).value();
+    job["status"] = "running";
+    job["started"] = core::utc_now_ms();
+    log(job, "info", "running");
+    save(job);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  JobOutcome o = run_graph_here(store_, catalog_dir_, job_dir(id), job, mutex_, std::max(1, threads_ / std::max(1, limits_.job_slots)), cancel.get());
+  std::lock_guard lock(mutex_);
+  if (o.status == "canceled" && stopping_) {
+    o = {"queued", "the node stopped cleanly while the job ran: queued again for its next start", ""};
+  }
+  finish_job(store_, job, o, seconds_since(t0));
+}
+
+// Slurm: the job submitted as a batch script running `sco job run ID` (which runs the graph, publishes
+// and writes the final state), followed until Slurm says it ended. Cancelled here: scancel, and the
+// job's own process stops cleanly. A job that Slurm ended without its process writing the final state
+// (killed, out of memory, a lost node) is marked failed with Slurm's state. A clean stop of the node
+// leaves submitted jobs running on the cluster: followed again at the next start.
+void JobService::execute_on_slurm(const std::string& id, const core::CancelToken& cancel) {
+  json job;
+  std::string slurm_id;
+  {
+    std::lock_guard lock(mutex_);
+    job = store_.record("job", id).value();
+    slurm_id = job.value("slurm_job", "");
+  }
+  const fs::path dir = job_dir(id);
+  if (slurm_id.empty()) {
+    try {
+      fs::create_directories(dir);
+      const std::string script_path = (dir / "slurm.sh").string();
+      std::ofstream(script_path) << slurm_->script(id, catalog_uri_, catalog_dir_, (dir / "slurm.log").string());
+      slurm_id = slurm_->submit(script_path);
+    } catch (const std::exception& e) {
       std::lock_guard lock(mutex_);
-      stopping = stopping_;
+      finish_job(store_, job, {"error", e.what(), "Internal"}, 0.0);
+      return;
     }
-    if (e && e->code() == core::ErrorCode::kCancelled && stopping) {
-      status = "queued";
-      message = "the node stopped cleanly while the job ran: queued again for its next start";
-    } else if (e && e->code() == core::ErrorCode::kCancelled) {
-      status = "canceled";
-      message = "canceled while it ran; its files were removed";
-    } else {
-      status = "error";
-      std::tie(code, message) = e ? openeo_code_of(e->what()) : std::pair<std::string, std::string>{"Internal", any.what()};
+    std::lock_guard lock(mutex_);
+    job["status"] = "queued";
+    job["slurm_job"] = slurm_id;
+    log(job, "info", fmt::format("submitted to Slurm as job {}", slurm_id));
+    save(job);
+  }
+  SlurmState st;
+  bool cancelled = false;
+  for (;;) {
+    try {
+      st = slurm_->state(slurm_id);
+    } catch (const core::Error&) {
+      st = {"UNREACHABLE", ""};  // Slurm busy or restarting: asked again
     }
+    if (st.state != "UNREACHABLE" && st.ended()) break;
+    if (cancel.requested() && !cancelled) {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;  // the node stops; the job goes on and is followed at the next start
+      cancelled = true;
+      try {
+        slurm_->cancel(slurm_id);
+      } catch (const core::Error& e) {
+        log(job, "warning", e.what());
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   std::lock_guard lock(mutex_);
-  job["status"] = status;
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  job["usage"] = {{"duration", {{"value", std::round(seconds * 1000) / 1000}, {"unit", "s"}}}};
-  if (status == "finished") job["progress"] = 100;
-  if (status == "error") job["error"] = {{"code", code}, {"message", message}};
-  log(job, status == "error" ? "error" : "info", message, code);
-  save(job);
+  job = store_.record("job", id).value_or(job);
+  const std::string status = job.value("status", "");
+  if (status == "finished" || status == "error" || status == "canceled") return;  // its process wrote the final state
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  if (cancelled || st.state == "CANCELLED") {
+    finish_job(store_, job, {"canceled", fmt::format("canceled (Slurm job {} {})", slurm_id, st.state), ""}, 0.0);
+  } else {
+    finish_job(store_, job, {"error", fmt::format("Slurm job {} ended {} ({}) before the job finished", slurm_id, st.state, st.reason), "Internal"}, 0.0);
+  }
+}
+
+void run_batch_job(catalog::CatalogStore& store, const std::string& catalog_dir, const std::string& id, int threads, const core::CancelToken* cancel) {
+  auto rec = store.record("job", id);
+  if (!rec) core::fail(core::ErrorCode::kNotFound, "no openEO job '{}' in the catalog", id);
+  json job = *rec;
+  const std::string status = job.value("status", "");
+  if (status != "queued" && status != "running") core::fail(core::ErrorCode::kInvalidInput, "job '{}' is {}: only a started job runs", id, status);
+  job["status"] = "running";
+  job["started"] = core::utc_now_ms();
+  log_job(job, "info", "running");
+  save_job(store, job);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::mutex guard;
+  const JobOutcome o = run_graph_here(store, catalog_dir, fs::path(catalog_dir) / "openeo" / "jobs" / id, job, guard, threads, cancel);
+  finish_job(store, job, o, seconds_since(t0));
+  if (o.status == "error") core::fail(core::ErrorCode::kInvalidInput, "job '{}' failed: {}", id, o.message);
+  core::throw_if_cancelled(cancel);
 }
 
 }  // namespace sco::server

@@ -24,13 +24,17 @@
 #include "core/cancel.hpp"
 #include "server/openeo_graph.hpp"
 #include "server/openeo_limits.hpp"
+#include "server/slurm.hpp"
 #include "server/stac_api.hpp"
 
 namespace sco::server {
 
 class JobService {
  public:
-  JobService(catalog::CatalogStore& store, std::string catalog_dir, const OpenEoLimits& limits, int threads);
+  // With `slurm`, jobs run on a Slurm cluster (server/slurm.hpp) instead of in this process; the
+  // slots then bound the jobs submitted at once.
+  JobService(catalog::CatalogStore& store, std::string catalog_dir, const OpenEoLimits& limits, int threads,
+             const std::optional<SlurmOptions>& slurm = std::nullopt);
   ~JobService();  // running jobs are cancelled and queued again for the next start
   JobService(const JobService&) = delete;
   JobService& operator=(const JobService&) = delete;
@@ -67,6 +71,7 @@ class JobService {
   // The next job to run (fairness, memory), or empty; called with mutex_ held.
   std::string pick();
   void execute(const std::string& id, std::shared_ptr<core::CancelToken> cancel);
+  void execute_on_slurm(const std::string& id, const core::CancelToken& cancel);
   void save(const nlohmann::json& job);
   void log(nlohmann::json& job, const std::string& level, const std::string& message, const std::string& code = "");
   std::string job_dir(const std::string& id) const;
@@ -84,6 +89,13 @@ class JobService {
   std::uint64_t memory_in_use_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
+  std::unique_ptr<SlurmClient> slurm_;
+  std::string catalog_uri_;  // what the cluster's `sco job run` opens: the PostgreSQL URI, or the node folder
 };
+
+// One started job run to its end in this process (`sco job run ID`, what a Slurm job executes): the
+// record marked running, the graph run, the results published, the final state written. Throws when
+// the job failed (its record says why) or was cancelled.
+void run_batch_job(catalog::CatalogStore& store, const std::string& catalog_dir, const std::string& id, int threads, const core::CancelToken* cancel);
 
 }  // namespace sco::server
