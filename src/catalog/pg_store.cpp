@@ -32,7 +32,32 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int kPgSchemaVersion = 1;
+constexpr int kPgSchemaVersion = 2;
+
+// The days since 1970-01-01 of an RFC 3339 time's date (its first 10 characters), or `open` when it
+// has none (an open end): the time axis of an item's space-time box. Offsets from UTC move a time by
+// less than the day of margin that searches add.
+double epoch_days(const std::string& t, double open) {
+  if (t.size() < 10 || t[4] != '-' || t[7] != '-') return open;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (t[i] < '0' || t[i] > '9') return open;
+  }
+  const int y0 = std::stoi(t.substr(0, 4)), m = std::stoi(t.substr(5, 2)), d = std::stoi(t.substr(8, 2));
+  if (m < 1 || m > 12 || d < 1 || d > 31) return open;
+  // Days from the civil date (proleptic Gregorian calendar), years counted from March.
+  const int y = y0 - (m <= 2 ? 1 : 0);
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const int yoe = y - era * 400;
+  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return static_cast<double>(era) * 146097.0 + doe - 719468.0;
+}
+constexpr double kOpenStart = -1e7, kOpenEnd = 1e7;
+
+// Version 1 catalogs' rows get their space-time boxes in SQL (the same days as epoch_days).
+constexpr const char* kSpaceTimeFunction =
+    "CREATE OR REPLACE FUNCTION pg_temp.sco_days(t text, open float8) RETURNS float8 LANGUAGE plpgsql IMMUTABLE AS $$ "
+    "BEGIN RETURN (substr(t, 1, 10)::date - date '1970-01-01')::float8; EXCEPTION WHEN others THEN RETURN open; END $$";
 
 // The URI without its password, for messages.
 std::string shown(const std::string& uri) {
@@ -164,13 +189,16 @@ class PgStore : public CatalogStore {
       // The CTEs share one snapshot: `old` is the row before the upsert.
       const Result r = exec(c.conn,
            "WITH old AS (SELECT checksum FROM items WHERE collection = $1 AND id = $2), "
-           "up AS (INSERT INTO items(collection, id, start_dt, end_dt, minx, miny, maxx, maxy, box, checksum, doc) "
-           "VALUES($1, $2, $3, $4, $5, $6, $7, $8, ST_MakeEnvelope($5, $6, $7, $8, 4326), $9, $10) "
+           "up AS (INSERT INTO items(collection, id, start_dt, end_dt, minx, miny, maxx, maxy, box, checksum, doc, tbox) "
+           "VALUES($1, $2, $3, $4, $5, $6, $7, $8, ST_MakeEnvelope($5, $6, $7, $8, 4326), $9, $10, "
+           "ST_MakeLine(ST_MakePoint($5, $6, $11::float8), ST_MakePoint($7, $8, $12::float8))) "
            "ON CONFLICT (collection, id) DO UPDATE SET start_dt = excluded.start_dt, end_dt = excluded.end_dt, minx = excluded.minx, "
-           "miny = excluded.miny, maxx = excluded.maxx, maxy = excluded.maxy, box = excluded.box, checksum = excluded.checksum, doc = excluded.doc "
+           "miny = excluded.miny, maxx = excluded.maxx, maxy = excluded.maxy, box = excluded.box, checksum = excluded.checksum, doc = excluded.doc, "
+           "tbox = excluded.tbox "
            "WHERE items.checksum IS DISTINCT FROM excluded.checksum RETURNING 1) "
            "SELECT (SELECT count(*) FROM old), (SELECT count(*) FROM up)",
-           {coll, id, start, end, box[0], box[1], box[2], box[3], checksum, item.dump()});
+           {coll, id, start, end, box[0], box[1], box[2], box[3], checksum, item.dump(), number_text(epoch_days(start, kOpenStart)),
+            number_text(epoch_days(end, kOpenEnd))});
       if (r.integer(0, 1) == 0) return UpsertResult::kUnchanged;
       return r.integer(0, 0) == 0 ? UpsertResult::kInserted : UpsertResult::kUpdated;
     } catch (const core::Error& e) {
@@ -185,20 +213,21 @@ class PgStore : public CatalogStore {
   // Batches of up to 500 rows in one INSERT: one round trip and one plan per batch, not per item. An
   // id given twice keeps its last version, as one put_item after another would.
   void put_items(const std::vector<std::pair<json, std::string>>& items) override {
-    constexpr std::size_t kBatch = 500, kColumns = 10;
+    constexpr std::size_t kBatch = 500, kColumns = 12;
     std::vector<std::string> params;
     std::map<std::pair<std::string, std::string>, std::size_t> seen;
     auto flush = [&] {
       if (params.empty()) return;
-      std::string sql = "INSERT INTO items(collection, id, start_dt, end_dt, minx, miny, maxx, maxy, box, checksum, doc) VALUES ";
+      std::string sql = "INSERT INTO items(collection, id, start_dt, end_dt, minx, miny, maxx, maxy, box, checksum, doc, tbox) VALUES ";
       for (std::size_t r = 0; r < params.size() / kColumns; ++r) {
         const std::size_t b = r * kColumns;
-        sql += fmt::format("{}(${}, ${}, ${}, ${}, ${}::float8, ${}::float8, ${}::float8, ${}::float8, ST_MakeEnvelope(${}, ${}, ${}, ${}, 4326), ${}, ${})",
-                           r ? ", " : "", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10);
+        sql += fmt::format("{0}(${1}, ${2}, ${3}, ${4}, ${5}::float8, ${6}::float8, ${7}::float8, ${8}::float8, ST_MakeEnvelope(${5}, ${6}, ${7}, ${8}, 4326), "
+                           "${9}, ${10}, ST_MakeLine(ST_MakePoint(${5}, ${6}, ${11}::float8), ST_MakePoint(${7}, ${8}, ${12}::float8)))",
+                           r ? ", " : "", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11, b + 12);
       }
       sql += " ON CONFLICT (collection, id) DO UPDATE SET start_dt = excluded.start_dt, end_dt = excluded.end_dt, minx = excluded.minx, "
-             "miny = excluded.miny, maxx = excluded.maxx, maxy = excluded.maxy, box = excluded.box, checksum = excluded.checksum, doc = excluded.doc "
-             "WHERE items.checksum IS DISTINCT FROM excluded.checksum";
+             "miny = excluded.miny, maxx = excluded.maxx, maxy = excluded.maxy, box = excluded.box, checksum = excluded.checksum, doc = excluded.doc, "
+             "tbox = excluded.tbox WHERE items.checksum IS DISTINCT FROM excluded.checksum";
       Lease c(*this);
       exec(c.conn, sql, params);
       params.clear();
@@ -212,7 +241,8 @@ class PgStore : public CatalogStore {
       const json& b = item.at("bbox");
       seen[{coll, id}] = params.size();
       for (std::string v : {coll, id, start, end, number_text(b[0].get<double>()), number_text(b[1].get<double>()), number_text(b[2].get<double>()),
-                            number_text(b[3].get<double>()), checksum, item.dump()}) {
+                            number_text(b[3].get<double>()), checksum, item.dump(), number_text(epoch_days(start, kOpenStart)),
+                            number_text(epoch_days(end, kOpenEnd))}) {
         params.push_back(std::move(v));
       }
       if (params.size() >= kBatch * kColumns) flush();
@@ -277,12 +307,19 @@ class PgStore : public CatalogStore {
       return fmt::format("${}", params.size());
     };
     std::string where = " WHERE true";
+    if (q.bbox || !q.datetime_start.empty() || !q.datetime_end.empty()) {
+      // The space-time index finds the candidates of the box and interval (a day of margin on time);
+      // the exact comparisons below decide, as on SQLite.
+      const double w = q.bbox ? q.bbox->west : -1e9, s = q.bbox ? q.bbox->south : -1e9, e = q.bbox ? q.bbox->east : 1e9,
+                   n = q.bbox ? q.bbox->north : 1e9;
+      const double t0 = epoch_days(q.datetime_start, kOpenStart) - 1, t1 = epoch_days(q.datetime_end, kOpenEnd) + 1;
+      where += fmt::format(" AND tbox &&& ST_MakeLine(ST_MakePoint({}::float8, {}::float8, {}::float8), ST_MakePoint({}::float8, {}::float8, {}::float8))",
+                           p(number_text(w)), p(number_text(s)), p(number_text(t0)), p(number_text(e)), p(number_text(n)), p(number_text(t1)));
+    }
     if (q.bbox) {
       const std::string w = p(number_text(q.bbox->west)), s = p(number_text(q.bbox->south)), e = p(number_text(q.bbox->east)),
                         n = p(number_text(q.bbox->north));
-      // The GiST index finds the candidates; the exact comparison decides, as on SQLite.
-      where += fmt::format(" AND box && ST_MakeEnvelope({0}, {1}, {2}, {3}, 4326) AND maxx >= {0}::float8 AND minx <= {2}::float8 "
-                           "AND maxy >= {1}::float8 AND miny <= {3}::float8", w, s, e, n);
+      where += fmt::format(" AND maxx >= {0}::float8 AND minx <= {2}::float8 AND maxy >= {1}::float8 AND miny <= {3}::float8", w, s, e, n);
     }
     const auto in_list = [&](const char* column, const std::vector<std::string>& values) {
       std::string s = fmt::format(" AND {} IN (", column);
@@ -298,12 +335,16 @@ class PgStore : public CatalogStore {
     if (!q.datetime_end.empty()) where += " AND start_dt <= " + p(q.datetime_end);
     Lease c(*this);
     SearchPage page;
-    {
-      const Result r = exec(c.conn, "SELECT count(*) FROM items" + where, params);
-      page.matched = r.integer(0, 0);
-    }
+    // The page and the count of every match in one statement; a page past the last match counts apart.
     const std::string after = p(std::to_string(q.after)), limit = p(std::to_string(q.limit + 1));
-    const Result r = exec(c.conn, fmt::format("SELECT key, doc FROM items{} AND key > {}::bigint ORDER BY key LIMIT {}::bigint", where, after, limit), params);
+    const Result r = exec(c.conn, fmt::format("SELECT key, doc, matched FROM (SELECT key, doc, count(*) OVER () AS matched FROM items{}) m "
+                                              "WHERE key > {}::bigint ORDER BY key LIMIT {}::bigint", where, after, limit), params);
+    if (r.rows() > 0) {
+      page.matched = r.integer(0, 2);
+    } else {
+      params.resize(params.size() - 2);
+      page.matched = exec(c.conn, "SELECT count(*) FROM items" + where, params).integer(0, 0);
+    }
     for (int i = 0; i < r.rows(); ++i) {
       if (i == q.limit) {
         page.next = page.keys.back();
@@ -436,6 +477,8 @@ class PgStore : public CatalogStore {
     return Result(PQexecParams(c, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0), c, shown_);
   }
 
+  void migrate_v1(PGconn* c) const;
+  void run_steps(PGconn* c, const char* const* steps, std::size_t n, const char* what) const;
   void run_in_transaction(const std::function<void(PGconn*)>& work) { bound_work("BEGIN", work); }
 
   // `work` on this thread's bound connection (joining a transaction or snapshot already open), else
@@ -488,11 +531,45 @@ class PgStore : public CatalogStore {
   }();
 };
 
+// Version 1 to 2: each item's space-time box (x, y, days) indexed in 3 dimensions, so that searches
+// by box and interval read only the items in both.
+void PgStore::migrate_v1(PGconn* c) const {
+  static const char* const kSteps[] = {
+      "BEGIN",
+      kSpaceTimeFunction,
+      "ALTER TABLE items ADD COLUMN tbox geometry",
+      "UPDATE items SET tbox = ST_MakeLine(ST_MakePoint(minx, miny, pg_temp.sco_days(start_dt, -1e7)), "
+      "ST_MakePoint(maxx, maxy, pg_temp.sco_days(end_dt, 1e7)))",
+      "ALTER TABLE items ALTER COLUMN tbox SET NOT NULL",
+      "CREATE INDEX items_tbox ON items USING gist (tbox gist_geometry_ops_nd)",
+      "UPDATE sco_meta SET value = '2' WHERE key = 'schema'",
+      "COMMIT",
+  };
+  run_steps(c, kSteps, std::size(kSteps), "cannot migrate the schema from version 1");
+}
+
+void PgStore::run_steps(PGconn* c, const char* const* steps, std::size_t n, const char* what) const {
+  for (std::size_t i = 0; i < n; ++i) {
+    PGresult* r = PQexec(c, steps[i]);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+      const std::string msg = one_line(PQresultErrorMessage(r));
+      PQclear(r);
+      PQclear(PQexec(c, "ROLLBACK"));
+      core::fail(ErrorCode::kIo, "catalog {}: {}: {}", shown_, what, msg);
+    }
+    PQclear(r);
+  }
+}
+
 void PgStore::create_schema(PGconn* c) const {
   const Result meta = exec(c, "SELECT to_regclass('sco_meta') IS NOT NULL", {});
   if (meta.text(0, 0) == "t") {
     const Result v = exec(c, "SELECT value FROM sco_meta WHERE key = 'schema'", {});
     const std::string version = v.rows() ? v.text(0, 0) : "";
+    if (version == "1") {
+      migrate_v1(c);
+      return;
+    }
     if (version != std::to_string(kPgSchemaVersion)) {
       core::fail(ErrorCode::kInvalidInput, "catalog {} has schema version '{}', this sco reads version {}", shown_, version, kPgSchemaVersion);
     }
@@ -508,7 +585,8 @@ void PgStore::create_schema(PGconn* c) const {
       "CREATE TABLE items(key bigint NOT NULL DEFAULT nextval('item_keys'), collection text COLLATE \"C\" NOT NULL, id text COLLATE \"C\" NOT NULL, "
       "start_dt text COLLATE \"C\" NOT NULL, end_dt text COLLATE \"C\" NOT NULL, minx float8 NOT NULL, miny float8 NOT NULL, "
       "maxx float8 NOT NULL, maxy float8 NOT NULL, box geometry(Polygon, 4326) NOT NULL, checksum text NOT NULL, doc text NOT NULL, "
-      "PRIMARY KEY (collection, id)) PARTITION BY LIST (collection)",
+      "tbox geometry NOT NULL, PRIMARY KEY (collection, id)) PARTITION BY LIST (collection)",
+      "CREATE INDEX items_tbox ON items USING gist (tbox gist_geometry_ops_nd)",
       "CREATE INDEX items_box ON items USING gist (box)",
       "CREATE INDEX items_time ON items (end_dt, start_dt)",
       "CREATE INDEX items_key ON items (key)",
@@ -517,19 +595,10 @@ void PgStore::create_schema(PGconn* c) const {
       "created bigserial, doc text NOT NULL, PRIMARY KEY (kind, id))",
       "CREATE INDEX records_owner ON records (kind, owner, created)",
       "CREATE TABLE audit_confirmations(seq bigint PRIMARY KEY, hash text NOT NULL)",
-      "INSERT INTO sco_meta VALUES ('schema', '1')",
+      "INSERT INTO sco_meta VALUES ('schema', '2')",
       "COMMIT",
   };
-  for (const char* sql : kSchema) {
-    PGresult* r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-      const std::string msg = one_line(PQresultErrorMessage(r));
-      PQclear(r);
-      PQclear(PQexec(c, "ROLLBACK"));
-      core::fail(ErrorCode::kIo, "catalog {}: cannot create the schema: {}", shown_, msg);
-    }
-    PQclear(r);
-  }
+  run_steps(c, kSchema, std::size(kSchema), "cannot create the schema");
 }
 
 }  // namespace

@@ -73,7 +73,38 @@ TEST(PostgresStore, PartitionsComeWithTheirCollection) {
   // Reopened: the schema is there and checked, not created again.
   store.reset();
   EXPECT_EQ(catalog::open_store(uri)->collections().size(), 2u);
-  EXPECT_EQ(scalar(uri, "SELECT value FROM sco_meta WHERE key = 'schema'"), "1");
+  EXPECT_EQ(scalar(uri, "SELECT value FROM sco_meta WHERE key = 'schema'"), "2");
+}
+
+// A version 1 catalog (no space-time boxes) is migrated on opening: every item gets its box, found
+// again by box and time, with open intervals and dates that are not dates as open ends.
+TEST(PostgresStore, VersionOneIsMigratedOnOpening) {
+  auto& pg = test::PgCluster::shared();
+  if (!pg.available()) GTEST_SKIP() << pg.why();
+  const std::string uri = pg.new_database();
+  {
+    auto store = catalog::open_store(uri);
+    store->put_collection(catalog::new_collection("c", "", "", ""));
+    for (int k = 0; k < 20; ++k) store->put_item(item(k, "c"), "s");
+    json open = item(100, "c");
+    open["properties"] = {{"start_datetime", "2021-05-30T00:00:00Z"}, {"end_datetime", ""}};
+    store->put_item(open, "s");
+  }
+  // Back to version 1 as an older sco made it.
+  scalar(uri, "DROP INDEX items_tbox");
+  scalar(uri, "ALTER TABLE items DROP COLUMN tbox");
+  scalar(uri, "UPDATE sco_meta SET value = '1' WHERE key = 'schema'");
+  auto store = catalog::open_store(uri);
+  EXPECT_EQ(scalar(uri, "SELECT value FROM sco_meta WHERE key = 'schema'"), "2");
+  EXPECT_EQ(scalar(uri, "SELECT count(*) FROM items WHERE tbox IS NULL"), "0");
+  EXPECT_EQ(scalar(uri, "SELECT round(ST_ZMax(tbox)) FROM items WHERE id = 'i100'"), "10000000");  // the open end
+  catalog::SearchQuery q;
+  q.bbox = catalog::BBox{-180.5, -9.5, -175.5, -8.5};  // items 0..4 (and the open one's box, 100 % 360 - 180 = -80: not)
+  q.datetime_start = "2021-06-01T00:00:00Z";
+  q.datetime_end = "2021-06-01T00:00:00Z";
+  EXPECT_EQ(store->search(q).matched, 5);
+  q.bbox.reset();  // by time alone: the index's time axis, the exact comparison deciding (as on SQLite)
+  EXPECT_EQ(store->search(q).matched, 20);
 }
 
 TEST(PostgresStore, TwoWritersAtOnceLoseNothing) {
