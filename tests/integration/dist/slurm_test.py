@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "support"))
 sys.path.insert(0, os.path.join(HERE, "..", "openeo"))
 from reference import Checks  # noqa: E402
-from node_fixture import Node, openeo_client, with_gdal  # noqa: E402
+from node_fixture import Node, openeo_client, wait_status, with_gdal  # noqa: E402
 from slurm import Cluster  # noqa: E402
 
 check = Checks()
@@ -36,22 +36,16 @@ if why:
 node = Node(sys.argv[1], sys.argv[2], "sco-slurm-")
 
 
-def wait_status(job, wanted, seconds=120):
+def slurm_id(job, seconds=10):
+    """The Slurm job named in the openEO job's log (waited for up to `seconds`)."""
     end = time.time() + seconds
-    while time.time() < end:
-        s = job.status()
-        if s in wanted:
-            return s
-        time.sleep(0.2)
-    return job.status()
-
-
-def slurm_id(job):
-    """The Slurm job named in the openEO job's log."""
-    for e in job.logs():
-        if e["message"].startswith("submitted to Slurm as job "):
-            return e["message"].rsplit(" ", 1)[1]
-    return None
+    while True:
+        for e in job.logs():
+            if e["message"].startswith("submitted to Slurm as job "):
+                return e["message"].rsplit(" ", 1)[1]
+        if time.time() > end:
+            return None
+        time.sleep(0.1)
 
 
 try:
@@ -99,12 +93,7 @@ print(json.dumps(worst))
     held = cluster.run("scontrol", "update", "PartitionName=debug", "State=DOWN")  # jobs stay PENDING: cancel is certain to find it
     job2 = ana.load_collection("series", bands=["B3", "B4"]).ndvi().create_job(out_format="GTiff")
     job2.start()
-    sid2 = None
-    for _ in range(100):
-        sid2 = slurm_id(job2)
-        if sid2:
-            break
-        time.sleep(0.1)
+    sid2 = slurm_id(job2)
     check(sid2 is not None and cluster.job_state(sid2) == "PENDING", f"the second job waits in Slurm: {sid2} {cluster.job_state(sid2) if sid2 else None}")
     job2.stop()
     status2 = wait_status(job2, ("canceled", "error", "finished"), 60)
@@ -114,12 +103,7 @@ print(json.dumps(worst))
     # 3. Killed from outside (as an out-of-memory kill would): the job fails with Slurm's state.
     job3 = ana.load_collection("series", bands=["B3", "B4"]).ndvi().create_job(out_format="GTiff")
     job3.start()
-    sid3 = None
-    for _ in range(100):
-        sid3 = slurm_id(job3)
-        if sid3:
-            break
-        time.sleep(0.1)
+    sid3 = slurm_id(job3)
     cluster.run("scancel", str(sid3))  # not through openEO
     cluster.run("scontrol", "update", "PartitionName=debug", "State=UP")
     status3 = wait_status(job3, ("error", "canceled", "finished"), 60)

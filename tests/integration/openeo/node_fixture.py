@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 
 
 # Defined for every with_gdal snippet: the cells of `band` of the open dataset `ref` under the grid of
@@ -42,6 +43,17 @@ def with_gdal(code, **values):
     if r.returncode != 0:
         raise SystemExit(f"GDAL helper failed ({r.returncode}): {r.stderr}")
     return json.loads(r.stdout) if r.stdout.strip() else None
+
+
+def wait_status(job, wanted, seconds=120):
+    """Polls an openEO job until its status is one of `wanted` (or the time is up); the last status."""
+    end = time.time() + seconds
+    while time.time() < end:
+        s = job.status()
+        if s in wanted:
+            return s
+        time.sleep(0.1)
+    return job.status()
 
 
 class Node:

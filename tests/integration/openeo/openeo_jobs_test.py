@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from reference import Checks  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from node_fixture import Node, openeo_client, with_gdal  # noqa: E402
+from node_fixture import Node, openeo_client, wait_status, with_gdal  # noqa: E402
 
 check = Checks()
 openeo, OpenEoApiError = openeo_client(check)
@@ -58,16 +58,6 @@ def request(method, url, token=None, body=None):
             return r.status, dict(r.headers), r.read()
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), e.read()
-
-
-def wait_status(job, wanted, seconds=120):
-    end = time.time() + seconds
-    while time.time() < end:
-        s = job.status()
-        if s in wanted:
-            return s
-        time.sleep(0.1)
-    return job.status()
 
 
 def heavy(con):
