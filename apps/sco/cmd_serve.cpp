@@ -42,7 +42,7 @@ void register_serve(CLI::App& app, GlobalOptions& global) {
       ->capture_default_str();
   auto slurm = std::make_shared<server::SlurmOptions>();
   cmd->add_option("--slurm-partition", slurm->partition, "--executor slurm: the partition (default: the cluster's)");
-  cmd->add_option("--slurm-tasks", slurm->tasks, "--executor slurm: MPI ranks per job (>1: mpirun -np N sco job run ID)")
+  cmd->add_option("--slurm-cpus", slurm->cpus, "--executor slurm: cores per job (--cpus-per-task; sco's --threads there)")
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--slurm-option", slurm->sbatch, "--executor slurm: an #SBATCH option, e.g. --time=02:00:00 (repeatable)");
   cmd->add_option("--slurm-sco", slurm->sco, "--executor slurm: the sco binary on the cluster's nodes (default: this one)");

@@ -120,18 +120,18 @@ bool SlurmState::ended() const { return state != "PENDING" && state != "RUNNING"
 
 SlurmClient::SlurmClient(SlurmOptions options) : options_(std::move(options)) {
   if (options_.sco.empty()) options_.sco = own_binary();
-  if (options_.tasks < 1) core::fail(ErrorCode::kInvalidInput, "--slurm-tasks must be at least 1 (got {})", options_.tasks);
+  if (options_.cpus < 1) core::fail(ErrorCode::kInvalidInput, "--slurm-cpus must be at least 1 (got {})", options_.cpus);
 }
 
 std::string SlurmClient::script(const std::string& job_id, const std::string& catalog, const std::string& node_dir, const std::string& log_path) const {
   std::string s = "#!/bin/sh\n";
-  s += fmt::format("#SBATCH --job-name=sco-{}\n#SBATCH --output={}\n#SBATCH --ntasks={}\n", job_id, log_path, options_.tasks);
+  s += fmt::format("#SBATCH --job-name=sco-{}\n#SBATCH --output={}\n#SBATCH --ntasks=1\n#SBATCH --cpus-per-task={}\n", job_id, log_path,
+                   options_.cpus);
   if (!options_.partition.empty()) s += fmt::format("#SBATCH --partition={}\n", options_.partition);
   for (const auto& o : options_.sbatch) s += fmt::format("#SBATCH {}\n", o);
   s += fmt::format("export SCO_NODE_DIR={}\n", quoted(node_dir));
-  const std::string run = fmt::format("{} --catalog {} job run {}", quoted(options_.sco), quoted(catalog), quoted(job_id));
   // exec: Slurm's SIGTERM on scancel reaches sco, which stops cleanly and leaves no file behind.
-  s += options_.tasks > 1 ? fmt::format("exec mpirun -np {} {}\n", options_.tasks, run) : fmt::format("exec {}\n", run);
+  s += fmt::format("exec {} --threads {} --catalog {} job run {}\n", quoted(options_.sco), options_.cpus, quoted(catalog), quoted(job_id));
   return s;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Slurm as the node's executor of openEO batch jobs (`sco serve --executor slurm`): each job becomes
-// a batch script submitted with `sbatch` (one task running `sco job run ID` against the node's
-// catalog, or `mpirun -np N` of it), followed through `scontrol show job` until it ends, cancelled
+// a batch script submitted with `sbatch` (one task of `cpus` cores running `sco job run ID` against
+// the node's catalog with as many threads), followed through `scontrol show job` until it ends, cancelled
 // with `scancel`. Slurm's commands are run as they are installed (SLURM_CONF and the rest of the
 // environment passed on); the node and the cluster share the catalog (a folder on a shared file
 // system, or PostgreSQL) and the node folder.
@@ -12,7 +12,7 @@ namespace sco::server {
 
 struct SlurmOptions {
   std::string partition;              // empty: the cluster's default
-  int tasks = 1;                      // >1: the job runs `mpirun -np TASKS sco job run ID`
+  int cpus = 1;                       // cores of the job's one task (--cpus-per-task), sco's threads
   std::vector<std::string> sbatch;    // extra `#SBATCH` options, e.g. --time=02:00:00, --mem=8G
   std::string sco;                    // the sco binary the cluster runs (default: this one)
 };

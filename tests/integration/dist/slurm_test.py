@@ -67,7 +67,14 @@ try:
     status = wait_status(job, ("finished", "error", "canceled"))
     check(status == "finished", f"the job ran on Slurm and finished: {status} {[e['message'] for e in job.logs()]} {cluster.log()[-800:]}")
     sid = slurm_id(job)
-    check(sid is not None and cluster.job_state(sid) == "COMPLETED", f"Slurm ran it as job {sid}: {cluster.job_state(sid) if sid else None}")
+    # The job's record says finished just before its process exits: Slurm says COMPLETED a moment later.
+    state = None
+    for _ in range(300):
+        state = cluster.job_state(sid) if sid else None
+        if state not in ("RUNNING", "COMPLETING"):
+            break
+        time.sleep(0.1)
+    check(sid is not None and state == "COMPLETED", f"Slurm ran it as job {sid}: {state}")
     out_dir = os.path.join(node.TMP, "results")
     job.get_results().download_files(out_dir)
     worst = with_gdal("""
