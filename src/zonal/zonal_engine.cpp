@@ -187,10 +187,10 @@ ZoneResult load_result(core::ByteReader& in) {
   for (auto& b : r.bands) {
     const auto v = in.get_bytes();
     b.values.resize(v.size() / sizeof(double));
-    std::memcpy(b.values.data(), v.data(), b.values.size() * sizeof(double));
+    if (!b.values.empty()) std::memcpy(b.values.data(), v.data(), b.values.size() * sizeof(double));
     const auto f = in.get_bytes();
     b.fractions.resize(f.size() / sizeof(std::pair<double, double>));
-    std::memcpy(static_cast<void*>(b.fractions.data()), f.data(), b.fractions.size() * sizeof(std::pair<double, double>));
+    if (!b.fractions.empty()) std::memcpy(static_cast<void*>(b.fractions.data()), f.data(), b.fractions.size() * sizeof(std::pair<double, double>));
   }
   return r;
 }

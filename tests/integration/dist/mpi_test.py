@@ -35,9 +35,14 @@ ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIR
 
 
 def sco(*args, ranks=0, env=None):
-    """sco alone (ranks 0) or under mpirun -np RANKS."""
+    """sco alone (ranks 0) or under mpirun -np RANKS. Under mpirun in the sanitizer build, leaks are not
+    checked: OpenMPI keeps allocations of plugins it unloads at MPI_Finalize, which LeakSanitizer can
+    then neither name nor suppress (sco's own code is leak-checked by every other test)."""
     cmd = ([MPIRUN, "-np", str(ranks)] if ranks else []) + [SCO, "-q"] + list(args)
-    return subprocess.run(cmd, capture_output=True, text=True, env=dict(ENV, **(env or {})), timeout=240)
+    run_env = dict(ENV, **(env or {}))
+    if ranks and "ASAN_OPTIONS" in run_env:
+        run_env["ASAN_OPTIONS"] += ":detect_leaks=0"
+    return subprocess.run(cmd, capture_output=True, text=True, env=run_env, timeout=240)
 
 
 def same_file(a, b):
