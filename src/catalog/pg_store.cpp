@@ -12,6 +12,7 @@
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -34,6 +35,8 @@ namespace {
 
 constexpr int kPgSchemaVersion = 2;
 
+std::string number_text(double v) { return fmt::format("{:.17g}", v); }
+
 // The days since 1970-01-01 of an RFC 3339 time's date (its first 10 characters), or `open` when it
 // has none (an open end): the time axis of an item's space-time box. Offsets from UTC move a time by
 // less than the day of margin that searches add.
@@ -42,17 +45,35 @@ double epoch_days(const std::string& t, double open) {
   for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
     if (t[i] < '0' || t[i] > '9') return open;
   }
-  const int y0 = std::stoi(t.substr(0, 4)), m = std::stoi(t.substr(5, 2)), d = std::stoi(t.substr(8, 2));
-  if (m < 1 || m > 12 || d < 1 || d > 31) return open;
-  // Days from the civil date (proleptic Gregorian calendar), years counted from March.
-  const int y = y0 - (m <= 2 ? 1 : 0);
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const int yoe = y - era * 400;
-  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return static_cast<double>(era) * 146097.0 + doe - 719468.0;
+  using namespace std::chrono;
+  const year_month_day date{year{std::stoi(t.substr(0, 4))}, month{static_cast<unsigned>(std::stoi(t.substr(5, 2)))},
+                            day{static_cast<unsigned>(std::stoi(t.substr(8, 2)))}};
+  if (!date.ok()) return open;
+  return static_cast<double>(sys_days{date}.time_since_epoch().count());
 }
 constexpr double kOpenStart = -1e7, kOpenEnd = 1e7;
+
+// An item row's columns, one row's values from parameters $B+1..$B+12 (collection, id, start, end,
+// minx, miny, maxx, maxy, checksum, doc, start day, end day), and what an upsert replaces: shared by
+// put_item and put_items.
+constexpr const char* kItemColumns = "items(collection, id, start_dt, end_dt, minx, miny, maxx, maxy, box, checksum, doc, tbox)";
+std::string item_values(std::size_t b) {
+  return fmt::format("(${1}, ${2}, ${3}, ${4}, ${5}::float8, ${6}::float8, ${7}::float8, ${8}::float8, ST_MakeEnvelope(${5}, ${6}, ${7}, ${8}, 4326), "
+                     "${9}, ${10}, ST_MakeLine(ST_MakePoint(${5}, ${6}, ${11}::float8), ST_MakePoint(${7}, ${8}, ${12}::float8)))",
+                     0, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11, b + 12);
+}
+// Those twelve parameters of one item.
+std::vector<std::string> item_params(const json& item, const std::string& checksum) {
+  const auto [start, end] = item_interval(item);
+  const json& b = item.at("bbox");
+  return {item.at("collection").get<std::string>(), item.at("id").get<std::string>(), start, end,
+          number_text(b[0].get<double>()), number_text(b[1].get<double>()), number_text(b[2].get<double>()), number_text(b[3].get<double>()),
+          checksum, item.dump(), number_text(epoch_days(start, kOpenStart)), number_text(epoch_days(end, kOpenEnd))};
+}
+constexpr const char* kItemUpsert =
+    " ON CONFLICT (collection, id) DO UPDATE SET start_dt = excluded.start_dt, end_dt = excluded.end_dt, minx = excluded.minx, "
+    "miny = excluded.miny, maxx = excluded.maxx, maxy = excluded.maxy, box = excluded.box, checksum = excluded.checksum, doc = excluded.doc, "
+    "tbox = excluded.tbox WHERE items.checksum IS DISTINCT FROM excluded.checksum";
 
 // Version 1 catalogs' rows get their space-time boxes in SQL (the same days as epoch_days).
 constexpr const char* kSpaceTimeFunction =
@@ -121,7 +142,6 @@ class Result {
   PGresult* r_;
 };
 
-std::string number_text(double v) { return fmt::format("{:.17g}", v); }
 
 class PgStore : public CatalogStore {
  public:
@@ -180,25 +200,14 @@ class PgStore : public CatalogStore {
   UpsertResult put_item(const json& item, const std::string& checksum) override {
     const std::string coll = item.at("collection").get<std::string>(), id = item.at("id").get<std::string>();
     if (!known_collection(coll)) core::fail(ErrorCode::kNotFound, "catalog: no collection '{}'", coll);
-    const auto [start, end] = item_interval(item);
-    const json& b = item.at("bbox");
-    const std::vector<std::string> box = {number_text(b[0].get<double>()), number_text(b[1].get<double>()), number_text(b[2].get<double>()),
-                                          number_text(b[3].get<double>())};
     Lease c(*this);
     try {
       // The CTEs share one snapshot: `old` is the row before the upsert.
       const Result r = exec(c.conn,
-           "WITH old AS (SELECT checksum FROM items WHERE collection = $1 AND id = $2), "
-           "up AS (INSERT INTO items(collection, id, start_dt, end_dt, minx, miny, maxx, maxy, box, checksum, doc, tbox) "
-           "VALUES($1, $2, $3, $4, $5, $6, $7, $8, ST_MakeEnvelope($5, $6, $7, $8, 4326), $9, $10, "
-           "ST_MakeLine(ST_MakePoint($5, $6, $11::float8), ST_MakePoint($7, $8, $12::float8))) "
-           "ON CONFLICT (collection, id) DO UPDATE SET start_dt = excluded.start_dt, end_dt = excluded.end_dt, minx = excluded.minx, "
-           "miny = excluded.miny, maxx = excluded.maxx, maxy = excluded.maxy, box = excluded.box, checksum = excluded.checksum, doc = excluded.doc, "
-           "tbox = excluded.tbox "
-           "WHERE items.checksum IS DISTINCT FROM excluded.checksum RETURNING 1) "
-           "SELECT (SELECT count(*) FROM old), (SELECT count(*) FROM up)",
-           {coll, id, start, end, box[0], box[1], box[2], box[3], checksum, item.dump(), number_text(epoch_days(start, kOpenStart)),
-            number_text(epoch_days(end, kOpenEnd))});
+                            fmt::format("WITH old AS (SELECT checksum FROM items WHERE collection = $1 AND id = $2), "
+                                        "up AS (INSERT INTO {} VALUES {}{} RETURNING 1) SELECT (SELECT count(*) FROM old), (SELECT count(*) FROM up)",
+                                        kItemColumns, item_values(0), kItemUpsert),
+                            item_params(item, checksum));
       if (r.integer(0, 1) == 0) return UpsertResult::kUnchanged;
       return r.integer(0, 0) == 0 ? UpsertResult::kInserted : UpsertResult::kUpdated;
     } catch (const core::Error& e) {
@@ -215,19 +224,12 @@ class PgStore : public CatalogStore {
   void put_items(const std::vector<std::pair<json, std::string>>& items) override {
     constexpr std::size_t kBatch = 500, kColumns = 12;
     std::vector<std::string> params;
-    std::map<std::pair<std::string, std::string>, std::size_t> seen;
+    std::set<std::pair<std::string, std::string>> seen;  // the batch's items
     auto flush = [&] {
       if (params.empty()) return;
-      std::string sql = "INSERT INTO items(collection, id, start_dt, end_dt, minx, miny, maxx, maxy, box, checksum, doc, tbox) VALUES ";
-      for (std::size_t r = 0; r < params.size() / kColumns; ++r) {
-        const std::size_t b = r * kColumns;
-        sql += fmt::format("{0}(${1}, ${2}, ${3}, ${4}, ${5}::float8, ${6}::float8, ${7}::float8, ${8}::float8, ST_MakeEnvelope(${5}, ${6}, ${7}, ${8}, 4326), "
-                           "${9}, ${10}, ST_MakeLine(ST_MakePoint(${5}, ${6}, ${11}::float8), ST_MakePoint(${7}, ${8}, ${12}::float8)))",
-                           r ? ", " : "", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11, b + 12);
-      }
-      sql += " ON CONFLICT (collection, id) DO UPDATE SET start_dt = excluded.start_dt, end_dt = excluded.end_dt, minx = excluded.minx, "
-             "miny = excluded.miny, maxx = excluded.maxx, maxy = excluded.maxy, box = excluded.box, checksum = excluded.checksum, doc = excluded.doc, "
-             "tbox = excluded.tbox WHERE items.checksum IS DISTINCT FROM excluded.checksum";
+      std::string sql = fmt::format("INSERT INTO {} VALUES ", kItemColumns);
+      for (std::size_t r = 0; r < params.size() / kColumns; ++r) sql += (r ? ", " : "") + item_values(r * kColumns);
+      sql += kItemUpsert;
       Lease c(*this);
       exec(c.conn, sql, params);
       params.clear();
@@ -237,14 +239,8 @@ class PgStore : public CatalogStore {
       const std::string coll = item.at("collection").get<std::string>(), id = item.at("id").get<std::string>();
       if (!known_collection(coll)) core::fail(ErrorCode::kNotFound, "catalog: no collection '{}'", coll);
       if (seen.count({coll, id})) flush();
-      const auto [start, end] = item_interval(item);
-      const json& b = item.at("bbox");
-      seen[{coll, id}] = params.size();
-      for (std::string v : {coll, id, start, end, number_text(b[0].get<double>()), number_text(b[1].get<double>()), number_text(b[2].get<double>()),
-                            number_text(b[3].get<double>()), checksum, item.dump(), number_text(epoch_days(start, kOpenStart)),
-                            number_text(epoch_days(end, kOpenEnd))}) {
-        params.push_back(std::move(v));
-      }
+      seen.insert({coll, id});
+      for (std::string& v : item_params(item, checksum)) params.push_back(std::move(v));
       if (params.size() >= kBatch * kColumns) flush();
     }
     flush();

@@ -52,37 +52,12 @@ class MpiRanks final : public core::RankLink {
   std::vector<std::byte> receive(int from, int tag) override {
     core::PollBackoff backoff;
     for (;;) {
-      int found = 0;
-      MPI_Message msg;
-      MPI_Status status;
-      MPI_Improbe(from, tag, MPI_COMM_WORLD, &found, &msg, &status);
-      if (found) {
-        int count = 0;
-        MPI_Get_count(&status, MPI_BYTE, &count);
-        std::vector<std::byte> out(static_cast<std::size_t>(count));
-        MPI_Mrecv(out.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
-        return out;
-      }
-      if (!check_peers()) raise();
+      if (auto m = try_receive(from, tag)) return std::move(m->second);
       backoff.pause();
     }
   }
 
-  std::optional<std::pair<int, std::vector<std::byte>>> try_receive_any(int tag) override {
-    int found = 0;
-    MPI_Message msg;
-    MPI_Status status;
-    MPI_Improbe(MPI_ANY_SOURCE, tag, MPI_COMM_WORLD, &found, &msg, &status);
-    if (!found) {
-      if (!check_peers()) raise();
-      return std::nullopt;
-    }
-    int count = 0;
-    MPI_Get_count(&status, MPI_BYTE, &count);
-    std::vector<std::byte> out(static_cast<std::size_t>(count));
-    MPI_Mrecv(out.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
-    return std::make_pair(status.MPI_SOURCE, std::move(out));
-  }
+  std::optional<std::pair<int, std::vector<std::byte>>> try_receive_any(int tag) override { return try_receive(MPI_ANY_SOURCE, tag); }
 
   void announce_failure(const std::string& message) noexcept override {
     std::lock_guard lock(mutex_);
@@ -107,6 +82,24 @@ class MpiRanks final : public core::RankLink {
   }
 
  private:
+  // A message from `from` (or MPI_ANY_SOURCE) under `tag` if one has arrived; throws when a peer
+  // failed or this process was interrupted.
+  std::optional<std::pair<int, std::vector<std::byte>>> try_receive(int from, int tag) {
+    int found = 0;
+    MPI_Message msg;
+    MPI_Status status;
+    MPI_Improbe(from, tag, MPI_COMM_WORLD, &found, &msg, &status);
+    if (!found) {
+      if (!check_peers()) raise();
+      return std::nullopt;
+    }
+    int count = 0;
+    MPI_Get_count(&status, MPI_BYTE, &count);
+    std::vector<std::byte> out(static_cast<std::size_t>(count));
+    MPI_Mrecv(out.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+    return std::make_pair(status.MPI_SOURCE, std::move(out));
+  }
+
   // False once a peer announced its failure or this process was interrupted.
   bool check_peers() {
     if (core::cancel_requested()) return false;

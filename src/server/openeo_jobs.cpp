@@ -92,9 +92,6 @@ JobService::~JobService() {
 
 std::string JobService::job_dir(const std::string& id) const { return (fs::path(catalog_dir_) / "openeo" / "jobs" / id).string(); }
 
-void JobService::save(const json& job) { save_job(store_, job); }
-
-void JobService::log(json& job, const std::string& level, const std::string& message, const std::string& code) { log_job(job, level, message, code); }
 
 // A queued job as the queue keeps it: who owns it and the memory its plan needs.
 JobService::Queued JobService::queued_entry(const json& job) {
@@ -114,8 +111,8 @@ void JobService::resume_after_restart() {
       std::error_code ec;
       fs::remove_all(job_dir(job["id"]), ec);
       job["status"] = "error";
-      log(job, "error", "the node stopped while the job ran (the server was killed or crashed); start the job again", "Internal");
-      save(job);
+      log_job(job, "error", "the node stopped while the job ran (the server was killed or crashed); start the job again", "Internal");
+      save_job(store_, job);
     } else if (status == "queued") {
       queued.emplace_back(job.value("queued_at", std::string()), job);
     }
@@ -184,9 +181,9 @@ ApiResponse JobService::create(const ApiRequest& req) {
               {"title", body.value("title", json())}, {"description", body.value("description", json())}, {"process", process},
               {"plan", body.value("plan", json())}, {"budget", body.value("budget", json())}, {"status", "created"}, {"created", now},
               {"updated", now}, {"log", json::array()}, {"estimate", estimate.to_json()}};
-  log(job, "info", fmt::format("created; planned: {} nodes, {} cells at most, {} MiB peak memory, about {:.1f} s", estimate.nodes, estimate.cells,
+  log_job(job, "info", fmt::format("created; planned: {} nodes, {} cells at most, {} MiB peak memory, about {:.1f} s", estimate.nodes, estimate.cells,
                                estimate.peak_memory >> 20, estimate.seconds));
-  save(job);
+  save_job(store_, job);
   security::audit(catalog_dir_, security::NodeKeys::load_or_create(catalog_dir_), "openeo.job.create", {{"job", id}, {"owner", owner}});
   ApiResponse r = {201, "application/json", "", {}};
   r.headers = {{"Location", req.base_url + "/openeo/1.2/jobs/" + id}, {"OpenEO-Identifier", id}};
@@ -218,8 +215,8 @@ ApiResponse JobService::update(const ApiRequest& req, json job) {
     if (body.contains(k)) job[k] = body[k];
   }
   if (body.contains("process")) job["process"] = body["process"];
-  log(job, "info", "updated");
-  save(job);
+  log_job(job, "info", "updated");
+  save_job(store_, job);
   return no_content();
 }
 
@@ -254,8 +251,8 @@ ApiResponse JobService::start(const ApiRequest& req, json job) {
   job["estimate"] = estimate.to_json();
   job["queued_at"] = core::utc_now_ms();
   job.erase("error");
-  log(job, "info", fmt::format("queued; {} MiB of memory planned", estimate.peak_memory >> 20));
-  save(job);
+  log_job(job, "info", fmt::format("queued; {} MiB of memory planned", estimate.peak_memory >> 20));
+  save_job(store_, job);
   queue_.push_back(queued_entry(job));
   lock.unlock();
   wake_.notify_all();
@@ -271,8 +268,8 @@ ApiResponse JobService::cancel(json job) {
     queue_.erase(q);
     job = store_.record("job", id).value_or(job);
     job["status"] = "canceled";
-    log(job, "info", "canceled before it ran");
-    save(job);
+    log_job(job, "info", "canceled before it ran");
+    save_job(store_, job);
   } else if (auto r = running_.find(id); r != running_.end()) {
     r->second.cancel->cancel();
     wake_.wait(lock, [&] { return !running_.count(id); });
@@ -466,8 +463,8 @@ void JobService::execute(const std::string& id, std::shared_ptr<core::CancelToke
     job = store_.record("job", id).value();
     job["status"] = "running";
     job["started"] = core::utc_now_ms();
-    log(job, "info", "running");
-    save(job);
+    log_job(job, "info", "running");
+    save_job(store_, job);
   }
   const auto t0 = std::chrono::steady_clock::now();
   JobOutcome o = run_graph_here(store_, catalog_dir_, job_dir(id), job, mutex_, std::max(1, threads_ / std::max(1, limits_.job_slots)), cancel.get());
@@ -506,8 +503,8 @@ void JobService::execute_on_slurm(const std::string& id, const core::CancelToken
     std::lock_guard lock(mutex_);
     job["status"] = "queued";
     job["slurm_job"] = slurm_id;
-    log(job, "info", fmt::format("submitted to Slurm as job {}", slurm_id));
-    save(job);
+    log_job(job, "info", fmt::format("submitted to Slurm as job {}", slurm_id));
+    save_job(store_, job);
   }
   SlurmState st;
   bool cancelled = false;
@@ -525,7 +522,7 @@ void JobService::execute_on_slurm(const std::string& id, const core::CancelToken
       try {
         slurm_->cancel(slurm_id);
       } catch (const core::Error& e) {
-        log(job, "warning", e.what());
+        log_job(job, "warning", e.what());
       }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));

@@ -72,8 +72,6 @@ class JobService {
   std::string pick();
   void execute(const std::string& id, std::shared_ptr<core::CancelToken> cancel);
   void execute_on_slurm(const std::string& id, const core::CancelToken& cancel);
-  void save(const nlohmann::json& job);
-  void log(nlohmann::json& job, const std::string& level, const std::string& message, const std::string& code = "");
   std::string job_dir(const std::string& id) const;
 
   catalog::CatalogStore& store_;
