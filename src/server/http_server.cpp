@@ -669,6 +669,12 @@ void serve(const ServerOptions& o, const std::function<void(int)>& on_listening)
   configure(*server, o, pool);
   TaxiiApi taxii(intel.store(), o.catalog_dir, keys, {.max_content_length = o.max_body_bytes});
   intel.start(&taxii);
+  // The refreshing thread hands the allow-list to `taxii`: it ends before `taxii` goes away, also
+  // when listening fails.
+  struct StopIntel {
+    IntelService& intel;
+    ~StopIntel() { intel.stop(); }
+  } stop_intel{intel};
   Services services{o, gate, *store, stac, features, tiles, openeo, taxii, api_gate};
   add_routes(*server, services);
   listen(*server, o, on_listening);

@@ -30,7 +30,9 @@ IntelService::IntelService(std::string catalog_dir, const security::NodeKeys& ke
     : dir_(std::move(catalog_dir)), keys_(keys), options_(std::move(options)), store_(intel::open_intel_store(dir_)),
       deny_(std::make_shared<intel::DenyList>()) {}
 
-IntelService::~IntelService() {
+IntelService::~IntelService() { stop(); }
+
+void IntelService::stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
 }

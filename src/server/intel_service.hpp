@@ -23,6 +23,8 @@ class IntelService {
   IntelService& operator=(const IntelService&) = delete;
 
   void start(TaxiiApi* taxii);  // the TAXII API gets the allow-list for posted indicators
+  // Ends the refreshing thread (idempotent); called before the TAXII API given to start() goes away.
+  void stop();
   intel::IntelStore& store() { return *store_; }
   // The rule that denies this client address, "" when none.
   std::string denied(const std::string& address) const;
