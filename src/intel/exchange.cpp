@@ -11,6 +11,7 @@
 #include "core/clock.hpp"
 #include "core/digest.hpp"
 #include "intel/pattern.hpp"
+#include "security/node_state.hpp"
 #include "security/jcs.hpp"
 
 namespace sco::intel {
@@ -42,21 +43,6 @@ std::vector<std::string> collections_for(const std::vector<CollectionInfo>& all,
   return out;
 }
 
-// Complete lines of the audit log from `offset`; the offset after the last complete one.
-std::vector<std::string> audit_lines_from(const std::string& dir, std::uint64_t& offset) {
-  std::ifstream f(fs::path(dir) / "audit.log", std::ios::binary);
-  std::vector<std::string> lines;
-  if (!f) return lines;
-  f.seekg(static_cast<std::streamoff>(offset));
-  std::string line;
-  while (std::getline(f, line)) {
-    if (f.eof()) break;  // no newline yet: being written
-    offset += line.size() + 1;
-    if (!line.empty()) lines.push_back(line);
-  }
-  return lines;
-}
-
 void store_derived(IntelWriter& w, const std::vector<CollectionInfo>& all, Derived d, const security::NodeKeys& keys, std::size_t& count) {
   if (!is_predefined(d.object)) sign_object(d.object, keys);
   const std::string text = d.object.dump();
@@ -70,7 +56,7 @@ DeriveReport derive_from_audit(IntelStore& store, const std::string& catalog_dir
   const auto all = collections(options.key_id);
   store.write([&](IntelWriter& w) {
     std::uint64_t offset = std::stoull(store.state("audit.offset").value_or("0"));
-    const auto lines = audit_lines_from(catalog_dir, offset);
+    const auto lines = security::node_state(catalog_dir)->audit_lines(offset);  // complete lines only
     const json saved = json::parse(store.state("deriver").value_or("{}"), nullptr, false);
     Deriver deriver(options, saved.is_discarded() ? json::object() : saved);
     if (!store.state("references")) {

@@ -1,9 +1,5 @@
 #include "security/audit.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -15,6 +11,7 @@
 #include "core/error.hpp"
 #include "security/jcs.hpp"
 #include "security/keys.hpp"
+#include "security/node_state.hpp"
 
 namespace sco::security {
 
@@ -30,55 +27,30 @@ std::string entry_hash(json entry) {
   return core::sha256_hex(canonical_json(entry));
 }
 
-std::vector<std::string> lines_of(const fs::path& p) {
-  std::vector<std::string> lines;
-  std::ifstream f(p);
-  std::string line;
-  while (std::getline(f, line)) {
-    if (!line.empty()) lines.push_back(line);
-  }
-  return lines;
-}
-
-}  // namespace
-
-namespace {
 AuditEntry append(const std::string& dir, const NodeKeys& keys, const std::string& event, const json& detail, bool ahead) {
-  fs::create_directories(dir);
-  const fs::path log = fs::path(dir) / "audit.log", head = fs::path(dir) / "audit.head";
-  const int fd = ::open(log.c_str(), O_RDWR | O_CREAT | O_APPEND, 0640);
-  if (fd < 0) core::fail(ErrorCode::kIo, "cannot open the audit log '{}'", log.string());
-  ::flock(fd, LOCK_EX);
-  std::size_t seq = 0;
-  std::string prev = kGenesis;
-  const auto lines = lines_of(log);
-  if (!lines.empty()) {
-    const json last = json::parse(lines.back(), nullptr, false);
-    if (last.is_discarded()) {
-      ::close(fd);
-      core::fail(ErrorCode::kInvalidInput, "the audit log '{}' ends with a broken line: run sco audit verify", log.string());
+  auto state = node_state(dir);
+  AuditEntry made;
+  state->append_audit([&](const std::string& last_line) {
+    std::size_t seq = 0;
+    std::string prev = kGenesis;
+    if (!last_line.empty()) {
+      const json last = json::parse(last_line, nullptr, false);
+      if (last.is_discarded()) {
+        core::fail(ErrorCode::kInvalidInput, "the audit log '{}' ends with a broken line: run sco audit verify", state->audit_location());
+      }
+      seq = last.value("seq", std::size_t{0}) + 1;
+      prev = last.value("hash", std::string(kGenesis));
     }
-    seq = last.value("seq", std::size_t{0}) + 1;
-    prev = last.value("hash", std::string(kGenesis));
-  }
-  json entry = {{"seq", seq}, {"time", core::utc_now_ms()}, {"event", event}, {"detail", detail}, {"prev", prev}};
-  if (ahead) entry["commit"] = "catalog";
-  entry["hash"] = entry_hash(entry);
-  const std::string line = entry.dump() + "\n";
-  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
-  // The head: seq and hash signed by the node, written atomically.
-  const json h = {{"seq", seq}, {"hash", entry["hash"]}, {"signature", keys.sign(fmt::format("{}:{}", seq, entry["hash"].get<std::string>()))},
-                  {"key_id", keys.public_key().key_id()}};
-  const fs::path tmp = head.string() + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << h.dump() << "\n";
-  }
-  fs::rename(tmp, head);
-  ::flock(fd, LOCK_UN);
-  ::close(fd);
-  if (!ok) core::fail(ErrorCode::kIo, "cannot append to the audit log '{}'", log.string());
-  return {seq, entry["hash"].get<std::string>()};
+    json entry = {{"seq", seq}, {"time", core::utc_now_ms()}, {"event", event}, {"detail", detail}, {"prev", prev}};
+    if (ahead) entry["commit"] = "catalog";
+    entry["hash"] = entry_hash(entry);
+    made = {seq, entry["hash"].get<std::string>()};
+    // The head: seq and hash signed by the node, so that entries removed at the end are seen.
+    const json h = {{"seq", seq}, {"hash", made.hash}, {"signature", keys.sign(fmt::format("{}:{}", seq, made.hash))},
+                    {"key_id", keys.public_key().key_id()}};
+    return NodeState::AuditAppend{entry.dump(), h.dump()};
+  });
+  return made;
 }
 }  // namespace
 
@@ -92,8 +64,9 @@ AuditEntry audit_ahead(const std::string& dir, const NodeKeys& keys, const std::
 
 AuditCheck verify_audit(const std::string& dir) {
   AuditCheck c;
-  const fs::path log = fs::path(dir) / "audit.log", head = fs::path(dir) / "audit.head";
-  const auto lines = lines_of(log);
+  auto state = node_state(dir);
+  std::uint64_t position = 0;
+  const auto lines = state->audit_lines(position);
   std::string prev = kGenesis;
   std::size_t expect = 0;
   for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -112,9 +85,8 @@ AuditCheck verify_audit(const std::string& dir) {
     expect = seq + 1;
     ++c.entries;
   }
-  if (fs::exists(head)) {
-    std::ifstream f(head);
-    json h = json::parse(f, nullptr, false);
+  if (const auto head = state->audit_head()) {
+    json h = json::parse(*head, nullptr, false);
     if (h.is_discarded()) {
       c.problems.push_back("audit.head: unreadable");
     } else {
@@ -138,7 +110,8 @@ AuditCheck verify_audit(const std::string& dir) {
 }
 
 std::vector<std::string> audit_tail(const std::string& dir, std::size_t n) {
-  auto lines = lines_of(fs::path(dir) / "audit.log");
+  std::uint64_t position = 0;
+  auto lines = node_state(dir)->audit_lines(position);
   if (lines.size() > n) lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(n));
   return lines;
 }

@@ -11,7 +11,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
-#include "security/node_files.hpp"
+#include "security/node_state.hpp"
 
 namespace sco::security {
 
@@ -37,8 +37,7 @@ std::string keyed_hash(const std::string& secret, const std::string& salt_hex) {
   return hex(out, sizeof out);
 }
 
-json load(const std::string& dir) { return load_array_file(dir, "tokens.json"); }
-void save(const std::string& dir, const json& j) { save_private_file(dir, "tokens.json", j); }
+json load(const std::string& dir) { return node_state(dir)->load("tokens.json"); }
 
 TokenInfo info_of(const json& t) {
   return {t.value("id", ""), t.value("owner", ""), t.value("role", ""), t.value("created", ""), t.value("revoked", false)};
@@ -56,12 +55,10 @@ std::string create_token(const std::string& dir, const std::string& owner, const
   randombytes_buf(salt, sizeof salt);
   const std::string id_hex = hex(id, sizeof id), secret_hex = hex(secret, sizeof secret), salt_hex = hex(salt, sizeof salt);
   const std::string created = core::utc_now();
-  const FileLock lock(dir, "tokens.json");
-  json all = load(dir);
-  all.push_back({{"id", id_hex}, {"owner", owner}, {"role", role}, {"created", created}, {"revoked", false}, {"salt", salt_hex},
-                 {"hash", keyed_hash(secret_hex, salt_hex)}});
-  save(dir, all);
-  if (info) *info = info_of(all.back());
+  const json token = {{"id", id_hex}, {"owner", owner}, {"role", role}, {"created", created}, {"revoked", false}, {"salt", salt_hex},
+                      {"hash", keyed_hash(secret_hex, salt_hex)}};
+  node_state(dir)->change("tokens.json", [&](json& all) { all.push_back(token); });
+  if (info) *info = info_of(token);
   return "sco_" + id_hex + "_" + secret_hex;
 }
 
@@ -72,16 +69,15 @@ std::vector<TokenInfo> list_tokens(const std::string& dir) {
 }
 
 void revoke_token(const std::string& dir, const std::string& id) {
-  const FileLock lock(dir, "tokens.json");
-  json all = load(dir);
-  for (auto& t : all) {
-    if (t.value("id", "") == id) {
-      t["revoked"] = true;
-      save(dir, all);
-      return;
+  node_state(dir)->change("tokens.json", [&](json& all) {
+    for (auto& t : all) {
+      if (t.value("id", "") == id) {
+        t["revoked"] = true;
+        return;
+      }
     }
-  }
-  core::fail(ErrorCode::kNotFound, "no token '{}' (sco token list)", id);
+    core::fail(ErrorCode::kNotFound, "no token '{}' (sco token list)", id);
+  });
 }
 
 std::optional<TokenInfo> check_token(const std::string& dir, const std::string& token) {

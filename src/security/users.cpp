@@ -12,7 +12,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
-#include "security/node_files.hpp"
+#include "security/node_state.hpp"
 
 namespace sco::security {
 
@@ -26,8 +26,7 @@ void init() {
   if (sodium_init() < 0) core::fail(ErrorCode::kInternal, "libsodium could not be initialised");
 }
 
-json load(const std::string& dir) { return load_array_file(dir, "users.json"); }
-void save(const std::string& dir, const json& j) { save_private_file(dir, "users.json", j); }
+json load(const std::string& dir) { return node_state(dir)->load("users.json"); }
 
 std::string hash_password(const std::string& password) {
   char out[crypto_pwhash_STRBYTES];
@@ -54,13 +53,12 @@ void add_user(const std::string& dir, const std::string& name, const std::string
   if (role != "admin" && role != "partner" && role != "reader") core::fail(ErrorCode::kInvalidInput, "--role: '{}' is not admin, partner or reader", role);
   if (password.size() < 8) core::fail(ErrorCode::kInvalidInput, "user '{}': the password must have at least 8 characters", name);
   const std::string hash = hash_password(password);
-  const FileLock lock(dir, "users.json");
-  json all = load(dir);
-  for (const auto& u : all) {
-    if (u.value("name", "") == name) core::fail(ErrorCode::kInvalidInput, "user '{}' exists (sco user remove {} first)", name, name);
-  }
-  all.push_back({{"name", name}, {"role", role}, {"created", core::utc_now()}, {"argon2id", hash}});
-  save(dir, all);
+  node_state(dir)->change("users.json", [&](json& all) {
+    for (const auto& u : all) {
+      if (u.value("name", "") == name) core::fail(ErrorCode::kInvalidInput, "user '{}' exists (sco user remove {} first)", name, name);
+    }
+    all.push_back({{"name", name}, {"role", role}, {"created", core::utc_now()}, {"argon2id", hash}});
+  });
 }
 
 std::vector<UserInfo> list_users(const std::string& dir) {
@@ -70,13 +68,14 @@ std::vector<UserInfo> list_users(const std::string& dir) {
 }
 
 void remove_user(const std::string& dir, const std::string& name) {
-  const FileLock lock(dir, "users.json");
-  json all = load(dir), kept = json::array();
-  for (const auto& u : all) {
-    if (u.value("name", "") != name) kept.push_back(u);
-  }
-  if (kept.size() == all.size()) core::fail(ErrorCode::kNotFound, "no user '{}'", name);
-  save(dir, kept);
+  node_state(dir)->change("users.json", [&](json& all) {
+    json kept = json::array();
+    for (const auto& u : all) {
+      if (u.value("name", "") != name) kept.push_back(u);
+    }
+    if (kept.size() == all.size()) core::fail(ErrorCode::kNotFound, "no user '{}'", name);
+    all = std::move(kept);
+  });
 }
 
 std::optional<UserInfo> check_password(const std::string& dir, const std::string& name, const std::string& password) {

@@ -33,6 +33,7 @@
 #include "render/tile_renderer.hpp"
 #include "server/features_api.hpp"
 #include "server/guarded_server.hpp"
+#include "security/node_state.hpp"
 #include "server/intel_service.hpp"
 #include "server/openeo_api.hpp"
 #include "server/stac_api.hpp"
@@ -136,10 +137,10 @@ void widen_listen_backlog(int port) {
   }
 }
 
-// Tokens and rate limits in front of every route. A token's check is remembered while the token file
-// is unchanged (its inode, size and modification time, one stat per request), so authorization
-// costs a stat and a map lookup, not a file read and a hash, and a revocation (which rewrites the
-// file) takes effect on the next request.
+// Tokens and rate limits in front of every route. A token's check is remembered while the node's
+// tokens are unchanged (their version: one stat of the file, or one indexed row of the database, per
+// request), so authorization costs that and a map lookup, not a read and a hash, and a revocation
+// takes effect on the next request, on every replica.
 class Gatekeeper {
  public:
   Gatekeeper(const ServerOptions& o, const security::NodeKeys& keys, const IntelService& intel) : o_(o), keys_(keys), intel_(intel) {}
@@ -258,21 +259,8 @@ class Gatekeeper {
     security::audit(o_.catalog_dir, keys_, "intel.denied", {{"address", address}, {"rule", rule}, {"path", path}});
   }
 
-  // What identifies one version of the token file.
-  struct FileVersion {
-    ino_t inode = 0;
-    off_t size = -1;
-    std::int64_t mtime_ns = 0;
-    bool operator==(const FileVersion&) const = default;
-  };
-  FileVersion token_file_version() const {
-    struct stat st {};
-    if (::stat(token_file_.c_str(), &st) != 0) return {};
-    return {st.st_ino, st.st_size, std::int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec};
-  }
-
   std::optional<security::TokenInfo> check(const std::string& token) {
-    const FileVersion version = token_file_version();
+    const std::string version = state_->version("tokens.json");
     {
       std::lock_guard lock(mutex_);
       if (!(version == tokens_version_)) {
@@ -289,19 +277,9 @@ class Gatekeeper {
     return info;
   }
 
-  // A token bucket per caller: `rate_limit` per second, bursts up to twice that.
-  bool take(const std::string& key) {
-    const auto now = std::chrono::steady_clock::now();
-    std::lock_guard lock(mutex_);
-    auto& [tokens, last] = buckets_[key];
-    const double cap = 2.0 * o_.rate_limit;
-    if (last.time_since_epoch().count() == 0) tokens = cap;
-    tokens = std::min(cap, tokens + std::chrono::duration<double>(now - last).count() * o_.rate_limit);
-    last = now;
-    if (tokens < 1.0) return false;
-    tokens -= 1.0;
-    return true;
-  }
+  // A token bucket per caller: `rate_limit` per second, bursts up to twice that; shared by the
+  // replicas of a node whose state is in PostgreSQL.
+  bool take(const std::string& key) { return state_->take(key, o_.rate_limit, 2.0 * o_.rate_limit); }
 
   static thread_local Dialect dialect_;
   const ServerOptions& o_;
@@ -314,10 +292,9 @@ class Gatekeeper {
   };
   std::map<std::string, Limited> limited_;
   std::map<std::string, std::chrono::steady_clock::time_point> denied_;
-  const std::string token_file_ = (std::filesystem::path(o_.catalog_dir) / "tokens.json").string();
-  FileVersion tokens_version_;
+  const std::shared_ptr<security::NodeState> state_ = security::node_state(o_.catalog_dir);
+  std::string tokens_version_;
   std::map<std::string, std::optional<security::TokenInfo>> tokens_;
-  std::map<std::string, std::pair<double, std::chrono::steady_clock::time_point>> buckets_;
   std::map<std::string, std::chrono::steady_clock::time_point> used_;  // token id -> last audited use
 };
 

@@ -7,6 +7,7 @@
 #include "core/clock.hpp"
 #include "federation/http_client.hpp"
 #include "federation/sync.hpp"
+#include "security/node_state.hpp"
 #include "server/taxii_api.hpp"
 
 namespace sco::server {
@@ -53,9 +54,8 @@ void IntelService::start(TaxiiApi* taxii) {
 }
 
 void IntelService::refresh() {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(std::filesystem::path(dir_) / "audit.log", ec);
-  if (!ec && size != audit_size_) {
+  const std::uint64_t size = security::node_state(dir_)->audit_end();
+  if (size != audit_size_) {
     intel::derive_from_audit(*store_, dir_, keys_, options_);
     audit_size_ = size;
   }
