@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "catalog/pg_node_state.hpp"
 #include "cli_common.hpp"
 #include "core/cancel.hpp"
 #include "core/error.hpp"
@@ -75,6 +76,8 @@ int main(int argc, char** argv) {
     }
     return 2;
   }
+  // A node whose catalog is in PostgreSQL keeps its tokens, users, audit log and rate limits there too.
+  security::set_node_state_resolver(catalog::node_state_in_catalog());
   CLI::App app{
       "sco - Space Climate Observatory engine: Earth-observation rasters, climate grids and local data into\n"
       "climate-impact indicators for the territories that must adapt."};

@@ -23,6 +23,7 @@
 
 #include <fmt/format.h>
 
+#include "catalog/pg_connection.hpp"
 #include "catalog/store.hpp"
 #include "core/error.hpp"
 
@@ -30,10 +31,13 @@ namespace sco::catalog {
 
 using core::ErrorCode;
 using nlohmann::json;
+using pg::one_line;
+using pg::Result;
+using pg::shown;
 
 namespace {
 
-constexpr int kPgSchemaVersion = 2;
+constexpr int kPgSchemaVersion = 3;
 
 std::string number_text(double v) { return fmt::format("{:.17g}", v); }
 
@@ -75,77 +79,23 @@ constexpr const char* kItemUpsert =
     "miny = excluded.miny, maxx = excluded.maxx, maxy = excluded.maxy, box = excluded.box, checksum = excluded.checksum, doc = excluded.doc, "
     "tbox = excluded.tbox WHERE items.checksum IS DISTINCT FROM excluded.checksum";
 
+// The node's shared state (catalog/pg_node_state): its documents (tokens, users), the audit log and
+// its signed head, the rate-limit buckets (unlogged: refilled after a crash).
+constexpr const char* kNodeStateTables[] = {
+    "CREATE TABLE node_docs(name text COLLATE \"C\" PRIMARY KEY, doc text NOT NULL, version bigint NOT NULL)",
+    "CREATE TABLE audit_log(seq bigint PRIMARY KEY, line text NOT NULL)",
+    "CREATE TABLE audit_head(id int PRIMARY KEY CHECK (id = 1), head text NOT NULL)",
+    "CREATE UNLOGGED TABLE rate_buckets(key text COLLATE \"C\" PRIMARY KEY, tokens float8 NOT NULL, at timestamptz NOT NULL)",
+};
+
 // Version 1 catalogs' rows get their space-time boxes in SQL (the same days as epoch_days).
 constexpr const char* kSpaceTimeFunction =
     "CREATE OR REPLACE FUNCTION pg_temp.sco_days(t text, open float8) RETURNS float8 LANGUAGE plpgsql IMMUTABLE AS $$ "
     "BEGIN RETURN (substr(t, 1, 10)::date - date '1970-01-01')::float8; EXCEPTION WHEN others THEN RETURN open; END $$";
 
-// The URI without its password, for messages.
-std::string shown(const std::string& uri) {
-  PQconninfoOption* opts = PQconninfoParse(uri.c_str(), nullptr);
-  if (!opts) return uri;
-  std::string user, host, port, db;
-  for (PQconninfoOption* o = opts; o->keyword; ++o) {
-    const std::string k = o->keyword, v = o->val ? o->val : "";
-    if (k == "user") user = v;
-    if (k == "host") host = v;
-    if (k == "port") port = v;
-    if (k == "dbname") db = v;
-  }
-  PQconninfoFree(opts);
-  return fmt::format("postgresql://{}{}{}{}/{}", user, user.empty() ? "" : "@", host, port.empty() ? "" : ":" + port, db);
-}
-
-// libpq's message as one line (it may hold several, with tabs).
-std::string one_line(std::string msg) {
-  for (char& ch : msg) {
-    if (ch == '\n' || ch == '\t' || ch == '\r') ch = ' ';
-  }
-  std::string out;
-  for (char ch : msg) {
-    if (!(ch == ' ' && (out.empty() || out.back() == ' '))) out += ch;
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
-// A query's result; throws naming the catalog when the query failed.
-class Result {
- public:
-  Result(PGresult* r, PGconn* c, const std::string& where) : r_(r) {
-    const auto status = PQresultStatus(r);
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-      const std::string msg = one_line(PQresultErrorMessage(r));
-      const bool lost = PQstatus(c) != CONNECTION_OK;
-      const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-      const bool no_partition = state && std::string(state) == "23514" && msg.find("no partition") != std::string::npos;
-      PQclear(r);
-      if (no_partition) core::fail(ErrorCode::kNotFound, "catalog {}: {}", where, msg);
-      if (lost) core::fail(ErrorCode::kUnavailable, "catalog {}: the database connection is lost: {}", where, msg);
-      core::fail(ErrorCode::kIo, "catalog {}: {}", where, msg);
-    }
-  }
-  ~Result() {
-    if (r_) PQclear(r_);
-  }
-  Result(Result&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
-  Result(const Result&) = delete;
-  Result& operator=(const Result&) = delete;
-  int rows() const { return PQntuples(r_); }
-  bool null(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
-  std::string text(int row, int col) const { return std::string(PQgetvalue(r_, row, col), static_cast<std::size_t>(PQgetlength(r_, row, col))); }
-  std::int64_t integer(int row, int col) const { return std::stoll(text(row, col)); }
-  double number(int row, int col) const { return std::stod(text(row, col)); }
-  std::string affected() const { return PQcmdTuples(r_); }
-
- private:
-  PGresult* r_;
-};
-
-
 class PgStore : public CatalogStore {
  public:
-  explicit PgStore(const std::string& uri) : uri_(uri), shown_(shown(uri)) {
+  explicit PgStore(const std::string& uri) : pool_(uri), shown_(pool_.shown()) {
     Lease c(*this);
     exec(c.conn, "SELECT pg_advisory_lock(hashtext('sco catalog schema'))", {});
     try {
@@ -155,9 +105,6 @@ class PgStore : public CatalogStore {
       throw;
     }
     exec(c.conn, "SELECT pg_advisory_unlock(hashtext('sco catalog schema'))", {});
-  }
-  ~PgStore() override {
-    for (PGconn* c : idle_) PQfinish(c);
   }
 
   void put_collection(const json& c) override {
@@ -416,11 +363,11 @@ class PgStore : public CatalogStore {
         conn = it->second;
         return;
       }
-      conn = s.borrow();
+      conn = s.pool_.borrow();
       owned = true;
     }
     ~Lease() {
-      if (owned) store.give_back(conn);
+      if (owned) store.pool_.give_back(conn);
     }
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
@@ -434,46 +381,10 @@ class PgStore : public CatalogStore {
     return b;
   }
 
-  PGconn* borrow() const {
-    {
-      std::lock_guard lock(pool_mutex_);
-      while (!idle_.empty()) {
-        PGconn* c = idle_.back();
-        idle_.pop_back();
-        if (PQstatus(c) == CONNECTION_OK) return c;
-        PQfinish(c);  // lost: a new one is made
-      }
-    }
-    PGconn* c = PQconnectdb(uri_.c_str());
-    if (PQstatus(c) != CONNECTION_OK) {
-      const std::string msg = one_line(PQerrorMessage(c));
-      PQfinish(c);
-      core::fail(ErrorCode::kUnavailable, "catalog {}: cannot connect: {}", shown_, msg);
-    }
-    PQclear(PQexec(c, "SET client_min_messages = warning"));
-    return c;
-  }
-
-  void give_back(PGconn* c) const {
-    if (PQtransactionStatus(c) != PQTRANS_IDLE || PQstatus(c) != CONNECTION_OK) {
-      PQfinish(c);  // never hand on a connection in an unknown state
-      return;
-    }
-    std::lock_guard lock(pool_mutex_);
-    if (idle_.size() < 64) {
-      idle_.push_back(c);
-      return;
-    }
-    PQfinish(c);
-  }
-
-  Result exec(PGconn* c, const std::string& sql, const std::vector<std::string>& params) const {
-    std::vector<const char*> values;
-    for (const auto& v : params) values.push_back(v.c_str());
-    return Result(PQexecParams(c, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0), c, shown_);
-  }
+  Result exec(PGconn* c, const std::string& sql, const std::vector<std::string>& params) const { return pool_.exec(c, sql, params); }
 
   void migrate_v1(PGconn* c) const;
+  void migrate_v2(PGconn* c) const;
   void run_steps(PGconn* c, const char* const* steps, std::size_t n, const char* what) const;
   void run_in_transaction(const std::function<void(PGconn*)>& work) { bound_work("BEGIN", work); }
 
@@ -516,11 +427,10 @@ class PgStore : public CatalogStore {
 
   void create_schema(PGconn* c) const;
 
-  std::string uri_, shown_;
-  mutable std::mutex pool_mutex_;
+  pg::Pool pool_;
+  std::string shown_;
   mutable std::mutex known_mutex_;
   mutable std::set<std::string> known_;  // collections this store has seen (put_item's check)
-  mutable std::vector<PGconn*> idle_;
   const std::uint64_t serial_ = [] {
     static std::atomic<std::uint64_t> n{0};
     return ++n;
@@ -544,6 +454,14 @@ void PgStore::migrate_v1(PGconn* c) const {
   run_steps(c, kSteps, std::size(kSteps), "cannot migrate the schema from version 1");
 }
 
+// Version 2 to 3: the node's shared state (catalog/pg_node_state) beside its catalog.
+void PgStore::migrate_v2(PGconn* c) const {
+  static const char* const kSteps[] = {
+      "BEGIN", kNodeStateTables[0], kNodeStateTables[1], kNodeStateTables[2], kNodeStateTables[3], "UPDATE sco_meta SET value = '3' WHERE key = 'schema'", "COMMIT",
+  };
+  run_steps(c, kSteps, std::size(kSteps), "cannot migrate the schema from version 2");
+}
+
 void PgStore::run_steps(PGconn* c, const char* const* steps, std::size_t n, const char* what) const {
   for (std::size_t i = 0; i < n; ++i) {
     PGresult* r = PQexec(c, steps[i]);
@@ -562,8 +480,9 @@ void PgStore::create_schema(PGconn* c) const {
   if (meta.text(0, 0) == "t") {
     const Result v = exec(c, "SELECT value FROM sco_meta WHERE key = 'schema'", {});
     const std::string version = v.rows() ? v.text(0, 0) : "";
-    if (version == "1") {
-      migrate_v1(c);
+    if (version == "1") migrate_v1(c);
+    if (version == "1" || version == "2") {
+      migrate_v2(c);
       return;
     }
     if (version != std::to_string(kPgSchemaVersion)) {
@@ -591,7 +510,8 @@ void PgStore::create_schema(PGconn* c) const {
       "created bigserial, doc text NOT NULL, PRIMARY KEY (kind, id))",
       "CREATE INDEX records_owner ON records (kind, owner, created)",
       "CREATE TABLE audit_confirmations(seq bigint PRIMARY KEY, hash text NOT NULL)",
-      "INSERT INTO sco_meta VALUES ('schema', '2')",
+      kNodeStateTables[0], kNodeStateTables[1], kNodeStateTables[2], kNodeStateTables[3],
+      "INSERT INTO sco_meta VALUES ('schema', '3')",
       "COMMIT",
   };
   run_steps(c, kSchema, std::size(kSchema), "cannot create the schema");
@@ -631,9 +551,7 @@ std::unique_ptr<CatalogStore> open_store(const std::string& location) {
   return is_postgres_uri(location) ? open_postgres_store(location) : open_sqlite_store(location);
 }
 
-namespace {
-// The PostgreSQL URI of a node's catalog, "" for its SQLite file.
-std::string node_uri(const std::string& node_dir) {
+std::string node_catalog_uri(const std::string& node_dir) {
   if (const char* env = std::getenv("SCO_CATALOG_URI"); env && *env) return env;
   std::ifstream f(std::filesystem::path(node_dir) / "catalog.uri");
   std::string uri;
@@ -642,15 +560,14 @@ std::string node_uri(const std::string& node_dir) {
   }
   return uri;
 }
-}  // namespace
 
 std::unique_ptr<CatalogStore> open_node_store(const std::string& node_dir) {
-  const std::string uri = node_uri(node_dir);
+  const std::string uri = node_catalog_uri(node_dir);
   return uri.empty() ? open_sqlite_store(node_dir) : open_postgres_store(uri);
 }
 
 std::string node_store_location(const std::string& node_dir) {
-  const std::string uri = node_uri(node_dir);
+  const std::string uri = node_catalog_uri(node_dir);
   return uri.empty() ? node_dir : shown(uri);
 }
 

@@ -114,6 +114,8 @@ std::unique_ptr<CatalogStore> open_store(const std::string& location);
 // The catalog of the node whose files (keys, tokens, audit log) are in `node_dir`: the PostgreSQL
 // database named by $SCO_CATALOG_URI, else by the file DIR/catalog.uri, else DIR/catalog.sqlite.
 std::unique_ptr<CatalogStore> open_node_store(const std::string& node_dir);
+// The PostgreSQL URI of that catalog, "" when it is the folder's SQLite file.
+std::string node_catalog_uri(const std::string& node_dir);
 // Where that catalog is, for messages ("postgresql://user@host:port/db", password left out, or the folder).
 std::string node_store_location(const std::string& node_dir);
 

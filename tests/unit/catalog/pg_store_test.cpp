@@ -73,7 +73,7 @@ TEST(PostgresStore, PartitionsComeWithTheirCollection) {
   // Reopened: the schema is there and checked, not created again.
   store.reset();
   EXPECT_EQ(catalog::open_store(uri)->collections().size(), 2u);
-  EXPECT_EQ(scalar(uri, "SELECT value FROM sco_meta WHERE key = 'schema'"), "2");
+  EXPECT_EQ(scalar(uri, "SELECT value FROM sco_meta WHERE key = 'schema'"), "3");
 }
 
 // A version 1 catalog (no space-time boxes) is migrated on opening: every item gets its box, found
@@ -90,13 +90,15 @@ TEST(PostgresStore, VersionOneIsMigratedOnOpening) {
     open["properties"] = {{"start_datetime", "2021-05-30T00:00:00Z"}, {"end_datetime", ""}};
     store->put_item(open, "s");
   }
-  // Back to version 1 as an older sco made it.
+  // Back to version 1 as an older sco made it: no space-time boxes, no node state.
+  scalar(uri, "DROP TABLE node_docs, audit_log, audit_head, rate_buckets");
   scalar(uri, "DROP INDEX items_tbox");
   scalar(uri, "ALTER TABLE items DROP COLUMN tbox");
   scalar(uri, "UPDATE sco_meta SET value = '1' WHERE key = 'schema'");
   auto store = catalog::open_store(uri);
-  EXPECT_EQ(scalar(uri, "SELECT value FROM sco_meta WHERE key = 'schema'"), "2");
+  EXPECT_EQ(scalar(uri, "SELECT value FROM sco_meta WHERE key = 'schema'"), "3");
   EXPECT_EQ(scalar(uri, "SELECT count(*) FROM items WHERE tbox IS NULL"), "0");
+  EXPECT_EQ(scalar(uri, "SELECT count(*) FROM audit_log"), "0");  // version 2 to 3: the node state's tables
   EXPECT_EQ(scalar(uri, "SELECT round(ST_ZMax(tbox)) FROM items WHERE id = 'i100'"), "10000000");  // the open end
   catalog::SearchQuery q;
   q.bbox = catalog::BBox{-180.5, -9.5, -175.5, -8.5};  // items 0..4 (and the open one's box, 100 % 360 - 180 = -80: not)
