@@ -70,14 +70,17 @@ json public_view(const json& job, bool full) {
 
 JobService::JobService(catalog::CatalogStore& store, std::string catalog_dir, const OpenEoLimits& limits, int threads,
                        const std::optional<SlurmOptions>& slurm)
-    : store_(store), catalog_dir_(std::move(catalog_dir)), limits_(limits), threads_(std::max(1, threads)) {
+    : store_(store), catalog_dir_(std::move(catalog_dir)), limits_(limits), threads_(std::max(1, threads)),
+      server_id_(core::utc_now_ms().substr(0, 19) + "-" + core::random_hex(6)) {
   if (slurm) {
     slurm_ = std::make_unique<SlurmClient>(*slurm);
     const char* uri = std::getenv("SCO_CATALOG_URI");
     catalog_uri_ = uri && *uri ? uri : catalog_dir_;
   }
-  resume_after_restart();
+  beat();
+  adopt_orphans();
   for (int i = 0; i < std::max(1, limits_.job_slots); ++i) workers_.emplace_back([this] { worker(); });
+  watcher_ = std::thread([this] { watch(); });
 }
 
 JobService::~JobService() {
@@ -88,6 +91,13 @@ JobService::~JobService() {
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
+  watch_wake_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
+  // Gone: the jobs queued again here are adopted by another replica, if any.
+  try {
+    store_.transaction([&] { store_.delete_record("server", server_id_); });
+  } catch (const std::exception&) {
+  }
 }
 
 std::string JobService::job_dir(const std::string& id) const { return (fs::path(catalog_dir_) / "openeo" / "jobs" / id).string(); }
@@ -99,26 +109,28 @@ JobService::Queued JobService::queued_entry(const json& job) {
           job.value("estimate", json::object()).value("peak_memory_bytes", std::uint64_t{0})};
 }
 
-// Jobs that were queued are queued again in their order; one that was running when the node stopped
-// unexpectedly failed, with that reason, and its partial files are removed.
-void JobService::resume_after_restart() {
-  std::vector<std::pair<std::string, json>> queued;
-  for (json job : store_.records("job")) {
-    const std::string status = job.value("status", "");
-    if (slurm_ && job.contains("slurm_job") && (status == "running" || status == "queued")) {
-      queued.emplace_back(job.value("queued_at", std::string()), job);  // submitted before the stop: followed again
-    } else if (status == "running") {
-      std::error_code ec;
-      fs::remove_all(job_dir(job["id"]), ec);
-      job["status"] = "error";
-      log_job(job, "error", "the node stopped while the job ran (the server was killed or crashed); start the job again", "Internal");
-      save_job(store_, job);
-    } else if (status == "queued") {
-      queued.emplace_back(job.value("queued_at", std::string()), job);
-    }
+// A job whose server stopped: a queued one (or one submitted to Slurm, followed again) is queued
+// here; one that was running when its server stopped unexpectedly failed, with that reason, and its
+// partial files are removed. Called with the jobs in their queue order.
+void JobService::adopt(json job) {
+  const std::string status = job.value("status", "");
+  if (slurm_ && job.contains("slurm_job") && (status == "running" || status == "queued")) {
+    job["server"] = server_id_;  // submitted before the stop: followed again
+  } else if (status == "running") {
+    std::error_code ec;
+    fs::remove_all(job_dir(job["id"]), ec);
+    job["status"] = "error";
+    log_job(job, "error", "the node stopped while the job ran (the server was killed or crashed); start the job again", "Internal");
+    save_job(store_, job);
+    return;
+  } else if (status == "queued") {
+    job["server"] = server_id_;
+  } else {
+    return;
   }
-  std::stable_sort(queued.begin(), queued.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& [at, job] : queued) queue_.push_back(queued_entry(job));
+  save_job(store_, job);
+  std::lock_guard lock(mutex_);
+  queue_.push_back(queued_entry(job));
 }
 
 ApiResponse JobService::handle(const ApiRequest& req, const std::string& rest) {
@@ -250,6 +262,7 @@ ApiResponse JobService::start(const ApiRequest& req, json job) {
   job["progress"] = 0;
   job["estimate"] = estimate.to_json();
   job["queued_at"] = core::utc_now_ms();
+  job["server"] = server_id_;
   job.erase("error");
   log_job(job, "info", fmt::format("queued; {} MiB of memory planned", estimate.peak_memory >> 20));
   save_job(store_, job);
@@ -261,20 +274,39 @@ ApiResponse JobService::start(const ApiRequest& req, json job) {
 }
 
 // Asks a running job to stop and waits until its worker has cleaned up; a queued job leaves the queue.
+// A job another replica runs is asked of it; one whose server stopped is cancelled here.
 ApiResponse JobService::cancel(json job) {
   const std::string id = job["id"];
   std::unique_lock lock(mutex_);
+  if (cancel_here(id, lock, true)) return no_content();
+  job = store_.record("job", id).value_or(job);
+  const std::string status = job.value("status", ""), server = job.value("server", "");
+  if (status != "queued" && status != "running") return no_content();
+  lock.unlock();
+  if (!server.empty() && server != server_id_ && live_servers().count(server)) return cancel_elsewhere(job);
+  std::error_code ec;
+  fs::remove_all(job_dir(id), ec);
+  job["status"] = "canceled";
+  log_job(job, "info", "canceled (the server that had it stopped)");
+  save_job(store_, job);
+  return no_content();
+}
+
+bool JobService::cancel_here(const std::string& id, std::unique_lock<std::mutex>& lock, bool wait) {
   if (auto q = std::find_if(queue_.begin(), queue_.end(), [&](const Queued& e) { return e.id == id; }); q != queue_.end()) {
     queue_.erase(q);
-    job = store_.record("job", id).value_or(job);
+    json job = store_.record("job", id).value();
     job["status"] = "canceled";
     log_job(job, "info", "canceled before it ran");
     save_job(store_, job);
-  } else if (auto r = running_.find(id); r != running_.end()) {
-    r->second.cancel->cancel();
-    wake_.wait(lock, [&] { return !running_.count(id); });
+    return true;
   }
-  return no_content();
+  if (auto r = running_.find(id); r != running_.end()) {
+    r->second.cancel->cancel();
+    if (wait) wake_.wait(lock, [&] { return !running_.count(id); });
+    return true;
+  }
+  return false;
 }
 
 ApiResponse JobService::remove(json job) {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -66,7 +67,24 @@ class JobService {
   ApiResponse logs(const ApiRequest& req, const nlohmann::json& job) const;
 
   static Queued queued_entry(const nlohmann::json& job);
-  void resume_after_restart();
+  // A job left by a server that stopped (killed: running -> failed; cleanly: queued -> queued here).
+  void adopt(nlohmann::json job);
+  // A queued or running job of this server stopped; false when it is not this server's. With `wait`,
+  // returns once the job's worker has cleaned up.
+  bool cancel_here(const std::string& id, std::unique_lock<std::mutex>& lock, bool wait);
+  // A job of another live server: asked through the catalog, answered when that server stopped it.
+  ApiResponse cancel_elsewhere(const nlohmann::json& job);
+
+  // Replicas (server/job_replicas.cpp): servers on one catalog share its jobs. Each server is a record
+  // of kind "server" beating every second; a job names the server that queued it; a cancellation
+  // asked of another server is a record of kind "job_cancel" acted on within a second by the job's
+  // server; the jobs of a server whose beat stopped (or whose process is gone, on this host) are
+  // adopted by the live server with the smallest id.
+  void beat();
+  std::set<std::string> live_servers() const;
+  void take_cancellations();
+  void adopt_orphans();
+  void watch();
   void worker();
   // The next job to run (fairness, memory), or empty; called with mutex_ held.
   std::string pick();
@@ -89,6 +107,9 @@ class JobService {
   std::vector<std::thread> workers_;
   std::unique_ptr<SlurmClient> slurm_;
   std::string catalog_uri_;  // what the cluster's `sco job run` opens: the PostgreSQL URI, or the node folder
+  const std::string server_id_;  // this server among the replicas
+  std::condition_variable watch_wake_;
+  std::thread watcher_;
 };
 
 // One started job run to its end in this process (`sco job run ID`, what a Slurm job executes): the
