@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgdal-dev gdal-bin libproj-dev libgeos-dev libsqlite3-dev libsodium-dev libcpp-httplib-dev libssl-dev zlib1g-dev libdeflate-dev libzstd-dev openssl
-  libpq-dev postgresql postgresql-15-postgis-3
+  libpq-dev postgresql postgresql-15-postgis-3 nginx
   libopenmpi-dev openmpi-bin slurm-wlm munge
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libtbb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
