@@ -279,7 +279,16 @@ class Gatekeeper {
 
   // A token bucket per caller: `rate_limit` per second, bursts up to twice that; shared by the
   // replicas of a node whose state is in PostgreSQL.
-  bool take(const std::string& key) { return state_->take(key, o_.rate_limit, 2.0 * o_.rate_limit); }
+  // While the database is lost, this process's own buckets limit instead: routes that do not need
+  // the database (health, cached tiles) stay up.
+  bool take(const std::string& key) {
+    try {
+      return state_->take(key, o_.rate_limit, 2.0 * o_.rate_limit);
+    } catch (const core::Error& e) {
+      if (e.code() != core::ErrorCode::kUnavailable) throw;
+      return security::folder_state(o_.catalog_dir)->take(key, o_.rate_limit, 2.0 * o_.rate_limit);
+    }
+  }
 
   static thread_local Dialect dialect_;
   const ServerOptions& o_;
