@@ -1,5 +1,6 @@
 #include "catalog/pg_node_state.hpp"
 
+#include <algorithm>
 #include <atomic>
 
 #include <fmt/format.h>
@@ -39,6 +40,27 @@ class PgNodeState : public security::NodeState {
     pg::Lease c(pool_);
     const pg::Result r = pool_.exec(c.conn, "SELECT version FROM node_docs WHERE name = $1", {name});
     return r.rows() ? r.text(0, 0) : "none";
+  }
+
+  // Trusted keys: the document "trust" ([{"name", "text"}], by name).
+  std::vector<std::pair<std::string, std::string>> trusted() const override {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& k : load("trust")) out.emplace_back(k.value("name", ""), k.value("text", ""));
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  void trust(const std::string& name, const std::string& text, const std::function<void(const std::string&)>& check) override {
+    change("trust", [&](json& all) {
+      for (auto& k : all) {
+        if (k.value("name", "") != name) continue;
+        check(k.value("text", ""));
+        k["text"] = text;
+        return;
+      }
+      check("");
+      all.push_back({{"name", name}, {"text", text}});
+    });
   }
 
   void append_audit(const std::function<AuditAppend(const std::string&)>& make) override {

@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "core/parse.hpp"
 #include "security/jcs.hpp"
+#include "security/node_state.hpp"
 
 namespace sco::security {
 
@@ -137,18 +138,10 @@ std::vector<PublicKey> trusted_keys(const std::string& dir) {
   std::vector<PublicKey> keys;
   const fs::path pub = fs::path(dir) / "keys" / "node.pub";
   if (fs::exists(pub)) keys.push_back(parse_public_key(read_file(pub), pub.string()));
-  const fs::path td = fs::path(dir) / "trust";
-  if (fs::is_directory(td)) {
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(td)) {
-      if (e.path().extension() == ".pub") files.push_back(e.path());
-    }
-    std::sort(files.begin(), files.end());
-    for (const auto& f : files) {
-      PublicKey k = parse_public_key(read_file(f), f.string());
-      k.name = f.stem().string();
-      keys.push_back(k);
-    }
+  for (const auto& [name, text] : node_state(dir)->trusted()) {
+    PublicKey k = parse_public_key(text, fmt::format("the trusted key '{}'", name));
+    k.name = name;
+    keys.push_back(k);
   }
   return keys;
 }
@@ -159,14 +152,11 @@ PublicKey trust_key(const std::string& dir, const std::string& name, const std::
   }
   PublicKey k = parse_public_key(read_file(key_file), key_file);
   k.name = name;
-  const fs::path td = fs::path(dir) / "trust";
-  fs::create_directories(td);
-  const fs::path target = td / (name + ".pub");
-  if (fs::exists(target)) {
-    const PublicKey old = parse_public_key(read_file(target), target.string());
-    if (old.key != k.key) core::fail(ErrorCode::kInvalidInput, "trust: '{}' already names another key ({}); remove {} first", name, old.key_id(), target.string());
-  }
-  write_file(target, k.line(), 0644);
+  node_state(dir)->trust(name, k.line(), [&](const std::string& old_text) {
+    if (old_text.empty()) return;
+    const PublicKey old = parse_public_key(old_text, name);
+    if (old.key != k.key) core::fail(ErrorCode::kInvalidInput, "trust: '{}' already names another key ({}); remove it from the trusted keys first", name, old.key_id());
+  });
   return k;
 }
 

@@ -2,7 +2,8 @@
 // The node's Ed25519 key pair (libsodium), trusted partner keys, and signatures over STAC items.
 //   DIR/keys/node.key   the secret key, base64, file mode 0600, created on first use
 //   DIR/keys/node.pub   "sco-ed25519 BASE64 NAME": the public key as partners receive it
-//   DIR/trust/NAME.pub  the partner keys this node trusts
+//   DIR/trust/NAME.pub  the partner keys this node trusts (in the database for a node whose catalog is
+//                       in PostgreSQL: security/node_state)
 // An item's signature covers its RFC 8785 canonical JSON without "links" (rewritten by every server),
 // without its assets' "href"s (where a copy lives changes from node to node; what it holds is pinned
 // by the signed "file:checksum" and "file:size") and without the signature itself; it is stored in the item as "sco:signature":
@@ -39,9 +40,9 @@ class NodeKeys {
 
 bool verify_signature(const PublicKey& key, const std::string& message, const std::string& signature_base64);
 
-// The keys a node accepts signatures from: its own and DIR/trust/*.pub.
+// The keys a node accepts signatures from: its own and the trusted ones (DIR/trust/*.pub).
 std::vector<PublicKey> trusted_keys(const std::string& dir);
-// Adds DIR/trust/NAME.pub from a partner's key file; throws when NAME is taken by another key.
+// Trusts a partner's key file under NAME; throws when NAME is taken by another key.
 PublicKey trust_key(const std::string& dir, const std::string& name, const std::string& key_file);
 
 // The bytes an item's signature covers.

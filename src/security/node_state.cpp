@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -84,6 +85,34 @@ class FolderState : public NodeState {
     struct stat st {};
     if (::stat((fs::path(dir_) / name).c_str(), &st) != 0) return "none";
     return fmt::format("{}:{}:{}.{}", st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+  }
+
+  std::vector<std::pair<std::string, std::string>> trusted() const override {
+    std::vector<std::pair<std::string, std::string>> out;
+    const fs::path td = fs::path(dir_) / "trust";
+    if (!fs::is_directory(td)) return out;
+    for (const auto& e : fs::directory_iterator(td)) {
+      if (e.path().extension() != ".pub") continue;
+      std::ifstream f(e.path(), std::ios::binary);
+      out.emplace_back(e.path().stem().string(), std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>()));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  void trust(const std::string& name, const std::string& text, const std::function<void(const std::string&)>& check) override {
+    const FileLock lock(dir_, "trust");
+    const fs::path td = fs::path(dir_) / "trust", target = td / (name + ".pub"), tmp = target.string() + ".tmp";
+    std::string old;
+    if (std::ifstream f(target, std::ios::binary); f) old.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    check(old);
+    fs::create_directories(td);
+    {
+      std::ofstream f(tmp, std::ios::binary);
+      f << text;
+      if (!f) core::fail(ErrorCode::kIo, "cannot write '{}'", tmp.string());
+    }
+    fs::rename(tmp, target);
   }
 
   void append_audit(const std::function<AuditAppend(const std::string&)>& make) override {
@@ -221,12 +250,13 @@ void set_node_state_resolver(NodeStateResolver r) {
 }
 
 std::size_t copy_node_state(const NodeState& from, NodeState& to) {
+  std::uint64_t start = 0, position = 0;
+  if (!to.audit_lines(start).empty()) core::fail(ErrorCode::kInvalidInput, "the audit log at {} is not empty: not copied over", to.audit_location());
   for (const char* name : {"tokens.json", "users.json"}) {
     const json doc = from.load(name);
     to.change(name, [&](json& d) { d = doc; });
   }
-  std::uint64_t start = 0, position = 0;
-  if (!to.audit_lines(start).empty()) core::fail(ErrorCode::kInvalidInput, "the audit log at {} is not empty: not copied over", to.audit_location());
+  for (const auto& [name, text] : from.trusted()) to.trust(name, text, [](const std::string&) {});
   const std::vector<std::string> lines = from.audit_lines(position);
   const std::string head = from.audit_head().value_or("");
   for (const auto& line : lines) to.append_audit([&](const std::string&) { return NodeState::AuditAppend{line, head}; });

@@ -1,8 +1,9 @@
 #pragma once
-// Where a node keeps the small state its servers share: its documents (the API tokens, the users),
+// Where a node keeps the small state its servers share: its documents (the API tokens, the users), the
+// partner keys it trusts,
 // its hash-chained audit log with the signed head, and the rate-limit buckets of its callers.
 //   - by default the node's folder: DIR/tokens.json, DIR/users.json (owner-only, replaced atomically,
-//     changed under flock), DIR/audit.log + DIR/audit.head, buckets in this process's memory;
+//     changed under flock), DIR/trust/NAME.pub, DIR/audit.log + DIR/audit.head, buckets in this process's memory;
 //   - for a node whose catalog is in PostgreSQL, the database (catalog/pg_node_state), so that the
 //     replicas of a server behind a load balancer share tokens, users, the log and the rate limits.
 // `node_state(dir)` gives the node's state; which one a folder has is decided by the resolver the
@@ -28,6 +29,12 @@ class NodeState {
   virtual void change(const std::string& name, const std::function<void(nlohmann::json&)>& edit) = 0;
   // Differs whenever the document changed since: what caches of it compare. Cheap.
   virtual std::string version(const std::string& name) const = 0;
+
+  // The partner keys the node trusts, by name: (name, the key's text as its file holds it).
+  virtual std::vector<std::pair<std::string, std::string>> trusted() const = 0;
+  // Stores a trusted key under `name`; `check` sees the text already under that name ("" when none),
+  // under the lock, and throws to refuse.
+  virtual void trust(const std::string& name, const std::string& text, const std::function<void(const std::string& old)>& check) = 0;
 
   // The audit log. `make` gets the last entry's line ("" when the log is empty) under an exclusive
   // lock and returns the new entry's line and the new head's text; both are durable when append returns.
@@ -57,7 +64,7 @@ std::shared_ptr<NodeState> folder_state(const std::string& dir);
 using NodeStateResolver = std::function<std::shared_ptr<NodeState>(const std::string& dir)>;
 void set_node_state_resolver(NodeStateResolver resolver);
 
-// Copies documents and the audit log (entries and head, as they are: the chain verifies as before) of
+// Copies documents, trusted keys and the audit log (entries and head, as they are: the chain verifies as before) of
 // `from` into `to`, whose log must be empty. Returns the number of audit entries copied.
 std::size_t copy_node_state(const NodeState& from, NodeState& to);
 

@@ -121,6 +121,8 @@ TEST(PostgresNodeState, AFoldersStateIsCopiedWithItsChainIntact) {
   const auto keys = security::NodeKeys::load_or_create(folder.string());
   for (int i = 0; i < 5; ++i) security::audit(folder.string(), keys, "old.event", {{"i", i}});
   const std::string token = security::create_token(folder.string(), "carol", "reader");
+  const auto partner = security::NodeKeys::load_or_create((folder / "partner").string());
+  security::trust_key(folder.string(), "partner", (folder / "partner" / "keys" / "node.pub").string());
   auto to = catalog::location_node_state(r.uri);
   EXPECT_EQ(security::copy_node_state(*catalog::location_node_state(folder.string()), *to), 5u);
   fs::copy(folder / "keys", fs::path(r.a) / "keys", fs::copy_options::overwrite_existing | fs::copy_options::recursive);  // the node's keys go with it
@@ -128,6 +130,11 @@ TEST(PostgresNodeState, AFoldersStateIsCopiedWithItsChainIntact) {
   EXPECT_TRUE(check.ok) << (check.problems.empty() ? "" : check.problems.front());
   EXPECT_EQ(check.entries, 5u);
   EXPECT_TRUE(security::check_token(r.a, token));
+  const auto trusted = security::trusted_keys(r.b);  // on the other replica too
+  ASSERT_EQ(trusted.size(), 1u);  // the partner's (r.b has no key pair of its own here)
+  EXPECT_EQ(trusted[0].name, "partner");
+  EXPECT_EQ(trusted[0].key_id(), partner.public_key().key_id());
+  EXPECT_FALSE(fs::exists(fs::path(r.a) / "trust"));
   // A second copy would mix two chains: refused.
   EXPECT_THROW(security::copy_node_state(*catalog::location_node_state(folder.string()), *to), core::Error);
 }
