@@ -2,7 +2,7 @@
 // CatalogStore behind `--catalog postgresql://USER@HOST:PORT/DB` (libpq URIs).
 //   - items partitioned by collection (LIST), a partition created with its collection, never on the
 //     ingest or search paths (concurrent DDL is what deadlocks other STAC stores' ingests); the
-//     partitioned table's indexes (GiST on the item's box, its time interval, its paging key) are
+//     partitioned table's indexes (SP-GiST on the item's space-time box, GiST on its box, its time interval, its paging key) are
 //     made on every partition by PostgreSQL;
 //   - ids and times compared as bytes (COLLATE "C"), as SQLite compares them: both stores order and
 //     filter alike whatever the database's locale;
@@ -37,7 +37,7 @@ using pg::shown;
 
 namespace {
 
-constexpr int kPgSchemaVersion = 3;
+constexpr int kPgSchemaVersion = 4;
 
 std::string number_text(double v) { return fmt::format("{:.17g}", v); }
 
@@ -78,6 +78,9 @@ constexpr const char* kItemUpsert =
     " ON CONFLICT (collection, id) DO UPDATE SET start_dt = excluded.start_dt, end_dt = excluded.end_dt, minx = excluded.minx, "
     "miny = excluded.miny, maxx = excluded.maxx, maxy = excluded.maxy, box = excluded.box, checksum = excluded.checksum, doc = excluded.doc, "
     "tbox = excluded.tbox WHERE items.checksum IS DISTINCT FROM excluded.checksum";
+
+// Each item's space-time box (x, y, days), searched with the 3-D overlap operator &/&.
+constexpr const char* kSpaceTimeIndex = "CREATE INDEX items_tbox ON items USING spgist (tbox spgist_geometry_ops_3d)";
 
 // The node's shared state (catalog/pg_node_state): its documents (tokens, users), the audit log and
 // its signed head, the rate-limit buckets (unlogged: refilled after a crash).
@@ -256,7 +259,7 @@ class PgStore : public CatalogStore {
       const double w = q.bbox ? q.bbox->west : -1e9, s = q.bbox ? q.bbox->south : -1e9, e = q.bbox ? q.bbox->east : 1e9,
                    n = q.bbox ? q.bbox->north : 1e9;
       const double t0 = epoch_days(q.datetime_start, kOpenStart) - 1, t1 = epoch_days(q.datetime_end, kOpenEnd) + 1;
-      where += fmt::format(" AND tbox &&& ST_MakeLine(ST_MakePoint({}::float8, {}::float8, {}::float8), ST_MakePoint({}::float8, {}::float8, {}::float8))",
+      where += fmt::format(" AND tbox &/& ST_MakeLine(ST_MakePoint({}::float8, {}::float8, {}::float8), ST_MakePoint({}::float8, {}::float8, {}::float8))",
                            p(number_text(w)), p(number_text(s)), p(number_text(t0)), p(number_text(e)), p(number_text(n)), p(number_text(t1)));
     }
     if (q.bbox) {
@@ -385,6 +388,7 @@ class PgStore : public CatalogStore {
 
   void migrate_v1(PGconn* c) const;
   void migrate_v2(PGconn* c) const;
+  void migrate_v3(PGconn* c) const;
   void run_steps(PGconn* c, const char* const* steps, std::size_t n, const char* what) const;
   void run_in_transaction(const std::function<void(PGconn*)>& work) { bound_work("BEGIN", work); }
 
@@ -447,7 +451,6 @@ void PgStore::migrate_v1(PGconn* c) const {
       "UPDATE items SET tbox = ST_MakeLine(ST_MakePoint(minx, miny, pg_temp.sco_days(start_dt, -1e7)), "
       "ST_MakePoint(maxx, maxy, pg_temp.sco_days(end_dt, 1e7)))",
       "ALTER TABLE items ALTER COLUMN tbox SET NOT NULL",
-      "CREATE INDEX items_tbox ON items USING gist (tbox gist_geometry_ops_nd)",
       "UPDATE sco_meta SET value = '2' WHERE key = 'schema'",
       "COMMIT",
   };
@@ -460,6 +463,16 @@ void PgStore::migrate_v2(PGconn* c) const {
       "BEGIN", kNodeStateTables[0], kNodeStateTables[1], kNodeStateTables[2], kNodeStateTables[3], "UPDATE sco_meta SET value = '3' WHERE key = 'schema'", "COMMIT",
   };
   run_steps(c, kSteps, std::size(kSteps), "cannot migrate the schema from version 2");
+}
+
+// Version 3 to 4: the space-time boxes under SP-GiST (PostGIS's 3-D octree-like partitioning) instead
+// of GiST: at 1,000,000 items a box-and-interval search reads 29 index pages in 0.1 ms, not 187
+// pages in 1.8-2.3 ms (EXPLAIN ANALYZE, bench/catalog's searches); built in 5 s instead of minutes.
+void PgStore::migrate_v3(PGconn* c) const {
+  static const char* const kSteps[] = {
+      "BEGIN", "DROP INDEX IF EXISTS items_tbox", kSpaceTimeIndex, "UPDATE sco_meta SET value = '4' WHERE key = 'schema'", "COMMIT",
+  };
+  run_steps(c, kSteps, std::size(kSteps), "cannot migrate the schema from version 3");
 }
 
 void PgStore::run_steps(PGconn* c, const char* const* steps, std::size_t n, const char* what) const {
@@ -481,8 +494,9 @@ void PgStore::create_schema(PGconn* c) const {
     const Result v = exec(c, "SELECT value FROM sco_meta WHERE key = 'schema'", {});
     const std::string version = v.rows() ? v.text(0, 0) : "";
     if (version == "1") migrate_v1(c);
-    if (version == "1" || version == "2") {
-      migrate_v2(c);
+    if (version == "1" || version == "2") migrate_v2(c);
+    if (version == "1" || version == "2" || version == "3") {
+      migrate_v3(c);
       return;
     }
     if (version != std::to_string(kPgSchemaVersion)) {
@@ -501,7 +515,7 @@ void PgStore::create_schema(PGconn* c) const {
       "start_dt text COLLATE \"C\" NOT NULL, end_dt text COLLATE \"C\" NOT NULL, minx float8 NOT NULL, miny float8 NOT NULL, "
       "maxx float8 NOT NULL, maxy float8 NOT NULL, box geometry(Polygon, 4326) NOT NULL, checksum text NOT NULL, doc text NOT NULL, "
       "tbox geometry NOT NULL, PRIMARY KEY (collection, id)) PARTITION BY LIST (collection)",
-      "CREATE INDEX items_tbox ON items USING gist (tbox gist_geometry_ops_nd)",
+      kSpaceTimeIndex,
       "CREATE INDEX items_box ON items USING gist (box)",
       "CREATE INDEX items_time ON items (end_dt, start_dt)",
       "CREATE INDEX items_key ON items (key)",
@@ -511,7 +525,7 @@ void PgStore::create_schema(PGconn* c) const {
       "CREATE INDEX records_owner ON records (kind, owner, created)",
       "CREATE TABLE audit_confirmations(seq bigint PRIMARY KEY, hash text NOT NULL)",
       kNodeStateTables[0], kNodeStateTables[1], kNodeStateTables[2], kNodeStateTables[3],
-      "INSERT INTO sco_meta VALUES ('schema', '3')",
+      "INSERT INTO sco_meta VALUES ('schema', '4')",
       "COMMIT",
   };
   run_steps(c, kSchema, std::size(kSchema), "cannot create the schema");

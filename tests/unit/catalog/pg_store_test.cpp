@@ -73,7 +73,7 @@ TEST(PostgresStore, PartitionsComeWithTheirCollection) {
   // Reopened: the schema is there and checked, not created again.
   store.reset();
   EXPECT_EQ(catalog::open_store(uri)->collections().size(), 2u);
-  EXPECT_EQ(scalar(uri, "SELECT value FROM sco_meta WHERE key = 'schema'"), "3");
+  EXPECT_EQ(scalar(uri, "SELECT value FROM sco_meta WHERE key = 'schema'"), "4");
 }
 
 // A version 1 catalog (no space-time boxes) is migrated on opening: every item gets its box, found
@@ -96,7 +96,7 @@ TEST(PostgresStore, VersionOneIsMigratedOnOpening) {
   scalar(uri, "ALTER TABLE items DROP COLUMN tbox");
   scalar(uri, "UPDATE sco_meta SET value = '1' WHERE key = 'schema'");
   auto store = catalog::open_store(uri);
-  EXPECT_EQ(scalar(uri, "SELECT value FROM sco_meta WHERE key = 'schema'"), "3");
+  EXPECT_EQ(scalar(uri, "SELECT value FROM sco_meta WHERE key = 'schema'"), "4");
   EXPECT_EQ(scalar(uri, "SELECT count(*) FROM items WHERE tbox IS NULL"), "0");
   EXPECT_EQ(scalar(uri, "SELECT count(*) FROM audit_log"), "0");  // version 2 to 3: the node state's tables
   EXPECT_EQ(scalar(uri, "SELECT round(ST_ZMax(tbox)) FROM items WHERE id = 'i100'"), "10000000");  // the open end
