@@ -1,5 +1,8 @@
 #include "catalog/pg_connection.hpp"
 
+#include <algorithm>
+#include <functional>
+
 #include <fmt/format.h>
 
 #include "core/error.hpp"
@@ -57,6 +60,14 @@ Pool::~Pool() {
   for (PGconn* c : idle_) PQfinish(c);
 }
 
+void Pool::finish(PGconn* c) const {
+  {
+    std::lock_guard lock(mutex_);
+    prepared_.erase(c);  // a new connection may get the same address
+  }
+  PQfinish(c);
+}
+
 PGconn* Pool::borrow() const {
   {
     std::lock_guard lock(mutex_);
@@ -64,6 +75,7 @@ PGconn* Pool::borrow() const {
       PGconn* c = idle_.back();
       idle_.pop_back();
       if (PQstatus(c) == CONNECTION_OK) return c;
+      prepared_.erase(c);
       PQfinish(c);  // lost: a new one is made
     }
   }
@@ -79,21 +91,46 @@ PGconn* Pool::borrow() const {
 
 void Pool::give_back(PGconn* c) const {
   if (PQtransactionStatus(c) != PQTRANS_IDLE || PQstatus(c) != CONNECTION_OK) {
-    PQfinish(c);  // never hand on a connection in an unknown state
+    finish(c);  // never hand on a connection in an unknown state
     return;
   }
-  std::lock_guard lock(mutex_);
-  if (idle_.size() < 64) {
-    idle_.push_back(c);
-    return;
+  {
+    std::lock_guard lock(mutex_);
+    if (idle_.size() < 64) {
+      idle_.push_back(c);
+      return;
+    }
   }
-  PQfinish(c);
+  finish(c);
 }
 
+// Queries (SELECT, WITH, INSERT, UPDATE, DELETE) are prepared once per connection under a name from
+// their text and executed by name afterwards: PostgreSQL parses and plans a statement once (a search
+// over partitioned items plans in 0.15-0.3 ms, as long as it runs at 100,000 items), then reuses the
+// plan or replans only with the parameters' values. Other statements (BEGIN, DDL) run unnamed.
 Result Pool::exec(PGconn* c, const std::string& sql, const std::vector<std::string>& params) const {
   std::vector<const char*> values;
   for (const auto& v : params) values.push_back(v.c_str());
-  return Result(PQexecParams(c, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0), c, shown_);
+  const int n = static_cast<int>(values.size());
+  const std::string name = statement_name(c, sql, n);
+  if (name.empty()) return Result(PQexecParams(c, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0), c, shown_);
+  return Result(PQexecPrepared(c, name.c_str(), n, values.data(), nullptr, nullptr, 0), c, shown_);
+}
+
+std::string Pool::statement_name(PGconn* c, const std::string& sql, int params) const {
+  static const char* const kQueries[] = {"SELECT", "WITH", "INSERT", "UPDATE", "DELETE"};
+  if (std::none_of(std::begin(kQueries), std::end(kQueries), [&](const char* k) { return sql.rfind(k, 0) == 0; })) return "";
+  const std::string name = fmt::format("sco_{:016x}", std::hash<std::string>{}(sql));
+  {
+    std::lock_guard lock(mutex_);
+    auto& known = prepared_[c];
+    if (const auto it = known.find(name); it != known.end()) return it->second == sql ? name : "";  // another text of the same hash: unnamed
+    if (known.size() >= 256) return "";  // enough kept on this connection
+  }
+  Result(PQprepare(c, name.c_str(), sql.c_str(), params, nullptr), c, shown_);  // throws as the query would
+  std::lock_guard lock(mutex_);
+  prepared_[c].emplace(name, sql);
+  return name;
 }
 
 }  // namespace sco::catalog::pg

@@ -1,12 +1,14 @@
 #pragma once
 // PostgreSQL connections for the catalog's stores (libpq): URIs shown without their password, libpq's
 // messages on one line, query results that throw naming the database (kUnavailable when the
-// connection is lost: 503 with Retry-After), and a pool of connections reused between queries.
+// connection is lost: 503 with Retry-After), and a pool of connections reused between queries, each
+// keeping its queries prepared.
 #include <libpq-fe.h>
 
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace sco::catalog::pg {
@@ -53,9 +55,14 @@ class Pool {
   const std::string& shown() const { return shown_; }
 
  private:
+  void finish(PGconn* c) const;
+  // The name `sql` is prepared under on `c` (prepared now if needed), "" to run it unnamed.
+  std::string statement_name(PGconn* c, const std::string& sql, int params) const;
+
   std::string uri_, shown_;
   mutable std::mutex mutex_;
   mutable std::vector<PGconn*> idle_;
+  mutable std::unordered_map<const PGconn*, std::unordered_map<std::string, std::string>> prepared_;  // name -> text
 };
 
 // A connection borrowed from a pool for a scope.

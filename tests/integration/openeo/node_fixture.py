@@ -92,6 +92,22 @@ for k, f in enumerate([1.0, 0.5, 0.25]):
         self.sco("user", "add", "ana", "--role", "admin", "--password-stdin", stdin=self.PASSWORDS["ana"] + "\n")
         self.sco("user", "add", "rui", "--role", "reader", "--password-stdin", stdin=self.PASSWORDS["rui"] + "\n")
 
+    def add_big_scene(self, size):
+        """A two-band size x size scene of random values, collection "big": jobs over it run for seconds,
+        long enough to be cancelled or killed."""
+        big = os.path.join(self.TMP, "big_2021-01-01.tif")
+        with_gdal("""
+rng = np.random.default_rng(7)
+n = V["size"]
+ds = gdal.GetDriverByName("GTiff").Create(V["path"], n, n, 2, gdal.GDT_UInt16, ["TILED=YES"])
+ds.SetGeoTransform([-35.0, 1e-5, 0, -7.9, 0, -1e-5])
+ds.SetProjection("EPSG:4326")
+for b in (1, 2):
+    ds.GetRasterBand(b).WriteArray(rng.integers(1, 10000, size=(n, n), dtype=np.uint16))
+ds = None
+""", path=big, size=size)
+        self.sco("ingest", big, "--collection", "big")
+
     def start(self, *options):
         """Starts `sco serve` on a free port; returns its root URL."""
         self.server = subprocess.Popen([self.SCO, "--catalog", self.CAT, "serve", "--port", "0"] + list(options),

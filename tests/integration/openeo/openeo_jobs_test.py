@@ -33,18 +33,7 @@ openeo, OpenEoApiError = openeo_client(check)
 node = Node(sys.argv[1], sys.argv[2], "sco-openeo-jobs-")
 node.populate()
 TMP, CAT = node.TMP, node.CAT
-# A large two-band scene (5000 x 5000) whose jobs run long enough to be cancelled or killed.
-big = os.path.join(TMP, "big_2021-01-01.tif")
-with_gdal("""
-rng = np.random.default_rng(7)
-ds = gdal.GetDriverByName("GTiff").Create(V["path"], 5000, 5000, 2, gdal.GDT_UInt16, ["TILED=YES"])
-ds.SetGeoTransform([-35.0, 1e-5, 0, -7.9, 0, -1e-5])
-ds.SetProjection("EPSG:4326")
-for b in (1, 2):
-    ds.GetRasterBand(b).WriteArray(rng.integers(1, 10000, size=(5000, 5000), dtype=np.uint16))
-ds = None
-""", path=big)
-node.sco("ingest", big, "--collection", "big")
+node.add_big_scene(5000)
 
 
 def request(method, url, token=None, body=None):

@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "support"))
 sys.path.insert(0, os.path.join(HERE, "..", "openeo"))
 from checks import Checks  # noqa: E402
-from node_fixture import Node, openeo_client, wait_status, with_gdal  # noqa: E402
+from node_fixture import Node, openeo_client, wait_status  # noqa: E402
 from pg import Cluster, free_port  # noqa: E402
 
 SCO, SAMPLE, PROJECT = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -50,18 +50,7 @@ os.makedirs(CAT)
 with open(os.path.join(CAT, "catalog.uri"), "w") as f:
     f.write(cluster.new_database() + "\n")
 node.populate()
-# A scene large enough for jobs that run for seconds.
-big = os.path.join(TMP, "big_2021-01-01.tif")
-with_gdal("""
-rng = np.random.default_rng(7)
-ds = gdal.GetDriverByName("GTiff").Create(V["path"], 4000, 4000, 2, gdal.GDT_UInt16, ["TILED=YES"])
-ds.SetGeoTransform([-35.0, 1e-5, 0, -7.9, 0, -1e-5])
-ds.SetProjection("EPSG:4326")
-for b in (1, 2):
-    ds.GetRasterBand(b).WriteArray(rng.integers(1, 10000, size=(4000, 4000), dtype=np.uint16))
-ds = None
-""", path=big)
-node.sco("ingest", big, "--collection", "big")
+node.add_big_scene(4000)
 check(not os.path.exists(os.path.join(CAT, "users.json")) and not os.path.exists(os.path.join(CAT, "audit.log")),
       "users and the audit log are in the database, not in the node's folder")
 
