@@ -225,6 +225,236 @@ std::unique_ptr<WindowSink> open_sink(const RankShare& share, const OutputSpec& 
   return WindowSink::remote(spec, grid, layout);
 }
 
+
+// One pipeline's windows from reading to the ordered writer: worker threads take a free output buffer,
+// then a window index (from a shared counter, or from rank 0 under mpirun), read, compute and encode;
+// finished windows are written in index order (or, on other ranks, sent to rank 0). Memory is bounded
+// by the buffers: 2 per thread, plus on rank 0 of a split run one per window handed to another rank.
+class PipelineRun {
+ public:
+  PipelineRun(const std::vector<PipelineInput>& inputs, const OutputSpec& spec, const WorkerFactory& make_worker, const PipelineOptions& options,
+              const RankShare& share, WindowSink& sink, const core::BlockLayout& layout, int win_w, int win_h, int threads)
+      : inputs_(inputs), spec_(spec), make_worker_(make_worker), options_(options), share_(share), sink_(sink), layout_(layout),
+        win_w_(win_w), win_h_(win_h), threads_(threads),
+        buffer_bytes_(static_cast<std::size_t>(win_w) * win_h * core::size_of(spec.type) * static_cast<std::size_t>(std::max(1, spec.bands))),
+        progress_(options.progress_label, layout.count(), options.progress) {
+    if (options.on_progress) progress_.set_listener(options.on_progress);
+    for (int i = 0; i < 2 * threads; ++i) pool_.push_back(std::make_unique<FinishedWindow>());
+    if (share.split() && share.writes()) {
+      // Enough that the other ranks keep working while rank 0 writes (about 48 MiB of windows per rank).
+      const int per_rank = std::max<int>(3 * threads, static_cast<int>((48u << 20) / std::max<std::size_t>(1, buffer_bytes_)));
+      for (int i = 0; i < per_rank * (share.size - 1); ++i) remote_pool_.push_back(std::make_unique<FinishedWindow>());
+    }
+    if (share.split() && !share.writes()) fetcher_ = std::make_unique<core::IndexFetcher>(*share.link, 4 * threads);
+  }
+
+  // Runs the workers (and rank 0's coordinator) to the end; rethrows the first error, or the
+  // cancellation.
+  void run() {
+    std::vector<std::thread> threads;
+    if (share_.split() && share_.writes()) threads.emplace_back([this] { guarded([this] { coordinate(); }); });
+    for (int t = 1; t < threads_; ++t) threads.emplace_back([this] { guarded([this] { work(); }); });
+    guarded([this] { work(); });
+    for (auto& t : threads) t.join();
+    if (first_error_) std::rethrow_exception(first_error_);
+    core::throw_if_cancelled(options_.cancel);
+    progress_.finish();
+  }
+
+ private:
+  void guarded(const std::function<void()>& f) {
+    try {
+      f();
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      if (!first_error_) first_error_ = std::current_exception();
+      stop_ = true;
+      cv_.notify_all();
+    }
+  }
+
+  // Writes every consecutive ready window, in index order. Called with the mutex held.
+  void drain() {
+    for (auto it = ready_.find(next_to_write_); it != ready_.end(); it = ready_.find(next_to_write_)) {
+      sink_.write(*it->second);
+      (it->second->remote ? remote_pool_ : pool_).push_back(std::move(it->second));
+      ready_.erase(it);
+      ++next_to_write_;
+    }
+    cv_.notify_all();
+  }
+
+  void work() {
+    InputReader reader(inputs_);
+    std::unique_ptr<BlockWorker> worker = make_worker_();
+    std::unique_ptr<codec::TileEncoder> encoder = sink_.make_encoder();
+    std::vector<std::uint8_t> scratch;
+    std::vector<core::BlockView> views(inputs_.size());
+    for (;;) {
+      if (stop_.load() || core::cancelled(options_.cancel)) return;
+      sink_.help(encoder.get(), scratch);
+      std::unique_ptr<FinishedWindow> buf = take_window();
+      if (!buf) return;
+      compute(*buf, reader, *worker, views);
+      core::crash_point("pipeline.window");
+      sink_.encode(*buf, encoder.get());
+      std::unique_lock lock(mutex_);
+      if (!share_.writes()) {
+        lock.unlock();
+        share_.link->send(0, core::kTagWindow, pack_window(*buf));
+        lock.lock();
+        pool_.push_back(std::move(buf));
+        cv_.notify_all();
+        continue;
+      }
+      const std::int64_t i = buf->index;
+      ready_.emplace(i, std::move(buf));
+      drain();
+      lock.unlock();
+      progress_.advance();
+    }
+  }
+
+  // A free buffer first, then a window index: the lowest unwritten window then always owns a buffer
+  // and the ordered writer cannot starve. Empty when no window is left or the run stops.
+  std::unique_ptr<FinishedWindow> take_window() {
+    std::unique_ptr<FinishedWindow> buf;
+    std::int64_t i = -1;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [&] { return !pool_.empty() || stop_.load(); });
+      if (stop_.load()) return nullptr;
+      if (!fetcher_) {
+        i = next_.fetch_add(1);
+        if (i >= layout_.count()) return nullptr;
+      }
+      buf = std::move(pool_.back());
+      pool_.pop_back();
+    }
+    if (fetcher_) {
+      const auto given = fetcher_->next();
+      if (!given) {
+        std::lock_guard lock(mutex_);
+        pool_.push_back(std::move(buf));
+        return nullptr;
+      }
+      i = *given;
+    }
+    buf->index = i;
+    return buf;
+  }
+
+  // The window's inputs read and the worker's output in `buf` (edge windows padded with nodata, so
+  // that the file's bytes are deterministic).
+  void compute(FinishedWindow& buf, InputReader& reader, BlockWorker& worker, std::vector<core::BlockView>& views) {
+    const core::Window w = layout_.window(buf.index);
+    for (std::size_t k = 0; k < inputs_.size(); ++k) views[k] = reader.read(k, w, inputs_[k].path);
+    buf.data.resize(buffer_bytes_);
+    buf.window = w;
+    const int obw = sink_.tile_width(), obh = sink_.tile_height();
+    core::MutableBlockView out;
+    out.type = spec_.type;
+    out.data = buf.data.data();
+    out.pitch = (win_w_ == obw && win_h_ == obh) ? obw : w.width;
+    out.width = w.width;
+    out.height = w.height;
+    out.nodata = spec_.nodata;
+    out.bands = std::max(1, spec_.bands);
+    out.band_stride = static_cast<std::ptrdiff_t>(out.pitch) * win_h_;  // planes of the buffer's full window
+    if (out.pitch != w.width || w.height != win_h_) {
+      core::fill(buf.data.data(), static_cast<std::size_t>(out.band_stride) * out.bands, spec_.type, spec_.nodata);
+    }
+    worker.process(views, out);
+  }
+
+  // Rank 0 of a split pipeline: answers the other ranks' requests for windows (each with a buffer set
+  // aside) and takes their computed windows into the ordered writer, until every rank has been told
+  // that none is left and every window handed out has come back.
+  void coordinate() {
+    std::deque<core::IndexRequest> waiting;
+    int ranks_done = 0;
+    core::PollBackoff backoff;
+    while (ranks_done < share_.size - 1 || !handed_out_.empty()) {
+      if (stop_.load()) return;
+      bool busy = false;
+      while (auto req = core::try_take_request(*share_.link)) {
+        waiting.push_back(*req);
+        busy = true;
+      }
+      while (auto msg = share_.link->try_receive_any(core::kTagWindow)) {
+        take_remote_window(msg->first, msg->second);
+        busy = true;
+      }
+      while (!waiting.empty() && answer(waiting.front(), ranks_done)) {
+        waiting.pop_front();
+        busy = true;
+      }
+      busy ? backoff.reset() : backoff.pause();
+    }
+  }
+
+  void take_remote_window(int rank, std::span<const std::byte> bytes) {
+    const auto index = core::ByteReader(bytes).get<std::int64_t>();
+    auto it = handed_out_.find(index);
+    if (it == handed_out_.end()) core::fail(ErrorCode::kInternal, "rank {} sent window {}, which it was not given", rank, index);
+    unpack_window(bytes, *it->second);
+    it->second->remote = true;
+    {
+      std::unique_lock lock(mutex_);
+      ready_.emplace(index, std::move(it->second));
+      drain();
+    }
+    handed_out_.erase(it);
+    progress_.advance();
+  }
+
+  // Answers a request with the next window and a buffer set aside for it, or -1 when none is left;
+  // false when no buffer is free yet (answered once a window is written).
+  bool answer(const core::IndexRequest& req, int& ranks_done) {
+    std::unique_ptr<FinishedWindow> buf;
+    std::int64_t index = -1;
+    {
+      std::unique_lock lock(mutex_);
+      if (next_.load() < layout_.count()) {
+        if (remote_pool_.empty()) return false;
+        index = next_.fetch_add(1);
+        if (index < layout_.count()) {
+          buf = std::move(remote_pool_.back());
+          remote_pool_.pop_back();
+        } else {
+          index = -1;
+        }
+      }
+    }
+    if (buf) handed_out_.emplace(index, std::move(buf));
+    core::answer_request(*share_.link, req.source, index);
+    if (index < 0 && ++told_done_[req.source] == req.depth) ++ranks_done;
+    return true;
+  }
+
+  const std::vector<PipelineInput>& inputs_;
+  const OutputSpec& spec_;
+  const WorkerFactory& make_worker_;
+  const PipelineOptions& options_;
+  const RankShare& share_;
+  WindowSink& sink_;
+  const core::BlockLayout& layout_;
+  const int win_w_, win_h_, threads_;
+  const std::size_t buffer_bytes_;
+  core::Progress progress_;
+  std::atomic<std::int64_t> next_{0};
+  std::atomic<bool> stop_{false};
+  std::exception_ptr first_error_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<FinishedWindow>> pool_, remote_pool_;  // free buffers: this rank's, other ranks' (rank 0)
+  std::unique_ptr<core::IndexFetcher> fetcher_;  // the other ranks' source of window indices
+  std::map<std::int64_t, std::unique_ptr<FinishedWindow>> ready_;  // computed, waiting for their turn
+  std::int64_t next_to_write_ = 0;
+  std::map<std::int64_t, std::unique_ptr<FinishedWindow>> handed_out_;  // rank 0: windows another rank computes
+  std::map<int, int> told_done_;  // rank -> answers of -1 sent (one per request it keeps in flight)
+};
+
 }  // namespace
 
 int series_tile(std::size_t inputs) {
@@ -278,188 +508,8 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
   result.windows = layout.count();
 
   const int threads = std::max(1, std::min<int>(options.threads, static_cast<int>(layout.count())));
-  const std::size_t out_elem = core::size_of(output_spec.type);
-  const int out_bands = std::max(1, output_spec.bands);
-  const std::size_t out_plane = static_cast<std::size_t>(win_w) * win_h;
-  const std::size_t out_buffer_bytes = out_plane * out_elem * static_cast<std::size_t>(out_bands);
-
-  core::Progress progress(options.progress_label, layout.count(), options.progress);
-  if (options.on_progress) progress.set_listener(options.on_progress);
-  std::atomic<std::int64_t> next{0};
-  std::atomic<bool> stop{false};
-  std::exception_ptr first_error;
-  std::mutex mutex;
-  std::condition_variable cv;
-  std::vector<std::unique_ptr<FinishedWindow>> pool;
-  for (int i = 0; i < 2 * threads; ++i) pool.push_back(std::make_unique<FinishedWindow>());
-  // Rank 0's buffers for the other ranks' windows: one per window handed out and not yet written.
-  std::vector<std::unique_ptr<FinishedWindow>> remote_pool;
-  if (share.split() && share.writes()) {
-    // Enough that the other ranks keep working while rank 0 writes (about 48 MiB of windows per rank).
-    const int per_rank = std::max<int>(3 * threads, static_cast<int>((48u << 20) / std::max<std::size_t>(1, out_buffer_bytes)));
-    for (int i = 0; i < per_rank * (share.size - 1); ++i) remote_pool.push_back(std::make_unique<FinishedWindow>());
-  }
-  std::unique_ptr<core::IndexFetcher> fetcher;  // the other ranks' source of window indices
-  if (share.split() && !share.writes()) fetcher = std::make_unique<core::IndexFetcher>(*share.link, 4 * threads);
-  std::map<std::int64_t, std::unique_ptr<FinishedWindow>> ready;
-  std::int64_t next_to_write = 0;
-
-  auto record_error = [&](std::exception_ptr e) {
-    std::lock_guard lock(mutex);
-    if (!first_error) first_error = e;
-    stop = true;
-    cv.notify_all();
-  };
-
-  // Writes every consecutive ready window, in index order. Called with the mutex held.
-  auto drain = [&](std::unique_lock<std::mutex>&) {
-    for (auto it = ready.find(next_to_write); it != ready.end(); it = ready.find(next_to_write)) {
-      sink.write(*it->second);
-      (it->second->remote ? remote_pool : pool).push_back(std::move(it->second));
-      ready.erase(it);
-      ++next_to_write;
-    }
-    cv.notify_all();
-  };
-
-  auto work = [&]() {
-    try {
-      InputReader reader(inputs);
-      std::unique_ptr<BlockWorker> worker = make_worker();
-      std::unique_ptr<codec::TileEncoder> encoder = sink.make_encoder();
-      std::vector<std::uint8_t> scratch;
-      std::vector<core::BlockView> views(inputs.size());
-      for (;;) {
-        if (stop.load() || core::cancelled(options.cancel)) return;
-        sink.help(encoder.get(), scratch);
-        // Take a free buffer before a window index: then the lowest unwritten window always owns a
-        // buffer and the ordered writer cannot starve. Memory stays bounded by the pool.
-        std::unique_ptr<FinishedWindow> buf;
-        std::int64_t i;
-        {
-          std::unique_lock lock(mutex);
-          cv.wait(lock, [&] { return !pool.empty() || stop.load(); });
-          if (stop.load()) return;
-          if (!fetcher) {
-            i = next.fetch_add(1);
-            if (i >= layout.count()) return;
-          }
-          buf = std::move(pool.back());
-          pool.pop_back();
-        }
-        if (fetcher) {
-          const auto given = fetcher->next();
-          if (!given) return;
-          i = *given;
-        }
-        const core::Window w = layout.window(i);
-        for (std::size_t k = 0; k < inputs.size(); ++k) views[k] = reader.read(k, w, inputs[k].path);
-        buf->data.resize(out_buffer_bytes);
-        buf->window = w;
-        buf->index = i;
-        core::MutableBlockView out;
-        out.type = output_spec.type;
-        out.data = buf->data.data();
-        out.pitch = (win_w == obw && win_h == obh) ? obw : w.width;
-        out.width = w.width;
-        out.height = w.height;
-        out.nodata = output_spec.nodata;
-        out.bands = out_bands;
-        out.band_stride = static_cast<std::ptrdiff_t>(out.pitch) * win_h;  // planes of the buffer's full window
-        if (out.pitch != w.width || w.height != win_h) {
-          // Edge tile: fill the padding with nodata so the file's bytes are deterministic.
-          core::fill(buf->data.data(), static_cast<std::size_t>(out.band_stride) * out_bands, output_spec.type, output_spec.nodata);
-        }
-        worker->process(views, out);
-        core::crash_point("pipeline.window");
-        sink.encode(*buf, encoder.get());
-        if (!share.writes()) {
-          share.link->send(0, core::kTagWindow, pack_window(*buf));
-          std::unique_lock lock(mutex);
-          pool.push_back(std::move(buf));
-          cv.notify_all();
-          continue;
-        }
-        {
-          std::unique_lock lock(mutex);
-          ready.emplace(i, std::move(buf));
-          drain(lock);
-        }
-        progress.advance();
-      }
-    } catch (...) {
-      record_error(std::current_exception());
-    }
-  };
-
-  // Rank 0 of a split pipeline: answers the other ranks' requests for windows (each with a buffer set
-  // aside) and takes their computed windows into the ordered writer, until every rank has been told
-  // that none is left and every window handed out has come back.
-  auto coordinate = [&]() {
-    try {
-      std::deque<core::IndexRequest> waiting;
-      std::map<std::int64_t, std::unique_ptr<FinishedWindow>> handed_out;
-      std::map<int, int> told_done;  // rank -> answers of -1 sent (one per request it keeps in flight)
-      int ranks_done = 0;
-      core::PollBackoff backoff;
-      while (ranks_done < share.size - 1 || !handed_out.empty()) {
-        if (stop.load()) return;
-        bool busy = false;
-        while (auto req = core::try_take_request(*share.link)) {
-          waiting.push_back(*req);
-          busy = true;
-        }
-        while (auto msg = share.link->try_receive_any(core::kTagWindow)) {
-          const auto index = core::ByteReader(msg->second).get<std::int64_t>();
-          auto it = handed_out.find(index);
-          if (it == handed_out.end()) core::fail(ErrorCode::kInternal, "rank {} sent window {}, which it was not given", msg->first, index);
-          unpack_window(msg->second, *it->second);
-          it->second->remote = true;
-          std::unique_lock lock(mutex);
-          ready.emplace(index, std::move(it->second));
-          handed_out.erase(it);
-          drain(lock);
-          progress.advance();
-          busy = true;
-        }
-        while (!waiting.empty()) {
-          std::unique_ptr<FinishedWindow> buf;
-          std::int64_t index = -1;
-          {
-            std::unique_lock lock(mutex);
-            if (next.load() < layout.count()) {
-              if (remote_pool.empty()) break;  // answered once a window is written
-              index = next.fetch_add(1);
-              if (index < layout.count()) {
-                buf = std::move(remote_pool.back());
-                remote_pool.pop_back();
-              } else {
-                index = -1;
-              }
-            }
-          }
-          const core::IndexRequest req = waiting.front();
-          waiting.pop_front();
-          if (buf) handed_out.emplace(index, std::move(buf));
-          core::answer_request(*share.link, req.source, index);
-          if (index < 0 && ++told_done[req.source] == req.depth) ++ranks_done;
-          busy = true;
-        }
-        busy ? backoff.reset() : backoff.pause();
-      }
-    } catch (...) {
-      record_error(std::current_exception());
-    }
-  };
-
-  std::vector<std::thread> pool_threads;
-  if (share.split() && share.writes()) pool_threads.emplace_back(coordinate);
-  for (int t = 1; t < threads; ++t) pool_threads.emplace_back(work);
-  work();
-  for (auto& t : pool_threads) t.join();
-  if (first_error) std::rethrow_exception(first_error);
-  core::throw_if_cancelled(options.cancel);
-  progress.finish();
+  PipelineRun run{inputs, output_spec, make_worker, options, share, sink, layout, win_w, win_h, threads};
+  run.run();
   const auto t1 = std::chrono::steady_clock::now();
   result.compute_seconds = std::chrono::duration<double>(t1 - t0).count();
 
