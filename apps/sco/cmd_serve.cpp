@@ -74,7 +74,9 @@ void register_serve(CLI::App& app, GlobalOptions& global) {
               "search by GET and POST), /features (OGC API - Features: the district tables of sco run),\n"
               "/tiles/{collection}/{item}/{asset}/{z}/{x}/{y}.png with bidx, expression, rescale, colormap, resampling,\n"
               "and .../tilejson.json, /assets/{collection}/{item}/{asset} (range requests), /outputs (run reports and downloads).\n"
-              "HTTPS with --tls-cert and --tls-key, or behind a reverse proxy (docs/deployment.md). Tokens:\n"
+              "HTTPS with --tls-cert and --tls-key, or behind a reverse proxy with --trust-proxy (docs/federation.md).\n"
+              "Several replicas of one node behind nginx share its catalog, tokens, users, audit log, rate limits and\n"
+              "jobs when the catalog is in PostgreSQL (docs/scale.md, docs/nginx-replicas.conf). Tokens:\n"
               "Authorization: Bearer TOKEN (sco token create). Stops cleanly on SIGTERM or Ctrl-C. Access log on standard\n"
               "error unless --quiet.");
   cmd->callback([opts, cache_mb, raster_mb, sync_mb, job_mb, executor, slurm, &global] {
