@@ -125,6 +125,7 @@ struct Cube {
   std::vector<Slice> slices;
   std::vector<std::string> band_names;
   std::map<std::string, std::string> common_names;  // band name -> eo:bands common_name (red, nir, ...)
+  bool bands_reduced = false;  // the bands dimension was reduced away: one value per cell and date
 };
 
 [[noreturn]] void fail_node(const std::string& node, const std::string& code, const std::string& why) {
@@ -397,12 +398,15 @@ Extent extent_of(const std::string& node, const json& e) {
   }
   const double w = e["west"], s = e["south"], ea = e["east"], n = e["north"];
   if (!(w < ea && s < n)) fail_node(node, "ProcessArgumentInvalid", "spatial_extent: west < east and south < north");
+  // The specification's EPSG code (an integer) or WKT2 text; "EPSG:32632" as clients also send it.
   const json crs = e.value("crs", json(4326));
-  if (!crs.is_number_integer()) fail_node(node, "ProcessArgumentInvalid", "spatial_extent: crs must be an EPSG code");
+  if (!crs.is_number_integer() && !crs.is_string()) {
+    fail_node(node, "ProcessArgumentInvalid", "spatial_extent: crs must be an EPSG code or a WKT2 definition");
+  }
   try {
-    return {{w, s, ea, n}, io::epsg_wkt(crs.get<int>())};
+    return {{w, s, ea, n}, crs.is_string() ? io::crs_wkt_of(crs.get<std::string>()) : io::epsg_wkt(crs.get<int>())};
   } catch (const core::Error& err) {
-    fail_node(node, "ProcessArgumentInvalid", err.what());
+    fail_node(node, "ProcessArgumentInvalid", fmt::format("spatial_extent: crs: {}", err.what()));
   }
 }
 
@@ -552,7 +556,10 @@ Cube Evaluator::materialized(const Cube& in) {
 Cube Evaluator::ndvi(const std::string& node, const json& args) {
   const Cube& in = cube_arg(node, args, "data");
   const std::string nir = band_of(node, in, args.value("nir", "nir"), "nir"), red = band_of(node, in, args.value("red", "red"), "red");
-  return band_math(node, in, nir, red, args.value("target_band", json()).is_string() ? args["target_band"].get<std::string>() : "ndvi");
+  const bool target = args.value("target_band", json()).is_string();
+  Cube out = band_math(node, in, nir, red, target ? args["target_band"].get<std::string>() : "ndvi");
+  out.bands_reduced = !target;
+  return out;
 }
 
 Cube Evaluator::normalized_difference(const std::string& node, const json& args) {
@@ -814,7 +821,10 @@ void Evaluator::save_cube(const std::string& node, const Cube& in, const std::st
     }
     const std::string path = file("result.nc");
     account(run::ops::pipeline_estimate(in.grid, 1, in.band_names.size() * in.slices.size(), 4, true));
-    if (!plan_only_) io::write_netcdf_cube(in.grid, in.band_names, dates, slices, path, opts_.cancel);
+    // A cube without bands is one variable named "var", as other openEO back-ends write it (and the
+    // openEO test suite reads it).
+    const std::vector<std::string> names = in.bands_reduced && in.band_names.size() == 1 ? std::vector<std::string>{"var"} : in.band_names;
+    if (!plan_only_) io::write_netcdf_cube(in.grid, names, dates, slices, path, opts_.cancel);
     files.push_back({path, "application/x-netcdf", "result (netCDF, CF-1.8)", ""});
   } else {
     if (opts_.single_file && in.slices.size() != 1) {
@@ -887,6 +897,7 @@ Cube Evaluator::reduce_bands(const std::string& node, const Cube& in, const json
   Cube out;
   out.grid = in.grid;
   out.band_names = {"value"};
+  out.bands_reduced = true;
   for (const auto& sl : in.slices) {
     std::vector<std::pair<std::string, Band>> inputs;
     for (std::size_t k = 0; k < sl.bands.size(); ++k) inputs.emplace_back(callback_band_name(k), sl.bands[k].second);

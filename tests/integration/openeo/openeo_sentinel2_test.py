@@ -23,7 +23,7 @@ from node_fixture import Node, openeo_client  # noqa: E402
 
 gdal.UseExceptions()
 check = Checks()
-openeo, _ = openeo_client(check)
+openeo, OpenEoApiError = openeo_client(check)
 DATA = series_folder(sys.argv[3])
 if not DATA:
     check.skip("the Sentinel-2 series is neither in data/ nor in ../shared/data")
@@ -73,6 +73,42 @@ try:
     worst = float(np.nanmax(np.abs(got - ref))) if got.shape == ref.shape else float("inf")
     check(worst < 1e-6, f"median NDVI over t equals numpy's: worst {worst:.1e}")
     print(f"12 dates, {got.shape[1]} x {got.shape[0]} cells, worst |sco - numpy| {worst:.1e}")
+    # The extent's CRS as the openEO test suite sends it ("EPSG:32632", a string): the same cells.
+    by_text = con.load_collection("s2-bolzano", bands=["B04"], temporal_extent=["2022-06-01", "2022-06-03"],
+                                  spatial_extent={"west": 679720, "south": 5151080, "east": 680680, "north": 5151920, "crs": "EPSG:32632"})
+    out2 = os.path.join(node.TMP, "b04.tif")
+    by_text.download(out2, format="GTiff")
+    ds2 = gdal.Open(out2)
+    b04 = ds2.GetRasterBand(1).ReadAsArray().astype(np.float64)
+    gt2 = ds2.GetGeoTransform()
+    ds2 = None
+    red0, g0 = band(dates[0], "B04")
+    c1, r1 = round((gt2[0] - g0[0]) / g0[1]), round((gt2[3] - g0[3]) / g0[5])
+    check(b04.shape == got.shape and np.array_equal(b04, red0[r1:r1 + b04.shape[0], c1:c1 + b04.shape[1]]),
+          f"crs given as 'EPSG:32632': the same {got.shape} cells of 2022-06-02's B04: {b04.shape}")
+    # A cube whose bands were reduced: one netCDF variable "var" over (t, y, x), as other back-ends write it
+    # (what the openEO test suite's readers expect); its values the day's NDVI.
+    two = con.load_collection("s2-bolzano", bands=["B04", "B08"], temporal_extent=["2022-06-01", "2022-06-03"],
+                              spatial_extent={"west": 679720, "south": 5151080, "east": 680680, "north": 5151920, "crs": 32632})
+    nd = two.reduce_dimension(dimension="bands", reducer=lambda d: (d.array_element(1) - d.array_element(0)) / (d.array_element(1) + d.array_element(0)))
+    nc = os.path.join(node.TMP, "ndvi.nc")
+    nd.download(nc, format="netCDF")
+    ds3 = gdal.OpenEx(nc, gdal.OF_MULTIDIM_RASTER)
+    var = ds3.GetRootGroup().OpenMDArray("var")
+    dims = [d.GetName() for d in var.GetDimensions()] if var else []
+    day = var.ReadAsArray()[0].astype(np.float64) if var else None
+    ds3 = None
+    nir0, _ = band(dates[0], "B08")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        want = ((nir0 - red0) / (nir0 + red0))[r1:r1 + b04.shape[0], c1:c1 + b04.shape[1]]
+    same = day is not None and day.shape == want.shape and float(np.nanmax(np.abs(day - want))) < 1e-6
+    check(dims == ["t", "y", "x"] and same, f"bands reduced: netCDF variable 'var' over {dims}, the day's NDVI: {same}")
+    try:
+        con.load_collection("s2-bolzano", bands=["B04"], spatial_extent={"west": 0, "south": 0, "east": 1, "north": 1, "crs": "EPSG:nope"}
+                            ).download(os.path.join(node.TMP, "bad.tif"), format="GTiff")
+        check(False, "a crs that is no CRS is refused")
+    except OpenEoApiError as e:
+        check(e.http_status_code == 400 and e.code == "ProcessArgumentInvalid" and "crs" in e.message, f"a crs that is no CRS: {e}")
 finally:
     node.stop()
     node.remove()
