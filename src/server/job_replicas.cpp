@@ -73,10 +73,15 @@ void JobService::take_cancellations() {
 }
 
 // The queued and running jobs of servers that stopped, adopted by the live server with the smallest
-// id (one adopter, whichever replica notices first). Records of dead servers are removed.
+// id (one adopter, whichever replica notices first). The jobs are read only at start and when a server
+// seen before is no longer alive, not at every look; records of dead servers are then removed.
 void JobService::adopt_orphans() {
   const std::set<std::string> live = live_servers();
-  if (live.empty() || *live.begin() != server_id_) return;
+  const bool someone_left = std::any_of(seen_servers_.begin(), seen_servers_.end(), [&](const std::string& id) { return !live.count(id); });
+  const bool first = !looked_;
+  looked_ = true;
+  seen_servers_ = live;
+  if ((!first && !someone_left) || *live.begin() != server_id_) return;
   std::vector<std::pair<std::string, json>> orphans;
   for (json job : store_.records("job")) {
     const std::string status = job.value("status", ""), server = job.value("server", "");

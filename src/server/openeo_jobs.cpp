@@ -114,20 +114,17 @@ JobService::Queued JobService::queued_entry(const json& job) {
 // partial files are removed. Called with the jobs in their queue order.
 void JobService::adopt(json job) {
   const std::string status = job.value("status", "");
-  if (slurm_ && job.contains("slurm_job") && (status == "running" || status == "queued")) {
-    job["server"] = server_id_;  // submitted before the stop: followed again
-  } else if (status == "running") {
+  const bool on_slurm = slurm_ && job.contains("slurm_job");  // submitted before the stop: followed again
+  if (status == "running" && !on_slurm) {
     std::error_code ec;
     fs::remove_all(job_dir(job["id"]), ec);
     job["status"] = "error";
     log_job(job, "error", "the node stopped while the job ran (the server was killed or crashed); start the job again", "Internal");
     save_job(store_, job);
     return;
-  } else if (status == "queued") {
-    job["server"] = server_id_;
-  } else {
-    return;
   }
+  if (status != "queued" && status != "running") return;
+  job["server"] = server_id_;
   save_job(store_, job);
   std::lock_guard lock(mutex_);
   queue_.push_back(queued_entry(job));

@@ -108,6 +108,8 @@ class JobService {
   std::unique_ptr<SlurmClient> slurm_;
   std::string catalog_uri_;  // what the cluster's `sco job run` opens: the PostgreSQL URI, or the node folder
   const std::string server_id_;  // this server among the replicas
+  std::set<std::string> seen_servers_;  // the live servers at the last look for orphans (the watcher's)
+  bool looked_ = false;
   std::condition_variable watch_wake_;
   std::thread watcher_;
 };
