@@ -333,7 +333,7 @@ ObjectVerdict verify_object(const json& object, const std::vector<security::Publ
 
 bool is_predefined(const json& o) {
   if (!o.is_object()) return false;
-  const std::string id = o.value("id", "");
+  const std::string id = security::string_member(o, "id");
   for (Level l : all_levels()) {
     if (id == tlp_marking_id(l)) return o == tlp_marking(l);
   }
