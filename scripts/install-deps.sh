@@ -59,6 +59,30 @@ python_env "${SCO_VENV:-$root/.venv}" "$root/tests/requirements.txt" "Python tes
 # The STIX / TAXII peers (medallion, taxii2-client, stix2, stix2-validator) in their own environment:
 # they need newer jsonschema and attrs than Debian's, which the other tests' environment keeps.
 python_env "$root/.venv-intel" "$root/tests/requirements-intel.txt" "STIX/TAXII peers"
+# The official openEO conformance suite in its own environment (numpy 2, newer xarray), and the official
+# openEO process definitions it checks processes against: the copy the openeo-processes-dask wheel
+# ships (the definitions are not on a registry of their own), its JSON files only, no code.
+python_env "$root/.venv-openeo-suite" "$root/tests/requirements-openeo-suite.txt" "openeo-test-suite"
+if [[ ! -f "$root/.venv-openeo-suite/assets/processes/load_collection.json" ]]; then
+  echo "install-deps: openEO process definitions into .venv-openeo-suite/assets/processes" >&2
+  defs="$(mktemp -d)"
+  "$root/.venv-openeo-suite/bin/pip" download -q --disable-pip-version-check --no-deps -d "$defs" openeo-processes-dask==2026.6.1
+  "$root/.venv-openeo-suite/bin/python" - "$defs"/openeo_processes_dask-2026.6.1-py3-none-any.whl "$root/.venv-openeo-suite/assets/processes" <<'EOF'
+import os, sys, zipfile
+prefix = "openeo_processes_dask/specs/openeo-processes/"
+os.makedirs(sys.argv[2] + ".part", exist_ok=True)
+with zipfile.ZipFile(sys.argv[1]) as z:
+    for name in z.namelist():
+        rest = name[len(prefix):]
+        if name.startswith(prefix) and rest.endswith(".json") and rest.count("/") <= 1 and not rest.startswith(("tests/", "meta/")):
+            target = os.path.join(sys.argv[2] + ".part", rest)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as f:
+                f.write(z.read(name))
+os.rename(sys.argv[2] + ".part", sys.argv[2])
+EOF
+  rm -rf "$defs"
+fi
 
 if [[ " $* " == *" --bench "* ]]; then
   # The benchmarks' anchors: exactextract and TiTiler beside Debian's numpy and GDAL bindings;
