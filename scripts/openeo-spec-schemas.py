@@ -18,7 +18,8 @@ OFFERED = ["load_collection", "filter_bands", "filter_temporal", "filter_bbox", 
            "reduce_dimension", "aggregate_temporal_period", "aggregate_spatial", "resample_spatial", "save_result",
            "add", "subtract", "multiply", "divide", "gt", "gte", "lt", "lte", "eq", "neq", "and", "or", "not", "absolute", "sqrt", "exp",
            "ln", "floor", "ceil", "round", "int", "log", "power", "clip", "linear_scale_range", "if", "array_element",
-           "mean", "median", "min", "max", "sum", "count"]
+           "mean", "median", "min", "max", "sum", "count", "drop_dimension", "add_dimension", "rename_labels", "merge_cubes",
+           "aggregate_temporal", "apply_kernel", "sd", "variance", "dimension_labels"]
 
 spec_dir = sys.argv[1]
 out = {}

@@ -20,6 +20,7 @@ using core::ErrorCode;
 
 std::string series_ops_help() {
   return "mean, min, max, sum, median, pNN (percentile, e.g. p90), count (observations),\n"
+         "sd, variance (sample standard deviation and variance, n - 1; missing with fewer than 2 observations),\n"
          "count_above:T, count_below:T (steps above / below T), run_above:T, run_below:T (longest run of\n"
          "consecutive steps above / below T; a missing step breaks a run), sen_slope (Sen's slope per year),\n"
          "mk_z, mk_p (Mann-Kendall Z and two-sided p-value, tie-corrected; seasonal for several steps a year),\n"
@@ -56,6 +57,7 @@ SeriesOp parse_series_op(std::string_view text) {
       {"sen_slope", SeriesOpKind::kSenSlope, false}, {"mk_z", SeriesOpKind::kMkZ, false},
       {"mk_p", SeriesOpKind::kMkP, false},           {"spi", SeriesOpKind::kSpi, true},
       {"date_of_max", SeriesOpKind::kDateOfMax, false}, {"date_of_min", SeriesOpKind::kDateOfMin, false},
+      {"sd", SeriesOpKind::kSd, false},             {"variance", SeriesOpKind::kVariance, false},
   };
   for (const auto& e : kTable) {
     if (head == e.name) {
@@ -78,7 +80,7 @@ SeriesOp parse_series_op(std::string_view text) {
   }
   core::fail(ErrorCode::kInvalidInput,
              "unknown operation '{}' (operations: mean, min, max, sum, median, pNN, count, count_above:T, "
-             "count_below:T, run_above:T, run_below:T, sen_slope, mk_z, mk_p, spi:K, date_of_max, date_of_min)",
+             "count_below:T, run_above:T, run_below:T, sd, variance, sen_slope, mk_z, mk_p, spi:K, date_of_max, date_of_min)",
              text);
 }
 
@@ -317,6 +319,20 @@ double SeriesEvaluator::reduce(const double* x, double thr) {
       return op_.kind == SeriesOpKind::kSenSlope ? r.slope : op_.kind == SeriesOpKind::kMkZ ? r.z : r.p;
     }
     case SeriesOpKind::kSpi: return spi(x);
+    case SeriesOpKind::kSd: case SeriesOpKind::kVariance: {
+      double sum = 0.0, count = 0.0;
+      for (std::size_t k = 0; k < n; ++k) {
+        if (x[k] == x[k]) sum += x[k], count += 1.0;
+      }
+      if (count < 2.0) return nan;
+      const double mean = sum / count;
+      double ss = 0.0;  // two passes: no cancellation for values far from zero
+      for (std::size_t k = 0; k < n; ++k) {
+        if (x[k] == x[k]) ss += (x[k] - mean) * (x[k] - mean);
+      }
+      const double variance = ss / (count - 1.0);
+      return op_.kind == SeriesOpKind::kSd ? std::sqrt(variance) : variance;
+    }
     case SeriesOpKind::kDateOfMax: case SeriesOpKind::kDateOfMin: {
       std::size_t best = n;
       for (std::size_t k = 0; k < n; ++k) {

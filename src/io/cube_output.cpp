@@ -5,9 +5,11 @@
 #include <ogr_spatialref.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -77,7 +79,7 @@ void coordinate(GDALGroup& root, const std::shared_ptr<GDALDimension>& dim, doub
 }
 
 // Copies one band file into variable `v` at time step t, in strips of rows.
-void copy_slice(const CubeBand& band, const core::Grid& grid, GDALMDArray& v, std::size_t t) {
+void copy_slice(const CubeBand& band, const core::Grid& grid, GDALMDArray& v, std::optional<std::size_t> t) {
   GDALDatasetH src = GDALOpen(band.path.c_str(), GA_ReadOnly);
   if (!src) core::fail(ErrorCode::kIo, "cannot read '{}': {}", band.path, take_gdal_error());
   const int strip = 256;
@@ -88,9 +90,10 @@ void copy_slice(const CubeBand& band, const core::Grid& grid, GDALMDArray& v, st
       GDALClose(src);
       core::fail(ErrorCode::kIo, "cannot read '{}': {}", band.path, take_gdal_error());
     }
-    const GUInt64 start[3] = {t, static_cast<GUInt64>(row), 0};
+    const GUInt64 start[3] = {t.value_or(0), static_cast<GUInt64>(row), 0};
     const size_t count[3] = {1, static_cast<size_t>(rows), static_cast<size_t>(grid.width)};
-    if (!v.Write(start, count, nullptr, nullptr, GDALExtendedDataType::Create(GDT_Float32), buf.data())) {
+    const int skip = t ? 0 : 1;  // without a time axis: (y, x)
+    if (!v.Write(start + skip, count + skip, nullptr, nullptr, GDALExtendedDataType::Create(GDT_Float32), buf.data())) {
       GDALClose(src);
       core::fail(ErrorCode::kIo, "netCDF: cannot write '{}': {}", v.GetName(), take_gdal_error());
     }
@@ -105,6 +108,34 @@ double days_since_1970(const std::string& date) {
   }
   const double days = cube::days_from_epoch(d, cube::Calendar::kStandard) - cube::days_from_epoch(cube::DateTime{}, cube::Calendar::kStandard);
   return days + (d.hour * 3600 + d.minute * 60 + d.second) / 86400.0;
+}
+
+bool is_rfc3339_date(const std::string& s) {
+  int y = 0, m = 0, d = 0;
+  return s.size() >= 10 && std::sscanf(s.c_str(), "%4d-%2d-%2d", &y, &m, &d) == 3 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+// The t coordinate: days since 1970 (CF) when every label is an RFC 3339 date, else the labels as
+// text (an openEO cube whose t labels were renamed).
+void time_coordinate(GDALGroup& root, const std::shared_ptr<GDALDimension>& t, const std::vector<std::string>& dates) {
+  const GUInt64 zero = 0;
+  const size_t n = dates.size();
+  if (!std::all_of(dates.begin(), dates.end(), is_rfc3339_date)) {
+    auto tv = root.CreateMDArray("t", {t}, GDALExtendedDataType::CreateString());
+    if (!tv) core::fail(ErrorCode::kIo, "netCDF: cannot create the 't' coordinate: {}", take_gdal_error());
+    std::vector<const char*> labels;
+    for (const auto& d : dates) labels.push_back(d.c_str());
+    tv->Write(&zero, &n, nullptr, nullptr, GDALExtendedDataType::CreateString(), labels.data());
+    return;
+  }
+  auto tv = root.CreateMDArray("t", {t}, GDALExtendedDataType::Create(GDT_Float64));
+  if (!tv) core::fail(ErrorCode::kIo, "netCDF: cannot create the 't' coordinate: {}", take_gdal_error());
+  std::vector<double> days;
+  for (const auto& d : dates) days.push_back(days_since_1970(d));
+  tv->Write(&zero, &n, nullptr, nullptr, GDALExtendedDataType::Create(GDT_Float64), days.data());
+  text_attribute(tv, "standard_name", "time");
+  text_attribute(tv, "units", "days since 1970-01-01 00:00:00");
+  text_attribute(tv, "calendar", "standard");
 }
 
 }  // namespace
@@ -155,29 +186,27 @@ void write_netcdf_cube(const core::Grid& grid, const std::vector<std::string>& b
     auto root = ds->GetRootGroup();
     auto conventions = root->CreateAttribute("Conventions", {}, GDALExtendedDataType::CreateString());
     if (conventions) conventions->Write("CF-1.8");
-    auto t = root->CreateDimension("t", GDAL_DIM_TYPE_TEMPORAL, "", dates.size());
+    const bool time_axis = !dates.empty();
+    std::shared_ptr<GDALDimension> t;
+    if (time_axis) t = root->CreateDimension("t", GDAL_DIM_TYPE_TEMPORAL, "", dates.size());
     auto y = root->CreateDimension("y", GDAL_DIM_TYPE_HORIZONTAL_Y, "", static_cast<GUInt64>(grid.height));
     auto x = root->CreateDimension("x", GDAL_DIM_TYPE_HORIZONTAL_X, "", static_cast<GUInt64>(grid.width));
-    if (!t || !y || !x) core::fail(ErrorCode::kIo, "netCDF: cannot create the dimensions of '{}': {}", path, take_gdal_error());
+    if ((time_axis && !t) || !y || !x) core::fail(ErrorCode::kIo, "netCDF: cannot create the dimensions of '{}': {}", path, take_gdal_error());
     OGRSpatialReference srs;
     srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
     const bool has_crs = !grid.crs_wkt.empty() && srs.importFromWkt(grid.crs_wkt.c_str()) == OGRERR_NONE;
     const bool geographic = has_crs && srs.IsGeographic();
     coordinate(*root, x, grid.transform[0], grid.transform[1], geographic ? "longitude" : "projection_x_coordinate", geographic ? "degrees_east" : "m");
     coordinate(*root, y, grid.transform[3], grid.transform[5], geographic ? "latitude" : "projection_y_coordinate", geographic ? "degrees_north" : "m");
-    auto tv = root->CreateMDArray("t", {t}, GDALExtendedDataType::Create(GDT_Float64));
-    std::vector<double> days;
-    for (const auto& d : dates) days.push_back(days_since_1970(d));
-    const GUInt64 zero = 0;
-    const size_t n = days.size();
-    tv->Write(&zero, &n, nullptr, nullptr, GDALExtendedDataType::Create(GDT_Float64), days.data());
-    text_attribute(tv, "standard_name", "time");
-    text_attribute(tv, "units", "days since 1970-01-01 00:00:00");
-    text_attribute(tv, "calendar", "standard");
-
+    if (time_axis) time_coordinate(*root, t, dates);
+    if (slices.size() != std::max<std::size_t>(1, dates.size())) {
+      core::fail(ErrorCode::kInternal, "netCDF '{}': {} slices for {} time steps", path, slices.size(), dates.size());
+    }
+    std::vector<std::shared_ptr<GDALDimension>> dims = {y, x};
+    if (time_axis) dims.insert(dims.begin(), t);
     for (std::size_t b = 0; b < band_names.size(); ++b) {
       const char* array_opts[] = {"COMPRESS=DEFLATE", "ZLEVEL=1", nullptr};
-      auto v = root->CreateMDArray(band_names[b], {t, y, x}, GDALExtendedDataType::Create(GDT_Float32), const_cast<char**>(array_opts));
+      auto v = root->CreateMDArray(band_names[b], dims, GDALExtendedDataType::Create(GDT_Float32), const_cast<char**>(array_opts));
       if (!v) core::fail(ErrorCode::kIo, "netCDF: cannot create variable '{}': {}", band_names[b], take_gdal_error());
       const float nan = std::nanf("");
       v->SetNoDataValue(static_cast<double>(nan));
@@ -185,7 +214,7 @@ void write_netcdf_cube(const core::Grid& grid, const std::vector<std::string>& b
       text_attribute(v, "long_name", band_names[b]);
       for (std::size_t s = 0; s < slices.size(); ++s) {
         if (core::cancelled(cancel)) break;
-        copy_slice(slices[s].at(b), grid, *v, s);
+        copy_slice(slices[s].at(b), grid, *v, time_axis ? std::optional<std::size_t>(s) : std::nullopt);
       }
     }
   }  // closed: the file is complete

@@ -25,7 +25,8 @@ void write_band_stack(const std::vector<CubeBand>& bands, const std::string& pat
                       const std::vector<std::string>& creation_options = {});
 
 // slices[t][b]: band b of time step t (every step has the same bands, in `band_names` order);
-// dates[t] RFC 3339. The grid must be north-up (no rotation).
+// dates[t] RFC 3339 (a CF time axis), or other labels (a text coordinate t); no dates: one slice and
+// no t dimension (a cube reduced over time: variables of y and x). The grid must be north-up.
 void write_netcdf_cube(const core::Grid& grid, const std::vector<std::string>& band_names, const std::vector<std::string>& dates,
                        const std::vector<std::vector<CubeBand>>& slices, const std::string& path, const core::CancelToken* cancel = nullptr);
 

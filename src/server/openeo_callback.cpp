@@ -64,7 +64,12 @@ class Compiler {
     if (v.is_boolean()) return v.get<bool>() ? "1" : "0";
     if (v.is_object() && v.contains("from_parameter")) {
       if (!input_.band_labels.empty()) fail_node(node_, "ProcessArgumentInvalid", fmt::format("callback process '{}': '{}' is the whole band array; take array_element first", p, key));
-      return "x";
+      if (input_.parameters.empty()) return "x";
+      const std::string name = v["from_parameter"].is_string() ? v["from_parameter"].get<std::string>() : "";
+      if (std::find(input_.parameters.begin(), input_.parameters.end(), name) == input_.parameters.end()) {
+        fail_node(node_, "ProcessParameterMissing", fmt::format("callback process '{}': no parameter '{}' (the callback's: {})", p, name, fmt::join(input_.parameters, ", ")));
+      }
+      return name;
     }
     if (v.is_object() && v.contains("from_node") && v["from_node"].is_string() && graph_.contains(v["from_node"].get<std::string>())) {
       return "(" + compile(v["from_node"].get<std::string>(), depth + 1) + ")";

@@ -17,6 +17,9 @@ struct CallbackInput {
   // apply: empty (the callback's parameter is the pixel, "x"). A reducer over bands: the band labels,
   // read in the expression as b1, b2, ... in this order.
   std::vector<std::string> band_labels;
+  // A callback of named scalar parameters (merge_cubes' overlap resolver: x and y): each read in the
+  // expression under its own name. Empty: the one parameter is the pixel "x".
+  std::vector<std::string> parameters;
 };
 
 // `node`: the id of the process holding the callback (for errors); `process`: its {"process_graph"}.

@@ -79,7 +79,14 @@ struct Cube {
   std::vector<std::string> band_names;
   std::map<std::string, std::string> common_names;  // band name -> eo:bands common_name (red, nir, ...)
   bool bands_reduced = false;  // the bands dimension was reduced away: one value per cell and date
+  bool time_reduced = false;   // the t dimension was reduced or dropped: one slice, no time axis
+  std::optional<json> array;   // a node whose value is an array, not a cube (dimension_labels)
 };
+
+// A reducer callback as one of sco's cube reducers (mean, min, max, median, sum, count, sd, variance).
+cube::SeriesOp reducer_of(const std::string& node, const json& reducer);
+// Fails with DimensionNotAvailable when the cube has no t dimension any more.
+void require_time(const std::string& node, const Cube& c);
 
 // Fails with the openEO error `code`, naming the node.
 [[noreturn]] void fail_node(const std::string& node, const std::string& code, const std::string& why);
@@ -215,13 +222,20 @@ class Evaluator {
     return v;
   }
 
-  const Cube& cube_arg(const std::string& node, const json& args, const std::string& name) {
+  // The value of another node an argument names (a cube, or an array: Cube::array).
+  const Cube& node_arg(const std::string& node, const json& args, const std::string& name) {
     const json& v = arg(node, args, name);
     if (v.is_object() && v.contains("sco:cube")) return cubes_.at(v["sco:cube"].get<std::string>());
     if (!v.is_object() || !v.contains("from_node") || !v["from_node"].is_string()) {
       fail_node(node, "ProcessArgumentInvalid", fmt::format("argument '{}' must be a data cube ({{\"from_node\": ...}})", name));
     }
     return evaluate(v["from_node"].get<std::string>());
+  }
+
+  const Cube& cube_arg(const std::string& node, const json& args, const std::string& name) {
+    const Cube& c = node_arg(node, args, name);
+    if (c.array) fail_node(node, "ProcessArgumentInvalid", fmt::format("argument '{}' must be a data cube, not an array", name));
+    return c;
   }
 
   std::string file(const std::string& name) { return (fs::path(work_) / fmt::format("{}-{}", counter_++, name)).string(); }
@@ -234,6 +248,17 @@ class Evaluator {
   }
 
   Cube load_collection(const std::string& node, const json& args);
+  // openeo_dimensions.cpp
+  Cube drop_dimension(const std::string& node, const json& args);
+  Cube add_dimension(const std::string& node, const json& args);
+  Cube rename_labels(const std::string& node, const json& args);
+  Cube merge_cubes(const std::string& node, const json& args);
+  Cube aggregate_temporal(const std::string& node, const json& args);
+  Cube apply_kernel(const std::string& node, const json& args);
+  Cube dimension_labels(const std::string& node, const json& args);
+  // An argument that is an array, given as it is or as the result of another node (dimension_labels).
+  json array_arg(const std::string& node, const json& args, const std::string& name, const json& fallback);
+
   Cube filter_bands(const std::string& node, const json& args);
   Cube ndvi(const std::string& node, const json& args);
   Cube normalized_difference(const std::string& node, const json& args);

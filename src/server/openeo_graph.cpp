@@ -94,6 +94,10 @@ Band compose(const std::vector<std::pair<std::string, Band>>& inputs, const alge
   core::fail(ErrorCode::kInvalidInput, "{}: node '{}': {}", code, node, why);
 }
 
+void require_time(const std::string& node, const Cube& c) {
+  if (c.time_reduced) fail_node(node, "DimensionNotAvailable", "the cube has no t dimension any more (it was reduced or dropped)");
+}
+
 // A geometries argument (a FeatureCollection, a Feature or a bare geometry) as a FeatureCollection.
 json feature_collection(const std::string& node, const json& geometries) {
   if (!geometries.is_object() || !geometries.contains("type")) fail_node(node, "ProcessArgumentInvalid", "geometries: a GeoJSON object");
@@ -147,7 +151,11 @@ const std::map<std::string, Evaluator::Process>& Evaluator::processes() {
       {"reduce_dimension", &Evaluator::reduce_dimension}, {"save_result", &Evaluator::save_result},
       {"aggregate_spatial", &Evaluator::aggregate_spatial}, {"filter_temporal", &Evaluator::filter_temporal},
       {"filter_bbox", &Evaluator::filter_bbox}, {"apply", &Evaluator::apply}, {"mask", &Evaluator::mask},
-      {"aggregate_temporal_period", &Evaluator::aggregate_temporal_period}, {"resample_spatial", &Evaluator::resample_spatial}};
+      {"aggregate_temporal_period", &Evaluator::aggregate_temporal_period}, {"resample_spatial", &Evaluator::resample_spatial},
+      {"drop_dimension", &Evaluator::drop_dimension}, {"add_dimension", &Evaluator::add_dimension},
+      {"rename_labels", &Evaluator::rename_labels}, {"merge_cubes", &Evaluator::merge_cubes},
+      {"aggregate_temporal", &Evaluator::aggregate_temporal}, {"apply_kernel", &Evaluator::apply_kernel},
+      {"dimension_labels", &Evaluator::dimension_labels}};
   return table;
 }
 
@@ -346,25 +354,30 @@ Cube Evaluator::normalized_difference(const std::string& node, const json& args)
 
 
 // The reducer callback: one node of mean, min, max, median, sum or count over {"from_parameter": "data"}.
-std::string reducer_name(const std::string& node, const json& reducer) {
+// The one process of a reducer callback. Over time sd and variance (sample, n - 1) too; per geometry
+// not: sco's zonal spread is the coverage-weighted population one, not openEO's sample sd.
+std::string reducer_name(const std::string& node, const json& reducer, bool over_time) {
   const json graph = reducer.is_object() ? reducer.value("process_graph", json()) : json();
+  const std::string allowed = over_time ? "mean, min, max, median, sum, count, sd, variance" : "mean, min, max, median, sum, count";
   if (!graph.is_object() || graph.size() != 1) {
-    fail_node(node, "ProcessArgumentInvalid", "reducer: a process graph of one node (mean, min, max, median, sum, count) is supported");
+    fail_node(node, "ProcessArgumentInvalid", fmt::format("reducer: a process graph of one node ({}) is supported", allowed));
   }
   const std::string process = graph.begin()->value("process_id", "");
   static const std::set<std::string> kReducers = {"mean", "min", "max", "median", "sum", "count"};
-  if (!kReducers.count(process)) fail_node(node, "ProcessUnsupported", fmt::format("reducer '{}' (this back-end reduces with mean, min, max, median, sum, count)", process));
+  if (!kReducers.count(process) && !(over_time && (process == "sd" || process == "variance"))) {
+    fail_node(node, "ProcessUnsupported", fmt::format("reducer '{}' (this back-end reduces with {})", process, allowed));
+  }
   return process;
 }
 
-cube::SeriesOp reducer_of(const std::string& node, const json& reducer) { return cube::parse_series_op(reducer_name(node, reducer)); }
+cube::SeriesOp reducer_of(const std::string& node, const json& reducer) { return cube::parse_series_op(reducer_name(node, reducer, true)); }
 
 // aggregate_spatial: sco's exact zonal statistics (cells cut by a boundary weighted by the share of
 // their area inside), per geometry, time step and band; geometries as GeoJSON in any CRS it names.
 Cube Evaluator::aggregate_spatial(const std::string& node, const json& args) {
   const Cube in = materialized(cube_arg(node, args, "data"));
   const json fc = feature_collection(node, arg(node, args, "geometries"));
-  const std::string stat = reducer_name(node, arg(node, args, "reducer"));
+  const std::string stat = reducer_name(node, arg(node, args, "reducer"), false);
   const std::vector<zonal::StatSpec> stats = zonal::parse_stats(stat);
   Cube out;
   out.vector = VectorPart{std::make_shared<run::ZoneSet>(run::AreaOfInterest::from_geojson(fc.dump()).zones), {}};
@@ -419,9 +432,11 @@ Cube Evaluator::reduce_dimension(const std::string& node, const json& args) {
   const std::string dim = arg(node, args, "dimension").is_string() ? args["dimension"].get<std::string>() : "";
   if (dim == "bands") return reduce_bands(node, in, arg(node, args, "reducer"));
   if (dim != "t" && dim != "time") fail_node(node, "DimensionNotAvailable", fmt::format("dimension '{}': the cube's dimensions are x, y, t and bands", dim));
+  require_time(node, in);
   const cube::SeriesOp op = reducer_of(node, arg(node, args, "reducer"));
   Cube out = materialized(in);
   out.slices = {reduce_steps(out, out.slices, op, in.slices.empty() ? "" : in.slices.front().date)};
+  out.time_reduced = true;
   return out;
 }
 
@@ -452,6 +467,23 @@ Slice Evaluator::reduce_steps(const Cube& in, const std::vector<Slice>& steps_in
   return result;
 }
 
+// The ISO 8601 week of a date ("2022-W22") and its Monday: weeks begin on Monday, and week 1 of a
+// year is the one holding its first Thursday (so 1-3 January may belong to the previous year's last).
+std::pair<std::string, std::string> iso_week(int y, int m, int d) {
+  const auto day_number = [](int yy, int mm, int dd) {
+    return static_cast<long>(std::floor(cube::days_from_epoch(cube::DateTime{yy, mm, dd}, cube::Calendar::kStandard)));
+  };
+  const long n = day_number(y, m, d);
+  const long weekday = ((n - day_number(2000, 1, 3)) % 7 + 7) % 7;  // 0 = Monday (3 January 2000 was one)
+  const long monday = n - weekday, thursday = monday + 3;
+  int year = y;  // the ISO year is the year of the week's Thursday
+  if (thursday < day_number(y, 1, 1)) year = y - 1;
+  if (thursday >= day_number(y + 1, 1, 1)) year = y + 1;
+  const long week = (thursday - day_number(year, 1, 1)) / 7 + 1;
+  cube::DateTime start = cube::date_from_days(static_cast<double>(monday), cube::Calendar::kStandard);
+  return {fmt::format("{:04}-W{:02}", year, week), fmt::format("{:04}-{:02}-{:02}T00:00:00Z", start.year, start.month, start.day)};
+}
+
 // The period of an RFC 3339 date as openEO names it, and the date it begins (the step's new date).
 std::pair<std::string, std::string> period_of(const std::string& node, const std::string& period, const std::string& date) {
   int y = 0, m = 0, d = 0;
@@ -462,6 +494,7 @@ std::pair<std::string, std::string> period_of(const std::string& node, const std
     const int k = d <= 10 ? 0 : d <= 20 ? 1 : 2;
     return {fmt::format("{:04}-{:02}", y, (m - 1) * 3 + k + 1), iso(y, m, 1 + 10 * k)};
   }
+  if (period == "week") return iso_week(y, m, d);
   if (period == "month") return {fmt::format("{:04}-{:02}", y, m), iso(y, m, 1)};
   if (period == "season") {  // djf (December counts with the next year's), mam, jja, son
     static const char* kNames[] = {"djf", "mam", "jja", "son"};
@@ -472,12 +505,13 @@ std::pair<std::string, std::string> period_of(const std::string& node, const std
   if (period == "year") return {fmt::format("{:04}", y), iso(y, 1, 1)};
   if (period == "decade") return {fmt::format("{:04}", y - y % 10), iso(y - y % 10, 1, 1)};
   if (period == "decade-ad") return {fmt::format("{:04}", y - (y + 9) % 10), iso(y - (y + 9) % 10, 1, 1)};
-  fail_node(node, "ProcessArgumentInvalid", fmt::format("period '{}' (this back-end groups by day, dekad, month, season, year, decade, decade-ad)", period));
+  fail_node(node, "ProcessArgumentInvalid", fmt::format("period '{}' (this back-end groups by day, week, dekad, month, season, year, decade, decade-ad)", period));
 }
 
 // aggregate_temporal_period: the time steps grouped by calendar period, each group reduced.
 Cube Evaluator::aggregate_temporal_period(const std::string& node, const json& args) {
   const Cube in = materialized(cube_arg(node, args, "data"));
+  require_time(node, in);
   const std::string period = arg(node, args, "period").is_string() ? args["period"].get<std::string>() : "";
   const cube::SeriesOp op = reducer_of(node, arg(node, args, "reducer"));
   std::vector<std::pair<std::string, std::pair<std::string, std::vector<Slice>>>> groups;  // label -> (start, steps), in time order
@@ -582,7 +616,7 @@ void Evaluator::save_cube(const std::string& node, const Cube& in, const std::st
     std::vector<std::string> dates;
     std::vector<std::vector<io::CubeBand>> slices;
     for (const auto& sl : materialized(in).slices) {
-      dates.push_back(sl.date);
+      if (!in.time_reduced) dates.push_back(sl.date);
       slices.emplace_back();
       for (const auto& [name, band] : sl.bands) slices.back().push_back({name, band.path, band.number});
     }
@@ -627,6 +661,7 @@ void Evaluator::save_cube(const std::string& node, const Cube& in, const std::st
 // filter_temporal: the slices whose date lies in [start, end) (null: open), as openEO's intervals.
 Cube Evaluator::filter_temporal(const std::string& node, const json& args) {
   const Cube& in = cube_arg(node, args, "data");
+  require_time(node, in);
   const json& e = arg(node, args, "extent");
   if (!e.is_array() || e.size() != 2) fail_node(node, "ProcessArgumentInvalid", "extent: [start, end]");
   const std::string start = e[0].is_string() ? e[0].get<std::string>() : "", end = e[1].is_string() ? e[1].get<std::string>() : "";
@@ -660,7 +695,7 @@ Cube Evaluator::apply(const std::string& node, const json& args) {
 
 // reduce_dimension over bands: the reducer compiled to one expression over b1..bN, per time step.
 Cube Evaluator::reduce_bands(const std::string& node, const Cube& in, const json& reducer) {
-  const std::string expression = compile_callback(node, reducer, {in.band_names});
+  const std::string expression = compile_callback(node, reducer, {in.band_names, {}});
   Cube out;
   out.grid = in.grid;
   out.band_names = {"value"};

@@ -51,7 +51,7 @@ std::vector<Described> described() {
         {"dimension", "t or bands."}, {"context", "Not used."}}},
       {"aggregate_temporal_period", "Group the time steps by calendar period and reduce each group", "A cube with one time step per period, dated at the period's start.",
        {{"data", "A raster data cube."},
-        {"period", "day, dekad, month, season (djf, mam, jja, son; December with the next year), year, decade (years 0-9) or decade-ad (1-10)."},
+        {"period", "day, week (ISO 8601, from Monday), dekad, month, season (djf, mam, jja, son; December with the next year), year, decade (years 0-9) or decade-ad (1-10)."},
         {"reducer", reducers}, {"dimension", "Not supported (t)."}, {"context", "Not used."}}},
       {"resample_spatial", "Warp the cube to another CRS and / or cell size (GDAL's warper)", "The resampled cube.",
        {{"data", "A raster data cube."}, {"resolution", "The cell size in the target CRS's units; 0: kept."}, {"projection", "An EPSG code or a WKT string; null: kept."},
@@ -76,6 +76,29 @@ std::vector<Described> described() {
       {"save_result", "Save the cube in a file format (GTiff: cloud-optimised GeoTIFFs; netCDF; GeoJSON, CSV, JSON for vector cubes)", "The cube, saved.",
        {{"data", "A data cube."}, {"format", "GTiff, netCDF, GeoJSON, CSV or JSON (GET /file_formats)."},
         {"options", "GTiff: COMPRESS, LEVEL, OVERVIEWS, BLOCKSIZE (GET /file_formats)."}}},
+      {"drop_dimension", "Remove a dimension of one label (t or bands)", "The cube without the dimension.",
+       {{"data", "A raster data cube."}, {"name", "t or bands; it must have one label."}}},
+      {"add_dimension", "Add back a bands or t dimension of one label to a cube that has none", "The cube with the dimension.",
+       {{"data", "A raster data cube without that dimension."}, {"name", "bands or t."}, {"label", "Its one label (for t a date)."},
+        {"type", "bands or temporal."}}},
+      {"rename_labels", "Rename labels of the bands or t dimension", "The cube with the labels renamed.",
+       {{"data", "A raster data cube."}, {"dimension", "bands or t."}, {"target", "The new labels."},
+        {"source", "The labels to rename, in the order of target; empty: every label, in order."}}},
+      {"dimension_labels", "The labels of a dimension (x, y: cell centres; t; bands) as an array", "The labels.",
+       {{"data", "A raster data cube."}, {"dimension", "x, y, t or bands."}}},
+      {"merge_cubes", "Join two cubes on one grid: their bands and time steps; where both hold a value, the overlap resolver decides",
+       "The merged cube.",
+       {{"cube1", "A raster data cube."}, {"cube2", "A raster data cube on the same grid, with the same bands or the same time steps."},
+        {"overlap_resolver", "A callback of x (cube1) and y (cube2), compiled to band math; needed where both cubes hold a band at a time step."},
+        {"context", "Not used."}}},
+      {"aggregate_temporal", "Reduce the time steps of each interval [start, end) into one", "A cube with one time step per interval.",
+       {{"data", "A raster data cube."}, {"intervals", "[start, end] pairs of RFC 3339 dates or times; each must hold a time step."},
+        {"reducer", "A process graph of one of mean, min, max, median, sum, count, sd, variance."},
+        {"labels", "One label per interval; empty: each interval's start."}, {"dimension", "Not supported (t)."}, {"context", "Not used."}}},
+      {"apply_kernel", "Filter every band with a 2-D kernel (weights times the cells under them, summed, times factor)", "The filtered cube.",
+       {{"data", "A raster data cube."}, {"kernel", "Rows (north to south) of weights (west to east); odd sides, up to 101."},
+        {"factor", "Multiplies each sum."}, {"border", "A number (the cells beyond the edge), replicate, reflect, reflect_pixel or wrap."},
+        {"replace_invalid", "The value of missing and infinite cells."}}},
   };
   // The processes callbacks are made of (apply, reduce_dimension, aggregate_spatial): run only inside
   // callbacks, compiled to band math (openeo_callback) or, over t and per geometry, sco's reducers.
@@ -95,6 +118,10 @@ std::vector<Described> described() {
            {{"x", "A number."}, {"inputMin", "Input minimum."}, {"inputMax", "Input maximum."}, {"outputMin", "Output minimum (0)."}, {"outputMax", "Output maximum (1)."}});
   callback("if", "accept if value is true, else reject", {{"value", "A boolean."}, {"accept", "The value if true."}, {"reject", "The value if false (null)."}});
   callback("array_element", "One element of the band array, by index or label", {{"data", "The band array."}, {"index", "Zero-based index."}, {"label", "A band label."}});
+  for (const char* id : {"sd", "variance"}) {
+    callback(id, std::string(id == std::string("sd") ? "Sample standard deviation" : "Sample variance") + " of the values (n - 1), as a reducer over t",
+             {{"data", "An array of numbers."}, {"ignore_nodata", "Missing values are left out (always)."}});
+  }
   for (const char* id : {"mean", "median", "min", "max", "sum", "count"}) {
     callback(id, std::string(id) + " of the values (over t: the time steps; per geometry: its cells, exactly weighted; over bands: mean, sum, min, max)",
              {{"data", "An array of numbers."}, {"ignore_nodata", "Missing values are left out (always)."}});

@@ -29,6 +29,75 @@ if not DATA:
     check.skip("the Sentinel-2 series is neither in data/ nor in ../shared/data")
     check.finish()
 
+def read_nc(path):
+    """{variable: (dimension names, values)} of a netCDF, and its t coordinate (days or labels)."""
+    ds = gdal.OpenEx(path, gdal.OF_MULTIDIM_RASTER)
+    root = ds.GetRootGroup()
+    out = {}
+    for name in root.GetMDArrayNames():
+        a = root.OpenMDArray(name)
+        if name in ("x", "y", "t") or a.GetDimensionCount() < 2:
+            continue
+        out[name] = ([d.GetName() for d in a.GetDimensions()], a.ReadAsArray().astype(np.float64))
+    t = [float(v) for v in root.OpenMDArray("t").ReadAsArray()] if "t" in root.GetMDArrayNames() else None
+    return out, t
+
+
+def dimension_processes(con, dates, band, origin, shape):
+    """drop_dimension, rename_labels, aggregate_temporal (sd), aggregate_temporal_period (week),
+    merge_cubes and apply_kernel on the series, against numpy / SciPy over the same cells."""
+    import datetime
+    from scipy import ndimage
+
+    r1, c1 = origin
+    area = {"west": 679720, "south": 5151080, "east": 680680, "north": 5151920, "crs": 32632}
+    june = con.load_collection("s2-bolzano", bands=["B04"], temporal_extent=["2022-06-01", "2022-07-01"], spatial_extent=area)
+    red = {d: band(d, "B04")[0][r1:r1 + shape[0], c1:c1 + shape[1]] for d in dates}
+    day = [datetime.date(int(d[:4]), int(d[4:6]), int(d[6:8])) for d in dates]
+    epoch = datetime.date(1970, 1, 1)
+
+    def download(cube, name):
+        path = os.path.join(node.TMP, name)
+        cube.download(path, format="netCDF")
+        return read_nc(path)
+
+    # sd over explicit intervals (sample sd, n - 1), each step dated at its interval's start
+    intervals = [["2022-06-01", "2022-06-11"], ["2022-06-11", "2022-06-21"]]
+    got, t = download(june.aggregate_temporal(intervals=intervals, reducer="sd"), "sd.nc")
+    want = [np.std([red[d] for d, x in zip(dates, day) if lo <= x.isoformat() < hi], axis=0, ddof=1) for lo, hi in intervals]
+    worst = max(float(np.nanmax(np.abs(got["B04"][1][i] - want[i]))) for i in range(2)) if "B04" in got else float("inf")
+    starts = [(datetime.date.fromisoformat(lo) - epoch).days for lo, _ in intervals]
+    check(worst < 1e-2 and list(t) == starts, f"aggregate_temporal sd: worst |sco - numpy| {worst:.1e} (B04 up to 1e4), t {list(t) if t is not None else None}")
+    # ISO weeks: one step per week holding a date, dated at its Monday, the sum of its steps
+    got, t = download(june.aggregate_temporal_period(period="week", reducer="sum"), "week.nc")
+    weeks = {}
+    for d, x in zip(dates, day):
+        weeks.setdefault(x - datetime.timedelta(days=x.weekday()), []).append(red[d])
+    mondays = sorted(weeks)
+    worst = max(float(np.max(np.abs(got["B04"][1][i] - np.sum(weeks[m], axis=0)))) for i, m in enumerate(mondays)) if "B04" in got else float("inf")
+    check(list(t) == [(m - epoch).days for m in mondays] and worst == 0, f"weeks: t {list(t)} for Mondays {mondays}, worst {worst}")
+    # merge_cubes of two cubes reduced over t, the overlap resolved by subtract: mean - median, no t
+    mean, median = june.reduce_dimension(dimension="t", reducer="mean"), june.reduce_dimension(dimension="t", reducer="median")
+    got, t = download(mean.merge_cubes(median, overlap_resolver="subtract"), "merged.nc")
+    stack = np.array([red[d] for d in dates])
+    dims, values = got.get("B04", ([], None))
+    worst = float(np.max(np.abs(values - (stack.mean(axis=0) - np.median(stack, axis=0))))) if values is not None else float("inf")
+    check(dims == ["y", "x"] and t is None and worst < 1e-2, f"merge_cubes mean - median: dims {dims}, t {t}, worst {worst:.1e}")
+    # drop_dimension t of a one-day cube; rename_labels of its band
+    one = con.load_collection("s2-bolzano", bands=["B04"], temporal_extent=["2022-06-01", "2022-06-03"], spatial_extent=area)
+    got, t = download(one.drop_dimension(name="t").rename_labels(dimension="bands", target=["red"], source=["B04"]), "dropped.nc")
+    dims, values = got.get("red", ([], None))
+    check(dims == ["y", "x"] and t is None and values is not None and np.array_equal(values, red[dates[0]]),
+          f"drop_dimension t, B04 renamed red: variables {list(got)}, dims {dims}")
+    # apply_kernel against SciPy's correlate: a constant border (openEO's default, 0) and reflect
+    kernel = [[0, 1, 0], [1, 2, 1], [0, 1, 0]]
+    for border, mode in ((0, "constant"), ("reflect", "reflect"), ("reflect_pixel", "mirror"), ("wrap", "wrap"), ("replicate", "nearest")):
+        got, _ = download(one.apply_kernel(kernel=kernel, factor=0.5, border=border), f"kernel-{mode}.nc")
+        want = 0.5 * ndimage.correlate(red[dates[0]], np.array(kernel, dtype=np.float64), mode=mode, cval=0.0)
+        worst = float(np.max(np.abs(got["B04"][1][0] - want))) if "B04" in got else float("inf")
+        check(worst < 1e-2, f"apply_kernel border {border}: worst |sco - SciPy| {worst:.1e}")
+
+
 node = Node(sys.argv[1], sys.argv[2], "sco-openeo-s2-")
 node.sco("ingest", DATA, "--collection", "s2-bolzano", "--sensor", "sentinel2")
 node.sco("user", "add", "ana", "--role", "admin", "--password-stdin", stdin=Node.PASSWORDS["ana"] + "\n")
@@ -103,6 +172,7 @@ try:
         want = ((nir0 - red0) / (nir0 + red0))[r1:r1 + b04.shape[0], c1:c1 + b04.shape[1]]
     same = day is not None and day.shape == want.shape and float(np.nanmax(np.abs(day - want))) < 1e-6
     check(dims == ["t", "y", "x"] and same, f"bands reduced: netCDF variable 'var' over {dims}, the day's NDVI: {same}")
+    dimension_processes(con, dates, band, (r1, c1), b04.shape)
     try:
         con.load_collection("s2-bolzano", bands=["B04"], spatial_extent={"west": 0, "south": 0, "east": 1, "north": 1, "crs": "EPSG:nope"}
                             ).download(os.path.join(node.TMP, "bad.tif"), format="GTiff")
