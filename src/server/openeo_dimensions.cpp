@@ -4,6 +4,7 @@
 // y, t and bands; t and bands can be absent (reduced or dropped) and added back.
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -149,6 +150,12 @@ Cube Evaluator::dimension_labels(const std::string& node, const json& args) {
   Cube out;
   out.array = std::move(labels);
   return out;
+}
+
+void Evaluator::save_array(const json& array) {
+  const std::string path = file("result.json");
+  saved_ = std::vector<ResultFile>{{path, "application/json", "result (JSON)", ""}};
+  if (!plan_only_) std::ofstream(path) << array.dump() << "\n";
 }
 
 json Evaluator::array_arg(const std::string& node, const json& args, const std::string& name, const json& fallback) {

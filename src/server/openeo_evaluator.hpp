@@ -108,7 +108,11 @@ class Evaluator {
   GraphResult run() {
     const std::string result_node = result_of(graph_, "the process graph");
     const Cube& value = evaluate(result_node);
-    if (!saved_) save_cube(result_node, value, value.vector ? "geojson" : "gtiff");  // openEO leaves the default format to the back-end
+    if (value.array) {
+      save_array(*value.array);  // a graph whose result is an array (dimension_labels): JSON
+    } else if (!saved_) {
+      save_cube(result_node, value, value.vector ? "geojson" : "gtiff");  // openEO leaves the default format to the back-end
+    }
     GraphResult r;
     r.files = *saved_;
     r.files.insert(r.files.end(), extra_files_.begin(), extra_files_.end());
@@ -277,6 +281,7 @@ class Evaluator {
   Cube on_grid(const Cube& in, const core::Grid& grid, const std::string& method);
   void save_cube(const std::string& node, const Cube& in, const std::string& format);
   void save_vector(const std::string& node, const Cube& in, const std::string& format);
+  void save_array(const json& array);
   Cube band_math(const std::string& node, const Cube& in, const std::string& a, const std::string& b, const std::string& out_name);
   // A band as a file (computed when lazy), and every band of a cube so.
   Band materialize(const Cube& on, const Band& band, const std::string& name, const std::string& path = "",

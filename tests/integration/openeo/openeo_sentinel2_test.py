@@ -83,6 +83,9 @@ def dimension_processes(con, dates, band, origin, shape):
     dims, values = got.get("B04", ([], None))
     worst = float(np.max(np.abs(values - (stack.mean(axis=0) - np.median(stack, axis=0))))) if values is not None else float("inf")
     check(dims == ["y", "x"] and t is None and worst < 1e-2, f"merge_cubes mean - median: dims {dims}, t {t}, worst {worst:.1e}")
+    # dimension_labels as a graph's result: a JSON array
+    labels = june.dimension_labels("t").execute()
+    check(isinstance(labels, list) and [x[:10] for x in labels] == [x.isoformat() for x in day], f"dimension_labels t: {labels}")
     # drop_dimension t of a one-day cube; rename_labels of its band
     one = con.load_collection("s2-bolzano", bands=["B04"], temporal_extent=["2022-06-01", "2022-06-03"], spatial_extent=area)
     got, t = download(one.drop_dimension(name="t").rename_labels(dimension="bands", target=["red"], source=["B04"]), "dropped.nc")
