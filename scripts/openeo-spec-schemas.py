@@ -19,7 +19,9 @@ OFFERED = ["load_collection", "filter_bands", "filter_temporal", "filter_bbox", 
            "add", "subtract", "multiply", "divide", "gt", "gte", "lt", "lte", "eq", "neq", "and", "or", "not", "absolute", "sqrt", "exp",
            "ln", "floor", "ceil", "round", "int", "log", "power", "clip", "linear_scale_range", "if", "array_element",
            "mean", "median", "min", "max", "sum", "count", "drop_dimension", "add_dimension", "rename_labels", "merge_cubes",
-           "aggregate_temporal", "apply_kernel", "sd", "variance", "dimension_labels"]
+           "aggregate_temporal", "apply_kernel", "sd", "variance", "dimension_labels", "apply_dimension", "sin", "cos", "tan", "arcsin", "arccos",
+           "arctan", "sgn", "constant", "mod", "e", "pi", "between", "product", "first", "last", "quantiles", "sort", "order",
+           "array_concat", "array_create"]
 
 spec_dir = sys.argv[1]
 out = {}

@@ -244,6 +244,14 @@ void run_instruction(const Instruction& in, T* d, const Arg<T>& a, const Arg<T>&
     case Op::kCeil: return map_unary(d, a, n, [](T x) { return std::ceil(x); });
     case Op::kRound: return map_unary(d, a, n, [](T x) { return std::round(x); });
     case Op::kIsNodata: return map_unary(d, a, n, [](T x) { return is_nan(x) ? T(1) : T(0); });
+    case Op::kSin: return map_unary(d, a, n, [](T x) { return std::sin(x); });
+    case Op::kCos: return map_unary(d, a, n, [](T x) { return std::cos(x); });
+    case Op::kTan: return map_unary(d, a, n, [](T x) { return domain(std::tan(x)); });
+    case Op::kAsin: return map_unary(d, a, n, [](T x) { return domain(std::asin(x)); });
+    case Op::kAcos: return map_unary(d, a, n, [](T x) { return domain(std::acos(x)); });
+    case Op::kAtan: return map_unary(d, a, n, [](T x) { return std::atan(x); });
+    case Op::kSign: return map_unary(d, a, n, [](T x) { return is_nan(x) ? x : (x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0))); });
+    case Op::kMod: return map_binary(d, a, b, n, [](T x, T z) { return domain(x - z * std::floor(x / z)); });
     case Op::kAdd: return map_binary(d, a, b, n, [](T x, T z) { return x + z; });
     case Op::kSub: return map_binary(d, a, b, n, [](T x, T z) { return x - z; });
     case Op::kMul: return map_binary(d, a, b, n, [](T x, T z) { return x * z; });

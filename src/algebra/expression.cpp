@@ -42,6 +42,14 @@ const char* op_name(Op op) {
     case Op::kCeil: return "ceil";
     case Op::kRound: return "round";
     case Op::kIsNodata: return "isnodata";
+    case Op::kSin: return "sin";
+    case Op::kCos: return "cos";
+    case Op::kTan: return "tan";
+    case Op::kAsin: return "asin";
+    case Op::kAcos: return "acos";
+    case Op::kAtan: return "atan";
+    case Op::kSign: return "sign";
+    case Op::kMod: return "mod";
   }
   return "?";
 }
@@ -62,6 +70,14 @@ const std::vector<FunctionInfo>& functions() {
       {"ceil", Op::kCeil, 1, 1, "ceil(x): smallest integer >= x"},
       {"round", Op::kRound, 1, 1, "round(x): nearest integer, halves away from zero"},
       {"isnodata", Op::kIsNodata, 1, 1, "isnodata(x): 1 where x is nodata, else 0 (always valid)"},
+      {"sin", Op::kSin, 1, 1, "sin(x): sine of x radians"},
+      {"cos", Op::kCos, 1, 1, "cos(x): cosine of x radians"},
+      {"tan", Op::kTan, 1, 1, "tan(x): tangent of x radians"},
+      {"asin", Op::kAsin, 1, 1, "asin(x): arc sine in radians; nodata outside [-1, 1]"},
+      {"acos", Op::kAcos, 1, 1, "acos(x): arc cosine in radians; nodata outside [-1, 1]"},
+      {"atan", Op::kAtan, 1, 1, "atan(x): arc tangent in radians"},
+      {"sign", Op::kSign, 1, 1, "sign(x): -1, 0 or 1"},
+      {"mod", Op::kMod, 2, 2, "mod(x, y): x - y * floor(x / y), the sign of y; nodata for y = 0"},
   };
   return table;
 }

@@ -26,6 +26,7 @@ enum class Op {
   kWhere, kMin, kMax, kClamp,
   kAbs, kSqrt, kLog, kLog10, kExp, kFloor, kCeil, kRound,
   kIsNodata,
+  kSin, kCos, kTan, kAsin, kAcos, kAtan, kSign, kMod,
 };
 
 const char* op_name(Op op);

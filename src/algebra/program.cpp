@@ -58,6 +58,14 @@ double apply_scalar(Op op, double a, double b, double c) {
     case Op::kCeil: return std::ceil(a);
     case Op::kRound: return std::round(a);
     case Op::kIsNodata: return std::isnan(a) ? 1.0 : 0.0;
+    case Op::kSin: return std::sin(a);
+    case Op::kCos: return std::cos(a);
+    case Op::kTan: return std::tan(a);
+    case Op::kAsin: return std::asin(a);
+    case Op::kAcos: return std::acos(a);
+    case Op::kAtan: return std::atan(a);
+    case Op::kSign: return std::isnan(a) ? a : (a > 0 ? 1.0 : (a < 0 ? -1.0 : 0.0));
+    case Op::kMod: return a - b * std::floor(a / b);
   }
   return 0.0;
 }
@@ -65,6 +73,7 @@ double apply_scalar(Op op, double a, double b, double c) {
 bool has_domain_limits(Op op) {
   switch (op) {
     case Op::kDiv: case Op::kPow: case Op::kSqrt: case Op::kLog: case Op::kLog10: case Op::kExp:
+    case Op::kTan: case Op::kAsin: case Op::kAcos: case Op::kMod:
       return true;
     default:
       return false;

@@ -25,6 +25,10 @@ struct CallbackInput {
 // `node`: the id of the process holding the callback (for errors); `process`: its {"process_graph"}.
 std::string compile_callback(const std::string& node, const nlohmann::json& process, const CallbackInput& input);
 
+// An array-valued callback over the band array (apply_dimension over bands): one expression per value
+// of the array it returns (the bands, array_create, array_concat, quantiles, sort, order).
+std::vector<std::string> compile_array_callback(const std::string& node, const nlohmann::json& process, const CallbackInput& input);
+
 // The names compile_callback gives the bands ("b1", "b2", ...).
 std::string callback_band_name(std::size_t index);
 

@@ -247,6 +247,70 @@ Cube Evaluator::merge_cubes(const std::string& node, const json& args) {
   return out;
 }
 
+// apply_dimension over bands: the process, a callback returning an array of the band array (the
+// bands, array_create, array_concat, quantiles, sort, order), compiled to one band-math expression per
+// value. The labels stay when as many values come out as bands went in, else they are 0, 1, ...
+// Over t into bands: a callback of quantiles over the time series of a one-band cube, by the cube
+// reducers (one band per probability).
+Cube Evaluator::apply_dimension(const std::string& node, const json& args) {
+  const Cube& in = cube_arg(node, args, "data");
+  const std::string dim = arg(node, args, "dimension").is_string() ? args["dimension"].get<std::string>() : "";
+  const json target = args.value("target_dimension", json());
+  const json& process = arg(node, args, "process");
+  if (in.vector) fail_node(node, "ProcessUnsupported", "apply_dimension on a vector cube");
+  if (is_time(dim)) return quantiles_over_time(node, in, process, target);
+  if (dim != "bands") fail_node(node, "DimensionNotAvailable", fmt::format("dimension '{}': apply_dimension runs over bands, or over t into bands", dim));
+  if (in.bands_reduced) fail_node(node, "DimensionNotAvailable", "the cube has no bands dimension any more");
+  if (!target.is_null() && target != "bands") fail_node(node, "ProcessUnsupported", "over bands, the target dimension is bands");
+  const std::vector<std::string> expressions = compile_array_callback(node, process, {in.band_names, {}});
+  if (expressions.empty()) fail_node(node, "ProcessArgumentInvalid", "the process returns an empty array");
+  Cube out = in;
+  out.band_names.clear();
+  if (expressions.size() == in.band_names.size()) {
+    out.band_names = in.band_names;
+  } else {
+    out.common_names.clear();
+    for (std::size_t k = 0; k < expressions.size(); ++k) out.band_names.push_back(std::to_string(k));
+  }
+  for (auto& sl : out.slices) {
+    std::vector<std::pair<std::string, Band>> inputs;
+    for (std::size_t k = 0; k < sl.bands.size(); ++k) inputs.emplace_back(callback_band_name(k), sl.bands[k].second);
+    sl.bands.clear();
+    for (std::size_t k = 0; k < expressions.size(); ++k) sl.bands.emplace_back(out.band_names[k], evaluate_expression(inputs, expressions[k]));
+  }
+  return out;
+}
+
+Cube Evaluator::quantiles_over_time(const std::string& node, const Cube& in, const json& process, const json& target) {
+  require_time(node, in);
+  const json graph = process.is_object() ? process.value("process_graph", json()) : json();
+  const json* q = graph.is_object() && graph.size() == 1 ? &*graph.begin() : nullptr;
+  if (!q || q->value("process_id", "") != "quantiles" || target != "bands") {
+    fail_node(node, "ProcessUnsupported", "over t, apply_dimension takes a callback of one quantiles node with target_dimension bands");
+  }
+  if (in.band_names.size() != 1 || in.bands_reduced) {
+    fail_node(node, "ProcessArgumentInvalid", fmt::format("the target dimension bands exists with {} labels: values computed over t can replace it only when "
+                                                          "it has one (filter_bands or reduce the bands first)", in.band_names.size()));
+  }
+  const json probs = q->value("arguments", json::object()).value("probabilities", json());
+  if (!probs.is_array() || probs.empty()) fail_node(node, "QuantilesParameterMissing", "quantiles over t: probabilities, a list in [0, 1]");
+  const Cube m = materialized(in);
+  Cube out = m;
+  out.band_names.clear();
+  out.common_names.clear();
+  Slice result{in.slices.front().date, "", "", {}};
+  for (std::size_t k = 0; k < probs.size(); ++k) {
+    if (!probs[k].is_number() || probs[k].get<double>() < 0 || probs[k].get<double>() > 1) fail_node(node, "ProcessArgumentInvalid", "quantiles: probabilities lie in [0, 1]");
+    cube::SeriesOp op = cube::parse_series_op(fmt::format("p{}", probs[k].get<double>() * 100));
+    const Slice one = reduce_steps(m, m.slices, op, result.date);
+    out.band_names.push_back(std::to_string(k));
+    result.bands.emplace_back(out.band_names.back(), one.bands.at(0).second);
+  }
+  out.slices = {result};
+  out.time_reduced = true;
+  return out;
+}
+
 namespace {
 algebra::Kernel2D kernel_of(const std::string& node, const json& args) {
   const json& k = args.at("kernel");

@@ -260,6 +260,8 @@ class Evaluator {
   Cube aggregate_temporal(const std::string& node, const json& args);
   Cube apply_kernel(const std::string& node, const json& args);
   Cube dimension_labels(const std::string& node, const json& args);
+  Cube apply_dimension(const std::string& node, const json& args);
+  Cube quantiles_over_time(const std::string& node, const Cube& in, const json& process, const json& target);
   // An argument that is an array, given as it is or as the result of another node (dimension_labels).
   json array_arg(const std::string& node, const json& args, const std::string& name, const json& fallback);
 

@@ -155,7 +155,7 @@ const std::map<std::string, Evaluator::Process>& Evaluator::processes() {
       {"drop_dimension", &Evaluator::drop_dimension}, {"add_dimension", &Evaluator::add_dimension},
       {"rename_labels", &Evaluator::rename_labels}, {"merge_cubes", &Evaluator::merge_cubes},
       {"aggregate_temporal", &Evaluator::aggregate_temporal}, {"apply_kernel", &Evaluator::apply_kernel},
-      {"dimension_labels", &Evaluator::dimension_labels}};
+      {"dimension_labels", &Evaluator::dimension_labels}, {"apply_dimension", &Evaluator::apply_dimension}};
   return table;
 }
 

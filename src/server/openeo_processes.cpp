@@ -84,6 +84,12 @@ std::vector<Described> described() {
       {"rename_labels", "Rename labels of the bands or t dimension", "The cube with the labels renamed.",
        {{"data", "A raster data cube."}, {"dimension", "bands or t."}, {"target", "The new labels."},
         {"source", "The labels to rename, in the order of target; empty: every label, in order."}}},
+      {"apply_dimension", "Apply a process to the values along the bands (or over t into bands)", "The cube with the dimension's values replaced.",
+       {{"data", "A raster data cube."},
+        {"process", "Over bands: a callback returning an array of the band array (the bands, array_create, array_concat, quantiles, sort, "
+                    "order, or any band math per value), compiled to one band-math expression per value. Over t: quantiles, with target_dimension bands, "
+                    "on a cube of one band."},
+        {"dimension", "bands, or t."}, {"target_dimension", "null or bands."}, {"context", "Not used."}}},
       {"dimension_labels", "The labels of a dimension (x, y: cell centres; t; bands) as an array", "The labels.",
        {{"data", "A raster data cube."}, {"dimension", "x, y, t or bands."}}},
       {"merge_cubes", "Join two cubes on one grid: their bands and time steps; where both hold a value, the overlap resolver decides",
@@ -118,6 +124,31 @@ std::vector<Described> described() {
            {{"x", "A number."}, {"inputMin", "Input minimum."}, {"inputMax", "Input maximum."}, {"outputMin", "Output minimum (0)."}, {"outputMax", "Output maximum (1)."}});
   callback("if", "accept if value is true, else reject", {{"value", "A boolean."}, {"accept", "The value if true."}, {"reject", "The value if false (null)."}});
   callback("array_element", "One element of the band array, by index or label", {{"data", "The band array."}, {"index", "Zero-based index."}, {"label", "A band label."}});
+  for (const auto& [id, what] : std::vector<std::pair<std::string, std::string>>{
+           {"sin", "Sine of x (radians)"}, {"cos", "Cosine of x (radians)"}, {"tan", "Tangent of x (radians)"},
+           {"arcsin", "Arc sine of x (radians)"}, {"arccos", "Arc cosine of x (radians)"}, {"arctan", "Arc tangent of x (radians)"},
+           {"sgn", "The sign of x: -1, 0 or 1"}, {"constant", "The value x"}}) {
+    callback(id, what, {{"x", "A number."}});
+  }
+  callback("mod", "x modulo y, with the sign of y (nodata for y = 0)", {{"x", "A number."}, {"y", "The divisor."}});
+  callback("e", "Euler's number", {});
+  callback("pi", "The ratio of a circle's circumference to its diameter", {});
+  callback("between", "Whether x lies in [min, max] (or [min, max) with exclude_max)",
+           {{"x", "A value."}, {"min", "Lower bound."}, {"max", "Upper bound."}, {"exclude_max", "Leave max out."}});
+  callback("product", "Product of the values over the bands", {{"data", "The band array."}, {"ignore_nodata", "Not used: a missing band makes the product missing."}});
+  for (const char* id : {"first", "last"}) {
+    callback(id, std::string("The ") + id + " value over the bands, missing bands skipped unless ignore_nodata is false",
+             {{"data", "The band array."}, {"ignore_nodata", "Skip missing bands (default)."}});
+  }
+  callback("quantiles", "Quantiles of the band array (numpy's linear interpolation), one value per probability (apply_dimension)",
+           {{"data", "The band array (up to 8 bands)."}, {"probabilities", "A list in [0, 1], or a number of intervals."},
+            {"q", "A number of intervals."}, {"ignore_nodata", "Not used: a missing band makes the quantiles missing."}});
+  callback("sort", "The band array in order (apply_dimension)", {{"data", "The band array (up to 8 bands)."}, {"asc", "Ascending (default) or descending."},
+                                                                 {"nodata", "Not used: a missing band makes the values missing."}});
+  callback("order", "The indices that would sort the band array (apply_dimension)",
+           {{"data", "The band array (up to 8 bands)."}, {"asc", "Ascending (default) or descending."}, {"nodata", "Not used: missing bands are not placed apart."}});
+  callback("array_concat", "Two arrays one after the other (apply_dimension)", {{"array1", "The first array."}, {"array2", "The second."}});
+  callback("array_create", "An array of values, repeated (apply_dimension)", {{"data", "The values."}, {"repeat", "How many times (1)."}});
   for (const char* id : {"sd", "variance"}) {
     callback(id, std::string(id == std::string("sd") ? "Sample standard deviation" : "Sample variance") + " of the values (n - 1), as a reducer over t",
              {{"data", "An array of numbers."}, {"ignore_nodata", "Missing values are left out (always)."}});

@@ -43,6 +43,61 @@ def read_nc(path):
     return out, t
 
 
+def apply_dimension_checks(con, dates, band, origin, shape, area):
+    """apply_dimension over the bands (quantiles, order, array_concat) and over t into bands
+    (quantiles), and the L1 scalar processes (mod, sgn, between, sin), against numpy."""
+    from openeo.processes import array_concat, between, mod, order, quantiles, sgn, sin
+
+    r1, c1 = origin
+
+    def cells(d, name):
+        return band(d, name)[0][r1:r1 + shape[0], c1:c1 + shape[1]]
+
+    def download(cube, name):
+        path = os.path.join(node.TMP, name)
+        cube.download(path, format="netCDF")
+        return read_nc(path)[0]
+
+    day = con.load_collection("s2-bolzano", bands=["B02", "B03", "B04"], temporal_extent=["2022-06-01", "2022-06-03"], spatial_extent=area)
+    stack = np.array([cells(dates[0], b) for b in ("B02", "B03", "B04")])
+    got = download(day.apply_dimension(dimension="bands", process=lambda d: quantiles(d, probabilities=[0.25, 0.5, 0.75])), "q.nc")
+    want = np.quantile(stack, [0.25, 0.5, 0.75], axis=0)
+    names = ("B02", "B03", "B04")  # 3 values for 3 bands: the labels stay (the process definition's rule)
+    worst = max(float(np.max(np.abs(got[b][1][0] - want[k]))) for k, b in enumerate(names)) if sorted(got) == list(names) else float("inf")
+    check(worst < 1e-2, f"apply_dimension quantiles over 3 bands: variables {sorted(got)}, worst |sco - numpy| {worst:.1e}")
+    got = download(day.apply_dimension(dimension="bands", process=lambda d: quantiles(d, probabilities=[0.5, 0.9])), "q2.nc")
+    want = np.quantile(stack, [0.5, 0.9], axis=0)
+    worst = max(float(np.max(np.abs(got[str(k)][1][0] - want[k]))) for k in range(2)) if sorted(got) == ["0", "1"] else float("inf")
+    check(worst < 1e-2, f"apply_dimension 2 quantiles over 3 bands, labelled 0 and 1: {sorted(got)}, worst {worst:.1e}")
+    got = download(day.apply_dimension(dimension="bands", process=lambda d: order(d)), "order.nc")
+    want = np.argsort(stack, axis=0, kind="stable")
+    same = sorted(got) == ["B02", "B03", "B04"] and all(np.array_equal(got[b][1][0], want[k]) for k, b in enumerate(("B02", "B03", "B04")))
+    check(same, f"apply_dimension order over 3 bands (labels kept: 3 values for 3 bands) equals numpy's stable argsort: {sorted(got)}")
+    got = download(day.apply_dimension(dimension="bands", process=lambda d: array_concat(d, (d[2] - d[0]) / (d[2] + d[0]))), "concat.nc")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        nd = (stack[2] - stack[0]) / (stack[2] + stack[0])
+    ok = sorted(got) == ["0", "1", "2", "3"] and np.array_equal(got["1"][1][0], stack[1]) and float(np.nanmax(np.abs(got["3"][1][0] - nd))) < 1e-6
+    check(ok, f"apply_dimension array_concat(bands, index): 4 values labelled 0-3: {sorted(got)}")
+    for reducer, want in (("median", np.median(stack, axis=0)), ("sd", np.std(stack, axis=0, ddof=1)), ("product", np.prod(stack, axis=0))):
+        got = download(day.reduce_dimension(dimension="bands", reducer=reducer), f"r-{reducer}.nc")
+        worst = float(np.max(np.abs(got["var"][1][0] - want) / np.maximum(1, np.abs(want)))) if "var" in got else float("inf")
+        check(worst < 1e-5, f"reduce_dimension over 3 bands by {reducer}: worst relative |sco - numpy| {worst:.1e}")
+    red = con.load_collection("s2-bolzano", bands=["B04"], temporal_extent=["2022-06-01", "2022-07-01"], spatial_extent=area)
+    got = download(red.apply_dimension(dimension="t", target_dimension="bands", process=lambda d: quantiles(d, probabilities=[0.1, 0.5])), "tq.nc")
+    series = np.array([cells(d, "B04") for d in dates])
+    want = np.quantile(series, [0.1, 0.5], axis=0)
+    ok = sorted(got) == ["0", "1"] and got["0"][0] == ["y", "x"] and all(float(np.max(np.abs(got[str(k)][1] - want[k]))) < 1e-2 for k in range(2))
+    check(ok, f"apply_dimension quantiles over t into bands: {sorted(got)}, dims {got.get('0', ([],))[0]}")
+    one = con.load_collection("s2-bolzano", bands=["B04"], temporal_extent=["2022-06-01", "2022-06-03"], spatial_extent=area)
+    b04 = cells(dates[0], "B04")
+    for name, process, want in (("mod", lambda x: mod(x, 7), np.mod(b04, 7)), ("sgn", lambda x: sgn(x - 1000), np.sign(b04 - 1000)),
+                                ("between", lambda x: between(x, 500, 1500), ((b04 >= 500) & (b04 <= 1500)).astype(np.float64)),
+                                ("sin", lambda x: sin(x / 1000), np.sin(b04 / 1000))):
+        got = download(one.apply(process), f"{name}.nc")
+        worst = float(np.max(np.abs(got["B04"][1][0] - want))) if "B04" in got else float("inf")
+        check(worst < 1e-5, f"apply {name}: worst |sco - numpy| {worst:.1e}")
+
+
 def dimension_processes(con, dates, band, origin, shape):
     """drop_dimension, rename_labels, aggregate_temporal (sd), aggregate_temporal_period (week),
     merge_cubes and apply_kernel on the series, against numpy / SciPy over the same cells."""
@@ -92,6 +147,7 @@ def dimension_processes(con, dates, band, origin, shape):
     dims, values = got.get("red", ([], None))
     check(dims == ["y", "x"] and t is None and values is not None and np.array_equal(values, red[dates[0]]),
           f"drop_dimension t, B04 renamed red: variables {list(got)}, dims {dims}")
+    apply_dimension_checks(con, dates, band, origin, shape, area)
     # apply_kernel against SciPy's correlate: a constant border (openEO's default, 0) and reflect
     kernel = [[0, 1, 0], [1, 2, 1], [0, 1, 0]]
     for border, mode in ((0, "constant"), ("reflect", "reflect"), ("reflect_pixel", "mirror"), ("wrap", "wrap"), ("replicate", "nearest")):

@@ -106,7 +106,7 @@ try:
         started = time.time()
         r = subprocess.run([pytest_bin, "-p", "openeo_test_suite.lib.pytest_plugin", "-p", "suite_offline", "--pyargs", *modules,
                             "--openeo-backend-url", f"http://127.0.0.1:{port}/openeo/1.2", "--s2-collection", "SENTINEL2_L2A",
-                            "-m", "not optional", "-p", "no:cacheprovider", "-q", "--tb=short", "--junitxml", junit],
+                            "-m", "not optional", "--experimental", "-p", "no:cacheprovider", "-q", "--tb=short", "--junitxml", junit],
                            cwd=work, env=env, capture_output=True, text=True, timeout=900)
         if not os.path.exists(junit):
             check(False, f"{part}: the suite did not run (exit {r.returncode}): {r.stdout[-2000:]} {r.stderr[-2000:]}")

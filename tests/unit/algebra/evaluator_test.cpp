@@ -133,6 +133,22 @@ TEST(Evaluator, Functions) {
   expect_values(eval("round(a / 8)", {a}), {-1, 0, 1, 2});  // -0.5 rounds away from zero
 }
 
+TEST(Evaluator, TrigonometrySignAndModulo) {
+  Input a{"a", {-1, 0, 0.5, 2}};
+  const double pi = std::acos(-1.0);
+  expect_values(eval("sin(a * 3.141592653589793 / 2)", {a}), {-1, 0, std::sin(pi / 4), 0}, 1e-6);
+  expect_values(eval("cos(a * 3.141592653589793)", {a}), {-1, 1, 0, 1}, 1e-6);
+  expect_values(eval("tan(a)", {a}), {std::tan(-1.0), 0, std::tan(0.5), std::tan(2.0)}, 1e-5);
+  expect_values(eval("asin(a)", {a}), {-pi / 2, 0, std::asin(0.5), kNaN}, 1e-6);  // asin(2): outside the domain
+  expect_values(eval("acos(a)", {a}), {pi, pi / 2, std::acos(0.5), kNaN}, 1e-6);
+  expect_values(eval("atan(a)", {a}), {-pi / 4, 0, std::atan(0.5), std::atan(2.0)}, 1e-6);
+  expect_values(eval("sign(a)", {a}), {-1, 0, 1, 1});
+  // the sign of the divisor, as openEO's mod: -1 mod 3 = 2, 2 mod -3 = -1; mod 0 is nodata
+  Input b{"b", {3, 0, 0.3, -3}};
+  expect_values(eval("mod(a, b)", {a, b}), {2, kNaN, 0.2, -1}, 1e-6);
+  expect_values(eval("mod(7, 3)", {}), {1, 1, 1, 1});  // folded as a constant
+}
+
 TEST(Evaluator, DivisionByZeroIsNodata) {
   Input a{"a", {1, 0, -1, 4}};
   Input b{"b", {0, 0, 0, 2}};
