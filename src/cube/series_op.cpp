@@ -21,6 +21,7 @@ using core::ErrorCode;
 std::string series_ops_help() {
   return "mean, min, max, sum, median, pNN (percentile, e.g. p90), count (observations),\n"
          "sd, variance (sample standard deviation and variance, n - 1; missing with fewer than 2 observations),\n"
+         "first, last (the first / last observed step), product (of the observed steps),\n"
          "count_above:T, count_below:T (steps above / below T), run_above:T, run_below:T (longest run of\n"
          "consecutive steps above / below T; a missing step breaks a run), sen_slope (Sen's slope per year),\n"
          "mk_z, mk_p (Mann-Kendall Z and two-sided p-value, tie-corrected; seasonal for several steps a year),\n"
@@ -58,6 +59,8 @@ SeriesOp parse_series_op(std::string_view text) {
       {"mk_p", SeriesOpKind::kMkP, false},           {"spi", SeriesOpKind::kSpi, true},
       {"date_of_max", SeriesOpKind::kDateOfMax, false}, {"date_of_min", SeriesOpKind::kDateOfMin, false},
       {"sd", SeriesOpKind::kSd, false},             {"variance", SeriesOpKind::kVariance, false},
+      {"first", SeriesOpKind::kFirst, false},       {"last", SeriesOpKind::kLast, false},
+      {"product", SeriesOpKind::kProduct, false},
   };
   for (const auto& e : kTable) {
     if (head == e.name) {
@@ -80,7 +83,7 @@ SeriesOp parse_series_op(std::string_view text) {
   }
   core::fail(ErrorCode::kInvalidInput,
              "unknown operation '{}' (operations: mean, min, max, sum, median, pNN, count, count_above:T, "
-             "count_below:T, run_above:T, run_below:T, sd, variance, sen_slope, mk_z, mk_p, spi:K, date_of_max, date_of_min)",
+             "count_below:T, run_above:T, run_below:T, sd, variance, first, last, product, sen_slope, mk_z, mk_p, spi:K, date_of_max, date_of_min)",
              text);
 }
 
@@ -319,6 +322,18 @@ double SeriesEvaluator::reduce(const double* x, double thr) {
       return op_.kind == SeriesOpKind::kSenSlope ? r.slope : op_.kind == SeriesOpKind::kMkZ ? r.z : r.p;
     }
     case SeriesOpKind::kSpi: return spi(x);
+    case SeriesOpKind::kFirst: case SeriesOpKind::kLast: {
+      for (std::size_t k = 0; k < n; ++k) {
+        const double v = x[op_.kind == SeriesOpKind::kFirst ? k : n - 1 - k];
+        if (v == v) return v;
+      }
+      return nan;
+    }
+    case SeriesOpKind::kProduct: {
+      double p = 1.0;
+      for (std::size_t k = 0; k < n; ++k) p *= x[k] == x[k] ? x[k] : 1.0;
+      return p;
+    }
     case SeriesOpKind::kSd: case SeriesOpKind::kVariance: {
       double sum = 0.0, count = 0.0;
       for (std::size_t k = 0; k < n; ++k) {

@@ -18,7 +18,7 @@ enum class SeriesOpKind {
   kCountAbove, kCountBelow, kRunAbove, kRunBelow,
   kSenSlope, kMkZ, kMkP, kSpi,
   kDateOfMax, kDateOfMin,
-  kSd, kVariance,
+  kSd, kVariance, kFirst, kLast, kProduct,
 };
 
 struct SeriesOp {
@@ -28,7 +28,7 @@ struct SeriesOp {
 };
 
 // "mean", "min", "max", "sum", "median", "p90", "count", "count_above:30", "count_below:0",
-// "run_above:30", "run_below:1", "sd", "variance" (sample, n - 1), "sen_slope", "mk_z", "mk_p", "spi:3" (SPI of the last step over
+// "run_above:30", "run_below:1", "sd", "variance" (sample, n - 1), "first", "last" (the first / last observed step), "product", "sen_slope", "mk_z", "mk_p", "spi:3" (SPI of the last step over
 // 3 months, cube/spi.hpp), "date_of_max", "date_of_min" (the label of the step holding the extreme,
 // the earliest on ties: its day of the year, or its number without dates). Throws naming the text.
 SeriesOp parse_series_op(std::string_view text);

@@ -358,13 +358,14 @@ Cube Evaluator::normalized_difference(const std::string& node, const json& args)
 // not: sco's zonal spread is the coverage-weighted population one, not openEO's sample sd.
 std::string reducer_name(const std::string& node, const json& reducer, bool over_time) {
   const json graph = reducer.is_object() ? reducer.value("process_graph", json()) : json();
-  const std::string allowed = over_time ? "mean, min, max, median, sum, count, sd, variance" : "mean, min, max, median, sum, count";
+  const std::string allowed = over_time ? "mean, min, max, median, sum, count, sd, variance, first, last, product" : "mean, min, max, median, sum, count";
   if (!graph.is_object() || graph.size() != 1) {
     fail_node(node, "ProcessArgumentInvalid", fmt::format("reducer: a process graph of one node ({}) is supported", allowed));
   }
   const std::string process = graph.begin()->value("process_id", "");
   static const std::set<std::string> kReducers = {"mean", "min", "max", "median", "sum", "count"};
-  if (!kReducers.count(process) && !(over_time && (process == "sd" || process == "variance"))) {
+  static const std::set<std::string> kOverTime = {"sd", "variance", "first", "last", "product"};
+  if (!kReducers.count(process) && !(over_time && kOverTime.count(process))) {
     fail_node(node, "ProcessUnsupported", fmt::format("reducer '{}' (this back-end reduces with {})", process, allowed));
   }
   return process;

@@ -135,10 +135,11 @@ std::vector<Described> described() {
   callback("pi", "The ratio of a circle's circumference to its diameter", {});
   callback("between", "Whether x lies in [min, max] (or [min, max) with exclude_max)",
            {{"x", "A value."}, {"min", "Lower bound."}, {"max", "Upper bound."}, {"exclude_max", "Leave max out."}});
-  callback("product", "Product of the values over the bands", {{"data", "The band array."}, {"ignore_nodata", "Not used: a missing band makes the product missing."}});
+  callback("product", "Product of the values (over bands a missing band makes it missing; over t missing steps are left out)",
+           {{"data", "The band array or the time series."}, {"ignore_nodata", "Over t always; over bands not."}});
   for (const char* id : {"first", "last"}) {
-    callback(id, std::string("The ") + id + " value over the bands, missing bands skipped unless ignore_nodata is false",
-             {{"data", "The band array."}, {"ignore_nodata", "Skip missing bands (default)."}});
+    callback(id, std::string("The ") + id + " value over the bands or over t, missing values skipped (over bands unless ignore_nodata is false)",
+             {{"data", "The band array or the time series."}, {"ignore_nodata", "Skip missing values (default)."}});
   }
   callback("quantiles", "Quantiles of the band array (numpy's linear interpolation), one value per probability (apply_dimension)",
            {{"data", "The band array (up to 8 bands)."}, {"probabilities", "A list in [0, 1], or a number of intervals."},

@@ -131,6 +131,10 @@ def dimension_processes(con, dates, band, origin, shape):
     mondays = sorted(weeks)
     worst = max(float(np.max(np.abs(got["B04"][1][i] - np.sum(weeks[m], axis=0)))) for i, m in enumerate(mondays)) if "B04" in got else float("inf")
     check(list(t) == [(m - epoch).days for m in mondays] and worst == 0, f"weeks: t {list(t)} for Mondays {mondays}, worst {worst}")
+    # first and last over t: the first and the last date's cells
+    for reducer, d in (("first", dates[0]), ("last", dates[-1])):
+        got, _ = download(june.reduce_dimension(dimension="t", reducer=reducer), f"t-{reducer}.nc")
+        check("B04" in got and np.array_equal(got["B04"][1], red[d]), f"reduce_dimension t by {reducer}: the cells of {d}")
     # merge_cubes of two cubes reduced over t, the overlap resolved by subtract: mean - median, no t
     mean, median = june.reduce_dimension(dimension="t", reducer="mean"), june.reduce_dimension(dimension="t", reducer="median")
     got, t = download(mean.merge_cubes(median, overlap_resolver="subtract"), "merged.nc")
