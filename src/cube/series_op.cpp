@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "cube/radix_select.hpp"
 #include "cube/reducers.hpp"
+#include "cube/sort_network.hpp"
 #include "cube/spi.hpp"
 #include "cube/trend.hpp"
 
@@ -198,13 +199,61 @@ double select_quantile(std::vector<T>& v, double q) {
 
 double SeriesEvaluator::scratch_quantile(double q) { return select_quantile(scratch_, q); }
 
-// Medians and percentiles of unscaled 16-bit unsigned steps (Sentinel-2 and Landsat digital numbers):
-// each pixel's observations selected as stored, exact, in a quarter of a double's bytes; the same
-// result as the double path. False when a step is of another type or scaled.
+// Medians and percentiles of unscaled 16-bit unsigned steps (Sentinel-2 and Landsat digital numbers),
+// exact, the same result as the double path. A row at a time: every step's row copied into a buffer of
+// n rows with the missing values as 65535 (they sort last; a valid 65535 sorts among them, equal), each
+// pixel's observations counted, the columns sorted by a sorting network (vectorised, branch-free), and
+// each pixel's quantile read from its first `count` sorted values. Over 128 steps, each pixel's values
+// are selected instead. False when a step is of another type or scaled.
 bool SeriesEvaluator::quantile_u16(const std::vector<core::BlockView>& steps, const core::MutableBlockView& out, double q) {
   for (const auto& v : steps) {
     if (v.type != core::DataType::kUInt16 || v.scale != 1.0 || v.offset != 0.0) return false;
   }
+  const std::size_t n = steps.size();
+  if (n > 128) return quantile_u16_select(steps, out, q);
+  const int w = out.width;
+  const auto& network = sort_network(static_cast<int>(n));
+  columns_.resize(n * static_cast<std::size_t>(w));
+  counts_.resize(static_cast<std::size_t>(w));
+  for (int y = 0; y < out.height; ++y) {
+    std::fill(counts_.begin(), counts_.end(), std::uint16_t{0});
+    for (std::size_t k = 0; k < n; ++k) gather_u16_row(steps[k], y, w, columns_.data() + k * static_cast<std::size_t>(w), counts_.data());
+    sort_columns(columns_.data(), w, network);
+    float* o = static_cast<float*>(out.row(y));
+    for (int x = 0; x < w; ++x) {
+      const std::size_t m = counts_[static_cast<std::size_t>(x)];
+      if (m == 0) {
+        o[x] = static_cast<float>(out.nodata);
+        continue;
+      }
+      const double h = (static_cast<double>(m) - 1.0) * q;
+      const std::size_t lo = static_cast<std::size_t>(h);
+      const double vlo = columns_[lo * static_cast<std::size_t>(w) + static_cast<std::size_t>(x)];
+      double r = vlo;
+      if (lo + 1 < m && h != static_cast<double>(lo)) r = vlo + (h - static_cast<double>(lo)) * (columns_[(lo + 1) * static_cast<std::size_t>(w) + static_cast<std::size_t>(x)] - vlo);
+      o[x] = static_cast<float>(r);
+    }
+  }
+  return true;
+}
+
+// Row y of a 16-bit step into dst, missing values (masked, nodata) as 65535; counts[x] += valid.
+void SeriesEvaluator::gather_u16_row(const core::BlockView& v, int y, int w, std::uint16_t* dst, std::uint16_t* counts) {
+  const auto* row = static_cast<const core::Unaligned<std::uint16_t>*>(v.row(y));
+  const std::uint8_t* mask = v.mask ? v.mask + static_cast<std::ptrdiff_t>(y) * v.mask_pitch : nullptr;
+  const std::optional<std::uint16_t> nodata = core::nodata_as<std::uint16_t>(v.nodata);
+  const std::uint16_t nd = nodata.value_or(0);
+  const bool has_nd = nodata.has_value();
+  for (int x = 0; x < w; ++x) {
+    const std::uint16_t value = row[x];
+    const bool valid = !(mask && mask[x] == 0) && !(has_nd && value == nd);
+    dst[x] = valid ? value : std::uint16_t{65535};
+    counts[x] = static_cast<std::uint16_t>(counts[x] + (valid ? 1 : 0));
+  }
+}
+
+// Long series: each pixel's observations selected as stored (nth_element), exact.
+bool SeriesEvaluator::quantile_u16_select(const std::vector<core::BlockView>& steps, const core::MutableBlockView& out, double q) {
   const std::size_t n = steps.size();
   std::vector<const core::Unaligned<std::uint16_t>*> rows(n);
   std::vector<const std::uint8_t*> masks(n);

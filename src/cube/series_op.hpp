@@ -64,6 +64,8 @@ class SeriesEvaluator {
   double percentile(const double* x, double q);
   double scratch_quantile(double q);
   bool quantile_u16(const std::vector<core::BlockView>& steps, const core::MutableBlockView& out, double q);
+  bool quantile_u16_select(const std::vector<core::BlockView>& steps, const core::MutableBlockView& out, double q);
+  static void gather_u16_row(const core::BlockView& v, int y, int w, std::uint16_t* dst, std::uint16_t* counts);
   double sen_slope(const double* x);
   SeriesOp op_;
   std::vector<double> t_;
@@ -76,6 +78,7 @@ class SeriesEvaluator {
   std::vector<double> series_;   // steps x pixels of one row, step-major
   std::vector<double> scratch_;
   std::vector<std::uint16_t> u16_;
+  std::vector<std::uint16_t> columns_, counts_;  // quantile_u16: the steps' rows, sorted per column
   std::vector<double> acc_a_, acc_b_;
   std::vector<float> slopes_;
   std::vector<std::uint32_t> keys_;
