@@ -11,6 +11,7 @@
 
 #include "core/clock.hpp"
 #include "core/digest.hpp"
+#include "core/digest_cache.hpp"
 #include "core/error.hpp"
 #include "core/fault.hpp"
 #include "core/ranks.hpp"
@@ -39,7 +40,7 @@ json file_records(const std::string& path) {
   json files = json::array();
   for (const auto& f : io::dataset_files(path)) {
     std::error_code ec;
-    files.push_back({{"path", f}, {"bytes", fs::file_size(f, ec)}, {"sha256", core::sha256_file(f)}});
+    files.push_back({{"path", f}, {"bytes", fs::file_size(f, ec)}, {"sha256", core::sha256_file_cached(f)}});
   }
   return files;
 }
