@@ -13,6 +13,18 @@
 
 using namespace sco::cube;
 
+namespace {
+sco::core::BlockView view(sco::core::DataType type, const void* data, int w, int h) {
+  sco::core::BlockView v;
+  v.type = type;
+  v.data = data;
+  v.pitch = w;
+  v.width = w;
+  v.height = h;
+  return v;
+}
+}  // namespace
+
 TEST(SortNetwork, SortsEveryZeroOneInputUpTo14) {
   // The 0-1 principle (Knuth, TAOCP 5.3.4): a network that sorts every sequence of 0s and 1s sorts all.
   for (int n = 1; n <= 14; ++n) {
@@ -70,23 +82,12 @@ TEST(SeriesOps, U16QuantilesEqualTheFloatPath) {
   for (const char* op : {"median", "p90", "p0", "p100"}) {
     std::vector<sco::core::BlockView> a, b;
     for (int k = 0; k < n; ++k) {
-      sco::core::BlockView va;
-      va.type = sco::core::DataType::kUInt16;
-      va.data = u16[k].data();
-      va.pitch = w;
-      va.width = w;
-      va.height = h;
+      sco::core::BlockView va = view(sco::core::DataType::kUInt16, u16[k].data(), w, h);
       va.nodata = 0;
       va.mask = mask[k].data();
       va.mask_pitch = w;
       a.push_back(va);
-      sco::core::BlockView vb;
-      vb.type = sco::core::DataType::kFloat32;
-      vb.data = f32[k].data();
-      vb.pitch = w;
-      vb.width = w;
-      vb.height = h;
-      b.push_back(vb);
+      b.push_back(view(sco::core::DataType::kFloat32, f32[k].data(), w, h));
     }
     std::vector<float> out_a(w * h), out_b(w * h);
     sco::core::MutableBlockView oa{sco::core::DataType::kFloat32, out_a.data(), w, w, h, -1.0};
