@@ -1,5 +1,6 @@
 #include "algebra/convolution.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.hpp"
@@ -58,17 +59,15 @@ void convolve_rows(const Kernel2D& k, long width, long height, long row0, long o
         const double wj = w[j];
         if (wj == 0.0) continue;
         const long dx = j - hc;
-        // the interior, where x + dx stays inside the row: one vectorisable pass
-        const long lo = std::max(0L, -dx), hi = std::min(width, width - dx);
+        // the interior, where x + dx stays inside the row: one vectorisable pass; then the edges
+        const long lo = std::min(width, std::max(0L, -dx)), hi = std::max(lo, std::min(width, width - dx));
         for (long x = lo; x < hi; ++x) acc[static_cast<std::size_t>(x)] += wj * valid(line[x + dx], k.replace_invalid);
-        for (long x = 0; x < width; ++x) {
-          if (x >= lo && x < hi) {
-            x = hi - 1;
-            continue;
-          }
+        auto edge = [&](long x) {
           const long c = border_index(x + dx, width, k.border);
           acc[static_cast<std::size_t>(x)] += wj * (c < 0 ? k.border_value : valid(line[c], k.replace_invalid));
-        }
+        };
+        for (long x = 0; x < lo; ++x) edge(x);
+        for (long x = hi; x < width; ++x) edge(x);
       }
     }
     float* o = out + r * width;

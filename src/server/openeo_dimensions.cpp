@@ -29,14 +29,20 @@ std::string label_text(const std::string& node, const json& v, const char* what)
   fail_node(node, "ProcessArgumentInvalid", fmt::format("{}: a label is a string or a number, not {}", what, v.dump()));
 }
 
+// A label renamed, or kept when `renamed` does not name it.
+const std::string& renamed_label(const std::map<std::string, std::string>& renamed, const std::string& label) {
+  const auto it = renamed.find(label);
+  return it == renamed.end() ? label : it->second;
+}
+
 // The cube's bands renamed (slices and common names follow).
 void rename_bands(Cube& c, const std::map<std::string, std::string>& renamed) {
-  for (auto& name : c.band_names) name = renamed.count(name) ? renamed.at(name) : name;
+  for (auto& name : c.band_names) name = renamed_label(renamed, name);
   for (auto& sl : c.slices) {
-    for (auto& [name, band] : sl.bands) name = renamed.count(name) ? renamed.at(name) : name;
+    for (auto& [name, band] : sl.bands) name = renamed_label(renamed, name);
   }
   std::map<std::string, std::string> common;
-  for (const auto& [name, role] : c.common_names) common[renamed.count(name) ? renamed.at(name) : name] = role;
+  for (const auto& [name, role] : c.common_names) common[renamed_label(renamed, name)] = role;
   c.common_names = std::move(common);
 }
 
@@ -122,12 +128,12 @@ Cube Evaluator::rename_labels(const std::string& node, const json& args) {
   }
   std::set<std::string> result;
   for (const auto& l : labels) {
-    if (!result.insert(renamed.count(l) ? renamed.at(l) : l).second) fail_node(node, "LabelExists", fmt::format("label '{}' would be in {} twice", renamed.count(l) ? renamed.at(l) : l, dim));
+    if (!result.insert(renamed_label(renamed, l)).second) fail_node(node, "LabelExists", fmt::format("label '{}' would be in {} twice", renamed_label(renamed, l), dim));
   }
   if (!time) {
     rename_bands(out, renamed);
   } else {
-    for (auto& sl : out.slices) sl.date = renamed.count(sl.date) ? renamed.at(sl.date) : sl.date;
+    for (auto& sl : out.slices) sl.date = renamed_label(renamed, sl.date);
   }
   return out;
 }

@@ -357,16 +357,17 @@ Cube Evaluator::normalized_difference(const std::string& node, const json& args)
 // The one process of a reducer callback. Over time sd and variance (sample, n - 1) too; per geometry
 // not: sco's zonal spread is the coverage-weighted population one, not openEO's sample sd.
 std::string reducer_name(const std::string& node, const json& reducer, bool over_time) {
+  static const std::vector<std::string> kEverywhere = {"mean", "min", "max", "median", "sum", "count"};
+  static const std::vector<std::string> kOverTime = {"sd", "variance", "first", "last", "product"};
+  std::vector<std::string> allowed = kEverywhere;
+  if (over_time) allowed.insert(allowed.end(), kOverTime.begin(), kOverTime.end());
   const json graph = reducer.is_object() ? reducer.value("process_graph", json()) : json();
-  const std::string allowed = over_time ? "mean, min, max, median, sum, count, sd, variance, first, last, product" : "mean, min, max, median, sum, count";
   if (!graph.is_object() || graph.size() != 1) {
-    fail_node(node, "ProcessArgumentInvalid", fmt::format("reducer: a process graph of one node ({}) is supported", allowed));
+    fail_node(node, "ProcessArgumentInvalid", fmt::format("reducer: a process graph of one node ({}) is supported", fmt::join(allowed, ", ")));
   }
   const std::string process = graph.begin()->value("process_id", "");
-  static const std::set<std::string> kReducers = {"mean", "min", "max", "median", "sum", "count"};
-  static const std::set<std::string> kOverTime = {"sd", "variance", "first", "last", "product"};
-  if (!kReducers.count(process) && !(over_time && kOverTime.count(process))) {
-    fail_node(node, "ProcessUnsupported", fmt::format("reducer '{}' (this back-end reduces with {})", process, allowed));
+  if (std::find(allowed.begin(), allowed.end(), process) == allowed.end()) {
+    fail_node(node, "ProcessUnsupported", fmt::format("reducer '{}' (this back-end reduces with {})", process, fmt::join(allowed, ", ")));
   }
   return process;
 }
