@@ -72,6 +72,7 @@ struct InputReader {
     GDALRasterBand* mask = nullptr;
     BandInfo info;
     double scale = 1.0, offset = 0.0;
+    int x0 = 0, y0 = 0;  // where the pipeline's grid starts in the dataset read
     std::vector<std::byte> buffer;
     std::vector<std::uint8_t> mask_buffer;
   };
@@ -80,9 +81,13 @@ struct InputReader {
   explicit InputReader(const std::vector<PipelineInput>& inputs) {
     std::vector<int> pixel_interleaved;  // per dataset: -1 not seen yet, else 0 / 1
     for (const auto& in : inputs) {
-      const std::size_t k = datasets.open(in.path);
+      const std::size_t k = datasets.open(in.source.empty() ? in.path : in.source);
       Slot s;
       s.dataset = k;
+      if (!in.source.empty()) {
+        s.x0 = in.source_x;
+        s.y0 = in.source_y;
+      }
       if (k >= pixel_interleaved.size()) pixel_interleaved.resize(k + 1, -1);
       if (pixel_interleaved[k] < 0) {
         pixel_interleaved[k] = 0;
@@ -105,8 +110,9 @@ struct InputReader {
     }
   }
 
-  core::BlockView read(std::size_t i, const core::Window& w, const std::string& path) {
+  core::BlockView read(std::size_t i, const core::Window& window, const std::string& path) {
     Slot& s = slots[i];
+    const core::Window w{window.x + s.x0, window.y + s.y0, window.width, window.height};  // in the dataset read
     const std::size_t elem = core::size_of(s.info.type);
     core::BlockView v;
     v.type = s.info.type;
@@ -457,11 +463,26 @@ class PipelineRun {
 
 }  // namespace
 
-int series_tile(std::size_t inputs) {
+namespace {
+int tile_within_budget(std::uint64_t bytes_per_pixel) {
   constexpr std::uint64_t kBudget = 64ull << 20;
   int tile = 512;
-  while (tile > 16 && static_cast<std::uint64_t>(tile) * static_cast<std::uint64_t>(tile) * inputs * 4 > kBudget) tile /= 2;
+  while (tile > 16 && static_cast<std::uint64_t>(tile) * static_cast<std::uint64_t>(tile) * bytes_per_pixel > kBudget) tile /= 2;
   return tile == 512 ? 0 : tile;
+}
+}  // namespace
+
+int series_tile(std::size_t inputs) { return tile_within_budget(static_cast<std::uint64_t>(inputs) * 4); }
+
+int series_tile(const std::vector<PipelineInput>& inputs, std::size_t worker_bytes) {
+  init_gdal();
+  DatasetSet datasets;
+  std::uint64_t bytes = 0;
+  for (const auto& in : inputs) {
+    const BandInfo b = datasets[datasets.open(in.path)].band(in.band);
+    bytes += core::size_of(b.type) + worker_bytes + (b.has_mask ? 1 : 0);
+  }
+  return tile_within_budget(bytes);
 }
 
 PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, const OutputSpec& output_spec,

@@ -27,6 +27,10 @@ struct PipelineInput {
   double scale = 1.0;
   double offset = 0.0;
   bool ignore_band_scaling = false;  // use raw values even when the band has scale/offset metadata
+  // When set, pixels are read from this dataset (same band) at (x + source_x, y + source_y): `path` is
+  // a window of it (a VRT), which serves the checks of grids and bands, and is not read.
+  std::string source;
+  int source_x = 0, source_y = 0;
 };
 
 // The compute step, one instance per worker thread (it may keep per-thread scratch state).
@@ -64,6 +68,9 @@ core::Grid check_inputs(const std::vector<PipelineInput>& inputs);
 // else the largest power of two from 256 down to 16 that does. Outputs written in smaller tiles go
 // through GDAL, whose COG is tiled 512 again.
 int series_tile(std::size_t inputs);
+// The same counted at the inputs' own sample sizes (a UInt16 step is 2 bytes, a Byte quality band 1),
+// plus `worker_bytes` a pixel for each input (what the worker keeps per input: masks, float copies).
+int series_tile(const std::vector<PipelineInput>& inputs, std::size_t worker_bytes);
 
 PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, const OutputSpec& output,
                                   const WorkerFactory& make_worker, const PipelineOptions& options);

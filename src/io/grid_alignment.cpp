@@ -152,16 +152,35 @@ struct ArgList {
 };
 }  // namespace
 
+namespace {
+// Whether `target`'s cells are `sg`'s, shifted by whole cells (col, row).
+bool is_aligned(const core::Grid& sg, const core::Grid& target, double* col, double* row) {
+  const auto& s = sg.transform;
+  const auto& t = target.transform;
+  *col = (t[0] - s[0]) / s[1];
+  *row = (t[3] - s[3]) / s[5];
+  return std::fabs(s[1] - t[1]) <= 1e-9 * std::fabs(t[1]) && std::fabs(s[5] - t[5]) <= 1e-9 * std::fabs(t[5]) && s[2] == 0 && s[4] == 0 &&
+         t[2] == 0 && t[4] == 0 && std::fabs(*col - std::round(*col)) < 1e-6 && std::fabs(*row - std::round(*row)) < 1e-6 &&
+         same_crs(sg.crs_wkt, target.crs_wkt);
+}
+}  // namespace
+
+std::optional<core::Window> aligned_window(const core::Grid& sg, const core::Grid& target) {
+  double col = 0, row = 0;
+  if (!is_aligned(sg, target, &col, &row)) return std::nullopt;
+  const core::Window w{static_cast<int>(std::lround(col)), static_cast<int>(std::lround(row)), target.width, target.height};
+  if (w.x < 0 || w.y < 0 || static_cast<std::int64_t>(w.x) + w.width > sg.width || static_cast<std::int64_t>(w.y) + w.height > sg.height) {
+    return std::nullopt;
+  }
+  return w;
+}
+
 bool write_aligned_vrt(const std::string& source, const core::Grid& sg, const core::Grid& target,
                        const std::string& resampling, const std::string& vrt_path) {
   init_gdal();
   check_resampling(resampling);
-  const auto& s = sg.transform;
-  const auto& t = target.transform;
-  const double col = (t[0] - s[0]) / s[1], row = (t[3] - s[3]) / s[5];
-  const bool aligned = same_crs(sg.crs_wkt, target.crs_wkt) && std::fabs(s[1] - t[1]) <= 1e-9 * std::fabs(t[1]) &&
-                       std::fabs(s[5] - t[5]) <= 1e-9 * std::fabs(t[5]) && s[2] == 0 && s[4] == 0 &&
-                       std::fabs(col - std::round(col)) < 1e-6 && std::fabs(row - std::round(row)) < 1e-6;
+  double col = 0, row = 0;
+  const bool aligned = is_aligned(sg, target, &col, &row);
   clear_gdal_error();
   GDALDatasetH src = GDALOpenEx(source.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
   if (!src) core::fail(ErrorCode::kInvalidInput, "cannot open '{}': {}", source, take_gdal_error());

@@ -3,6 +3,7 @@
 // interest, and virtual rasters (GDAL VRT) presenting any input on that grid, either as a plain
 // window (grids aligned) or warped with a stated resampling method. Nothing is copied: the VRT is
 // read block by block like any raster.
+#include <optional>
 #include <string>
 
 #include "core/grid.hpp"
@@ -39,6 +40,11 @@ std::string crs_wkt_of(const std::string& user_input);
 // `source` resampled: warped to `crs_wkt` (empty: kept; the extent and cell size GDAL suggests), then
 // given cells of `resolution` units (0: kept) over the same extent, north up.
 core::Grid resampled_grid(const core::Grid& source, const std::string& crs_wkt, double resolution);
+
+// Where `target` lies in `source_grid` when it is a plain window of it: same CRS and cell size, a
+// whole-cell offset, and every cell of `target` inside `source_grid`. Otherwise nothing (a read needs
+// a VRT's padding or a warp).
+std::optional<core::Window> aligned_window(const core::Grid& source_grid, const core::Grid& target);
 
 // Writes `vrt_path`: `source` (a file or GDAL subdataset name, all bands) on `target`. When the
 // source's grid is `source_grid` aligned with `target` (same CRS and cell size, whole-cell offset)

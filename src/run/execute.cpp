@@ -104,6 +104,7 @@ std::vector<std::string> inputs_on_grid(RunContext& ctx, const std::string& resa
     for (std::size_t k = 0; k < in.sources.size(); ++k) {
       Source& s = in.sources[k];
       s.prepared = (ctx.work / fmt::format("{}_{}.vrt", name, k)).string();
+      s.window = io::aligned_window(s.grid, ctx.grid);
       if (!writes) continue;
       s.warped = io::write_aligned_vrt(s.in.path, s.grid, ctx.grid, resampling, s.prepared);
       if (s.warped) warped.push_back(fmt::format("{} ({} to the working grid with {})", s.in.given, s.grid.describe(), resampling));

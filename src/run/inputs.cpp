@@ -280,6 +280,17 @@ std::string ResolvedInput::dates_text() const {
 
 std::pair<std::string, int> ResolvedInput::step_band(std::size_t i) const { return {sources[steps[i].first].prepared, steps[i].second}; }
 
+io::PipelineInput ResolvedInput::step_input(std::size_t i) const {
+  const Source& s = sources[steps[i].first];
+  io::PipelineInput in{s.prepared, steps[i].second};
+  if (s.window) {
+    in.source = s.in.path;
+    in.source_x = s.window->x;
+    in.source_y = s.window->y;
+  }
+  return in;
+}
+
 std::map<std::string, ResolvedInput> resolve_inputs(const ind::Recipe& recipe, const std::vector<RunInput>& given) {
   std::map<std::string, ResolvedInput> inputs;
   for (const auto& ri : given) {

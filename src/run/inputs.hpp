@@ -12,6 +12,7 @@
 #include "core/grid.hpp"
 #include "cube/cf_time.hpp"
 #include "indicators/recipe.hpp"
+#include "io/block_pipeline.hpp"
 
 namespace sco::run {
 
@@ -54,6 +55,9 @@ struct Source {
   core::Grid grid;       // the source's own grid
   std::string prepared;  // the VRT on the working grid
   bool warped = false;
+  // Where the working grid lies in the source when the VRT is a plain window of it: pipelines then
+  // read the source's blocks themselves (no copy through the VRT).
+  std::optional<core::Window> window;
 };
 
 struct ResolvedInput {
@@ -68,6 +72,8 @@ struct ResolvedInput {
   std::string dates_text() const;  // "1999-01-16..1999-12-16" or "no dates"
   // The prepared file and band of time step `i`.
   std::pair<std::string, int> step_band(std::size_t i) const;
+  // Time step `i` as a pipeline reads it: the prepared file, or the source's window of it.
+  io::PipelineInput step_input(std::size_t i) const;
 };
 
 // Every declared input given, nothing unknown, each source opened; cubes get their steps and dates.

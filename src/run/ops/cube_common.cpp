@@ -198,10 +198,7 @@ void run_cube_step(RunContext& ctx, const indicators::Step& s, cube::CubeStepSpe
   if (k == cube::SeriesOpKind::kDateOfMax || k == cube::SeriesOpKind::kDateOfMin) cs.labels = cube::step_labels(in.dates, in.calendar, sel.main);
   std::vector<io::PipelineInput> pin;
   auto add = [&pin](const ResolvedInput& cube, const std::vector<std::size_t>& idx) {
-    for (std::size_t i : idx) {
-      const auto [path, band] = cube.step_band(i);
-      pin.push_back({path, band});
-    }
+    for (std::size_t i : idx) pin.push_back(cube.step_input(i));
   };
   // Per step, each cube the step reads (the expression's, else the input).
   const std::vector<std::string> cubes = step_cubes(s);
@@ -209,10 +206,7 @@ void run_cube_step(RunContext& ctx, const indicators::Step& s, cube::CubeStepSpe
   if (!s.expression.empty()) program = std::make_shared<const algebra::Program>(algebra::Program::compile(algebra::parse_expression(s.expression), cubes));
   auto add_steps = [&](const std::vector<std::size_t>& idx) {
     for (std::size_t i : idx) {
-      for (const auto& c : cubes) {
-        const auto [path, band] = ctx.inputs.at(c).step_band(i);
-        pin.push_back({path, band});
-      }
+      for (const auto& c : cubes) pin.push_back(ctx.inputs.at(c).step_input(i));
     }
   };
   add_steps(sel.main);
@@ -228,7 +222,9 @@ void run_cube_step(RunContext& ctx, const indicators::Step& s, cube::CubeStepSpe
     return in.dates[idx.front()].iso().substr(0, 10) + ".." + in.dates[idx.back()].iso().substr(0, 10);
   };
   io::OutputSpec spec = ctx.raster_spec(s);
-  spec.tile = io::series_tile(pin.size());  // many steps: smaller windows, bounded memory
+  // Many steps: smaller windows, bounded memory (per input its samples, a validity byte, and the
+  // expression's float32 value).
+  spec.tile = io::series_tile(pin, (has_quality || has_mask ? 1 : 0) + (program ? 4 : 0));
   spec.metadata.emplace_back("SCO_TIME_STEPS", describe(sel.main) + (sel.reference.empty() ? "" : " vs " + describe(sel.reference)));
   if (trend && !two) spec.metadata.emplace_back("SCO_TREND_METHOD", trend_method_of(ctx, s));
   io::run_block_pipeline(

@@ -174,8 +174,10 @@ class CubeEtccdiOp final : public StepOp {
     const auto first = static_cast<std::size_t>(std::find(layout.years.begin(), layout.years.end(), first_year) - layout.years.begin());
     std::vector<io::PipelineInput> pin;
     for (std::size_t i : range) {
-      const auto [path, band] = in.step_band(i);
-      pin.push_back({path, band, s.scale, s.offset});
+      io::PipelineInput p = in.step_input(i);
+      p.scale = s.scale;
+      p.offset = s.offset;
+      pin.push_back(std::move(p));
     }
     if (!s.mask.empty()) pin.push_back({ctx.raster_path.at(s.mask), 1});
     io::OutputSpec spec = ctx.raster_spec(s);
