@@ -11,6 +11,8 @@
 #include "core/error.hpp"
 #include "io/block_pipeline.hpp"
 #include "io/gdal_session.hpp"
+#include "io/grid_alignment.hpp"
+#include "io/raster_dataset.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace sco;
@@ -229,4 +231,57 @@ TEST(Pipeline, MissingBandAndOutputIsInput) {
   }
   out.path = dir.file("a.tif");
   EXPECT_THROW(run_expr("a", {"a"}, {{dir.file("a.tif"), 1}}, out, 1), core::Error);
+}
+
+// An input given as a window of a larger file (the run's VRT of its area of interest) is read from the
+// file at the window's offset: whole tiles when the offset falls on tile edges, partial windows
+// otherwise; every pixel is the file's pixel shifted by the offset.
+TEST(Pipeline, WindowsOfALargerFileAreReadAtTheirOffset) {
+  test::TempDir dir;
+  const int W = 1300, H = 900;
+  write_raster(dir.file("big.tif"), W, H, GDT_Int16, {"TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256"},
+               [](int x, int y) { return pattern(x, y); }, -1);
+  const core::Grid big = io::RasterDataset::open(dir.file("big.tif")).grid();
+  struct Case { int x, y, w, h; };
+  for (const Case c : {Case{256, 512, 700, 300}, Case{37, 101, 600, 500}, Case{0, 0, W, H}}) {
+    core::Grid sub = big;
+    sub.width = c.w;
+    sub.height = c.h;
+    sub.transform[0] += c.x * big.transform[1];
+    sub.transform[3] += c.y * big.transform[5];
+    const auto found = io::aligned_window(big, sub);
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(*found, (core::Window{c.x, c.y, c.w, c.h}));
+    io::write_aligned_vrt(dir.file("big.tif"), big, sub, "near", dir.file("sub.vrt"));
+    io::PipelineInput in{dir.file("sub.vrt"), 1};
+    in.source = dir.file("big.tif");
+    in.source_x = c.x;
+    in.source_y = c.y;
+    io::OutputSpec out;
+    out.path = dir.file("o.tif");
+    out.type = core::DataType::kFloat32;
+    out.nodata = std::nan("");
+    run_expr("a + 1", {"a"}, {in}, out, 2);
+    int w = 0, h = 0;
+    const auto v = read_all(out.path, &w, &h);
+    ASSERT_EQ(w, c.w);
+    ASSERT_EQ(h, c.h);
+    for (int y = 0; y < c.h; ++y) {
+      for (int x = 0; x < c.w; ++x) {
+        const int a = pattern(x + c.x, y + c.y);
+        const double got = v[static_cast<std::size_t>(y) * c.w + x];
+        if (a == -1) ASSERT_TRUE(std::isnan(got)) << x << "," << y;
+        else ASSERT_EQ(got, a + 1) << x << "," << y << " window at " << c.x << "," << c.y;
+      }
+    }
+  }
+  // Not a plain window: reaching past the file, or a half-cell shift.
+  core::Grid past = big;
+  past.transform[0] -= big.transform[1];
+  EXPECT_FALSE(io::aligned_window(big, past).has_value());
+  core::Grid half = big;
+  half.width = 10;
+  half.height = 10;
+  half.transform[0] += 0.5 * big.transform[1];
+  EXPECT_FALSE(io::aligned_window(big, half).has_value());
 }
