@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+
+#include <immintrin.h>
 
 namespace sco::cube {
 
@@ -45,13 +48,51 @@ bool quality_table(const core::BlockView& q, const std::vector<double>& valid, s
   return true;
 }
 
+// Row y of a Byte quality band through its table, 32 values at a time: value v = 16 h + l counts when
+// bit h of the table's column l is set; the column's bits for h < 8 and h >= 8 are two 16-byte lookup
+// tables indexed by l, and bit h & 7 a third.
+__attribute__((target("avx2"))) void quality_row_bytes_avx2(const std::uint8_t* p, int w, const std::uint8_t* table, std::uint8_t* m) {
+  alignas(32) std::uint8_t low[32] = {}, high[32] = {}, bit[32];
+  for (int l = 0; l < 16; ++l) {
+    for (int h = 0; h < 16; ++h) {
+      if (!table[16 * h + l]) continue;
+      if (h < 8) low[l] = static_cast<std::uint8_t>(low[l] | (1u << h));
+      else high[l] = static_cast<std::uint8_t>(high[l] | (1u << (h - 8)));
+    }
+  }
+  for (int i = 0; i < 32; ++i) bit[i] = static_cast<std::uint8_t>(1u << (i % 8));
+  std::memcpy(low + 16, low, 16);
+  std::memcpy(high + 16, high, 16);
+  const __m256i vlow = _mm256_load_si256(reinterpret_cast<const __m256i*>(low));
+  const __m256i vhigh = _mm256_load_si256(reinterpret_cast<const __m256i*>(high));
+  const __m256i vbit = _mm256_load_si256(reinterpret_cast<const __m256i*>(bit));
+  const __m256i nibble = _mm256_set1_epi8(0x0F), seven = _mm256_set1_epi8(7), one = _mm256_set1_epi8(1), zero = _mm256_setzero_si256();
+  int x = 0;
+  for (; x + 32 <= w; x += 32) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + x));
+    const __m256i l = _mm256_and_si256(v, nibble);
+    const __m256i h = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
+    const __m256i column = _mm256_blendv_epi8(_mm256_shuffle_epi8(vlow, l), _mm256_shuffle_epi8(vhigh, l), _mm256_cmpgt_epi8(h, seven));
+    const __m256i hit = _mm256_and_si256(column, _mm256_shuffle_epi8(vbit, _mm256_and_si256(h, seven)));
+    const __m256i ok = _mm256_andnot_si256(_mm256_cmpeq_epi8(hit, zero), one);
+    __m256i* dst = reinterpret_cast<__m256i*>(m + x);
+    _mm256_storeu_si256(dst, _mm256_and_si256(_mm256_loadu_si256(dst), ok));
+  }
+  for (; x < w; ++x) m[x] &= table[p[x]];
+}
+
 // Row y of a quality band through its table.
 void quality_row(const core::BlockView& q, int y, int w, const std::uint8_t* table, std::uint8_t* m) {
   const void* r = q.row(y);
   switch (q.type) {
     case core::DataType::kByte: {
-      const auto* p = static_cast<const core::Unaligned<std::uint8_t>*>(r);
-      for (int x = 0; x < w; ++x) m[x] &= table[p[x]];
+      static const bool avx2 = __builtin_cpu_supports("avx2");
+      const auto* p = static_cast<const std::uint8_t*>(r);
+      if (avx2) {
+        quality_row_bytes_avx2(p, w, table, m);
+      } else {
+        for (int x = 0; x < w; ++x) m[x] &= table[p[x]];
+      }
       break;
     }
     case core::DataType::kUInt16: {
@@ -69,41 +110,85 @@ void quality_row(const core::BlockView& q, int y, int w, const std::uint8_t* tab
 
 }  // namespace
 
-void apply_validity(std::vector<core::BlockView>& steps, std::span<const core::BlockView> quality, const core::BlockView* static_mask,
-                    const std::vector<double>& quality_valid, int w, int h, std::vector<std::uint8_t>& storage,
-                    std::uint32_t clear_bits) {
+namespace {
+// shared_validity into n planes at `out`.
+void fill_shared(std::span<const core::BlockView> quality, const core::BlockView* static_mask, std::size_t n,
+                 const std::vector<double>& quality_valid, int w, int h, std::uint8_t* out, std::uint32_t clear_bits) {
   const std::size_t cells = static_cast<std::size_t>(w) * static_cast<std::size_t>(h);
-  storage.resize(steps.size() * cells);
   std::vector<std::uint8_t> table;
-  for (std::size_t k = 0; k < steps.size(); ++k) {
-    std::uint8_t* m = storage.data() + k * cells;
-    const core::BlockView& b = steps[k];
+  for (std::size_t k = 0; k < n; ++k) {
+    std::uint8_t* m = out + k * cells;
     const core::BlockView* q = quality.empty() ? nullptr : &quality[k];
-    if (q && !q->mask && quality_table(*q, quality_valid, clear_bits, table)) {
-      // The fast path: the step's own mask, then the quality value's table entry, then the static mask.
-      for (int y = 0; y < h; ++y) {
-        std::uint8_t* row = m + static_cast<std::ptrdiff_t>(y) * w;
-        for (int x = 0; x < w; ++x) row[x] = !b.mask || b.mask[static_cast<std::ptrdiff_t>(y) * b.mask_pitch + x] != 0;
+    const bool fast = q && !q->mask && quality_table(*q, quality_valid, clear_bits, table);
+    for (int y = 0; y < h; ++y) {
+      std::uint8_t* row = m + static_cast<std::ptrdiff_t>(y) * w;
+      if (fast) {
+        // The quality value's table entry, then the static mask.
+        std::memset(row, 1, static_cast<std::size_t>(w));
         quality_row(*q, y, w, table.data(), row);
         if (static_mask) {
           for (int x = 0; x < w; ++x) row[x] = row[x] && static_ok(*static_mask, x, y);
         }
+        continue;
       }
-      steps[k].mask = m;
-      steps[k].mask_pitch = w;
+      for (int x = 0; x < w; ++x) {
+        bool ok = !q || quality_ok(*q, x, y, quality_valid, clear_bits);
+        if (static_mask) ok = ok && static_ok(*static_mask, x, y);
+        row[x] = ok ? 1 : 0;
+      }
+    }
+  }
+}
+
+std::size_t own_masks(const std::vector<core::BlockView>& steps) {
+  std::size_t own = 0;
+  for (const auto& b : steps) own += b.mask ? 1 : 0;
+  return own;
+}
+
+// attach_validity with the combined masks written from `out` on.
+void attach_into(std::vector<core::BlockView>& steps, const std::uint8_t* shared, int w, int h, std::uint8_t* out) {
+  const std::size_t cells = static_cast<std::size_t>(w) * static_cast<std::size_t>(h);
+  for (std::size_t k = 0; k < steps.size(); ++k) {
+    core::BlockView& b = steps[k];
+    const std::uint8_t* s = shared + k * cells;
+    if (!b.mask) {
+      b.mask = s;
+      b.mask_pitch = w;
       continue;
     }
     for (int y = 0; y < h; ++y) {
-      for (int x = 0; x < w; ++x) {
-        bool ok = !b.mask || b.mask[static_cast<std::ptrdiff_t>(y) * b.mask_pitch + x] != 0;
-        if (q) ok = ok && quality_ok(*q, x, y, quality_valid, clear_bits);
-        if (static_mask) ok = ok && static_ok(*static_mask, x, y);
-        m[static_cast<std::ptrdiff_t>(y) * w + x] = ok ? 1 : 0;
-      }
+      const std::uint8_t* own_row = b.mask + static_cast<std::ptrdiff_t>(y) * b.mask_pitch;
+      const std::uint8_t* shared_row = s + static_cast<std::ptrdiff_t>(y) * w;
+      std::uint8_t* row = out + static_cast<std::ptrdiff_t>(y) * w;
+      for (int x = 0; x < w; ++x) row[x] = static_cast<std::uint8_t>((own_row[x] != 0) & shared_row[x]);
     }
-    steps[k].mask = m;
-    steps[k].mask_pitch = w;
+    b.mask = out;
+    b.mask_pitch = w;
+    out += cells;
   }
+}
+}  // namespace
+
+void shared_validity(std::span<const core::BlockView> quality, const core::BlockView* static_mask, std::size_t n,
+                     const std::vector<double>& quality_valid, int w, int h, std::vector<std::uint8_t>& storage, std::uint32_t clear_bits) {
+  storage.resize(n * static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
+  fill_shared(quality, static_mask, n, quality_valid, w, h, storage.data(), clear_bits);
+}
+
+void attach_validity(std::vector<core::BlockView>& steps, const std::uint8_t* shared, int w, int h, std::vector<std::uint8_t>& storage) {
+  storage.resize(own_masks(steps) * static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
+  attach_into(steps, shared, w, h, storage.data());
+}
+
+void apply_validity(std::vector<core::BlockView>& steps, std::span<const core::BlockView> quality, const core::BlockView* static_mask,
+                    const std::vector<double>& quality_valid, int w, int h, std::vector<std::uint8_t>& storage,
+                    std::uint32_t clear_bits) {
+  // One allocation: the shared planes, then the combined ones.
+  const std::size_t cells = static_cast<std::size_t>(w) * static_cast<std::size_t>(h);
+  storage.resize((steps.size() + own_masks(steps)) * cells);
+  fill_shared(quality, static_mask, steps.size(), quality_valid, w, h, storage.data(), clear_bits);
+  attach_into(steps, storage.data(), w, h, storage.data() + steps.size() * cells);
 }
 
 }  // namespace sco::cube

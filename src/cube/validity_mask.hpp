@@ -12,8 +12,17 @@
 
 namespace sco::cube {
 
-// Points each of `steps` at its combined mask, kept in `storage` (steps.size() x width x height).
-// `quality` is empty or holds one block per step; `static_mask` may be null.
+// The validity of `n` steps from their quality blocks and the static mask alone (not the steps' own
+// masks), n x width x height bytes of 0 / 1 in `storage`. `quality` is empty or holds n blocks;
+// `static_mask` may be null.
+void shared_validity(std::span<const core::BlockView> quality, const core::BlockView* static_mask, std::size_t n,
+                     const std::vector<double>& quality_valid, int width, int height, std::vector<std::uint8_t>& storage,
+                     std::uint32_t clear_bits = 0);
+// Points each of `steps` at its mask: step k's plane of `shared` when it has no mask of its own, else
+// both combined in `storage`. Several cubes read on the same steps share one `shared`.
+void attach_validity(std::vector<core::BlockView>& steps, const std::uint8_t* shared, int width, int height, std::vector<std::uint8_t>& storage);
+
+// Both: points each of `steps` at its combined mask, kept in `storage` (steps.size() x width x height).
 void apply_validity(std::vector<core::BlockView>& steps, std::span<const core::BlockView> quality, const core::BlockView* static_mask,
                     const std::vector<double>& quality_valid, int width, int height, std::vector<std::uint8_t>& storage,
                     std::uint32_t clear_bits = 0);

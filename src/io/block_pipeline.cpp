@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstring>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <filesystem>
 #include <deque>
@@ -189,22 +190,16 @@ struct RankShare {
   bool writes() const { return rank == 0; }
 };
 
-std::vector<std::byte> pack_window(const FinishedWindow& w) {
-  core::ByteWriter out;
-  out.put(w.index);
-  out.put(w.window);
+// One output's part of a window: its pixels, encoded tiles and cut tiles.
+void pack_part(core::ByteWriter& out, const FinishedWindow& w) {
   out.put_bytes(w.data);
   out.put<std::uint32_t>(static_cast<std::uint32_t>(w.encoded.size()));
   for (const auto& e : w.encoded) out.put_bytes(std::as_bytes(std::span(e)));
   out.put<std::uint32_t>(static_cast<std::uint32_t>(w.tiles.size()));
   for (const auto& t : w.tiles) out.put_bytes(t);
-  return std::move(out.bytes());
 }
 
-void unpack_window(std::span<const std::byte> bytes, FinishedWindow& w) {
-  core::ByteReader in(bytes);
-  w.index = in.get<std::int64_t>();
-  w.window = in.get<core::Window>();
+void unpack_part(core::ByteReader& in, FinishedWindow& w) {
   auto data = in.get_bytes();
   w.data.assign(data.begin(), data.end());
   w.encoded.resize(in.get<std::uint32_t>());
@@ -216,6 +211,29 @@ void unpack_window(std::span<const std::byte> bytes, FinishedWindow& w) {
   for (auto& t : w.tiles) {
     auto b = in.get_bytes();
     t.assign(b.begin(), b.end());
+  }
+}
+
+std::vector<std::byte> pack_window(const FinishedWindow& w) {
+  core::ByteWriter out;
+  out.put(w.index);
+  out.put(w.window);
+  pack_part(out, w);
+  out.put<std::uint32_t>(static_cast<std::uint32_t>(w.more.size()));
+  for (const auto& m : w.more) pack_part(out, m);
+  return std::move(out.bytes());
+}
+
+void unpack_window(std::span<const std::byte> bytes, FinishedWindow& w) {
+  core::ByteReader in(bytes);
+  w.index = in.get<std::int64_t>();
+  w.window = in.get<core::Window>();
+  unpack_part(in, w);
+  w.more.resize(in.get<std::uint32_t>());
+  for (auto& m : w.more) {
+    m.window = w.window;
+    m.index = w.index;
+    unpack_part(in, m);
   }
 }
 
@@ -239,10 +257,11 @@ std::unique_ptr<WindowSink> open_sink(const RankShare& share, const OutputSpec& 
 class PipelineRun {
  public:
   PipelineRun(const std::vector<PipelineInput>& inputs, const OutputSpec& spec, const WorkerFactory& make_worker, const PipelineOptions& options,
-              const RankShare& share, WindowSink& sink, const core::BlockLayout& layout, int win_w, int win_h, int threads)
-      : inputs_(inputs), spec_(spec), make_worker_(make_worker), options_(options), share_(share), sink_(sink), layout_(layout),
-        win_w_(win_w), win_h_(win_h), threads_(threads),
-        buffer_bytes_(static_cast<std::size_t>(win_w) * win_h * core::size_of(spec.type) * static_cast<std::size_t>(std::max(1, spec.bands))),
+              const RankShare& share, const std::vector<WindowSink*>& sinks, const core::BlockLayout& layout, int win_w, int win_h, int threads)
+      : inputs_(inputs), spec_(spec), make_worker_(make_worker), options_(options), share_(share), sinks_(sinks), sink_(*sinks.front()),
+        layout_(layout), win_w_(win_w), win_h_(win_h), threads_(threads),
+        buffer_bytes_(static_cast<std::size_t>(win_w) * win_h * core::size_of(spec.type) * static_cast<std::size_t>(std::max(1, spec.bands)) *
+                      sinks.size()),
         progress_(options.progress_label, layout.count(), options.progress) {
     if (options.on_progress) progress_.set_listener(options.on_progress);
     for (int i = 0; i < 2 * threads; ++i) pool_.push_back(std::make_unique<FinishedWindow>());
@@ -283,6 +302,7 @@ class PipelineRun {
   void drain() {
     for (auto it = ready_.find(next_to_write_); it != ready_.end(); it = ready_.find(next_to_write_)) {
       sink_.write(*it->second);
+      for (std::size_t k = 1; k < sinks_.size(); ++k) sinks_[k]->write(it->second->more[k - 1]);
       (it->second->remote ? remote_pool_ : pool_).push_back(std::move(it->second));
       ready_.erase(it);
       ++next_to_write_;
@@ -293,17 +313,19 @@ class PipelineRun {
   void work() {
     InputReader reader(inputs_);
     std::unique_ptr<BlockWorker> worker = make_worker_();
-    std::unique_ptr<codec::TileEncoder> encoder = sink_.make_encoder();
+    std::vector<std::unique_ptr<codec::TileEncoder>> encoders;
+    for (WindowSink* s : sinks_) encoders.push_back(s->make_encoder());
     std::vector<std::uint8_t> scratch;
     std::vector<core::BlockView> views(inputs_.size());
     for (;;) {
       if (stop_.load() || core::cancelled(options_.cancel)) return;
-      sink_.help(encoder.get(), scratch);
+      for (std::size_t k = 0; k < sinks_.size(); ++k) sinks_[k]->help(encoders[k].get(), scratch);
       std::unique_ptr<FinishedWindow> buf = take_window();
       if (!buf) return;
       compute(*buf, reader, *worker, views);
       core::crash_point("pipeline.window");
-      sink_.encode(*buf, encoder.get());
+      sink_.encode(*buf, encoders[0].get());
+      for (std::size_t k = 1; k < sinks_.size(); ++k) sinks_[k]->encode(buf->more[k - 1], encoders[k].get());
       std::unique_lock lock(mutex_);
       if (!share_.writes()) {
         lock.unlock();
@@ -365,12 +387,26 @@ class PipelineRun {
     out.width = w.width;
     out.height = w.height;
     out.nodata = spec_.nodata;
-    out.bands = std::max(1, spec_.bands);
+    out.bands = std::max(1, spec_.bands) * static_cast<int>(sinks_.size());
     out.band_stride = static_cast<std::ptrdiff_t>(out.pitch) * win_h_;  // planes of the buffer's full window
     if (out.pitch != w.width || w.height != win_h_) {
       core::fill(buf.data.data(), static_cast<std::size_t>(out.band_stride) * out.bands, spec_.type, spec_.nodata);
     }
     worker.process(views, out);
+    if (sinks_.size() > 1) split_outputs(buf);
+  }
+
+  // Several outputs: the planes after the first moved into their own windows.
+  void split_outputs(FinishedWindow& buf) const {
+    const std::size_t part = buffer_bytes_ / sinks_.size();
+    buf.more.resize(sinks_.size() - 1);
+    for (std::size_t k = 1; k < sinks_.size(); ++k) {
+      FinishedWindow& m = buf.more[k - 1];
+      m.window = buf.window;
+      m.index = buf.index;
+      m.data.assign(buf.data.begin() + static_cast<std::ptrdiff_t>(k * part), buf.data.begin() + static_cast<std::ptrdiff_t>((k + 1) * part));
+    }
+    buf.data.resize(part);
   }
 
   // Rank 0 of a split pipeline: answers the other ranks' requests for windows (each with a buffer set
@@ -443,7 +479,8 @@ class PipelineRun {
   const WorkerFactory& make_worker_;
   const PipelineOptions& options_;
   const RankShare& share_;
-  WindowSink& sink_;
+  const std::vector<WindowSink*> sinks_;
+  WindowSink& sink_;  // the first output's
   const core::BlockLayout& layout_;
   const int win_w_, win_h_, threads_;
   const std::size_t buffer_bytes_;
@@ -487,22 +524,41 @@ int series_tile(const std::vector<PipelineInput>& inputs, std::size_t worker_byt
 
 PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, const OutputSpec& output_spec,
                                   const WorkerFactory& make_worker, const PipelineOptions& options) {
+  return run_block_pipeline(inputs, std::vector<OutputSpec>{output_spec}, make_worker, options);
+}
+
+namespace {
+bool same_value(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
+
+// Every output writable, none of them an input; several outputs share type, nodata and one band each.
+void check_outputs(const std::vector<PipelineInput>& inputs, const std::vector<OutputSpec>& outputs) {
+  if (outputs.empty()) core::fail(ErrorCode::kInternal, "a pipeline without outputs");
+  std::error_code ec;
+  for (const auto& spec : outputs) {
+    check_output_path(spec.path);
+    const auto out_abs = std::filesystem::weakly_canonical(spec.path, ec);
+    for (const auto& in : inputs) {
+      if (std::filesystem::weakly_canonical(in.path, ec) == out_abs) {
+        core::fail(ErrorCode::kInvalidInput, "the output '{}' is also an input; write to another file", spec.path);
+      }
+    }
+    const OutputSpec& first = outputs.front();
+    if (outputs.size() > 1 && (spec.type != first.type || spec.bands > 1 || !same_value(spec.nodata, first.nodata))) {
+      core::fail(ErrorCode::kInternal, "the outputs of one pipeline differ in type, nodata or bands ('{}', '{}')", first.path, spec.path);
+    }
+  }
+}
+}  // namespace
+
+PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, const std::vector<OutputSpec>& outputs,
+                                  const WorkerFactory& make_worker, const PipelineOptions& options) {
   init_gdal();
   const auto t0 = std::chrono::steady_clock::now();
   PipelineResult result;
   std::vector<BandInfo> input_bands;
   result.grid = inspect_inputs(inputs, &input_bands);
-  check_output_path(output_spec.path);
-  {
-    std::error_code ec;
-    const auto out_abs = std::filesystem::weakly_canonical(output_spec.path, ec);
-    for (const auto& in : inputs) {
-      if (std::filesystem::weakly_canonical(in.path, ec) == out_abs) {
-        core::fail(ErrorCode::kInvalidInput, "the output '{}' is also an input; write to another file",
-                   output_spec.path);
-      }
-    }
-  }
+  check_outputs(inputs, outputs);
+  const OutputSpec& output_spec = outputs.front();
   const core::Grid& grid = result.grid;
 
   // Tile the output like the inputs when they are tiled in a usual square size.
@@ -518,9 +574,16 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
     }
   }
   const RankShare share(options.ranks);
-  const std::unique_ptr<WindowSink> sink_ptr = open_sink(share, output_spec, grid, options.threads, preferred);
-  WindowSink& sink = *sink_ptr;
-  const int obw = sink.tile_width(), obh = sink.tile_height();
+  std::vector<std::unique_ptr<WindowSink>> owned;
+  std::vector<WindowSink*> sinks;
+  for (const auto& spec : outputs) {
+    owned.push_back(open_sink(share, spec, grid, options.threads, preferred));
+    sinks.push_back(owned.back().get());
+    if (sinks.back()->tile_width() != sinks.front()->tile_width() || sinks.back()->tile_height() != sinks.front()->tile_height()) {
+      core::fail(ErrorCode::kInternal, "the outputs of one pipeline are tiled differently ('{}', '{}')", output_spec.path, spec.path);
+    }
+  }
+  const int obw = sinks.front()->tile_width(), obh = sinks.front()->tile_height();
   // Striped inputs are read in full-width rows of output tiles (one decode of each strip), as long
   // as such a row stays small; tiled inputs in single output tiles.
   int win_w = obw, win_h = obh;
@@ -529,12 +592,14 @@ PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, cons
   result.windows = layout.count();
 
   const int threads = std::max(1, std::min<int>(options.threads, static_cast<int>(layout.count())));
-  PipelineRun run{inputs, output_spec, make_worker, options, share, sink, layout, win_w, win_h, threads};
+  PipelineRun run{inputs, output_spec, make_worker, options, share, sinks, layout, win_w, win_h, threads};
   run.run();
   const auto t1 = std::chrono::steady_clock::now();
   result.compute_seconds = std::chrono::duration<double>(t1 - t0).count();
 
-  if (share.writes()) sink.commit(threads, options.cancel, options.progress);
+  if (share.writes()) {
+    for (WindowSink* s : sinks) s->commit(threads, options.cancel, options.progress);
+  }
   // Every rank returns once the file is complete (a later step of the run may read it).
   if (share.split()) share.link->broadcast({});
   result.finalize_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();

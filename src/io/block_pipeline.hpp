@@ -74,5 +74,10 @@ int series_tile(const std::vector<PipelineInput>& inputs, std::size_t worker_byt
 
 PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, const OutputSpec& output,
                                   const WorkerFactory& make_worker, const PipelineOptions& options);
+// One pass writing several one-band files (e.g. the medians of four bands sharing one cloud mask,
+// read once): the worker's output window holds one plane per output, in order. The outputs share
+// their type, nodata and tiling.
+PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, const std::vector<OutputSpec>& outputs,
+                                  const WorkerFactory& make_worker, const PipelineOptions& options);
 
 }  // namespace sco::io

@@ -25,6 +25,9 @@ struct FinishedWindow {
   bool remote = false;  // computed by another rank (its buffer is rank 0's set-aside one)
   std::vector<std::vector<std::uint8_t>> encoded;  // one per tile (sco's COG)
   std::vector<std::vector<std::byte>> tiles;       // padded tiles cut from a row of tiles (sco's COG)
+  // A pipeline of several outputs: this window of the second, third... output (their own `data`,
+  // `encoded`, `tiles`).
+  std::vector<FinishedWindow> more;
 };
 
 class WindowSink {
