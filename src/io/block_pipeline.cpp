@@ -501,26 +501,45 @@ class PipelineRun {
 }  // namespace
 
 namespace {
+constexpr std::uint64_t kSeriesBudget = 64ull << 20;
+
 int tile_within_budget(std::uint64_t bytes_per_pixel) {
-  constexpr std::uint64_t kBudget = 64ull << 20;
   int tile = 512;
-  while (tile > 16 && static_cast<std::uint64_t>(tile) * static_cast<std::uint64_t>(tile) * bytes_per_pixel > kBudget) tile /= 2;
+  while (tile > 16 && static_cast<std::uint64_t>(tile) * static_cast<std::uint64_t>(tile) * bytes_per_pixel > kSeriesBudget) tile /= 2;
   return tile == 512 ? 0 : tile;
 }
 }  // namespace
 
 int series_tile(std::size_t inputs) { return tile_within_budget(static_cast<std::uint64_t>(inputs) * 4); }
 
-int series_tile(const std::vector<PipelineInput>& inputs, std::size_t worker_bytes) {
+SeriesFootprint& SeriesFootprint::operator+=(const SeriesFootprint& o) {
+  if (bytes_per_pixel == 0) block = o.block;
+  else if (o.bytes_per_pixel != 0 && o.block != block) block = 0;
+  bytes_per_pixel += o.bytes_per_pixel;
+  return *this;
+}
+
+SeriesFootprint series_footprint(const std::vector<PipelineInput>& inputs, std::size_t worker_bytes) {
   init_gdal();
   DatasetSet datasets;
-  std::uint64_t bytes = 0;
+  SeriesFootprint f;
   for (const auto& in : inputs) {
     const BandInfo b = datasets[datasets.open(in.path)].band(in.band);
-    bytes += core::size_of(b.type) + worker_bytes + (b.has_mask ? 1 : 0);
+    const int block = b.block_width == b.block_height && b.block_width >= 128 && b.block_width <= 512 ? b.block_width : 0;
+    f += SeriesFootprint{core::size_of(b.type) + worker_bytes + (b.has_mask ? 1 : 0), block};
   }
-  return tile_within_budget(bytes);
+  return f;
 }
+
+int series_tile(const SeriesFootprint& f) {
+  const int tile = tile_within_budget(f.bytes_per_pixel);
+  const int fits = tile == 0 ? 512 : tile;
+  const auto b = static_cast<std::uint64_t>(f.block);
+  if (f.block > fits && (f.block & (f.block - 1)) == 0 && b * b * f.bytes_per_pixel <= 2 * kSeriesBudget) return f.block == 512 ? 0 : f.block;
+  return tile;
+}
+
+int series_tile(const std::vector<PipelineInput>& inputs, std::size_t worker_bytes) { return series_tile(series_footprint(inputs, worker_bytes)); }
 
 PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, const OutputSpec& output_spec,
                                   const WorkerFactory& make_worker, const PipelineOptions& options) {

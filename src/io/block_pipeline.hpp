@@ -70,6 +70,15 @@ core::Grid check_inputs(const std::vector<PipelineInput>& inputs);
 int series_tile(std::size_t inputs);
 // The same counted at the inputs' own sample sizes (a UInt16 step is 2 bytes, a Byte quality band 1),
 // plus `worker_bytes` a pixel for each input (what the worker keeps per input: masks, float copies).
+// Windows of the inputs' own tile size (when they share one) may take twice the budget: reading tiles
+// whole (not each through GDAL's cache for several windows) pays more than the memory saved.
+struct SeriesFootprint {
+  std::uint64_t bytes_per_pixel = 0;
+  int block = 0;  // the inputs' common square tile size, 0 when they have none
+  SeriesFootprint& operator+=(const SeriesFootprint& o);
+};
+SeriesFootprint series_footprint(const std::vector<PipelineInput>& inputs, std::size_t worker_bytes);
+int series_tile(const SeriesFootprint& footprint);
 int series_tile(const std::vector<PipelineInput>& inputs, std::size_t worker_bytes);
 
 PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, const OutputSpec& output,

@@ -171,6 +171,17 @@ const StepOp& op_of(const ind::Step& step) {
   return *op;
 }
 
+void StepOp::execute_group(RunContext& ctx, std::span<const indicators::Step> steps) const {
+  for (const auto& s : steps) execute(ctx, s);
+}
+
+std::size_t group_size(const RunContext& ctx, std::span<const indicators::Step> steps, std::size_t first) {
+  const StepOp& op = op_of(steps[first]);
+  std::size_t n = 1;
+  while (first + n < steps.size() && find_op(steps[first + n].op) == &op && op.runs_with(ctx, steps[first], steps[first + n])) ++n;
+  return n;
+}
+
 std::string known_ops() {
   std::vector<std::string> names;
   for (const StepOp* op : step_ops()) names.push_back(op->name());

@@ -114,36 +114,52 @@ std::vector<std::string> inputs_on_grid(RunContext& ctx, const std::string& resa
   return warped;
 }
 
-// One step, its errors naming it; events and progress to the callbacks.
-void run_step(RunContext& ctx, const ind::Step& st, std::size_t index, const RunCallbacks& cb, RunResult& result) {
+// Steps [index, index + n) (n > 1: run in one pass), their errors naming them; events and progress to
+// the callbacks, for each step of a pass (its time shared equally among them). Returns n.
+std::size_t run_steps_at(RunContext& ctx, std::size_t index, const RunCallbacks& cb, RunResult& result) {
   core::throw_if_cancelled(cb.cancel);
-  RunEvent ev{RunEvent::Kind::kStepStarted, index, ctx.steps.size(), st.id, st.op};
-  if (cb.on_event) cb.on_event(ev);
+  const std::span<const ind::Step> group = std::span(ctx.steps).subspan(index, group_size(ctx, ctx.steps, index));
+  std::vector<RunEvent> events;
+  std::string names;
+  for (std::size_t k = 0; k < group.size(); ++k) {
+    events.push_back({RunEvent::Kind::kStepStarted, index + k, ctx.steps.size(), group[k].id, group[k].op});
+    if (cb.on_event) cb.on_event(events.back());
+    names += fmt::format("{}'{}'", k ? ", " : "", group[k].id);
+  }
   if (cb.on_event) {
-    ctx.exec.on_progress = [&cb, ev](double f) mutable {
-      ev.kind = RunEvent::Kind::kStepProgress;
-      ev.fraction = f;
-      cb.on_event(ev);
+    ctx.exec.on_progress = [&cb, events](double f) mutable {
+      for (auto& ev : events) {
+        ev.kind = RunEvent::Kind::kStepProgress;
+        ev.fraction = f;
+        cb.on_event(ev);
+      }
     };
   }
   const auto t0 = Clock::now();
   try {
     core::crash_point("run.step");
-    op_of(st).execute(ctx, st);
+    if (group.size() == 1) op_of(group[0]).execute(ctx, group[0]);
+    else op_of(group[0]).execute_group(ctx, group);
   } catch (const core::Error& e) {
     if (e.code() == ErrorCode::kCancelled) throw;
-    throw core::Error(e.code(), fmt::format("step '{}' ({}): {}", st.id, st.op, e.what()));
+    const std::string which = group.size() == 1 ? "step " + names : "steps " + names + " (in one pass)";
+    throw core::Error(e.code(), fmt::format("{} ({}): {}", which, group[0].op, e.what()));
   }
   ctx.exec.on_progress = nullptr;
-  ev.kind = RunEvent::Kind::kStepFinished;
-  ev.fraction = 1.0;
-  ev.seconds = since(t0);
-  if (st.makes_raster()) {
-    std::error_code ec;
-    ev.bytes_written = fs::file_size(ctx.raster_path.at(st.id), ec);
+  const double seconds = since(t0) / static_cast<double>(group.size());
+  for (std::size_t k = 0; k < group.size(); ++k) {
+    RunEvent& ev = events[k];
+    ev.kind = RunEvent::Kind::kStepFinished;
+    ev.fraction = 1.0;
+    ev.seconds = seconds;
+    if (group[k].makes_raster()) {
+      std::error_code ec;
+      ev.bytes_written = fs::file_size(ctx.raster_path.at(group[k].id), ec);
+    }
+    result.step_times.push_back(ev);
+    if (cb.on_event) cb.on_event(ev);
   }
-  result.step_times.push_back(ev);
-  if (cb.on_event) cb.on_event(ev);
+  return group.size();
 }
 
 // A table step's files (CSV, GeoJSON, GeoPackage, the series of a trend) and its report section.
@@ -330,10 +346,12 @@ RunResult run_steps_elsewhere(RunContext& ctx, const RunPlan& plan, const RunCal
   inputs_on_grid(ctx, plan.resampling, false);
   ranks.broadcast({});
   ind::ReportModel report;
-  for (std::size_t i = 0; i < ctx.steps.size(); ++i) {
-    const ind::Step& st = ctx.steps[i];
-    run_step(ctx, st, i, cb, result);
-    if (st.makes_table()) finish_table(ctx, st, report, "", result, false);
+  for (std::size_t i = 0; i < ctx.steps.size();) {
+    const std::size_t n = run_steps_at(ctx, i, cb, result);
+    for (std::size_t k = i; k < i + n; ++k) {
+      if (ctx.steps[k].makes_table()) finish_table(ctx, ctx.steps[k], report, "", result, false);
+    }
+    i += n;
   }
   ranks.broadcast({});
   return result;
@@ -380,15 +398,18 @@ RunResult execute_run(RunPlan plan, const RunCallbacks& cb) {
 
   ind::ReportModel report = report_model(recipe, plan.request.aoi.path);
   const std::string palette = ind::palette_for_category(recipe.category);
-  for (std::size_t i = 0; i < ctx.steps.size(); ++i) {
-    const ind::Step& st = ctx.steps[i];
-    run_step(ctx, st, i, cb, result);
-    if (st.makes_table()) {
-      finish_table(ctx, st, report, palette, result, true);
-    } else if (st.output) {
-      result.outputs.push_back({"raster", st.id, ctx.raster_path.at(st.id), st.title, st.units});
-      report.rasters.emplace_back(st.title, st.id + ".tif");
+  for (std::size_t i = 0; i < ctx.steps.size();) {
+    const std::size_t n = run_steps_at(ctx, i, cb, result);
+    for (std::size_t k = i; k < i + n; ++k) {
+      const ind::Step& st = ctx.steps[k];
+      if (st.makes_table()) {
+        finish_table(ctx, st, report, palette, result, true);
+      } else if (st.output) {
+        result.outputs.push_back({"raster", st.id, ctx.raster_path.at(st.id), st.title, st.units});
+        report.rasters.emplace_back(st.title, st.id + ".tif");
+      }
     }
+    i += n;
   }
 
   fs::remove_all(staging.work);

@@ -84,12 +84,20 @@ RunPlan plan_run(RunRequest req) {
   }
   ctx.grid = plan.grid = working_grid(ctx, req.aoi);
   std::uint64_t step_peak = 0;
-  for (const auto& s : st.steps) {
-    StepPlan sp{s.id, s.op, s.output, op_of(s).estimate(ctx, s)};
-    plan.bytes_read += sp.estimate.bytes_read;
-    if (s.output) plan.bytes_written += sp.estimate.bytes_written;
-    step_peak = std::max(step_peak, sp.estimate.peak_bytes);
-    plan.step_plans.push_back(std::move(sp));
+  for (std::size_t i = 0; i < st.steps.size();) {
+    // Steps run in one pass hold their buffers at once.
+    const std::size_t n = group_size(ctx, st.steps, i);
+    std::uint64_t peak = 0;
+    for (std::size_t k = i; k < i + n; ++k) {
+      const auto& s = st.steps[k];
+      StepPlan sp{s.id, s.op, s.output, op_of(s).estimate(ctx, s)};
+      plan.bytes_read += sp.estimate.bytes_read;
+      if (s.output) plan.bytes_written += sp.estimate.bytes_written;
+      peak += sp.estimate.peak_bytes;
+      plan.step_plans.push_back(std::move(sp));
+    }
+    step_peak = std::max(step_peak, peak);
+    i += n;
   }
   // GDAL's block cache fills up to its bound (64 MiB) with what the steps read and write.
   const std::uint64_t cache = std::min<std::uint64_t>(plan.bytes_read + plan.bytes_written, 64ull << 20);

@@ -3,6 +3,7 @@
 // one file under run/ops/: the fields it reads and checks, what it needs and produces, its share of
 // the plan (bytes, memory) and its execution. Nothing else in sco branches on an op's name.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,7 +53,15 @@ class StepOp {
   virtual void prepare(RunContext&, const indicators::Step&) const {}
   virtual StepEstimate estimate(const RunContext& ctx, const indicators::Step& step) const = 0;
   virtual void execute(RunContext& ctx, const indicators::Step& step) const = 0;
+  // Whether `next` (a step of this op right after `first`, or after steps that run with it) runs in
+  // one pass with `first`: e.g. cube reductions of several bands sharing one cloud mask, which is then
+  // read once. Such steps run through execute_group.
+  virtual bool runs_with(const RunContext&, const indicators::Step& /*first*/, const indicators::Step& /*next*/) const { return false; }
+  virtual void execute_group(RunContext& ctx, std::span<const indicators::Step> steps) const;
 };
+
+// The steps from `first` on that run in one pass (1: the step alone).
+std::size_t group_size(const RunContext& ctx, std::span<const indicators::Step> steps, std::size_t first);
 
 const std::vector<const StepOp*>& step_ops();
 const StepOp* find_op(std::string_view op);

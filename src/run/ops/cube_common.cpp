@@ -23,43 +23,58 @@ using nlohmann::json;
 
 namespace {
 
-// A cube step's worker. Its inputs are the steps' blocks (main, then reference), then as many
-// quality blocks when the step has a quality cube, then the static mask when it has one: quality and
-// mask become each step's validity mask before the evaluation.
-// The inputs of a window: per time step the blocks of the step's cubes (one, or the expression's
-// `per_step`), then the quality blocks (one per step), then the static mask.
+// One output of a cube pass: its step evaluator, and the expression over its cubes at each time step
+// (null: the input's values as they are).
+struct CubePart {
+  cube::CubeStepSpec spec;
+  std::shared_ptr<const algebra::Program> program;
+  std::size_t per_step = 1;  // blocks of each time step: the expression's cubes, else 1
+};
+
+// A cube pass's worker: one output plane per part. Its inputs per window: each part's blocks (per time
+// step, its cubes), then one quality block per time step when there is a quality cube, then the
+// static mask when there is one. Quality and mask become one validity mask per time step, computed
+// once and shared by every part (combined with a step's own mask where it has one).
 class CubeWorker : public io::BlockWorker {
  public:
-  CubeWorker(const cube::CubeStepSpec& spec, bool quality, std::vector<double> quality_valid, std::uint32_t clear_bits, bool mask,
-             std::shared_ptr<const algebra::Program> program, std::size_t per_step)
-      : eval_(spec), quality_(quality), quality_valid_(std::move(quality_valid)), clear_bits_(clear_bits), mask_(mask),
-        program_(std::move(program)), per_step_(per_step) {
-    if (program_) evaluator_.emplace(*program_, algebra::Precision::kFloat32);
+  CubeWorker(const std::vector<CubePart>& parts, bool quality, std::vector<double> quality_valid, std::uint32_t clear_bits, bool mask)
+      : parts_(parts), quality_(quality), quality_valid_(std::move(quality_valid)), clear_bits_(clear_bits), mask_(mask) {
+    for (const auto& p : parts_) {
+      evals_.push_back(std::make_unique<cube::CubeStepEvaluator>(p.spec));
+      evaluators_.push_back(p.program ? std::make_unique<algebra::BlockEvaluator>(*p.program, algebra::Precision::kFloat32) : nullptr);
+    }
   }
   void process(std::span<const core::BlockView> inputs, const core::MutableBlockView& out) override {
+    std::size_t per_step = 0;
+    for (const auto& p : parts_) per_step += p.per_step;
     const std::size_t raw = inputs.size() - (mask_ ? 1 : 0);
-    const std::size_t n = raw / (per_step_ + (quality_ ? 1 : 0));
-    if (program_) {
-      computed(inputs, n, out.width, out.height);
-    } else {
-      blocks_.assign(inputs.begin(), inputs.begin() + static_cast<std::ptrdiff_t>(n));
+    const std::size_t n = raw / (per_step + (quality_ ? 1 : 0));
+    const bool validity = quality_ || mask_;
+    if (validity) {
+      cube::shared_validity(quality_ ? inputs.subspan(n * per_step, n) : std::span<const core::BlockView>{}, mask_ ? &inputs.back() : nullptr,
+                            n, quality_valid_, out.width, out.height, shared_, clear_bits_);
     }
-    if (quality_ || mask_) {
-      cube::apply_validity(blocks_, quality_ ? inputs.subspan(n * per_step_, n) : std::span<const core::BlockView>{},
-                           mask_ ? &inputs.back() : nullptr, quality_valid_, out.width, out.height, masks_, clear_bits_);
+    std::size_t first = 0;
+    for (std::size_t k = 0; k < parts_.size(); ++k) {
+      const std::span<const core::BlockView> own = inputs.subspan(first, n * parts_[k].per_step);
+      first += own.size();
+      if (parts_[k].program) computed(k, own, n, out.width, out.height);
+      else blocks_.assign(own.begin(), own.end());
+      if (validity) cube::attach_validity(blocks_, shared_.data(), out.width, out.height, masks_);
+      evals_[k]->evaluate(blocks_, out.plane(static_cast<int>(k)));
     }
-    eval_.evaluate(blocks_, out);
   }
 
  private:
-  // Each step's expression over its cubes' blocks, as float32 blocks (NaN: no value).
-  void computed(std::span<const core::BlockView> inputs, std::size_t n, int width, int height) {
+  // Part k's expression at each time step over its cubes' blocks, as float32 blocks (NaN: no value).
+  void computed(std::size_t k, std::span<const core::BlockView> inputs, std::size_t n, int width, int height) {
     const std::size_t cells = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
+    const std::size_t per_step = parts_[k].per_step;
     values_.resize(n * cells);
     blocks_.clear();
-    for (std::size_t k = 0; k < n; ++k) {
-      core::MutableBlockView o{core::DataType::kFloat32, values_.data() + k * cells, width, width, height, std::nan("")};
-      evaluator_->evaluate(inputs.subspan(k * per_step_, per_step_), o);
+    for (std::size_t t = 0; t < n; ++t) {
+      core::MutableBlockView o{core::DataType::kFloat32, values_.data() + t * cells, width, width, height, std::nan("")};
+      evaluators_[k]->evaluate(inputs.subspan(t * per_step, per_step), o);
       core::BlockView b;
       b.type = core::DataType::kFloat32;
       b.data = o.data;
@@ -70,17 +85,16 @@ class CubeWorker : public io::BlockWorker {
     }
   }
 
-  cube::CubeStepEvaluator eval_;
+  std::vector<CubePart> parts_;
+  std::vector<std::unique_ptr<cube::CubeStepEvaluator>> evals_;
+  std::vector<std::unique_ptr<algebra::BlockEvaluator>> evaluators_;
   bool quality_;
   std::vector<double> quality_valid_;
   std::uint32_t clear_bits_ = 0;
   bool mask_;
-  std::shared_ptr<const algebra::Program> program_;
-  std::optional<algebra::BlockEvaluator> evaluator_;
-  std::size_t per_step_ = 1;
   std::vector<float> values_;
   std::vector<core::BlockView> blocks_;
-  std::vector<std::uint8_t> masks_;
+  std::vector<std::uint8_t> shared_, masks_;
 };
 
 }  // namespace
@@ -182,7 +196,9 @@ double bind_per(const indicators::StepReader& rd) {
   rd.fail_field("per", fmt::format("'{}' is not year or decade", per));
 }
 
-void run_cube_step(RunContext& ctx, const indicators::Step& s, cube::CubeStepSpec cs) {
+namespace {
+// Step `s`'s spec (its times, seasons, labels filled) and expression.
+CubePart cube_part(const RunContext& ctx, const indicators::Step& s, cube::CubeStepSpec cs) {
   const ResolvedInput& in = ctx.inputs.at(s.input);
   const Selection& sel = ctx.selections.at(s.id);
   const bool two = cs.form != cube::CubeStepSpec::Form::kReduce;
@@ -196,41 +212,111 @@ void run_cube_step(RunContext& ctx, const indicators::Step& s, cube::CubeStepSpe
     cs.min_years = s.min_years;
   }
   if (k == cube::SeriesOpKind::kDateOfMax || k == cube::SeriesOpKind::kDateOfMin) cs.labels = cube::step_labels(in.dates, in.calendar, sel.main);
-  std::vector<io::PipelineInput> pin;
-  auto add = [&pin](const ResolvedInput& cube, const std::vector<std::size_t>& idx) {
-    for (std::size_t i : idx) pin.push_back(cube.step_input(i));
-  };
-  // Per step, each cube the step reads (the expression's, else the input).
+  CubePart part{std::move(cs), nullptr, 1};
   const std::vector<std::string> cubes = step_cubes(s);
-  std::shared_ptr<const algebra::Program> program;
-  if (!s.expression.empty()) program = std::make_shared<const algebra::Program>(algebra::Program::compile(algebra::parse_expression(s.expression), cubes));
-  auto add_steps = [&](const std::vector<std::size_t>& idx) {
-    for (std::size_t i : idx) {
-      for (const auto& c : cubes) pin.push_back(ctx.inputs.at(c).step_input(i));
-    }
-  };
-  add_steps(sel.main);
-  if (two) add_steps(sel.reference);
-  const bool has_quality = !s.quality.empty(), has_mask = !s.mask.empty();
-  if (has_quality) {
-    add(ctx.inputs.at(s.quality), sel.main);
-    if (two) add(ctx.inputs.at(s.quality), sel.reference);
-  }
-  if (has_mask) pin.push_back({ctx.raster_path.at(s.mask), 1});
+  part.per_step = cubes.size();
+  if (!s.expression.empty()) part.program = std::make_shared<const algebra::Program>(algebra::Program::compile(algebra::parse_expression(s.expression), cubes));
+  return part;
+}
+
+// The raster of step `s`: its path, tiling, and what the file says of the time steps.
+io::OutputSpec cube_output(const RunContext& ctx, const indicators::Step& s, bool two) {
+  const ResolvedInput& in = ctx.inputs.at(s.input);
+  const Selection& sel = ctx.selections.at(s.id);
   auto describe = [&in](const std::vector<std::size_t>& idx) {
     if (in.dates.empty()) return fmt::format("steps {}..{}", idx.front() + 1, idx.back() + 1);
     return in.dates[idx.front()].iso().substr(0, 10) + ".." + in.dates[idx.back()].iso().substr(0, 10);
   };
   io::OutputSpec spec = ctx.raster_spec(s);
-  // Many steps: smaller windows, bounded memory (per input its samples, a validity byte, and the
-  // expression's float32 value).
-  spec.tile = io::series_tile(pin, (has_quality || has_mask ? 1 : 0) + (program ? 4 : 0));
   spec.metadata.emplace_back("SCO_TIME_STEPS", describe(sel.main) + (sel.reference.empty() ? "" : " vs " + describe(sel.reference)));
+  const cube::SeriesOpKind k = s.reducer.kind;
+  const bool trend = k == cube::SeriesOpKind::kSenSlope || k == cube::SeriesOpKind::kMkZ || k == cube::SeriesOpKind::kMkP;
   if (trend && !two) spec.metadata.emplace_back("SCO_TREND_METHOD", trend_method_of(ctx, s));
+  return spec;
+}
+}  // namespace
+
+namespace {
+// What step `s` reads at each of its time steps (main, then reference): each cube of the expression, else the input.
+void add_step_inputs(const RunContext& ctx, const indicators::Step& s, std::vector<io::PipelineInput>& pin) {
+  const Selection& sel = ctx.selections.at(s.id);
+  const std::vector<std::string> cubes = step_cubes(s);
+  for (const auto* idx : {&sel.main, &sel.reference}) {
+    for (std::size_t i : *idx) {
+      for (const auto& c : cubes) pin.push_back(ctx.inputs.at(c).step_input(i));
+    }
+  }
+}
+
+// What the steps of a pass share: the quality cube at each time step, then the static mask.
+void add_shared_inputs(const RunContext& ctx, const indicators::Step& s, std::vector<io::PipelineInput>& pin) {
+  const Selection& sel = ctx.selections.at(s.id);
+  if (!s.quality.empty()) {
+    for (const auto* idx : {&sel.main, &sel.reference}) {
+      for (std::size_t i : *idx) pin.push_back(ctx.inputs.at(s.quality).step_input(i));
+    }
+  }
+  if (!s.mask.empty()) pin.push_back({ctx.raster_path.at(s.mask), 1});
+}
+
+// Per pixel of each input: a validity byte with a quality cube or mask, the expression's float32 value.
+std::size_t worker_bytes(const indicators::Step& s) { return (!s.quality.empty() || !s.mask.empty() ? 1 : 0) + (s.expression.empty() ? 0 : 4); }
+}  // namespace
+
+void run_cube_steps(RunContext& ctx, std::span<const indicators::Step> steps, const std::vector<cube::CubeStepSpec>& specs) {
+  const indicators::Step& s = steps.front();
+  const bool two = specs.front().form != cube::CubeStepSpec::Form::kReduce;
+  std::vector<CubePart> parts;
+  std::vector<io::OutputSpec> outputs;
+  std::vector<io::PipelineInput> pin;
+  std::size_t extra = 0;
+  for (std::size_t k = 0; k < steps.size(); ++k) {
+    parts.push_back(cube_part(ctx, steps[k], specs[k]));
+    outputs.push_back(cube_output(ctx, steps[k], two));
+    add_step_inputs(ctx, steps[k], pin);
+    extra = std::max(extra, worker_bytes(steps[k]));
+  }
+  add_shared_inputs(ctx, s, pin);
+  const bool has_quality = !s.quality.empty(), has_mask = !s.mask.empty();
+  // Many steps: smaller windows, bounded memory.
+  const int tile = io::series_tile(pin, extra);
+  for (auto& o : outputs) o.tile = tile;
   io::run_block_pipeline(
-      pin, spec, [&] { return std::make_unique<CubeWorker>(cs, has_quality, s.quality_valid, s.quality_clear_bits, has_mask, program, cubes.size()); },
+      pin, outputs, [&] { return std::make_unique<CubeWorker>(parts, has_quality, s.quality_valid, s.quality_clear_bits, has_mask); },
       ctx.exec.pipeline());
-  ctx.raster_path[s.id] = spec.path;
+  for (std::size_t k = 0; k < steps.size(); ++k) ctx.raster_path[steps[k].id] = outputs[k].path;
+}
+
+void run_cube_step(RunContext& ctx, const indicators::Step& s, cube::CubeStepSpec cs) {
+  run_cube_steps(ctx, std::span(&s, 1), {std::move(cs)});
+}
+
+void run_cube_group(RunContext& ctx, std::span<const indicators::Step> steps, const std::vector<cube::CubeStepSpec>& specs) {
+  // Steps join a pass while its windows stay as large as the first step's alone would be.
+  std::vector<io::PipelineInput> shared;
+  add_shared_inputs(ctx, steps.front(), shared);
+  const io::SeriesFootprint base = io::series_footprint(shared, worker_bytes(steps.front()));
+  std::vector<io::SeriesFootprint> own;
+  for (const auto& s : steps) {
+    std::vector<io::PipelineInput> pin;
+    add_step_inputs(ctx, s, pin);
+    own.push_back(io::series_footprint(pin, worker_bytes(s)));
+  }
+  for (std::size_t first = 0; first < steps.size();) {
+    io::SeriesFootprint pass = base;
+    pass += own[first];
+    const int tile = io::series_tile(pass);
+    std::size_t n = 1;
+    while (first + n < steps.size()) {
+      io::SeriesFootprint more = pass;
+      more += own[first + n];
+      if (io::series_tile(more) != tile) break;
+      pass = more;
+      ++n;
+    }
+    run_cube_steps(ctx, steps.subspan(first, n), std::vector<cube::CubeStepSpec>(specs.begin() + first, specs.begin() + first + n));
+    first += n;
+  }
 }
 
 StepEstimate cube_estimate(const RunContext& ctx, const indicators::Step& s) {

@@ -42,13 +42,33 @@ class CubeReduceOp final : public StepOp {
   }
   StepEstimate estimate(const RunContext& ctx, const indicators::Step& s) const override { return cube_estimate(ctx, s); }
 
-  void execute(RunContext& ctx, const indicators::Step& s) const override {
+  void execute(RunContext& ctx, const indicators::Step& s) const override { run_cube_step(ctx, s, spec_of(s)); }
+
+  // Reductions over the same time steps with the same quality cube and mask (e.g. the medians of four
+  // bands masked by one SCL) run in one pass: the quality is read, and its validity computed, once.
+  bool runs_with(const RunContext& ctx, const indicators::Step& a, const indicators::Step& b) const override {
+    if (a.threshold_percentile || b.threshold_percentile || a.output != b.output) return false;
+    if (a.quality != b.quality || a.quality_valid != b.quality_valid || a.quality_clear_bits != b.quality_clear_bits || a.mask != b.mask) return false;
+    const Selection& sa = ctx.selections.at(a.id);
+    const Selection& sb = ctx.selections.at(b.id);
+    const ResolvedInput& ia = ctx.inputs.at(a.input);
+    const ResolvedInput& ib = ctx.inputs.at(b.input);
+    return sa.main == sb.main && sa.reference.empty() && sb.reference.empty() && ia.steps.size() == ib.steps.size() && ia.dates == ib.dates;
+  }
+  void execute_group(RunContext& ctx, std::span<const indicators::Step> steps) const override {
+    std::vector<cube::CubeStepSpec> specs;
+    for (const auto& s : steps) specs.push_back(spec_of(s));
+    run_cube_group(ctx, steps, specs);
+  }
+
+ private:
+  static cube::CubeStepSpec spec_of(const indicators::Step& s) {
     cube::CubeStepSpec cs;
     if (s.threshold_percentile) {
       cs.form = cube::CubeStepSpec::Form::kThreshold;
       cs.percentile = *s.threshold_percentile / 100.0;
     }
-    run_cube_step(ctx, s, cs);
+    return cs;
   }
 };
 

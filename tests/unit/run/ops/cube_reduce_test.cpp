@@ -2,8 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "run/ops/cube_fixture.hpp"
+#include "run/state.hpp"
+#include "run/step_op.hpp"
 
 namespace sco::test {
 namespace {
@@ -63,6 +66,50 @@ TEST(CubeReduceOp, LandsatQaPixelBitsAndBandMathAtEachStep) {
                                       R"([{"id": "n", "op": "cube.reduce", "input": "x", "quality": "qa", "quality_clear_bits": [40], "output": true}])"), {});
   });
   EXPECT_NE(e.find("field 'quality_clear_bits': bits are whole numbers 0 to 31"), std::string::npos) << e;
+}
+
+}  // namespace
+}  // namespace sco::test
+
+namespace sco::test {
+namespace {
+
+// Reductions sharing a quality cube run in one pass (one file each, the quality read once); a step
+// whose quality classes differ runs in its own. Every value by hand.
+TEST(CubeReduceOp, StepsSharingAQualityCubeRunInOnePass) {
+  OpFixture f;
+  const std::vector<float> q2000{4, 9, 4, 9, 4, 9, 4, 9}, q2001{4, 4, 9, 9, 4, 4, 9, 9}, q2002(8, 4.0f);
+  const run::RunInput scl = OpFixture::dated("scl", {{f.raster("scl_2000.tif", {q2000}), 2000}, {f.raster("scl_2001.tif", {q2001}), 2001},
+                                                     {f.raster("scl_2002.tif", {q2002}), 2002}});
+  auto plan = run::plan_run(f.request(OpFixture::recipe(R"({"x": {"kind": "cube"}, "scl": {"kind": "cube"}})", R"([
+      {"id": "med", "op": "cube.reduce", "input": "x", "reducer": "median", "quality": "scl", "quality_valid": [4], "output": true},
+      {"id": "top", "op": "cube.reduce", "input": "x", "reducer": "max", "expression": "x * 2", "quality": "scl", "quality_valid": [4], "output": true},
+      {"id": "n", "op": "cube.reduce", "input": "x", "reducer": "count", "quality": "scl", "quality_valid": [4], "output": true},
+      {"id": "cloudy", "op": "cube.reduce", "input": "x", "reducer": "count", "quality": "scl", "quality_valid": [9], "output": true}])"),
+                                              {yearly_cube(f), scl}));
+  const run::RunContext& ctx = *plan.state->ctx;
+  EXPECT_EQ(run::group_size(ctx, ctx.steps, 0), 3u);
+  EXPECT_EQ(run::group_size(ctx, ctx.steps, 3), 1u);
+  const run::RunResult r = run::execute_run(std::move(plan), {});
+  ASSERT_EQ(r.step_times.size(), 4u);
+  const auto med = OpFixture::values(OpFixture::raster_output(r, "med"));
+  const auto top = OpFixture::values(OpFixture::raster_output(r, "top"));
+  const auto n = OpFixture::values(OpFixture::raster_output(r, "n"));
+  const auto cloudy = OpFixture::values(OpFixture::raster_output(r, "cloudy"));
+  for (std::size_t i = 0; i < 8; ++i) {
+    std::vector<double> clear;
+    if (q2000[i] == 4) clear.push_back(kY2000[i]);
+    if (q2001[i] == 4) clear.push_back(kY2001[i]);
+    clear.push_back(kY2002[i]);
+    std::sort(clear.begin(), clear.end());
+    const double median = clear.size() % 2 ? clear[clear.size() / 2] : (clear[clear.size() / 2 - 1] + clear[clear.size() / 2]) / 2;
+    EXPECT_DOUBLE_EQ(med[i], median) << i;
+    EXPECT_DOUBLE_EQ(top[i], 2 * clear.back()) << i;
+    EXPECT_DOUBLE_EQ(n[i], static_cast<double>(clear.size())) << i;
+    // A pixel with no cloudy year has no observation to count: no value, as any reducer's.
+    if (clear.size() == 3) EXPECT_TRUE(std::isnan(cloudy[i])) << i;
+    else EXPECT_DOUBLE_EQ(cloudy[i], 3.0 - static_cast<double>(clear.size())) << i;
+  }
 }
 
 }  // namespace
