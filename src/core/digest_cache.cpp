@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -96,6 +98,34 @@ std::string sha256_file_cached(const std::string& path) {
   std::lock_guard lock(c.mutex);
   c.append(absolute, id, sha);
   return sha;
+}
+
+std::map<std::string, std::string> sha256_files_cached(const std::vector<std::string>& paths, int threads) {
+  std::map<std::string, std::string> digests;
+  for (const auto& p : paths) digests.emplace(p, std::string());
+  std::vector<std::map<std::string, std::string>::iterator> todo;
+  for (auto it = digests.begin(); it != digests.end(); ++it) todo.push_back(it);
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  auto work = [&] {
+    for (std::size_t i = next++; i < todo.size(); i = next++) {
+      try {
+        todo[i]->second = sha256_file_cached(todo[i]->first);
+      } catch (...) {
+        std::lock_guard lock(error_mutex);
+        if (!error) error = std::current_exception();
+        next = todo.size();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  const std::size_t n = std::min<std::size_t>(todo.size(), static_cast<std::size_t>(std::max(1, threads)));
+  for (std::size_t t = 1; t < n; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+  return digests;
 }
 
 }  // namespace sco::core

@@ -9,10 +9,15 @@
 // ~/.cache/sco/sha256.tsv; SCO_HASH_CACHE=off hashes every time. Lines are appended (one write each,
 // so concurrent runs do not interleave them); the last line for a file wins; an unreadable or damaged
 // cache is only a cache: the files are hashed.
+#include <map>
 #include <string>
+#include <vector>
 
 namespace sco::core {
 
 std::string sha256_file_cached(const std::string& path);
+// The same for many files, `threads` of them hashed at once (each file by one thread): path -> digest.
+// The first error (a file that cannot be read) is thrown once every thread has stopped.
+std::map<std::string, std::string> sha256_files_cached(const std::vector<std::string>& paths, int threads);
 
 }  // namespace sco::core

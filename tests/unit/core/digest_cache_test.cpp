@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "core/digest.hpp"
 #include "core/digest_cache.hpp"
@@ -55,5 +56,22 @@ TEST(DigestCache, RemembersLargeFilesUntilTheyAreWritten) {
   EXPECT_EQ(sco::core::sha256_file_cached(big), changed);  // not the remembered digest
   EXPECT_EQ(lines(), 1);                                   // and, changed just now, not remembered yet
   EXPECT_EQ(fs::status(cache).permissions() & (fs::perms::group_all | fs::perms::others_all), fs::perms::none);  // owner-only
+  // Many files at once, by three threads: each digest the file's own (the big one's as changed); a
+  // missing file fails the whole call, naming it.
+  std::vector<std::string> many = {big, small};
+  for (int i = 0; i < 9; ++i) {
+    many.push_back((dir / ("f" + std::to_string(i))).string());
+    std::ofstream(many.back()) << "file " << i;
+  }
+  const auto digests = sco::core::sha256_files_cached(many, 3);
+  ASSERT_EQ(digests.size(), many.size());
+  for (const auto& p : many) EXPECT_EQ(digests.at(p), sco::core::sha256_file(p)) << p;
+  many.push_back((dir / "missing").string());
+  try {
+    sco::core::sha256_files_cached(many, 3);
+    ADD_FAILURE() << "a missing file was hashed";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("missing"), std::string::npos) << e.what();
+  }
   fs::remove_all(dir);
 }
