@@ -13,9 +13,10 @@
 using namespace sco;
 
 namespace {
-core::BlockView byte_view(const std::vector<std::uint8_t>& v, int w, int h) {
+template <class T>
+core::BlockView view(const std::vector<T>& v, int w, int h) {
   core::BlockView b;
-  b.type = core::DataType::kByte;
+  b.type = sizeof(T) == 1 ? core::DataType::kByte : core::DataType::kUInt16;
   b.data = v.data();
   b.pitch = w;
   b.width = w;
@@ -32,7 +33,7 @@ TEST(ValidityMask, EveryByteValueAgainstTheListedClasses) {
       const int h = 3;
       std::vector<std::uint8_t> q(static_cast<std::size_t>(w) * h);
       for (std::size_t i = 0; i < q.size(); ++i) q[i] = static_cast<std::uint8_t>(i < 256 ? i : rng() % 256);
-      const std::vector<core::BlockView> quality = {byte_view(q, w, h)};
+      const std::vector<core::BlockView> quality = {view(q, w, h)};
       std::vector<std::uint8_t> storage;
       cube::shared_validity(quality, nullptr, 1, valid, w, h, storage);
       for (std::size_t i = 0; i < q.size(); ++i) {
@@ -46,19 +47,14 @@ TEST(ValidityMask, EveryByteValueAgainstTheListedClasses) {
 TEST(ValidityMask, OwnMasksCombineWithTheSharedOne) {
   const int w = 4, h = 1;
   const std::vector<std::uint8_t> scl = {4, 9, 4, 9}, scl2 = {4, 4, 4, 4};
-  const std::vector<core::BlockView> quality = {byte_view(scl, w, h), byte_view(scl2, w, h)};
+  const std::vector<core::BlockView> quality = {view(scl, w, h), view(scl2, w, h)};
   std::vector<std::uint8_t> shared;
   cube::shared_validity(quality, nullptr, 2, {4}, w, h, shared);
   EXPECT_EQ(shared, (std::vector<std::uint8_t>{1, 0, 1, 0, 1, 1, 1, 1}));
   // Two cubes on the same steps: the first without masks of its own, the second with one on step 2.
-  std::vector<std::uint16_t> values(4, 100);
+  const std::vector<std::uint16_t> values(4, 100);
   const std::vector<std::uint8_t> own = {255, 255, 0, 255};
-  core::BlockView plain;
-  plain.type = core::DataType::kUInt16;
-  plain.data = values.data();
-  plain.pitch = w;
-  plain.width = w;
-  plain.height = h;
+  const core::BlockView plain = view(values, w, h);
   std::vector<core::BlockView> a = {plain, plain}, b = {plain, plain};
   b[1].mask = own.data();
   b[1].mask_pitch = w;
