@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <ctime>
@@ -101,31 +102,32 @@ std::string sha256_file_cached(const std::string& path) {
 }
 
 std::map<std::string, std::string> sha256_files_cached(const std::vector<std::string>& paths, int threads) {
-  std::map<std::string, std::string> digests;
-  for (const auto& p : paths) digests.emplace(p, std::string());
-  std::vector<std::map<std::string, std::string>::iterator> todo;
-  for (auto it = digests.begin(); it != digests.end(); ++it) todo.push_back(it);
+  std::vector<std::string> files(paths);
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  std::vector<std::string> digests(files.size());
   std::atomic<std::size_t> next{0};
   std::exception_ptr error;
   std::mutex error_mutex;
-  auto work = [&] {
-    for (std::size_t i = next++; i < todo.size(); i = next++) {
+  auto hash_some = [&] {
+    for (std::size_t i = next++; i < files.size(); i = next++) {
       try {
-        todo[i]->second = sha256_file_cached(todo[i]->first);
+        digests[i] = sha256_file_cached(files[i]);
       } catch (...) {
         std::lock_guard lock(error_mutex);
         if (!error) error = std::current_exception();
-        next = todo.size();
+        next = files.size();  // the others stop after their current file
       }
     }
   };
-  std::vector<std::thread> pool;
-  const std::size_t n = std::min<std::size_t>(todo.size(), static_cast<std::size_t>(std::max(1, threads)));
-  for (std::size_t t = 1; t < n; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  std::vector<std::thread> helpers;
+  for (int t = 1; t < threads && static_cast<std::size_t>(t) < files.size(); ++t) helpers.emplace_back(hash_some);
+  hash_some();
+  for (auto& t : helpers) t.join();
   if (error) std::rethrow_exception(error);
-  return digests;
+  std::map<std::string, std::string> by_path;
+  for (std::size_t i = 0; i < files.size(); ++i) by_path.emplace(files[i], std::move(digests[i]));
+  return by_path;
 }
 
 }  // namespace sco::core

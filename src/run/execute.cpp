@@ -36,15 +36,20 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// The files of a dataset with their sizes and digests (taken from `known` when there).
-json file_records(const std::string& path, const std::map<std::string, std::string>& known = {}) {
+// Files with their sizes and digests (`digests`: path -> SHA-256).
+json file_records(const std::vector<std::string>& paths, const std::map<std::string, std::string>& digests) {
   json files = json::array();
-  for (const auto& f : io::dataset_files(path)) {
+  for (const auto& f : paths) {
     std::error_code ec;
-    const auto it = known.find(f);
-    files.push_back({{"path", f}, {"bytes", fs::file_size(f, ec)}, {"sha256", it != known.end() ? it->second : core::sha256_file_cached(f)}});
+    files.push_back({{"path", f}, {"bytes", fs::file_size(f, ec)}, {"sha256", digests.at(f)}});
   }
   return files;
+}
+
+// The files of a dataset with their sizes and digests.
+json file_records(const std::string& path) {
+  const std::vector<std::string> paths = io::dataset_files(path);
+  return file_records(paths, core::sha256_files_cached(paths, 1));
 }
 
 // The output folder, staged beside its final place and renamed when complete; removed unless kept.
@@ -76,10 +81,14 @@ void open_staging(Staging& s, const RunRequest& req) {
 // The inputs' records for provenance.json, and the one-line tag every raster carries.
 std::pair<json, std::string> input_provenance(const RunContext& ctx) {
   // Every file hashed first, as many at once as the run has threads (a 36-date stack is 180 files).
+  std::map<std::string, std::vector<std::string>> files_of;  // source file -> the files of its dataset
   std::vector<std::string> all;
   for (const auto& [name, in] : ctx.inputs) {
     for (const auto& s : in.sources) {
-      for (const auto& f : io::dataset_files(s.in.file)) all.push_back(f);
+      const auto [it, fresh] = files_of.emplace(s.in.file, std::vector<std::string>{});
+      if (!fresh) continue;
+      it->second = io::dataset_files(s.in.file);
+      all.insert(all.end(), it->second.begin(), it->second.end());
     }
   }
   const std::map<std::string, std::string> digests = core::sha256_files_cached(all, ctx.exec.threads);
@@ -89,7 +98,7 @@ std::pair<json, std::string> input_provenance(const RunContext& ctx) {
     const ResolvedInput& in = ctx.inputs.at(d.name);
     json rec = {{"name", d.name}, {"kind", ind::input_kind_name(d.kind)}, {"sources", json::array()}};
     for (const auto& s : in.sources) {
-      json files = file_records(s.in.file, digests);
+      json files = file_records(files_of.at(s.in.file), digests);
       rec["sources"].push_back({{"given", s.in.given}, {"dataset", s.in.path}, {"band", s.in.band}, {"files", files}});
       tag += fmt::format("{}{}={} sha256:{}", tag.empty() ? "" : "; ", d.name, s.in.given,
                          files.empty() ? std::string("?") : files[0]["sha256"].get<std::string>());
