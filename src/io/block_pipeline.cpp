@@ -258,8 +258,7 @@ class PipelineRun {
  public:
   PipelineRun(const std::vector<PipelineInput>& inputs, const OutputSpec& spec, const WorkerFactory& make_worker, const PipelineOptions& options,
               const RankShare& share, const std::vector<WindowSink*>& sinks, const core::BlockLayout& layout, int win_w, int win_h, int threads)
-      : inputs_(inputs), spec_(spec), make_worker_(make_worker), options_(options), share_(share), sinks_(sinks), sink_(*sinks.front()),
-        layout_(layout), win_w_(win_w), win_h_(win_h), threads_(threads),
+      : inputs_(inputs), spec_(spec), make_worker_(make_worker), options_(options), share_(share), sinks_(sinks), layout_(layout), win_w_(win_w), win_h_(win_h), threads_(threads),
         buffer_bytes_(static_cast<std::size_t>(win_w) * win_h * core::size_of(spec.type) * static_cast<std::size_t>(std::max(1, spec.bands)) *
                       sinks.size()),
         progress_(options.progress_label, layout.count(), options.progress) {
@@ -301,8 +300,7 @@ class PipelineRun {
   // Writes every consecutive ready window, in index order. Called with the mutex held.
   void drain() {
     for (auto it = ready_.find(next_to_write_); it != ready_.end(); it = ready_.find(next_to_write_)) {
-      sink_.write(*it->second);
-      for (std::size_t k = 1; k < sinks_.size(); ++k) sinks_[k]->write(it->second->more[k - 1]);
+      for (std::size_t k = 0; k < sinks_.size(); ++k) sinks_[k]->write(part(*it->second, k));
       (it->second->remote ? remote_pool_ : pool_).push_back(std::move(it->second));
       ready_.erase(it);
       ++next_to_write_;
@@ -324,8 +322,7 @@ class PipelineRun {
       if (!buf) return;
       compute(*buf, reader, *worker, views);
       core::crash_point("pipeline.window");
-      sink_.encode(*buf, encoders[0].get());
-      for (std::size_t k = 1; k < sinks_.size(); ++k) sinks_[k]->encode(buf->more[k - 1], encoders[k].get());
+      for (std::size_t k = 0; k < sinks_.size(); ++k) sinks_[k]->encode(part(*buf, k), encoders[k].get());
       std::unique_lock lock(mutex_);
       if (!share_.writes()) {
         lock.unlock();
@@ -379,7 +376,7 @@ class PipelineRun {
     for (std::size_t k = 0; k < inputs_.size(); ++k) views[k] = reader.read(k, w, inputs_[k].path);
     buf.data.resize(buffer_bytes_);
     buf.window = w;
-    const int obw = sink_.tile_width(), obh = sink_.tile_height();
+    const int obw = sinks_.front()->tile_width(), obh = sinks_.front()->tile_height();
     core::MutableBlockView out;
     out.type = spec_.type;
     out.data = buf.data.data();
@@ -395,6 +392,9 @@ class PipelineRun {
     worker.process(views, out);
     if (sinks_.size() > 1) split_outputs(buf);
   }
+
+  // Output k's part of a window: the window itself for the first output.
+  static FinishedWindow& part(FinishedWindow& w, std::size_t k) { return k == 0 ? w : w.more[k - 1]; }
 
   // Several outputs: the planes after the first moved into their own windows.
   void split_outputs(FinishedWindow& buf) const {
@@ -480,7 +480,6 @@ class PipelineRun {
   const PipelineOptions& options_;
   const RankShare& share_;
   const std::vector<WindowSink*> sinks_;
-  WindowSink& sink_;  // the first output's
   const core::BlockLayout& layout_;
   const int win_w_, win_h_, threads_;
   const std::size_t buffer_bytes_;
@@ -538,8 +537,6 @@ int series_tile(const SeriesFootprint& f) {
   if (f.block > fits && (f.block & (f.block - 1)) == 0 && b * b * f.bytes_per_pixel <= 2 * kSeriesBudget) return f.block == 512 ? 0 : f.block;
   return tile;
 }
-
-int series_tile(const std::vector<PipelineInput>& inputs, std::size_t worker_bytes) { return series_tile(series_footprint(inputs, worker_bytes)); }
 
 PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, const OutputSpec& output_spec,
                                   const WorkerFactory& make_worker, const PipelineOptions& options) {

@@ -79,7 +79,6 @@ struct SeriesFootprint {
 };
 SeriesFootprint series_footprint(const std::vector<PipelineInput>& inputs, std::size_t worker_bytes);
 int series_tile(const SeriesFootprint& footprint);
-int series_tile(const std::vector<PipelineInput>& inputs, std::size_t worker_bytes);
 
 PipelineResult run_block_pipeline(const std::vector<PipelineInput>& inputs, const OutputSpec& output,
                                   const WorkerFactory& make_worker, const PipelineOptions& options);

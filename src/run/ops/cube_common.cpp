@@ -234,9 +234,7 @@ io::OutputSpec cube_output(const RunContext& ctx, const indicators::Step& s, boo
   if (trend && !two) spec.metadata.emplace_back("SCO_TREND_METHOD", trend_method_of(ctx, s));
   return spec;
 }
-}  // namespace
 
-namespace {
 // What step `s` reads at each of its time steps (main, then reference): each cube of the expression, else the input.
 void add_step_inputs(const RunContext& ctx, const indicators::Step& s, std::vector<io::PipelineInput>& pin) {
   const Selection& sel = ctx.selections.at(s.id);
@@ -261,35 +259,31 @@ void add_shared_inputs(const RunContext& ctx, const indicators::Step& s, std::ve
 
 // Per pixel of each input: a validity byte with a quality cube or mask, the expression's float32 value.
 std::size_t worker_bytes(const indicators::Step& s) { return (!s.quality.empty() || !s.mask.empty() ? 1 : 0) + (s.expression.empty() ? 0 : 4); }
-}  // namespace
 
-void run_cube_steps(RunContext& ctx, std::span<const indicators::Step> steps, const std::vector<cube::CubeStepSpec>& specs) {
+// One pass over `steps` (one file each, windows of `tile`, 0: 512): each step's cubes, then the
+// quality and mask they share.
+void run_pass(RunContext& ctx, std::span<const indicators::Step> steps, std::span<const cube::CubeStepSpec> specs, int tile) {
   const indicators::Step& s = steps.front();
   const bool two = specs.front().form != cube::CubeStepSpec::Form::kReduce;
   std::vector<CubePart> parts;
   std::vector<io::OutputSpec> outputs;
   std::vector<io::PipelineInput> pin;
-  std::size_t extra = 0;
   for (std::size_t k = 0; k < steps.size(); ++k) {
     parts.push_back(cube_part(ctx, steps[k], specs[k]));
     outputs.push_back(cube_output(ctx, steps[k], two));
+    outputs.back().tile = tile;
     add_step_inputs(ctx, steps[k], pin);
-    extra = std::max(extra, worker_bytes(steps[k]));
   }
   add_shared_inputs(ctx, s, pin);
   const bool has_quality = !s.quality.empty(), has_mask = !s.mask.empty();
-  // Many steps: smaller windows, bounded memory.
-  const int tile = io::series_tile(pin, extra);
-  for (auto& o : outputs) o.tile = tile;
   io::run_block_pipeline(
       pin, outputs, [&] { return std::make_unique<CubeWorker>(parts, has_quality, s.quality_valid, s.quality_clear_bits, has_mask); },
       ctx.exec.pipeline());
   for (std::size_t k = 0; k < steps.size(); ++k) ctx.raster_path[steps[k].id] = outputs[k].path;
 }
+}  // namespace
 
-void run_cube_step(RunContext& ctx, const indicators::Step& s, cube::CubeStepSpec cs) {
-  run_cube_steps(ctx, std::span(&s, 1), {std::move(cs)});
-}
+void run_cube_step(RunContext& ctx, const indicators::Step& s, cube::CubeStepSpec cs) { run_cube_group(ctx, std::span(&s, 1), {std::move(cs)}); }
 
 void run_cube_group(RunContext& ctx, std::span<const indicators::Step> steps, const std::vector<cube::CubeStepSpec>& specs) {
   // Steps join a pass while its windows stay as large as the first step's alone would be.
@@ -314,7 +308,7 @@ void run_cube_group(RunContext& ctx, std::span<const indicators::Step> steps, co
       pass = more;
       ++n;
     }
-    run_cube_steps(ctx, steps.subspan(first, n), std::vector<cube::CubeStepSpec>(specs.begin() + first, specs.begin() + first + n));
+    run_pass(ctx, steps.subspan(first, n), std::span(specs).subspan(first, n), tile);
     first += n;
   }
 }

@@ -24,10 +24,9 @@ std::string reducer_names();
 
 // The cube step `s` in the form `spec` (its times filled here) over the step's selections.
 void run_cube_step(RunContext& ctx, const indicators::Step& s, cube::CubeStepSpec spec);
-// Several cube steps in one pass (one file each): they share their selections, quality cube and mask,
-// which are read once (the quality's validity computed once), and their form.
-void run_cube_steps(RunContext& ctx, std::span<const indicators::Step> steps, const std::vector<cube::CubeStepSpec>& specs);
-// The same in as few passes as keep each pass's windows as large as its first step's alone.
+// Several cube steps sharing their selections, quality cube, mask and form, in as few passes (one file
+// each) as keep each pass's windows as large as its first step's alone: the quality is read, and its
+// validity computed, once per pass.
 void run_cube_group(RunContext& ctx, std::span<const indicators::Step> steps, const std::vector<cube::CubeStepSpec>& specs);
 StepEstimate cube_estimate(const RunContext& ctx, const indicators::Step& s);
 
