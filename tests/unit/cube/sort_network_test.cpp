@@ -10,20 +10,11 @@
 #include "core/block.hpp"
 #include "cube/series_op.hpp"
 #include "cube/sort_network.hpp"
+#include "support/block_view.hpp"
 
 using namespace sco::cube;
 
-namespace {
-sco::core::BlockView view(sco::core::DataType type, const void* data, int w, int h) {
-  sco::core::BlockView v;
-  v.type = type;
-  v.data = data;
-  v.pitch = w;
-  v.width = w;
-  v.height = h;
-  return v;
-}
-}  // namespace
+using sco::test::block_view;
 
 TEST(SortNetwork, SortsEveryZeroOneInputUpTo14) {
   // The 0-1 principle (Knuth, TAOCP 5.3.4): a network that sorts every sequence of 0s and 1s sorts all.
@@ -82,12 +73,12 @@ TEST(SeriesOps, U16QuantilesEqualTheFloatPath) {
   for (const char* op : {"median", "p90", "p0", "p100"}) {
     std::vector<sco::core::BlockView> a, b;
     for (int k = 0; k < n; ++k) {
-      sco::core::BlockView va = view(sco::core::DataType::kUInt16, u16[k].data(), w, h);
+      sco::core::BlockView va = block_view(sco::core::DataType::kUInt16, u16[k].data(), w, h);
       va.nodata = 0;
       va.mask = mask[k].data();
       va.mask_pitch = w;
       a.push_back(va);
-      b.push_back(view(sco::core::DataType::kFloat32, f32[k].data(), w, h));
+      b.push_back(block_view(sco::core::DataType::kFloat32, f32[k].data(), w, h));
     }
     std::vector<float> out_a(w * h), out_b(w * h);
     sco::core::MutableBlockView oa{sco::core::DataType::kFloat32, out_a.data(), w, w, h, -1.0};

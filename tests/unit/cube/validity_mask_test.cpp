@@ -9,19 +9,14 @@
 #include <vector>
 
 #include "cube/validity_mask.hpp"
+#include "support/block_view.hpp"
 
 using namespace sco;
 
 namespace {
 template <class T>
 core::BlockView view(const std::vector<T>& v, int w, int h) {
-  core::BlockView b;
-  b.type = sizeof(T) == 1 ? core::DataType::kByte : core::DataType::kUInt16;
-  b.data = v.data();
-  b.pitch = w;
-  b.width = w;
-  b.height = h;
-  return b;
+  return test::block_view(sizeof(T) == 1 ? core::DataType::kByte : core::DataType::kUInt16, v.data(), w, h);
 }
 }  // namespace
 
