@@ -188,6 +188,7 @@ class Evaluator {
       }
     }
     inner.cubes_ = cubes_;
+    inner.direct_ = direct_;
     const Cube value = inner.evaluate(result_of(inner.graph_, "process '" + process + "'"));
     for (const auto& [k, c] : inner.cubes_) cubes_.emplace(k, c);
     estimate_.bytes_read += inner.estimate_.bytes_read;
@@ -252,6 +253,20 @@ class Evaluator {
   }
 
   Cube load_collection(const std::string& node, const json& args);
+  std::string on_cube_grid(const std::string& path, const core::Grid& grid, const std::string& item);
+  // A file band as a pipeline input: read straight from the item's file at its window's offset when
+  // its VRT is a plain window of that file (no copy through GDAL's VRT), else through the VRT.
+  io::PipelineInput input_of(const std::string& path, int number) const {
+    io::PipelineInput in;
+    in.path = path;
+    in.band = number;
+    if (const auto it = direct_->find(path); it != direct_->end()) {
+      in.source = it->second.source;
+      in.source_x = it->second.source_x;
+      in.source_y = it->second.source_y;
+    }
+    return in;
+  }
   // openeo_dimensions.cpp
   Cube drop_dimension(const std::string& node, const json& args);
   Cube add_dimension(const std::string& node, const json& args);
@@ -313,6 +328,8 @@ class Evaluator {
   std::vector<std::string> cog_options_;  // save_result's GTiff options
   std::vector<ResultFile> extra_files_;   // files that go with the result (an indicator's report)
   std::uint64_t step_peak_ = 0;
+  // load_collection's VRTs that are plain windows of their files (shared with user-defined processes).
+  std::shared_ptr<std::map<std::string, io::PipelineInput>> direct_ = std::make_shared<std::map<std::string, io::PipelineInput>>();
 };
 
 }  // namespace sco::server::evaluation

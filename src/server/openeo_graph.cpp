@@ -247,11 +247,8 @@ Cube Evaluator::load_collection(const std::string& node, const json& args) {
     std::map<std::string, std::string> vrts;
     for (const ItemBand& b : item_bands) {
       if (std::find(cube.band_names.begin(), cube.band_names.end(), b.name) == cube.band_names.end()) continue;
-      auto [it, fresh] = vrts.emplace(b.path, file(item.value("id", "item") + "_" + std::to_string(vrts.size()) + ".vrt"));
-      if (fresh && !plan_only_) {
-        const io::RasterDataset ds = io::RasterDataset::open(b.path);
-        io::write_aligned_vrt(b.path, ds.grid(), cube.grid, "near", it->second);
-      }
+      auto [it, fresh] = vrts.emplace(b.path, "");
+      if (fresh) it->second = plan_only_ ? file(item.value("id", "item") + ".vrt") : on_cube_grid(b.path, cube.grid, item.value("id", "item"));
       s.bands.emplace_back(b.name, Band{it->second, b.band});
     }
     cube.slices.push_back(std::move(s));
@@ -259,6 +256,18 @@ Cube Evaluator::load_collection(const std::string& node, const json& args) {
   std::sort(cube.slices.begin(), cube.slices.end(), [](const Slice& a, const Slice& b) { return a.date < b.date; });
   if (args.contains("bands") && !args["bands"].is_null()) return select_bands(node, cube, args["bands"]);
   return cube;
+}
+
+// An item's file as a band file on the cube's grid: the file itself when it is that grid; else a VRT
+// (a window of it, which the pipelines read straight from the file at its offset, or a warp).
+std::string Evaluator::on_cube_grid(const std::string& path, const core::Grid& grid, const std::string& item) {
+  const io::RasterDataset ds = io::RasterDataset::open(path);
+  const std::optional<core::Window> w = io::aligned_window(ds.grid(), grid);
+  if (w && w->x == 0 && w->y == 0 && w->width == ds.grid().width && w->height == ds.grid().height) return path;
+  const std::string vrt = file(item + ".vrt");
+  io::write_aligned_vrt(path, ds.grid(), grid, "near", vrt);
+  if (w) direct_->emplace(vrt, io::PipelineInput{.path = vrt, .source = path, .source_x = w->x, .source_y = w->y});
+  return vrt;
 }
 
 Cube Evaluator::filter_bands(const std::string& node, const json& args) { return select_bands(node, cube_arg(node, args, "data"), arg(node, args, "bands")); }
@@ -301,7 +310,7 @@ Band Evaluator::materialize(const Cube& on, const Band& band, const std::string&
   account(run::ops::pipeline_estimate(on.grid, opts_.threads, band.leaves.size(), 4, format == io::OutputFormat::kCog));
   if (plan_only_) return out;
   run::ExpressionJob job;
-  for (const auto& l : band.leaves) job.inputs.emplace_back(l.name, io::PipelineInput{l.path, l.number});
+  for (const auto& l : band.leaves) job.inputs.emplace_back(l.name, input_of(l.path, l.number));
   job.parsed = *band.expr;
   job.expression = algebra::to_string(*band.expr);
   job.output.path = out.path;
@@ -449,7 +458,7 @@ Slice Evaluator::reduce_steps(const Cube& in, const std::vector<Slice>& steps_in
     std::vector<io::PipelineInput> steps;
     for (const auto& s : steps_in) {
       for (const auto& [n, b] : s.bands) {
-        if (n == name) steps.push_back({b.path, b.number});
+        if (n == name) steps.push_back(input_of(b.path, b.number));
       }
     }
     io::OutputSpec spec;
