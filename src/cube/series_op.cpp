@@ -110,7 +110,7 @@ SeriesEvaluator::SeriesEvaluator(SeriesOp op, std::vector<double> t) : op_(std::
   }
 }
 
-bool SeriesEvaluator::row_wise() const {
+bool SeriesEvaluator::folds() const {
   switch (op_.kind) {
     case SeriesOpKind::kMean: case SeriesOpKind::kSum: case SeriesOpKind::kMin: case SeriesOpKind::kMax:
     case SeriesOpKind::kCount: case SeriesOpKind::kCountAbove: case SeriesOpKind::kCountBelow:
@@ -120,48 +120,126 @@ bool SeriesEvaluator::row_wise() const {
   }
 }
 
-// Reducers that need no per-pixel order: one vectorisable pass per step over the whole row.
-void SeriesEvaluator::reduce_row(int w, float* out, float nodata, const float* thresholds) {
-  const std::size_t n = t_.size();
-  const double inf = std::numeric_limits<double>::infinity();
-  acc_a_.assign(static_cast<std::size_t>(w), 0.0);  // sum, count of hits, or extreme
-  acc_b_.assign(static_cast<std::size_t>(w), 0.0);  // observations
-  double* a = acc_a_.data();
-  double* b = acc_b_.data();
-  const double thr = op_.param;
-  if (op_.kind == SeriesOpKind::kMin) std::fill(a, a + w, inf);
-  if (op_.kind == SeriesOpKind::kMax) std::fill(a, a + w, -inf);
-  for (std::size_t k = 0; k < n; ++k) {
-    const double* x = series_.data() + k * static_cast<std::size_t>(w);
-    switch (op_.kind) {
-      case SeriesOpKind::kMean: case SeriesOpKind::kSum:
-        for (int i = 0; i < w; ++i) a[i] += x[i] == x[i] ? x[i] : 0.0;
-        break;
-      case SeriesOpKind::kMin:
-        for (int i = 0; i < w; ++i) a[i] = (x[i] == x[i] && x[i] < a[i]) ? x[i] : a[i];
-        break;
-      case SeriesOpKind::kMax:
-        for (int i = 0; i < w; ++i) a[i] = (x[i] == x[i] && x[i] > a[i]) ? x[i] : a[i];
-        break;
-      case SeriesOpKind::kCountAbove:
-        if (thresholds) {
-          for (int i = 0; i < w; ++i) a[i] += x[i] > static_cast<double>(thresholds[i]) ? 1.0 : 0.0;
-        } else {
-          for (int i = 0; i < w; ++i) a[i] += x[i] > thr ? 1.0 : 0.0;
-        }
-        break;
-      case SeriesOpKind::kCountBelow:
-        if (thresholds) {
-          for (int i = 0; i < w; ++i) a[i] += x[i] < static_cast<double>(thresholds[i]) ? 1.0 : 0.0;
-        } else {
-          for (int i = 0; i < w; ++i) a[i] += x[i] < thr ? 1.0 : 0.0;
-        }
-        break;
-      default:
-        break;
+namespace {
+template <typename T>
+void load_row(const core::BlockView& v, int y, double* dst, int n) {
+  const T* row = static_cast<const T*>(v.row(y));
+  const std::optional<T> nodata = core::nodata_as<T>(v.nodata);
+  const bool nd_fits = nodata.has_value();
+  const T nd = nodata.value_or(T{});
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double scale = v.scale, offset = v.offset;
+  // Two loops, so that the one without a mask vectorises (a load of mask[x] cannot be speculated).
+  if (v.mask) {
+    const std::uint8_t* mask = v.mask + static_cast<std::ptrdiff_t>(y) * v.mask_pitch;
+    for (int x = 0; x < n; ++x) {
+      const double raw = static_cast<double>(row[x]);
+      const bool missing = raw != raw || (nd_fits && row[x] == nd) || mask[x] == 0;
+      dst[x] = missing ? nan : raw * scale + offset;
     }
-    for (int i = 0; i < w; ++i) b[i] += x[i] == x[i] ? 1.0 : 0.0;
+    return;
   }
+  // A NaN value stays NaN through the scaling, and a NaN nodata matches nothing: one comparison at
+  // most per cell, and none when there is no nodata to match (both loops vectorise).
+  if (!nd_fits || nd != nd) {
+    for (int x = 0; x < n; ++x) dst[x] = static_cast<double>(row[x]) * scale + offset;
+    return;
+  }
+  for (int x = 0; x < n; ++x) dst[x] = row[x] == nd ? nan : static_cast<double>(row[x]) * scale + offset;
+}
+
+// Row y of a step's block as doubles (scaled; NaN where missing).
+void load_step_row(const core::BlockView& v, int y, double* dst, int w) {
+  switch (v.type) {
+    case core::DataType::kByte: load_row<std::uint8_t>(v, y, dst, w); break;
+    case core::DataType::kInt8: load_row<std::int8_t>(v, y, dst, w); break;
+    case core::DataType::kUInt16: load_row<std::uint16_t>(v, y, dst, w); break;
+    case core::DataType::kInt16: load_row<std::int16_t>(v, y, dst, w); break;
+    case core::DataType::kUInt32: load_row<std::uint32_t>(v, y, dst, w); break;
+    case core::DataType::kInt32: load_row<std::int32_t>(v, y, dst, w); break;
+    case core::DataType::kFloat32: load_row<float>(v, y, dst, w); break;
+    case core::DataType::kFloat64: load_row<double>(v, y, dst, w); break;
+  }
+}
+}  // namespace
+
+// Reducers that need no per-pixel order: each step's row folded into the row's accumulators as it is
+// loaded (one vectorisable pass per step, the row in L1), then the results written.
+void SeriesEvaluator::reduce_rows(const std::vector<core::BlockView>& steps, const core::MutableBlockView& out, const float* thresholds) {
+  const int w = out.width;
+  for (int y = 0; y < out.height; ++y) {
+    const float* thr_row = thresholds ? thresholds + static_cast<std::ptrdiff_t>(y) * w : nullptr;
+    start_accumulators(static_cast<std::size_t>(w));
+    for (const core::BlockView& v : steps) {
+      load_step_row(v, y, series_.data(), w);
+      accumulate_row(series_.data(), w, acc_a_.data(), acc_b_.data(), thr_row);
+    }
+    finish_row(w, acc_a_.data(), acc_b_.data(), static_cast<float*>(out.row(y)), static_cast<float>(out.nodata), thr_row);
+  }
+}
+
+void SeriesEvaluator::start_accumulators(std::size_t cells) {
+  const double inf = std::numeric_limits<double>::infinity();
+  acc_a_.assign(cells, op_.kind == SeriesOpKind::kMin ? inf : op_.kind == SeriesOpKind::kMax ? -inf : 0.0);
+  acc_b_.assign(cells, 0.0);
+}
+
+void SeriesEvaluator::fold_begin(const core::MutableBlockView& out) {
+  if (!folds()) core::fail(ErrorCode::kInternal, "'{}' needs each pixel's whole series", op_.name);
+  start_accumulators(static_cast<std::size_t>(out.width) * static_cast<std::size_t>(out.height));
+  series_.resize(static_cast<std::size_t>(out.width));
+}
+
+void SeriesEvaluator::fold_step(const core::BlockView& step) {
+  const int w = step.width;
+  for (int y = 0; y < step.height; ++y) {
+    const std::size_t at = static_cast<std::size_t>(y) * static_cast<std::size_t>(w);
+    load_step_row(step, y, series_.data(), w);
+    accumulate_row(series_.data(), w, acc_a_.data() + at, acc_b_.data() + at, nullptr);
+  }
+}
+
+void SeriesEvaluator::fold_finish(const core::MutableBlockView& out) {
+  const int w = out.width;
+  for (int y = 0; y < out.height; ++y) {
+    const std::size_t at = static_cast<std::size_t>(y) * static_cast<std::size_t>(w);
+    finish_row(w, acc_a_.data() + at, acc_b_.data() + at, static_cast<float*>(out.row(y)), static_cast<float>(out.nodata), nullptr);
+  }
+}
+
+void SeriesEvaluator::accumulate_row(const double* x, int w, double* a, double* b, const float* thresholds) const {
+  const double thr = op_.param;
+  switch (op_.kind) {
+    case SeriesOpKind::kMean: case SeriesOpKind::kSum:
+      for (int i = 0; i < w; ++i) a[i] += x[i] == x[i] ? x[i] : 0.0;
+      break;
+    case SeriesOpKind::kMin:
+      for (int i = 0; i < w; ++i) a[i] = (x[i] == x[i] && x[i] < a[i]) ? x[i] : a[i];
+      break;
+    case SeriesOpKind::kMax:
+      for (int i = 0; i < w; ++i) a[i] = (x[i] == x[i] && x[i] > a[i]) ? x[i] : a[i];
+      break;
+    case SeriesOpKind::kCountAbove:
+      if (thresholds) {
+        for (int i = 0; i < w; ++i) a[i] += x[i] > static_cast<double>(thresholds[i]) ? 1.0 : 0.0;
+      } else {
+        for (int i = 0; i < w; ++i) a[i] += x[i] > thr ? 1.0 : 0.0;
+      }
+      break;
+    case SeriesOpKind::kCountBelow:
+      if (thresholds) {
+        for (int i = 0; i < w; ++i) a[i] += x[i] < static_cast<double>(thresholds[i]) ? 1.0 : 0.0;
+      } else {
+        for (int i = 0; i < w; ++i) a[i] += x[i] < thr ? 1.0 : 0.0;
+      }
+      break;
+    default:
+      break;
+  }
+  for (int i = 0; i < w; ++i) b[i] += x[i] == x[i] ? 1.0 : 0.0;
+}
+
+void SeriesEvaluator::finish_row(int w, const double* a, const double* b, float* out, float nodata, const float* thresholds) const {
   for (int i = 0; i < w; ++i) {
     double r;
     switch (op_.kind) {
@@ -363,21 +441,6 @@ double SeriesEvaluator::sen_slope(const double* x) {
   return 0.5 * (static_cast<double>(lo) + static_cast<double>(hi));
 }
 
-namespace {
-template <typename T>
-void load_row(const core::BlockView& v, int y, double* dst, int n) {
-  const T* row = static_cast<const T*>(v.row(y));
-  const std::optional<T> nodata = core::nodata_as<T>(v.nodata);
-  const bool nd_fits = nodata.has_value();
-  const T nd = nodata.value_or(T{});
-  const std::uint8_t* mask = v.mask ? v.mask + static_cast<std::ptrdiff_t>(y) * v.mask_pitch : nullptr;
-  for (int x = 0; x < n; ++x) {
-    const double raw = static_cast<double>(row[x]);
-    const bool missing = raw != raw || (nd_fits && row[x] == nd) || (mask && mask[x] == 0);
-    dst[x] = missing ? std::numeric_limits<double>::quiet_NaN() : raw * v.scale + v.offset;
-  }
-}
-}  // namespace
 
 // Operations that need each pixel's series in order (row-wise ones are handled by reduce_row).
 double SeriesEvaluator::reduce(const double* x, double thr) {
@@ -445,27 +508,14 @@ void SeriesEvaluator::evaluate(const std::vector<core::BlockView>& steps, const 
   const bool quantile = op_.kind == SeriesOpKind::kMedian || op_.kind == SeriesOpKind::kPercentile;
   const double q = op_.kind == SeriesOpKind::kMedian ? 0.5 : op_.param;
   if (quantile && !thresholds && quantile_u16(steps, out, q)) return;
+  if (folds()) {
+    reduce_rows(steps, out, thresholds);
+    return;
+  }
   scratch_.reserve(n);
   for (int y = 0; y < out.height; ++y) {
-    for (std::size_t k = 0; k < n; ++k) {
-      double* dst = series_.data() + k * static_cast<std::size_t>(w);
-      const core::BlockView& v = steps[k];
-      switch (v.type) {
-        case core::DataType::kByte: load_row<std::uint8_t>(v, y, dst, w); break;
-        case core::DataType::kInt8: load_row<std::int8_t>(v, y, dst, w); break;
-        case core::DataType::kUInt16: load_row<std::uint16_t>(v, y, dst, w); break;
-        case core::DataType::kInt16: load_row<std::int16_t>(v, y, dst, w); break;
-        case core::DataType::kUInt32: load_row<std::uint32_t>(v, y, dst, w); break;
-        case core::DataType::kInt32: load_row<std::int32_t>(v, y, dst, w); break;
-        case core::DataType::kFloat32: load_row<float>(v, y, dst, w); break;
-        case core::DataType::kFloat64: load_row<double>(v, y, dst, w); break;
-      }
-    }
+    for (std::size_t k = 0; k < n; ++k) load_step_row(steps[k], y, series_.data() + k * static_cast<std::size_t>(w), w);
     float* o = static_cast<float*>(out.row(y));
-    if (row_wise()) {
-      reduce_row(w, o, static_cast<float>(out.nodata), thresholds ? thresholds + static_cast<std::ptrdiff_t>(y) * w : nullptr);
-      continue;
-    }
     if (quantile && !thresholds) {
       // Medians and percentiles: each pixel's observations gathered straight from the rows.
       for (int x = 0; x < w; ++x) {

@@ -56,11 +56,20 @@ class SeriesEvaluator {
   void set_spi(SeasonLayout months, int first_year, int last_year, int min_years);
   // For date_of_max / date_of_min: each step's label (step_labels); default the step numbers.
   void set_labels(std::vector<double> labels) { labels_ = std::move(labels); }
+  // Reducers that need no order within a pixel's series (mean, sum, min, max, count, count_above /
+  // count_below with a fixed threshold) fold the steps in one at a time: fold_begin, fold_step for
+  // every step in order, fold_finish. Same values as evaluate.
+  bool folds() const;
+  void fold_begin(const core::MutableBlockView& out);
+  void fold_step(const core::BlockView& step);
+  void fold_finish(const core::MutableBlockView& out);
 
  private:
   double reduce(const double* x, double threshold);
-  bool row_wise() const;
-  void reduce_row(int width, float* out, float nodata, const float* thresholds);
+  void reduce_rows(const std::vector<core::BlockView>& steps, const core::MutableBlockView& out, const float* thresholds);
+  void start_accumulators(std::size_t cells);
+  void accumulate_row(const double* x, int width, double* a, double* b, const float* thresholds) const;
+  void finish_row(int width, const double* a, const double* b, float* out, float nodata, const float* thresholds) const;
   double percentile(const double* x, double q);
   double scratch_quantile(double q);
   bool quantile_u16(const std::vector<core::BlockView>& steps, const core::MutableBlockView& out, double q);

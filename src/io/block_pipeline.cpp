@@ -111,8 +111,13 @@ struct InputReader {
     }
   }
 
-  core::BlockView read(std::size_t i, const core::Window& window, const std::string& path) {
+  std::vector<std::byte> shared;  // the buffer of reads handed over at once (BlockWorker::folds_inputs)
+
+  // Input i's pixels in `window`, in its slot's own buffer (valid until its next read) or, with
+  // `transient`, in the shared one (valid until any next transient read).
+  core::BlockView read(std::size_t i, const core::Window& window, const std::string& path, bool transient = false) {
     Slot& s = slots[i];
+    std::vector<std::byte>& buffer = transient ? shared : s.buffer;
     const core::Window w{window.x + s.x0, window.y + s.y0, window.width, window.height};  // in the dataset read
     const std::size_t elem = core::size_of(s.info.type);
     core::BlockView v;
@@ -128,29 +133,29 @@ struct InputReader {
     clear_gdal_error();
     if (one_block) {
       // A whole block: ReadBlock decodes straight into our buffer, bypassing the block cache.
-      s.buffer.resize(static_cast<std::size_t>(bw) * bh * elem);
+      buffer.resize(static_cast<std::size_t>(bw) * bh * elem);
       if (s.from_shared_tile) {
         if (GDALRasterBlock* cached = s.band->TryGetLockedBlockRef(w.x / bw, w.y / bh)) {
-          std::memcpy(s.buffer.data(), cached->GetDataRef(), s.buffer.size());
+          std::memcpy(buffer.data(), cached->GetDataRef(), buffer.size());
           cached->DropLock();
           v.pitch = bw;
-          v.data = s.buffer.data();
+          v.data = buffer.data();
           return finish_mask(s, v, w, path);
         }
       }
-      if (s.band->ReadBlock(w.x / bw, w.y / bh, s.buffer.data()) != CE_None) {
+      if (s.band->ReadBlock(w.x / bw, w.y / bh, buffer.data()) != CE_None) {
         core::fail(ErrorCode::kIo, "reading '{}' block at ({}, {}) failed: {}", path, w.x, w.y, take_gdal_error());
       }
       v.pitch = bw;
     } else {
-      s.buffer.resize(static_cast<std::size_t>(w.pixels()) * elem);
-      if (s.band->RasterIO(GF_Read, w.x, w.y, w.width, w.height, s.buffer.data(), w.width, w.height,
+      buffer.resize(static_cast<std::size_t>(w.pixels()) * elem);
+      if (s.band->RasterIO(GF_Read, w.x, w.y, w.width, w.height, buffer.data(), w.width, w.height,
                            static_cast<GDALDataType>(to_gdal_type(s.info.type)), 0, 0, nullptr) != CE_None) {
         core::fail(ErrorCode::kIo, "reading '{}' window at ({}, {}) failed: {}", path, w.x, w.y, take_gdal_error());
       }
       v.pitch = w.width;
     }
-    v.data = s.buffer.data();
+    v.data = buffer.data();
     return finish_mask(s, v, w, path);
   }
 
@@ -373,7 +378,10 @@ class PipelineRun {
   // that the file's bytes are deterministic).
   void compute(FinishedWindow& buf, InputReader& reader, BlockWorker& worker, std::vector<core::BlockView>& views) {
     const core::Window w = layout_.window(buf.index);
-    for (std::size_t k = 0; k < inputs_.size(); ++k) views[k] = reader.read(k, w, inputs_[k].path);
+    const bool folds = worker.folds_inputs();
+    if (!folds) {
+      for (std::size_t k = 0; k < inputs_.size(); ++k) views[k] = reader.read(k, w, inputs_[k].path);
+    }
     buf.data.resize(buffer_bytes_);
     buf.window = w;
     const int obw = sinks_.front()->tile_width(), obh = sinks_.front()->tile_height();
@@ -389,7 +397,13 @@ class PipelineRun {
     if (out.pitch != w.width || w.height != win_h_) {
       core::fill(buf.data.data(), static_cast<std::size_t>(out.band_stride) * out.bands, spec_.type, spec_.nodata);
     }
-    worker.process(views, out);
+    if (folds) {
+      worker.begin(out);
+      for (std::size_t k = 0; k < inputs_.size(); ++k) worker.fold(k, reader.read(k, w, inputs_[k].path, true));
+      worker.finish(out);
+    } else {
+      worker.process(views, out);
+    }
     if (sinks_.size() > 1) split_outputs(buf);
   }
 

@@ -38,6 +38,14 @@ class BlockWorker {
  public:
   virtual ~BlockWorker() = default;
   virtual void process(std::span<const core::BlockView> inputs, const core::MutableBlockView& out) = 0;
+  // Workers that fold their inputs into the output one at a time, in order (a sum, an extreme, a
+  // count): the pipeline then reads each input of a window into one buffer and hands it over at once,
+  // while it is still in the cache, instead of reading every input first (a 36-date window is 36 MiB
+  // of float32 tiles, past the cache: read back from memory). begin, fold each input, finish.
+  virtual bool folds_inputs() const { return false; }
+  virtual void begin(const core::MutableBlockView& /*out*/) {}
+  virtual void fold(std::size_t /*k*/, const core::BlockView& /*input*/) {}
+  virtual void finish(const core::MutableBlockView& /*out*/) {}
 };
 using WorkerFactory = std::function<std::unique_ptr<BlockWorker>()>;
 

@@ -27,6 +27,10 @@ class SeriesWorker : public io::BlockWorker {
     steps_.assign(inputs.begin(), inputs.end());
     eval_.evaluate(steps_, out);
   }
+  bool folds_inputs() const override { return eval_.folds(); }
+  void begin(const core::MutableBlockView& out) override { eval_.fold_begin(out); }
+  void fold(std::size_t /*k*/, const core::BlockView& step) override { eval_.fold_step(step); }
+  void finish(const core::MutableBlockView& out) override { eval_.fold_finish(out); }
 
  private:
   cube::SeriesEvaluator eval_;

@@ -348,3 +348,78 @@ TEST(SeriesOps, DateOfTheExtreme) {
   EXPECT_EQ(out[0], 1.0f);
   EXPECT_EQ(out[1], 3.0f);
 }
+
+namespace {
+// Four steps of 2 x 4 cells, one of each kind of missing value: a NaN (float32), a nodata (UInt16 0;
+// Int16 -32768, whose others are scaled by 0.5 and offset by 1) and a mask (Byte). Column 3 is
+// missing at every step.
+struct FourSteps {
+  const float nan = std::nanf("");
+  std::vector<float> f32 = {1, 2, nan, nan, 4, 5, 6, nan};
+  std::vector<std::uint16_t> u16 = {3, 0, 7, 0, 8, 0, 2, 0};
+  std::vector<std::int16_t> i16 = {4, -2, 10, -32768, 0, 6, 2, -32768};
+  std::vector<std::uint8_t> byte = {9, 9, 9, 9, 9, 9, 9, 9};
+  std::vector<std::uint8_t> mask = {1, 0, 1, 0, 0, 0, 1, 0};
+  std::vector<sco::core::BlockView> views() {
+    using sco::core::DataType;
+    auto view = [](DataType t, const void* d, double nodata) {
+      sco::core::BlockView b;
+      b.type = t;
+      b.data = d;
+      b.pitch = 4;
+      b.width = 4;
+      b.height = 2;
+      b.nodata = nodata;
+      return b;
+    };
+    std::vector<sco::core::BlockView> v = {view(DataType::kFloat32, f32.data(), std::nan("")), view(DataType::kUInt16, u16.data(), 0),
+                                           view(DataType::kInt16, i16.data(), -32768), view(DataType::kByte, byte.data(), std::nan(""))};
+    v[2].scale = 0.5;
+    v[2].offset = 1;
+    v[3].mask = mask.data();
+    v[3].mask_pitch = 4;
+    return v;
+  }
+};
+}  // namespace
+
+TEST(SeriesOps, FoldingStepsInOneAtATimeGivesTheWholeSeriesValues) {
+  // Per cell, the observations: (1 3 3 9) (2 0) (7 6 9) (none) / (4 8 1) (5 4) (6 2 2 9) (none).
+  const std::vector<std::pair<std::string, std::vector<float>>> expected = {
+      {"mean", {4, 1, 22.0f / 3, -7, 13.0f / 3, 4.5f, 4.75f, -7}},
+      {"sum", {16, 2, 22, -7, 13, 9, 19, -7}},
+      {"min", {1, 0, 6, -7, 1, 4, 2, -7}},
+      {"max", {9, 2, 9, -7, 8, 5, 9, -7}},
+      {"count", {4, 2, 3, -7, 3, 2, 4, -7}},
+      {"count_above:5", {1, 0, 3, -7, 1, 0, 2, -7}},
+  };
+  FourSteps s;
+  const std::vector<sco::core::BlockView> steps = s.views();
+  for (const auto& [name, want] : expected) {
+    // An output whose rows are 5 wide (an edge window in a full-size buffer): column 4 untouched.
+    std::vector<float> whole(10, 77.0f), folded(10, 77.0f);
+    sco::core::MutableBlockView ow{sco::core::DataType::kFloat32, whole.data(), 5, 4, 2, -7.0};
+    sco::core::MutableBlockView of{sco::core::DataType::kFloat32, folded.data(), 5, 4, 2, -7.0};
+    SeriesEvaluator a(parse_series_op(name), {0, 1, 2, 3}), b(parse_series_op(name), {0, 1, 2, 3});
+    a.evaluate(steps, ow);
+    ASSERT_TRUE(b.folds()) << name;
+    b.fold_begin(of);
+    for (const auto& v : steps) b.fold_step(v);
+    b.fold_finish(of);
+    for (int y = 0; y < 2; ++y) {
+      for (int x = 0; x < 4; ++x) {
+        EXPECT_FLOAT_EQ(whole[y * 5 + x], want[y * 4 + x]) << name << " cell " << x << "," << y;
+        EXPECT_EQ(folded[y * 5 + x], whole[y * 5 + x]) << name << " cell " << x << "," << y;
+      }
+      EXPECT_EQ(whole[y * 5 + 4], 77.0f);
+      EXPECT_EQ(folded[y * 5 + 4], 77.0f);
+    }
+  }
+  // Reducers that need each cell's series in order do not fold.
+  EXPECT_FALSE(SeriesEvaluator(parse_series_op("median"), {0, 1, 2, 3}).folds());
+  EXPECT_FALSE(SeriesEvaluator(parse_series_op("sen_slope"), {0, 1, 2, 3}).folds());
+  SeriesEvaluator median(parse_series_op("median"), {0, 1, 2, 3});
+  std::vector<float> out(8);
+  sco::core::MutableBlockView o{sco::core::DataType::kFloat32, out.data(), 4, 4, 2, -7.0};
+  EXPECT_THROW(median.fold_begin(o), sco::core::Error);
+}

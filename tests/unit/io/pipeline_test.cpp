@@ -2,6 +2,7 @@
 
 #include <gdal_priv.h>
 
+#include <atomic>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -284,4 +285,67 @@ TEST(Pipeline, WindowsOfALargerFileAreReadAtTheirOffset) {
   half.height = 10;
   half.transform[0] += 0.5 * big.transform[1];
   EXPECT_FALSE(io::aligned_window(big, half).has_value());
+}
+
+namespace {
+// out = ((a * 3 + b) * 3 + c): right only when the inputs come one at a time in their order.
+class HornerWorker : public io::BlockWorker {
+ public:
+  void process(std::span<const core::BlockView>, const core::MutableBlockView&) override { FAIL() << "a folding worker is not asked to process"; }
+  bool folds_inputs() const override { return true; }
+  void begin(const core::MutableBlockView& out) override {
+    acc_.assign(static_cast<std::size_t>(out.width) * out.height, 0.0);
+    next_ = 0;
+    ++windows;
+  }
+  void fold(std::size_t k, const core::BlockView& in) override {
+    EXPECT_EQ(k, next_++);
+    for (int y = 0; y < in.height; ++y) {
+      for (int x = 0; x < in.width; ++x) {
+        const double v = in.type == core::DataType::kInt16 ? static_cast<const std::int16_t*>(in.row(y))[x] : static_cast<const std::uint8_t*>(in.row(y))[x];
+        acc_[static_cast<std::size_t>(y) * in.width + x] = acc_[static_cast<std::size_t>(y) * in.width + x] * 3 + v;
+      }
+    }
+  }
+  void finish(const core::MutableBlockView& out) override {
+    EXPECT_EQ(next_, 3u);
+    for (int y = 0; y < out.height; ++y) {
+      for (int x = 0; x < out.width; ++x) static_cast<float*>(out.row(y))[x] = static_cast<float>(acc_[static_cast<std::size_t>(y) * out.width + x]);
+    }
+  }
+  static inline std::atomic<int> windows{0};
+
+ private:
+  std::vector<double> acc_;
+  std::size_t next_ = 0;
+};
+}  // namespace
+
+TEST(Pipeline, WorkersThatFoldTheirInputsGetThemOneAtATimeInOrder) {
+  test::TempDir dir;
+  const int W = 1000, H = 700;  // several windows, the last ones cut
+  write_raster(dir.file("a.tif"), W, H, GDT_Int16, {"TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512"}, [](int x, int y) { return (x * 7 + y) % 300; },
+               std::nullopt);
+  write_raster(dir.file("b.tif"), W, H, GDT_Byte, {"COMPRESS=DEFLATE"}, [](int x, int y) { return (x + 2 * y) % 200; }, std::nullopt);
+  write_raster(dir.file("c.tif"), W, H, GDT_Int16, {"TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256"}, [](int x, int y) { return (x * y) % 50; },
+               std::nullopt);
+  for (int threads : {1, 2}) {
+    HornerWorker::windows = 0;
+    io::OutputSpec out;
+    out.path = dir.file("out.tif");
+    out.type = core::DataType::kFloat32;
+    out.nodata = std::nan("");
+    io::PipelineOptions opt;
+    opt.threads = threads;
+    const io::PipelineResult r =
+        io::run_block_pipeline({{dir.file("a.tif"), 1}, {dir.file("b.tif"), 1}, {dir.file("c.tif"), 1}}, out, [] { return std::make_unique<HornerWorker>(); }, opt);
+    EXPECT_GE(r.windows, 2);
+    EXPECT_EQ(HornerWorker::windows.load(), r.windows);  // begun (and finished) once per window
+    const auto v = read_all(out.path);
+    for (int y = 0; y < H; ++y) {
+      for (int x = 0; x < W; ++x) {
+        ASSERT_EQ(v[static_cast<std::size_t>(y) * W + x], ((x * 7 + y) % 300 * 3 + (x + 2 * y) % 200) * 3 + (x * y) % 50) << x << "," << y;
+      }
+    }
+  }
 }
