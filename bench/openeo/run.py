@@ -13,7 +13,7 @@ graph so that its peak RSS (/usr/bin/time) is that graph's; processes-dask runs 
 result files; their values are compared.
 
 Setup: bash scripts/install-deps.sh --bench (makes bench/.venv-openeo from bench/openeo/requirements.txt).
-Usage: /usr/bin/python3 bench/openeo/run.py [--markdown FILE] [--skip-pgd-zonal] [--pgd-timeout S]
+Usage: /usr/bin/python3 bench/openeo/run.py [--markdown FILE] [--skip-pgd-zonal | --skip-pgd] [--pgd-timeout S]
 """
 import argparse
 import base64
@@ -229,6 +229,7 @@ def main():
     ap.add_argument("--markdown")
     ap.add_argument("--pgd-timeout", type=float, default=1800)
     ap.add_argument("--skip-pgd-zonal", action="store_true")
+    ap.add_argument("--skip-pgd", action="store_true", help="time sco alone (no processes-dask run)")
     ap.add_argument("--tiny-only", action="store_true", help="only the tiny graph's latency")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
@@ -249,12 +250,14 @@ def main():
         sco_wall = time.time() - t0
         sco_peak = s.stop()
         mine = sco_values(body, fmt)
-        if args.skip_pgd_zonal and fmt == "JSON":
+        if args.skip_pgd or (args.skip_pgd_zonal and fmt == "JSON"):
             wall, peak, theirs = None, None, None
         else:
             wall, peak, theirs = run_pgd(graph, collections, args.pgd_timeout)
         failed = isinstance(theirs, str)
-        if wall is None:
+        if args.skip_pgd:
+            ratio = "-"
+        elif wall is None:
             ratio = f"> {args.pgd_timeout / sco_wall:.0f}x (stopped at {args.pgd_timeout:.0f} s)"
         elif failed:
             ratio = f"- ({theirs} after {wall:.0f} s)"
