@@ -69,6 +69,7 @@ jobs = {
     "calc_gtiff": CALC + ["--format", "GTiff"],
     "index": ["index", "ndvi", "--sensor", "landsat7", "--input", BIG],
     "cube": ["cube", "--input", BIG, "--op", "p90"],
+    "cube_mean": ["cube", "--input", BIG, "--op", "mean"],  # a reducer that folds the steps in as they are read
 }
 for name, args in jobs.items():
     one = path(f"{name}_1.tif")
