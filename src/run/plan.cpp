@@ -88,9 +88,10 @@ RunPlan plan_run(RunRequest req) {
     // Steps run in one pass hold their buffers at once.
     const std::size_t n = group_size(ctx, st.steps, i);
     std::uint64_t peak = 0;
+    const std::span<const indicators::Step> group = std::span(st.steps).subspan(i, n);
     for (std::size_t k = i; k < i + n; ++k) {
       const auto& s = st.steps[k];
-      StepPlan sp{s.id, s.op, s.output, op_of(s).estimate(ctx, s)};
+      StepPlan sp{s.id, s.op, s.output, op_of(s).estimate_in_group(ctx, group, k - i)};
       plan.bytes_read += sp.estimate.bytes_read;
       if (s.output) plan.bytes_written += sp.estimate.bytes_written;
       peak += sp.estimate.peak_bytes;

@@ -58,6 +58,11 @@ class StepOp {
   // read once. Such steps run through execute_group.
   virtual bool runs_with(const RunContext&, const indicators::Step& /*first*/, const indicators::Step& /*next*/) const { return false; }
   virtual void execute_group(RunContext& ctx, std::span<const indicators::Step> steps) const;
+  // Step k's estimate in `group` (steps run in one pass): its own by default; an op whose pass reads
+  // shared inputs once counts them with the group's first step.
+  virtual StepEstimate estimate_in_group(const RunContext& ctx, std::span<const indicators::Step> group, std::size_t k) const {
+    return estimate(ctx, group[k]);
+  }
 };
 
 // The steps from `first` on that run in one pass (1: the step alone).

@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "cube/validity_mask.hpp"
 #include "io/block_pipeline.hpp"
+#include "io/raster_dataset.hpp"
 #include "run/ops/estimate.hpp"
 #include "run/ops/ops.hpp"
 
@@ -313,14 +314,39 @@ void run_cube_group(RunContext& ctx, std::span<const indicators::Step> steps, co
   }
 }
 
-StepEstimate cube_estimate(const RunContext& ctx, const indicators::Step& s) {
+namespace {
+// The bytes of a cell of cube `name` at each time step: its first file's sample size (a UInt16 band
+// reads 2 bytes a cell, a Byte quality band 1), what the pass reads.
+std::uint64_t sample_bytes(const RunContext& ctx, const std::string& name) {
+  const ResolvedInput& in = ctx.inputs.at(name);
+  if (in.sources.empty() || in.steps.empty()) return 4;
+  const auto& [source, band] = in.steps.front();
+  return core::size_of(io::RasterDataset::open(in.sources[source].in.path).band(band).type);
+}
+}  // namespace
+
+StepEstimate cube_estimate(const RunContext& ctx, const indicators::Step& s, bool with_shared) {
   const Selection& sel = ctx.selections.at(s.id);
   const std::size_t steps = sel.main.size() + sel.reference.size();
-  const std::size_t inputs = steps * (step_cubes(s).size() + (s.quality.empty() ? 0 : 1)) + (s.mask.empty() ? 0 : 1);
-  StepEstimate e = pipeline_estimate(ctx, inputs, 4, s.output);
+  std::size_t inputs = 0;
+  std::uint64_t bytes = 0;
+  for (const auto& c : step_cubes(s)) {
+    inputs += steps;
+    bytes += steps * sample_bytes(ctx, c);
+  }
+  // The quality cube and the mask are read once by the pass of a group: counted with its first step.
+  if (with_shared && !s.quality.empty()) {
+    inputs += steps;
+    bytes += steps * sample_bytes(ctx, s.quality);
+  }
+  if (with_shared && !s.mask.empty()) {
+    inputs += 1;
+    bytes += 4;
+  }
+  StepEstimate e = pipeline_estimate_bytes(ctx.grid, ctx.exec.threads, inputs, bytes, s.output);
   // The steps' blocks of a window, per thread.
   const std::uint64_t cells = static_cast<std::uint64_t>(ctx.grid.width) * static_cast<std::uint64_t>(ctx.grid.height);
-  const int t = io::series_tile(inputs);
+  const int t = io::series_tile(std::max<std::size_t>(inputs, 1));
   const std::uint64_t window = static_cast<std::uint64_t>(t > 0 ? t : 512) * static_cast<std::uint64_t>(t > 0 ? t : 512);
   e.peak_bytes += static_cast<std::uint64_t>(std::max(1, ctx.exec.threads)) * steps * std::min<std::uint64_t>(cells, window) * 4;
   return e;

@@ -28,7 +28,9 @@ void run_cube_step(RunContext& ctx, const indicators::Step& s, cube::CubeStepSpe
 // each) as keep each pass's windows as large as its first step's alone: the quality is read, and its
 // validity computed, once per pass.
 void run_cube_group(RunContext& ctx, std::span<const indicators::Step> steps, const std::vector<cube::CubeStepSpec>& specs);
-StepEstimate cube_estimate(const RunContext& ctx, const indicators::Step& s);
+// What step `s` reads and holds; `with_shared` false for a step after the first of a pass, whose
+// quality cube and mask the first step's estimate counts.
+StepEstimate cube_estimate(const RunContext& ctx, const indicators::Step& s, bool with_shared = true);
 
 }  // namespace sco::run::ops
 

@@ -41,6 +41,10 @@ class CubeReduceOp final : public StepOp {
                             s.threshold_percentile ? ctx.select(s, s.baseline, "baseline") : std::vector<std::size_t>{}};
   }
   StepEstimate estimate(const RunContext& ctx, const indicators::Step& s) const override { return cube_estimate(ctx, s); }
+  // In a pass of several, the shared quality cube and mask are read once: counted with the first step.
+  StepEstimate estimate_in_group(const RunContext& ctx, std::span<const indicators::Step> group, std::size_t k) const override {
+    return cube_estimate(ctx, group[k], k == 0);
+  }
 
   void execute(RunContext& ctx, const indicators::Step& s) const override { run_cube_step(ctx, s, spec_of(s)); }
 

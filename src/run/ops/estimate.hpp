@@ -11,6 +11,8 @@ namespace sco::run::ops {
 // A block pipeline writing one float32 raster on the working grid from `inputs` bands of
 // `bytes_per_cell` each: windows in flight per thread, the output's buffers, the COG's overviews.
 StepEstimate pipeline_estimate(const core::Grid& grid, int threads, std::size_t inputs, std::size_t bytes_per_cell, bool output);
+// The same for inputs of different sample sizes: `input_bytes` a cell over all of them.
+StepEstimate pipeline_estimate_bytes(const core::Grid& grid, int threads, std::size_t inputs, std::uint64_t input_bytes, bool output);
 inline StepEstimate pipeline_estimate(const RunContext& ctx, std::size_t inputs, std::size_t bytes_per_cell, bool output) {
   return pipeline_estimate(ctx.grid, ctx.exec.threads, inputs, bytes_per_cell, output);
 }

@@ -33,10 +33,10 @@ class OpFixture {
  public:
   OpFixture() { io::init_gdal(); }
 
-  // A Float32 GeoTIFF of `bands` bands, 4 x 2, values row by row per band; NaN is nodata.
-  std::string raster(const std::string& name, const std::vector<std::vector<float>>& bands) {
+  // A Float32 (or `type`) GeoTIFF of `bands` bands, 4 x 2, values row by row per band; NaN is nodata.
+  std::string raster(const std::string& name, const std::vector<std::vector<float>>& bands, GDALDataType type = GDT_Float32) {
     const std::string path = dir.file(name);
-    GDALDataset* ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(path.c_str(), 4, 2, static_cast<int>(bands.size()), GDT_Float32, nullptr);
+    GDALDataset* ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(path.c_str(), 4, 2, static_cast<int>(bands.size()), type, nullptr);
     double gt[6] = {500000, 10, 0, 4000020, 0, -10};
     ds->SetGeoTransform(gt);
     OGRSpatialReference srs;
@@ -44,7 +44,7 @@ class OpFixture {
     ds->SetSpatialRef(&srs);
     for (std::size_t b = 0; b < bands.size(); ++b) {
       GDALRasterBand* band = ds->GetRasterBand(static_cast<int>(b) + 1);
-      band->SetNoDataValue(std::nan(""));
+      if (type == GDT_Float32 || type == GDT_Float64) band->SetNoDataValue(std::nan(""));
       std::vector<float> v = bands[b];
       if (band->RasterIO(GF_Write, 0, 0, 4, 2, v.data(), 4, 2, GDT_Float32, 0, 0) != CE_None) throw std::runtime_error("write " + path);
     }

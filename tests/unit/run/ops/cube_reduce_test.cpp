@@ -79,8 +79,8 @@ namespace {
 TEST(CubeReduceOp, StepsSharingAQualityCubeRunInOnePass) {
   OpFixture f;
   const std::vector<float> q2000{4, 9, 4, 9, 4, 9, 4, 9}, q2001{4, 4, 9, 9, 4, 4, 9, 9}, q2002(8, 4.0f);
-  const run::RunInput scl = OpFixture::dated("scl", {{f.raster("scl_2000.tif", {q2000}), 2000}, {f.raster("scl_2001.tif", {q2001}), 2001},
-                                                     {f.raster("scl_2002.tif", {q2002}), 2002}});
+  const run::RunInput scl = OpFixture::dated("scl", {{f.raster("scl_2000.tif", {q2000}, GDT_Byte), 2000}, {f.raster("scl_2001.tif", {q2001}, GDT_Byte), 2001},
+                                                     {f.raster("scl_2002.tif", {q2002}, GDT_Byte), 2002}});
   auto plan = run::plan_run(f.request(OpFixture::recipe(R"({"x": {"kind": "cube"}, "scl": {"kind": "cube"}})", R"([
       {"id": "med", "op": "cube.reduce", "input": "x", "reducer": "median", "quality": "scl", "quality_valid": [4], "output": true},
       {"id": "top", "op": "cube.reduce", "input": "x", "reducer": "max", "expression": "x * 2", "quality": "scl", "quality_valid": [4], "output": true},
@@ -90,6 +90,14 @@ TEST(CubeReduceOp, StepsSharingAQualityCubeRunInOnePass) {
   const run::RunContext& ctx = *plan.state->ctx;
   EXPECT_EQ(run::group_size(ctx, ctx.steps, 0), 3u);
   EXPECT_EQ(run::group_size(ctx, ctx.steps, 3), 1u);
+  // The plan counts what the passes read: each step's 3 float32 steps of x; the 3 Byte SCL steps once
+  // per pass (with its first step), 8 cells each.
+  ASSERT_EQ(plan.step_plans.size(), 4u);
+  EXPECT_EQ(plan.step_plans[0].estimate.bytes_read, 8u * (3 * 4 + 3 * 1));
+  EXPECT_EQ(plan.step_plans[1].estimate.bytes_read, 8u * 3 * 4);
+  EXPECT_EQ(plan.step_plans[2].estimate.bytes_read, 8u * 3 * 4);
+  EXPECT_EQ(plan.step_plans[3].estimate.bytes_read, 8u * (3 * 4 + 3 * 1));
+  EXPECT_EQ(plan.bytes_read, 8u * (4 * 3 * 4 + 2 * 3 * 1));
   const run::RunResult r = run::execute_run(std::move(plan), {});
   ASSERT_EQ(r.step_times.size(), 4u);
   const auto med = OpFixture::values(OpFixture::raster_output(r, "med"));
