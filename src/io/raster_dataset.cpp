@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cstdint>
 #include <cstdlib>
+#include <ctime>
 #include <map>
 #include <mutex>
 #include <set>
@@ -102,14 +103,17 @@ void check_crs_kind_of(const GDALDataset& ds, const std::string& path);
 // fuzz_raster_metadata). Such a file is refused.
 void check_crs_kind(const GDALDataset& ds, const std::string& path) {
   // Building a GeoTIFF's CRS looks its codes up in PROJ's database, in a context of each thread: some
-  // 0.3 ms per open, cold in every new pipeline thread. A file is checked once per process (its path,
-  // inode, size and modification time; a file replaced or rewritten is checked again).
+  // 0.3 ms per open, cold in every new pipeline thread. A settled file is checked once per process,
+  // known by its path, inode, size and status-change time (ctime: set by the kernel on every write,
+  // rename or metadata change, never by users). A file changed in the last 2 s is checked at every
+  // open: the kernel's clock for timestamps ticks in milliseconds, and a file rewritten within a tick,
+  // at the same size, on a reused inode, would otherwise look the same.
   static std::mutex mutex;
   static std::set<std::tuple<std::string, std::uint64_t, std::int64_t, std::int64_t, std::int64_t>> checked;
   struct stat st {};
-  const bool plain = ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  const bool plain = ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && std::time(nullptr) - st.st_ctim.tv_sec > 2;
   const auto key = std::make_tuple(path, static_cast<std::uint64_t>(st.st_ino), static_cast<std::int64_t>(st.st_size),
-                                   static_cast<std::int64_t>(st.st_mtim.tv_sec), static_cast<std::int64_t>(st.st_mtim.tv_nsec));
+                                   static_cast<std::int64_t>(st.st_ctim.tv_sec), static_cast<std::int64_t>(st.st_ctim.tv_nsec));
   if (plain) {
     std::lock_guard lock(mutex);
     if (checked.count(key)) return;

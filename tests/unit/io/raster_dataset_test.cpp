@@ -2,7 +2,10 @@
 
 #include <gdal_priv.h>
 
+#include <chrono>
 #include <fstream>
+#include <iterator>
+#include <thread>
 
 #include "core/error.hpp"
 #include "io/gdal_session.hpp"
@@ -106,17 +109,26 @@ TEST(TimeAxis, RealClimateGridIsTwelveMonthEnds1999) {
 
 // A GeoTIFF whose geographic CRS key holds the EPSG code of a geocentric CRS (4342, EST97) made PROJ
 // 9.1 crash building the transformation to WGS 84 (found by fuzz_raster_metadata): refused on opening.
-TEST(RasterDataset, RefusesACrsNamingAnotherKindsEpsgCode) {
-  sco::test::TempDir dir;
-  const std::string path = dir.file("est97.tif");
+namespace {
+// A 4 x 3 Byte GeoTIFF in `wkt` (whose geographic key may hold another kind's EPSG code).
+void write_tiny_geotiff(const std::string& path, const char* wkt) {
   sco::io::init_gdal();
   GDALDataset* ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(path.c_str(), 4, 3, 1, GDT_Byte, nullptr);
   double gt[6] = {24.0, 0.01, 0, 59.0, 0, -0.01};
   ds->SetGeoTransform(gt);
   OGRSpatialReference srs;
-  srs.importFromWkt(R"wkt(GEOGCS["EST97 (geocentric)",DATUM["Estonia_1997",SPHEROID["GRS 1980",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433],AUTHORITY["EPSG","4342"]])wkt");
+  srs.importFromWkt(wkt);
   ds->SetSpatialRef(&srs);
   GDALClose(ds);
+}
+const char* kEst97Geocentric =
+    R"wkt(GEOGCS["EST97 (geocentric)",DATUM["Estonia_1997",SPHEROID["GRS 1980",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433],AUTHORITY["EPSG","4342"]])wkt";
+}  // namespace
+
+TEST(RasterDataset, RefusesACrsNamingAnotherKindsEpsgCode) {
+  sco::test::TempDir dir;
+  const std::string path = dir.file("est97.tif");
+  write_tiny_geotiff(path, kEst97Geocentric);
   try {
     sco::io::RasterDataset::open(path);
     FAIL() << "the file must be refused";
@@ -124,4 +136,22 @@ TEST(RasterDataset, RefusesACrsNamingAnotherKindsEpsgCode) {
     EXPECT_EQ(e.code(), sco::core::ErrorCode::kInvalidInput);
     EXPECT_NE(std::string(e.what()).find("names EPSG:4342, a geocentric CRS, for a geographic one"), std::string::npos) << e.what();
   }
+}
+
+// The check is made once per settled file and process; a file rewritten in place (same path, maybe the
+// same size and inode) is checked again, however soon.
+TEST(RasterDataset, AFileRewrittenAfterItsCheckIsCheckedAgain) {
+  sco::test::TempDir dir;
+  const std::string path = dir.file("f.tif");
+  write_tiny_geotiff(path, SRS_WKT_WGS84_LAT_LONG);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));  // settled: its check is kept
+  EXPECT_NO_THROW(sco::io::RasterDataset::open(path));
+  EXPECT_NO_THROW(sco::io::RasterDataset::open(path));
+  {
+    write_tiny_geotiff(dir.file("bad.tif"), kEst97Geocentric);
+    std::ifstream bad(dir.file("bad.tif"), std::ios::binary);
+    const std::string bad_bytes((std::istreambuf_iterator<char>(bad)), std::istreambuf_iterator<char>());
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bad_bytes;  // in place: the same inode
+  }
+  EXPECT_THROW(sco::io::RasterDataset::open(path), sco::core::Error);
 }
