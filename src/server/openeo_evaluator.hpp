@@ -292,7 +292,10 @@ class Evaluator {
   Cube indicator(const std::string& node, const indicators::Recipe& recipe, const json& args);
   Cube mask(const std::string& node, const json& args);
   Cube reduce_bands(const std::string& node, const Cube& in, const json& reducer);
-  Slice reduce_steps(const Cube& in, const std::vector<Slice>& steps, const cube::SeriesOp& op, const std::string& date);
+  // `cog`: the options of the save_result that alone takes the result, which it is then written as.
+  Slice reduce_steps(const Cube& in, const std::vector<Slice>& steps, const cube::SeriesOp& op, const std::string& date,
+                     const std::optional<std::vector<std::string>>& cog = std::nullopt);
+  std::optional<std::vector<std::string>> saved_as_gtiff(const std::string& node) const;
   Cube aggregate_temporal_period(const std::string& node, const json& args);
   Cube resample_spatial(const std::string& node, const json& args);
   Cube on_grid(const Cube& in, const core::Grid& grid, const std::string& method);
@@ -326,6 +329,7 @@ class Evaluator {
   GraphEstimate estimate_;
   std::vector<double> bbox_;
   std::vector<std::string> cog_options_;  // save_result's GTiff options
+  std::map<std::string, std::vector<std::string>> cog_files_;  // results written as a save_result's COG, with its options
   std::vector<ResultFile> extra_files_;   // files that go with the result (an indicator's report)
   std::uint64_t step_peak_ = 0;
   // load_collection's VRTs that are plain windows of their files (shared with user-defined processes).

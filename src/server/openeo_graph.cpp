@@ -446,13 +446,53 @@ Cube Evaluator::reduce_dimension(const std::string& node, const json& args) {
   require_time(node, in);
   const cube::SeriesOp op = reducer_of(node, arg(node, args, "reducer"));
   Cube out = materialized(in);
-  out.slices = {reduce_steps(out, out.slices, op, in.slices.empty() ? "" : in.slices.front().date)};
+  out.slices = {reduce_steps(out, out.slices, op, in.slices.empty() ? "" : in.slices.front().date, saved_as_gtiff(node))};
   out.time_reduced = true;
   return out;
 }
 
+std::vector<std::string> gtiff_options(const std::string& node, const json& options);
+
+namespace {
+bool refers_to(const json& v, const std::string& node) {
+  if (v.is_object()) {
+    if (v.contains("from_node") && v["from_node"] == node) return true;
+    for (const auto& [k, x] : v.items()) {
+      if (k != "process_graph" && refers_to(x, node)) return true;  // a callback's own nodes are its own
+    }
+  } else if (v.is_array()) {
+    for (const auto& x : v) {
+      if (refers_to(x, node)) return true;
+    }
+  }
+  return false;
+}
+}  // namespace
+
+// The GTiff options of the save_result that alone takes `node`'s cube, when it saves it as GTiff:
+// `node` then writes its file as that result (save_result links it, no second pass); else none.
+std::optional<std::vector<std::string>> Evaluator::saved_as_gtiff(const std::string& node) const {
+  std::string user;
+  for (const auto& [id, n] : graph_.items()) {
+    if (!refers_to(n.value("arguments", json::object()), node)) continue;
+    if (!user.empty()) return std::nullopt;
+    user = id;
+  }
+  if (user.empty() || graph_[user].value("process_id", "") != "save_result") return std::nullopt;
+  const json args = graph_[user].value("arguments", json::object());
+  std::string format = args.contains("format") && args["format"].is_string() ? args["format"].get<std::string>() : "";
+  std::transform(format.begin(), format.end(), format.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (format != "gtiff") return std::nullopt;
+  try {
+    return gtiff_options(user, args.value("options", json::object()));
+  } catch (const core::Error&) {
+    return std::nullopt;  // save_result reports its own bad options
+  }
+}
+
 // The steps reduced per pixel by a cube reducer, band by band, into one time step dated `date`.
-Slice Evaluator::reduce_steps(const Cube& in, const std::vector<Slice>& steps_in, const cube::SeriesOp& op, const std::string& date) {
+Slice Evaluator::reduce_steps(const Cube& in, const std::vector<Slice>& steps_in, const cube::SeriesOp& op, const std::string& date,
+                              const std::optional<std::vector<std::string>>& cog) {
   Slice result{date, "", "", {}};
   for (const auto& name : in.band_names) {
     std::vector<io::PipelineInput> steps;
@@ -466,6 +506,12 @@ Slice Evaluator::reduce_steps(const Cube& in, const std::vector<Slice>& steps_in
     spec.type = core::DataType::kFloat32;
     spec.nodata = std::nan("");
     spec.format = io::OutputFormat::kGTiff;
+    if (cog && in.band_names.size() == 1) {  // written as save_result would write it
+      spec.format = io::OutputFormat::kCog;
+      spec.creation_options = *cog;
+      spec.band_description = name;
+      if (!plan_only_) cog_files_[spec.path] = *cog;
+    }
     account(run::ops::pipeline_estimate(in.grid, opts_.threads, steps.size(), 4, false));
     result.bands.emplace_back(name, Band{spec.path, 1});
     if (plan_only_) continue;
@@ -584,8 +630,6 @@ Cube Evaluator::on_grid(const Cube& in, const core::Grid& grid, const std::strin
   return out;
 }
 
-std::vector<std::string> gtiff_options(const std::string& node, const json& options);
-
 // save_result: GTiff (a cloud-optimised GeoTIFF per time step, one band per cube band), netCDF (one
 // CF file with the time axis), and for vector cubes GeoJSON, CSV or JSON.
 Cube Evaluator::save_result(const std::string& node, const json& args) {
@@ -650,9 +694,15 @@ void Evaluator::save_cube(const std::string& node, const Cube& in, const std::st
       const std::string day = sl.date.substr(0, 10);
       const std::string path = file(in.slices.size() == 1 ? "result.tif" : "result-" + day + ".tif");
       if (sl.bands.size() == 1) {
-        // One pass, straight to sco's COG writer (a band already in a file: copied through the pipeline).
+        // One pass, straight to sco's COG writer (a band already in a file: copied through the pipeline,
+        // or linked when it was written as this result).
         const Band& b = sl.bands[0].second;
-        materialize(in, b.lazy() ? b : compose({{"x", b}}, input_expr("x")), sl.bands[0].first, path, io::OutputFormat::kCog);
+        const auto written = b.lazy() ? cog_files_.end() : cog_files_.find(b.path);
+        if (written != cog_files_.end() && written->second == cog_options_ && b.number == 1) {
+          fs::create_hard_link(b.path, path);
+        } else {
+          materialize(in, b.lazy() ? b : compose({{"x", b}}, input_expr("x")), sl.bands[0].first, path, io::OutputFormat::kCog);
+        }
       } else {
         std::vector<io::CubeBand> bands;
         for (const auto& [name, band] : sl.bands) {

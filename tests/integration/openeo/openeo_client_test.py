@@ -111,9 +111,14 @@ scene, mean = gdal.Open(V["scene"]), gdal.Open(V["mean"])  # the bindings crash 
 nir = scene.GetRasterBand(4).ReadAsArray().astype(np.float64)
 m = mean.GetRasterBand(1).ReadAsArray().astype(np.float64)
 expected = (np.floor(nir) + np.floor(nir * 0.5) + np.floor(nir * 0.25)) / 3
-print(json.dumps(float(np.nanmax(np.abs(m - expected))) if m.shape == expected.shape else None))
+print(json.dumps({"diff": float(np.nanmax(np.abs(m - expected))) if m.shape == expected.shape else None,
+                  "layout": mean.GetMetadataItem("LAYOUT", "IMAGE_STRUCTURE"), "compression": mean.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE"),
+                  "band": mean.GetRasterBand(1).GetDescription(), "overviews": mean.GetRasterBand(1).GetOverviewCount()}))
 """, scene=os.path.join(SAMPLE, "L7_ETMs.tif"), mean=mean_path)
-    check(diff is not None and diff < 1e-4, f"temporal mean of B4 over three dates: max difference {diff}")
+    check(diff["diff"] is not None and diff["diff"] < 1e-4, f"temporal mean of B4 over three dates: max difference {diff['diff']}")
+    # Written by the reduction itself as the result (save_result its only user): still save_result's COG.
+    check(diff["layout"] == "COG" and diff["compression"] == "DEFLATE" and diff["band"] == "B4",
+          f"the temporal mean is a COG with DEFLATE and its band named: {diff}")
     # apply, compiled to one band-math expression; filter_temporal and filter_bbox.
     apply_path = os.path.join(TMP, "apply.tif")
     admin.load_collection("series", bands=["B4"]).filter_temporal(["2021-02-01", "2021-03-01"]).filter_bbox(box).apply(
