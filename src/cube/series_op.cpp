@@ -163,31 +163,19 @@ void load_step_row(const core::BlockView& v, int y, double* dst, int w) {
 }
 }  // namespace
 
-// Reducers that need no per-pixel order: each step's row folded into the row's accumulators as it is
-// loaded (one vectorisable pass per step, the row in L1), then the results written.
-void SeriesEvaluator::reduce_rows(const std::vector<core::BlockView>& steps, const core::MutableBlockView& out, const float* thresholds) {
-  const int w = out.width;
-  for (int y = 0; y < out.height; ++y) {
-    const float* thr_row = thresholds ? thresholds + static_cast<std::ptrdiff_t>(y) * w : nullptr;
-    start_accumulators(static_cast<std::size_t>(w));
-    for (const core::BlockView& v : steps) {
-      load_step_row(v, y, series_.data(), w);
-      accumulate_row(series_.data(), w, acc_a_.data(), acc_b_.data(), thr_row);
-    }
-    finish_row(w, acc_a_.data(), acc_b_.data(), static_cast<float*>(out.row(y)), static_cast<float>(out.nodata), thr_row);
-  }
-}
-
+// Reducers that need no per-pixel order: each step folded into per-cell accumulators as it comes, a
+// row at a time (one vectorisable pass per row, the row in L1), then the results written.
 void SeriesEvaluator::start_accumulators(std::size_t cells) {
   const double inf = std::numeric_limits<double>::infinity();
   acc_a_.assign(cells, op_.kind == SeriesOpKind::kMin ? inf : op_.kind == SeriesOpKind::kMax ? -inf : 0.0);
   acc_b_.assign(cells, 0.0);
 }
 
-void SeriesEvaluator::fold_begin(const core::MutableBlockView& out) {
+void SeriesEvaluator::fold_begin(const core::MutableBlockView& out, const float* thresholds) {
   if (!folds()) core::fail(ErrorCode::kInternal, "'{}' needs each pixel's whole series", op_.name);
   start_accumulators(static_cast<std::size_t>(out.width) * static_cast<std::size_t>(out.height));
   series_.resize(static_cast<std::size_t>(out.width));
+  thresholds_ = thresholds;
 }
 
 void SeriesEvaluator::fold_step(const core::BlockView& step) {
@@ -195,7 +183,7 @@ void SeriesEvaluator::fold_step(const core::BlockView& step) {
   for (int y = 0; y < step.height; ++y) {
     const std::size_t at = static_cast<std::size_t>(y) * static_cast<std::size_t>(w);
     load_step_row(step, y, series_.data(), w);
-    accumulate_row(series_.data(), w, acc_a_.data() + at, acc_b_.data() + at, nullptr);
+    accumulate_row(series_.data(), w, acc_a_.data() + at, acc_b_.data() + at, thresholds_ ? thresholds_ + at : nullptr);
   }
 }
 
@@ -203,7 +191,8 @@ void SeriesEvaluator::fold_finish(const core::MutableBlockView& out) {
   const int w = out.width;
   for (int y = 0; y < out.height; ++y) {
     const std::size_t at = static_cast<std::size_t>(y) * static_cast<std::size_t>(w);
-    finish_row(w, acc_a_.data() + at, acc_b_.data() + at, static_cast<float*>(out.row(y)), static_cast<float>(out.nodata), nullptr);
+    finish_row(w, acc_a_.data() + at, acc_b_.data() + at, static_cast<float*>(out.row(y)), static_cast<float>(out.nodata),
+               thresholds_ ? thresholds_ + at : nullptr);
   }
 }
 
@@ -509,7 +498,9 @@ void SeriesEvaluator::evaluate(const std::vector<core::BlockView>& steps, const 
   const double q = op_.kind == SeriesOpKind::kMedian ? 0.5 : op_.param;
   if (quantile && !thresholds && quantile_u16(steps, out, q)) return;
   if (folds()) {
-    reduce_rows(steps, out, thresholds);
+    fold_begin(out, thresholds);
+    for (const core::BlockView& v : steps) fold_step(v);
+    fold_finish(out);
     return;
   }
   scratch_.reserve(n);

@@ -58,15 +58,14 @@ class SeriesEvaluator {
   void set_labels(std::vector<double> labels) { labels_ = std::move(labels); }
   // Reducers that need no order within a pixel's series (mean, sum, min, max, count, count_above /
   // count_below with a fixed threshold) fold the steps in one at a time: fold_begin, fold_step for
-  // every step in order, fold_finish. Same values as evaluate.
+  // every step in order, fold_finish. Same values as evaluate (`thresholds` as there).
   bool folds() const;
-  void fold_begin(const core::MutableBlockView& out);
+  void fold_begin(const core::MutableBlockView& out, const float* thresholds = nullptr);
   void fold_step(const core::BlockView& step);
   void fold_finish(const core::MutableBlockView& out);
 
  private:
   double reduce(const double* x, double threshold);
-  void reduce_rows(const std::vector<core::BlockView>& steps, const core::MutableBlockView& out, const float* thresholds);
   void start_accumulators(std::size_t cells);
   void accumulate_row(const double* x, int width, double* a, double* b, const float* thresholds) const;
   void finish_row(int width, const double* a, const double* b, float* out, float nodata, const float* thresholds) const;
@@ -85,6 +84,7 @@ class SeriesEvaluator {
   std::vector<double> labels_;
   std::vector<double> inv_dt_;   // 1 / (t_j - t_i) for i < j, in pair order (0 when t_j == t_i)
   std::vector<double> series_;   // steps x pixels of one row, step-major
+  const float* thresholds_ = nullptr;  // of the block being folded
   std::vector<double> scratch_;
   std::vector<std::uint16_t> u16_;
   std::vector<std::uint16_t> columns_, counts_;  // quantile_u16: the steps' rows, sorted per column

@@ -67,7 +67,7 @@ void resolve_source(const std::string& name, ResolvedInput& in, std::size_t k) {
   Source& s = in.sources[k];
   const io::RasterDataset ds = io::RasterDataset::open(s.in.path);
   s.grid = ds.grid();
-  if (s.in.band > 0) ds.band(s.in.band);  // throws naming the file and its band count
+  s.type = ds.band(s.in.band > 0 ? s.in.band : 1).type;  // throws naming the file and its band count
   switch (in.decl->kind) {
     case ind::InputKind::kRaster:
       if (s.in.band == 0) s.in.band = 1;
@@ -307,7 +307,7 @@ std::map<std::string, ResolvedInput> resolve_inputs(const ind::Recipe& recipe, c
         core::fail(ErrorCode::kInvalidInput, "--input {}: given twice, but it is a {} (only cubes take several files)", ri.name,
                    ind::input_kind_name(decl->kind));
       }
-      in.sources.push_back({s, {}, {}, false});
+      in.sources.push_back(Source{.in = s});
     }
   }
   for (const auto& d : recipe.inputs) {

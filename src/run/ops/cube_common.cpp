@@ -14,7 +14,6 @@
 #include "core/error.hpp"
 #include "cube/validity_mask.hpp"
 #include "io/block_pipeline.hpp"
-#include "io/raster_dataset.hpp"
 #include "run/ops/estimate.hpp"
 #include "run/ops/ops.hpp"
 
@@ -319,9 +318,7 @@ namespace {
 // reads 2 bytes a cell, a Byte quality band 1), what the pass reads.
 std::uint64_t sample_bytes(const RunContext& ctx, const std::string& name) {
   const ResolvedInput& in = ctx.inputs.at(name);
-  if (in.sources.empty() || in.steps.empty()) return 4;
-  const auto& [source, band] = in.steps.front();
-  return core::size_of(io::RasterDataset::open(in.sources[source].in.path).band(band).type);
+  return in.steps.empty() ? 4 : core::size_of(in.sources[in.steps.front().first].type);
 }
 }  // namespace
 
