@@ -90,10 +90,12 @@ void Accumulator::hist_add(double key, double c) {
   hist_grown();
 }
 
+bool Accumulator::small_int_type() const {
+  return type_ == DataType::kByte || type_ == DataType::kInt8 || type_ == DataType::kUInt16 || type_ == DataType::kInt16;
+}
+
 void Accumulator::hist_grown() {
-  const bool small_int = type_ == DataType::kByte || type_ == DataType::kInt8 || type_ == DataType::kUInt16 ||
-                         type_ == DataType::kInt16;
-  if (small_int && pairs_.size() >= kDenseAt) {
+  if (small_int_type() && pairs_.size() >= kDenseAt) {
     // A large zone on an 8/16-bit raster: move to a dense table (at most 65536 entries).
     dense_base_ = core::type_min(type_);
     // One slot per value, and a spare one at the end that takes what must not count.
@@ -269,20 +271,18 @@ void Accumulator::save(core::ByteWriter& out) const {
   out.put<std::uint8_t>(shifted_ ? 1 : 0);
   out.put(cells_);
   if (!needs_.histogram) return;
+  // The pairs as they are (one block, unsorted: the receiver merges them by key when it needs to;
+  // sorting here cost n log n per partial zone on every rank). A dense table as its non-empty slots.
+  out.put<std::uint8_t>(dense_mode_ ? 1 : 0);
+  if (!dense_mode_) {
+    out.put_bytes(std::as_bytes(std::span(pairs_.begin(), pairs_.end())));
+    return;
+  }
   std::vector<HistEntry> entries;
-  if (dense_mode_) {
-    for (std::size_t i = 0; i + 1 < dense_.size(); ++i) {
-      if (dense_[i] > 0.0) entries.emplace_back(static_cast<double>(i) + dense_base_, dense_[i]);
-    }
-  } else {
-    compact();
-    entries.assign(pairs_.begin(), pairs_.end());
+  for (std::size_t i = 0; i + 1 < dense_.size(); ++i) {
+    if (dense_[i] > 0.0) entries.emplace_back(static_cast<double>(i) + dense_base_, dense_[i]);
   }
-  out.put<std::uint64_t>(entries.size());
-  for (const auto& e : entries) {
-    out.put(e.key);
-    out.put(e.w);
-  }
+  out.put_bytes(std::as_bytes(std::span(entries)));
 }
 
 void Accumulator::load(core::ByteReader& in) {
@@ -294,11 +294,13 @@ void Accumulator::load(core::ByteReader& in) {
   shifted_ = in.get<std::uint8_t>() != 0;
   cells_ = in.get<std::int64_t>();
   if (!needs_.histogram) return;
-  const auto n = in.get<std::uint64_t>();
-  for (std::uint64_t i = 0; i < n; ++i) {
-    const double key = in.get<double>();
-    hist_add(key, in.get<double>());
-  }
+  in.get<std::uint8_t>();  // dense or not, the entries are (key, weight) pairs
+  const auto block = in.get_bytes();
+  if (block.size() % sizeof(HistEntry) != 0) core::fail(core::ErrorCode::kInternal, "a histogram of {} bytes between ranks", block.size());
+  const std::size_t n = block.size() / sizeof(HistEntry);
+  std::memcpy(static_cast<void*>(pairs_.room(n)), block.data(), block.size());
+  pairs_.commit(n);
+  hist_grown();  // densified or compacted as if added one by one
 }
 
 void Accumulator::compact() const {

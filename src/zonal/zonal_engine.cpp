@@ -155,6 +155,9 @@ void accumulate_slice(const ZoneEdges& ze, const Item& item, BandReader& reader,
 
 // The grid's row bands cut into `parts` contiguous ranges of about equal cost (the cells read across
 // the grid's width, plus the cells of the zones' slices): range k is [bounds[k], bounds[k + 1]).
+// Each cut is placed, within a third of a range's cost of its even place, at the band boundary that
+// the fewest zone cells span: a zone cut in two leaves its accumulators (histograms: a pair per cell
+// of a float raster) to be sent to rank 0 and merged there after the sweep, while the others wait.
 std::vector<int> sweep_ranges(const Schedule& p, const std::vector<ZoneEdges>& edges, const core::Grid& grid, int parts) {
   std::vector<double> cum(static_cast<std::size_t>(p.band_count) + 1, 0.0);
   for (int b = 0; b < p.band_count; ++b) {
@@ -162,9 +165,21 @@ std::vector<int> sweep_ranges(const Schedule& p, const std::vector<ZoneEdges>& e
     for (const Item& it : p.band_items[static_cast<std::size_t>(b)]) cost += static_cast<double>(edges[it.zone].window().width) * (it.y1 - it.y0);
     cum[static_cast<std::size_t>(b) + 1] = cum[static_cast<std::size_t>(b)] + cost;
   }
+  std::vector<double> spanning(static_cast<std::size_t>(p.band_count) + 1, 0.0);  // at the top of band b
+  for (std::size_t z = 0; z < edges.size(); ++z) {
+    if (p.first_band[z] < 0) continue;
+    const core::Window w = edges[z].window();
+    for (int b = p.first_band[z] + 1; b <= p.last_band[z]; ++b) spanning[static_cast<std::size_t>(b)] += static_cast<double>(w.width) * w.height;
+  }
+  const double share = cum.back() / parts, slack = share / 3;
+  auto near = [&](int b, double target) { return std::abs(cum[static_cast<std::size_t>(b)] - target) <= slack; };
   std::vector<int> bounds = {0};
   for (int k = 1; k < parts; ++k) {
-    const int at = static_cast<int>(std::lower_bound(cum.begin(), cum.end(), cum.back() * k / parts) - cum.begin());
+    const double target = share * k;
+    int at = static_cast<int>(std::lower_bound(cum.begin(), cum.end(), target) - cum.begin());
+    for (int b = bounds.back() + 1; b < p.band_count; ++b) {
+      if (near(b, target) && (!near(at, target) || spanning[static_cast<std::size_t>(b)] < spanning[static_cast<std::size_t>(at)])) at = b;
+    }
     if (at > bounds.back() && at < p.band_count) bounds.push_back(at);
   }
   bounds.push_back(p.band_count);

@@ -361,3 +361,69 @@ TEST(ZonalStats, QuantilesOfFloatsMatchSortingForEveryShapeOfData) {
     }
   }
 }
+
+namespace {
+
+// Accumulates rows [y0, y1) of a W-wide band (every cell covered whole, cells of area 1).
+template <typename T>
+void add_rows(Accumulator& a, const std::vector<T>& v, core::DataType type, int W, int y0, int y1) {
+  core::BlockView b;
+  b.type = type;
+  b.data = v.data() + static_cast<std::ptrdiff_t>(y0) * W;
+  b.pitch = W;
+  b.width = W;
+  b.height = y1 - y0;
+  const std::vector<double> coverage(static_cast<std::size_t>(W) * (y1 - y0), 1.0), area(static_cast<std::size_t>(y1 - y0), 1.0);
+  a.add(b, coverage.data(), W, nullptr, area.data());
+}
+
+// A zone's accumulators cut between two ranks: the second part saved into a message, loaded on the
+// other side and merged into the first must give what sorting every value gives.
+template <typename T>
+void split_parts_agree(core::DataType type, const std::vector<T>& v, int W, int H, int cut) {
+  const auto specs = parse_stats("count,sum,min,max,median,median_icdf,quantile_icdf_90,variety,majority");
+  Accumulator first, second, received;
+  for (Accumulator* a : {&first, &second}) a->reset(needs_of(specs), type, 1.0, 0.0);
+  add_rows(first, v, type, W, 0, cut);
+  add_rows(second, v, type, W, cut, H);
+  core::ByteWriter message;
+  second.save(message);
+  core::ByteReader in(message.bytes());
+  received.load(in);
+  EXPECT_TRUE(in.done());
+  first.merge(received);
+  std::vector<std::pair<double, double>> vw;
+  std::map<double, int> counts;
+  for (T x : v) {
+    vw.emplace_back(static_cast<double>(x), 1.0);
+    counts[static_cast<double>(x)]++;
+  }
+  std::vector<double> sorted;
+  for (T x : v) sorted.push_back(static_cast<double>(x));
+  std::sort(sorted.begin(), sorted.end());
+  const std::size_t n = sorted.size();
+  double sum = 0.0, best = counts.begin()->first;
+  for (double x : sorted) sum += x;
+  for (const auto& [k, c] : counts) best = c > counts[best] ? k : best;
+  const std::vector<double> want = {static_cast<double>(n), sum, sorted.front(), sorted.back(), interpolated_reference(vw, 0.5),
+                                    sorted[(n + 1) / 2 - 1], sorted[static_cast<std::size_t>(std::ceil(0.9 * static_cast<double>(n))) - 1],
+                                    static_cast<double>(counts.size()), best};
+  for (std::size_t i = 0; i < specs.size(); ++i) expect_close(first.value(specs[i]), want[i], specs[i].name);
+}
+
+}  // namespace
+
+TEST(ZonalStats, AccumulatorsCutBetweenRanksMergeToTheWholeZone) {
+  // Float32: every value distinct, the pairs travel unsorted in one block.
+  const int W = 250, H = 160;
+  std::vector<float> f(static_cast<std::size_t>(W) * H);
+  for (std::size_t i = 0; i < f.size(); ++i) f[i] = static_cast<float>(std::sin(static_cast<double>(i) * 0.37) * 1000.0 + static_cast<double>(i % 17) * 1e-3);
+  split_parts_agree(core::DataType::kFloat32, f, W, H, 37);
+  // Int16 whose parts are each below the 32768 pairs at which a 16-bit zone turns dense and together
+  // above: the merged zone turns dense; and one whose second part is dense already (sent as its
+  // non-empty slots).
+  std::vector<std::int16_t> s(static_cast<std::size_t>(W) * H);
+  for (std::size_t i = 0; i < s.size(); ++i) s[i] = static_cast<std::int16_t>(static_cast<int>((i * 7919) % 30011) - 15000);
+  split_parts_agree(core::DataType::kInt16, s, W, H, 80);
+  split_parts_agree(core::DataType::kInt16, s, W, H, 10);
+}
