@@ -43,6 +43,52 @@ def timed_cpu(cmd):
         return float(wall), float(user) + float(system), int(kb) / 1024.0
 
 
+def _floor_worker(kind, start, out):
+    """One process's share of the machine floor: copies between two 64 MiB arrays (memory bandwidth),
+    or arithmetic on an array that stays in the core's cache (compute); the seconds it took."""
+    import time
+    import numpy as np
+    if kind == "memory":
+        a, b = np.ones(8 << 20), np.zeros(8 << 20)
+        start.wait()
+        t = time.perf_counter()
+        for i in range(120):
+            np.copyto(b, a) if i % 2 == 0 else np.copyto(a, b)
+    else:
+        a, b = np.linspace(1.0, 2.0, 2048), np.empty(2048)
+        start.wait()
+        t = time.perf_counter()
+        for _ in range(150000):
+            np.multiply(a, 1.0000001, out=b)
+            np.add(b, 1e-9, out=a)
+    out.put(time.perf_counter() - t)
+
+
+def machine_floor():
+    """How two busy processes share this machine: {kind: the work two processes get done at once,
+    against one alone} for memory-bound copies and cache-resident arithmetic (2.0 = two cores, no
+    sharing). Memory-bound steps of sco (reading the page cache, writing it, moving windows between
+    ranks) cannot split better than the memory ratio."""
+    import multiprocessing as mp
+    ctx = mp.get_context("fork")
+    ratios = {}
+    for kind in ("compute", "memory"):
+        times = {}
+        for n in (1, 2):
+            runs = []
+            for _ in range(5):
+                start, out = ctx.Barrier(n), ctx.Queue()
+                procs = [ctx.Process(target=_floor_worker, args=(kind, start, out)) for _ in range(n)]
+                for p in procs:
+                    p.start()
+                runs.append(max(out.get() for _ in procs))
+                for p in procs:
+                    p.join()
+            times[n] = statistics.median(runs)
+        ratios[kind] = 2 * times[1] / times[2]
+    return ratios
+
+
 def make_inputs(sco):
     subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "ndvi", "make_inputs.py"), os.path.join(ROOT, "data", "sample"),
                     os.path.join(ROOT, "bench", "out", "ndvi")], check=True)
@@ -91,6 +137,8 @@ def main():
     for name, cmd in floor_cmds.items():
         floors[name] = statistics.median(timed_cpu(cmd)[0] for _ in range(7))
         print(f"launch floor {name:28s} {floors[name]:.2f} s", flush=True)
+    floor = machine_floor()
+    print("machine floor: two processes at once do " + ", ".join(f"{v:.2f}x the {k} work of one" for k, v in floor.items()), flush=True)
     rows, measured = [], {}
     for label, inp, cmd, ext in cases(args.sco):
         samples = {name: [] for name, _ in layouts(args.sco)}
@@ -128,6 +176,10 @@ def main():
     lines.append("")
     lines.append("Launch floor (`sco --version` under the same launcher, median of 7): " +
                  ", ".join(f"{k} {v:.2f} s" for k, v in floors.items()) + ".")
+    lines.append("")
+    lines.append("Machine floor (two processes busy at once against one, median of 5): " +
+                 ", ".join(f"{k} {v:.2f}x" for k, v in floor.items()) +
+                 " (cache-resident arithmetic; copies between 64 MiB arrays, i.e. memory bandwidth).")
     emit_table(lines, args.markdown)
 
 
