@@ -41,9 +41,9 @@ void PollBackoff::pause() {
   delay_us_ = std::min(delay_us_ * 2, max_us_);
 }
 
-IndexFetcher::IndexFetcher(RankLink& link, int depth) : link_(link), depth_(std::max(1, depth)) {
+IndexFetcher::IndexFetcher(RankLink& link, int depth, bool ahead) : link_(link), depth_(ahead ? std::max(1, depth) : 1), ahead_(ahead) {
   std::lock_guard lock(mutex_);
-  for (int i = 0; i < depth_; ++i) request();
+  for (int i = 0; i < depth_ && ahead_; ++i) request();
 }
 
 void IndexFetcher::request() {
@@ -54,6 +54,7 @@ void IndexFetcher::request() {
 
 std::optional<std::int64_t> IndexFetcher::next() {
   std::lock_guard lock(mutex_);
+  if (!ahead_ && ready_.empty() && !exhausted_ && in_flight_ == 0) request();
   while (ready_.empty() && !exhausted_) {
     const auto bytes = link_.receive(0, kTagAssign);
     --in_flight_;
@@ -74,7 +75,7 @@ std::optional<std::int64_t> IndexFetcher::next() {
   if (ready_.empty()) return std::nullopt;
   const std::int64_t index = ready_.front();
   ready_.pop_front();
-  if (!exhausted_) request();
+  if (!exhausted_ && ahead_) request();
   return index;
 }
 

@@ -76,7 +76,11 @@ class PollBackoff {
 // two pieces of work) and, once told -1, collects its other answers: no message outlives the work.
 class IndexFetcher {
  public:
-  IndexFetcher(RankLink& link, int depth);
+  // `depth` requests kept in flight: each index taken is replaced by a new request at once, so that
+  // the next one is there when asked for. Without `ahead`, a request is sent only when an index is
+  // asked for: for coarse work (a few ranges per rank), where an index held ahead by one rank is one
+  // another rank, idle, could have had.
+  IndexFetcher(RankLink& link, int depth, bool ahead = true);
   // The next index, or nothing when rank 0 has none left; any thread.
   std::optional<std::int64_t> next();
 
@@ -84,6 +88,7 @@ class IndexFetcher {
   void request();
   RankLink& link_;
   int depth_;
+  bool ahead_;
   std::mutex mutex_;
   std::deque<std::int64_t> ready_;
   int in_flight_ = 0;

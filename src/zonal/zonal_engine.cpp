@@ -48,6 +48,9 @@ struct Schedule {
   std::vector<std::vector<std::size_t>> band_chunks;
   std::vector<int> first_band, last_band;  // per zone, -1 outside the grid
   std::vector<int> pending;    // per zone, the items of its last band
+  // Split across ranks: a zone small beside a range is swept whole by the range it starts in, which
+  // goes on past its last band for such zones; the others are cut at range boundaries.
+  std::vector<char> whole;
 };
 
 Schedule make_schedule(const std::vector<ZoneEdges>& edges, const core::Grid& grid, const ZonalOptions& options) {
@@ -154,28 +157,40 @@ void accumulate_slice(const ZoneEdges& ze, const Item& item, BandReader& reader,
 }
 
 // The grid's row bands cut into `parts` contiguous ranges of about equal cost (the cells read across
-// the grid's width, plus the cells of the zones' slices): range k is [bounds[k], bounds[k + 1]).
-// Each cut is placed, within a third of a range's cost of its even place, at the band boundary that
-// the fewest zone cells span: a zone cut in two leaves its accumulators (histograms: a pair per cell
-// of a float raster) to be sent to rank 0 and merged there after the sweep, while the others wait.
-std::vector<int> sweep_ranges(const Schedule& p, const std::vector<ZoneEdges>& edges, const core::Grid& grid, int parts) {
-  std::vector<double> cum(static_cast<std::size_t>(p.band_count) + 1, 0.0);
-  for (int b = 0; b < p.band_count; ++b) {
-    double cost = static_cast<double>(grid.width) * p.band_rows;
-    for (const Item& it : p.band_items[static_cast<std::size_t>(b)]) cost += static_cast<double>(edges[it.zone].window().width) * (it.y1 - it.y0);
-    cum[static_cast<std::size_t>(b) + 1] = cum[static_cast<std::size_t>(b)] + cost;
-  }
+// the grid's width, plus the cells of the zones' windows): range k is [bounds[k], bounds[k + 1]).
+// Zones of at most a quarter of a range's cost are marked whole (`p.whole`) and count in the band they
+// start in; a zone cut in two leaves its accumulators (histograms: a pair per cell of a float raster)
+// to be sent to rank 0 and merged there after the sweep while the other ranks wait, so each cut is
+// placed, within a third of a range's cost of its even place, where the fewest cells of cut zones span
+// it.
+std::vector<int> sweep_ranges(Schedule& p, const std::vector<ZoneEdges>& edges, const core::Grid& grid, int parts) {
+  const auto cells = [&](std::size_t z) { return static_cast<double>(edges[z].window().width) * edges[z].window().height; };
+  std::vector<double> cost(static_cast<std::size_t>(p.band_count), static_cast<double>(grid.width) * p.band_rows);
+  double total = static_cast<double>(grid.width) * grid.height;
+  for (std::size_t z = 0; z < edges.size(); ++z) total += p.first_band[z] >= 0 ? cells(z) : 0.0;
+  const double share = total / parts, slack = share / 3;
+  p.whole.assign(edges.size(), 0);
   std::vector<double> spanning(static_cast<std::size_t>(p.band_count) + 1, 0.0);  // at the top of band b
   for (std::size_t z = 0; z < edges.size(); ++z) {
     if (p.first_band[z] < 0) continue;
+    p.whole[z] = cells(z) <= share / 4;
+    if (p.whole[z]) {
+      cost[static_cast<std::size_t>(p.first_band[z])] += cells(z);
+      continue;
+    }
     const core::Window w = edges[z].window();
-    for (int b = p.first_band[z] + 1; b <= p.last_band[z]; ++b) spanning[static_cast<std::size_t>(b)] += static_cast<double>(w.width) * w.height;
+    for (int b = p.first_band[z]; b <= p.last_band[z]; ++b) {
+      const int rows = std::min(w.y + w.height, (b + 1) * p.band_rows) - std::max(w.y, b * p.band_rows);
+      cost[static_cast<std::size_t>(b)] += static_cast<double>(w.width) * rows;
+      if (b > p.first_band[z]) spanning[static_cast<std::size_t>(b)] += cells(z);
+    }
   }
-  const double share = cum.back() / parts, slack = share / 3;
+  std::vector<double> cum(static_cast<std::size_t>(p.band_count) + 1, 0.0);
+  for (int b = 0; b < p.band_count; ++b) cum[static_cast<std::size_t>(b) + 1] = cum[static_cast<std::size_t>(b)] + cost[static_cast<std::size_t>(b)];
   auto near = [&](int b, double target) { return std::abs(cum[static_cast<std::size_t>(b)] - target) <= slack; };
   std::vector<int> bounds = {0};
   for (int k = 1; k < parts; ++k) {
-    const double target = share * k;
+    const double target = cum.back() / parts * k;
     int at = static_cast<int>(std::lower_bound(cum.begin(), cum.end(), target) - cum.begin());
     for (int b = bounds.back() + 1; b < p.band_count; ++b) {
       if (near(b, target) && (!near(at, target) || spanning[static_cast<std::size_t>(b)] < spanning[static_cast<std::size_t>(at)])) at = b;
@@ -211,9 +226,12 @@ ZoneResult load_result(core::ByteReader& in) {
 }
 
 // A sweep split across ranks (sco under mpirun): the row bands in ranges handed out by rank 0 one at a
-// time (about four per rank, so that a faster rank takes more); at the end of each range, the zones it
-// met and did not finish leave their accumulators, tagged with the range, in this rank's part; rank 0
-// merges every part's accumulators in range order and finishes those zones. Alone, one range.
+// time, when a rank asks for one (about eight per rank, so that a faster rank takes more and the last
+// ones end together). A range sweeps its whole zones to their end, past its last band, so that each of
+// them is finished, with its statistics, by one rank, in the order one process adds its rows. At the
+// end of each range, the zones it cut (those too large to go whole) leave their accumulators, tagged
+// with the range, in this rank's part; rank 0 merges every part's accumulators in range order and
+// finishes those zones. Alone, one range.
 class RankSweep {
  public:
   RankSweep(core::RankLink* ranks, std::vector<int> bounds) : ranks_(ranks), bounds_(std::move(bounds)) {
@@ -221,7 +239,7 @@ class RankSweep {
     if (ranks_->rank() == 0) {
       dispatcher_ = std::thread([this] { dispatch(); });
     } else {
-      fetcher_ = std::make_unique<core::IndexFetcher>(*ranks_, 1);
+      fetcher_ = std::make_unique<core::IndexFetcher>(*ranks_, 1, false);
     }
   }
   ~RankSweep() {
@@ -233,6 +251,7 @@ class RankSweep {
 
   int ranges() const { return static_cast<int>(bounds_.size()) - 1; }
   int first_band(int range) const { return bounds_[static_cast<std::size_t>(range)]; }
+  int range_of(int band) const { return static_cast<int>(std::upper_bound(bounds_.begin(), bounds_.end(), band) - bounds_.begin()) - 1; }
   int end_band(int range) const { return bounds_[static_cast<std::size_t>(range) + 1]; }
   // The next range for this rank, or -1.
   int take() {
@@ -376,10 +395,23 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
   std::vector<double> row_area(static_cast<std::size_t>(grid.height));
   for (int r = 0; r < grid.height; ++r) row_area[static_cast<std::size_t>(r)] = cell_area(grid, area_model, r);
 
-  const Schedule plan = make_schedule(edges, grid, options);
+  Schedule plan = make_schedule(edges, grid, options);
   const int band_rows = plan.band_rows;
   core::RankLink* const ranks = options.ranks && options.ranks->size() > 1 ? options.ranks : nullptr;
-  RankSweep sweep(ranks, ranks ? sweep_ranges(plan, edges, grid, 4 * ranks->size()) : std::vector<int>{0, plan.band_count});
+  RankSweep sweep(ranks, ranks ? sweep_ranges(plan, edges, grid, 8 * ranks->size()) : std::vector<int>{0, plan.band_count});
+  // Where each range's sweep ends: past its last band for the whole zones that start in it.
+  std::vector<int> reach(static_cast<std::size_t>(sweep.ranges()));
+  for (int k = 0; k < sweep.ranges(); ++k) reach[static_cast<std::size_t>(k)] = sweep.end_band(k);
+  for (std::size_t z = 0; z < n && ranks; ++z) {
+    if (!plan.whole[z]) continue;
+    const int k = sweep.range_of(plan.first_band[z]);
+    reach[static_cast<std::size_t>(k)] = std::max(reach[static_cast<std::size_t>(k)], plan.last_band[z] + 1);
+  }
+  // Whether this rank's current range [first, end) sweeps zone z: a whole zone when it starts in the
+  // range (past its end too), a cut zone in the range's bands. Alone, every zone.
+  const auto sweeps = [&](std::size_t z, int band, int first, int end) {
+    return plan.whole.empty() || !plan.whole[z] ? band < end : plan.first_band[z] >= first && plan.first_band[z] < end;
+  };
   int range = -1, range_first = 0;  // this rank's current range of bands, set by thread 0
   const auto& band_items = plan.band_items;
   const auto& band_chunks = plan.band_chunks;
@@ -432,8 +464,8 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
 
   // One range of bands, by every thread of this rank.
   auto sweep_range = [&](int tid, BandReader* reader, std::vector<double>& coverage, ZoneEdges::Scratch& scratch, std::vector<Accumulator>& local) {
-    const int first = range_first, end = sweep.end_band(range);  // read before thread 0 moves on
-    for (int band = first; band < end; ++band) {
+    const int first = range_first, end = sweep.end_band(range), last = reach[static_cast<std::size_t>(range)];  // before thread 0 moves on
+    for (int band = first; band < last; ++band) {
       if (tid == 0) {
         try {
           core::crash_point("zonal.band");
@@ -460,6 +492,7 @@ std::vector<ZoneResult> compute_zonal(const std::vector<Zone>& zones, const core
         }
         const Item& item = items[k++];
         const std::size_t zi = item.zone;
+        if (!sweeps(zi, band, first, end)) continue;
         try {
           const int bands = reader->band_count();
           // Unsplit slices own their zone's accumulators for this band; split ones build a local

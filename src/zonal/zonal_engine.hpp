@@ -67,9 +67,10 @@ struct ZonalOptions {
   int locality_cols = 256;
   std::function<void(double)> on_progress;  // the fraction of zones done, at most once per percent
   const core::CancelToken* cancel = nullptr;  // null: the process's Ctrl-C flag only
-  // The processes the sweep is split across (sco under mpirun): each rank sweeps one range of row
-  // bands, balanced by cells; zones that cross ranges have their accumulators merged on rank 0 in
-  // rank order, and every rank returns the same results. Null: this process alone.
+  // The processes the sweep is split across (sco under mpirun): the ranks take ranges of row bands,
+  // balanced by cells; a zone small beside a range is swept whole by the range it starts in, larger
+  // ones are cut and their accumulators merged on rank 0 in range order; every rank returns the same
+  // results. Null: this process alone.
   core::RankLink* ranks = core::process_ranks();
 };
 

@@ -18,7 +18,7 @@ from checks import Checks  # noqa: E402
 from zone_stars import write_star_zones  # noqa: E402
 
 try:
-    from osgeo import gdal
+    from osgeo import gdal, ogr
 except ImportError as e:
     print(f"SKIP: {e}")
     sys.exit(77)
@@ -102,6 +102,42 @@ for ranks, threads in ((2, "1"), (3, "2")):
 with open(path("zonal_1.csv")) as f:
     rows = f.read().splitlines()
 check(len(rows) == 146 and rows[-1].startswith("all,"), f"145 zones and the header ({len(rows)} lines)")
+
+# Small zones (swept whole by the range they start in, past its end when they cross into the next)
+# beside one large zone (cut between ranges, merged on rank 0), on a Float32 raster: every value
+# distinct, so the medians and quantiles depend on every cell of each zone.
+ds = gdal.Open(path("calc_gtiff_1.tif"))
+x0, dx, _, y0, _, dy = ds.GetGeoTransform()
+srs = ds.GetSpatialRef()
+ds = None
+features = [{"type": "Feature", "properties": {"id": "large"}, "geometry": {"type": "Polygon", "coordinates": [[
+    [x0 + 50.3 * dx, y0 + 40.7 * dy], [x0 + 2050.5 * dx, y0 + 60.2 * dy], [x0 + 1900.1 * dx, y0 + 2080.9 * dy], [x0 + 50.3 * dx, y0 + 40.7 * dy]]]}}]
+for i in range(18):
+    for j in range(18):
+        cx, cy = 60 + i * 113.3, 45 + j * 115.7  # some squares straddle the 256-row bands
+        features.append({"type": "Feature", "properties": {"id": f"s{i}_{j}"}, "geometry": {"type": "Polygon", "coordinates": [[
+            [x0 + cx * dx, y0 + cy * dy], [x0 + (cx + 70.5) * dx, y0 + cy * dy], [x0 + (cx + 70.5) * dx, y0 + (cy + 90.25) * dy],
+            [x0 + cx * dx, y0 + (cy + 90.25) * dy], [x0 + cx * dx, y0 + cy * dy]]]}})
+out = ogr.GetDriverByName("GPKG").CreateDataSource(path("small.gpkg"))
+layer = out.CreateLayer("zones", srs, ogr.wkbPolygon)
+layer.CreateField(ogr.FieldDefn("id", ogr.OFTString))
+for feat in features:
+    f = ogr.Feature(layer.GetLayerDefn())
+    f.SetField("id", feat["properties"]["id"])
+    f.SetGeometry(ogr.CreateGeometryFromJson(json.dumps(feat["geometry"])))
+    layer.CreateFeature(f)
+out = layer = None
+SMALL = ["zonal", "--raster", path("calc_gtiff_1.tif"), "--zones", path("small.gpkg"), "--id", "id",
+         "--stats", "count,sum,mean,stddev,median,quantile_90,median_icdf,variety"]
+r = sco(*SMALL, "-o", path("small_1.csv"))
+check(r.returncode == 0, f"small zones alone: {r.stderr.strip()}")
+for ranks, threads in ((2, "1"), (3, "2")):
+    r = sco("--threads", threads, *SMALL, "-o", path(f"small_{ranks}.csv"), ranks=ranks)
+    check(r.returncode == 0 and same_file(path("small_1.csv"), path(f"small_{ranks}.csv")),
+          f"small and large zones: {ranks} ranks write the same table as one process {r.stderr.strip()}")
+with open(path("small_1.csv")) as f:
+    rows = f.read().splitlines()
+check(len(rows) == 326 and float(rows[1].split(",")[1]) > 1e6, f"325 zones, the large one with its cells ({len(rows)} lines, {rows[1][:60]})")
 
 # 3. A recipe run: its raster, tables, and provenance (the GeoPackage carries GDAL's clock time).
 NC = os.path.join(SAMPLE, "bcsd_obs_1999.nc")
