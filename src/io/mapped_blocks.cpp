@@ -329,6 +329,10 @@ void MappedBand::release_left_of(int x, int y0, int y1) {
 }
 
 void MappedBand::release_above(int y) {
+  if (y < released_rows_ * block_height_) {  // a new pass over rows already let go of
+    released_rows_ = std::max(0, y / block_height_);
+    for (std::size_t by = static_cast<std::size_t>(released_rows_); by < released_cols_.size(); ++by) released_cols_[by] = 0;
+  }
   const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
   const std::size_t block_bytes = static_cast<std::size_t>(block_width_) * static_cast<std::size_t>(block_height_) * elem_;
   for (; released_rows_ < blocks_y_ && (released_rows_ + 1) * block_height_ <= y; ++released_rows_) {

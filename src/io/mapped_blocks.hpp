@@ -59,6 +59,8 @@ class MappedBand {
   // the mapping would otherwise count the whole file in the resident memory of one pass over it;
   // copied, their buffers go back to the pool (a later read copies them again). Affects every reader
   // of the file: call it only while no reader of the file uses a block of the band above `y`.
+  // A `y` above the rows already let go of starts a new pass from there: the blocks read again below
+  // it are let go of as the new pass moves on (blocks not held are skipped).
   void release_above(int y);
   // Copied: lets go of the blocks of this band wholly left of column `x` in the block rows that
   // meet rows [y0, y1) (mapped, nothing: their pages go with release_above). Same rule as

@@ -34,12 +34,14 @@ class BandReader {
   // these columns.
   virtual int segment_width() const { return 0; }
   // The engine is done with every row above `y`, in every thread (called between row bands, while
-  // the other threads wait): a reader may give back what it holds of those rows.
+  // the other threads wait): a reader may give back what it holds of those rows. A smaller `y` than
+  // before starts a new pass over the rows below it (under mpirun, a rank that finished the whole
+  // zones of one range past its end and then takes the next range sweeps those bands again).
   virtual void done_above(int /*y*/) {}
   // Within the row band [y0, y1), every thread is done with the columns left of `x` (zones extend
   // to the right of where they start, and the engine hands out the zones in order of their start):
   // a reader may give back what it holds there. Called by any one thread at a time, never again
-  // with a smaller `x` for the same band.
+  // with a smaller `x` for the same band within one pass.
   virtual void done_left_of(int /*x*/, int /*y0*/, int /*y1*/) {}
 };
 using BandReaderFactory = std::function<std::unique_ptr<BandReader>()>;

@@ -184,6 +184,31 @@ TEST(MappedBand, CopiedBlocksAreReadOnceSharedByThreadsAndReleasedFromTheLeft) {
   EXPECT_EQ(at(again, 63 * kBlock + 63), value_at(2, 63, 63));
 }
 
+TEST(MappedBand, ASecondPassOverReleasedRowsReleasesWhatItReadsAgain) {
+  // Under mpirun a rank may sweep bands twice (the whole zones of one range past its end, then the
+  // next range): release_above with a smaller row starts a new pass, whose blocks are let go again.
+  test::TempDir dir;
+  const std::string path = dir.file("passes.tif");
+  write_tiff(path, 1, {});
+  const auto ds1 = io::RasterDataset::open(path), ds2 = io::RasterDataset::open(path);
+  auto a = io::MappedBand::open(ds1, 1, io::BlockAccess::kCopy);
+  auto b = io::MappedBand::open(ds2, 1, io::BlockAccess::kCopy);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  ASSERT_NE(a->block(0, 0), nullptr);
+  ASSERT_NE(a->block(0, 1), nullptr);
+  a->release_above(128);                 // first pass: block rows 0 and 1 let go (two buffers pooled)
+  const std::byte* again = a->block(0, 1);  // the second pass reads row 1 again
+  ASSERT_NE(again, nullptr);
+  a->release_above(64);                  // ... from row 64
+  a->release_above(128);                 // and is done with it: its copy goes back to the pool
+  ASSERT_NE(a->block(2, 2), nullptr);    // takes that buffer
+  const std::byte* fresh = b->block(0, 1);
+  ASSERT_NE(fresh, nullptr);
+  EXPECT_NE(fresh, again);  // copied anew: the second pass's copy was let go
+  EXPECT_EQ(at(fresh, 5 * kBlock + 9), value_at(1, 9, 69));
+}
+
 TEST(MappedBand, FilesThatDoNotStoreValuesAsUsedAreLeftToGdal) {
   test::TempDir dir;
   const std::string deflate = dir.file("deflate.tif"), pixel = dir.file("pixel.tif"), big = dir.file("big.tif");
