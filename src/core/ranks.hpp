@@ -31,6 +31,9 @@ class RankLink {
   virtual void send(int to, int tag, std::span<const std::byte> bytes) = 0;
   // The next message from `from` under `tag`.
   virtual std::vector<std::byte> receive(int from, int tag) = 0;
+  // The same, into `out` (resized to the message: a buffer of the message's size is written over,
+  // neither cleared first nor reallocated).
+  virtual void receive_into(int from, int tag, std::vector<std::byte>& out) { out = receive(from, tag); }
   // A message under `tag` from any rank if one has arrived (its source and bytes), without waiting;
   // throws as a wait does when a peer failed.
   virtual std::optional<std::pair<int, std::vector<std::byte>>> try_receive_any(int tag) = 0;
@@ -54,7 +57,7 @@ void set_process_ranks(RankLink* ranks);
 inline bool is_root_rank() { return process_ranks() == nullptr || process_ranks()->rank() == 0; }
 
 // Tags the engine uses (distinct so that messages of one exchange never match another's).
-enum RankTag : int { kTagGather = 1, kTagBroadcast = 2, kTagRequest = 3, kTagAssign = 4, kTagWindow = 5 };
+enum RankTag : int { kTagGather = 1, kTagBroadcast = 2, kTagRequest = 3, kTagAssign = 4, kTagWindow = 5, kTagWindowData = 6 };
 
 // Sleeps between polls of a wait on other ranks: a few yields first (a message is usually on its
 // way), then sleeps growing to a tenth of a millisecond, below a window's work. OpenMPI's blocking

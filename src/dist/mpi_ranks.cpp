@@ -64,6 +64,25 @@ class MpiRanks final : public core::RankLink {
     }
   }
 
+  void receive_into(int from, int tag, std::vector<std::byte>& out) override {
+    core::PollBackoff backoff;
+    for (;;) {
+      int found = 0;
+      MPI_Message msg;
+      MPI_Status status;
+      MPI_Improbe(from, tag, MPI_COMM_WORLD, &found, &msg, &status);
+      if (found) {
+        int count = 0;
+        MPI_Get_count(&status, MPI_BYTE, &count);
+        out.resize(static_cast<std::size_t>(count));
+        MPI_Mrecv(out.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+        return;
+      }
+      if (!check_peers()) raise();
+      backoff.pause();
+    }
+  }
+
   std::optional<std::pair<int, std::vector<std::byte>>> try_receive_any(int tag) override { return try_receive(MPI_ANY_SOURCE, tag); }
 
   void announce_failure(const std::string& message) noexcept override {

@@ -195,9 +195,12 @@ struct RankShare {
   bool writes() const { return rank == 0; }
 };
 
-// One output's part of a window: its pixels, encoded tiles and cut tiles.
+// A window computed by another rank travels as a header (its index, place, and each output's encoded
+// and cut tiles) followed by each output's pixels in a message of their own, sent from the worker's
+// buffer and received into the buffer set aside for the window on rank 0 (no copy into or out of a
+// packed message on either side). A rank's threads send one window's messages at a time: rank 0 takes
+// a header from any rank, then that rank's next pixels.
 void pack_part(core::ByteWriter& out, const FinishedWindow& w) {
-  out.put_bytes(w.data);
   out.put<std::uint32_t>(static_cast<std::uint32_t>(w.encoded.size()));
   for (const auto& e : w.encoded) out.put_bytes(std::as_bytes(std::span(e)));
   out.put<std::uint32_t>(static_cast<std::uint32_t>(w.tiles.size()));
@@ -205,8 +208,6 @@ void pack_part(core::ByteWriter& out, const FinishedWindow& w) {
 }
 
 void unpack_part(core::ByteReader& in, FinishedWindow& w) {
-  auto data = in.get_bytes();
-  w.data.assign(data.begin(), data.end());
   w.encoded.resize(in.get<std::uint32_t>());
   for (auto& e : w.encoded) {
     auto b = in.get_bytes();
@@ -219,17 +220,20 @@ void unpack_part(core::ByteReader& in, FinishedWindow& w) {
   }
 }
 
-std::vector<std::byte> pack_window(const FinishedWindow& w) {
-  core::ByteWriter out;
-  out.put(w.index);
-  out.put(w.window);
-  pack_part(out, w);
-  out.put<std::uint32_t>(static_cast<std::uint32_t>(w.more.size()));
-  for (const auto& m : w.more) pack_part(out, m);
-  return std::move(out.bytes());
+void send_window(core::RankLink& link, const FinishedWindow& w) {
+  core::ByteWriter head;
+  head.put(w.index);
+  head.put(w.window);
+  pack_part(head, w);
+  head.put<std::uint32_t>(static_cast<std::uint32_t>(w.more.size()));
+  for (const auto& m : w.more) pack_part(head, m);
+  link.send(0, core::kTagWindow, head.bytes());
+  link.send(0, core::kTagWindowData, w.data);
+  for (const auto& m : w.more) link.send(0, core::kTagWindowData, m.data);
 }
 
-void unpack_window(std::span<const std::byte> bytes, FinishedWindow& w) {
+// The header `bytes` from rank `from` into `w`, then the pixels that follow it.
+void receive_window(core::RankLink& link, int from, std::span<const std::byte> bytes, FinishedWindow& w) {
   core::ByteReader in(bytes);
   w.index = in.get<std::int64_t>();
   w.window = in.get<core::Window>();
@@ -240,6 +244,8 @@ void unpack_window(std::span<const std::byte> bytes, FinishedWindow& w) {
     m.index = w.index;
     unpack_part(in, m);
   }
+  link.receive_into(from, core::kTagWindowData, w.data);
+  for (auto& m : w.more) link.receive_into(from, core::kTagWindowData, m.data);
 }
 
 // Rank 0 makes the file and tells the other ranks its tiling and encoding; they encode for it.
@@ -331,7 +337,10 @@ class PipelineRun {
       std::unique_lock lock(mutex_);
       if (!share_.writes()) {
         lock.unlock();
-        share_.link->send(0, core::kTagWindow, pack_window(*buf));
+        {
+          std::lock_guard sending(send_mutex_);  // a window's header and pixels go out together
+          send_window(*share_.link, *buf);
+        }
         lock.lock();
         pool_.push_back(std::move(buf));
         cv_.notify_all();
@@ -453,7 +462,7 @@ class PipelineRun {
     const auto index = core::ByteReader(bytes).get<std::int64_t>();
     auto it = handed_out_.find(index);
     if (it == handed_out_.end()) core::fail(ErrorCode::kInternal, "rank {} sent window {}, which it was not given", rank, index);
-    unpack_window(bytes, *it->second);
+    receive_window(*share_.link, rank, bytes, *it->second);
     it->second->remote = true;
     {
       std::unique_lock lock(mutex_);
@@ -502,6 +511,7 @@ class PipelineRun {
   std::atomic<bool> stop_{false};
   std::exception_ptr first_error_;
   std::mutex mutex_;
+  std::mutex send_mutex_;  // other ranks: one window's messages at a time, so that rank 0 pairs them
   std::condition_variable cv_;
   std::vector<std::unique_ptr<FinishedWindow>> pool_, remote_pool_;  // free buffers: this rank's, other ranks' (rank 0)
   std::unique_ptr<core::IndexFetcher> fetcher_;  // the other ranks' source of window indices

@@ -29,7 +29,7 @@ struct PipelineInput {
   bool ignore_band_scaling = false;  // use raw values even when the band has scale/offset metadata
   // When set, pixels are read from this dataset (same band) at (x + source_x, y + source_y): `path` is
   // a window of it (a VRT), which serves the checks of grids and bands, and is not read.
-  std::string source;
+  std::string source{};
   int source_x = 0, source_y = 0;
 };
 

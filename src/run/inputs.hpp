@@ -52,13 +52,13 @@ std::optional<cube::DateTime> find_date(const std::string& text);
 
 struct Source {
   InputSource in;
-  core::Grid grid;       // the source's own grid
+  core::Grid grid{};     // the source's own grid
   core::DataType type = core::DataType::kFloat32;  // its band's sample type (the first band's when none is given)
-  std::string prepared;  // the VRT on the working grid
+  std::string prepared{};  // the VRT on the working grid
   bool warped = false;
   // Where the working grid lies in the source when the VRT is a plain window of it: pipelines then
   // read the source's blocks themselves (no copy through the VRT).
-  std::optional<core::Window> window;
+  std::optional<core::Window> window{};
 };
 
 struct ResolvedInput {
