@@ -29,11 +29,14 @@ class RankLink {
   virtual int size() const = 0;
   // Sends `bytes` to rank `to` under `tag` (0 <= tag < 2^20); returns once the buffer may be reused.
   virtual void send(int to, int tag, std::span<const std::byte> bytes) = 0;
-  // The next message from `from` under `tag`.
-  virtual std::vector<std::byte> receive(int from, int tag) = 0;
-  // The same, into `out` (resized to the message: a buffer of the message's size is written over,
-  // neither cleared first nor reallocated).
-  virtual void receive_into(int from, int tag, std::vector<std::byte>& out) { out = receive(from, tag); }
+  // The next message from `from` under `tag`, into `out` (resized to the message: a buffer of the
+  // message's size is written over, neither cleared first nor reallocated).
+  virtual void receive_into(int from, int tag, std::vector<std::byte>& out) = 0;
+  std::vector<std::byte> receive(int from, int tag) {
+    std::vector<std::byte> out;
+    receive_into(from, tag, out);
+    return out;
+  }
   // A message under `tag` from any rank if one has arrived (its source and bytes), without waiting;
   // throws as a wait does when a peer failed.
   virtual std::optional<std::pair<int, std::vector<std::byte>>> try_receive_any(int tag) = 0;

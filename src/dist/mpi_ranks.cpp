@@ -56,34 +56,17 @@ class MpiRanks final : public core::RankLink {
     }
   }
 
-  std::vector<std::byte> receive(int from, int tag) override {
-    core::PollBackoff backoff;
-    for (;;) {
-      if (auto m = try_receive(from, tag)) return std::move(m->second);
-      backoff.pause();
-    }
-  }
-
   void receive_into(int from, int tag, std::vector<std::byte>& out) override {
     core::PollBackoff backoff;
-    for (;;) {
-      int found = 0;
-      MPI_Message msg;
-      MPI_Status status;
-      MPI_Improbe(from, tag, MPI_COMM_WORLD, &found, &msg, &status);
-      if (found) {
-        int count = 0;
-        MPI_Get_count(&status, MPI_BYTE, &count);
-        out.resize(static_cast<std::size_t>(count));
-        MPI_Mrecv(out.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
-        return;
-      }
-      if (!check_peers()) raise();
-      backoff.pause();
-    }
+    while (!try_receive_into(from, tag, out)) backoff.pause();
   }
 
-  std::optional<std::pair<int, std::vector<std::byte>>> try_receive_any(int tag) override { return try_receive(MPI_ANY_SOURCE, tag); }
+  std::optional<std::pair<int, std::vector<std::byte>>> try_receive_any(int tag) override {
+    std::vector<std::byte> out;
+    const auto source = try_receive_into(MPI_ANY_SOURCE, tag, out);
+    if (!source) return std::nullopt;
+    return std::make_pair(*source, std::move(out));
+  }
 
   void announce_failure(const std::string& message) noexcept override {
     std::lock_guard lock(mutex_);
@@ -108,9 +91,9 @@ class MpiRanks final : public core::RankLink {
   }
 
  private:
-  // A message from `from` (or MPI_ANY_SOURCE) under `tag` if one has arrived; throws when a peer
-  // failed or this process was interrupted.
-  std::optional<std::pair<int, std::vector<std::byte>>> try_receive(int from, int tag) {
+  // A message from `from` (or MPI_ANY_SOURCE) under `tag` into `out` (resized to it) if one has
+  // arrived: its source. Throws when a peer failed or this process was interrupted.
+  std::optional<int> try_receive_into(int from, int tag, std::vector<std::byte>& out) {
     int found = 0;
     MPI_Message msg;
     MPI_Status status;
@@ -121,9 +104,9 @@ class MpiRanks final : public core::RankLink {
     }
     int count = 0;
     MPI_Get_count(&status, MPI_BYTE, &count);
-    std::vector<std::byte> out(static_cast<std::size_t>(count));
+    out.resize(static_cast<std::size_t>(count));
     MPI_Mrecv(out.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
-    return std::make_pair(status.MPI_SOURCE, std::move(out));
+    return status.MPI_SOURCE;
   }
 
   // False once a peer announced its failure or this process was interrupted.

@@ -454,6 +454,11 @@ Cube Evaluator::reduce_dimension(const std::string& node, const json& args) {
 std::vector<std::string> gtiff_options(const std::string& node, const json& options);
 
 namespace {
+std::string lowercase(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
 bool refers_to(const json& v, const std::string& node) {
   if (v.is_object()) {
     if (v.contains("from_node") && v["from_node"] == node) return true;
@@ -480,9 +485,8 @@ std::optional<std::vector<std::string>> Evaluator::saved_as_gtiff(const std::str
   }
   if (user.empty() || graph_[user].value("process_id", "") != "save_result") return std::nullopt;
   const json args = graph_[user].value("arguments", json::object());
-  std::string format = args.contains("format") && args["format"].is_string() ? args["format"].get<std::string>() : "";
-  std::transform(format.begin(), format.end(), format.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (format != "gtiff") return std::nullopt;
+  const std::string format = args.contains("format") && args["format"].is_string() ? args["format"].get<std::string>() : "";
+  if (lowercase(format) != "gtiff") return std::nullopt;
   try {
     return gtiff_options(user, args.value("options", json::object()));
   } catch (const core::Error&) {
@@ -661,8 +665,7 @@ std::vector<std::string> gtiff_options(const std::string& node, const json& opti
 }
 
 void Evaluator::save_cube(const std::string& node, const Cube& in, const std::string& format) {
-  std::string lower = format;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string lower = lowercase(format);
   if (in.vector) return save_vector(node, in, lower);
   if (lower != "gtiff" && lower != "netcdf") fail_node(node, "FormatUnsupported", fmt::format("format '{}': a raster cube is saved as GTiff or netCDF (GET /file_formats)", format));
   if (in.slices.empty()) fail_node(node, "NoDataForUpdate", "the cube has no time step");

@@ -90,12 +90,10 @@ void Accumulator::hist_add(double key, double c) {
   hist_grown();
 }
 
-bool Accumulator::small_int_type() const {
-  return type_ == DataType::kByte || type_ == DataType::kInt8 || type_ == DataType::kUInt16 || type_ == DataType::kInt16;
-}
-
 void Accumulator::hist_grown() {
-  if (small_int_type() && pairs_.size() >= kDenseAt) {
+  const bool small_int = type_ == DataType::kByte || type_ == DataType::kInt8 || type_ == DataType::kUInt16 ||
+                         type_ == DataType::kInt16;
+  if (small_int && pairs_.size() >= kDenseAt) {
     // A large zone on an 8/16-bit raster: move to a dense table (at most 65536 entries).
     dense_base_ = core::type_min(type_);
     // One slot per value, and a spare one at the end that takes what must not count.
@@ -273,7 +271,6 @@ void Accumulator::save(core::ByteWriter& out) const {
   if (!needs_.histogram) return;
   // The pairs as they are (one block, unsorted: the receiver merges them by key when it needs to;
   // sorting here cost n log n per partial zone on every rank). A dense table as its non-empty slots.
-  out.put<std::uint8_t>(dense_mode_ ? 1 : 0);
   if (!dense_mode_) {
     out.put_bytes(std::as_bytes(std::span(pairs_.begin(), pairs_.end())));
     return;
@@ -294,7 +291,6 @@ void Accumulator::load(core::ByteReader& in) {
   shifted_ = in.get<std::uint8_t>() != 0;
   cells_ = in.get<std::int64_t>();
   if (!needs_.histogram) return;
-  in.get<std::uint8_t>();  // dense or not, the entries are (key, weight) pairs
   const auto block = in.get_bytes();
   if (block.size() % sizeof(HistEntry) != 0) core::fail(core::ErrorCode::kInternal, "a histogram of {} bytes between ranks", block.size());
   const std::size_t n = block.size() / sizeof(HistEntry);

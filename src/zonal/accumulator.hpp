@@ -96,7 +96,6 @@ class Accumulator {
   void add_dispatch(const core::BlockView& values, const double* coverage, std::ptrdiff_t coverage_pitch,
                     const core::BlockView* weights, const double* row_cell_area);
   void hist_add(double key, double weight);
-  bool small_int_type() const;
   void hist_grown();  // after entries were appended to pairs_: densify or compact when due
   void compact() const;                        // sort and merge the pair list
   const std::vector<std::pair<double, double>>& sorted_histogram() const;
