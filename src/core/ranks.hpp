@@ -60,7 +60,8 @@ void set_process_ranks(RankLink* ranks);
 inline bool is_root_rank() { return process_ranks() == nullptr || process_ranks()->rank() == 0; }
 
 // Tags the engine uses (distinct so that messages of one exchange never match another's).
-enum RankTag : int { kTagGather = 1, kTagBroadcast = 2, kTagRequest = 3, kTagAssign = 4, kTagWindow = 5, kTagWindowData = 6 };
+enum RankTag : int { kTagGather = 1, kTagBroadcast = 2, kTagRequest = 3, kTagAssign = 4, kTagWindow = 5, kTagWindowData = 6,
+               kTagWindowWritten = 7 };
 
 // Sleeps between polls of a wait on other ranks: a few yields first (a message is usually on its
 // way), then sleeps growing to a tenth of a millisecond, below a window's work. OpenMPI's blocking

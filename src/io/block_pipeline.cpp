@@ -2,6 +2,7 @@
 
 #include <gdal_priv.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <chrono>
@@ -281,6 +282,7 @@ class PipelineRun {
       for (int i = 0; i < per_rank * (share.size - 1); ++i) remote_pool_.push_back(std::make_unique<FinishedWindow>());
     }
     if (share.split() && !share.writes()) fetcher_ = std::make_unique<core::IndexFetcher>(*share.link, 4 * threads);
+    in_place_ = std::all_of(sinks.begin(), sinks.end(), [](const WindowSink* s) { return s->writes_in_place(); });
   }
 
   // Runs the workers (and rank 0's coordinator) to the end; rethrows the first error, or the
@@ -311,7 +313,10 @@ class PipelineRun {
   // Writes every consecutive ready window, in index order. Called with the mutex held.
   void drain() {
     for (auto it = ready_.find(next_to_write_); it != ready_.end(); it = ready_.find(next_to_write_)) {
-      for (std::size_t k = 0; k < sinks_.size(); ++k) sinks_[k]->write(part(*it->second, k));
+      if (!it->second->written) {
+        for (std::size_t k = 0; k < sinks_.size(); ++k) sinks_[k]->write(part(*it->second, k));
+      }
+      it->second->written = false;
       (it->second->remote ? remote_pool_ : pool_).push_back(std::move(it->second));
       ready_.erase(it);
       ++next_to_write_;
@@ -334,10 +339,18 @@ class PipelineRun {
       compute(*buf, reader, *worker, views);
       core::crash_point("pipeline.window");
       for (std::size_t k = 0; k < sinks_.size(); ++k) sinks_[k]->encode(part(*buf, k), encoders[k].get());
+      if (in_place_) {
+        for (std::size_t k = 0; k < sinks_.size(); ++k) sinks_[k]->write(part(*buf, k));
+        buf->written = true;
+      }
       std::unique_lock lock(mutex_);
       if (!share_.writes()) {
         lock.unlock();
-        {
+        if (buf->written) {
+          core::ByteWriter note;
+          note.put(buf->index);
+          share_.link->send(0, core::kTagWindowWritten, note.bytes());
+        } else {
           std::lock_guard sending(send_mutex_);  // a window's header and pixels go out together
           send_window(*share_.link, *buf);
         }
@@ -447,7 +460,11 @@ class PipelineRun {
         busy = true;
       }
       while (auto msg = share_.link->try_receive_any(core::kTagWindow)) {
-        take_remote_window(msg->first, msg->second);
+        take_remote_window(msg->first, msg->second, false);
+        busy = true;
+      }
+      while (auto msg = share_.link->try_receive_any(core::kTagWindowWritten)) {
+        take_remote_window(msg->first, msg->second, true);
         busy = true;
       }
       while (!waiting.empty() && answer(waiting.front(), ranks_done)) {
@@ -458,12 +475,16 @@ class PipelineRun {
     }
   }
 
-  void take_remote_window(int rank, std::span<const std::byte> bytes) {
+  // A window another rank computed: its header and pixels, or (`written`) its index alone, the rank
+  // having written it into the file itself.
+  void take_remote_window(int rank, std::span<const std::byte> bytes, bool written) {
     const auto index = core::ByteReader(bytes).get<std::int64_t>();
     auto it = handed_out_.find(index);
     if (it == handed_out_.end()) core::fail(ErrorCode::kInternal, "rank {} sent window {}, which it was not given", rank, index);
-    receive_window(*share_.link, rank, bytes, *it->second);
+    if (!written) receive_window(*share_.link, rank, bytes, *it->second);
+    it->second->index = index;
     it->second->remote = true;
+    it->second->written = written;
     {
       std::unique_lock lock(mutex_);
       ready_.emplace(index, std::move(it->second));
@@ -517,6 +538,7 @@ class PipelineRun {
   std::unique_ptr<core::IndexFetcher> fetcher_;  // the other ranks' source of window indices
   std::map<std::int64_t, std::unique_ptr<FinishedWindow>> ready_;  // computed, waiting for their turn
   std::int64_t next_to_write_ = 0;
+  bool in_place_ = false;  // every sink writes windows at their place: the thread that computed one writes it
   std::map<std::int64_t, std::unique_ptr<FinishedWindow>> handed_out_;  // rank 0: windows another rank computes
   std::map<int, int> told_done_;  // rank -> answers of -1 sent (one per request it keeps in flight)
 };

@@ -5,8 +5,8 @@
 // Formats: COG (default) is a cloud-optimised GeoTIFF, DEFLATE-compressed with overviews, which
 // sco's own writer makes (io/cog_writer); this class makes it only for codecs or resamplings only
 // GDAL has (LZW, JPEG, WEBP, LERC, MODE...): an uncompressed tiled staging file that GDAL's COG
-// driver then lays out. GTiff is a plain tiled GeoTIFF written directly, uncompressed unless
-// COMPRESS is given.
+// driver then lays out. GTiff is a tiled GeoTIFF written directly: this class when COMPRESS is given
+// or the output has several bands, io/in_place_tiff otherwise.
 #include <memory>
 #include <string>
 #include <utility>

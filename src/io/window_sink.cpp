@@ -10,6 +10,7 @@
 #include "core/ranks.hpp"
 #include "io/cog_writer.hpp"
 #include "io/gdal_session.hpp"
+#include "io/in_place_tiff.hpp"
 
 namespace sco::io {
 
@@ -18,6 +19,10 @@ WindowSink::WindowSink(const OutputSpec& spec, const core::Grid& grid, int threa
   if (spec.format == OutputFormat::kCog && spec.bands <= 1 && spec.tile == 0 && native_cog_options(spec, &cog)) {
     cog_ = std::make_unique<CogWriter>(spec, grid, cog);
     tile_w_ = tile_h_ = cog_->tile();
+  } else if (InPlaceTiff::suits(spec)) {
+    tiff_ = std::make_unique<InPlaceTiff>(spec, grid, spec.tile > 0 ? spec.tile : preferred_block > 0 ? preferred_block : 512);
+    tile_w_ = tiff_->tile_width();
+    tile_h_ = tiff_->tile_height();
   } else {
     gdal_ = std::make_unique<RasterOutput>(spec, grid, threads, preferred_block);
     tile_w_ = gdal_->block_width();
@@ -33,8 +38,9 @@ std::vector<std::byte> WindowSink::layout_message() const {
   core::ByteWriter w;
   w.put<std::int32_t>(tile_w_);
   w.put<std::int32_t>(tile_h_);
-  w.put<std::uint8_t>(cog_ ? 1 : 0);
+  w.put<std::uint8_t>(cog_ ? 1 : tiff_ ? 2 : 0);
   if (cog_) w.put(cog_->encoding());
+  if (tiff_) w.put_bytes(tiff_->share());
   return std::move(w.bytes());
 }
 
@@ -43,7 +49,9 @@ std::unique_ptr<WindowSink> WindowSink::remote(const OutputSpec& spec, const cor
   core::ByteReader r(layout_message);
   sink->tile_w_ = r.get<std::int32_t>();
   sink->tile_h_ = r.get<std::int32_t>();
-  if (r.get<std::uint8_t>() != 0) sink->remote_encoding_ = r.get<codec::TileEncoding>();
+  const auto kind = r.get<std::uint8_t>();
+  if (kind == 1) sink->remote_encoding_ = r.get<codec::TileEncoding>();
+  if (kind == 2) sink->tiff_ = InPlaceTiff::join(spec, r.get_bytes());
   return sink;
 }
 
@@ -80,14 +88,34 @@ void WindowSink::encode(FinishedWindow& w, codec::TileEncoder* encoder) const {
   for (int k = 0; k < count; ++k) {
     auto& t = w.tiles[static_cast<std::size_t>(k)];
     t.resize(tile_bytes);
-    const int cols = std::min(tile_w_, win.width - k * tile_w_);
-    if (cols < tile_w_) core::fill(t.data(), tile_bytes / elem, spec_.type, spec_.nodata);
-    for (int r = 0; r < tile_h_; ++r) {
-      std::byte* dst = t.data() + static_cast<std::size_t>(r) * tile_w_ * elem;
-      const std::byte* src = w.data.data() + (static_cast<std::size_t>(r) * win.width + static_cast<std::size_t>(k) * tile_w_) * elem;
-      std::memcpy(dst, src, static_cast<std::size_t>(cols) * elem);  // rows past the edge: the window's nodata padding
-    }
+    cut_tile(w, k, t.data());
     encoder->encode(t.data(), w.encoded[static_cast<std::size_t>(k)]);
+  }
+}
+
+void WindowSink::cut_tile(const FinishedWindow& w, int k, std::byte* tile) const {
+  const core::Window& win = w.window;
+  const std::size_t elem = core::size_of(spec_.type);
+  const int cols = std::min(tile_w_, win.width - k * tile_w_);
+  if (cols < tile_w_) core::fill(tile, static_cast<std::size_t>(tile_w_) * tile_h_, spec_.type, spec_.nodata);
+  for (int r = 0; r < tile_h_; ++r) {
+    std::byte* dst = tile + static_cast<std::size_t>(r) * tile_w_ * elem;
+    const std::byte* src = w.data.data() + (static_cast<std::size_t>(r) * win.width + static_cast<std::size_t>(k) * tile_w_) * elem;
+    std::memcpy(dst, src, static_cast<std::size_t>(cols) * elem);  // rows past the edge: the window's nodata padding
+  }
+}
+
+void WindowSink::write_in_place(const FinishedWindow& w) const {
+  const core::Window& win = w.window;
+  const std::int64_t first = static_cast<std::int64_t>(win.y / tile_h_) * ((grid_.width + tile_w_ - 1) / tile_w_) + win.x / tile_w_;
+  if (is_one_tile(w)) {
+    tiff_->put(first, w.data.data());
+    return;
+  }
+  std::vector<std::byte> tile(static_cast<std::size_t>(tile_w_) * tile_h_ * core::size_of(spec_.type));
+  for (int k = 0; k * tile_w_ < win.width; ++k) {
+    cut_tile(w, k, tile.data());
+    tiff_->put(first + k, tile.data());
   }
 }
 
@@ -100,6 +128,10 @@ void WindowSink::help(codec::TileEncoder* encoder, std::vector<std::uint8_t>& sc
 
 void WindowSink::write(const FinishedWindow& w) {
   const core::Window& win = w.window;
+  if (tiff_) {
+    write_in_place(w);
+    return;
+  }
   if (cog_) {
     const int ntx = (grid_.width + tile_w_ - 1) / tile_w_;
     const std::int64_t first = static_cast<std::int64_t>(win.y / tile_h_) * ntx + win.x / tile_w_;
@@ -128,6 +160,10 @@ void WindowSink::write(const FinishedWindow& w) {
 }
 
 void WindowSink::commit(int threads, const core::CancelToken* cancel, bool progress) {
+  if (tiff_) {
+    tiff_->commit();
+    return;
+  }
   if (cog_) {
     cog_->commit(threads, cancel);
     return;

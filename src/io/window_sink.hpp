@@ -1,6 +1,8 @@
 #pragma once
 // Where the block pipeline's finished windows go: sco's own COG writer (io/cog_writer: the default),
-// or GDAL (a plain GeoTIFF, or a COG through GDAL's driver for the codecs only libtiff has).
+// a plain uncompressed GeoTIFF written in place (io/in_place_tiff: any thread or rank of the host
+// writes its own tiles), or GDAL (a compressed or many-band GeoTIFF, or a COG through GDAL's driver
+// for the codecs only libtiff has).
 // Windows are whole output tiles, or full-width rows of tiles (striped inputs). A window's tiles are
 // encoded by the worker thread that computed it; the sink takes the windows in order.
 #include <cstdint>
@@ -17,12 +19,14 @@
 namespace sco::io {
 
 class CogWriter;
+class InPlaceTiff;
 
 struct FinishedWindow {
   std::vector<std::byte> data;  // pitch: the tile width for a tile, the grid width for a row of tiles; bands one plane after another
   core::Window window;
   std::int64_t index = -1;
   bool remote = false;  // computed by another rank (its buffer is rank 0's set-aside one)
+  bool written = false;  // already in the file (written in place, by the rank that computed it)
   std::vector<std::vector<std::uint8_t>> encoded;  // one per tile (sco's COG)
   std::vector<std::vector<std::byte>> tiles;       // padded tiles cut from a row of tiles (sco's COG)
   // A pipeline of several outputs: this window of the second, third... output (their own `data`,
@@ -43,14 +47,16 @@ class WindowSink {
   int tile_width() const { return tile_w_; }
   int tile_height() const { return tile_h_; }
   bool writes_cog_itself() const { return cog_ != nullptr; }
-  bool is_remote() const { return !cog_ && !gdal_; }
+  // Windows go into the file at their place, from any thread, in any order (on other ranks: when
+  // they see rank 0's staging file).
+  bool writes_in_place() const { return tiff_ != nullptr; }
 
   // Worker side: one encoder per thread (null when GDAL writes).
   std::unique_ptr<codec::TileEncoder> make_encoder() const;
   void encode(FinishedWindow& w, codec::TileEncoder* encoder) const;
   // Worker side, between windows: encodes waiting overview tiles.
   void help(codec::TileEncoder* encoder, std::vector<std::uint8_t>& scratch);
-  // Ordered side: windows in index order, one caller at a time.
+  // Ordered side: windows in index order, one caller at a time (in place: any thread, any order).
   void write(const FinishedWindow& w);
   // The file completed and renamed to its path.
   void commit(int threads, const core::CancelToken* cancel, bool progress);
@@ -60,12 +66,16 @@ class WindowSink {
   const codec::TileEncoding* encoding() const;
   // The window's buffer is one output tile, laid out with the tile's pitch (edge tiles padded).
   bool is_one_tile(const FinishedWindow& w) const;
+  // Tile k of a window that is a row of tiles, cut out into `tile` with its nodata padding.
+  void cut_tile(const FinishedWindow& w, int k, std::byte* tile) const;
+  void write_in_place(const FinishedWindow& w) const;
 
   OutputSpec spec_;
   core::Grid grid_;
   int tile_w_ = 0, tile_h_ = 0;
   std::unique_ptr<CogWriter> cog_;
   std::unique_ptr<RasterOutput> gdal_;
+  std::unique_ptr<InPlaceTiff> tiff_;
   std::optional<codec::TileEncoding> remote_encoding_;  // a remote sink of sco's COG
 };
 

@@ -62,11 +62,13 @@ gdal.Translate(BIG, os.path.join(SAMPLE, "L7_ETMs.tif"), width=2100, height=2100
 ZONES = path("zones.geojson")
 write_star_zones(BIG, ZONES, 12)
 
-# 1. Rasters: calc (sco's COG writer with overviews, and GDAL's GTiff), index, cube.
+# 1. Rasters: calc (sco's COG writer with overviews, the plain GTiff whose tiles every rank writes in
+# place, a GTiff GDAL compresses), index, cube.
 CALC = ["calc", "-i", f"r={BIG}:3", "-i", f"n={BIG}:4", "-e", "(n - r) / (n + r)"]
 jobs = {
     "calc_cog": CALC,
     "calc_gtiff": CALC + ["--format", "GTiff"],
+    "calc_gtiff_deflate": CALC + ["--format", "GTiff", "--co", "COMPRESS=DEFLATE"],
     "index": ["index", "ndvi", "--sensor", "landsat7", "--input", BIG],
     "cube": ["cube", "--input", BIG, "--op", "p90"],
     "cube_mean": ["cube", "--input", BIG, "--op", "mean"],  # a reducer that folds the steps in as they are read
@@ -156,7 +158,8 @@ def clean(name):
     return not [n for n in os.listdir(TMP) if n.startswith(name) or n.startswith("." + name)]
 
 
-for point, args, out in (("pipeline.window", CALC, "fail.tif"), ("zonal.band", ZONAL, "fail.csv")):
+for point, args, out in (("pipeline.window", CALC, "fail.tif"), ("pipeline.window", CALC + ["--format", "GTiff"], "failg.tif"),
+                         ("zonal.band", ZONAL, "fail.csv")):
     r = sco(*args, "-o", path(out), ranks=2, env={"SCO_FAIL_AT": f"{point}@1"})
     check(r.returncode != 0 and "rank 1 of 2 failed: failure injected" in r.stderr, f"{point}: rank 1 failing fails the run: {r.stderr[-300:]}")
     check(clean(out), f"{point}: no output and no temporary file after rank 1 failed ({os.listdir(TMP)})")

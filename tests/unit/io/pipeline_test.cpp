@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -144,6 +145,48 @@ TEST(Pipeline, OddSizedTiledAndStripedInputsGiveEveryPixel) {
   auto files = dir.files();
   std::sort(files.begin(), files.end());
   EXPECT_EQ(files, (std::vector<std::string>{"a.tif", "b.tif", "out.tif"}));
+}
+
+// A plain GTiff is written in place (io/in_place_tiff): rows of tiles from striped inputs are cut
+// into the file's tiles, the edge ones padded with nodata, by whichever thread computed them.
+TEST(Pipeline, AGTiffOfStripedInputsIsWrittenTileByTile) {
+  test::TempDir dir;
+  const int W = 1000, H = 700;
+  write_raster(dir.file("a.tif"), W, H, GDT_Int16, {}, [](int x, int y) { return pattern(x, y); }, -1);
+  for (int threads : {1, 3}) {
+    io::OutputSpec out;
+    out.path = dir.file(fmt::format("out{}.tif", threads));
+    out.format = io::OutputFormat::kGTiff;
+    out.nodata = -5;
+    run_expr("a * 2", {"a"}, {{dir.file("a.tif"), 1}}, out, threads);
+    int w, h;
+    const auto v = read_all(out.path, &w, &h);
+    ASSERT_EQ(w, W);
+    ASSERT_EQ(h, H);
+    for (int y = 0; y < H; ++y) {
+      for (int x = 0; x < W; ++x) {
+        const int a = pattern(x, y);
+        ASSERT_EQ(v[static_cast<std::size_t>(y) * W + x], a == -1 ? -5 : a * 2) << x << "," << y << " threads " << threads;
+      }
+    }
+    GDALDataset* ds = static_cast<GDALDataset*>(GDALOpen(out.path.c_str(), GA_ReadOnly));
+    ASSERT_NE(ds, nullptr);
+    int bw = 0, bh = 0;
+    ds->GetRasterBand(1)->GetBlockSize(&bw, &bh);
+    EXPECT_EQ(bw, 512);
+    EXPECT_EQ(bh, 512);
+    // The padding of the bottom-right tile is nodata, in the file's bytes (GDAL does not read it back).
+    const std::size_t at = std::stoull(ds->GetRasterBand(1)->GetMetadataItem("BLOCK_OFFSET_1_1", "TIFF"));
+    GDALClose(ds);
+    const std::string bytes = slurp(out.path);
+    ASSERT_EQ(bytes.size(), at + 512 * 512 * 4);
+    std::vector<float> last(512 * 512);
+    std::memcpy(last.data(), bytes.data() + at, last.size() * 4);
+    EXPECT_EQ(last[511 * 512 + 511], -5.0f);
+    EXPECT_EQ(last[100 * 512 + 488], -5.0f);  // x = 1000, past the right edge
+    EXPECT_EQ(last[187 * 512 + 487], pattern(999, 699) * 2.0f);
+  }
+  EXPECT_EQ(slurp(dir.file("out1.tif")), slurp(dir.file("out3.tif")));
 }
 
 TEST(Pipeline, MaskBandsAreCarriedThrough) {
