@@ -4,8 +4,9 @@
 in one run, alternating within each round so that the host's drift hits every case alike; medians of
 wall time, total CPU (user + system of every process, mpirun's included), the peak memory of the
 largest process, the speed-up and the CPU ratio against sco alone. Outputs are checked identical to
-sco alone's (cmp) once per case. The per-window costs measured here feed bench/mpi/model.py, which
-writes them to bench/out/mpi/measured.json.
+sco alone's (SHA-256) once per case; every run starts after `sync`, with no dirty page in the cache.
+The per-window costs measured here feed bench/mpi/model.py, which writes them to
+bench/out/mpi/measured.json.
 
 Inputs: bench/ndvi/make_inputs.py (10980 x 10980 UInt16 red and NIR, tiled 512) and
 bench/zonal/make_inputs.py (the 12 cantons on 20000 x 18947 Int16; the 11750 tracts on 20053 x 20226
@@ -13,7 +14,7 @@ Float32), made when missing.
 
 Usage: bench/mpi/run.py [--runs N] [--sco PATH] [--markdown FILE]"""
 import argparse
-import filecmp
+import hashlib
 import json
 import os
 import shutil
@@ -41,6 +42,14 @@ def timed_cpu(cmd):
             raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr[-2000:]}")
         wall, user, system, kb = t.read().split()[-4:]
         return float(wall), float(user) + float(system), int(kb) / 1024.0
+
+
+def file_digest(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(8 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def _floor_worker(kind, start, out):
@@ -142,17 +151,19 @@ def main():
     rows, measured = [], {}
     for label, inp, cmd, ext in cases(args.sco):
         samples = {name: [] for name, _ in layouts(args.sco)}
-        outs = {}
+        digests = {}
         for _ in range(args.runs):
             for name, make in layouts(args.sco):
-                out = os.path.join(OUT, f"out_{len(outs)}.{ext}") if name not in outs else outs[name]
-                outs[name] = out
-                if os.path.exists(out):
-                    os.remove(out)
+                out = os.path.join(OUT, f"out.{ext}")
+                # Each run starts with no dirty page in the cache: half-gigabyte outputs left to the
+                # kernel's background writeback slowed whichever run it overlapped 2-3x here.
+                os.sync()
                 warm(inp)
                 samples[name].append(timed_cpu(make(cmd, out)))
-        base_out = outs["1 process, 1 thread"]
-        same = all(filecmp.cmp(base_out, o, shallow=False) for o in outs.values())
+                if name not in digests:
+                    digests[name] = file_digest(out)
+                os.remove(out)
+        same = len(set(digests.values())) == 1
         base = statistics.median(s[0] for s in samples["1 process, 1 thread"])
         base_cpu = statistics.median(s[1] for s in samples["1 process, 1 thread"])
         for name, s in samples.items():
@@ -163,8 +174,6 @@ def main():
                   f"runs {' '.join(f'{x[0]:.2f}' for x in s)}", flush=True)
         measured[label] = {name: {"wall": statistics.median(x[0] for x in s), "cpu": statistics.median(x[1] for x in s),
                                   "launch_floor": floors[name]} for name, s in samples.items()}
-        for o in outs.values():
-            os.remove(o)
     with open(os.path.join(OUT, "measured.json"), "w") as f:
         json.dump(measured, f, indent=1)
     lines = ["| case | layout | median wall | wall without the launch floor | total CPU | peak memory (largest process) | speed-up vs 1 process "
