@@ -17,7 +17,7 @@ if ! command -v npm >/dev/null 2>&1; then
 fi
 for arg in "$@"; do
   case "$arg" in
-    --bench) packages+=(otb-bin python3-rasterio hyperfine wrk mapserver-bin curl) ;;
+    --bench) packages+=(otb-bin python3-rasterio hyperfine wrk mapserver-bin curl valgrind) ;;
     --sanitize) packages+=(clang libclang-rt-14-dev) ;;  # libFuzzer and the sanitizer runtimes for clang
     *) echo "install-deps: unknown option $arg (--bench, --sanitize)" >&2; exit 2 ;;
   esac
