@@ -36,11 +36,11 @@ def callgrind(cmd, prefix, ranks):
     r = subprocess.run(launcher + valgrind + cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr[-2000:]}")
-    return sorted(glob.glob(prefix + ".*"))
+    return sorted(glob.glob(prefix + ".[0-9]*"))
 
 
 def total(profile):
-    with open(profile) as f:
+    with open(profile, errors="replace") as f:
         for line in f:
             if line.startswith(("summary:", "totals:")):
                 return int(line.split()[1])
@@ -49,7 +49,7 @@ def total(profile):
 
 def by_function(profile):
     """{function: instructions spent in it (self)} from callgrind_annotate."""
-    out = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", profile], capture_output=True, text=True).stdout
+    out = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", profile], capture_output=True, text=True, errors="replace").stdout
     counts = collections.Counter()
     for line in out.splitlines():
         m = re.match(r"\s*([\d,]+) \([ \d.]+%\)\s+(.*)", line)
@@ -77,8 +77,8 @@ def main():
             if args.cases not in label:
                 continue
             sco = [args.sco, "-q", "--threads", "1"] + cmd
-            one = callgrind(sco + ["-o", os.path.join(tmp, f"one.{ext}")], os.path.join(tmp, "one"), 0)
-            two = callgrind(sco + ["-o", os.path.join(tmp, f"two.{ext}")], os.path.join(tmp, "two"), 2)
+            one = callgrind(sco + ["-o", os.path.join(tmp, f"one.{ext}")], os.path.join(tmp, "callgrind-one"), 0)
+            two = callgrind(sco + ["-o", os.path.join(tmp, f"two.{ext}")], os.path.join(tmp, "callgrind-two"), 2)
             alone, ranks = total(one[0]), [total(p) for p in two]
             grown = by_function(one[0])
             split = collections.Counter()

@@ -6,6 +6,7 @@
 //
 // Every wait on another rank also watches for a peer's failure: when any rank fails, the others'
 // waits throw an Error naming that rank and its message, so a run fails as a whole.
+#include <functional>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -29,9 +30,18 @@ class RankLink {
   virtual int size() const = 0;
   // Sends `bytes` to rank `to` under `tag` (0 <= tag < 2^20); returns once the buffer may be reused.
   virtual void send(int to, int tag, std::span<const std::byte> bytes) = 0;
-  // The next message from `from` under `tag`, into `out` (resized to the message: a buffer of the
-  // message's size is written over, neither cleared first nor reallocated).
-  virtual void receive_into(int from, int tag, std::vector<std::byte>& out) = 0;
+  // The next message from `from` under `tag`, written where `place(n)` says for its n bytes.
+  virtual void receive_with(int from, int tag, const std::function<std::byte*(std::size_t)>& place) = 0;
+  // ...into `out`, resized to the message: a buffer of the message's size is written over, neither
+  // cleared first nor reallocated.
+  template <typename Byte>
+  void receive_into(int from, int tag, std::vector<Byte>& out) {
+    static_assert(sizeof(Byte) == 1);
+    receive_with(from, tag, [&out](std::size_t n) {
+      out.resize(n);
+      return reinterpret_cast<std::byte*>(out.data());
+    });
+  }
   std::vector<std::byte> receive(int from, int tag) {
     std::vector<std::byte> out;
     receive_into(from, tag, out);

@@ -56,14 +56,17 @@ class MpiRanks final : public core::RankLink {
     }
   }
 
-  void receive_into(int from, int tag, std::vector<std::byte>& out) override {
+  void receive_with(int from, int tag, const std::function<std::byte*(std::size_t)>& place) override {
     core::PollBackoff backoff;
-    while (!try_receive_into(from, tag, out)) backoff.pause();
+    while (!try_receive_with(from, tag, place)) backoff.pause();
   }
 
   std::optional<std::pair<int, std::vector<std::byte>>> try_receive_any(int tag) override {
     std::vector<std::byte> out;
-    const auto source = try_receive_into(MPI_ANY_SOURCE, tag, out);
+    const auto source = try_receive_with(MPI_ANY_SOURCE, tag, [&out](std::size_t n) {
+      out.resize(n);
+      return out.data();
+    });
     if (!source) return std::nullopt;
     return std::make_pair(*source, std::move(out));
   }
@@ -91,9 +94,9 @@ class MpiRanks final : public core::RankLink {
   }
 
  private:
-  // A message from `from` (or MPI_ANY_SOURCE) under `tag` into `out` (resized to it) if one has
-  // arrived: its source. Throws when a peer failed or this process was interrupted.
-  std::optional<int> try_receive_into(int from, int tag, std::vector<std::byte>& out) {
+  // A message from `from` (or MPI_ANY_SOURCE) under `tag`, if one has arrived, written where
+  // `place(n)` says: its source. Throws when a peer failed or this process was interrupted.
+  std::optional<int> try_receive_with(int from, int tag, const std::function<std::byte*(std::size_t)>& place) {
     int found = 0;
     MPI_Message msg;
     MPI_Status status;
@@ -104,8 +107,7 @@ class MpiRanks final : public core::RankLink {
     }
     int count = 0;
     MPI_Get_count(&status, MPI_BYTE, &count);
-    out.resize(static_cast<std::size_t>(count));
-    MPI_Mrecv(out.data(), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+    MPI_Mrecv(place(static_cast<std::size_t>(count)), count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
     return status.MPI_SOURCE;
   }
 

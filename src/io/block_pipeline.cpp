@@ -196,57 +196,54 @@ struct RankShare {
   bool writes() const { return rank == 0; }
 };
 
-// A window computed by another rank travels as a header (its index, place, and each output's encoded
-// and cut tiles) followed by each output's pixels in a message of their own, sent from the worker's
-// buffer and received into the buffer set aside for the window on rank 0 (no copy into or out of a
-// packed message on either side). A rank's threads send one window's messages at a time: rank 0 takes
-// a header from any rank, then that rank's next pixels.
-void pack_part(core::ByteWriter& out, const FinishedWindow& w) {
-  out.put<std::uint32_t>(static_cast<std::uint32_t>(w.encoded.size()));
-  for (const auto& e : w.encoded) out.put_bytes(std::as_bytes(std::span(e)));
-  out.put<std::uint32_t>(static_cast<std::uint32_t>(w.tiles.size()));
-  for (const auto& t : w.tiles) out.put_bytes(t);
+// A window computed by another rank travels as a small header (its index, place, and how many encoded
+// and cut tiles each output has) followed by each output's pixels, encoded tiles and cut tiles in
+// messages of their own, sent from the worker's buffers and received into the buffers set aside for
+// the window on rank 0 (no copy into or out of a packed message on either side). A rank's threads
+// send one window's messages at a time: rank 0 takes a header from any rank, then that rank's next
+// messages.
+void send_parts(core::RankLink& link, const FinishedWindow& w) {
+  link.send(0, core::kTagWindowData, w.data);
+  for (const auto& e : w.encoded) link.send(0, core::kTagWindowData, std::as_bytes(std::span(e)));
+  for (const auto& t : w.tiles) link.send(0, core::kTagWindowData, t);
 }
 
-void unpack_part(core::ByteReader& in, FinishedWindow& w) {
+void receive_parts(core::RankLink& link, int from, core::ByteReader& in, FinishedWindow& w) {
   w.encoded.resize(in.get<std::uint32_t>());
-  for (auto& e : w.encoded) {
-    auto b = in.get_bytes();
-    e.assign(reinterpret_cast<const std::uint8_t*>(b.data()), reinterpret_cast<const std::uint8_t*>(b.data()) + b.size());
-  }
   w.tiles.resize(in.get<std::uint32_t>());
-  for (auto& t : w.tiles) {
-    auto b = in.get_bytes();
-    t.assign(b.begin(), b.end());
-  }
+  link.receive_into(from, core::kTagWindowData, w.data);
+  for (auto& e : w.encoded) link.receive_into(from, core::kTagWindowData, e);
+  for (auto& t : w.tiles) link.receive_into(from, core::kTagWindowData, t);
 }
 
 void send_window(core::RankLink& link, const FinishedWindow& w) {
   core::ByteWriter head;
   head.put(w.index);
   head.put(w.window);
-  pack_part(head, w);
   head.put<std::uint32_t>(static_cast<std::uint32_t>(w.more.size()));
-  for (const auto& m : w.more) pack_part(head, m);
+  auto counts = [&head](const FinishedWindow& p) {
+    head.put<std::uint32_t>(static_cast<std::uint32_t>(p.encoded.size()));
+    head.put<std::uint32_t>(static_cast<std::uint32_t>(p.tiles.size()));
+  };
+  counts(w);
+  for (const auto& m : w.more) counts(m);
   link.send(0, core::kTagWindow, head.bytes());
-  link.send(0, core::kTagWindowData, w.data);
-  for (const auto& m : w.more) link.send(0, core::kTagWindowData, m.data);
+  send_parts(link, w);
+  for (const auto& m : w.more) send_parts(link, m);
 }
 
-// The header `bytes` from rank `from` into `w`, then the pixels that follow it.
+// The header `bytes` from rank `from` into `w`, then the messages that follow it.
 void receive_window(core::RankLink& link, int from, std::span<const std::byte> bytes, FinishedWindow& w) {
   core::ByteReader in(bytes);
   w.index = in.get<std::int64_t>();
   w.window = in.get<core::Window>();
-  unpack_part(in, w);
   w.more.resize(in.get<std::uint32_t>());
+  receive_parts(link, from, in, w);
   for (auto& m : w.more) {
     m.window = w.window;
     m.index = w.index;
-    unpack_part(in, m);
+    receive_parts(link, from, in, m);
   }
-  link.receive_into(from, core::kTagWindowData, w.data);
-  for (auto& m : w.more) link.receive_into(from, core::kTagWindowData, m.data);
 }
 
 // Rank 0 makes the file and tells the other ranks its tiling and encoding; they encode for it.
