@@ -73,8 +73,8 @@ inline bool is_root_rank() { return process_ranks() == nullptr || process_ranks(
 enum RankTag : int { kTagGather = 1, kTagBroadcast = 2, kTagRequest = 3, kTagAssign = 4, kTagWindow = 5, kTagWindowData = 6,
                kTagWindowWritten = 7 };
 
-// Sleeps between polls of a wait on other ranks: a few yields first (a message is usually on its
-// way), then sleeps growing to a tenth of a millisecond, below a window's work. OpenMPI's blocking
+// Sleeps between polls of a wait on other ranks: a few polls at once first (a message is usually on
+// its way), then sleeps growing to a tenth of a millisecond, below a window's work. OpenMPI's blocking
 // calls spin a core instead, which a rank of one thread needs for its work.
 class PollBackoff {
  public:
