@@ -23,11 +23,6 @@ using core::ErrorCode;
 
 namespace {
 
-std::string upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
 int parse_int_option(const std::string& key, const std::string& value, int lo, int hi) {
   int v = 0;
   std::size_t used = 0;
@@ -68,7 +63,7 @@ bool native_cog_options(const OutputSpec& spec, CogOptions* out) {
   for (const auto& kv : spec.creation_options) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) core::fail(ErrorCode::kInvalidInput, "creation option '{}' is not KEY=VALUE", kv);
-    const std::string key = upper(kv.substr(0, eq)), value = upper(kv.substr(eq + 1));
+    const std::string key = ascii_upper(kv.substr(0, eq)), value = ascii_upper(kv.substr(eq + 1));
     if (!kKeys.count(key)) {
       core::fail(ErrorCode::kInvalidInput, "creation option '{}' is not one sco's COG writer knows (COMPRESS, LEVEL, ZSTD_LEVEL, PREDICTOR, "
                  "BLOCKSIZE, BIGTIFF, OVERVIEWS, RESAMPLING, NUM_THREADS, QUALITY, MAX_Z_ERROR)", kv.substr(0, eq));

@@ -20,11 +20,6 @@ using core::ErrorCode;
 
 namespace {
 
-std::string upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // Little-endian unsigned integer of `n` bytes at `at` in `b`.
 std::uint64_t le(const std::vector<std::uint8_t>& b, std::uint64_t at, int n) {
   std::uint64_t v = 0;
@@ -74,7 +69,7 @@ TileArrays find_tile_arrays(const std::vector<std::uint8_t>& b, const std::strin
 bool InPlaceTiff::suits(const OutputSpec& spec) {
   if (spec.format != OutputFormat::kGTiff || spec.bands > 1) return false;
   for (const auto& o : spec.creation_options) {
-    const std::string kv = upper(o);
+    const std::string kv = ascii_upper(o);
     if (kv != "COMPRESS=NONE" && kv != "TILED=YES" && kv.rfind("BIGTIFF=", 0) != 0) return false;
   }
   return true;
@@ -87,7 +82,7 @@ InPlaceTiff::InPlaceTiff(const OutputSpec& spec, const core::Grid& grid, int blo
   if (!gtiff) core::fail(ErrorCode::kInternal, "GDAL has no GTiff driver");
   std::string bigtiff = "BIGTIFF=IF_SAFER";
   for (const auto& o : spec_.creation_options) {
-    if (upper(o).rfind("BIGTIFF=", 0) == 0) bigtiff = o;
+    if (ascii_upper(o).rfind("BIGTIFF=", 0) == 0) bigtiff = o;
   }
   const std::string bx = fmt::format("BLOCKXSIZE={}", block), by = fmt::format("BLOCKYSIZE={}", block);
   const char* opts[] = {"TILED=YES", bx.c_str(), by.c_str(), bigtiff.c_str(), "SPARSE_OK=TRUE", nullptr};

@@ -61,6 +61,11 @@ void describe_dataset(GDALDataset* ds, const core::Grid& grid, const OutputSpec&
   }
 }
 
+std::string ascii_upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
 void check_output_path(const std::string& path) {
   if (path.empty()) core::fail(ErrorCode::kInvalidInput, "the output path is empty");
   const fs::path p(path);

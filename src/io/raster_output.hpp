@@ -49,6 +49,9 @@ std::vector<std::string> cog_options(bool is_float, int threads);
 // nodata and description.
 void describe_dataset(GDALDataset* ds, const core::Grid& grid, const OutputSpec& spec);
 
+// `s` in upper case (ASCII): creation options compare so, whatever case users give them in.
+std::string ascii_upper(std::string s);
+
 // Fails with one line naming the path when the output cannot be written there (no folder, not
 // writable, or the path is a folder).
 void check_output_path(const std::string& path);

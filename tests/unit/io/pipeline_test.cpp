@@ -71,6 +71,24 @@ std::vector<double> read_all(const std::string& path, int* w = nullptr, int* h =
   return v;
 }
 
+// Every pixel of the W x H raster at `path` equals want(x, y) (NaN: is NaN).
+void expect_pixels(const std::string& path, int W, int H, const std::function<double(int, int)>& want, int threads) {
+  int w = 0, h = 0;
+  const auto v = read_all(path, &w, &h);
+  ASSERT_EQ(w, W);
+  ASSERT_EQ(h, H);
+  for (int y = 0; y < H; ++y) {
+    for (int x = 0; x < W; ++x) {
+      const double got = v[static_cast<std::size_t>(y) * W + x], expected = want(x, y);
+      if (std::isnan(expected)) {
+        ASSERT_TRUE(std::isnan(got)) << x << "," << y << " threads " << threads;
+      } else {
+        ASSERT_EQ(got, expected) << x << "," << y << " threads " << threads;
+      }
+    }
+  }
+}
+
 class ExprWorker : public io::BlockWorker {
  public:
   explicit ExprWorker(const algebra::Program& p) : ev_(p, algebra::Precision::kFloat32) {}
@@ -112,21 +130,8 @@ TEST(Pipeline, OddSizedTiledAndStripedInputsGiveEveryPixel) {
     out.nodata = std::nan("");
     const auto r = run_expr("a * 2 + b", {"a", "b"}, {{dir.file("a.tif"), 1}, {dir.file("b.tif"), 1}}, out, threads);
     EXPECT_EQ(r.grid.width, W);
-    int w, h;
-    const auto v = read_all(out.path, &w, &h);
-    ASSERT_EQ(w, W);
-    ASSERT_EQ(h, H);
-    for (int y = 0; y < H; ++y) {
-      for (int x = 0; x < W; ++x) {
-        const double got = v[static_cast<std::size_t>(y) * W + x];
-        const int a = pattern(x, y);
-        if (a == -1) {
-          ASSERT_TRUE(std::isnan(got)) << x << "," << y;
-        } else {
-          ASSERT_EQ(got, a * 2 + (x + 2 * y) % 200) << x << "," << y << " threads " << threads;
-        }
-      }
-    }
+    expect_pixels(out.path, W, H, [](int x, int y) { return pattern(x, y) == -1 ? std::nan("") : pattern(x, y) * 2 + (x + 2 * y) % 200; },
+                  threads);
   }
   // The output is a cloud-optimised GeoTIFF with the inputs' georeferencing and NaN nodata.
   GDALDataset* ds = static_cast<GDALDataset*>(GDALOpen(dir.file("out.tif").c_str(), GA_ReadOnly));
@@ -159,16 +164,7 @@ TEST(Pipeline, AGTiffOfStripedInputsIsWrittenTileByTile) {
     out.format = io::OutputFormat::kGTiff;
     out.nodata = -5;
     run_expr("a * 2", {"a"}, {{dir.file("a.tif"), 1}}, out, threads);
-    int w, h;
-    const auto v = read_all(out.path, &w, &h);
-    ASSERT_EQ(w, W);
-    ASSERT_EQ(h, H);
-    for (int y = 0; y < H; ++y) {
-      for (int x = 0; x < W; ++x) {
-        const int a = pattern(x, y);
-        ASSERT_EQ(v[static_cast<std::size_t>(y) * W + x], a == -1 ? -5 : a * 2) << x << "," << y << " threads " << threads;
-      }
-    }
+    expect_pixels(out.path, W, H, [](int x, int y) { return pattern(x, y) == -1 ? -5.0 : pattern(x, y) * 2.0; }, threads);
     GDALDataset* ds = static_cast<GDALDataset*>(GDALOpen(out.path.c_str(), GA_ReadOnly));
     ASSERT_NE(ds, nullptr);
     int bw = 0, bh = 0;
