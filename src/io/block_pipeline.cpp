@@ -181,7 +181,9 @@ namespace {
 // The windows of a pipeline split across ranks: rank 0 hands out window indices one at a time (its own
 // workers take them from the same counter), so that every rank computes as many as its speed allows;
 // the other ranks send each computed window (pixels and encoded tiles) back, and rank 0 writes every
-// window in order. A window is handed to another rank only with a buffer set aside for it on rank 0,
+// window in order; into a file written in place (io/in_place_tiff) a rank that sees the file writes
+// its windows itself and sends their numbers. A window is handed to another rank only with a buffer
+// set aside for it on rank 0,
 // so the lowest unwritten window always has a place and memory stays bounded.
 struct RankShare {
   core::RankLink* link = nullptr;
@@ -261,7 +263,8 @@ std::unique_ptr<WindowSink> open_sink(const RankShare& share, const OutputSpec& 
 
 // One pipeline's windows from reading to the ordered writer: worker threads take a free output buffer,
 // then a window index (from a shared counter, or from rank 0 under mpirun), read, compute and encode;
-// finished windows are written in index order (or, on other ranks, sent to rank 0). Memory is bounded
+// finished windows are written in index order (or, on other ranks, sent to rank 0; in place, by the
+// thread that computed them, the order kept for the buffers' bookkeeping). Memory is bounded
 // by the buffers: 2 per thread, plus on rank 0 of a split run one per window handed to another rank.
 class PipelineRun {
  public:
