@@ -183,8 +183,8 @@ namespace {
 // the other ranks send each computed window (pixels and encoded tiles) back, and rank 0 writes every
 // window in order; into a file written in place (io/in_place_tiff) a rank that sees the file writes
 // its windows itself and sends their numbers. A window is handed to another rank only with a buffer
-// set aside for it on rank 0,
-// so the lowest unwritten window always has a place and memory stays bounded.
+// set aside for it on rank 0, so the lowest unwritten window always has a place and memory stays
+// bounded.
 struct RankShare {
   core::RankLink* link = nullptr;
   int rank = 0, size = 1;
