@@ -6,10 +6,10 @@
 //
 // Every wait on another rank also watches for a peer's failure: when any rank fails, the others'
 // waits throw an Error naming that rank and its message, so a run fails as a whole.
-#include <functional>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <deque>
 #include <mutex>
 #include <optional>

@@ -58,6 +58,7 @@ TileArrays find_tile_arrays(const std::vector<std::uint8_t>& b, const std::strin
     const std::uint64_t value = p + (t.big ? 12 : 8);
     if (type_size(a.type) == 0) bad("a tile array of an unexpected type");
     a.at = a.count * static_cast<std::uint64_t>(type_size(a.type)) <= static_cast<std::uint64_t>(inline_size) ? value : le(b, value, inline_size);
+    if (a.at + a.count * static_cast<std::uint64_t>(type_size(a.type)) > b.size()) bad("a tile array lies past the end");
     (tag == 324 ? t.offsets : t.counts) = a;
   }
   if (t.offsets.count == 0 || t.offsets.count != t.counts.count) bad("no tile arrays");
@@ -98,15 +99,23 @@ InPlaceTiff::InPlaceTiff(const OutputSpec& spec, const core::Grid& grid, int blo
   describe_dataset(ds, grid, spec_);
   ds->GetRasterBand(1)->GetBlockSize(&tile_w_, &tile_h_);
   GDALClose(ds);
-  if (const std::string why = take_gdal_error(); !why.empty()) core::fail(ErrorCode::kIo, "writing '{}' failed: {}", spec_.path, why);
+  try {
+    lay_out(grid);
+  } catch (...) {
+    if (fd_ >= 0) ::close(fd_);
+    ::unlink(staging_path_.c_str());  // the destructor does not run for a constructor that throws
+    throw;
+  }
+}
 
+void InPlaceTiff::lay_out(const core::Grid& grid) {
+  if (const std::string why = take_gdal_error(); !why.empty()) core::fail(ErrorCode::kIo, "writing '{}' failed: {}", spec_.path, why);
   fd_ = ::open(staging_path_.c_str(), O_RDWR | O_CLOEXEC);
   struct stat st {};
   if (fd_ < 0 || ::fstat(fd_, &st) != 0) core::fail(ErrorCode::kIo, "cannot reopen '{}': {}", staging_path_, std::strerror(errno));
   std::vector<std::uint8_t> head(static_cast<std::size_t>(st.st_size));
   pread_all(fd_, head.data(), head.size(), 0, staging_path_);
   const TileArrays arrays = find_tile_arrays(head, spec_.path);
-  big_ = arrays.big;
   offsets_ = arrays.offsets;
   counts_ = arrays.counts;
   const std::int64_t across = (grid.width + tile_w_ - 1) / tile_w_, down = (grid.height + tile_h_ - 1) / tile_h_;
@@ -115,7 +124,7 @@ InPlaceTiff::InPlaceTiff(const OutputSpec& spec, const core::Grid& grid, int blo
   tile_bytes_ = static_cast<std::uint64_t>(tile_w_) * static_cast<std::uint64_t>(tile_h_) * core::size_of(spec_.type);
   base_ = (head.size() + 4095) / 4096 * 4096;
   const std::uint64_t end = base_ + static_cast<std::uint64_t>(tiles_) * tile_bytes_;
-  if (!big_ && end > 0xFFFFFFFFull) core::fail(ErrorCode::kInvalidInput, "'{}' needs more than 4 GiB: add --co BIGTIFF=YES", spec_.path);
+  if (!arrays.big && end > 0xFFFFFFFFull) core::fail(ErrorCode::kInvalidInput, "'{}' needs more than 4 GiB: add --co BIGTIFF=YES", spec_.path);
   if (::ftruncate(fd_, static_cast<off_t>(end)) != 0) write_failed(spec_.path, errno);
 }
 

@@ -53,6 +53,8 @@ class InPlaceTiff {
 
  private:
   InPlaceTiff(const OutputSpec& spec) : spec_(spec) {}
+  // After GDAL made the staging file: finds its tile arrays, places the tiles, sizes the file.
+  void lay_out(const core::Grid& grid);
   void fill_array(const Array& a, std::uint64_t first, std::uint64_t step);
 
   OutputSpec spec_;
@@ -62,7 +64,6 @@ class InPlaceTiff {
   int tile_w_ = 0, tile_h_ = 0;
   std::int64_t tiles_ = 0;
   std::uint64_t tile_bytes_ = 0, base_ = 0;
-  bool big_ = false;
   Array offsets_, counts_;
 };
 

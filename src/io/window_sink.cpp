@@ -93,6 +93,10 @@ void WindowSink::encode(FinishedWindow& w, codec::TileEncoder* encoder) const {
   }
 }
 
+std::int64_t WindowSink::first_tile(const core::Window& win) const {
+  return static_cast<std::int64_t>(win.y / tile_h_) * ((grid_.width + tile_w_ - 1) / tile_w_) + win.x / tile_w_;
+}
+
 void WindowSink::cut_tile(const FinishedWindow& w, int k, std::byte* tile) const {
   const core::Window& win = w.window;
   const std::size_t elem = core::size_of(spec_.type);
@@ -107,7 +111,7 @@ void WindowSink::cut_tile(const FinishedWindow& w, int k, std::byte* tile) const
 
 void WindowSink::write_in_place(const FinishedWindow& w) const {
   const core::Window& win = w.window;
-  const std::int64_t first = static_cast<std::int64_t>(win.y / tile_h_) * ((grid_.width + tile_w_ - 1) / tile_w_) + win.x / tile_w_;
+  const std::int64_t first = first_tile(win);
   if (is_one_tile(w)) {
     tiff_->put(first, w.data.data());
     return;
@@ -133,8 +137,7 @@ void WindowSink::write(const FinishedWindow& w) {
     return;
   }
   if (cog_) {
-    const int ntx = (grid_.width + tile_w_ - 1) / tile_w_;
-    const std::int64_t first = static_cast<std::int64_t>(win.y / tile_h_) * ntx + win.x / tile_w_;
+    const std::int64_t first = first_tile(win);
     for (std::size_t k = 0; k < w.encoded.size(); ++k) {
       cog_->put_full(first + static_cast<std::int64_t>(k), w.encoded[k], w.tiles.empty() ? w.data.data() : w.tiles[k].data());
     }

@@ -66,6 +66,8 @@ class WindowSink {
   const codec::TileEncoding* encoding() const;
   // The window's buffer is one output tile, laid out with the tile's pitch (edge tiles padded).
   bool is_one_tile(const FinishedWindow& w) const;
+  // The row-major index of the file's tile at the window's top-left corner.
+  std::int64_t first_tile(const core::Window& win) const;
   // Tile k of a window that is a row of tiles, cut out into `tile` with its nodata padding.
   void cut_tile(const FinishedWindow& w, int k, std::byte* tile) const;
   void write_in_place(const FinishedWindow& w) const;

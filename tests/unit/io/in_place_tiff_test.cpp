@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/error.hpp"
 #include "core/ranks.hpp"
 #include "io/gdal_session.hpp"
 #include "io/in_place_tiff.hpp"
@@ -188,4 +189,21 @@ TEST(InPlaceTiff, SuitsOnlyUncompressedOneBandGeoTiffs) {
   io::OutputSpec cog = spec("a.tif");
   cog.format = io::OutputFormat::kCog;
   EXPECT_FALSE(io::InPlaceTiff::suits(cog));
+}
+
+TEST(InPlaceTiff, AFileTooLargeForClassicTiffSaysSoAndLeavesNothing) {
+  test::TempDir dir;
+  core::Grid big = grid();
+  big.width = 40000;
+  big.height = 30000;  // 4.8 GB of Float32
+  try {
+    io::InPlaceTiff f(spec(dir.file("big.tif"), {"BIGTIFF=NO"}), big, kTile);
+    FAIL() << "no error";
+  } catch (const core::Error& e) {
+    std::string why = e.what();  // GDAL's refusal, or sco's own check past GDAL's estimate: both name BigTIFF
+    std::transform(why.begin(), why.end(), why.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    EXPECT_NE(why.find("bigtiff"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(dir.file("big.tif")), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(dir.files().empty());  // no staging file left
 }
